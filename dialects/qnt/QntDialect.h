@@ -1,0 +1,31 @@
+//===- QntDialect.h - The qnt dialect, its attributes and types -*- C++ -*-===//
+
+#ifndef QNT_DIALECTS_QNT_QNTDIALECT_H
+#define QNT_DIALECTS_QNT_QNTDIALECT_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+
+#include "dialects/qnt/QntDialect.h.inc"
+#include "dialects/qnt/QntEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/qnt/QntAttrs.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "dialects/qnt/QntTypes.h.inc"
+
+namespace qnt::math {
+struct Scheme;
+} // namespace qnt::math
+
+namespace mlir::qnt {
+
+/// The scheme in the form the dependency-free maths library takes. Fails for
+/// schemes that library does not describe (bits != 8 or 4).
+::qnt::math::Scheme toMathScheme(SchemeAttr scheme);
+
+} // namespace mlir::qnt
+
+#endif // QNT_DIALECTS_QNT_QNTDIALECT_H

@@ -1,0 +1,33 @@
+//===- QntDialect.td - The qnt quantization dialect --------*- tablegen -*-===//
+
+#ifndef QNT_DIALECT_TD
+#define QNT_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def Qnt_Dialect : Dialect {
+  let name = "qnt";
+  let cppNamespace = "::mlir::qnt";
+  let summary = "Quantized Transformer inference: schemes, quantized tensors, fused kernels";
+  let description = [{
+    The one place where the meaning of quantization lives in this project.
+
+    A `!qnt.tensor` is a quantized value whose scales are run-time data, not
+    compile-time attributes: it holds integer data, scales and, where its
+    `#qnt.scheme` asks for them, per-group sums. Weights become `qnt.constant`
+    at compile time (`--qnt-fold-weight-quant`); activations are quantized at
+    run time by `qnt.quantize` (`--qnt-insert-act-quant`); `qnt.matmul` is the
+    fused integer dot with per-group scaling and f32 accumulation.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
+  let extraClassDeclaration = [{
+    void registerAttributes();
+    void registerTypes();
+  }];
+}
+
+class Qnt_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Qnt_Dialect, mnemonic, traits>;
+
+#endif // QNT_DIALECT_TD

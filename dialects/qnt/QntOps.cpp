@@ -1,0 +1,181 @@
+//===- QntOps.cpp - qnt operations --------------------------------*- C++ -*-===//
+
+#include "dialects/qnt/QntOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mlir::qnt;
+
+#define GET_OP_CLASSES
+#include "dialects/qnt/QntOps.cpp.inc"
+
+/// The shape of a float tensor or quantized tensor operand.
+static ArrayRef<int64_t> shapeOf(Type type) {
+  if (auto q = dyn_cast<QTensorType>(type))
+    return q.getShape();
+  return cast<RankedTensorType>(type).getShape();
+}
+
+/// True when two dimensions are the same: equal sizes, or both dynamic.
+static bool sameDim(int64_t a, int64_t b) { return a == b; }
+
+/// Checks a [rows, K] x [cols, K] -> [rows, cols] contraction's shapes.
+static LogicalResult verifyContraction(Operation *op, Type lhsType,
+                                       Type rhsType, RankedTensorType result,
+                                       StringRef rhsName) {
+  ArrayRef<int64_t> lhs = shapeOf(lhsType), rhs = shapeOf(rhsType);
+  if (lhs.size() != 2)
+    return op->emitOpError("expects a rank-2 input, got rank ") << lhs.size();
+  if (rhs.size() != 2)
+    return op->emitOpError("expects a rank-2 ")
+           << rhsName << ", got rank " << rhs.size();
+  if (ShapedType::isDynamic(lhs[1]) || ShapedType::isDynamic(rhs[1]))
+    return op->emitOpError("expects a static reduction dimension");
+  if (lhs[1] != rhs[1])
+    return op->emitOpError("reduction dimensions differ: input has ")
+           << lhs[1] << ", " << rhsName << " has " << rhs[1];
+  if (result.getRank() != 2 || !sameDim(result.getDimSize(0), lhs[0]) ||
+      !sameDim(result.getDimSize(1), rhs[0]))
+    return op->emitOpError("result type ")
+           << result << " does not match [" << (ShapedType::isDynamic(lhs[0]) ? "?" : std::to_string(lhs[0]))
+           << ", " << rhs[0] << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  if (auto q = dyn_cast<QTensorType>(getWeight().getType()))
+    if (!q.getExpressedType().isF32())
+      return emitOpError("quantized weight must express f32, got ")
+             << q.getExpressedType();
+  return verifyContraction(*this, getInput().getType(), getWeight().getType(),
+                           getResult().getType(), "weight");
+}
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that a component attribute has exactly the expected type.
+static LogicalResult verifyComponent(Operation *op, StringRef name,
+                                     ElementsAttr attr,
+                                     RankedTensorType expected) {
+  auto type = dyn_cast<RankedTensorType>(attr.getType());
+  if (!type || type != expected)
+    return op->emitOpError() << name << " must have type " << expected
+                             << ", got " << attr.getType();
+  return success();
+}
+
+LogicalResult ConstantOp::verify() {
+  QTensorType type = getResult().getType();
+  if (!llvm::all_of(type.getShape(),
+                    [](int64_t d) { return !ShapedType::isDynamic(d); }))
+    return emitOpError("a quantized constant must have a static shape");
+  if (failed(verifyComponent(*this, "data", getData(), type.getDataType())) ||
+      failed(verifyComponent(*this, "scales", getScales(),
+                             type.getScalesType())))
+    return failure();
+  RankedTensorType sumsType = type.getSumsType();
+  if (sumsType && !getSums())
+    return emitOpError("the scheme keeps sums but no sums are given");
+  if (!sumsType && getSums())
+    return emitOpError("sums given but the scheme keeps none");
+  if (sumsType)
+    return verifyComponent(*this, "sums", *getSums(), sumsType);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeOp / DequantizeOp
+//===----------------------------------------------------------------------===//
+
+/// A float tensor and a quantized tensor standing for the same values.
+static LogicalResult verifySameValues(Operation *op, RankedTensorType floatType,
+                                      QTensorType qType) {
+  if (floatType.getShape() != qType.getShape())
+    return op->emitOpError("shapes differ: ")
+           << floatType << " and " << qType;
+  if (floatType.getElementType() != qType.getExpressedType())
+    return op->emitOpError("element type ")
+           << floatType.getElementType() << " differs from the expressed type "
+           << qType.getExpressedType();
+  return success();
+}
+
+LogicalResult QuantizeOp::verify() {
+  return verifySameValues(*this, getInput().getType(), getResult().getType());
+}
+
+LogicalResult DequantizeOp::verify() {
+  return verifySameValues(*this, getResult().getType(), getInput().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+/// True when the scheme's scale is constant along the last (reduction) axis of
+/// a rank-2 operand, or changes only per block along it.
+static bool scalesFactorOutOfRows(SchemeAttr s) {
+  return !(s.getGranularity() == Granularity::PerChannel && s.getAxis() != 0);
+}
+
+int64_t MatmulOp::getGroupSize() {
+  SchemeAttr lhs = getLhs().getType().getScheme();
+  SchemeAttr rhs = getRhs().getType().getScheme();
+  if (lhs.isBlocked())
+    return lhs.getBlock();
+  if (rhs.isBlocked())
+    return rhs.getBlock();
+  return getLhs().getType().getShape()[1];
+}
+
+LogicalResult MatmulOp::verify() {
+  QTensorType lhsType = getLhs().getType(), rhsType = getRhs().getType();
+  if (failed(verifyContraction(*this, lhsType, rhsType, getResult().getType(),
+                               "rhs")))
+    return failure();
+  SchemeAttr lhs = lhsType.getScheme(), rhs = rhsType.getScheme();
+  for (SchemeAttr s : {lhs, rhs}) {
+    if (s.getBits() != 8)
+      return emitOpError("expects 8-bit operands, got ") << s.getBits();
+    if (!s.getSymmetric())
+      return emitOpError("expects symmetric schemes");
+    if (!scalesFactorOutOfRows(s))
+      return emitOpError("scales must not vary along the reduction axis "
+                         "(per_channel axis must be 0)");
+  }
+  if (lhs.isBlocked() && rhs.isBlocked() && lhs.getBlock() != rhs.getBlock())
+    return emitOpError("block sizes differ: ")
+           << lhs.getBlock() << " and " << rhs.getBlock();
+  if (lhs.getStorage() != Storage::I8)
+    return emitOpError("lhs must be stored as i8");
+  if (rhs.getStorage() == Storage::U8Offset128) {
+    // The correction term -128 * sum(lhs) must be available per group.
+    bool sameGrouping = lhs.isBlocked() == rhs.isBlocked() ||
+                        (lhs.isBlocked() && !rhs.isBlocked());
+    if (!lhs.getSums() || !sameGrouping)
+      return emitOpError("a u8_offset128 rhs needs lhs sums per group of ")
+             << getGroupSize();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// DpbusdOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DpbusdOp::verify() {
+  int64_t lanes = getAcc().getType().getNumElements();
+  int64_t bytes = getLhs().getType().getNumElements();
+  if (bytes != 4 * lanes)
+    return emitOpError("expects 4 bytes per i32 lane: ")
+           << bytes << " bytes for " << lanes << " lanes";
+  return success();
+}

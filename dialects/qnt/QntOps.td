@@ -1,0 +1,153 @@
+//===- QntOps.td - qnt operations --------------------------*- tablegen -*-===//
+
+#ifndef QNT_OPS_TD
+#define QNT_OPS_TD
+
+include "dialects/qnt/QntTypes.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Qnt_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+def Qnt_F32Tensor : RankedTensorOf<[F32]>;
+
+//===----------------------------------------------------------------------===//
+// Graph level
+//===----------------------------------------------------------------------===//
+
+def Qnt_LinearOp : Qnt_Op<"linear", [Pure]> {
+  let summary = "Fully connected layer y = x * W^T";
+  let description = [{
+    The graph-level op the quantization passes rewrite. `input` is [M, K],
+    `weight` is [N, K] (one row per output feature, as GGUF and PyTorch store
+    it), the result is [M, N] f32. The weight is a float tensor or, after
+    `--qnt-fold-weight-quant`, a `!qnt.tensor`: the activation is still float
+    then, and `--qnt-insert-act-quant` turns the op into `qnt.matmul`.
+
+    ```mlir
+    %y = qnt.linear %x, %w : tensor<?x256xf32>, tensor<64x256xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Qnt_F32Tensor:$input,
+                       AnyTypeOf<[Qnt_FloatTensor, Qnt_QTensorType]>:$weight);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` qualified(type($input)) `,` qualified(type($weight)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Quantized values
+//===----------------------------------------------------------------------===//
+
+def Qnt_ConstantOp : Qnt_Op<"constant", [Pure]> {
+  let summary = "A quantized tensor known at compile time (a folded weight)";
+  let description = [{
+    Holds the components of a `!qnt.tensor` as elements attributes, in the
+    layout the kernels read: usually `dense_resource` blobs, so that packed
+    weights are never spelled element by element.
+
+    ```mlir
+    %w = qnt.constant data(dense_resource<w_data> : tensor<64x256xi8>)
+                      scales(dense_resource<w_scales> : tensor<64x8xf16>)
+         : !qnt.tensor<64x256xf32, #qnt.scheme<granularity = per_block>>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$data, ElementsAttr:$scales,
+                       OptionalAttr<ElementsAttr>:$sums);
+  let results = (outs Qnt_QTensorType:$result);
+  let assemblyFormat = [{
+    `data` `(` $data `)` `scales` `(` $scales `)` (`sums` `(` $sums^ `)`)?
+    attr-dict `:` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Qnt_QuantizeOp : Qnt_Op<"quantize", [Pure]> {
+  let summary = "Dynamic quantization: scales computed at run time from the data";
+  let description = [{
+    Quantizes a float tensor by the result type's scheme, with absmax scales
+    (`d = max|x| / 127` per group) computed when the program runs. Inserted
+    by `--qnt-insert-act-quant` for activations.
+
+    ```mlir
+    %q = qnt.quantize %x : tensor<?x256xf32> -> !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_token, scale = f32>>
+    ```
+  }];
+  let arguments = (ins Qnt_F32Tensor:$input);
+  let results = (outs Qnt_QTensorType:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Qnt_DequantizeOp : Qnt_Op<"dequantize", [Pure]> {
+  let summary = "x = scale * q: back to float";
+  let arguments = (ins Qnt_QTensorType:$input);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Qnt_MatmulOp : Qnt_Op<"matmul", [Pure]> {
+  let summary = "Fused quantized matmul: int8 dot, per-group scale, f32 accumulation";
+  let description = [{
+    `lhs` is [M, K] (quantized activations), `rhs` is [N, K] (quantized
+    weights, one row per output feature); the result is [M, N] f32:
+
+      y[m, n] = sum over groups g of K:
+                  float(sum_{k in g} ql[m, k] * qr[n, k]) * sl(m, g) * sr(n, g)
+
+    where a group is a block when either side is `per_block` (both sides'
+    blocks must then agree) and the whole row otherwise. A `u8_offset128` rhs
+    is multiplied as stored (the form `vpdpbusd` takes) and corrected with
+    the lhs's per-group sums: `lhs` must then carry `sums` at that grouping.
+
+    ```mlir
+    %y = qnt.matmul %xq, %wq : !qnt.tensor<?x256xf32, #act>, !qnt.tensor<64x256xf32, #q8_0> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Qnt_QTensorType:$lhs, Qnt_QTensorType:$rhs);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Columns of K sharing one scale on both sides: the block size if either
+    /// side is per_block, else K.
+    int64_t getGroupSize();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel level
+//===----------------------------------------------------------------------===//
+
+def Qnt_DpbusdOp : Qnt_Op<"dpbusd", [Pure, AllTypesMatch<["acc", "result"]>,
+                                     AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "u8 x s8 dot products of 4-byte groups, accumulated in i32 lanes";
+  let description = [{
+    The integer dot product of quantized inference, with the semantics of
+    x86 `vpdpbusd` (no saturation):
+
+      result[i] = acc[i] + sum_{j < 4} zext(lhs[4i + j]) * sext(rhs[4i + j])
+
+    `lhs` holds unsigned bytes (a `u8_offset128` weight), `rhs` signed ones.
+    Emitted by `--qnt-lower-to-vector` when VNNI is on; `--qnt-lower-dpbusd`
+    turns it into the VNNI intrinsic or into plain vector arithmetic.
+
+    ```mlir
+    %r = qnt.dpbusd %acc, %w, %x : vector<32xi8> -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc,
+                       VectorOfRankAndType<[1], [I8]>:$lhs,
+                       VectorOfRankAndType<[1], [I8]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // QNT_OPS_TD

@@ -1,0 +1,199 @@
+//===- QntTypes.cpp - qnt attributes and types --------------------*- C++ -*-===//
+
+#include "dialects/qnt/QntDialect.h"
+
+#include "qnt/Math/Quant.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::qnt;
+
+#include "dialects/qnt/QntEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/qnt/QntAttrs.cpp.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "dialects/qnt/QntTypes.cpp.inc"
+
+void QntDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/qnt/QntAttrs.cpp.inc"
+      >();
+}
+
+void QntDialect::registerTypes() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "dialects/qnt/QntTypes.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// SchemeAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 unsigned bits, Granularity granularity,
+                                 int64_t axis, int64_t block, bool symmetric,
+                                 Storage storage, Type scale,
+                                 Rounding rounding, bool sums) {
+  if (bits != 8 && bits != 4)
+    return emitError() << "bits must be 8 or 4, got " << bits;
+  if (axis < 0)
+    return emitError() << "axis must be non-negative, got " << axis;
+  if (granularity == Granularity::PerBlock && block <= 0)
+    return emitError() << "block size must be positive, got " << block;
+  if (!scale.isF16() && !scale.isF32())
+    return emitError() << "scale type must be f16 or f32, got " << scale;
+  if (storage == Storage::U8Offset128 && (bits != 8 || !symmetric))
+    return emitError() << "u8_offset128 storage needs a symmetric 8-bit scheme";
+  return success();
+}
+
+SchemeAttr SchemeAttr::getQ8_0(MLIRContext *ctx) {
+  return SchemeAttr::get(ctx, /*bits=*/8, Granularity::PerBlock, /*axis=*/0,
+                         /*block=*/32, /*symmetric=*/true, Storage::I8,
+                         Float16Type::get(ctx), Rounding::HalfAwayFromZero,
+                         /*sums=*/false);
+}
+
+SchemeAttr SchemeAttr::withStorage(Storage storage) const {
+  return SchemeAttr::get(getContext(), getBits(), getGranularity(), getAxis(),
+                         getBlock(), getSymmetric(), storage, getScale(),
+                         getRounding(), getSums());
+}
+
+SchemeAttr SchemeAttr::withSums(bool sums) const {
+  return SchemeAttr::get(getContext(), getBits(), getGranularity(), getAxis(),
+                         getBlock(), getSymmetric(), getStorage(), getScale(),
+                         getRounding(), sums);
+}
+
+::qnt::math::Scheme mlir::qnt::toMathScheme(SchemeAttr scheme) {
+  ::qnt::math::Scheme s;
+  s.bits = scheme.getBits();
+  s.granularity = static_cast<::qnt::math::Granularity>(scheme.getGranularity());
+  s.axis = scheme.getAxis();
+  s.block = scheme.getBlock();
+  s.symmetric = scheme.getSymmetric();
+  s.storage = static_cast<::qnt::math::Storage>(scheme.getStorage());
+  s.f16Scale = scheme.getScale().isF16();
+  s.rounding = static_cast<::qnt::math::Rounding>(scheme.getRounding());
+  s.sums = scheme.getSums();
+  return s;
+}
+
+// The maths library mirrors the dialect's enums value for value.
+static_assert(int(::qnt::math::Granularity::PerToken) == int(Granularity::PerToken));
+static_assert(int(::qnt::math::Storage::U8Offset128) == int(Storage::U8Offset128));
+static_assert(int(::qnt::math::Rounding::HalfToEven) == int(Rounding::HalfToEven));
+
+//===----------------------------------------------------------------------===//
+// QTensorType
+//===----------------------------------------------------------------------===//
+
+Type QTensorType::parse(AsmParser &parser) {
+  SmallVector<int64_t> shape;
+  Type expressed;
+  SchemeAttr scheme;
+  if (parser.parseLess() ||
+      parser.parseDimensionList(shape, /*allowDynamic=*/true,
+                                /*withTrailingX=*/true) ||
+      parser.parseType(expressed) || parser.parseComma() ||
+      parser.parseAttribute(scheme) || parser.parseGreater())
+    return {};
+  return parser.getChecked<QTensorType>(parser.getContext(), shape, expressed,
+                                        scheme);
+}
+
+void QTensorType::print(AsmPrinter &printer) const {
+  printer << "<";
+  printer.printDimensionList(getShape());
+  printer << "x" << getExpressedType() << ", " << getScheme() << ">";
+}
+
+LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  ArrayRef<int64_t> shape, Type expressedType,
+                                  SchemeAttr scheme) {
+  if (shape.empty())
+    return emitError() << "quantized tensor must have rank >= 1";
+  for (int64_t d : shape)
+    if (d < 0 && !ShapedType::isDynamic(d))
+      return emitError() << "dimensions must be non-negative";
+  if (!isa<FloatType>(expressedType))
+    return emitError() << "expressed type must be a float type, got "
+                       << expressedType;
+  int64_t rank = shape.size();
+  switch (scheme.getGranularity()) {
+  case Granularity::PerChannel:
+    if (scheme.getAxis() >= rank)
+      return emitError() << "per_channel axis " << scheme.getAxis()
+                         << " out of range for rank " << rank;
+    break;
+  case Granularity::PerBlock: {
+    int64_t last = shape.back();
+    if (ShapedType::isDynamic(last))
+      return emitError() << "per_block quantization needs a static last "
+                            "dimension";
+    if (last % scheme.getBlock() != 0)
+      return emitError() << "block size " << scheme.getBlock()
+                         << " does not divide the last dimension " << last;
+    break;
+  }
+  case Granularity::PerTensor:
+  case Granularity::PerToken:
+    break;
+  }
+  return success();
+}
+
+SmallVector<int64_t> QTensorType::getScaleShape() const {
+  ArrayRef<int64_t> shape = getShape();
+  SmallVector<int64_t> result(shape.size(), 1);
+  SchemeAttr scheme = getScheme();
+  switch (scheme.getGranularity()) {
+  case Granularity::PerTensor:
+    break;
+  case Granularity::PerChannel:
+    result[scheme.getAxis()] = shape[scheme.getAxis()];
+    break;
+  case Granularity::PerToken:
+    for (size_t i = 0; i + 1 < shape.size(); ++i)
+      result[i] = shape[i];
+    break;
+  case Granularity::PerBlock:
+    for (size_t i = 0; i + 1 < shape.size(); ++i)
+      result[i] = shape[i];
+    result.back() = shape.back() / scheme.getBlock();
+    break;
+  }
+  return result;
+}
+
+RankedTensorType QTensorType::getDataType() const {
+  return RankedTensorType::get(getShape(),
+                               IntegerType::get(getContext(), 8));
+}
+
+RankedTensorType QTensorType::getScalesType() const {
+  return RankedTensorType::get(getScaleShape(), getScheme().getScale());
+}
+
+RankedTensorType QTensorType::getSumsType() const {
+  if (!getScheme().getSums())
+    return {};
+  return RankedTensorType::get(getScaleShape(),
+                               IntegerType::get(getContext(), 32));
+}
+
+void QTensorType::getComponentTypes(SmallVectorImpl<Type> &types) const {
+  types.push_back(getDataType());
+  types.push_back(getScalesType());
+  if (RankedTensorType sums = getSumsType())
+    types.push_back(sums);
+}

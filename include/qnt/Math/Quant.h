@@ -1,0 +1,158 @@
+//===- Quant.h - Quantization formulas shared by compiler, runtime, tests -===//
+//
+// The one place where the quantization maths lives: rounding, scales, block
+// layout, fp16/bf16 conversion. Dependency-free C++17 so that the fold pass,
+// the runtime, the unit tests and the scalar references all use the same code.
+//
+// Symmetric absmax quantization of a group g of values x (a block of 32 along
+// the reduction axis for GGML Q8_0, a whole row for per-channel/per-token):
+//
+//   d   = max_{i in g} |x_i| / qmax           (qmax = 127 for 8 bits)
+//   id  = d != 0 ? 1 / d : 0
+//   q_i = round(x_i * id)                     (half away from zero, or to even)
+//   stored scale = d, rounded to fp16 when the scheme stores fp16 scales
+//
+// This is GGML's quantize_row_q8_0_ref to the bit: q is computed with the f32
+// reciprocal of the unrounded d, and only the stored scale is rounded to fp16.
+// Dequantization is x_i ~ scale * q_i.
+//
+// Storage "u8 offset 128" stores q + 128 as an unsigned byte, the form the
+// x86 VNNI instruction vpdpbusd (u8 x s8) multiplies; a dot product with s8
+// activations a is then corrected by the activation's per-block sum:
+//   sum_i q_i a_i = sum_i (q_i + 128) a_i - 128 * sum_i a_i.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QNT_MATH_QUANT_H
+#define QNT_MATH_QUANT_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace qnt::math {
+
+/// How values share a scale. Mirrors the qnt dialect's Granularity enum.
+enum class Granularity { PerTensor, PerChannel, PerBlock, PerToken };
+/// How the integer values are stored. Mirrors the qnt dialect's Storage enum.
+enum class Storage { I8, U8Offset128 };
+/// Rounding of x * id to an integer.
+enum class Rounding { HalfAwayFromZero, HalfToEven };
+
+/// A quantization scheme for a rank-2 tensor [rows, cols] whose cols axis is
+/// the reduction axis. Mirrors #qnt.scheme (the dialect converts between them).
+struct Scheme {
+  unsigned bits = 8;
+  Granularity granularity = Granularity::PerBlock;
+  int64_t axis = 0;   ///< per-channel axis; only 0 (one scale per row) is
+                      ///< meaningful for the matmul operands handled here.
+  int64_t block = 32; ///< per-block group size along the cols axis.
+  bool symmetric = true;
+  Storage storage = Storage::I8;
+  bool f16Scale = true; ///< scales stored as fp16 (else f32).
+  Rounding rounding = Rounding::HalfAwayFromZero;
+  bool sums = false; ///< per-group sums of q are stored too.
+
+  /// GGML Q8_0: blocks of 32, fp16 scales, round half away from zero.
+  static Scheme q8_0() { return Scheme(); }
+  int64_t qmax() const { return (int64_t(1) << (bits - 1)) - 1; }
+};
+
+//===----------------------------------------------------------------------===//
+// Scalar conversions
+//===----------------------------------------------------------------------===//
+
+/// IEEE binary16 to float, exact.
+float fp16ToFloat(uint16_t h);
+/// Float to IEEE binary16, round to nearest even (what F16C's vcvtps2ph with
+/// imm 0 and GGML_FP32_TO_FP16 do), with overflow to infinity.
+uint16_t floatToFp16(float f);
+/// bfloat16 to float, exact.
+float bf16ToFloat(uint16_t h);
+/// The value a scale takes once stored: rounded through fp16 if the scheme
+/// stores fp16 scales.
+float storedScale(float d, const Scheme &s);
+/// Rounds x to an integral float by the scheme's rule.
+float roundValue(float x, Rounding r);
+
+//===----------------------------------------------------------------------===//
+// Layout of a quantized [rows, cols] tensor
+//===----------------------------------------------------------------------===//
+
+/// Shape of the scales (and sums) of a [rows, cols] tensor: [scaleRows,
+/// scaleCols]. Element (r, c) uses scale (r * rowsVary, c / groupCols).
+struct ScaleLayout {
+  int64_t scaleRows = 1;
+  int64_t scaleCols = 1;
+  int64_t groupCols = 1; ///< columns sharing one scale within a row
+  bool rowsVary = false;
+};
+/// Fails (returns false) when the scheme cannot describe a [rows, cols] tensor
+/// (a block that does not divide cols, per-channel on axis 1).
+bool scaleLayout(const Scheme &s, int64_t rows, int64_t cols, ScaleLayout &out);
+
+/// A quantized [rows, cols] tensor in the layout the compiled kernels read:
+/// row-major data (int8, or q + 128 as uint8), and row-major scales/sums.
+struct QuantizedTensor {
+  int64_t rows = 0, cols = 0;
+  Scheme scheme;
+  ScaleLayout layout;
+  std::vector<int8_t> data;       ///< rows * cols bytes (u8 bit patterns if offset)
+  std::vector<float> scales;      ///< stored-precision scale values, as float
+  std::vector<uint16_t> scalesF16;///< the fp16 bit patterns, if f16Scale
+  std::vector<int32_t> sums;      ///< sum of q (not q + 128) per group, if sums
+
+  /// The signed integer q at (r, c), whatever the storage.
+  int32_t q(int64_t r, int64_t c) const;
+  /// Index into scales/sums for element (r, c).
+  int64_t group(int64_t r, int64_t c) const;
+  /// scale * q at (r, c).
+  float dequantized(int64_t r, int64_t c) const;
+};
+
+/// Quantizes a row-major [rows, cols] float tensor. Returns false (leaving out
+/// unspecified) when the layout is impossible or bits != 8.
+bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
+              QuantizedTensor &out);
+
+/// Quantizes one group of n values into q (signed), returning the unrounded
+/// scale d. The common core of every granularity.
+float quantizeGroup(const float *x, int64_t n, const Scheme &s, int8_t *q);
+
+/// Changes only the storage of already quantized data (i8 <-> u8 offset 128):
+/// the repacking of weights that arrive quantized, without requantizing.
+void restore(QuantizedTensor &t, Storage storage);
+
+//===----------------------------------------------------------------------===//
+// GGML block formats
+//===----------------------------------------------------------------------===//
+
+/// Bytes of one GGML Q8_0 block: an fp16 scale then 32 int8 values.
+constexpr int64_t kQ8_0BlockBytes = 34;
+constexpr int64_t kQ8_0BlockSize = 32;
+
+/// Unpacks `rows` rows of `cols` values stored as GGML Q8_0 blocks into a
+/// QuantizedTensor with scheme q8_0 (storage and sums as requested), without
+/// requantizing. cols must be a multiple of 32.
+bool unpackQ8_0(const uint8_t *blocks, int64_t rows, int64_t cols,
+                Storage storage, QuantizedTensor &out);
+
+//===----------------------------------------------------------------------===//
+// Scalar references
+//===----------------------------------------------------------------------===//
+
+/// The quantized matmul the kernels compute, in GGML's order: for every output
+/// y[m, n] = sum over groups g of float(sum_{k in g} qa[m,k] qw[n,k]) *
+/// (sa(m, g) * sw(n, g)), where a group is the finer of the two operands'
+/// column groups. `a` is [M, K] (activations), `w` is [N, K] (weights); y is
+/// [M, N] row-major. Returns false if the operands cannot be multiplied.
+bool referenceMatmul(const QuantizedTensor &a, const QuantizedTensor &w,
+                     float *y);
+
+/// Float y = x * W^T with x [M, K], w [N, K], in double precision.
+void referenceLinear(const float *x, const float *w, int64_t m, int64_t n,
+                     int64_t k, float *y);
+
+} // namespace qnt::math
+
+#endif // QNT_MATH_QUANT_H

@@ -1,0 +1,269 @@
+//===- Quant.cpp - Quantization formulas ------------------------*- C++ -*-===//
+//
+// See include/qnt/Math/Quant.h for the maths.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qnt/Math/Quant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace qnt::math {
+
+//===----------------------------------------------------------------------===//
+// Scalar conversions
+//===----------------------------------------------------------------------===//
+
+static uint32_t bitsOf(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof(u));
+  return u;
+}
+
+static float floatOf(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, sizeof(f));
+  return f;
+}
+
+float fp16ToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t man = h & 0x3ff;
+  if (exp == 0x1f) // inf or nan
+    return floatOf(sign | 0x7f800000u | (man << 13));
+  if (exp == 0) {
+    if (man == 0)
+      return floatOf(sign);
+    // Subnormal: value = man * 2^-24.
+    float v = std::ldexp(float(man), -24);
+    return sign ? -v : v;
+  }
+  return floatOf(sign | ((exp + 112) << 23) | (man << 13));
+}
+
+uint16_t floatToFp16(float f) {
+  uint32_t u = bitsOf(f);
+  uint16_t sign = uint16_t((u >> 16) & 0x8000);
+  uint32_t absu = u & 0x7fffffffu;
+  if (absu >= 0x7f800000u) // inf or nan
+    return sign | 0x7c00 | (absu > 0x7f800000u ? 0x200 : 0);
+  if (absu >= 0x477ff000u) // rounds to >= 65520: overflow to infinity
+    return sign | 0x7c00;
+  if (absu < 0x38800000u) {
+    // Result is subnormal (or zero): value / 2^-24 rounded to nearest even.
+    float a = floatOf(absu);
+    float m = std::nearbyint(a * 16777216.0f); // exact scaling by 2^24
+    return sign | uint16_t(m);
+  }
+  // Normal: drop 13 mantissa bits with round to nearest even.
+  uint32_t rounded = absu + 0xfffu + ((absu >> 13) & 1u);
+  return sign | uint16_t((rounded - 0x38000000u) >> 13);
+}
+
+float bf16ToFloat(uint16_t h) { return floatOf(uint32_t(h) << 16); }
+
+float storedScale(float d, const Scheme &s) {
+  return s.f16Scale ? fp16ToFloat(floatToFp16(d)) : d;
+}
+
+float roundValue(float x, Rounding r) {
+  // roundf is half away from zero; nearbyintf under the default rounding mode
+  // is half to even.
+  return r == Rounding::HalfAwayFromZero ? std::round(x) : std::nearbyint(x);
+}
+
+//===----------------------------------------------------------------------===//
+// Layout
+//===----------------------------------------------------------------------===//
+
+bool scaleLayout(const Scheme &s, int64_t rows, int64_t cols,
+                 ScaleLayout &out) {
+  if (rows <= 0 || cols <= 0)
+    return false;
+  out = ScaleLayout();
+  switch (s.granularity) {
+  case Granularity::PerTensor:
+    out.groupCols = cols;
+    return true;
+  case Granularity::PerChannel:
+    if (s.axis != 0)
+      return false;
+    [[fallthrough]];
+  case Granularity::PerToken:
+    out.rowsVary = true;
+    out.scaleRows = rows;
+    out.groupCols = cols;
+    return true;
+  case Granularity::PerBlock:
+    if (s.block <= 0 || cols % s.block != 0)
+      return false;
+    out.rowsVary = true;
+    out.scaleRows = rows;
+    out.scaleCols = cols / s.block;
+    out.groupCols = s.block;
+    return true;
+  }
+  return false;
+}
+
+int64_t QuantizedTensor::group(int64_t r, int64_t c) const {
+  return (layout.rowsVary ? r : 0) * layout.scaleCols + c / layout.groupCols;
+}
+
+int32_t QuantizedTensor::q(int64_t r, int64_t c) const {
+  int8_t v = data[r * cols + c];
+  if (scheme.storage == Storage::U8Offset128)
+    return int32_t(uint8_t(v)) - 128;
+  return v;
+}
+
+float QuantizedTensor::dequantized(int64_t r, int64_t c) const {
+  return scales[group(r, c)] * float(q(r, c));
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+float quantizeGroup(const float *x, int64_t n, const Scheme &s, int8_t *q) {
+  float amax = 0.0f;
+  for (int64_t i = 0; i < n; ++i)
+    amax = std::max(amax, std::fabs(x[i]));
+  const float d = amax / float(s.qmax());
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  for (int64_t i = 0; i < n; ++i)
+    q[i] = int8_t(roundValue(x[i] * id, s.rounding));
+  return d;
+}
+
+/// Stores q into t.data at [offset, offset + n) in t's storage form.
+static void storeGroup(QuantizedTensor &t, int64_t offset, const int8_t *q,
+                       int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    t.data[offset + i] = t.scheme.storage == Storage::U8Offset128
+                             ? int8_t(uint8_t(int32_t(q[i]) + 128))
+                             : q[i];
+}
+
+bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
+              QuantizedTensor &out) {
+  if (s.bits != 8 || !s.symmetric)
+    return false;
+  ScaleLayout layout;
+  if (!scaleLayout(s, rows, cols, layout))
+    return false;
+  out = QuantizedTensor();
+  out.rows = rows;
+  out.cols = cols;
+  out.scheme = s;
+  out.layout = layout;
+  out.data.resize(rows * cols);
+  int64_t numScales = layout.scaleRows * layout.scaleCols;
+  out.scales.resize(numScales);
+  if (s.f16Scale)
+    out.scalesF16.resize(numScales);
+  if (s.sums)
+    out.sums.resize(numScales);
+
+  // A group is a contiguous run of the row-major data, except per-tensor
+  // whose one group is everything: also contiguous.
+  int64_t groupSize = layout.rowsVary ? layout.groupCols : rows * cols;
+  std::vector<int8_t> q(groupSize);
+  for (int64_t g = 0; g < numScales; ++g) {
+    const float *src = x + g * groupSize;
+    float d = quantizeGroup(src, groupSize, s, q.data());
+    if (s.f16Scale)
+      out.scalesF16[g] = floatToFp16(d);
+    out.scales[g] = storedScale(d, s);
+    if (s.sums) {
+      int32_t sum = 0;
+      for (int8_t v : q)
+        sum += v;
+      out.sums[g] = sum;
+    }
+    storeGroup(out, g * groupSize, q.data(), groupSize);
+  }
+  return true;
+}
+
+void restore(QuantizedTensor &t, Storage storage) {
+  if (t.scheme.storage == storage)
+    return;
+  // i8 <-> u8 offset 128 is a flip of the top bit either way.
+  for (int8_t &v : t.data)
+    v = int8_t(uint8_t(v) ^ 0x80u);
+  t.scheme.storage = storage;
+}
+
+//===----------------------------------------------------------------------===//
+// GGML block formats
+//===----------------------------------------------------------------------===//
+
+bool unpackQ8_0(const uint8_t *blocks, int64_t rows, int64_t cols,
+                Storage storage, QuantizedTensor &out) {
+  if (rows <= 0 || cols <= 0 || cols % kQ8_0BlockSize != 0)
+    return false;
+  out = QuantizedTensor();
+  out.rows = rows;
+  out.cols = cols;
+  out.scheme = Scheme::q8_0();
+  out.scheme.storage = storage;
+  scaleLayout(out.scheme, rows, cols, out.layout);
+  int64_t numBlocks = rows * (cols / kQ8_0BlockSize);
+  out.data.resize(rows * cols);
+  out.scales.resize(numBlocks);
+  out.scalesF16.resize(numBlocks);
+  for (int64_t b = 0; b < numBlocks; ++b) {
+    const uint8_t *blk = blocks + b * kQ8_0BlockBytes;
+    uint16_t h = uint16_t(blk[0] | (blk[1] << 8)); // little-endian fp16
+    out.scalesF16[b] = h;
+    out.scales[b] = fp16ToFloat(h);
+    storeGroup(out, b * kQ8_0BlockSize,
+               reinterpret_cast<const int8_t *>(blk + 2), kQ8_0BlockSize);
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// References
+//===----------------------------------------------------------------------===//
+
+bool referenceMatmul(const QuantizedTensor &a, const QuantizedTensor &w,
+                     float *y) {
+  if (a.cols != w.cols)
+    return false;
+  const int64_t k = a.cols;
+  const int64_t group = std::min(a.layout.groupCols, w.layout.groupCols);
+  if (a.layout.groupCols % group != 0 || w.layout.groupCols % group != 0)
+    return false;
+  for (int64_t m = 0; m < a.rows; ++m) {
+    for (int64_t n = 0; n < w.rows; ++n) {
+      float acc = 0.0f;
+      for (int64_t k0 = 0; k0 < k; k0 += group) {
+        int32_t idot = 0;
+        for (int64_t i = k0; i < k0 + group; ++i)
+          idot += a.q(m, i) * w.q(n, i);
+        acc += float(idot) * (a.scales[a.group(m, k0)] *
+                              w.scales[w.group(n, k0)]);
+      }
+      y[m * w.rows + n] = acc;
+    }
+  }
+  return true;
+}
+
+void referenceLinear(const float *x, const float *w, int64_t m, int64_t n,
+                     int64_t k, float *y) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0.0;
+      for (int64_t p = 0; p < k; ++p)
+        acc += double(x[i * k + p]) * double(w[j * k + p]);
+      y[i * n + j] = float(acc);
+    }
+}
+
+} // namespace qnt::math

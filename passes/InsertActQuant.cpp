@@ -1,0 +1,150 @@
+//===- InsertActQuant.cpp - Dynamic activation quantization ---------------===//
+//
+// linear(x, Wq) with a quantized weight becomes matmul(quantize(x), Wq): the
+// activation is quantized when the program runs, with absmax scales computed
+// from the data, and the linear becomes the fused integer matmul.
+//
+// The activation scheme follows the weight so that the two sides' groups line
+// up: per-block activations take the weight's block (or 32 against a
+// per-channel weight whose K allows it; per-token otherwise). When the weight
+// is stored u8_offset128, the activation keeps per-group sums for the offset
+// correction. Every quantize is placed right after the activation's
+// definition, and linears asking for the same quantization of the same value
+// share it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/qnt/QntOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::qnt {
+#define GEN_PASS_DEF_INSERTACTQUANTPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::qnt
+
+using namespace mlir;
+using namespace mlir::qnt;
+
+namespace {
+
+/// The default block of per-block activations against a per-channel weight.
+constexpr int64_t kDefaultBlock = 32;
+
+struct ActOptions {
+  bool perToken;
+  Type scale;
+  Rounding rounding;
+};
+
+/// The activation scheme a linear with a quantized weight gets, or null after
+/// a diagnostic when the options cannot serve that weight.
+SchemeAttr activationScheme(LinearOp op, SchemeAttr weight,
+                            const ActOptions &options) {
+  int64_t k = cast<RankedTensorType>(op.getInput().getType()).getDimSize(1);
+  Granularity granularity = Granularity::PerToken;
+  int64_t block = kDefaultBlock;
+  if (!options.perToken) {
+    if (weight.isBlocked()) {
+      granularity = Granularity::PerBlock;
+      block = weight.getBlock();
+    } else if (k % kDefaultBlock == 0) {
+      granularity = Granularity::PerBlock;
+    }
+  }
+  bool u8 = weight.getStorage() == Storage::U8Offset128;
+  if (u8 && weight.isBlocked() && granularity != Granularity::PerBlock) {
+    op.emitOpError("per-token activations cannot correct a u8_offset128 "
+                   "per-block weight; use per-block activations or i8 "
+                   "weight storage");
+    return {};
+  }
+  return SchemeAttr::get(op.getContext(), 8, granularity, /*axis=*/0, block,
+                         /*symmetric=*/true, Storage::I8, options.scale,
+                         options.rounding, /*sums=*/u8);
+}
+
+struct QuantizeActivation : OpRewritePattern<LinearOp> {
+  QuantizeActivation(MLIRContext *ctx, const ActOptions &options)
+      : OpRewritePattern(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    auto weightType = dyn_cast<QTensorType>(op.getWeight().getType());
+    if (!weightType)
+      return rewriter.notifyMatchFailure(op, "weight is not quantized");
+    SchemeAttr scheme = activationScheme(op, weightType.getScheme(), options);
+    if (!scheme)
+      return rewriter.notifyMatchFailure(op, "no activation scheme fits");
+    Value input = op.getInput();
+    auto type = QTensorType::get(getContext(),
+                                 cast<RankedTensorType>(input.getType()).getShape(),
+                                 rewriter.getF32Type(), scheme);
+
+    // Share a quantize of the same value with the same scheme.
+    Value quantized;
+    for (Operation *user : input.getUsers())
+      if (auto q = dyn_cast<QuantizeOp>(user); q && q.getResult().getType() == type)
+        quantized = q.getResult();
+    if (!quantized) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointAfterValue(input);
+      quantized = QuantizeOp::create(rewriter, input.getLoc(), type, input);
+    }
+    rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getResult().getType(),
+                                          quantized, op.getWeight());
+    return success();
+  }
+
+  const ActOptions &options;
+};
+
+struct InsertActQuantPass
+    : public mlir::qnt::impl::InsertActQuantPassBase<InsertActQuantPass> {
+  using InsertActQuantPassBase::InsertActQuantPassBase;
+
+  void runOnOperation() override {
+    Location loc = getOperation().getLoc();
+    ActOptions options;
+    if (granularity != "per-block" && granularity != "per-token") {
+      emitError(loc) << "granularity must be per-block or per-token, got '"
+                     << granularity << "'";
+      return signalPassFailure();
+    }
+    options.perToken = granularity == "per-token";
+    if (scale == "f32") {
+      options.scale = Float32Type::get(&getContext());
+    } else if (scale == "f16") {
+      options.scale = Float16Type::get(&getContext());
+    } else {
+      emitError(loc) << "scale must be f32 or f16, got '" << scale << "'";
+      return signalPassFailure();
+    }
+    if (failed(parseRounding(loc, rounding, options.rounding)))
+      return signalPassFailure();
+
+    // Diagnose every linear the options cannot serve before rewriting any.
+    WalkResult checked = getOperation().walk([&](LinearOp op) {
+      auto weight = dyn_cast<QTensorType>(op.getWeight().getType());
+      if (weight && !activationScheme(op, weight.getScheme(), options))
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (checked.wasInterrupted())
+      return signalPassFailure();
+
+    RewritePatternSet patterns(&getContext());
+    patterns.add<QuantizeActivation>(&getContext(), options);
+    GreedyRewriteConfig config;
+    config.enableFolding(false).enableConstantCSE(false).setRegionSimplificationLevel(
+        GreedySimplifyRegionLevel::Disabled);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,61 @@
+//===- Passes.h - The project's passes and pipelines ----------*- C++ -*-===//
+
+#ifndef QNT_PASSES_PASSES_H
+#define QNT_PASSES_PASSES_H
+
+#include "dialects/qnt/QntDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <memory>
+#include <vector>
+
+namespace mlir::qnt {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Options of the lowering from qnt to the LLVM dialect.
+struct LoweringOptions {
+  /// Use vpdpbusd for u8 x s8 dot products (the target has AVX512-VNNI with
+  /// AVX512VL, or AVX-VNNI).
+  bool vnni = false;
+  /// Output columns per parallel task of a matmul.
+  int64_t tileCols = 16;
+};
+
+/// qnt (after the quantization passes) down to the LLVM dialect: the kernels
+/// as vector loops, one-shot bufferization with results turned into
+/// caller-allocated out-parameters, deallocation, parallel loops onto the
+/// runtime's thread pool, then the upstream conversions to LLVM.
+void buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options);
+
+/// Registers the named pipelines (`qnt-lower-to-llvm`).
+void registerPipelines();
+
+/// Registers with `registry` the dialects and external interface models the
+/// passes and pipelines need (bufferization models of upstream dialects).
+void registerDependentDialects(DialectRegistry &registry);
+
+/// Parses a rounding option value: half-away or half-even.
+LogicalResult parseRounding(Location loc, StringRef text, Rounding &rounding);
+
+/// Reads the elements of an f32/f16/bf16 dense or dense_resource attribute
+/// as floats; false if they cannot be read.
+bool readFloatElements(ElementsAttr attr, std::vector<float> &values);
+
+} // namespace mlir::qnt
+
+#endif // QNT_PASSES_PASSES_H

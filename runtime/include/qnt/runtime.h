@@ -1,0 +1,97 @@
+/*===- qnt/runtime.h - The C runtime of compiled models -------------------===*
+ *
+ * What code compiled by quant-compile calls, and what a program calling that
+ * code uses. Plain C, no LLVM.
+ *
+ * Calling a compiled entry point. Every public function of a compiled module
+ * gets a C wrapper `_mlir_ciface_<name>` (MLIR's C interface): each tensor
+ * argument is passed as a pointer to a memref descriptor, and a function
+ * returning one tensor takes a pointer to the output's descriptor first,
+ * with its buffer allocated by the caller. quant-compile writes the exact
+ * prototypes into a header next to the object file. For y = linear(x) with x
+ * [m, k] and y [m, n]:
+ *
+ *   qnt_memref_2d x = qnt_memref_2d_of(xdata, m, k);
+ *   qnt_memref_2d y = qnt_memref_2d_of(ydata, m, n);
+ *   _mlir_ciface_linear(&y, &x);
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef QNT_RUNTIME_H
+#define QNT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===----------------------------------------------------------------------===*
+ * Memref descriptors (the layout MLIR's LLVM lowering gives a memref)
+ *===----------------------------------------------------------------------===*/
+
+typedef struct qnt_memref_1d {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} qnt_memref_1d;
+
+typedef struct qnt_memref_2d {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} qnt_memref_2d;
+
+/** A dense row-major [rows, cols] view of data (no ownership taken). */
+qnt_memref_2d qnt_memref_2d_of(void *data, int64_t rows, int64_t cols);
+/** A dense view of n elements. */
+qnt_memref_1d qnt_memref_1d_of(void *data, int64_t n);
+
+/*===----------------------------------------------------------------------===*
+ * Memory
+ *===----------------------------------------------------------------------===*/
+
+/** The alignment of every buffer the runtime hands out: a cache line, and a
+ *  whole 512-bit vector. */
+#define QNT_RT_ALIGNMENT 64
+
+/** Allocates bytes aligned to QNT_RT_ALIGNMENT; NULL on failure. */
+void *qnt_rt_alloc(size_t bytes);
+/** Frees what qnt_rt_alloc returned (NULL is fine). */
+void qnt_rt_free(void *p);
+
+/* The allocation hooks of MLIR's memref lowering (use-generic-functions),
+ * which compiled code calls for its scratch buffers. */
+void *_mlir_memref_to_llvm_alloc(size_t bytes);
+void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t bytes);
+void _mlir_memref_to_llvm_free(void *p);
+
+/*===----------------------------------------------------------------------===*
+ * Threads
+ *===----------------------------------------------------------------------===*/
+
+/** A loop body over the iterations [begin, end). */
+typedef void (*qnt_rt_task_fn)(void *ctx, int64_t begin, int64_t end);
+
+/** Runs fn over [begin, end) split into contiguous chunks on the thread pool,
+ *  the calling thread taking part; returns when every chunk is done. A call
+ *  made from inside a task runs serially in that task's thread. */
+void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
+                         int64_t end);
+
+/** Threads the pool uses, the caller included: QNT_NUM_THREADS if set, else
+ *  the online CPUs. */
+int qnt_rt_num_threads(void);
+/** Sets the thread count (>= 1) for later calls; stops the current pool. */
+void qnt_rt_set_num_threads(int n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QNT_RUNTIME_H */

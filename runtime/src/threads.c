@@ -1,0 +1,166 @@
+/*===- threads.c - The thread pool behind qnt_rt_parallel_for -------------===*
+ *
+ * A fixed set of workers sleeps on a condition variable. A parallel_for
+ * publishes one job (a function, its context, the range cut into chunks),
+ * bumps a generation counter and wakes them; every thread, the caller
+ * included, then claims chunks with an atomic counter until none is left.
+ * The caller returns once every worker has checked out of the generation.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _GNU_SOURCE
+#include "qnt/runtime.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+typedef struct {
+  qnt_rt_task_fn fn;
+  void *ctx;
+  int64_t begin, end, chunk;
+  int64_t numChunks;
+  atomic_llong nextChunk;
+} job_t;
+
+static struct {
+  pthread_mutex_t mutex;
+  pthread_cond_t wake, done;
+  pthread_t *workers;
+  int numWorkers;    /* threads besides the caller */
+  int requested;     /* 0: not decided yet */
+  long generation;   /* bumped per job; workers run each generation once */
+  int busyWorkers;   /* workers still in the current generation */
+  int stopping;
+  job_t job;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER};
+
+static pthread_mutex_t callMutex = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local int insideTask;
+
+static void runChunks(job_t *job) {
+  insideTask = 1;
+  for (;;) {
+    int64_t c = atomic_fetch_add(&job->nextChunk, 1);
+    if (c >= job->numChunks)
+      break;
+    int64_t b = job->begin + c * job->chunk;
+    int64_t e = b + job->chunk < job->end ? b + job->chunk : job->end;
+    job->fn(job->ctx, b, e);
+  }
+  insideTask = 0;
+}
+
+static void *workerMain(void *arg) {
+  (void)arg;
+  long seen = 0;
+  pthread_mutex_lock(&pool.mutex);
+  for (;;) {
+    while (pool.generation == seen && !pool.stopping)
+      pthread_cond_wait(&pool.wake, &pool.mutex);
+    if (pool.stopping)
+      break;
+    seen = pool.generation;
+    pthread_mutex_unlock(&pool.mutex);
+    runChunks(&pool.job);
+    pthread_mutex_lock(&pool.mutex);
+    if (--pool.busyWorkers == 0)
+      pthread_cond_signal(&pool.done);
+  }
+  pthread_mutex_unlock(&pool.mutex);
+  return NULL;
+}
+
+static int defaultThreads(void) {
+  const char *env = getenv("QNT_NUM_THREADS");
+  if (env && atoi(env) > 0)
+    return atoi(env);
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+static void stopPool(void) {
+  pthread_mutex_lock(&pool.mutex);
+  pool.stopping = 1;
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mutex);
+  for (int i = 0; i < pool.numWorkers; ++i)
+    pthread_join(pool.workers[i], NULL);
+  free(pool.workers);
+  pool.workers = NULL;
+  pool.numWorkers = 0;
+  pool.stopping = 0;
+}
+
+/* Starts the workers if they are not running. Called under callMutex. */
+static void startPool(void) {
+  if (pool.workers || qnt_rt_num_threads() <= 1)
+    return;
+  int n = qnt_rt_num_threads() - 1;
+  pool.workers = calloc((size_t)n, sizeof(pthread_t));
+  if (!pool.workers)
+    return;
+  for (int i = 0; i < n; ++i) {
+    if (pthread_create(&pool.workers[i], NULL, workerMain, NULL) != 0)
+      break; /* run with the workers that started */
+    pool.numWorkers = i + 1;
+  }
+}
+
+int qnt_rt_num_threads(void) {
+  if (pool.requested == 0)
+    pool.requested = defaultThreads();
+  return pool.requested;
+}
+
+void qnt_rt_set_num_threads(int n) {
+  pthread_mutex_lock(&callMutex);
+  if (pool.workers)
+    stopPool();
+  pool.requested = n > 0 ? n : 1;
+  pthread_mutex_unlock(&callMutex);
+}
+
+void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
+                         int64_t end) {
+  if (end <= begin)
+    return;
+  int64_t n = end - begin;
+  if (insideTask || n == 1 || qnt_rt_num_threads() <= 1) {
+    fn(ctx, begin, end);
+    return;
+  }
+  pthread_mutex_lock(&callMutex);
+  startPool();
+  if (pool.numWorkers == 0) {
+    pthread_mutex_unlock(&callMutex);
+    fn(ctx, begin, end);
+    return;
+  }
+  /* Four chunks a thread: balance without losing contiguity. */
+  int64_t threads = pool.numWorkers + 1;
+  int64_t numChunks = n < threads * 4 ? n : threads * 4;
+  pool.job.fn = fn;
+  pool.job.ctx = ctx;
+  pool.job.begin = begin;
+  pool.job.end = end;
+  pool.job.chunk = (n + numChunks - 1) / numChunks;
+  pool.job.numChunks = (n + pool.job.chunk - 1) / pool.job.chunk;
+  atomic_store(&pool.job.nextChunk, 0);
+
+  pthread_mutex_lock(&pool.mutex);
+  pool.busyWorkers = pool.numWorkers;
+  ++pool.generation;
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mutex);
+
+  runChunks(&pool.job);
+
+  pthread_mutex_lock(&pool.mutex);
+  while (pool.busyWorkers > 0)
+    pthread_cond_wait(&pool.done, &pool.mutex);
+  pthread_mutex_unlock(&pool.mutex);
+  pthread_mutex_unlock(&callMutex);
+}
