@@ -8,12 +8,13 @@
  * argument is passed as a pointer to a memref descriptor, and a function
  * returning one tensor takes a pointer to the output's descriptor first,
  * with its buffer allocated by the caller. quant-compile writes the exact
- * prototypes into a header next to the object file. For y = linear(x) with x
- * [m, k] and y [m, n]:
+ * prototypes into a header next to the object file. Arguments come first,
+ * then one descriptor per result. For y = linear(x) with x [m, k] and y
+ * [m, n]:
  *
  *   qnt_memref_2d x = qnt_memref_2d_of(xdata, m, k);
  *   qnt_memref_2d y = qnt_memref_2d_of(ydata, m, n);
- *   _mlir_ciface_linear(&y, &x);
+ *   _mlir_ciface_linear(&x, &y);
  *
  *===----------------------------------------------------------------------===*/
 
@@ -31,21 +32,26 @@ extern "C" {
  * Memref descriptors (the layout MLIR's LLVM lowering gives a memref)
  *===----------------------------------------------------------------------===*/
 
-typedef struct qnt_memref_1d {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} qnt_memref_1d;
+#define QNT_MEMREF_DESCRIPTOR(rank)                                           \
+  typedef struct qnt_memref_##rank##d {                                        \
+    void *allocated; /* what was allocated (freed by its owner) */             \
+    void *aligned;   /* where element 0 lives, less offset */                  \
+    int64_t offset;  /* in elements */                                         \
+    int64_t sizes[rank];                                                       \
+    int64_t strides[rank]; /* in elements */                                   \
+  } qnt_memref_##rank##d;
+QNT_MEMREF_DESCRIPTOR(1)
+QNT_MEMREF_DESCRIPTOR(2)
+QNT_MEMREF_DESCRIPTOR(3)
+QNT_MEMREF_DESCRIPTOR(4)
+#undef QNT_MEMREF_DESCRIPTOR
 
-typedef struct qnt_memref_2d {
+/** A rank-0 tensor (a scalar in memory). */
+typedef struct qnt_memref_0d {
   void *allocated;
   void *aligned;
   int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} qnt_memref_2d;
+} qnt_memref_0d;
 
 /** A dense row-major [rows, cols] view of data (no ownership taken). */
 qnt_memref_2d qnt_memref_2d_of(void *data, int64_t rows, int64_t cols);

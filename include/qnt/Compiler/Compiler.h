@@ -1,0 +1,87 @@
+//===- Compiler.h - From qnt IR to object code --------------*- C++ -*-===//
+//
+// The compiler driver as a library: what quant-compile does, callable from
+// tests. A module goes through
+//   quantize()     --qnt-fold-weight-quant, --qnt-insert-act-quant
+//   lowerToLLVM()  C interface on entry points, the qnt-lower-to-llvm pipeline
+//   translate()    LLVM IR for the target, optimized at O3
+//   emit()         assembly or an object file
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QNT_COMPILER_COMPILER_H
+#define QNT_COMPILER_COMPILER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <memory>
+#include <string>
+
+namespace qnt {
+
+/// The CPU code is generated for, and what the compiler uses of it.
+struct Target {
+  std::string triple;
+  std::string cpu;
+  std::string features; ///< LLVM's "+avx2,-avx512f,..." string
+  bool avx2 = false;
+  bool avx512 = false;
+  /// vpdpbusd on 256-bit vectors: AVX512-VNNI with AVX512VL, or AVX-VNNI.
+  bool vnni = false;
+  std::unique_ptr<llvm::TargetMachine> machine;
+};
+
+/// Resolves `cpu` ("host" or empty for this machine, else an LLVM CPU name
+/// such as haswell or x86-64) and extra `attrs` ("+avx2,-avx512f") into a
+/// target machine. Fails with a message naming an unknown CPU or triple.
+mlir::FailureOr<Target> resolveTarget(llvm::StringRef cpu,
+                                      llvm::StringRef attrs,
+                                      std::string &error);
+
+/// How to quantize.
+struct QuantOptions {
+  bool enabled = true;
+  std::string weightGranularity = "per-block"; ///< or per-channel
+  int64_t weightBlock = 32;
+  std::string weightStorage = "auto"; ///< auto (u8 when VNNI), i8, u8
+  std::string weightScale = "f16";
+  std::string actGranularity = "per-block"; ///< or per-token
+  std::string actScale = "f32";
+  std::string rounding = "half-away";
+};
+
+/// Registers every dialect and interface the compiler needs.
+void registerCompilerDialects(mlir::DialectRegistry &registry);
+
+/// Folds weight quantization and inserts activation quantization.
+mlir::LogicalResult quantize(mlir::ModuleOp module, const QuantOptions &quant,
+                             const Target &target);
+
+/// Marks public functions as C-interface entry points and lowers the module
+/// to the LLVM dialect for `target`.
+mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module, const Target &target,
+                                int64_t tileCols = 16);
+
+/// Translates an LLVM-dialect module to LLVM IR for `target`, optimized at
+/// O3, every function carrying the target's CPU and features.
+std::unique_ptr<llvm::Module> translate(mlir::ModuleOp module,
+                                        llvm::LLVMContext &context,
+                                        const Target &target);
+
+/// Writes assembly (asm = true) or an object file.
+mlir::LogicalResult emit(llvm::Module &module, const Target &target, bool asm_,
+                         llvm::raw_pwrite_stream &os, std::string &error);
+
+/// A C header declaring the `_mlir_ciface_` entry point of every public
+/// function of a module at tensor level (before lowering): tensor arguments
+/// as qnt_memref_<rank>d pointers, then one pointer per result.
+std::string cHeader(mlir::ModuleOp module, llvm::StringRef source);
+
+} // namespace qnt
+
+#endif // QNT_COMPILER_COMPILER_H

@@ -1,0 +1,248 @@
+//===- Compiler.cpp - From qnt IR to object code ------------------*- C++ -*-===//
+
+#include "qnt/Compiler/Compiler.h"
+
+#include "dialects/qnt/QntDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace qnt {
+
+//===----------------------------------------------------------------------===//
+// Target
+//===----------------------------------------------------------------------===//
+
+FailureOr<Target> resolveTarget(StringRef cpu, StringRef attrs,
+                                std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser();
+
+  Target t;
+  t.triple = llvm::sys::getProcessTriple();
+  llvm::Triple triple(t.triple);
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return failure();
+
+  SmallVector<std::string> features;
+  if (cpu.empty() || cpu == "host") {
+    t.cpu = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features.push_back((feature.second ? "+" : "-") + feature.first().str());
+    llvm::sort(features);
+  } else {
+    t.cpu = cpu.str();
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(
+        target->createMCSubtargetInfo(triple, t.cpu, ""));
+    if (!sti || !sti->isCPUStringValid(t.cpu)) {
+      error = "unknown CPU '" + t.cpu + "' for " + t.triple +
+              " (try host, x86-64, x86-64-v3, haswell, skylake-avx512, znver4)";
+      return failure();
+    }
+  }
+  if (!attrs.empty())
+    features.push_back(attrs.str());
+  t.features = llvm::join(features, ",");
+
+  t.machine.reset(target->createTargetMachine(
+      triple, t.cpu, t.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!t.machine) {
+    error = "cannot create a target machine for " + t.cpu;
+    return failure();
+  }
+  const llvm::MCSubtargetInfo *sti = t.machine->getMCSubtargetInfo();
+  t.avx2 = sti->checkFeatures("+avx2");
+  t.avx512 = sti->checkFeatures("+avx512f");
+  t.vnni = sti->checkFeatures("+avx512vnni,+avx512vl") ||
+           sti->checkFeatures("+avxvnni");
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// Passes
+//===----------------------------------------------------------------------===//
+
+void registerCompilerDialects(DialectRegistry &registry) {
+  mlir::qnt::registerDependentDialects(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
+                       const Target &target) {
+  if (!quant.enabled)
+    return success();
+  mlir::qnt::FoldWeightQuantPassOptions fold;
+  fold.granularity = quant.weightGranularity;
+  fold.block = quant.weightBlock;
+  fold.scale = quant.weightScale;
+  fold.rounding = quant.rounding;
+  fold.storage = quant.weightStorage;
+  if (quant.weightStorage == "auto") {
+    // u8 weights pay off with vpdpbusd; they need activation sums at the
+    // weight's grouping, which per-token activations of blocked weights lack.
+    bool sumsFit = quant.actGranularity == "per-block" ||
+                   quant.weightGranularity == "per-channel";
+    fold.storage = target.vnni && sumsFit ? "u8" : "i8";
+  }
+  mlir::qnt::InsertActQuantPassOptions act;
+  act.granularity = quant.actGranularity;
+  act.scale = quant.actScale;
+  act.rounding = quant.rounding;
+
+  PassManager pm(module->getContext());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  pm.addPass(mlir::qnt::createFoldWeightQuantPass(fold));
+  pm.addPass(mlir::qnt::createInsertActQuantPass(act));
+  return pm.run(module);
+}
+
+LogicalResult lowerToLLVM(ModuleOp module, const Target &target,
+                          int64_t tileCols) {
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (fn.isPublic() && !fn.isDeclaration())
+      fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                  UnitAttr::get(module.getContext()));
+  PassManager pm(module->getContext());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  mlir::qnt::buildLowerToLLVMPipeline(pm, {target.vnni, tileCols});
+  return pm.run(module);
+}
+
+//===----------------------------------------------------------------------===//
+// LLVM
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<llvm::Module> translate(ModuleOp module,
+                                        llvm::LLVMContext &context,
+                                        const Target &target) {
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context, "qnt");
+  if (!llvmModule)
+    return nullptr;
+  llvmModule->setTargetTriple(llvm::Triple(target.triple));
+  llvmModule->setDataLayout(target.machine->createDataLayout());
+  // Per-function CPU and features: the code is for `target` even when a JIT
+  // with the host's defaults compiles it (the unit tests run AVX2-only and
+  // generic code this way on any x86-64 machine).
+  for (llvm::Function &f : *llvmModule) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty())
+      f.addFnAttr("target-features", target.features);
+  }
+  auto optimize = makeOptimizingTransformer(3, 0, target.machine.get());
+  if (llvm::Error err = optimize(llvmModule.get())) {
+    llvm::consumeError(std::move(err));
+    return nullptr;
+  }
+  return llvmModule;
+}
+
+LogicalResult emit(llvm::Module &module, const Target &target, bool asm_,
+                   llvm::raw_pwrite_stream &os, std::string &error) {
+  llvm::legacy::PassManager pm;
+  auto kind = asm_ ? llvm::CodeGenFileType::AssemblyFile
+                   : llvm::CodeGenFileType::ObjectFile;
+  if (target.machine->addPassesToEmitFile(pm, os, nullptr, kind)) {
+    error = "the target cannot emit this file type";
+    return failure();
+  }
+  pm.run(module);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// C header
+//===----------------------------------------------------------------------===//
+
+/// The C parameter(s) for one tensor-level value, with a comment.
+static void cParams(Type type, const std::string &name,
+                    SmallVectorImpl<std::string> &params,
+                    SmallVectorImpl<std::string> &notes) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  if (auto q = dyn_cast<mlir::qnt::QTensorType>(type)) {
+    SmallVector<Type> parts;
+    q.getComponentTypes(parts);
+    const char *suffixes[] = {"_data", "_scales", "_sums"};
+    for (auto [i, part] : llvm::enumerate(parts))
+      cParams(part, name + suffixes[i], params, notes);
+    return;
+  }
+  if (auto t = dyn_cast<RankedTensorType>(type)) {
+    params.push_back("qnt_memref_" + std::to_string(t.getRank()) + "d *" + name);
+    notes.push_back(name + ": " + text);
+    return;
+  }
+  std::string c = "int64_t";
+  if (type.isF32())
+    c = "float";
+  else if (type.isF64())
+    c = "double";
+  else if (type.isInteger(32))
+    c = "int32_t";
+  params.push_back(c + " " + name);
+  notes.push_back(name + ": " + text);
+}
+
+std::string cHeader(ModuleOp module, StringRef source) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "/* Entry points compiled by quant-compile from " << source
+     << ".\n * Tensors are memref descriptors (qnt/runtime.h); results come "
+        "after the\n * arguments and point to buffers the caller allocates. */\n"
+     << "#ifndef QNT_GENERATED_ENTRY_POINTS_H\n#define QNT_GENERATED_ENTRY_POINTS_H\n\n"
+     << "#include \"qnt/runtime.h\"\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    if (!fn.isPublic() || fn.isDeclaration())
+      continue;
+    SmallVector<std::string> params, notes, returned;
+    for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes()))
+      cParams(type, "arg" + std::to_string(i), params, notes);
+    for (auto [i, type] : llvm::enumerate(fn.getResultTypes())) {
+      if (isa<ShapedType, mlir::qnt::QTensorType>(type)) {
+        cParams(type, "result" + std::to_string(i), params, notes);
+        continue;
+      }
+      SmallVector<std::string> scalar;
+      cParams(type, "result" + std::to_string(i), scalar, notes);
+      returned.push_back(StringRef(scalar.front()).split(' ').first.str());
+    }
+    os << "/* @" << fn.getName() << "\n";
+    for (const std::string &note : notes)
+      os << " *   " << note << "\n";
+    if (returned.size() > 1) {
+      os << " * (not callable from C: several scalar results) */\n\n";
+      continue;
+    }
+    os << " */\n" << (returned.empty() ? "void" : returned.front())
+       << " _mlir_ciface_" << fn.getName() << "("
+       << (params.empty() ? "void" : llvm::join(params, ", ")) << ");\n\n";
+  }
+  os << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+  return text;
+}
+
+} // namespace qnt
