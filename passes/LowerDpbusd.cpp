@@ -45,23 +45,28 @@ struct DpbusdToIntrinsic : OpRewritePattern<DpbusdOp> {
   }
 };
 
-/// acc + reduce_add(reshape(zext(lhs) * sext(rhs), [lanes, 4]), dim 1).
+/// acc + p[0::4] + p[1::4] + p[2::4] + p[3::4] with p = zext(lhs) * sext(rhs):
+/// four strided shuffles keep every vector one-dimensional.
 struct DpbusdToArith : OpRewritePattern<DpbusdOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DpbusdOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     int64_t lanes = op.getAcc().getType().getNumElements();
-    auto i32 = rewriter.getI32Type();
-    auto wide = VectorType::get({4 * lanes}, i32);
+    auto wide = VectorType::get({4 * lanes}, rewriter.getI32Type());
     Value lhs = arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs());
     Value rhs = arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs());
     Value products = arith::MulIOp::create(rewriter, loc, lhs, rhs);
-    Value groups = vector::ShapeCastOp::create(
-        rewriter, loc, VectorType::get({lanes, 4}, i32), products);
-    rewriter.replaceOpWithNewOp<vector::MultiDimReductionOp>(
-        op, groups, op.getAcc(), ArrayRef<bool>{false, true},
-        vector::CombiningKind::ADD);
+    Value sum = op.getAcc();
+    for (int64_t j = 0; j < 4; ++j) {
+      SmallVector<int64_t> mask;
+      for (int64_t i = 0; i < lanes; ++i)
+        mask.push_back(4 * i + j);
+      Value part = vector::ShuffleOp::create(rewriter, loc, products, products,
+                                             mask);
+      sum = arith::AddIOp::create(rewriter, loc, sum, part);
+    }
+    rewriter.replaceOp(op, sum);
     return success();
   }
 };

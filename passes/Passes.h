@@ -34,6 +34,9 @@ struct LoweringOptions {
   bool vnni = false;
   /// Output columns per parallel task of a matmul.
   int64_t tileCols = 16;
+  /// With vnni: qnt.dpbusd becomes the intrinsic (true) or plain vector
+  /// arithmetic (false: runs the VNNI kernels' structure on any CPU).
+  bool vnniIntrinsic = true;
 };
 
 /// qnt (after the quantization passes) down to the LLVM dialect: the kernels

@@ -121,8 +121,8 @@ def LowerDpbusdPass : Pass<"qnt-lower-dpbusd", "ModuleOp"> {
     With `vnni` (the default), a `qnt.dpbusd` of 4, 8 or 16 lanes becomes
     `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.{128,256,512}"` (the 128-
     and 256-bit forms are AVX512-VNNI with VL, or AVX-VNNI). Otherwise, or
-    for other lengths, it becomes zero/sign extensions, a multiply and a
-    reduction of each group of 4 lanes. Runs after bufferization: the
+    for other lengths, it becomes zero/sign extensions, a multiply and four
+    strided shuffles added to the accumulator. Runs after bufferization: the
     intrinsic call has no declared memory effects, which buffer deallocation
     does not accept.
 

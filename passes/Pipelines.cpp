@@ -60,7 +60,7 @@ void mlir::qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   LowerDpbusdPassOptions dpbusd;
-  dpbusd.vnni = options.vnni;
+  dpbusd.vnni = options.vnni && options.vnniIntrinsic;
   pm.addPass(createLowerDpbusdPass(dpbusd));
 
   // Threads, then LLVM.
@@ -99,7 +99,7 @@ void mlir::qnt::registerPipelines() {
       "qnt-lower-to-llvm",
       "Lower quantized qnt IR to the LLVM dialect (kernels, buffers, threads)",
       [](OpPassManager &pm, const PipelineOptions &o) {
-        buildLowerToLLVMPipeline(pm, {o.vnni, o.tileCols});
+        buildLowerToLLVMPipeline(pm, {o.vnni, o.tileCols, /*vnniIntrinsic=*/true});
       });
 }
 

@@ -86,7 +86,7 @@ void registerCompilerDialects(DialectRegistry &registry) {
 }
 
 LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
-                       const Target &target) {
+                       const Target &target, const PassManagerHook &hook) {
   if (!quant.enabled)
     return success();
   mlir::qnt::FoldWeightQuantPassOptions fold;
@@ -108,7 +108,7 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   act.rounding = quant.rounding;
 
   PassManager pm(module->getContext());
-  if (failed(applyPassManagerCLOptions(pm)))
+  if (hook && failed(hook(pm)))
     return failure();
   pm.addPass(mlir::qnt::createFoldWeightQuantPass(fold));
   pm.addPass(mlir::qnt::createInsertActQuantPass(act));
@@ -116,15 +116,22 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
 }
 
 LogicalResult lowerToLLVM(ModuleOp module, const Target &target,
-                          int64_t tileCols) {
+                          int64_t tileCols, const PassManagerHook &hook) {
+  return lowerToLLVM(module, {target.vnni, tileCols, /*vnniIntrinsic=*/true},
+                     hook);
+}
+
+LogicalResult lowerToLLVM(ModuleOp module,
+                          const mlir::qnt::LoweringOptions &options,
+                          const PassManagerHook &hook) {
   for (auto fn : module.getOps<func::FuncOp>())
     if (fn.isPublic() && !fn.isDeclaration())
       fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                   UnitAttr::get(module.getContext()));
   PassManager pm(module->getContext());
-  if (failed(applyPassManagerCLOptions(pm)))
+  if (hook && failed(hook(pm)))
     return failure();
-  mlir::qnt::buildLowerToLLVMPipeline(pm, {target.vnni, tileCols});
+  mlir::qnt::buildLowerToLLVMPipeline(pm, options);
   return pm.run(module);
 }
 

@@ -179,7 +179,7 @@ int main(int argc, char **argv) {
   quant.actGranularity = actGranularity;
   quant.actScale = actScale;
   quant.rounding = rounding;
-  if (failed(::qnt::quantize(*module, quant, *target)))
+  if (failed(::qnt::quantize(*module, quant, *target, applyPassManagerCLOptions)))
     return 1;
   WeightSizes after = measureWeights(*module);
   if (report) {
@@ -210,7 +210,8 @@ int main(int argc, char **argv) {
   }
 
   std::string header = ::qnt::cHeader(*module, inputFile);
-  if (failed(::qnt::lowerToLLVM(*module, *target, tileCols)))
+  if (failed(::qnt::lowerToLLVM(*module, *target, tileCols,
+                                 applyPassManagerCLOptions)))
     return 1;
   if (emitAction == Emit::MLIRLLVM) {
     module->print(out->os());

@@ -12,6 +12,8 @@
 #ifndef QNT_COMPILER_COMPILER_H
 #define QNT_COMPILER_COMPILER_H
 
+#include "passes/Passes.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/LLVM.h"
@@ -19,6 +21,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -58,14 +61,24 @@ struct QuantOptions {
 /// Registers every dialect and interface the compiler needs.
 void registerCompilerDialects(mlir::DialectRegistry &registry);
 
+/// Called on each pass manager before it runs (a tool applies its
+/// command-line options: IR printing, timing, crash reproducers).
+using PassManagerHook = std::function<mlir::LogicalResult(mlir::PassManager &)>;
+
 /// Folds weight quantization and inserts activation quantization.
 mlir::LogicalResult quantize(mlir::ModuleOp module, const QuantOptions &quant,
-                             const Target &target);
+                             const Target &target,
+                             const PassManagerHook &hook = nullptr);
 
 /// Marks public functions as C-interface entry points and lowers the module
 /// to the LLVM dialect for `target`.
 mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module, const Target &target,
-                                int64_t tileCols = 16);
+                                int64_t tileCols = 16,
+                                const PassManagerHook &hook = nullptr);
+/// The same with the pipeline's options spelled out.
+mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module,
+                                const mlir::qnt::LoweringOptions &options,
+                                const PassManagerHook &hook = nullptr);
 
 /// Translates an LLVM-dialect module to LLVM IR for `target`, optimized at
 /// O3, every function carrying the target's CPU and features.

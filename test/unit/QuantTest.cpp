@@ -1,0 +1,313 @@
+//===- QuantTest.cpp - The quantization maths against GGML's rule ---------===//
+//
+// References here are written independently of lib/Math: GGML's
+// quantize_row_q8_0_ref transcribed, fp16 through the compiler's _Float16.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qnt/Math/Quant.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace qnt::math;
+
+namespace {
+
+uint16_t halfBits(_Float16 h) {
+  uint16_t b;
+  std::memcpy(&b, &h, 2);
+  return b;
+}
+
+_Float16 halfOf(uint16_t b) {
+  _Float16 h;
+  std::memcpy(&h, &b, 2);
+  return h;
+}
+
+/// GGML's block_q8_0 and quantize_row_q8_0_ref (ggml-quants.c), transcribed.
+struct BlockQ8_0 {
+  uint16_t d;
+  int8_t qs[32];
+};
+
+void ggmlQuantizeRowQ8_0(const float *x, BlockQ8_0 *y, int64_t k) {
+  const int nb = k / 32;
+  for (int i = 0; i < nb; i++) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; j++) {
+      const float v = x[i * 32 + j];
+      amax = std::max(amax, fabsf(v));
+    }
+    const float d = amax / ((1 << 7) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    y[i].d = halfBits(_Float16(d));
+    for (int j = 0; j < 32; ++j) {
+      const float x0 = x[i * 32 + j] * id;
+      y[i].qs[j] = roundf(x0);
+    }
+  }
+}
+
+std::vector<float> randomValues(int64_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// fp16 / bf16
+//===----------------------------------------------------------------------===//
+
+TEST(Fp16, EveryHalfConvertsExactlyAndBack) {
+  for (uint32_t b = 0; b < 0x10000; ++b) {
+    float expected = float(halfOf(uint16_t(b)));
+    float got = fp16ToFloat(uint16_t(b));
+    if (std::isnan(expected)) {
+      EXPECT_TRUE(std::isnan(got)) << std::hex << b;
+      continue;
+    }
+    ASSERT_EQ(expected, got) << "half 0x" << std::hex << b;
+    ASSERT_EQ(uint16_t(b), floatToFp16(got)) << "half 0x" << std::hex << b;
+  }
+}
+
+TEST(Fp16, FloatRoundsToNearestEven) {
+  std::vector<float> cases = {0.0f, -0.0f, 1.0f, 65504.0f, 65519.99f, 65520.0f,
+                              1e9f, -1e9f, 5.96e-8f, 2.98e-8f, 2.99e-8f,
+                              1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048,
+                              6.1e-5f, 6.0e-5f, 1e-10f, INFINITY, -INFINITY};
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (int i = 0; i < 200000; ++i) {
+    uint32_t u = bits(rng);
+    float f;
+    std::memcpy(&f, &u, 4);
+    if (!std::isnan(f))
+      cases.push_back(f);
+  }
+  for (float f : cases)
+    ASSERT_EQ(halfBits(_Float16(f)), floatToFp16(f)) << f;
+}
+
+TEST(Bf16, IsTheHighHalfOfAFloat) {
+  EXPECT_EQ(1.0f, bf16ToFloat(0x3f80));
+  EXPECT_EQ(-2.0f, bf16ToFloat(0xc000));
+  EXPECT_EQ(0.0f, bf16ToFloat(0x0000));
+}
+
+//===----------------------------------------------------------------------===//
+// Q8_0
+//===----------------------------------------------------------------------===//
+
+TEST(Q8_0, MatchesGgmlBitForBit) {
+  const int64_t rows = 7, cols = 4096;
+  for (float scale : {1e-3f, 1.0f, 300.0f}) {
+    std::vector<float> x = randomValues(rows * cols, 42, scale);
+    QuantizedTensor q;
+    ASSERT_TRUE(quantize(x.data(), rows, cols, Scheme::q8_0(), q));
+    std::vector<BlockQ8_0> ref(rows * cols / 32);
+    ggmlQuantizeRowQ8_0(x.data(), ref.data(), rows * cols);
+    ASSERT_EQ(q.scalesF16.size(), ref.size());
+    for (size_t b = 0; b < ref.size(); ++b) {
+      ASSERT_EQ(ref[b].d, q.scalesF16[b]) << "block " << b;
+      ASSERT_EQ(fp16ToFloat(ref[b].d), q.scales[b]);
+      for (int j = 0; j < 32; ++j)
+        ASSERT_EQ(ref[b].qs[j], q.data[b * 32 + j]) << "block " << b << " j " << j;
+    }
+  }
+}
+
+TEST(Q8_0, ZeroBlockHasZeroScaleAndValues) {
+  std::vector<float> x(64, 0.0f);
+  x[40] = 1.0f; // the second block is not zero
+  QuantizedTensor q;
+  ASSERT_TRUE(quantize(x.data(), 1, 64, Scheme::q8_0(), q));
+  EXPECT_EQ(0.0f, q.scales[0]);
+  for (int j = 0; j < 32; ++j)
+    EXPECT_EQ(0, q.data[j]);
+  EXPECT_EQ(127, q.data[40]);
+}
+
+TEST(Q8_0, TheLargestMagnitudeSaturatesAt127) {
+  std::vector<float> x = randomValues(32, 3, 0.01f);
+  x[5] = -1000.0f;
+  x[9] = 999.9f;
+  QuantizedTensor q;
+  ASSERT_TRUE(quantize(x.data(), 1, 32, Scheme::q8_0(), q));
+  EXPECT_EQ(-127, q.data[5]);
+  EXPECT_EQ(127, q.data[9]); // 999.9 * 127 / 1000 = 126.99 rounds to 127
+  for (int j = 0; j < 32; ++j)
+    EXPECT_LE(std::abs(int(q.data[j])), 127);
+}
+
+TEST(Q8_0, RoundingRules) {
+  // amax 127 gives d = 1 and id = 1 exactly: x * id is x.
+  std::vector<float> x(32, 0.0f);
+  x[0] = 127.0f;
+  x[1] = 2.5f;
+  x[2] = -2.5f;
+  x[3] = 3.5f;
+  x[4] = 0.5f;
+  Scheme away = Scheme::q8_0(), even = Scheme::q8_0();
+  even.rounding = Rounding::HalfToEven;
+  QuantizedTensor a, e;
+  ASSERT_TRUE(quantize(x.data(), 1, 32, away, a));
+  ASSERT_TRUE(quantize(x.data(), 1, 32, even, e));
+  EXPECT_EQ(3, a.data[1]);
+  EXPECT_EQ(-3, a.data[2]);
+  EXPECT_EQ(4, a.data[3]);
+  EXPECT_EQ(1, a.data[4]);
+  EXPECT_EQ(2, e.data[1]);
+  EXPECT_EQ(-2, e.data[2]);
+  EXPECT_EQ(4, e.data[3]);
+  EXPECT_EQ(0, e.data[4]);
+}
+
+TEST(Q8_0, UnpackingGgmlBlocksKeepsEveryValue) {
+  const int64_t rows = 3, cols = 96;
+  std::vector<float> x = randomValues(rows * cols, 9);
+  std::vector<BlockQ8_0> blocks(rows * cols / 32);
+  ggmlQuantizeRowQ8_0(x.data(), blocks.data(), rows * cols);
+  std::vector<uint8_t> bytes(blocks.size() * kQ8_0BlockBytes);
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    std::memcpy(&bytes[b * 34], &blocks[b].d, 2);
+    std::memcpy(&bytes[b * 34 + 2], blocks[b].qs, 32);
+  }
+  for (Storage storage : {Storage::I8, Storage::U8Offset128}) {
+    QuantizedTensor q;
+    ASSERT_TRUE(unpackQ8_0(bytes.data(), rows, cols, storage, q));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        const BlockQ8_0 &blk = blocks[(r * cols + c) / 32];
+        ASSERT_EQ(blk.qs[c % 32], q.q(r, c));
+        ASSERT_EQ(float(halfOf(blk.d)), q.scales[q.group(r, c)]);
+      }
+  }
+  QuantizedTensor bad;
+  EXPECT_FALSE(unpackQ8_0(bytes.data(), 1, 48, Storage::I8, bad));
+}
+
+//===----------------------------------------------------------------------===//
+// Other granularities and storage
+//===----------------------------------------------------------------------===//
+
+/// Absmax quantization of one group, written out directly.
+void expectGroup(const float *x, int64_t n, const QuantizedTensor &q,
+                 int64_t r, int64_t c0, bool f16) {
+  float amax = 0.0f;
+  for (int64_t i = 0; i < n; ++i)
+    amax = std::max(amax, std::fabs(x[i]));
+  float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
+  float stored = f16 ? float(_Float16(d)) : d;
+  ASSERT_EQ(stored, q.scales[q.group(r, c0)]);
+  for (int64_t i = 0; i < n; ++i)
+    ASSERT_EQ(int(std::round(x[i] * id)), q.q(r, c0 + i)) << r << "," << c0 + i;
+}
+
+TEST(Granularity, PerChannelHasOneScalePerRow) {
+  const int64_t rows = 5, cols = 172; // stories260K's FFN width
+  std::vector<float> x = randomValues(rows * cols, 11);
+  Scheme s;
+  s.granularity = Granularity::PerChannel;
+  s.f16Scale = false;
+  QuantizedTensor q;
+  ASSERT_TRUE(quantize(x.data(), rows, cols, s, q));
+  EXPECT_EQ(size_t(rows), q.scales.size());
+  for (int64_t r = 0; r < rows; ++r)
+    expectGroup(&x[r * cols], cols, q, r, 0, false);
+}
+
+TEST(Granularity, PerTokenHasOneScalePerRow) {
+  const int64_t rows = 17, cols = 64;
+  std::vector<float> x = randomValues(rows * cols, 12, 4.0f);
+  Scheme s;
+  s.granularity = Granularity::PerToken;
+  QuantizedTensor q;
+  ASSERT_TRUE(quantize(x.data(), rows, cols, s, q));
+  for (int64_t r = 0; r < rows; ++r)
+    expectGroup(&x[r * cols], cols, q, r, 0, true);
+}
+
+TEST(Granularity, PerTensorHasOneScale) {
+  std::vector<float> x = randomValues(6 * 32, 13);
+  Scheme s;
+  s.granularity = Granularity::PerTensor;
+  s.f16Scale = false;
+  QuantizedTensor q;
+  ASSERT_TRUE(quantize(x.data(), 6, 32, s, q));
+  ASSERT_EQ(1u, q.scales.size());
+  expectGroup(x.data(), 6 * 32, q, 0, 0, false);
+}
+
+TEST(Granularity, ImpossibleLayoutsAreRefused) {
+  std::vector<float> x(48, 1.0f);
+  QuantizedTensor q;
+  EXPECT_FALSE(quantize(x.data(), 1, 48, Scheme::q8_0(), q)); // 32 does not divide 48
+  Scheme axis1;
+  axis1.granularity = Granularity::PerChannel;
+  axis1.axis = 1;
+  EXPECT_FALSE(quantize(x.data(), 1, 48, axis1, q));
+  Scheme four = Scheme::q8_0();
+  four.bits = 4;
+  EXPECT_FALSE(quantize(x.data(), 1, 32, four, q));
+}
+
+TEST(Storage, U8Offset128IsQPlus128AndSumsAreOfQ) {
+  std::vector<float> x = randomValues(2 * 64, 14);
+  Scheme s = Scheme::q8_0();
+  QuantizedTensor i8, u8;
+  ASSERT_TRUE(quantize(x.data(), 2, 64, s, i8));
+  s.storage = Storage::U8Offset128;
+  s.sums = true;
+  ASSERT_TRUE(quantize(x.data(), 2, 64, s, u8));
+  for (size_t i = 0; i < i8.data.size(); ++i)
+    ASSERT_EQ(int(i8.data[i]) + 128, int(uint8_t(u8.data[i])));
+  for (int64_t g = 0; g < 4; ++g) {
+    int32_t sum = 0;
+    for (int j = 0; j < 32; ++j)
+      sum += i8.data[g * 32 + j];
+    EXPECT_EQ(sum, u8.sums[g]);
+  }
+  restore(u8, Storage::I8);
+  EXPECT_EQ(i8.data, u8.data);
+}
+
+//===----------------------------------------------------------------------===//
+// The quantized matmul reference
+//===----------------------------------------------------------------------===//
+
+TEST(ReferenceMatmul, EqualsTheDotOfDequantizedValues) {
+  const int64_t m = 3, n = 4, k = 128;
+  std::vector<float> a = randomValues(m * k, 15), w = randomValues(n * k, 16);
+  Scheme act = Scheme::q8_0();
+  act.f16Scale = false;
+  for (Storage storage : {Storage::I8, Storage::U8Offset128}) {
+    Scheme ws = Scheme::q8_0();
+    ws.storage = storage;
+    QuantizedTensor qa, qw;
+    ASSERT_TRUE(quantize(a.data(), m, k, act, qa));
+    ASSERT_TRUE(quantize(w.data(), n, k, ws, qw));
+    std::vector<float> y(m * n);
+    ASSERT_TRUE(referenceMatmul(qa, qw, y.data()));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double dot = 0, mag = 0;
+        for (int64_t p = 0; p < k; ++p) {
+          double t = double(qa.dequantized(i, p)) * qw.dequantized(j, p);
+          dot += t;
+          mag += std::fabs(t);
+        }
+        EXPECT_NEAR(dot, y[i * n + j], 1e-6 * mag + 1e-12);
+      }
+  }
+}

@@ -1,0 +1,91 @@
+//===- RuntimeTest.cpp - The C runtime: threads and buffers ---------------===//
+
+#include "qnt/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+struct Coverage {
+  std::vector<std::atomic<int>> hits;
+  explicit Coverage(size_t n) : hits(n) {}
+};
+
+void mark(void *ctx, int64_t begin, int64_t end) {
+  auto *c = static_cast<Coverage *>(ctx);
+  for (int64_t i = begin; i < end; ++i)
+    c->hits[i].fetch_add(1);
+}
+
+struct Nested {
+  Coverage *inner;
+  std::atomic<int> calls{0};
+};
+
+void nestedBody(void *ctx, int64_t begin, int64_t end) {
+  auto *n = static_cast<Nested *>(ctx);
+  n->calls.fetch_add(1);
+  for (int64_t i = begin; i < end; ++i)
+    qnt_rt_parallel_for(mark, n->inner, i * 10, i * 10 + 10);
+}
+
+} // namespace
+
+TEST(Runtime, ParallelForRunsEveryIterationOnce) {
+  for (int threads : {1, 2, 3, 8}) {
+    qnt_rt_set_num_threads(threads);
+    EXPECT_EQ(threads, qnt_rt_num_threads());
+    for (int64_t n : {1, 2, 7, 64, 1000}) {
+      Coverage c(n + 5);
+      qnt_rt_parallel_for(mark, &c, 5, n + 5);
+      for (int64_t i = 0; i < n + 5; ++i)
+        ASSERT_EQ(i < 5 ? 0 : 1, c.hits[i].load())
+            << "threads " << threads << " n " << n << " i " << i;
+    }
+  }
+  qnt_rt_set_num_threads(2);
+}
+
+TEST(Runtime, EmptyRangeCallsNothing) {
+  Coverage c(1);
+  qnt_rt_parallel_for(mark, &c, 3, 3);
+  qnt_rt_parallel_for(mark, &c, 4, 2);
+  EXPECT_EQ(0, c.hits[0].load());
+}
+
+TEST(Runtime, NestedCallsRunInTheCallingTask) {
+  qnt_rt_set_num_threads(4);
+  Coverage inner(200);
+  Nested nested{&inner};
+  qnt_rt_parallel_for(nestedBody, &nested, 0, 20);
+  for (int i = 0; i < 200; ++i)
+    ASSERT_EQ(1, inner.hits[i].load()) << i;
+  qnt_rt_set_num_threads(2);
+}
+
+TEST(Runtime, BuffersAreAligned) {
+  for (size_t bytes : {size_t(0), size_t(1), size_t(63), size_t(4096)}) {
+    void *p = qnt_rt_alloc(bytes);
+    ASSERT_NE(nullptr, p);
+    EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(p) % QNT_RT_ALIGNMENT);
+    qnt_rt_free(p);
+    void *q = _mlir_memref_to_llvm_aligned_alloc(16, bytes);
+    EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(q) % QNT_RT_ALIGNMENT);
+    _mlir_memref_to_llvm_free(q);
+  }
+}
+
+TEST(Runtime, MemrefViewsAreDenseRowMajor) {
+  float data[6];
+  qnt_memref_2d m = qnt_memref_2d_of(data, 2, 3);
+  EXPECT_EQ(data, m.aligned);
+  EXPECT_EQ(0, m.offset);
+  EXPECT_EQ(2, m.sizes[0]);
+  EXPECT_EQ(3, m.sizes[1]);
+  EXPECT_EQ(3, m.strides[0]);
+  EXPECT_EQ(1, m.strides[1]);
+}
