@@ -256,7 +256,8 @@ struct FoldWeightQuantPass
       return emitError(loc) << "granularity must be per-block or per-channel, got '"
                             << granularity << "'";
     if (block < 1)
-      return emitError(loc) << "block must be positive, got " << block;
+      return emitError(loc) << "block must be positive, got "
+                            << static_cast<int64_t>(block);
     o.block = block;
     if (storage == "i8")
       o.storage = Storage::I8;

@@ -1,0 +1,228 @@
+// RUN: quant-opt %s --split-input-file --verify-diagnostics
+
+// expected-error @+1 {{bits must be 8 or 4, got 5}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<bits = 5, granularity = per_block>>)
+
+// -----
+
+// expected-error @+1 {{axis must be non-negative, got -1}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, axis = -1>>)
+
+// -----
+
+// expected-error @+1 {{block size must be positive, got 0}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, block = 0>>)
+
+// -----
+
+// expected-error @+1 {{scale type must be f16 or f32, got 'bf16'}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, scale = bf16>>)
+
+// -----
+
+// expected-error @+1 {{u8_offset128 storage needs a symmetric 8-bit scheme}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128, symmetric = false>>)
+
+// -----
+
+// expected-error @+1 {{expressed type must be a float type, got 'i32'}}
+func.func private @f(!qnt.tensor<4x32xi32, #qnt.scheme<granularity = per_block>>)
+
+// -----
+
+// expected-error @+1 {{per_channel axis 2 out of range for rank 2}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, axis = 2>>)
+
+// -----
+
+// expected-error @+1 {{per_block quantization needs a static last dimension}}
+func.func private @f(!qnt.tensor<4x?xf32, #qnt.scheme<granularity = per_block>>)
+
+// -----
+
+// expected-error @+1 {{block size 32 does not divide the last dimension 48}}
+func.func private @f(!qnt.tensor<4x48xf32, #qnt.scheme<granularity = per_block>>)
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>, %w: tensor<4x32x1xf32>) {
+  // expected-error @+1 {{expects a rank-2 weight, got rank 3}}
+  %y = qnt.linear %x, %w : tensor<?x32xf32>, tensor<4x32x1xf32> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<32xf32>, %w: tensor<4x32xf32>) {
+  // expected-error @+1 {{expects a rank-2 input, got rank 1}}
+  %y = qnt.linear %x, %w : tensor<32xf32>, tensor<4x32xf32> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x?xf32>, %w: tensor<4x32xf32>) {
+  // expected-error @+1 {{expects a static reduction dimension}}
+  %y = qnt.linear %x, %w : tensor<?x?xf32>, tensor<4x32xf32> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<4x32xf32>) {
+  // expected-error @+1 {{reduction dimensions differ: input has 64, weight has 32}}
+  %y = qnt.linear %x, %w : tensor<?x64xf32>, tensor<4x32xf32> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>, %w: tensor<4x32xf32>) {
+  // expected-error @+1 {{result type 'tensor<?x5xf32>' does not match [?, 4]}}
+  %y = qnt.linear %x, %w : tensor<?x32xf32>, tensor<4x32xf32> -> tensor<?x5xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>, %w: !qnt.tensor<4x32xf16, #qnt.scheme<granularity = per_block>>) {
+  // expected-error @+1 {{quantized weight must express f32, got 'f16'}}
+  %y = qnt.linear %x, %w : tensor<?x32xf32>, !qnt.tensor<4x32xf16, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{a quantized constant must have a static shape}}
+  %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block>>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{data must have type 'tensor<4x32xi8>', got 'tensor<4x32xi32>'}}
+  %w = qnt.constant data(dense<0> : tensor<4x32xi32>) scales(dense<1.0> : tensor<4x1xf16>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{scales must have type 'tensor<4x1xf16>', got 'tensor<4x1xf32>'}}
+  %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf32>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{the scheme keeps sums but no sums are given}}
+  %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, sums = true>>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{sums given but the scheme keeps none}}
+  %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) sums(dense<0> : tensor<4x1xi32>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{sums must have type 'tensor<4x1xi32>', got 'tensor<4x2xi32>'}}
+  %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) sums(dense<0> : tensor<4x2xi32>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, sums = true>>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x32xf32>) {
+  // expected-error @+1 {{shapes differ: 'tensor<?x32xf32>' and '!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>'}}
+  %q = qnt.quantize %x : tensor<?x32xf32> -> !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>
+  return
+}
+
+// -----
+
+func.func @f(%q: !qnt.tensor<4x32xbf16, #qnt.scheme<granularity = per_block>>) {
+  // expected-error @+1 {{element type 'f32' differs from the expressed type 'bf16'}}
+  %x = qnt.dequantize %q : !qnt.tensor<4x32xbf16, #qnt.scheme<granularity = per_block>> -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block>>) {
+  // expected-error @+1 {{expects 8-bit operands, got 4}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>, !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token, symmetric = false>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>) {
+  // expected-error @+1 {{expects symmetric schemes}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token, symmetric = false>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, axis = 1>>) {
+  // expected-error @+1 {{scales must not vary along the reduction axis (per_channel axis must be 0)}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, axis = 1>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, block = 64>>,
+             %w: !qnt.tensor<4x64xf32, #qnt.scheme<granularity = per_block>>) {
+  // expected-error @+1 {{block sizes differ: 64 and 32}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, block = 64>>, !qnt.tensor<4x64xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>) {
+  // expected-error @+1 {{lhs must be stored as i8}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+// Per-token sums cannot correct per-block u8 weights: the correction is per block.
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token, sums = true>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>) {
+  // expected-error @+1 {{a u8_offset128 rhs needs lhs sums per group of 32}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token, sums = true>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>) {
+  // expected-error @+1 {{a u8_offset128 rhs needs lhs sums per group of 32}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%acc: vector<8xi32>, %a: vector<16xi8>) {
+  // expected-error @+1 {{expects 4 bytes per i32 lane: 16 bytes for 8 lanes}}
+  %r = qnt.dpbusd %acc, %a, %a : vector<16xi8> -> vector<8xi32>
+  return
+}

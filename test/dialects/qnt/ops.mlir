@@ -1,0 +1,59 @@
+// RUN: quant-opt %s | quant-opt | FileCheck %s
+// RUN: quant-opt %s --mlir-print-op-generic | quant-opt | FileCheck %s
+
+// Every op prints and parses back, in custom and generic form.
+
+// CHECK-DAG: #q8_0 = #qnt.scheme<granularity = per_block>
+// CHECK-DAG: #[[$ACT:.+]] = #qnt.scheme<granularity = per_block, scale = f32, sums = true>
+// CHECK-DAG: #[[$U8:.+]] = #qnt.scheme<granularity = per_block, storage = u8_offset128>
+// CHECK-DAG: #[[$PC:.+]] = #qnt.scheme<granularity = per_channel, scale = f32>
+// CHECK-DAG: #[[$PT:.+]] = #qnt.scheme<granularity = per_token, rounding = half_to_even>
+// CHECK-DAG: #[[$AX:.+]] = #qnt.scheme<granularity = per_channel, axis = 2>
+// CHECK-DAG: #[[$B4:.+]] = #qnt.scheme<bits = 4, granularity = per_tensor, symmetric = false>
+// CHECK-DAG: #[[$B64:.+]] = #qnt.scheme<granularity = per_block, block = 64>
+
+// CHECK-LABEL: func.func @graph
+func.func @graph(%x: tensor<?x64xf32>, %w: tensor<8x64xf16>) -> tensor<?x8xf32> {
+  // CHECK: qnt.linear %{{.*}}, %{{.*}} : tensor<?x64xf32>, tensor<8x64xf16> -> tensor<?x8xf32>
+  %y = qnt.linear %x, %w : tensor<?x64xf32>, tensor<8x64xf16> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// CHECK-LABEL: func.func @quantized
+func.func @quantized(%x: tensor<?x64xf32>) -> (tensor<?x2xf32>, tensor<?x64xf32>) {
+  // CHECK: %[[W:.+]] = qnt.constant data(dense<1> : tensor<2x64xi8>) scales(dense<5.000000e-01> : tensor<2x2xf16>) : !qnt.tensor<2x64xf32, #[[$U8]]>
+  %w = qnt.constant data(dense<1> : tensor<2x64xi8>) scales(dense<0.5> : tensor<2x2xf16>)
+       : !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>
+  // CHECK: %[[Q:.+]] = qnt.quantize %{{.*}} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #[[$ACT]]>
+  %q = qnt.quantize %x : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+  // CHECK: qnt.matmul %[[Q]], %[[W]] : !qnt.tensor<?x64xf32, #[[$ACT]]>, !qnt.tensor<2x64xf32, #[[$U8]]> -> tensor<?x2xf32>
+  %y = qnt.matmul %q, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>, !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>> -> tensor<?x2xf32>
+  // CHECK: qnt.dequantize %[[Q]] : !qnt.tensor<?x64xf32, #[[$ACT]]> -> tensor<?x64xf32>
+  %d = qnt.dequantize %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>> -> tensor<?x64xf32>
+  return %y, %d : tensor<?x2xf32>, tensor<?x64xf32>
+}
+
+// CHECK-LABEL: func.func private @schemes
+// CHECK-SAME: !qnt.tensor<4x172xf32, #[[$PC]]>
+// CHECK-SAME: !qnt.tensor<?x?xf32, #[[$PT]]>
+// CHECK-SAME: !qnt.tensor<3x2x4xf32, #[[$AX]]>
+// CHECK-SAME: !qnt.tensor<16xf32, #[[$B4]]>
+// CHECK-SAME: !qnt.tensor<2x128xf32, #[[$B64]]>
+func.func private @schemes(
+    !qnt.tensor<4x172xf32, #qnt.scheme<granularity = per_channel, scale = f32>>,
+    !qnt.tensor<?x?xf32, #qnt.scheme<granularity = per_token, rounding = half_to_even>>,
+    !qnt.tensor<3x2x4xf32, #qnt.scheme<granularity = per_channel, axis = 2>>,
+    !qnt.tensor<16xf32, #qnt.scheme<bits = 4, granularity = per_tensor, symmetric = false>>,
+    !qnt.tensor<2x128xf32, #qnt.scheme<granularity = per_block, block = 64>>)
+
+// CHECK-LABEL: func.func @dot
+func.func @dot(%acc: vector<8xi32>, %a: vector<32xi8>, %b: vector<32xi8>) -> vector<8xi32> {
+  // CHECK: qnt.dpbusd %{{.*}}, %{{.*}}, %{{.*}} : vector<32xi8> -> vector<8xi32>
+  %r = qnt.dpbusd %acc, %a, %b : vector<32xi8> -> vector<8xi32>
+  return %r : vector<8xi32>
+}
+
+// The Q8_0 scheme prints under its own alias (checked with the others above).
+// CHECK-LABEL: func.func private @alias
+// CHECK-SAME: !qnt.tensor<32x64xf32, #q8_0>
+func.func private @alias(!qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block, bits = 8, block = 32, scale = f16>>)

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""The built-in example: a linear layer y = x W^T with random weights.
+
+  linear.py gen DIR [--m M --k K --n N --seed S]   writes DIR/linear.mlir and DIR/x.bin
+  linear.py check DIR [--quiet]                    checks DIR/y.bin, written by the compiled program
+
+The check is independent of the project's C++ code: numpy simulates GGML Q8_0
+weights (blocks of 32, fp16 scales, round half away from zero) and per-block
+int8 activations (f32 scales), and computes the float product. The compiled
+result must equal the simulation up to float summation order, and differ from
+the float product by no more than the error bound of the two quantizations.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+BLOCK = 32
+
+
+def round_half_away(v):
+    return np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
+
+
+def quantize_blocks(a, f16_scale):
+    """Absmax int8 per block of 32 along the last axis: (q, stored scale, d)."""
+    rows, k = a.shape
+    blocks = a.reshape(rows, k // BLOCK, BLOCK).astype(np.float32)
+    amax = np.abs(blocks).max(axis=2)
+    d = (amax / np.float32(127)).astype(np.float32)
+    inv = np.where(d != 0, np.float32(1) / np.where(d != 0, d, 1), 0).astype(np.float32)
+    q = round_half_away((blocks * inv[:, :, None]).astype(np.float32)).astype(np.int32)
+    stored = d.astype(np.float16).astype(np.float32) if f16_scale else d
+    return q, stored, d
+
+
+def error_bound(d, f16_scale):
+    """Largest |x - dequantized x| per block: half a step, plus 127 steps of
+    the scale's own rounding to fp16 (relative 2^-11)."""
+    return d / 2 + (127 * d * 2.0 ** -11 if f16_scale else 0)
+
+
+def gen(args):
+    rng = np.random.default_rng(args.seed)
+    w = rng.standard_normal((args.n, args.k)).astype(np.float32)
+    x = rng.standard_normal((args.m, args.k)).astype(np.float32)
+    os.makedirs(args.dir, exist_ok=True)
+    blob = "0x04000000" + w.tobytes().hex().upper()  # alignment 4, then f32 data
+    with open(os.path.join(args.dir, "linear.mlir"), "w") as f:
+        f.write(f"""// y = x W^T with W [{args.n}, {args.k}] random (seed {args.seed}), x [?, {args.k}].
+func.func @linear(%x: tensor<?x{args.k}xf32>) -> tensor<?x{args.n}xf32> {{
+  %w = arith.constant dense_resource<weight> : tensor<{args.n}x{args.k}xf32> loc("weight")
+  %y = qnt.linear %x, %w : tensor<?x{args.k}xf32>, tensor<{args.n}x{args.k}xf32> -> tensor<?x{args.n}xf32>
+  return %y : tensor<?x{args.n}xf32>
+}}
+
+{{-#
+  dialect_resources: {{
+    builtin: {{
+      weight: "{blob}"
+    }}
+  }}
+#-}}
+""")
+    x.tofile(os.path.join(args.dir, "x.bin"))
+    w.tofile(os.path.join(args.dir, "w.bin"))
+    with open(os.path.join(args.dir, "shape.json"), "w") as f:
+        json.dump({"m": args.m, "k": args.k, "n": args.n}, f)
+
+
+def check(args):
+    with open(os.path.join(args.dir, "shape.json")) as f:
+        shape = json.load(f)
+    m, k, n = shape["m"], shape["k"], shape["n"]
+    x = np.fromfile(os.path.join(args.dir, "x.bin"), np.float32).reshape(m, k)
+    w = np.fromfile(os.path.join(args.dir, "w.bin"), np.float32).reshape(n, k)
+    y = np.fromfile(os.path.join(args.dir, "y.bin"), np.float32).reshape(m, n)
+
+    qx, sx, dx = quantize_blocks(x, f16_scale=False)
+    qw, sw, dw = quantize_blocks(w, f16_scale=True)
+    # Integer dot per block, then acc += float(idot) * (sx * sw), as the kernel.
+    idot = np.einsum("mbj,nbj->mnb", qx, qw).astype(np.float32)
+    terms = idot * (sx[:, None, :] * sw[None, :, :]).astype(np.float32)
+    y_quant = terms.sum(axis=2, dtype=np.float64)
+    magnitude = np.abs(terms).sum(axis=2, dtype=np.float64)
+
+    y_float = x.astype(np.float64) @ w.astype(np.float64).T
+    ex = np.repeat(error_bound(dx, False), BLOCK, axis=1)
+    ew = np.repeat(error_bound(dw, True), BLOCK, axis=1)
+    bound = (np.abs(x) @ ew.T + ex @ np.abs(w).T + ex @ ew.T) + 1e-6 * magnitude
+
+    quant_err = np.abs(y - y_quant)
+    float_err = np.abs(y - y_float)
+    ok_quant = bool(np.all(quant_err <= 1e-6 * magnitude + 1e-30))
+    ok_float = bool(np.all(float_err <= bound))
+    rel = np.linalg.norm(y - y_float) / np.linalg.norm(y_float)
+    if not args.quiet or not (ok_quant and ok_float):
+        print(f"y = x W^T, x [{m}, {k}], W [{n}, {k}]")
+        print(f"  against numpy's Q8_0 simulation: max |diff| {quant_err.max():.3g} "
+              f"(allowed: float summation order) -> {'ok' if ok_quant else 'FAIL'}")
+        print(f"  against float: max |diff| {float_err.max():.3g}, max allowed by the "
+              f"quantization error bound {bound.min():.3g}..{bound.max():.3g}, "
+              f"relative error {rel:.2%} -> {'ok' if ok_float else 'FAIL'}")
+    print("1 passed, 0 failed" if ok_quant and ok_float else "0 passed, 1 failed")
+    return 0 if ok_quant and ok_float else 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("gen")
+    g.add_argument("dir")
+    g.add_argument("--m", type=int, default=17)
+    g.add_argument("--k", type=int, default=512)
+    g.add_argument("--n", type=int, default=96)
+    g.add_argument("--seed", type=int, default=1)
+    c = sub.add_parser("check")
+    c.add_argument("dir")
+    c.add_argument("--quiet", action="store_true")
+    args = parser.parse_args()
+    if args.command == "gen":
+        if args.k % BLOCK:
+            sys.exit("k must be a multiple of 32 for this example")
+        gen(args)
+        return 0
+    return check(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

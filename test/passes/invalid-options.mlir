@@ -1,0 +1,25 @@
+// Option values the passes refuse, each with a clear error and a failure.
+// RUN: not quant-opt %s --qnt-fold-weight-quant=granularity=rows 2>&1 | FileCheck %s --check-prefix=FOLD-GRAN
+// RUN: not quant-opt %s --qnt-fold-weight-quant=block=0 2>&1 | FileCheck %s --check-prefix=FOLD-BLOCK
+// RUN: not quant-opt %s --qnt-fold-weight-quant=storage=u4 2>&1 | FileCheck %s --check-prefix=FOLD-STORAGE
+// RUN: not quant-opt %s --qnt-fold-weight-quant=scale=bf16 2>&1 | FileCheck %s --check-prefix=FOLD-SCALE
+// RUN: not quant-opt %s --qnt-fold-weight-quant=rounding=up 2>&1 | FileCheck %s --check-prefix=ROUNDING
+// RUN: not quant-opt %s --qnt-insert-act-quant=granularity=per-channel 2>&1 | FileCheck %s --check-prefix=ACT-GRAN
+// RUN: not quant-opt %s --qnt-insert-act-quant=scale=bf16 2>&1 | FileCheck %s --check-prefix=ACT-SCALE
+// RUN: not quant-opt %s --qnt-insert-act-quant=rounding=down 2>&1 | FileCheck %s --check-prefix=ROUNDING
+// RUN: not quant-opt %s --qnt-lower-to-vector=tile-cols=0 2>&1 | FileCheck %s --check-prefix=TILE
+
+// FOLD-GRAN: error: granularity must be per-block or per-channel, got 'rows'
+// FOLD-BLOCK: error: block must be positive, got 0
+// FOLD-STORAGE: error: storage must be i8 or u8, got 'u4'
+// FOLD-SCALE: error: scale must be f16 or f32, got 'bf16'
+// ROUNDING: error: rounding must be half-away or half-even, got
+// ACT-GRAN: error: granularity must be per-block or per-token, got 'per-channel'
+// ACT-SCALE: error: scale must be f32 or f16, got 'bf16'
+// TILE: error: tile-cols must be at least 1
+
+func.func @f(%x: tensor<?x32xf32>) -> tensor<?x4xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x32xf32>
+  %y = qnt.linear %x, %w : tensor<?x32xf32>, tensor<4x32xf32> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}

@@ -1,0 +1,37 @@
+// RUN: quant-opt %s --qnt-lower-dpbusd | FileCheck %s
+// RUN: quant-opt %s --qnt-lower-dpbusd=vnni=0 | FileCheck %s --check-prefix=GENERIC
+
+// The three VNNI widths become the intrinsic.
+// CHECK-LABEL: func.func @widths
+// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.128"(%{{.+}}, %{{.+}}, %{{.+}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.+}}, %{{.+}}, %{{.+}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.+}}, %{{.+}}, %{{.+}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK-NOT:     qnt.dpbusd
+// Without VNNI: zero-extend the u8 side, sign-extend the s8 side, multiply,
+// and add the four strided lanes of each group to the accumulator.
+// GENERIC-LABEL: func.func @widths
+// GENERIC:         %[[L:.+]] = arith.extui %{{.+}} : vector<32xi8> to vector<32xi32>
+// GENERIC:         %[[R:.+]] = arith.extsi %{{.+}} : vector<32xi8> to vector<32xi32>
+// GENERIC:         %[[P:.+]] = arith.muli %[[L]], %[[R]] : vector<32xi32>
+// GENERIC:         %[[P0:.+]] = vector.shuffle %[[P]], %[[P]] [0, 4, 8, 12, 16, 20, 24, 28] : vector<32xi32>, vector<32xi32>
+// GENERIC:         %[[S0:.+]] = arith.addi %{{.+}}, %[[P0]] : vector<8xi32>
+// GENERIC:         vector.shuffle %[[P]], %[[P]] [1, 5, 9, 13, 17, 21, 25, 29]
+// GENERIC:         vector.shuffle %[[P]], %[[P]] [2, 6, 10, 14, 18, 22, 26, 30]
+// GENERIC:         vector.shuffle %[[P]], %[[P]] [3, 7, 11, 15, 19, 23, 27, 31]
+// GENERIC-NOT:     llvm.call_intrinsic
+func.func @widths(%a4: vector<4xi32>, %b16: vector<16xi8>, %a8: vector<8xi32>, %b32: vector<32xi8>,
+                  %a16: vector<16xi32>, %b64: vector<64xi8>) -> (vector<4xi32>, vector<8xi32>, vector<16xi32>) {
+  %r4 = qnt.dpbusd %a4, %b16, %b16 : vector<16xi8> -> vector<4xi32>
+  %r8 = qnt.dpbusd %a8, %b32, %b32 : vector<32xi8> -> vector<8xi32>
+  %r16 = qnt.dpbusd %a16, %b64, %b64 : vector<64xi8> -> vector<16xi32>
+  return %r4, %r8, %r16 : vector<4xi32>, vector<8xi32>, vector<16xi32>
+}
+
+// A length with no VNNI form is expanded even when VNNI is on.
+// CHECK-LABEL: func.func @no_vnni_form
+// CHECK-NOT:     llvm.call_intrinsic
+// CHECK:         vector.shuffle
+func.func @no_vnni_form(%a: vector<2xi32>, %b: vector<8xi8>) -> vector<2xi32> {
+  %r = qnt.dpbusd %a, %b, %b : vector<8xi8> -> vector<2xi32>
+  return %r : vector<2xi32>
+}

@@ -1,0 +1,20 @@
+// RUN: quant-opt %s --qnt-fold-weight-quant=storage=u8 --qnt-insert-act-quant --qnt-lower-to-llvm=vnni=1 | FileCheck %s
+// RUN: quant-opt %s --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm | FileCheck %s --check-prefix=GENERIC
+
+// The named pipeline takes quantized qnt IR to the LLVM dialect: the kernels
+// outlined onto the runtime's thread pool, scratch buffers from the
+// runtime's allocator, the result an out-parameter, no casts left.
+// CHECK-DAG: llvm.func @qnt_rt_parallel_for(!llvm.ptr, !llvm.ptr, i64, i64)
+// CHECK-DAG: llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
+// CHECK-DAG: llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)
+// CHECK-DAG: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-NOT: unrealized_conversion_cast
+// CHECK-LABEL: llvm.func @proj(
+// CHECK-COUNT-2: llvm.call @qnt_rt_parallel_for
+// GENERIC-NOT: llvm.call_intrinsic
+// GENERIC-LABEL: llvm.func @proj(
+func.func @proj(%x: tensor<?x64xf32>) -> tensor<?x40xf32> {
+  %w = arith.constant dense<0.125> : tensor<40x64xf32>
+  %y = qnt.linear %x, %w : tensor<?x64xf32>, tensor<40x64xf32> -> tensor<?x40xf32>
+  return %y : tensor<?x40xf32>
+}

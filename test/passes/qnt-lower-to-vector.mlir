@@ -1,0 +1,170 @@
+// RUN: quant-opt %s --split-input-file --qnt-lower-to-vector | FileCheck %s
+// RUN: quant-opt %s --split-input-file --qnt-lower-to-vector=vnni=1 | FileCheck %s --check-prefix=VNNI
+
+// Dynamic quantization, Q8_0 style: one parallel task per row; per block of
+// 32, amax by a vector max-reduction, d = amax / 127, q = round(x * (1 / d)).
+// CHECK-LABEL: func.func @quantize_per_block
+// CHECK-SAME:    (%[[X:.+]]: tensor<?x64xf32>) -> (tensor<?x64xi8>, tensor<?x2xf16>)
+// CHECK:         %[[R:.+]]:2 = scf.forall (%[[ROW:.+]]) in (%{{.+}}) shared_outs(%[[D:.+]] = %{{.+}}, %[[S:.+]] = %{{.+}}) -> (tensor<?x64xi8>, tensor<?x2xf16>)
+// CHECK:           scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:             %[[V:.+]] = vector.transfer_read %[[X]][%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<?x64xf32>, vector<32xf32>
+// CHECK:             %[[A:.+]] = math.absf %[[V]] : vector<32xf32>
+// CHECK:             vector.reduction <maxnumf>, %[[A]] : vector<32xf32> into f32
+// CHECK:           %[[DS:.+]] = arith.divf %{{.+}}, %{{.+}} : f32
+// CHECK:           %[[NZ:.+]] = arith.cmpf one, %[[DS]]
+// CHECK:           %[[INV:.+]] = arith.divf %{{.+}}, %[[DS]] : f32
+// CHECK:           arith.select %[[NZ]], %[[INV]]
+// CHECK:           math.round %{{.+}} : vector<32xf32>
+// CHECK:           arith.fptosi %{{.+}} : vector<32xf32> to vector<32xi8>
+// CHECK:           vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<32xi8>, tensor<1x64xi8>
+// CHECK:           arith.truncf %[[DS]] : f32 to f16
+// CHECK:           tensor.insert
+// CHECK:         scf.forall.in_parallel
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[D]][%[[ROW]], 0] [1, 64] [1, 1]
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[S]][%[[ROW]], 0] [1, 2] [1, 1]
+// CHECK:         return %[[R]]#0, %[[R]]#1
+func.func @quantize_per_block(%x: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>> {
+  %q = qnt.quantize %x : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>>
+  return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>>
+}
+
+// -----
+
+// Per token over K = 48: masked tails; half-to-even rounding; u8 storage
+// flips the top bit; sums of q are kept.
+// CHECK-LABEL: func.func @quantize_per_token
+// CHECK-SAME:    -> (tensor<?x48xi8>, tensor<?x1xf32>, tensor<?x1xi32>)
+// CHECK:         vector.transfer_read {{.+}} : tensor<?x48xf32>, vector<32xf32>
+// CHECK-NOT:       in_bounds = [true]
+// CHECK:         math.roundeven %{{.+}} : vector<32xf32>
+// CHECK:         %[[Q:.+]] = arith.fptosi
+// CHECK:         %[[W:.+]] = arith.extsi %[[Q]] : vector<32xi8> to vector<32xi32>
+// CHECK:         vector.reduction <add>, %[[W]] : vector<32xi32> into i32
+// CHECK:         %[[U:.+]] = arith.xori %[[Q]], %{{.+}} : vector<32xi8>
+// CHECK:         vector.transfer_write %[[U]]
+func.func @quantize_per_token(%x: tensor<?x48xf32>) -> !qnt.tensor<?x48xf32, #qnt.scheme<granularity = per_token, storage = u8_offset128, scale = f32, rounding = half_to_even, sums = true>> {
+  %q = qnt.quantize %x : tensor<?x48xf32> -> !qnt.tensor<?x48xf32, #qnt.scheme<granularity = per_token, storage = u8_offset128, scale = f32, rounding = half_to_even, sums = true>>
+  return %q : !qnt.tensor<?x48xf32, #qnt.scheme<granularity = per_token, storage = u8_offset128, scale = f32, rounding = half_to_even, sums = true>>
+}
+
+// -----
+
+// One scale for the whole tensor: a sequential two-pass loop, no forall.
+// CHECK-LABEL: func.func @quantize_per_tensor
+// CHECK-NOT:     scf.forall
+// CHECK:         vector.reduction <maxnumf>
+// CHECK:         tensor.insert %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}] : tensor<1x1xf32>
+func.func @quantize_per_tensor(%x: tensor<4x32xf32>) -> !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_tensor, scale = f32>> {
+  %q = qnt.quantize %x : tensor<4x32xf32> -> !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_tensor, scale = f32>>
+  return %q : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_tensor, scale = f32>>
+}
+
+// -----
+
+// Dequantization: x = float(q) * scale, 32 wide.
+// CHECK-LABEL: func.func @dequantize
+// CHECK-SAME:    (%[[D:.+]]: tensor<3x64xi8>, %[[S:.+]]: tensor<3x2xf16>) -> tensor<3x64xf32>
+// CHECK:         scf.forall
+// CHECK:           %[[SC:.+]] = tensor.extract %[[S]]
+// CHECK:           %[[SF:.+]] = arith.extf %[[SC]] : f16 to f32
+// CHECK:           %[[B:.+]] = vector.broadcast %[[SF]] : f32 to vector<32xf32>
+// CHECK:           %[[Q:.+]] = vector.transfer_read %[[D]]
+// CHECK:           %[[F:.+]] = arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
+// CHECK:           arith.mulf %[[F]], %[[B]] : vector<32xf32>
+func.func @dequantize(%q: !qnt.tensor<3x64xf32, #qnt.scheme<granularity = per_block>>) -> tensor<3x64xf32> {
+  %x = qnt.dequantize %q : !qnt.tensor<3x64xf32, #qnt.scheme<granularity = per_block>> -> tensor<3x64xf32>
+  return %x : tensor<3x64xf32>
+}
+
+// -----
+
+// The fused matmul: per output, per block, a 32-wide integer dot, then
+// acc += float(idot) * (sa * sw); the output is written once per element.
+// CHECK-LABEL: func.func @matmul_i8
+// CHECK:         scf.forall (%{{.+}}) in (%{{.+}}) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<?x40xf32>)
+// CHECK:           arith.minsi
+// CHECK:           %[[T:.+]] = tensor.extract_slice %[[O]]
+// CHECK:           %[[A:.+]] = vector.transfer_read {{.+}} : tensor<?x64xi8>, vector<32xi8>
+// CHECK:           %[[W:.+]] = vector.transfer_read {{.+}} : tensor<40x64xi8>, vector<32xi8>
+// CHECK:           %[[AW:.+]] = arith.extsi %[[A]] : vector<32xi8> to vector<32xi32>
+// CHECK:           %[[WW:.+]] = arith.extsi %[[W]] : vector<32xi8> to vector<32xi32>
+// CHECK:           %[[P:.+]] = arith.muli %[[AW]], %[[WW]] : vector<32xi32>
+// CHECK:           arith.addi %{{.+}}, %[[P]] : vector<32xi32>
+// CHECK:           %[[ID:.+]] = vector.reduction <add>, %{{.+}} : vector<32xi32> into i32
+// CHECK:           %[[SS:.+]] = arith.mulf
+// CHECK:           %[[IF:.+]] = arith.sitofp %[[ID]] : i32 to f32
+// CHECK:           %[[TERM:.+]] = arith.mulf %[[IF]], %[[SS]] : f32
+// CHECK:           arith.addf %{{.+}}, %[[TERM]] : f32
+// CHECK:           tensor.insert
+// CHECK:         scf.forall.in_parallel
+// CHECK:           tensor.parallel_insert_slice
+// VNNI-LABEL: func.func @matmul_i8
+// VNNI-NOT:     qnt.dpbusd
+func.func @matmul_i8(%a: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>,
+                     %w: !qnt.tensor<40x64xf32, #qnt.scheme<granularity = per_block>>) -> tensor<?x40xf32> {
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<40x64xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x40xf32>
+  return %y : tensor<?x40xf32>
+}
+
+// -----
+
+// u8 + 128 weights: zero-extended (or vpdpbusd with vnni), then corrected by
+// 128 times the activation block's sum.
+// CHECK-LABEL: func.func @matmul_u8
+// CHECK-SAME:    (%{{.+}}: tensor<?x64xi8>, %{{.+}}: tensor<?x2xf32>, %[[SUMS:.+]]: tensor<?x2xi32>
+// CHECK:         arith.extui %{{.+}} : vector<32xi8> to vector<32xi32>
+// CHECK:         %[[ID:.+]] = vector.reduction <add>
+// CHECK:         %[[SUM:.+]] = tensor.extract %[[SUMS]]
+// CHECK:         %[[CORR:.+]] = arith.muli %[[SUM]], %{{.+}} : i32
+// CHECK:         arith.subi %[[ID]], %[[CORR]] : i32
+// VNNI-LABEL: func.func @matmul_u8
+// VNNI:         scf.for {{.+}} iter_args(%{{.+}} = %{{.+}}) -> (vector<8xi32>)
+// VNNI:         %[[A:.+]] = vector.transfer_read {{.+}} : tensor<?x64xi8>, vector<32xi8>
+// VNNI:         %[[W:.+]] = vector.transfer_read {{.+}} : tensor<8x64xi8>, vector<32xi8>
+// VNNI:         %[[D:.+]] = qnt.dpbusd %{{.+}}, %[[W]], %[[A]] : vector<32xi8> -> vector<8xi32>
+// VNNI:         vector.reduction <add>, %{{.+}} : vector<8xi32> into i32
+// VNNI:         arith.subi
+func.func @matmul_u8(%a: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+                     %w: !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>) -> tensor<?x8xf32> {
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>, !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// A quantized constant becomes its component constants.
+// CHECK-LABEL: func.func @constant
+// CHECK-DAG:     arith.constant dense<3> : tensor<2x32xi8>
+// CHECK-DAG:     arith.constant dense<2.500000e-01> : tensor<2x1xf16>
+func.func @constant(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>) -> tensor<?x2xf32> {
+  %w = qnt.constant data(dense<3> : tensor<2x32xi8>) scales(dense<0.25> : tensor<2x1xf16>) : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_block>>
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>, !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// A layer kept in float: fused multiply-adds, f16 weights extended to f32.
+// CHECK-LABEL: func.func @float_linear
+// CHECK:         %[[W:.+]] = vector.transfer_read {{.+}} : tensor<5x48xf16>, vector<32xf16>
+// CHECK:         %[[WF:.+]] = arith.extf %[[W]] : vector<32xf16> to vector<32xf32>
+// CHECK:         vector.fma %{{.+}}, %[[WF]], %{{.+}} : vector<32xf32>
+// CHECK:         vector.reduction <add>, %{{.+}} : vector<32xf32> into f32
+func.func @float_linear(%x: tensor<?x48xf32>, %w: tensor<5x48xf16>) -> tensor<?x5xf32> {
+  %y = qnt.linear %x, %w : tensor<?x48xf32>, tensor<5x48xf16> -> tensor<?x5xf32>
+  return %y : tensor<?x5xf32>
+}
+
+// -----
+
+// Calls pass the components of quantized values.
+// CHECK-LABEL: func.func @caller
+// CHECK:         %[[R:.+]]:2 = call @quantize_per_row(%{{.+}}) : (tensor<?x64xf32>) -> (tensor<?x64xi8>, tensor<?x1xf16>)
+// CHECK:         call @dequantize_per_row(%[[R]]#0, %[[R]]#1) : (tensor<?x64xi8>, tensor<?x1xf16>) -> tensor<?x64xf32>
+func.func private @quantize_per_row(tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token>>
+func.func private @dequantize_per_row(!qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token>>) -> tensor<?x64xf32>
+func.func @caller(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %q = call @quantize_per_row(%x) : (tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token>>
+  %y = call @dequantize_per_row(%q) : (!qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token>>) -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}

@@ -1,0 +1,58 @@
+// RUN: quant-compile %s --emit=mlir -o - | FileCheck %s --check-prefix=MLIR
+// RUN: quant-compile %s --emit=mlir --weight-granularity=per-channel --act-granularity=per-token -o - | FileCheck %s --check-prefix=CHANNEL
+// RUN: quant-compile %s --emit=mlir --no-quantize -o - | FileCheck %s --check-prefix=FLOAT
+// RUN: quant-compile %s --emit=mlir-llvm --mcpu=haswell -o - | FileCheck %s --check-prefix=LLVMDIALECT
+// RUN: quant-compile %s --emit=llvm --mcpu=haswell -o - | FileCheck %s --check-prefix=LLVMIR
+// RUN: quant-compile %s --emit=asm --mcpu=znver4 -o - | FileCheck %s --check-prefix=VNNI
+// RUN: quant-compile %s --emit=asm --mcpu=haswell -o - | FileCheck %s --check-prefix=AVX2
+// RUN: quant-compile %s --emit=asm --mcpu=x86-64 -o - | FileCheck %s --check-prefix=SSE
+// RUN: quant-compile %s --emit=asm --mcpu=znver4 --mattr=-avx512vnni,-avxvnni -o - | FileCheck %s --check-prefix=NOVNNI
+// RUN: rm -rf %t && mkdir -p %t && quant-compile %s -o %t/model.o --report 2>&1 | FileCheck %s --check-prefix=REPORT
+// RUN: FileCheck %s --check-prefix=HEADER < %t/model.h
+// RUN: llvm-nm %t/model.o | FileCheck %s --check-prefix=SYMBOLS
+
+// MLIR: qnt.quantize
+// MLIR: qnt.constant data(dense_resource<qnt_proj>
+// MLIR: qnt.matmul
+
+// CHANNEL-DAG: #{{.+}} = #qnt.scheme<granularity = per_channel>
+// CHANNEL-DAG: #{{.+}} = #qnt.scheme<granularity = per_token, scale = f32>
+
+// FLOAT-NOT: qnt.quantize
+// FLOAT: qnt.linear %{{.+}}, %{{.+}} : tensor<?x64xf32>, tensor<24x64xf32>
+
+// LLVMDIALECT-DAG: llvm.func @proj_par(%{{.+}}: !llvm.ptr, %{{.+}}: i64, %{{.+}}: i64)
+// LLVMDIALECT-DAG: llvm.func @_mlir_ciface_proj
+// LLVMDIALECT-DAG: llvm.call @qnt_rt_parallel_for
+// LLVMDIALECT-NOT: unrealized_conversion_cast
+
+// LLVMIR: define {{.*}}void @_mlir_ciface_proj(ptr {{.*}}, ptr {{.*}})
+// LLVMIR: attributes #{{[0-9]+}} = {{{.*}}"target-cpu"="haswell"
+
+// The u8 x s8 dot of a VNNI CPU.
+// VNNI: vpdpbusd
+// AVX2-NOT: vpdpbusd
+// AVX2-NOT: zmm
+// AVX2: vpmaddwd {{.*}}ymm
+// SSE-NOT: ymm
+// SSE: pmaddwd {{.*}}xmm
+// NOVNNI-NOT: vpdpbusd
+
+// REPORT: target: {{.+}}, VNNI {{yes|no}}
+// REPORT: linear layers: 1, quantized 1
+// REPORT: weights: 6144 bytes float -> 1632 bytes quantized
+
+// HEADER: #include "qnt/runtime.h"
+// HEADER: /* @proj
+// HEADER-NEXT:  *   arg0: tensor<?x64xf32>
+// HEADER-NEXT:  *   result0: tensor<?x24xf32>
+// HEADER: void _mlir_ciface_proj(qnt_memref_2d *arg0, qnt_memref_2d *result0);
+
+// SYMBOLS: T _mlir_ciface_proj
+// SYMBOLS: U qnt_rt_parallel_for
+
+func.func @proj(%x: tensor<?x64xf32>) -> tensor<?x24xf32> {
+  %w = arith.constant dense<0.125> : tensor<24x64xf32> loc("proj")
+  %y = qnt.linear %x, %w : tensor<?x64xf32>, tensor<24x64xf32> -> tensor<?x24xf32>
+  return %y : tensor<?x24xf32>
+}
