@@ -108,7 +108,8 @@ static ConstantOp buildConstant(OpBuilder &b, Location loc, StringRef name,
   ElementsAttr sums;
   if (RankedTensorType sumsType = type.getSumsType())
     sums = makeBlob<int32_t>(sumsType, (name + "_sums").str(), q.sums);
-  return ConstantOp::create(b, loc, type, data, scales, sums);
+  return ConstantOp::create(b, loc, type, data, scales, /*zero_points=*/nullptr,
+                            sums);
 }
 
 /// A blob name for the weight defined at `loc`: its name location if it has
@@ -229,6 +230,7 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
                                     blobName(source.getLoc()), data);
     Value repacked = ConstantOp::create(rewriter, source.getLoc(), newType,
                                         newData, source.getScales(),
+                                        source.getZeroPointsAttr(),
                                         source.getSumsAttr());
     useAsWeight(rewriter, dequant.getResult(), repacked);
     return success();

@@ -250,9 +250,10 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
     for (Attribute a : {Attribute(op.getData()), Attribute(op.getScales())})
       parts.push_back(
           arith::ConstantOp::create(rewriter, op.getLoc(), cast<TypedAttr>(a)));
-    if (std::optional<ElementsAttr> sums = op.getSums())
-      parts.push_back(arith::ConstantOp::create(rewriter, op.getLoc(),
-                                                cast<TypedAttr>(*sums)));
+    for (std::optional<ElementsAttr> part : {op.getZeroPoints(), op.getSums()})
+      if (part)
+        parts.push_back(arith::ConstantOp::create(rewriter, op.getLoc(),
+                                                  cast<TypedAttr>(*part)));
     rewriter.replaceOpWithMultiple(op, {parts});
     return success();
   }

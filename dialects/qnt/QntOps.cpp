@@ -72,6 +72,19 @@ static LogicalResult verifyComponent(Operation *op, StringRef name,
   return success();
 }
 
+/// A component the scheme may or may not have: given exactly when expected.
+static LogicalResult verifyOptionalComponent(Operation *op, StringRef name,
+                                             std::optional<ElementsAttr> attr,
+                                             RankedTensorType expected) {
+  if (expected && !attr)
+    return op->emitOpError("the scheme keeps ") << name << " but none are given";
+  if (!expected && attr)
+    return op->emitOpError() << name << " given but the scheme keeps none";
+  if (expected)
+    return verifyComponent(op, name, *attr, expected);
+  return success();
+}
+
 LogicalResult ConstantOp::verify() {
   QTensorType type = getResult().getType();
   if (!llvm::all_of(type.getShape(),
@@ -81,14 +94,10 @@ LogicalResult ConstantOp::verify() {
       failed(verifyComponent(*this, "scales", getScales(),
                              type.getScalesType())))
     return failure();
-  RankedTensorType sumsType = type.getSumsType();
-  if (sumsType && !getSums())
-    return emitOpError("the scheme keeps sums but no sums are given");
-  if (!sumsType && getSums())
-    return emitOpError("sums given but the scheme keeps none");
-  if (sumsType)
-    return verifyComponent(*this, "sums", *getSums(), sumsType);
-  return success();
+  if (failed(verifyOptionalComponent(*this, "zero points", getZeroPoints(),
+                                     type.getZeroPointsType())))
+    return failure();
+  return verifyOptionalComponent(*this, "sums", getSums(), type.getSumsType());
 }
 
 //===----------------------------------------------------------------------===//

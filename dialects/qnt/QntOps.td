@@ -43,7 +43,8 @@ def Qnt_LinearOp : Qnt_Op<"linear", [Pure]> {
 def Qnt_ConstantOp : Qnt_Op<"constant", [Pure]> {
   let summary = "A quantized tensor known at compile time (a folded weight)";
   let description = [{
-    Holds the components of a `!qnt.tensor` as elements attributes, in the
+    Holds the components of a `!qnt.tensor` as elements attributes (data,
+    scales, and zero points and sums where the scheme has them), in the
     layout the kernels read: usually `dense_resource` blobs, so that packed
     weights are never spelled element by element.
 
@@ -54,10 +55,12 @@ def Qnt_ConstantOp : Qnt_Op<"constant", [Pure]> {
     ```
   }];
   let arguments = (ins ElementsAttr:$data, ElementsAttr:$scales,
+                       OptionalAttr<ElementsAttr>:$zero_points,
                        OptionalAttr<ElementsAttr>:$sums);
   let results = (outs Qnt_QTensorType:$result);
   let assemblyFormat = [{
-    `data` `(` $data `)` `scales` `(` $scales `)` (`sums` `(` $sums^ `)`)?
+    `data` `(` $data `)` `scales` `(` $scales `)`
+    (`zero_points` `(` $zero_points^ `)`)? (`sums` `(` $sums^ `)`)?
     attr-dict `:` qualified(type($result))
   }];
   let hasVerifier = 1;

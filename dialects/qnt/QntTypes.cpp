@@ -184,6 +184,13 @@ RankedTensorType QTensorType::getScalesType() const {
   return RankedTensorType::get(getScaleShape(), getScheme().getScale());
 }
 
+RankedTensorType QTensorType::getZeroPointsType() const {
+  if (getScheme().getSymmetric())
+    return {};
+  return RankedTensorType::get(getScaleShape(),
+                               IntegerType::get(getContext(), 32));
+}
+
 RankedTensorType QTensorType::getSumsType() const {
   if (!getScheme().getSums())
     return {};
@@ -194,6 +201,8 @@ RankedTensorType QTensorType::getSumsType() const {
 void QTensorType::getComponentTypes(SmallVectorImpl<Type> &types) const {
   types.push_back(getDataType());
   types.push_back(getScalesType());
+  if (RankedTensorType zeroPoints = getZeroPointsType())
+    types.push_back(zeroPoints);
   if (RankedTensorType sums = getSumsType())
     types.push_back(sums);
 }

@@ -105,6 +105,7 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
     - scales: a tensor of the scheme's scale type, same rank as the data, with
       dimension i equal to the data's where the scale varies along i, to
       dim/block on the last axis for `per_block`, and 1 elsewhere;
+    - zero points (when the scheme is asymmetric): like scales, of i32;
     - sums (when the scheme has `sums`): like scales, of i32.
   }];
   let parameters = (ins
@@ -120,9 +121,12 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
     ::llvm::SmallVector<int64_t> getScaleShape() const;
     ::mlir::RankedTensorType getDataType() const;
     ::mlir::RankedTensorType getScalesType() const;
+    /// Null when the scheme is symmetric.
+    ::mlir::RankedTensorType getZeroPointsType() const;
     /// Null when the scheme has no sums.
     ::mlir::RankedTensorType getSumsType() const;
-    /// data, scales, then sums if any: what a value of this type lowers to.
+    /// data, scales, then zero points and sums where the scheme has them:
+    /// what a value of this type lowers to.
     void getComponentTypes(::llvm::SmallVectorImpl<::mlir::Type> &types) const;
   }];
 }

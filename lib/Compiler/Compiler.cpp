@@ -191,11 +191,12 @@ static void cParams(Type type, const std::string &name,
   llvm::raw_string_ostream os(text);
   os << type;
   if (auto q = dyn_cast<mlir::qnt::QTensorType>(type)) {
-    SmallVector<Type> parts;
-    q.getComponentTypes(parts);
-    const char *suffixes[] = {"_data", "_scales", "_sums"};
-    for (auto [i, part] : llvm::enumerate(parts))
-      cParams(part, name + suffixes[i], params, notes);
+    cParams(q.getDataType(), name + "_data", params, notes);
+    cParams(q.getScalesType(), name + "_scales", params, notes);
+    if (RankedTensorType zeroPoints = q.getZeroPointsType())
+      cParams(zeroPoints, name + "_zero_points", params, notes);
+    if (RankedTensorType sums = q.getSumsType())
+      cParams(sums, name + "_sums", params, notes);
     return;
   }
   if (auto t = dyn_cast<RankedTensorType>(type)) {

@@ -118,7 +118,7 @@ func.func @f() {
 // -----
 
 func.func @f() {
-  // expected-error @+1 {{the scheme keeps sums but no sums are given}}
+  // expected-error @+1 {{the scheme keeps sums but none are given}}
   %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, sums = true>>
   return
 }
@@ -224,5 +224,29 @@ func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block>>,
 func.func @f(%acc: vector<8xi32>, %a: vector<16xi8>) {
   // expected-error @+1 {{expects 4 bytes per i32 lane: 16 bytes for 8 lanes}}
   %r = qnt.dpbusd %acc, %a, %a : vector<16xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{the scheme keeps zero points but none are given}}
+  %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, symmetric = false>>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{zero points given but the scheme keeps none}}
+  %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) zero_points(dense<3> : tensor<4x1xi32>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel>>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{zero points must have type 'tensor<4x1xi32>', got 'tensor<4x1xi8>'}}
+  %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) zero_points(dense<3> : tensor<4x1xi8>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, symmetric = false>>
   return
 }

@@ -57,3 +57,11 @@ func.func @dot(%acc: vector<8xi32>, %a: vector<32xi8>, %b: vector<32xi8>) -> vec
 // CHECK-LABEL: func.func private @alias
 // CHECK-SAME: !qnt.tensor<32x64xf32, #q8_0>
 func.func private @alias(!qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block, bits = 8, block = 32, scale = f16>>)
+
+// An asymmetric scheme keeps zero points next to the scales.
+// CHECK-LABEL: func.func @asymmetric
+// CHECK:         qnt.constant data(dense<1> : tensor<2x32xi8>) scales(dense<5.000000e-01> : tensor<2x1xf16>) zero_points(dense<-3> : tensor<2x1xi32>) : !qnt.tensor<2x32xf32, #{{.+}}>
+func.func @asymmetric() -> !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_channel, symmetric = false>> {
+  %w = qnt.constant data(dense<1> : tensor<2x32xi8>) scales(dense<0.5> : tensor<2x1xf16>) zero_points(dense<-3> : tensor<2x1xi32>) : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_channel, symmetric = false>>
+  return %w : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_channel, symmetric = false>>
+}
