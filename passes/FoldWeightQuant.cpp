@@ -13,6 +13,9 @@
 // integers and scales: only the storage changes (i8 <-> u8 offset 128, a flip
 // of the top bit).
 //
+// A weight attribute is quantized once, however many linears read it; the
+// keep-float option leaves chosen layers in float.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
@@ -138,7 +141,34 @@ struct FoldOptions {
   Storage storage;
   Type scale;
   Rounding rounding;
+  SmallVector<std::string> keepFloat;
 };
+
+/// The quantized form of one weight attribute, built once: attributes are
+/// immortal and uniqued, so the same weight read by several linears (or
+/// several entry points) is quantized and stored once.
+struct Folded {
+  QTensorType type;
+  ElementsAttr data, scales;
+};
+using FoldCache = DenseMap<Attribute, Folded>;
+
+/// The name of a name location, or "".
+StringRef nameOf(Location loc) {
+  if (auto named = dyn_cast<NameLoc>(loc))
+    return named.getName().strref();
+  return "";
+}
+
+/// True when the options keep this linear in float.
+bool keptFloat(LinearOp op, const FoldOptions &options) {
+  StringRef names[] = {nameOf(op.getLoc()), nameOf(op.getWeight().getLoc())};
+  for (const std::string &prefix : options.keepFloat)
+    for (StringRef name : names)
+      if (!name.empty() && name.starts_with(prefix))
+        return true;
+  return false;
+}
 
 //===----------------------------------------------------------------------===//
 // Patterns
@@ -148,8 +178,9 @@ struct FoldOptions {
 /// The quantized constant is built next to W and given to every linear that
 /// reads W, so a shared weight is quantized and stored once.
 struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
-  QuantizeConstantWeight(MLIRContext *ctx, const FoldOptions &options)
-      : OpRewritePattern(ctx), options(options) {}
+  QuantizeConstantWeight(MLIRContext *ctx, const FoldOptions &options,
+                         FoldCache &cache)
+      : OpRewritePattern(ctx), options(options), cache(cache) {}
 
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
@@ -157,9 +188,20 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     auto weightType = dyn_cast<RankedTensorType>(weight.getType());
     if (!weightType)
       return rewriter.notifyMatchFailure(op, "weight is already quantized");
+    if (keptFloat(op, options))
+      return rewriter.notifyMatchFailure(op, "kept in float by keep-float");
     ElementsAttr attr;
     if (!matchPattern(weight, m_Constant(&attr)))
       return rewriter.notifyMatchFailure(op, "weight is not a constant");
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfterValue(weight);
+    if (auto it = cache.find(attr); it != cache.end()) {
+      const Folded &f = it->second;
+      Value constant = ConstantOp::create(rewriter, weight.getLoc(), f.type,
+                                          f.data, f.scales, nullptr, nullptr);
+      useAsWeight(rewriter, weight, constant);
+      return success();
+    }
 
     int64_t rows = weightType.getDimSize(0), cols = weightType.getDimSize(1);
     Granularity granularity = options.granularity;
@@ -181,15 +223,15 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
 
     auto type = QTensorType::get(ctx, weightType.getShape(),
                                  rewriter.getF32Type(), scheme);
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointAfterValue(weight);
-    Value constant = buildConstant(rewriter, weight.getLoc(),
-                                   blobName(weight.getLoc()), type, q);
+    ConstantOp constant = buildConstant(rewriter, weight.getLoc(),
+                                        blobName(weight.getLoc()), type, q);
+    cache[attr] = {type, constant.getData(), constant.getScales()};
     useAsWeight(rewriter, weight, constant);
     return success();
   }
 
   const FoldOptions &options;
+  FoldCache &cache;
 };
 
 /// linear(x, dequantize(qnt.constant Q)) -> linear(x, qnt.constant Q'), Q'
@@ -203,6 +245,8 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
     auto dequant = op.getWeight().getDefiningOp<DequantizeOp>();
     if (!dequant)
       return rewriter.notifyMatchFailure(op, "weight is not dequantized");
+    if (keptFloat(op, options))
+      return rewriter.notifyMatchFailure(op, "kept in float by keep-float");
     auto source = dequant.getInput().getDefiningOp<ConstantOp>();
     if (!source)
       return rewriter.notifyMatchFailure(op, "not a quantized constant");
@@ -280,8 +324,10 @@ struct FoldWeightQuantPass
     FoldOptions options;
     if (failed(parseOptions(options)))
       return signalPassFailure();
+    options.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    FoldCache cache;
     RewritePatternSet patterns(&getContext());
-    patterns.add<QuantizeConstantWeight>(&getContext(), options);
+    patterns.add<QuantizeConstantWeight>(&getContext(), options, cache);
     patterns.add<RepackQuantizedWeight>(&getContext(), options);
     // Rewrite the linears only: no folding or constant hoisting of the rest
     // of the module. Float weights left without users are erased as dead.

@@ -40,6 +40,9 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <cmath>
+#include <limits>
+
 namespace mlir::qnt {
 #define GEN_PASS_DEF_LOWERTOVECTORPASS
 #include "passes/Passes.h.inc"
@@ -604,6 +607,368 @@ struct FloatLinearLowering : OpConversionPattern<LinearOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// Transformer layers
+//===----------------------------------------------------------------------===//
+
+/// A 1-D read of `width` elements at `index` of a rank-1 tensor, as f32.
+Value readF32(Emitter &e, Value tensor, Value index, int64_t width,
+              bool inBounds) {
+  Type elementType = cast<RankedTensorType>(tensor.getType()).getElementType();
+  Value pad = arith::ConstantOp::create(e.b, e.loc, e.b.getZeroAttr(elementType));
+  Value v = vector::TransferReadOp::create(
+      e.b, e.loc, VectorType::get({width}, elementType), tensor,
+      ValueRange{index}, pad, ArrayRef<bool>{inBounds});
+  auto f32 = VectorType::get({width}, e.b.getF32Type());
+  if (elementType != e.b.getF32Type())
+    v = arith::ExtFOp::create(e.b, e.loc, f32, v);
+  return v;
+}
+
+/// A rank-2 read of `width` elements along the last axis, as f32.
+Value readRowF32(Emitter &e, Value tensor, Value row, Value col, int64_t width,
+                 bool inBounds) {
+  Type elementType = cast<RankedTensorType>(tensor.getType()).getElementType();
+  Value pad = arith::ConstantOp::create(e.b, e.loc, e.b.getZeroAttr(elementType));
+  Value v = vector::TransferReadOp::create(
+      e.b, e.loc, VectorType::get({width}, elementType), tensor,
+      ValueRange{row, col}, pad, ArrayRef<bool>{inBounds});
+  if (elementType != e.b.getF32Type())
+    v = arith::ExtFOp::create(e.b, e.loc, VectorType::get({width}, e.b.getF32Type()), v);
+  return v;
+}
+
+/// One parallel task per row of a [rows, cols] f32 result; `body` fills the
+/// row's [1, cols] tile and returns it.
+Value emitRowParallel(Emitter &e, Value rows, RankedTensorType resultType,
+                      function_ref<Value(Value row, Value tile)> body) {
+  int64_t cols = resultType.getDimSize(1);
+  Value out = e.empty(resultType.getShape(), e.b.getF32Type(),
+                      {rows, e.index(cols)});
+  auto forall = parallelLoop(e, rows, {out}, [&](Value r, ValueRange outs) {
+    SmallVector<OpFoldResult> offsets = {r, e.b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(1),
+                                       e.b.getIndexAttr(cols)};
+    Value tile = body(r, slice(e, outs[0], offsets, sizes));
+    return SmallVector<TileInsert>{{tile, offsets, sizes}};
+  });
+  return forall.getResult(0);
+}
+
+/// Walks a row of `cols` values in 32-wide steps (the last one masked when
+/// cols is not a multiple of 32), carrying `inits`.
+ValueRange rowChunks(Emitter &e, int64_t cols, ValueRange inits,
+                     function_ref<SmallVector<Value>(Value col, bool inBounds,
+                                                     ValueRange acc)> body) {
+  bool inBounds = cols % kVec == 0;
+  return e.loop(e.index(0), e.index(cols), e.index(kVec), inits,
+                [&](Value c, ValueRange acc) { return body(c, inBounds, acc); });
+}
+
+struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(EmbeddingOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    ValueRange table = adaptor.getTable();
+    Value tokens = adaptor.getTokens().front();
+    auto qtype = dyn_cast<QTensorType>(op.getTable().getType());
+    Value data = table[0];
+    int64_t vocab = cast<RankedTensorType>(data.getType()).getDimSize(0);
+    int64_t cols = op.getResult().getType().getDimSize(1);
+    auto f32Vec = VectorType::get({kVec}, b.getF32Type());
+
+    Value result = emitRowParallel(
+        e, e.dim(tokens, 0), op.getResult().getType(), [&](Value r, Value tile) {
+          // id = clamp(tokens[r], 0, V - 1)
+          Value id = tensor::ExtractOp::create(b, loc, tokens, ValueRange{r});
+          id = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
+          id = arith::MaxSIOp::create(b, loc, id, e.index(0));
+          id = arith::MinSIOp::create(b, loc, id, e.index(vocab - 1));
+          return rowChunks(e, cols, {tile},
+                           [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+            Value v;
+            if (!qtype) {
+              v = readRowF32(e, data, id, c, kVec, inBounds);
+            } else {
+              SchemeAttr s = qtype.getScheme();
+              int64_t group = groupCols(s, cols);
+              Value q = e.read(data, id, c, inBounds);
+              if (s.getStorage() == Storage::U8Offset128)
+                q = arith::XOrIOp::create(b, loc, q, signFlip(e));
+              Value g = arith::DivUIOp::create(b, loc, c, e.index(group));
+              Value scale = readScale(e, table[1], indexerFor(s).at(e, id, g));
+              v = arith::MulFOp::create(
+                  b, loc, arith::SIToFPOp::create(b, loc, f32Vec, q),
+                  vector::BroadcastOp::create(b, loc, f32Vec, scale));
+            }
+            return {e.write(v, acc[0], e.index(0), c, inBounds)};
+          })[0];
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct RmsNormLowering : OpConversionPattern<RmsNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RmsNormOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput().front(), w = adaptor.getWeight().front();
+    int64_t cols = op.getInput().getType().getDimSize(1);
+    auto f32Vec = VectorType::get({kVec}, b.getF32Type());
+    Value zeroVec = e.splat(f32Vec, b.getF32FloatAttr(0.0f));
+
+    Value result = emitRowParallel(
+        e, e.dim(x, 0), op.getResult().getType(), [&](Value r, Value tile) {
+          Value squares = rowChunks(e, cols, {zeroVec},
+                                    [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+            Value v = e.read(x, r, c, inBounds);
+            return {vector::FMAOp::create(b, loc, v, v, acc[0])};
+          })[0];
+          // s = 1 / sqrt(sum / D + eps)
+          Value ss = e.reduce(vector::CombiningKind::ADD, squares);
+          ss = arith::DivFOp::create(b, loc, ss, e.f32(float(cols)));
+          ss = arith::AddFOp::create(b, loc, ss,
+                                     e.f32(op.getEpsilon().convertToFloat()));
+          Value scale = arith::DivFOp::create(b, loc, e.f32(1.0f),
+                                              math::SqrtOp::create(b, loc, ss));
+          Value scaleVec = vector::BroadcastOp::create(b, loc, f32Vec, scale);
+          return rowChunks(e, cols, {tile},
+                           [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+            Value v = arith::MulFOp::create(b, loc, scaleVec,
+                                            e.read(x, r, c, inBounds));
+            v = arith::MulFOp::create(b, loc, readF32(e, w, c, kVec, inBounds), v);
+            return {e.write(v, acc[0], e.index(0), c, inBounds)};
+          })[0];
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// The rotation frequencies 1 / base^(2i / ropeDim), computed here as the
+/// float reference computes them.
+SmallVector<float> ropeFrequencies(float base, int64_t ropeDim) {
+  SmallVector<float> freqs;
+  for (int64_t i = 0; i < ropeDim / 2; ++i)
+    freqs.push_back(1.0f / std::pow(base, float(2 * i) / float(ropeDim)));
+  return freqs;
+}
+
+struct RopeLowering : OpConversionPattern<RopeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RopeOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput().front();
+    Value position = adaptor.getPosition().front();
+    int64_t cols = op.getInput().getType().getDimSize(1);
+    int64_t headDim = op.getHeadDim(), ropeDim = op.getRopeDim();
+    int64_t half = ropeDim / 2;
+    auto halfType = VectorType::get({half}, b.getF32Type());
+    Value freqs = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(
+                    halfType, ArrayRef<float>(ropeFrequencies(
+                                  op.getBase().convertToFloat(), ropeDim))));
+    SmallVector<int64_t> evens, odds, interleave;
+    for (int64_t i = 0; i < half; ++i) {
+      evens.push_back(2 * i);
+      odds.push_back(2 * i + 1);
+      interleave.push_back(i);
+      interleave.push_back(half + i);
+    }
+
+    Value result = emitRowParallel(
+        e, e.dim(x, 0), op.getResult().getType(), [&](Value r, Value tile) {
+          // The whole row first (the unrotated tail of each head included).
+          tile = rowChunks(e, cols, {tile},
+                           [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+            return {e.write(e.read(x, r, c, inBounds), acc[0], e.index(0), c,
+                            inBounds)};
+          })[0];
+          Value p = arith::AddIOp::create(b, loc, position, r);
+          Value pf = arith::SIToFPOp::create(
+              b, loc, b.getF32Type(),
+              arith::IndexCastOp::create(b, loc, b.getI64Type(), p));
+          Value angles = arith::MulFOp::create(
+              b, loc, vector::BroadcastOp::create(b, loc, halfType, pf), freqs);
+          Value cos = math::CosOp::create(b, loc, angles);
+          Value sin = math::SinOp::create(b, loc, angles);
+          return e.loop(e.index(0), e.index(cols), e.index(headDim), {tile},
+                        [&](Value c, ValueRange acc) -> SmallVector<Value> {
+            Value v = vector::TransferReadOp::create(
+                b, loc, VectorType::get({ropeDim}, b.getF32Type()), x,
+                ValueRange{r, c}, e.f32(0.0f), ArrayRef<bool>{true});
+            Value x0 = vector::ShuffleOp::create(b, loc, v, v, evens);
+            Value x1 = vector::ShuffleOp::create(b, loc, v, v, odds);
+            Value y0 = arith::SubFOp::create(b, loc,
+                                             arith::MulFOp::create(b, loc, x0, cos),
+                                             arith::MulFOp::create(b, loc, x1, sin));
+            Value y1 = arith::AddFOp::create(b, loc,
+                                             arith::MulFOp::create(b, loc, x0, sin),
+                                             arith::MulFOp::create(b, loc, x1, cos));
+            Value y = vector::ShuffleOp::create(b, loc, y0, y1, interleave);
+            return {vector::TransferWriteOp::create(b, loc, y, acc[0],
+                                                    ValueRange{e.index(0), c},
+                                                    ArrayRef<bool>{true})
+                        .getResult()};
+          })[0];
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct AttentionLowering : OpConversionPattern<AttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AttentionOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value query = adaptor.getQuery().front(), keys = adaptor.getKeys().front(),
+          values = adaptor.getValues().front();
+    Value position = adaptor.getPosition().front();
+    int64_t heads = op.getNumHeads(), group = heads / op.getNumKvHeads();
+    int64_t headDim = op.getHeadDim();
+    auto headType = VectorType::get({headDim}, b.getF32Type());
+    RankedTensorType resultType = op.getResult().getType();
+    Value rows = e.dim(query, 0);
+    Value out = e.empty(resultType.getShape(), b.getF32Type(),
+                        {rows, e.index(resultType.getDimSize(1))});
+    Value tasks = e.mul(rows, e.index(heads));
+
+    // One task per (row, head): a single pass over the cache with an online
+    // softmax (running max m, running sum l, running output o).
+    auto forall = parallelLoop(e, tasks, {out}, [&](Value task, ValueRange outs) {
+      Value t = arith::DivUIOp::create(b, loc, task, e.index(heads));
+      Value h = arith::RemUIOp::create(b, loc, task, e.index(heads));
+      Value kvh = arith::DivUIOp::create(b, loc, h, e.index(group));
+      Value qCol = e.mul(h, e.index(headDim));
+      Value kvCol = e.mul(kvh, e.index(headDim));
+      Value last = arith::AddIOp::create(b, loc, position, t);
+      auto readHead = [&](Value tensor, Value row, Value col) -> Value {
+        return vector::TransferReadOp::create(b, loc, headType, tensor,
+                                              ValueRange{row, col}, e.f32(0.0f),
+                                              ArrayRef<bool>{true});
+      };
+      Value q = readHead(query, t, qCol);
+      Value scale = e.f32(op.getScale().convertToFloat());
+      Value zeroHead = e.splat(headType, b.getF32FloatAttr(0.0f));
+      Value minusInf = e.f32(-std::numeric_limits<float>::infinity());
+      ValueRange state = e.loop(
+          e.index(0), e.add(last, e.index(1)), e.index(1),
+          {minusInf, e.f32(0.0f), zeroHead},
+          [&](Value j, ValueRange acc) -> SmallVector<Value> {
+            Value k = readHead(keys, j, kvCol);
+            Value score = e.reduce(vector::CombiningKind::ADD,
+                                   arith::MulFOp::create(b, loc, q, k));
+            score = arith::MulFOp::create(b, loc, score, scale);
+            Value m = arith::MaximumFOp::create(b, loc, acc[0], score);
+            Value a = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, acc[0], m));
+            Value p = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, score, m));
+            Value l = arith::AddFOp::create(b, loc,
+                                            arith::MulFOp::create(b, loc, acc[1], a), p);
+            Value v = readHead(values, j, kvCol);
+            Value o = arith::AddFOp::create(
+                b, loc,
+                arith::MulFOp::create(b, loc, acc[2],
+                                      vector::BroadcastOp::create(b, loc, headType, a)),
+                arith::MulFOp::create(b, loc, v,
+                                      vector::BroadcastOp::create(b, loc, headType, p)));
+            return {m, l, o};
+          });
+      Value o = arith::DivFOp::create(
+          b, loc, state[2], vector::BroadcastOp::create(b, loc, headType, state[1]));
+      SmallVector<OpFoldResult> offsets = {t, qCol};
+      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(headDim)};
+      Value tile = slice(e, outs[0], offsets, sizes);
+      tile = vector::TransferWriteOp::create(b, loc, o, tile,
+                                             ValueRange{e.index(0), e.index(0)},
+                                             ArrayRef<bool>{true})
+                 .getResult();
+      return SmallVector<TileInsert>{{tile, offsets, sizes}};
+    });
+    rewriter.replaceOp(op, forall.getResults());
+    return success();
+  }
+};
+
+/// Elementwise ops on rank-2 f32 tensors, row-parallel and 32 wide.
+Value emitElementwise(Emitter &e, RankedTensorType type, ValueRange inputs,
+                      function_ref<Value(ValueRange)> combine) {
+  int64_t cols = type.getDimSize(1);
+  return emitRowParallel(e, e.dim(inputs[0], 0), type, [&](Value r, Value tile) {
+    return rowChunks(e, cols, {tile},
+                     [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+      SmallVector<Value> vs;
+      for (Value in : inputs)
+        vs.push_back(e.read(in, r, c, inBounds));
+      return {e.write(combine(vs), acc[0], e.index(0), c, inBounds)};
+    })[0];
+  });
+}
+
+struct SiluMulLowering : OpConversionPattern<SiluMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SiluMulOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    auto f32Vec = VectorType::get({kVec}, b.getF32Type());
+    Value one = e.splat(f32Vec, b.getF32FloatAttr(1.0f));
+    Value result = emitElementwise(
+        e, op.getResult().getType(),
+        {adaptor.getGate().front(), adaptor.getUp().front()},
+        [&](ValueRange v) -> Value {
+          // silu(g) * u = g / (1 + exp(-g)) * u
+          Value denom = arith::AddFOp::create(
+              b, loc, one,
+              math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, v[0])));
+          return arith::MulFOp::create(b, loc,
+                                       arith::DivFOp::create(b, loc, v[0], denom),
+                                       v[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// arith.addf of rank-2 f32 tensors (the residual connections).
+struct TensorAddLowering : OpConversionPattern<arith::AddFOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(arith::AddFOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type || type.getRank() != 2 || type.isDynamicDim(1) ||
+        !type.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not a rank-2 f32 tensor add");
+    Emitter e{rewriter, op.getLoc()};
+    Value result = emitElementwise(
+        e, type, {adaptor.getLhs().front(), adaptor.getRhs().front()},
+        [&](ValueRange v) -> Value {
+          return arith::AddFOp::create(rewriter, op.getLoc(), v[0], v[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
 
@@ -644,12 +1009,19 @@ struct LowerToVectorPass
     });
     target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
         [&](Operation *op) { return converter.isLegal(op); });
+    // Elementwise tensor arithmetic is lowered here too (the residual adds);
+    // scalars and vectors stay.
+    target.addDynamicallyLegalOp<arith::AddFOp>(
+        [](arith::AddFOp op) { return !isa<RankedTensorType>(op.getType()); });
 
     RewritePatternSet patterns(ctx);
     patterns.add<ConstantLowering, QuantizeLowering, DequantizeLowering>(
         converter, ctx);
     patterns.add<MatmulLowering>(converter, ctx, vnni, tileCols);
     patterns.add<FloatLinearLowering>(converter, ctx, tileCols);
+    patterns.add<EmbeddingLowering, RmsNormLowering, RopeLowering,
+                 AttentionLowering, SiluMulLowering, TensorAddLowering>(
+        converter, ctx);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

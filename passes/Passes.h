@@ -16,6 +16,8 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <string>
+
 #include <memory>
 #include <vector>
 
@@ -37,12 +39,21 @@ struct LoweringOptions {
   /// With vnni: qnt.dpbusd becomes the intrinsic (true) or plain vector
   /// arithmetic (false: runs the VNNI kernels' structure on any CPU).
   bool vnniIntrinsic = true;
+  /// If set, large constants go to this file (--qnt-externalize-weights).
+  std::string weightsFile;
 };
 
-/// qnt (after the quantization passes) down to the LLVM dialect: the kernels
-/// as vector loops, one-shot bufferization with results turned into
-/// caller-allocated out-parameters, deallocation, parallel loops onto the
-/// runtime's thread pool, then the upstream conversions to LLVM.
+/// qnt (after the quantization passes) down to buffers: the kernels as vector
+/// loops, weights to a file if asked, one-shot bufferization with results
+/// updated in place dropped and the others turned into caller-allocated
+/// out-parameters (marked bufferize.result), deallocation.
+void buildLowerToBuffersPipeline(OpPassManager &pm,
+                                 const LoweringOptions &options);
+/// Buffers down to the LLVM dialect: qnt.dpbusd, parallel loops onto the
+/// runtime's thread pool, then the upstream conversions.
+void buildBuffersToLLVMPipeline(OpPassManager &pm,
+                                const LoweringOptions &options);
+/// The two in sequence.
 void buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options);
 
 /// Registers the named pipelines (`qnt-lower-to-llvm`).

@@ -39,7 +39,12 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     Option<"scale", "scale", "std::string", /*default=*/"\"f16\"",
            "element type of the stored scales: f16 or f32">,
     Option<"rounding", "rounding", "std::string", /*default=*/"\"half-away\"",
-           "half-away (GGML's roundf) or half-even">
+           "half-away (GGML's roundf) or half-even">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "layers kept in float: a linear is skipped when one of these "
+               "is a prefix of its name or of its weight's name (name "
+               "locations; the GGUF importer names linears 'blk.N.attn_q', "
+               "..., 'output')">
   ];
 }
 
@@ -112,6 +117,41 @@ def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {
            "use vpdpbusd (AVX512-VNNI with VL, or AVX-VNNI) for u8 x s8 dots">,
     Option<"tileCols", "tile-cols", "int64_t", /*default=*/"16",
            "output columns per parallel task">
+  ];
+}
+
+def ExternalizeWeightsPass : Pass<"qnt-externalize-weights", "ModuleOp"> {
+  let summary = "Move constant tensors into a weights file the runtime maps";
+  let description = [{
+    Every `arith.constant` tensor of at least `min-bytes` bytes in a function
+    is written to `file` (each 64-byte aligned; an attribute used several
+    times is written once) and replaced by a view of a new last argument
+    `%weights: memref<?xi8>` (marked `qnt.weights`), which the caller points
+    at the mapped file. The compiled code then holds no weights, and the
+    runtime maps them at load. Runs on tensors, before bufferization.
+
+    Before:
+    ```mlir
+    func.func @f(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+      %w = arith.constant dense_resource<blk.0.attn_q> : tensor<64x64xi8>
+      ...
+    ```
+    After:
+    ```mlir
+    func.func @f(%x: tensor<?x64xf32>, %weights: memref<?xi8> {qnt.weights}) -> tensor<?x64xf32> {
+      %c0 = arith.constant 0 : index
+      %view = memref.view %weights[%c0][] : memref<?xi8> to memref<64x64xi8>
+      %w = bufferization.to_tensor %view restrict : memref<64x64xi8> to tensor<64x64xi8>
+      ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"", "the weights file to write">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"64",
+           "smaller constants stay in the code">
   ];
 }
 

@@ -35,8 +35,8 @@
 
 using namespace mlir;
 
-void mlir::qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
-                                         const LoweringOptions &options) {
+void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
+                                            const LoweringOptions &options) {
   // Kernels as loops on tensors.
   LowerToVectorPassOptions lowerOptions;
   lowerOptions.vnni = options.vnni;
@@ -44,21 +44,33 @@ void mlir::qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createLowerToVectorPass(lowerOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (!options.weightsFile.empty()) {
+    ExternalizeWeightsPassOptions weights;
+    weights.file = options.weightsFile;
+    pm.addPass(createExternalizeWeightsPass(weights));
+  }
 
-  // Buffers: entry points take dense row-major memrefs, and results become
+  // Buffers: entry points take dense row-major memrefs; results that are
+  // arguments updated in place (a KV cache) are dropped, the others become
   // out-parameters the caller allocates.
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.addResultAttribute = true;
   outParams.hoistStaticAllocs = true;
   outParams.hoistDynamicAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+}
+
+void mlir::qnt::buildBuffersToLLVMPipeline(OpPassManager &pm,
+                                           const LoweringOptions &options) {
   LowerDpbusdPassOptions dpbusd;
   dpbusd.vnni = options.vnni && options.vnniIntrinsic;
   pm.addPass(createLowerDpbusdPass(dpbusd));
@@ -83,6 +95,12 @@ void mlir::qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+void mlir::qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                         const LoweringOptions &options) {
+  buildLowerToBuffersPipeline(pm, options);
+  buildBuffersToLLVMPipeline(pm, options);
+}
+
 namespace {
 struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<bool> vnni{*this, "vnni",
@@ -91,6 +109,9 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<int64_t> tileCols{*this, "tile-cols",
                            llvm::cl::desc("output columns per parallel task"),
                            llvm::cl::init(16)};
+  Option<std::string> weightsFile{
+      *this, "weights-file",
+      llvm::cl::desc("move large constants into this file"), llvm::cl::init("")};
 };
 } // namespace
 
@@ -99,7 +120,11 @@ void mlir::qnt::registerPipelines() {
       "qnt-lower-to-llvm",
       "Lower quantized qnt IR to the LLVM dialect (kernels, buffers, threads)",
       [](OpPassManager &pm, const PipelineOptions &o) {
-        buildLowerToLLVMPipeline(pm, {o.vnni, o.tileCols, /*vnniIntrinsic=*/true});
+        LoweringOptions options;
+        options.vnni = o.vnni;
+        options.tileCols = o.tileCols;
+        options.weightsFile = o.weightsFile;
+        buildLowerToLLVMPipeline(pm, options);
       });
 }
 

@@ -188,3 +188,94 @@ LogicalResult DpbusdOp::verify() {
            << bytes << " bytes for " << lanes << " lanes";
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Transformer layers
+//===----------------------------------------------------------------------===//
+
+/// A rank-2 f32 activation [T, D] with a static D.
+static LogicalResult verifyActivation(Operation *op, RankedTensorType type,
+                                      StringRef name) {
+  if (type.getRank() != 2)
+    return op->emitOpError("expects a rank-2 ")
+           << name << ", got " << type;
+  if (type.isDynamicDim(1))
+    return op->emitOpError("expects a static last dimension for ") << name;
+  return success();
+}
+
+LogicalResult EmbeddingOp::verify() {
+  ArrayRef<int64_t> table = shapeOf(getTable().getType());
+  auto tokens = cast<RankedTensorType>(getTokens().getType());
+  RankedTensorType result = getResult().getType();
+  if (table.size() != 2 || ShapedType::isDynamic(table[1]))
+    return emitOpError("expects a [V, D] table with a static D");
+  if (tokens.getRank() != 1)
+    return emitOpError("expects rank-1 tokens");
+  if (result.getRank() != 2 || result.getDimSize(0) != tokens.getDimSize(0) ||
+      result.getDimSize(1) != table[1])
+    return emitOpError("result must be [tokens, ") << table[1] << "]";
+  return success();
+}
+
+LogicalResult RmsNormOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyActivation(*this, input, "input")))
+    return failure();
+  auto weight = cast<RankedTensorType>(getWeight().getType());
+  if (weight.getRank() != 1 || weight.getDimSize(0) != input.getDimSize(1))
+    return emitOpError("weight must be [") << input.getDimSize(1) << "], got "
+                                           << weight;
+  if (getResult().getType() != input)
+    return emitOpError("result type must equal the input type");
+  if (!(getEpsilon().convertToFloat() > 0.0f))
+    return emitOpError("epsilon must be positive");
+  return success();
+}
+
+LogicalResult RopeOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyActivation(*this, input, "input")))
+    return failure();
+  int64_t headDim = getHeadDim(), ropeDim = getRopeDim();
+  if (headDim <= 0 || input.getDimSize(1) % headDim != 0)
+    return emitOpError("head_dim ") << headDim << " must divide "
+                                    << input.getDimSize(1);
+  if (ropeDim <= 0 || ropeDim % 2 != 0 || ropeDim > headDim)
+    return emitOpError("rope_dim must be even, positive and at most head_dim");
+  if (!(getBase().convertToFloat() > 0.0f))
+    return emitOpError("base must be positive");
+  if (getResult().getType() != input)
+    return emitOpError("result type must equal the input type");
+  return success();
+}
+
+int64_t AttentionOp::getHeadDim() {
+  return getQuery().getType().getDimSize(1) / getNumHeads();
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType query = getQuery().getType();
+  if (failed(verifyActivation(*this, query, "query")) ||
+      failed(verifyActivation(*this, getKeys().getType(), "keys")))
+    return failure();
+  int64_t heads = getNumHeads(), kvHeads = getNumKvHeads();
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
+    return emitOpError("num_heads must be a positive multiple of num_kv_heads");
+  if (query.getDimSize(1) % heads != 0)
+    return emitOpError("num_heads ") << heads << " must divide "
+                                     << query.getDimSize(1);
+  int64_t headDim = query.getDimSize(1) / heads;
+  if (getKeys().getType() != getValues().getType())
+    return emitOpError("keys and values must have the same type");
+  if (getKeys().getType().getDimSize(1) != kvHeads * headDim)
+    return emitOpError("keys must have ") << kvHeads * headDim
+                                          << " columns (num_kv_heads x head size)";
+  if (getResult().getType() != query)
+    return emitOpError("result type must equal the query type");
+  return success();
+}
+
+LogicalResult SiluMulOp::verify() {
+  return verifyActivation(*this, getGate().getType(), "gate");
+}

@@ -123,6 +123,110 @@ def Qnt_MatmulOp : Qnt_Op<"matmul", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Transformer layers
+//===----------------------------------------------------------------------===//
+
+def Qnt_EmbeddingOp : Qnt_Op<"embedding", [Pure]> {
+  let summary = "Rows of a table selected by token ids";
+  let description = [{
+    `table` is [V, D] (float, or quantized and dequantized row by row),
+    `tokens` is [T] i32; the result is [T, D] f32 with row t = table[tokens[t]].
+    Ids outside [0, V) are clamped into it.
+
+    ```mlir
+    %x = qnt.embedding %table, %tokens : tensor<512x64xf32>, tensor<?xi32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyTypeOf<[Qnt_FloatTensor, Qnt_QTensorType]>:$table,
+                       RankedTensorOf<[I32]>:$tokens);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $table `,` $tokens attr-dict `:` qualified(type($table)) `,` qualified(type($tokens)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Qnt_RmsNormOp : Qnt_Op<"rms_norm", [Pure]> {
+  let summary = "RMS normalization of each row, times a weight";
+  let description = [{
+    For each row x of `input` [T, D]:
+      y = weight * (x * (1 / sqrt(mean(x^2) + epsilon)))
+
+    ```mlir
+    %y = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Qnt_F32Tensor:$input, Qnt_FloatTensor:$weight,
+                       F32Attr:$epsilon);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` qualified(type($input)) `,` qualified(type($weight)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Qnt_RopeOp : Qnt_Op<"rope", [Pure]> {
+  let summary = "Rotary position embedding, adjacent pairs (GGUF llama)";
+  let description = [{
+    `input` is [T, N * head_dim]: N heads of `head_dim` values. Row t is at
+    position p = `position` + t. In each head, the pairs (x[2i], x[2i+1]) for
+    2i < rope_dim turn by the angle p * f_i, f_i = 1 / base^(2i / rope_dim):
+
+      (x0, x1) -> (x0 cos - x1 sin, x0 sin + x1 cos)
+
+    ```mlir
+    %q = qnt.rope %x, %pos {head_dim = 8, rope_dim = 8, base = 1.0e+04 : f32} : tensor<?x64xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Qnt_F32Tensor:$input, Index:$position,
+                       I64Attr:$head_dim, I64Attr:$rope_dim, F32Attr:$base);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $position attr-dict `:` qualified(type($input)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Qnt_AttentionOp : Qnt_Op<"attention", [Pure]> {
+  let summary = "Causal grouped-query attention over a KV cache";
+  let description = [{
+    `query` is [T, H * d]; `keys` and `values` are the cache [C, KV * d],
+    whose rows 0 .. position + T - 1 are filled. Query row t, at position
+    p = `position` + t, head h, attends to cache rows 0 .. p of KV head
+    h / (H / KV):
+
+      out[t, h] = sum_j softmax_j(scale * q[t, h] . k[j, kvh]) v[j, kvh]
+
+    ```mlir
+    %o = qnt.attention %q, %k, %v, %pos {num_heads = 8, num_kv_heads = 4, scale = 0.35355 : f32}
+         : tensor<?x64xf32>, tensor<512x32xf32>, tensor<512x32xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Qnt_F32Tensor:$query, Qnt_F32Tensor:$keys,
+                       Qnt_F32Tensor:$values, Index:$position,
+                       I64Attr:$num_heads, I64Attr:$num_kv_heads, F32Attr:$scale);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $query `,` $keys `,` $values `,` $position attr-dict `:` qualified(type($query)) `,`
+    qualified(type($keys)) `,` qualified(type($values)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getHeadDim();
+  }];
+}
+
+def Qnt_SiluMulOp : Qnt_Op<"silu_mul", [Pure, AllTypesMatch<["gate", "up", "result"]>]> {
+  let summary = "SwiGLU: silu(gate) * up, silu(x) = x / (1 + exp(-x))";
+  let arguments = (ins Qnt_F32Tensor:$gate, Qnt_F32Tensor:$up);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $gate `,` $up attr-dict `:` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Kernel level
 //===----------------------------------------------------------------------===//
 

@@ -95,6 +95,7 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   fold.scale = quant.weightScale;
   fold.rounding = quant.rounding;
   fold.storage = quant.weightStorage;
+  fold.keepFloat.assign(quant.keepFloat.begin(), quant.keepFloat.end());
   if (quant.weightStorage == "auto") {
     // u8 weights pay off with vpdpbusd; they need activation sums at the
     // weight's grouping, which per-token activations of blocked weights lack.
@@ -115,24 +116,57 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   return pm.run(module);
 }
 
-LogicalResult lowerToLLVM(ModuleOp module, const Target &target,
-                          int64_t tileCols, const PassManagerHook &hook) {
-  return lowerToLLVM(module, {target.vnni, tileCols, /*vnniIntrinsic=*/true},
-                     hook);
+mlir::qnt::LoweringOptions loweringOptions(const Target &target,
+                                           int64_t tileCols) {
+  mlir::qnt::LoweringOptions options;
+  options.vnni = target.vnni;
+  options.tileCols = tileCols;
+  return options;
+}
+
+/// Runs `build`'s passes on the module.
+static LogicalResult runPipeline(
+    ModuleOp module, const PassManagerHook &hook,
+    function_ref<void(PassManager &)> build) {
+  PassManager pm(module->getContext());
+  if (hook && failed(hook(pm)))
+    return failure();
+  build(pm);
+  return pm.run(module);
+}
+
+LogicalResult lowerToBuffers(ModuleOp module,
+                             const mlir::qnt::LoweringOptions &options,
+                             const PassManagerHook &hook) {
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (fn.isPublic() && !fn.isDeclaration())
+      fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                  UnitAttr::get(module.getContext()));
+  return runPipeline(module, hook, [&](PassManager &pm) {
+    mlir::qnt::buildLowerToBuffersPipeline(pm, options);
+  });
+}
+
+LogicalResult buffersToLLVM(ModuleOp module,
+                            const mlir::qnt::LoweringOptions &options,
+                            const PassManagerHook &hook) {
+  // The markers cHeader reads are no LLVM parameter attributes.
+  for (auto fn : module.getOps<func::FuncOp>())
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+      fn.removeArgAttr(i, "bufferize.result");
+      fn.removeArgAttr(i, "qnt.weights");
+    }
+  return runPipeline(module, hook, [&](PassManager &pm) {
+    mlir::qnt::buildBuffersToLLVMPipeline(pm, options);
+  });
 }
 
 LogicalResult lowerToLLVM(ModuleOp module,
                           const mlir::qnt::LoweringOptions &options,
                           const PassManagerHook &hook) {
-  for (auto fn : module.getOps<func::FuncOp>())
-    if (fn.isPublic() && !fn.isDeclaration())
-      fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                  UnitAttr::get(module.getContext()));
-  PassManager pm(module->getContext());
-  if (hook && failed(hook(pm)))
+  if (failed(lowerToBuffers(module, options, hook)))
     return failure();
-  mlir::qnt::buildLowerToLLVMPipeline(pm, options);
-  return pm.run(module);
+  return buffersToLLVM(module, options, hook);
 }
 
 //===----------------------------------------------------------------------===//
@@ -183,70 +217,53 @@ LogicalResult emit(llvm::Module &module, const Target &target, bool asm_,
 // C header
 //===----------------------------------------------------------------------===//
 
-/// The C parameter(s) for one tensor-level value, with a comment.
-static void cParams(Type type, const std::string &name,
-                    SmallVectorImpl<std::string> &params,
-                    SmallVectorImpl<std::string> &notes) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << type;
-  if (auto q = dyn_cast<mlir::qnt::QTensorType>(type)) {
-    cParams(q.getDataType(), name + "_data", params, notes);
-    cParams(q.getScalesType(), name + "_scales", params, notes);
-    if (RankedTensorType zeroPoints = q.getZeroPointsType())
-      cParams(zeroPoints, name + "_zero_points", params, notes);
-    if (RankedTensorType sums = q.getSumsType())
-      cParams(sums, name + "_sums", params, notes);
-    return;
-  }
-  if (auto t = dyn_cast<RankedTensorType>(type)) {
-    params.push_back("qnt_memref_" + std::to_string(t.getRank()) + "d *" + name);
-    notes.push_back(name + ": " + text);
-    return;
-  }
-  std::string c = "int64_t";
+/// The C type of a scalar or memref parameter.
+static std::string cType(Type type) {
+  if (auto memref = dyn_cast<MemRefType>(type))
+    return "qnt_memref_" + std::to_string(memref.getRank()) + "d *";
   if (type.isF32())
-    c = "float";
-  else if (type.isF64())
-    c = "double";
-  else if (type.isInteger(32))
-    c = "int32_t";
-  params.push_back(c + " " + name);
-  notes.push_back(name + ": " + text);
+    return "float ";
+  if (type.isF64())
+    return "double ";
+  if (type.isInteger(32))
+    return "int32_t ";
+  return "int64_t "; // index, i64
 }
 
 std::string cHeader(ModuleOp module, StringRef source) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "/* Entry points compiled by quant-compile from " << source
-     << ".\n * Tensors are memref descriptors (qnt/runtime.h); results come "
-        "after the\n * arguments and point to buffers the caller allocates. */\n"
+     << ".\n * Tensors are memref descriptors (qnt/runtime.h); result<i> "
+        "points to a buffer\n * the caller allocates, weights to the mapped "
+        "weights file. */\n"
      << "#ifndef QNT_GENERATED_ENTRY_POINTS_H\n#define QNT_GENERATED_ENTRY_POINTS_H\n\n"
      << "#include \"qnt/runtime.h\"\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   for (auto fn : module.getOps<func::FuncOp>()) {
     if (!fn.isPublic() || fn.isDeclaration())
       continue;
-    SmallVector<std::string> params, notes, returned;
-    for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes()))
-      cParams(type, "arg" + std::to_string(i), params, notes);
-    for (auto [i, type] : llvm::enumerate(fn.getResultTypes())) {
-      if (isa<ShapedType, mlir::qnt::QTensorType>(type)) {
-        cParams(type, "result" + std::to_string(i), params, notes);
-        continue;
-      }
-      SmallVector<std::string> scalar;
-      cParams(type, "result" + std::to_string(i), scalar, notes);
-      returned.push_back(StringRef(scalar.front()).split(' ').first.str());
-    }
+    SmallVector<std::string> params;
     os << "/* @" << fn.getName() << "\n";
-    for (const std::string &note : notes)
-      os << " *   " << note << "\n";
-    if (returned.size() > 1) {
+    unsigned results = 0;
+    for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes())) {
+      std::string name = "arg" + std::to_string(i);
+      if (fn.getArgAttr(i, "bufferize.result"))
+        name = "result" + std::to_string(results++);
+      else if (fn.getArgAttr(i, "qnt.weights"))
+        name = "weights";
+      params.push_back(cType(type) + name);
+      std::string typeText;
+      llvm::raw_string_ostream(typeText) << type;
+      os << " *   " << name << ": " << typeText << "\n";
+    }
+    if (fn.getNumResults() > 1) {
       os << " * (not callable from C: several scalar results) */\n\n";
       continue;
     }
-    os << " */\n" << (returned.empty() ? "void" : returned.front())
-       << " _mlir_ciface_" << fn.getName() << "("
+    std::string returned = "void";
+    if (fn.getNumResults() == 1)
+      returned = StringRef(cType(fn.getResultTypes()[0])).rtrim().str();
+    os << " */\n" << returned << " _mlir_ciface_" << fn.getName() << "("
        << (params.empty() ? "void" : llvm::join(params, ", ")) << ");\n\n";
   }
   os << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";

@@ -3,6 +3,7 @@
 #include "qnt/runtime.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void *qnt_rt_alloc(size_t bytes) {
   void *p = NULL;
@@ -38,4 +39,57 @@ qnt_memref_2d qnt_memref_2d_of(void *data, int64_t rows, int64_t cols) {
 qnt_memref_1d qnt_memref_1d_of(void *data, int64_t n) {
   qnt_memref_1d m = {data, data, 0, {n}, {1}};
   return m;
+}
+
+/* MLIR's generic copy between strided memrefs (memref.copy when a layout is
+ * not the identity), with the signature of its C runner utilities:
+ * memrefCopy(element size, source, destination), each an unranked memref
+ * {rank, pointer to a ranked descriptor}. */
+typedef struct {
+  int64_t rank;
+  void *descriptor;
+} qnt_unranked_memref;
+
+void memrefCopy(int64_t elemSize, qnt_unranked_memref *src,
+                qnt_unranked_memref *dst) {
+  int64_t rank = src->rank;
+  /* descriptor: allocated, aligned, offset, sizes[rank], strides[rank] */
+  char **s = (char **)src->descriptor, **d = (char **)dst->descriptor;
+  char *sBase = s[1], *dBase = d[1];
+  const int64_t *sMeta = (const int64_t *)(s + 2), *dMeta = (const int64_t *)(d + 2);
+  int64_t sOffset = sMeta[0], dOffset = dMeta[0];
+  const int64_t *sizes = sMeta + 1, *sStrides = sMeta + 1 + rank;
+  const int64_t *dStrides = dMeta + 1 + rank;
+  if (rank == 0) {
+    memcpy(dBase + dOffset * elemSize, sBase + sOffset * elemSize, (size_t)elemSize);
+    return;
+  }
+  for (int64_t i = 0; i < rank; ++i)
+    if (sizes[i] == 0)
+      return;
+  /* Rows of the innermost dimension, copied whole when contiguous. */
+  int64_t index[8] = {0};
+  if (rank > 8)
+    return; /* compiled models use rank <= 4 */
+  int contiguous = sStrides[rank - 1] == 1 && dStrides[rank - 1] == 1;
+  for (;;) {
+    int64_t so = sOffset, dof = dOffset;
+    for (int64_t i = 0; i < rank - 1; ++i) {
+      so += index[i] * sStrides[i];
+      dof += index[i] * dStrides[i];
+    }
+    if (contiguous) {
+      memcpy(dBase + dof * elemSize, sBase + so * elemSize,
+             (size_t)(sizes[rank - 1] * elemSize));
+    } else {
+      for (int64_t j = 0; j < sizes[rank - 1]; ++j)
+        memcpy(dBase + (dof + j * dStrides[rank - 1]) * elemSize,
+               sBase + (so + j * sStrides[rank - 1]) * elemSize, (size_t)elemSize);
+    }
+    int64_t k = rank - 2;
+    while (k >= 0 && ++index[k] == sizes[k])
+      index[k--] = 0;
+    if (k < 0)
+      break;
+  }
 }

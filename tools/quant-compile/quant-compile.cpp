@@ -11,6 +11,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "qnt/Compiler/Compiler.h"
+#include "qnt/GGUF/GGUF.h"
+#include "qnt/Import/GGUFImport.h"
+#include "qnt/model.h"
 
 #include "dialects/qnt/QntOps.h"
 
@@ -23,10 +26,14 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+
+#include <cstring>
+#include <unistd.h>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -86,6 +93,18 @@ cl::opt<std::string> rounding("rounding",
 cl::opt<int64_t> tileCols("tile-cols",
                           cl::desc("output columns per parallel task"),
                           cl::init(16), cl::cat(category));
+cl::opt<int64_t> contextLength(
+    "context", cl::desc("KV cache length for a GGUF model (default: the model's)"),
+    cl::init(0), cl::cat(category));
+cl::list<std::string> keepFloat(
+    "keep-float",
+    cl::desc("layers kept in float, by name prefix (output, blk.0.ffn_down, ...)"),
+    cl::CommaSeparated, cl::cat(category));
+cl::opt<std::string> weightsOut(
+    "weights",
+    cl::desc("write large constants to this file instead of the code "
+             "(default for a GGUF: the output's name .weights)"),
+    cl::value_desc("file"), cl::cat(category));
 cl::opt<bool> report("report",
                      cl::desc("print the target and the weights' sizes"),
                      cl::init(false), cl::cat(category));
@@ -127,6 +146,69 @@ WeightSizes measureWeights(ModuleOp module) {
   return sizes;
 }
 
+/// model.meta: hyperparameters and tokenizer, in qnt/model.h's layout.
+LogicalResult writeMeta(const ::qnt::gguf::File &file, int64_t context,
+                        const std::string &path, std::string &error) {
+  ::qnt::gguf::LlamaConfig c;
+  ::qnt::gguf::Vocabulary vocab;
+  if (!::qnt::gguf::readLlamaConfig(file, c, error) ||
+      !::qnt::gguf::readVocabulary(file, vocab, error))
+    return failure();
+  qnt_meta_header h = {};
+  std::memcpy(h.magic, QNT_META_MAGIC, 8);
+  h.dim = c.dim;
+  h.blocks = c.blocks;
+  h.heads = c.heads;
+  h.kv_heads = c.kvHeads;
+  h.head_dim = c.headDim;
+  h.rope_dim = c.ropeDim;
+  h.ffn = c.ffn;
+  h.vocab = c.vocab;
+  h.context = context > 0 ? std::min(context, c.context) : c.context;
+  h.rope_base = c.ropeBase;
+  h.rms_eps = c.rmsEps;
+  h.bos = vocab.bos;
+  h.eos = vocab.eos;
+  h.unk = vocab.unk;
+  h.add_bos = vocab.addBos;
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot write " + path + ": " + ec.message();
+    return failure();
+  }
+  os.write(reinterpret_cast<const char *>(&h), sizeof(h));
+  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
+    float score = vocab.scores[i];
+    int32_t type = vocab.types[i];
+    uint32_t length = uint32_t(vocab.tokens[i].size());
+    os.write(reinterpret_cast<const char *>(&score), 4);
+    os.write(reinterpret_cast<const char *>(&type), 4);
+    os.write(reinterpret_cast<const char *>(&length), 4);
+    os.write(vocab.tokens[i].data(), length);
+  }
+  return success();
+}
+
+/// cc -shared -o output object -lm: the runtime's symbols are resolved from
+/// the program that loads the library (quant-run).
+LogicalResult linkShared(StringRef object, StringRef output, std::string &error) {
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc) {
+    error = "no C compiler (cc) on PATH to link " + output.str();
+    return failure();
+  }
+  std::vector<StringRef> args = {*cc, "-shared", "-o", output, object, "-lm"};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message);
+  if (rc != 0) {
+    error = "linking " + output.str() + " failed" +
+            (message.empty() ? "" : ": " + message);
+    return failure();
+  }
+  return success();
+}
+
 std::string defaultOutput(StringRef ext) {
   if (inputFile == "-")
     return "-";
@@ -159,15 +241,30 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
-  auto input = openInputFile(inputFile, &error);
-  if (!input)
-    return fail(error);
+  // A GGUF model is imported (its mapping outlives the module: the weights
+  // are not copied); anything else is parsed as MLIR.
+  std::unique_ptr<::qnt::gguf::File> gguf;
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return 1; // the parser has reported why
+  OwningOpRef<ModuleOp> module;
+  if (StringRef(inputFile).ends_with(".gguf")) {
+    gguf = ::qnt::gguf::File::open(inputFile, error);
+    if (!gguf)
+      return fail(error);
+    ::qnt::ImportOptions importOptions;
+    importOptions.context = contextLength;
+    module = ::qnt::importGGUF(*gguf, &context, importOptions, error);
+    if (!module)
+      return fail(inputFile + ": " + error);
+  } else {
+    auto input = openInputFile(inputFile, &error);
+    if (!input)
+      return fail(error);
+    sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1; // the parser has reported why
+  }
 
   WeightSizes before = measureWeights(*module);
   ::qnt::QuantOptions quant;
@@ -179,6 +276,7 @@ int main(int argc, char **argv) {
   quant.actGranularity = actGranularity;
   quant.actScale = actScale;
   quant.rounding = rounding;
+  quant.keepFloat.assign(keepFloat.begin(), keepFloat.end());
   if (failed(::qnt::quantize(*module, quant, *target, applyPassManagerCLOptions)))
     return 1;
   WeightSizes after = measureWeights(*module);
@@ -199,7 +297,34 @@ int main(int argc, char **argv) {
   std::string output = outputFile;
   if (output.empty())
     output = defaultOutput(emitAction == Emit::Obj ? ".o" : ".out");
-  auto out = openOutputFile(output, &error);
+  bool sharedLibrary = emitAction == Emit::Obj && StringRef(output).ends_with(".so");
+  SmallString<128> stem(output);
+  llvm::sys::path::replace_extension(stem, "");
+
+  // What a compiled GGUF model needs at run time, beside the code.
+  std::string weightsPath = weightsOut;
+  bool lowers = emitAction != Emit::MLIR;
+  if (gguf && lowers) {
+    if (output == "-" && weightsPath.empty())
+      return fail("a GGUF model needs -o (its weights go to a file beside it)");
+    if (weightsPath.empty())
+      weightsPath = (stem + ".weights").str();
+    if (emitAction == Emit::Obj &&
+        failed(writeMeta(*gguf, contextLength, (stem + ".meta").str(), error)))
+      return fail(error);
+  }
+
+  // A shared library: the object goes to a temporary file, then to `cc`.
+  SmallString<128> objectPath;
+  if (sharedLibrary) {
+    int fd;
+    if (auto ec = llvm::sys::fs::createTemporaryFile("quant-compile", "o", fd,
+                                                     objectPath))
+      return fail("cannot create a temporary file: " + ec.message());
+    ::close(fd);
+  }
+  auto out = openOutputFile(sharedLibrary ? StringRef(objectPath) : StringRef(output),
+                            &error);
   if (!out)
     return fail(error);
 
@@ -209,9 +334,12 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(*target, tileCols);
+  lowering.weightsFile = weightsPath;
+  if (failed(::qnt::lowerToBuffers(*module, lowering, applyPassManagerCLOptions)))
+    return 1;
   std::string header = ::qnt::cHeader(*module, inputFile);
-  if (failed(::qnt::lowerToLLVM(*module, *target, tileCols,
-                                 applyPassManagerCLOptions)))
+  if (failed(::qnt::buffersToLLVM(*module, lowering, applyPassManagerCLOptions)))
     return 1;
   if (emitAction == Emit::MLIRLLVM) {
     module->print(out->os());
@@ -233,6 +361,13 @@ int main(int argc, char **argv) {
                        out->os(), error)))
     return fail(error);
   out->keep();
+  out.reset();
+  if (sharedLibrary) {
+    bool linked = succeeded(linkShared(objectPath, output, error));
+    llvm::sys::fs::remove(objectPath);
+    if (!linked)
+      return fail(error);
+  }
 
   if (emitAction == Emit::Obj && (output != "-" || !headerFile.empty())) {
     std::string headerPath = headerFile;

@@ -56,6 +56,8 @@ struct QuantOptions {
   std::string actGranularity = "per-block"; ///< or per-token
   std::string actScale = "f32";
   std::string rounding = "half-away";
+  /// Linears kept in float, by name prefix (see --qnt-fold-weight-quant).
+  std::vector<std::string> keepFloat;
 };
 
 /// Registers every dialect and interface the compiler needs.
@@ -70,12 +72,20 @@ mlir::LogicalResult quantize(mlir::ModuleOp module, const QuantOptions &quant,
                              const Target &target,
                              const PassManagerHook &hook = nullptr);
 
+/// The lowering options for a target: VNNI where it has it.
+mlir::qnt::LoweringOptions loweringOptions(const Target &target,
+                                           int64_t tileCols = 16);
+
 /// Marks public functions as C-interface entry points and lowers the module
-/// to the LLVM dialect for `target`.
-mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module, const Target &target,
-                                int64_t tileCols = 16,
-                                const PassManagerHook &hook = nullptr);
-/// The same with the pipeline's options spelled out.
+/// to buffers (the signatures the C header shows).
+mlir::LogicalResult lowerToBuffers(mlir::ModuleOp module,
+                                   const mlir::qnt::LoweringOptions &options,
+                                   const PassManagerHook &hook = nullptr);
+/// Buffers to the LLVM dialect.
+mlir::LogicalResult buffersToLLVM(mlir::ModuleOp module,
+                                  const mlir::qnt::LoweringOptions &options,
+                                  const PassManagerHook &hook = nullptr);
+/// Both.
 mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module,
                                 const mlir::qnt::LoweringOptions &options,
                                 const PassManagerHook &hook = nullptr);
@@ -91,8 +101,9 @@ mlir::LogicalResult emit(llvm::Module &module, const Target &target, bool asm_,
                          llvm::raw_pwrite_stream &os, std::string &error);
 
 /// A C header declaring the `_mlir_ciface_` entry point of every public
-/// function of a module at tensor level (before lowering): tensor arguments
-/// as qnt_memref_<rank>d pointers, then one pointer per result.
+/// function of a module lowered to buffers: memrefs as qnt_memref_<rank>d
+/// pointers, out-parameters (bufferize.result) named result<i>, the weights
+/// buffer (qnt.weights) named weights.
 std::string cHeader(mlir::ModuleOp module, llvm::StringRef source);
 
 } // namespace qnt

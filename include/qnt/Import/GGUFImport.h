@@ -1,0 +1,50 @@
+//===- GGUFImport.h - A llama GGUF as qnt IR -----------------*- C++ -*-===//
+//
+// Builds the model as two entry points over one KV cache:
+//
+//   @forward(tokens: tensor<?xi32>, pos: index, kcache, vcache)
+//       -> (logits: tensor<?xVxf32>, kcache, vcache)       prefill / scoring
+//   @decode(token: tensor<1xi32>, pos: index, kcache, vcache)
+//       -> (logits: tensor<1xVxf32>, kcache, vcache)       one step, static
+//
+// kcache and vcache are [layers, context, kv_heads * head_dim] f32, updated in
+// place at rows pos .. pos + T - 1. Per layer: RMSNorm, q/k/v linears, RoPE,
+// cache writes (tensor.insert_slice), causal grouped-query attention, output
+// linear, residual add, RMSNorm, SwiGLU FFN (gate, up, silu*mul, down),
+// residual add; then the final norm and the output head (the embedding when
+// output.weight is absent).
+//
+// Weights are dense_resource attributes whose blobs point into the mapped
+// file (no copy): `file` must outlive the module. Q8_0 weights become
+// qnt.dequantize of a qnt.constant, which the fold pass repacks without
+// requantizing.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QNT_IMPORT_GGUFIMPORT_H
+#define QNT_IMPORT_GGUFIMPORT_H
+
+#include "qnt/GGUF/GGUF.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <string>
+
+namespace qnt {
+
+struct ImportOptions {
+  /// KV cache length; 0 for the model's context length.
+  int64_t context = 0;
+};
+
+/// Imports a llama GGUF; null with `error` set if the model is not one this
+/// importer understands.
+mlir::OwningOpRef<mlir::ModuleOp> importGGUF(const gguf::File &file,
+                                             mlir::MLIRContext *context,
+                                             const ImportOptions &options,
+                                             std::string &error);
+
+} // namespace qnt
+
+#endif // QNT_IMPORT_GGUFIMPORT_H

@@ -1,0 +1,248 @@
+//===- GGUFImport.cpp - A llama GGUF as qnt IR ----------------------------===//
+
+#include "qnt/Import/GGUFImport.h"
+
+#include "dialects/qnt/QntOps.h"
+#include "qnt/Math/Quant.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cmath>
+#include <map>
+
+using namespace mlir;
+
+namespace qnt {
+
+namespace {
+
+class Importer {
+public:
+  Importer(const gguf::File &file, const gguf::LlamaConfig &config,
+           MLIRContext *ctx, int64_t context)
+      : file(file), c(config), ctx(ctx), b(ctx), context(context) {}
+
+  OwningOpRef<ModuleOp> run() {
+    OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
+    b.setInsertionPointToEnd(module->getBody());
+    buildEntry("forward", ShapedType::kDynamic);
+    buildEntry("decode", 1);
+    return module;
+  }
+
+private:
+  /// A weight as a float tensor value (Q8_0 through qnt.dequantize).
+  Value weight(const std::string &name) {
+    const gguf::TensorInfo *t = file.tensor(name);
+    Location loc = NameLoc::get(b.getStringAttr(name));
+    std::vector<int64_t> shape = t->shape();
+    switch (gguf::TensorType(t->type)) {
+    case gguf::TensorType::F32:
+      return constant(loc, name, shape, b.getF32Type(),
+                      ArrayRef<float>(reinterpret_cast<const float *>(t->data),
+                                      t->numElements()));
+    case gguf::TensorType::F16:
+    case gguf::TensorType::BF16: {
+      Type type = gguf::TensorType(t->type) == gguf::TensorType::F16
+                      ? Type(b.getF16Type())
+                      : Type(b.getBF16Type());
+      return constant(loc, name, shape, type,
+                      ArrayRef<uint16_t>(reinterpret_cast<const uint16_t *>(t->data),
+                                         t->numElements()));
+    }
+    case gguf::TensorType::Q8_0: {
+      Value q = q8Constant(loc, name, *t);
+      auto f32 = RankedTensorType::get(shape, b.getF32Type());
+      return mlir::qnt::DequantizeOp::create(b, loc, f32, q);
+    }
+    }
+    return {};
+  }
+
+  /// A Q8_0 tensor as a qnt.constant: blocks split into data and scales.
+  Value q8Constant(Location loc, const std::string &name,
+                   const gguf::TensorInfo &t) {
+    std::vector<int64_t> shape = t.shape();
+    int64_t cols = shape.back(), rows = int64_t(t.numElements()) / cols;
+    auto type = mlir::qnt::QTensorType::get(ctx, shape, b.getF32Type(),
+                                      mlir::qnt::SchemeAttr::getQ8_0(ctx));
+    auto &[dataAttr, scalesAttr] = q8Attrs[name];
+    if (!dataAttr) {
+      math::QuantizedTensor q;
+      math::unpackQ8_0(t.data, rows, cols, math::Storage::I8, q);
+      dataAttr = DenseResourceElementsAttr::get(
+          type.getDataType(), name,
+          HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<int8_t>(q.data)));
+      scalesAttr = DenseResourceElementsAttr::get(
+          type.getScalesType(), name + ".scales",
+          HeapAsmResourceBlob::allocateAndCopyInferAlign(
+              ArrayRef<uint16_t>(q.scalesF16)));
+    }
+    return mlir::qnt::ConstantOp::create(b, loc, type, cast<ElementsAttr>(dataAttr),
+                                   cast<ElementsAttr>(scalesAttr),
+                                   /*zero_points=*/nullptr, /*sums=*/nullptr);
+  }
+
+  /// A dense_resource constant over the mapped file's bytes.
+  template <typename T>
+  Value constant(Location loc, const std::string &name,
+                 const std::vector<int64_t> &shape, Type elementType,
+                 ArrayRef<T> data) {
+    Attribute &attr = floatAttrs[name];
+    if (!attr)
+      attr = DenseResourceElementsAttr::get(
+          RankedTensorType::get(shape, elementType), name,
+          UnmanagedAsmResourceBlob::allocateInferAlign(data));
+    return arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr));
+  }
+
+  /// The embedding table as the embedding op takes it.
+  Value table() {
+    const gguf::TensorInfo *t = file.tensor("token_embd.weight");
+    if (gguf::TensorType(t->type) == gguf::TensorType::Q8_0)
+      return q8Constant(NameLoc::get(b.getStringAttr(t->name)), t->name, *t);
+    return weight(t->name);
+  }
+
+  /// A linear named after its layer ("blk.0.attn_q", "output"), the name the
+  /// fold pass's keep-float option matches.
+  Value linear(Value x, const std::string &weightName, int64_t outDim,
+               StringRef name) {
+    auto xType = cast<RankedTensorType>(x.getType());
+    auto type = RankedTensorType::get({xType.getDimSize(0), outDim},
+                                      b.getF32Type());
+    return mlir::qnt::LinearOp::create(b, NameLoc::get(b.getStringAttr(name)),
+                                       type, x, weight(weightName));
+  }
+
+  Value rmsNorm(Value x, const std::string &name) {
+    return mlir::qnt::RmsNormOp::create(b, x.getLoc(), x.getType(), x, weight(name),
+                                  b.getF32FloatAttr(c.rmsEps));
+  }
+
+  void buildEntry(StringRef name, int64_t tokens) {
+    int64_t kvDim = c.kvHeads * c.headDim;
+    auto tokensType = RankedTensorType::get({tokens}, b.getI32Type());
+    auto cacheType = RankedTensorType::get({c.blocks, context, kvDim},
+                                           b.getF32Type());
+    auto cacheBuffer = MemRefType::get(cacheType.getShape(), b.getF32Type());
+    auto logitsType = RankedTensorType::get({tokens, c.vocab}, b.getF32Type());
+    // The caches are the caller's buffers, updated in place: read as tensors
+    // (to_tensor restrict writable) and written back with
+    // materialize_in_destination, so they are neither copied nor returned.
+    auto fnType = b.getFunctionType(
+        {tokensType, b.getIndexType(), cacheBuffer, cacheBuffer}, {logitsType});
+    Location loc = NameLoc::get(b.getStringAttr(name));
+    auto fn = func::FuncOp::create(b, loc, name, fnType);
+    OpBuilder::InsertionGuard guard(b);
+    Block *entry = fn.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    Value ids = entry->getArgument(0), pos = entry->getArgument(1);
+    Value kbuffer = entry->getArgument(2), vbuffer = entry->getArgument(3);
+    auto asTensor = [&](Value buffer) -> Value {
+      return bufferization::ToTensorOp::create(b, loc, cacheType, buffer,
+                                               /*restrict=*/true,
+                                               /*writable=*/true);
+    };
+    Value kcache = asTensor(kbuffer), vcache = asTensor(vbuffer);
+
+    auto act = [&](int64_t cols) {
+      return RankedTensorType::get({tokens, cols}, b.getF32Type());
+    };
+    Value x = mlir::qnt::EmbeddingOp::create(b, loc, act(c.dim), table(), ids);
+    auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+    OpFoldResult count = ShapedType::isDynamic(tokens)
+                             ? OpFoldResult(tensor::DimOp::create(b, loc, ids, 0))
+                             : index(tokens);
+    float scale = 1.0f / std::sqrt(float(c.headDim));
+
+    for (int64_t l = 0; l < c.blocks; ++l) {
+      std::string p = "blk." + std::to_string(l) + ".";
+      Location lloc = NameLoc::get(b.getStringAttr(p + "attn"));
+      Value h = rmsNorm(x, p + "attn_norm.weight");
+      Value q = linear(h, p + "attn_q.weight", c.dim, p + "attn_q");
+      Value k = linear(h, p + "attn_k.weight", kvDim, p + "attn_k");
+      Value v = linear(h, p + "attn_v.weight", kvDim, p + "attn_v");
+      auto rope = [&](Value t) -> Value {
+        return mlir::qnt::RopeOp::create(b, lloc, t.getType(), t, pos,
+                                   b.getI64IntegerAttr(c.headDim),
+                                   b.getI64IntegerAttr(c.ropeDim),
+                                   b.getF32FloatAttr(c.ropeBase));
+      };
+      q = rope(q);
+      k = rope(k);
+      // Cache rows pos .. pos + T - 1 of layer l.
+      SmallVector<OpFoldResult> offsets = {index(l), pos, index(0)};
+      SmallVector<OpFoldResult> sizes = {index(1), count, index(kvDim)};
+      SmallVector<OpFoldResult> strides(3, index(1));
+      kcache = tensor::InsertSliceOp::create(b, lloc, k, kcache, offsets, sizes, strides);
+      vcache = tensor::InsertSliceOp::create(b, lloc, v, vcache, offsets, sizes, strides);
+      auto layerType = RankedTensorType::get({context, kvDim}, b.getF32Type());
+      SmallVector<OpFoldResult> layerOffsets = {index(l), index(0), index(0)};
+      SmallVector<OpFoldResult> layerSizes = {index(1), index(context), index(kvDim)};
+      Value keys = tensor::ExtractSliceOp::create(b, lloc, layerType, kcache,
+                                                  layerOffsets, layerSizes, strides);
+      Value values = tensor::ExtractSliceOp::create(b, lloc, layerType, vcache,
+                                                    layerOffsets, layerSizes, strides);
+      Value attn = mlir::qnt::AttentionOp::create(
+          b, lloc, q.getType(), q, keys, values, pos,
+          b.getI64IntegerAttr(c.heads), b.getI64IntegerAttr(c.kvHeads),
+          b.getF32FloatAttr(scale));
+      x = arith::AddFOp::create(b, lloc, x,
+                                linear(attn, p + "attn_output.weight", c.dim, p + "attn_output"));
+
+      Value h2 = rmsNorm(x, p + "ffn_norm.weight");
+      Value gate = linear(h2, p + "ffn_gate.weight", c.ffn, p + "ffn_gate");
+      Value up = linear(h2, p + "ffn_up.weight", c.ffn, p + "ffn_up");
+      Value act2 = mlir::qnt::SiluMulOp::create(b, lloc, gate.getType(), gate, up);
+      x = arith::AddFOp::create(b, lloc, x,
+                                linear(act2, p + "ffn_down.weight", c.dim, p + "ffn_down"));
+    }
+    Value out = rmsNorm(x, "output_norm.weight");
+    Value logits = linear(out, c.tiedOutput ? "token_embd.weight" : "output.weight",
+                          c.vocab, "output");
+    for (auto [tensor, buffer] : {std::pair(kcache, kbuffer), std::pair(vcache, vbuffer)}) {
+      auto store = bufferization::MaterializeInDestinationOp::create(
+          b, loc, tensor, buffer);
+      store.setRestrict(true);
+      store.setWritable(true);
+    }
+    func::ReturnOp::create(b, loc, ValueRange{logits});
+  }
+
+  const gguf::File &file;
+  const gguf::LlamaConfig &c;
+  // One attribute per weight, shared by both entry points: resources with the
+  // same name would otherwise be renamed apart and stored twice.
+  std::map<std::string, Attribute> floatAttrs;
+  std::map<std::string, std::pair<Attribute, Attribute>> q8Attrs;
+  MLIRContext *ctx;
+  OpBuilder b;
+  int64_t context;
+};
+
+} // namespace
+
+OwningOpRef<ModuleOp> importGGUF(const gguf::File &file, MLIRContext *ctx,
+                                 const ImportOptions &options,
+                                 std::string &error) {
+  gguf::LlamaConfig config;
+  if (!gguf::readLlamaConfig(file, config, error))
+    return nullptr;
+  int64_t context = options.context > 0 ? std::min(options.context, config.context)
+                                        : config.context;
+  ctx->getOrLoadDialect<mlir::qnt::QntDialect>();
+  ctx->getOrLoadDialect<arith::ArithDialect>();
+  ctx->getOrLoadDialect<func::FuncDialect>();
+  ctx->getOrLoadDialect<tensor::TensorDialect>();
+  ctx->getOrLoadDialect<bufferization::BufferizationDialect>();
+  return Importer(file, config, ctx, context).run();
+}
+
+} // namespace qnt

@@ -1,0 +1,145 @@
+//===- Llama.cpp - The float reference forward pass -----------------------===//
+
+#include "qnt/Reference/Llama.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qnt::reference {
+
+namespace {
+
+void rmsNorm(float *out, const float *x, const float *weight, int64_t n,
+             float eps) {
+  float ss = 0.0f;
+  for (int64_t j = 0; j < n; ++j)
+    ss += x[j] * x[j];
+  ss /= float(n);
+  ss += eps;
+  ss = 1.0f / std::sqrt(ss);
+  for (int64_t j = 0; j < n; ++j)
+    out[j] = weight[j] * (ss * x[j]);
+}
+
+/// out[i] = sum_j w[i, j] * x[j], W [rows, cols] row-major.
+void matmul(float *out, const float *x, const std::vector<float> &w,
+            int64_t rows, int64_t cols) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float acc = 0.0f;
+    for (int64_t j = 0; j < cols; ++j)
+      acc += w[i * cols + j] * x[j];
+    out[i] = acc;
+  }
+}
+
+/// Adjacent-pair rotation of every head of `v` (n values), at `pos`.
+void rope(float *v, int64_t n, int64_t headDim, int64_t ropeDim, float base,
+          int64_t pos) {
+  for (int64_t i = 0; i < n; i += 2) {
+    int64_t j = i % headDim;
+    if (j >= ropeDim)
+      continue;
+    float freq = 1.0f / std::pow(base, float(j) / float(ropeDim));
+    float angle = float(pos) * freq;
+    float c = std::cos(angle), s = std::sin(angle);
+    float v0 = v[i], v1 = v[i + 1];
+    v[i] = v0 * c - v1 * s;
+    v[i + 1] = v0 * s + v1 * c;
+  }
+}
+
+} // namespace
+
+std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
+                                   std::string &error) {
+  std::unique_ptr<Llama> m(new Llama());
+  if (!gguf::readLlamaConfig(file, m->c, error))
+    return nullptr;
+  m->contextLength = context > 0 ? std::min(context, m->c.context) : m->c.context;
+  auto read = [&](const std::string &name, std::vector<float> &out) {
+    const gguf::TensorInfo *t = file.tensor(name);
+    return t && gguf::readAsFloat(*t, out, error);
+  };
+  if (!read("token_embd.weight", m->embedding) ||
+      !read("output_norm.weight", m->outputNorm) ||
+      !read(m->c.tiedOutput ? "token_embd.weight" : "output.weight", m->output))
+    return nullptr;
+  m->layers.resize(m->c.blocks);
+  for (int64_t l = 0; l < m->c.blocks; ++l) {
+    std::string p = "blk." + std::to_string(l) + ".";
+    Layer &L = m->layers[l];
+    if (!read(p + "attn_norm.weight", L.attnNorm) || !read(p + "attn_q.weight", L.wq) ||
+        !read(p + "attn_k.weight", L.wk) || !read(p + "attn_v.weight", L.wv) ||
+        !read(p + "attn_output.weight", L.wo) || !read(p + "ffn_norm.weight", L.ffnNorm) ||
+        !read(p + "ffn_gate.weight", L.gate) || !read(p + "ffn_up.weight", L.up) ||
+        !read(p + "ffn_down.weight", L.down))
+      return nullptr;
+  }
+  int64_t kvDim = m->c.kvHeads * m->c.headDim;
+  m->keyCache.assign(m->c.blocks * m->contextLength * kvDim, 0.0f);
+  m->valueCache.assign(m->keyCache.size(), 0.0f);
+  return m;
+}
+
+void Llama::forward(int32_t token, int64_t pos, float *logits) {
+  const int64_t dim = c.dim, hd = c.headDim, kvDim = c.kvHeads * hd;
+  const int64_t group = c.heads / c.kvHeads;
+  std::vector<float> x(embedding.begin() + int64_t(token) * dim,
+                       embedding.begin() + int64_t(token + 1) * dim);
+  std::vector<float> xb(dim), xb2(dim), q(dim), att(pos + 1), hb(c.ffn),
+      hb2(c.ffn);
+  for (int64_t l = 0; l < c.blocks; ++l) {
+    Layer &L = layers[l];
+    rmsNorm(xb.data(), x.data(), L.attnNorm.data(), dim, c.rmsEps);
+    float *k = &keyCache[(l * contextLength + pos) * kvDim];
+    float *v = &valueCache[(l * contextLength + pos) * kvDim];
+    matmul(q.data(), xb.data(), L.wq, dim, dim);
+    matmul(k, xb.data(), L.wk, kvDim, dim);
+    matmul(v, xb.data(), L.wv, kvDim, dim);
+    rope(q.data(), dim, hd, c.ropeDim, c.ropeBase, pos);
+    rope(k, kvDim, hd, c.ropeDim, c.ropeBase, pos);
+
+    for (int64_t h = 0; h < c.heads; ++h) {
+      const float *qh = &q[h * hd];
+      int64_t kvh = h / group;
+      float maxScore = -INFINITY;
+      for (int64_t t = 0; t <= pos; ++t) {
+        const float *kt = &keyCache[(l * contextLength + t) * kvDim + kvh * hd];
+        float score = 0.0f;
+        for (int64_t i = 0; i < hd; ++i)
+          score += qh[i] * kt[i];
+        att[t] = score / std::sqrt(float(hd));
+        maxScore = std::max(maxScore, att[t]);
+      }
+      float sum = 0.0f;
+      for (int64_t t = 0; t <= pos; ++t) {
+        att[t] = std::exp(att[t] - maxScore);
+        sum += att[t];
+      }
+      float *out = &xb[h * hd];
+      std::fill(out, out + hd, 0.0f);
+      for (int64_t t = 0; t <= pos; ++t) {
+        const float *vt = &valueCache[(l * contextLength + t) * kvDim + kvh * hd];
+        float a = att[t] / sum;
+        for (int64_t i = 0; i < hd; ++i)
+          out[i] += a * vt[i];
+      }
+    }
+    matmul(xb2.data(), xb.data(), L.wo, dim, dim);
+    for (int64_t i = 0; i < dim; ++i)
+      x[i] += xb2[i];
+
+    rmsNorm(xb.data(), x.data(), L.ffnNorm.data(), dim, c.rmsEps);
+    matmul(hb.data(), xb.data(), L.gate, c.ffn, dim);
+    matmul(hb2.data(), xb.data(), L.up, c.ffn, dim);
+    for (int64_t i = 0; i < c.ffn; ++i)
+      hb[i] = hb[i] / (1.0f + std::exp(-hb[i])) * hb2[i];
+    matmul(xb.data(), hb.data(), L.down, dim, c.ffn);
+    for (int64_t i = 0; i < dim; ++i)
+      x[i] += xb[i];
+  }
+  rmsNorm(x.data(), x.data(), outputNorm.data(), dim, c.rmsEps);
+  matmul(logits, x.data(), output, c.vocab, dim);
+}
+
+} // namespace qnt::reference

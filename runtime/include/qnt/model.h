@@ -1,0 +1,124 @@
+/*===- qnt/model.h - A compiled model at run time -------------------------===*
+ *
+ * quant-compile model.gguf -o model.so writes three files:
+ *   model.so       the compiled code: _mlir_ciface_forward, _mlir_ciface_decode
+ *   model.weights  the packed (quantized) weights, mapped at load
+ *   model.meta     hyperparameters and the tokenizer, in the layout below
+ *
+ * The entry points (see the header quant-compile writes next to an object):
+ *   forward(tokens [T] i32, pos, kcache, vcache, weights, logits [T, V])
+ *   decode (token  [1] i32, pos, kcache, vcache, weights, logits [1, V])
+ * Both write the keys and values of positions pos .. pos + T - 1 into the
+ * caches ([layers, context, kv_dim] f32) and read positions 0 .. pos + T - 1.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef QNT_MODEL_H
+#define QNT_MODEL_H
+
+#include "qnt/runtime.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===----------------------------------------------------------------------===*
+ * model.meta: a header, then `vocab` tokens, each
+ *   float score; int32_t type; uint32_t length; char piece[length];
+ * all little-endian.
+ *===----------------------------------------------------------------------===*/
+
+#define QNT_META_MAGIC "QNTMETA1"
+
+typedef struct qnt_meta_header {
+  char magic[8];
+  int64_t dim, blocks, heads, kv_heads, head_dim, rope_dim, ffn, vocab;
+  int64_t context; /* KV cache rows */
+  float rope_base, rms_eps;
+  int32_t bos, eos, unk, add_bos;
+} qnt_meta_header;
+
+/*===----------------------------------------------------------------------===*
+ * Tokenizer (SentencePiece-style, from the GGUF vocabulary)
+ *===----------------------------------------------------------------------===*/
+
+typedef struct qnt_vocab {
+  int32_t size;
+  char **pieces;    /* UTF-8, with U+2581 for spaces */
+  uint32_t *lengths;
+  float *scores;
+  int32_t *types;   /* 1 normal, 2 unknown, 3 control, 6 byte */
+  int32_t bos, eos, unk, add_bos;
+  int32_t byte_tokens[256]; /* <0xXX> pieces, -1 where absent */
+  int32_t *sorted;  /* ids sorted by piece, for lookup */
+} qnt_vocab;
+
+/** Encodes UTF-8 text: a leading space as SentencePiece adds, pieces by
+ *  score-ordered merges, bytes without a piece as <0xXX> tokens, BOS first
+ *  if `bos`. Writes at most `max` ids; returns the count, or -1 if `max` is
+ *  too small. */
+int64_t qnt_tokenize(const qnt_vocab *vocab, const char *text, int bos,
+                     int32_t *ids, int64_t max);
+/** The text of a token after `previous` (SentencePiece's leading space is
+ *  dropped after BOS); <0xXX> pieces give their byte. Writes at most `max`
+ *  bytes with a NUL and returns the length. */
+int64_t qnt_detokenize(const qnt_vocab *vocab, int32_t previous, int32_t id,
+                       char *out, int64_t max);
+
+/*===----------------------------------------------------------------------===*
+ * Sampling
+ *===----------------------------------------------------------------------===*/
+
+typedef struct qnt_sampler {
+  float temperature; /* 0: greedy */
+  int32_t top_k;     /* 0: all */
+  float top_p;       /* 1: all */
+  uint64_t state;    /* xorshift seed */
+  int32_t *order;    /* scratch of vocab ids */
+  float *probs;      /* scratch of vocab probabilities */
+} qnt_sampler;
+
+int qnt_sampler_init(qnt_sampler *s, int32_t vocab, float temperature,
+                     int32_t top_k, float top_p, uint64_t seed);
+void qnt_sampler_free(qnt_sampler *s);
+/** The next token from one row of logits. */
+int32_t qnt_sample(qnt_sampler *s, const float *logits, int32_t vocab);
+
+/*===----------------------------------------------------------------------===*
+ * A loaded model
+ *===----------------------------------------------------------------------===*/
+
+typedef void (*qnt_entry_fn)(qnt_memref_1d *tokens, int64_t pos,
+                             qnt_memref_3d *kcache, qnt_memref_3d *vcache,
+                             qnt_memref_1d *weights, qnt_memref_2d *logits);
+
+typedef struct qnt_model {
+  qnt_meta_header config;
+  qnt_vocab vocab;
+  void *library;               /* dlopen handle */
+  qnt_entry_fn forward, decode;
+  void *weights;               /* mapped model.weights */
+  size_t weights_size;
+  float *kcache, *vcache;      /* [blocks, context, kv_heads * head_dim] */
+} qnt_model;
+
+/** Loads model.so with model.weights and model.meta beside it. Returns 0, or
+ *  -1 with a message in `error`. */
+int qnt_model_load(qnt_model *m, const char *library_path, char *error,
+                   size_t error_size);
+void qnt_model_free(qnt_model *m);
+
+/** Runs `count` tokens at positions pos .. pos + count - 1 (prefill when
+ *  count > 1, a decode step when 1) and writes count x vocab logits. Returns
+ *  -1 with a message if the positions run past the context. */
+int qnt_model_run(qnt_model *m, const int32_t *tokens, int64_t count,
+                  int64_t pos, float *logits, char *error, size_t error_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QNT_MODEL_H */

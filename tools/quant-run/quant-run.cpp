@@ -1,0 +1,341 @@
+//===- quant-run.cpp - Runs a compiled model ------------------------------===//
+//
+//   quant-run model.so -p "Once upon a time" -n 64
+//   quant-run model.so -p "Once upon a time" --check model.gguf
+//
+// Loads model.so (with model.weights and model.meta beside it), encodes the
+// prompt, runs it in one prefill call, then decodes token by token; prints
+// the text, and the tokens/s of prefill and decode separately. --check runs
+// the float reference on the same tokens and compares the logits at every
+// position: top-1 agreement, mean KL divergence, largest logit difference.
+//
+// No LLVM here: the runtime, the GGUF reader and the reference only.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qnt/GGUF/GGUF.h"
+#include "qnt/Reference/Llama.h"
+#include "qnt/model.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char *kUsage =
+    "usage: quant-run MODEL.so [options]\n"
+    "Runs a model compiled by quant-compile (MODEL.weights and MODEL.meta "
+    "beside it).\n\n"
+    "  -p, --prompt TEXT    the prompt (default: none, generation starts at BOS)\n"
+    "  -n, --tokens N       tokens to generate (default 64; stops at EOS)\n"
+    "  --temp T             sampling temperature, 0 for greedy (default 0)\n"
+    "  --top-k K            sample from the K most probable tokens (default 40)\n"
+    "  --top-p P            and from the smallest set of mass P (default 0.95)\n"
+    "  --seed S             random seed (default 1)\n"
+    "  --threads N          threads (default: QNT_NUM_THREADS or all CPUs)\n"
+    "  --check MODEL.gguf   compare every position's logits with the float\n"
+    "                       reference forward pass of MODEL.gguf\n"
+    "  --max-kl X           with --check: fail if the mean KL exceeds X\n"
+    "  --min-top1 F         with --check: fail if top-1 agreement is below F\n"
+    "  --tokens-out         print the token ids too\n"
+    "  -q, --quiet          print the text only\n"
+    "  -h, --help           this text\n";
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "quant-run: error: %s\n(quant-run --help for usage)\n",
+               message.c_str());
+  return 2;
+}
+
+bool parseNumber(const char *text, double &out) {
+  char *end = nullptr;
+  out = std::strtod(text, &end);
+  return end != text && *end == 0 && std::isfinite(out);
+}
+
+double seconds(std::chrono::steady_clock::time_point a,
+               std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+struct CheckResult {
+  int64_t positions = 0, agree = 0;
+  double meanKl = 0, maxDiff = 0;
+};
+
+/// Compares the compiled logits row by row with the reference's.
+CheckResult compare(qnt::reference::Llama &ref, const std::vector<int32_t> &tokens,
+                    const std::vector<float> &logits, int64_t vocab) {
+  CheckResult r;
+  std::vector<float> expected(vocab);
+  for (size_t p = 0; p < tokens.size(); ++p) {
+    ref.forward(tokens[p], int64_t(p), expected.data());
+    const float *got = &logits[p * vocab];
+    auto argmax = [&](const float *v) {
+      return std::max_element(v, v + vocab) - v;
+    };
+    r.agree += argmax(expected.data()) == argmax(got);
+    // KL(reference || compiled) of the softmaxes, in double.
+    double me = *std::max_element(expected.begin(), expected.end());
+    double mg = *std::max_element(got, got + vocab);
+    double se = 0, sg = 0;
+    for (int64_t i = 0; i < vocab; ++i) {
+      se += std::exp(expected[i] - me);
+      sg += std::exp(got[i] - mg);
+      r.maxDiff = std::max(r.maxDiff, double(std::fabs(expected[i] - got[i])));
+    }
+    double kl = 0;
+    for (int64_t i = 0; i < vocab; ++i) {
+      double lp = expected[i] - me - std::log(se);
+      double lq = got[i] - mg - std::log(sg);
+      kl += std::exp(lp) * (lp - lq);
+    }
+    r.meanKl += std::max(kl, 0.0);
+    ++r.positions;
+  }
+  if (r.positions)
+    r.meanKl /= double(r.positions);
+  return r;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string modelPath, prompt, checkPath;
+  double tokens = 64, temp = 0, topK = 40, topP = 0.95, seed = 1, threads = 0;
+  double maxKl = -1, minTop1 = -1;
+  bool quiet = false, printIds = false, havePrompt = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char *name) -> const char * {
+      if (i + 1 >= argc) {
+        usageError(std::string(name) + " needs a value");
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    auto number = [&](const char *name, double &out) {
+      const char *v = value(name);
+      if (!parseNumber(v, out)) {
+        usageError(std::string(name) + " takes a number, not '" + v + "'");
+        std::exit(2);
+      }
+    };
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "-p" || a == "--prompt") {
+      prompt = value("--prompt");
+      havePrompt = true;
+    } else if (a == "-n" || a == "--tokens") {
+      number("--tokens", tokens);
+    } else if (a == "--temp") {
+      number("--temp", temp);
+    } else if (a == "--top-k") {
+      number("--top-k", topK);
+    } else if (a == "--top-p") {
+      number("--top-p", topP);
+    } else if (a == "--seed") {
+      number("--seed", seed);
+    } else if (a == "--threads") {
+      number("--threads", threads);
+    } else if (a == "--check") {
+      checkPath = value("--check");
+    } else if (a == "--max-kl") {
+      number("--max-kl", maxKl);
+    } else if (a == "--min-top1") {
+      number("--min-top1", minTop1);
+    } else if (a == "-q" || a == "--quiet") {
+      quiet = true;
+    } else if (a == "--tokens-out") {
+      printIds = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return usageError("unknown option " + a);
+    } else if (modelPath.empty()) {
+      modelPath = a;
+    } else {
+      return usageError("one model only (got " + modelPath + " and " + a + ")");
+    }
+  }
+  if (modelPath.empty())
+    return usageError("no model given");
+  if (tokens < 0 || tokens != std::floor(tokens))
+    return usageError("--tokens must be a whole number >= 0");
+  if (temp < 0 || topK < 0 || topP <= 0 || topP > 1)
+    return usageError("--temp >= 0, --top-k >= 0 and 0 < --top-p <= 1");
+  if (threads < 0 || threads != std::floor(threads))
+    return usageError("--threads must be a whole number");
+  if ((maxKl >= 0 || minTop1 >= 0) && checkPath.empty())
+    return usageError("--max-kl and --min-top1 go with --check");
+  if (threads > 0)
+    qnt_rt_set_num_threads(int(threads));
+
+  char error[1024];
+  qnt_model model;
+  if (qnt_model_load(&model, modelPath.c_str(), error, sizeof error) != 0) {
+    std::fprintf(stderr, "quant-run: error: %s\n", error);
+    return 1;
+  }
+  const qnt_meta_header &c = model.config;
+  int64_t vocab = c.vocab;
+
+  std::vector<int32_t> ids(prompt.size() + 8);
+  int64_t count = qnt_tokenize(&model.vocab, prompt.c_str(), model.vocab.add_bos,
+                               ids.data(), int64_t(ids.size()));
+  if (count < 0) {
+    std::fprintf(stderr, "quant-run: error: cannot tokenize the prompt\n");
+    qnt_model_free(&model);
+    return 1;
+  }
+  ids.resize(count);
+  if (count == 0) {
+    std::fprintf(stderr, "quant-run: error: the model adds no BOS: give a prompt\n");
+    qnt_model_free(&model);
+    return 1;
+  }
+  if (count > c.context) {
+    std::fprintf(stderr,
+                 "quant-run: error: the prompt is %lld tokens, longer than "
+                 "the context of %lld\n",
+                 (long long)count, (long long)c.context);
+    qnt_model_free(&model);
+    return 1;
+  }
+  int64_t budget = std::min<int64_t>(int64_t(tokens), c.context - count);
+  if (budget < int64_t(tokens) && !quiet)
+    std::fprintf(stderr, "quant-run: the context of %lld tokens allows %lld "
+                         "new tokens\n", (long long)c.context, (long long)budget);
+
+  qnt_sampler sampler;
+  if (qnt_sampler_init(&sampler, int32_t(vocab), float(temp), int32_t(topK),
+                       float(topP), uint64_t(seed)) != 0) {
+    std::fprintf(stderr, "quant-run: error: out of memory\n");
+    qnt_model_free(&model);
+    return 1;
+  }
+
+  // Every position's logits are kept for --check; otherwise only the last.
+  bool keep = !checkPath.empty();
+  std::vector<float> logits(size_t(count) * vocab);
+  std::vector<float> all;
+  std::vector<int32_t> sequence = ids;
+  char piece[512];
+  if (!quiet && havePrompt) {
+    int32_t prev = -1;
+    for (int32_t id : ids) {
+      qnt_detokenize(&model.vocab, prev, id, piece, sizeof piece);
+      std::fputs(piece, stdout);
+      prev = id;
+    }
+    std::fflush(stdout);
+  }
+
+  auto t0 = std::chrono::steady_clock::now();
+  int rc = qnt_model_run(&model, ids.data(), count, 0, logits.data(), error,
+                         sizeof error);
+  auto t1 = std::chrono::steady_clock::now();
+  if (rc != 0) {
+    std::fprintf(stderr, "quant-run: error: %s\n", error);
+    qnt_sampler_free(&sampler);
+    qnt_model_free(&model);
+    return 1;
+  }
+  if (keep)
+    all = logits;
+
+  int64_t generated = 0;
+  int32_t prev = ids.back();
+  double decodeTime = 0;
+  const float *last = &logits[size_t(count - 1) * vocab];
+  std::vector<float> step(vocab);
+  while (generated < budget) {
+    int32_t next = qnt_sample(&sampler, last, int32_t(vocab));
+    if (next == model.vocab.eos)
+      break;
+    qnt_detokenize(&model.vocab, prev, next, piece, sizeof piece);
+    std::fputs(piece, stdout);
+    std::fflush(stdout);
+    sequence.push_back(next);
+    prev = next;
+    ++generated;
+    if (generated == budget && !keep)
+      break;
+    auto s0 = std::chrono::steady_clock::now();
+    rc = qnt_model_run(&model, &next, 1, int64_t(sequence.size()) - 1,
+                       step.data(), error, sizeof error);
+    decodeTime += seconds(s0, std::chrono::steady_clock::now());
+    if (rc != 0) {
+      std::fprintf(stderr, "\nquant-run: error: %s\n", error);
+      break;
+    }
+    if (keep)
+      all.insert(all.end(), step.begin(), step.end());
+    last = step.data();
+    if (generated == budget)
+      break;
+  }
+  std::fputs("\n", stdout);
+  if (printIds) {
+    std::fputs("tokens:", stdout);
+    for (int32_t id : sequence)
+      std::printf(" %d", id);
+    std::fputs("\n", stdout);
+  }
+  if (!quiet) {
+    double prefill = seconds(t0, t1);
+    std::fprintf(stderr, "prefill: %lld tokens in %.2f ms (%.1f tokens/s)\n",
+                 (long long)count, prefill * 1e3, double(count) / prefill);
+    int64_t decodeSteps = std::max<int64_t>(int64_t(all.size() / vocab) - count, 0);
+    if (!keep)
+      decodeSteps = std::max<int64_t>(generated - 1, 0);
+    if (decodeSteps > 0)
+      std::fprintf(stderr, "decode: %lld tokens in %.2f ms (%.1f tokens/s), "
+                           "%d threads\n",
+                   (long long)decodeSteps, decodeTime * 1e3,
+                   double(decodeSteps) / decodeTime, qnt_rt_num_threads());
+  }
+
+  int status = rc == 0 ? 0 : 1;
+  if (keep && status == 0) {
+    std::string why;
+    auto file = qnt::gguf::File::open(checkPath, why);
+    std::unique_ptr<qnt::reference::Llama> ref;
+    if (file)
+      ref = qnt::reference::Llama::load(*file, c.context, why);
+    if (!ref) {
+      std::fprintf(stderr, "quant-run: error: --check: %s\n", why.c_str());
+      status = 1;
+    } else if (ref->config().vocab != vocab || ref->config().dim != c.dim) {
+      std::fprintf(stderr, "quant-run: error: --check: %s is not the model "
+                           "that was compiled\n", checkPath.c_str());
+      status = 1;
+    } else {
+      size_t rows = all.size() / vocab;
+      std::vector<int32_t> checked(sequence.begin(), sequence.begin() + rows);
+      CheckResult r = compare(*ref, checked, all, vocab);
+      std::printf("check against the float reference: %lld positions, top-1 "
+                  "agreement %.1f%% (%lld/%lld), mean KL %.6f, max |logit "
+                  "diff| %.4f\n",
+                  (long long)r.positions, 100.0 * r.agree / r.positions,
+                  (long long)r.agree, (long long)r.positions, r.meanKl, r.maxDiff);
+      if (maxKl >= 0 && r.meanKl > maxKl) {
+        std::printf("check FAILED: mean KL %.6f > %g\n", r.meanKl, maxKl);
+        status = 1;
+      }
+      if (minTop1 >= 0 && double(r.agree) / r.positions < minTop1) {
+        std::printf("check FAILED: top-1 agreement %.4f < %g\n",
+                    double(r.agree) / r.positions, minTop1);
+        status = 1;
+      }
+    }
+  }
+  qnt_sampler_free(&sampler);
+  qnt_model_free(&model);
+  return status;
+}
