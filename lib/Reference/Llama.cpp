@@ -21,15 +21,20 @@ void rmsNorm(float *out, const float *x, const float *weight, int64_t n,
     out[j] = weight[j] * (ss * x[j]);
 }
 
-/// out[i] = sum_j w[i, j] * x[j], W [rows, cols] row-major.
-void matmul(float *out, const float *x, const std::vector<float> &w,
-            int64_t rows, int64_t cols) {
-  for (int64_t i = 0; i < rows; ++i) {
-    float acc = 0.0f;
-    for (int64_t j = 0; j < cols; ++j)
-      acc += w[i * cols + j] * x[j];
-    out[i] = acc;
-  }
+/// The scheme quant-compile uses by default for a weight with K = cols, and
+/// for the activation multiplied with it.
+math::Scheme weightScheme(int64_t cols) {
+  math::Scheme s = math::Scheme::q8_0();
+  if (cols % 32 != 0)
+    s.granularity = math::Granularity::PerChannel;
+  return s;
+}
+math::Scheme activationScheme(int64_t cols) {
+  math::Scheme s = math::Scheme::q8_0();
+  s.f16Scale = false;
+  if (cols % 32 != 0)
+    s.granularity = math::Granularity::PerToken;
+  return s;
 }
 
 /// Adjacent-pair rotation of every head of `v` (n values), at `pos`.
@@ -50,9 +55,26 @@ void rope(float *v, int64_t n, int64_t headDim, int64_t ropeDim, float base,
 
 } // namespace
 
+/// out[i] = sum_j w[i, j] * x[j]: in float, or as the quantized kernels do.
+void Llama::matmul(float *out, const float *x, const Weight &w) const {
+  if (!quantized) {
+    for (int64_t i = 0; i < w.rows; ++i) {
+      float acc = 0.0f;
+      for (int64_t j = 0; j < w.cols; ++j)
+        acc += w.values[i * w.cols + j] * x[j];
+      out[i] = acc;
+    }
+    return;
+  }
+  math::QuantizedTensor qx;
+  math::quantize(x, 1, w.cols, activationScheme(w.cols), qx);
+  math::referenceMatmul(qx, w.quantized, out);
+}
+
 std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
-                                   std::string &error) {
+                                   bool quantized, std::string &error) {
   std::unique_ptr<Llama> m(new Llama());
+  m->quantized = quantized;
   if (!gguf::readLlamaConfig(file, m->c, error))
     return nullptr;
   m->contextLength = context > 0 ? std::min(context, m->c.context) : m->c.context;
@@ -60,19 +82,33 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
     const gguf::TensorInfo *t = file.tensor(name);
     return t && gguf::readAsFloat(*t, out, error);
   };
+  auto weight = [&](const std::string &name, Weight &w) {
+    const gguf::TensorInfo *t = file.tensor(name);
+    if (!t || !gguf::readAsFloat(*t, w.values, error))
+      return false;
+    w.rows = t->shape()[0];
+    w.cols = t->shape()[1];
+    if (quantized &&
+        !math::quantize(w.values.data(), w.rows, w.cols, weightScheme(w.cols),
+                        w.quantized)) {
+      error = "cannot quantize " + name;
+      return false;
+    }
+    return true;
+  };
   if (!read("token_embd.weight", m->embedding) ||
       !read("output_norm.weight", m->outputNorm) ||
-      !read(m->c.tiedOutput ? "token_embd.weight" : "output.weight", m->output))
+      !weight(m->c.tiedOutput ? "token_embd.weight" : "output.weight", m->output))
     return nullptr;
   m->layers.resize(m->c.blocks);
   for (int64_t l = 0; l < m->c.blocks; ++l) {
     std::string p = "blk." + std::to_string(l) + ".";
     Layer &L = m->layers[l];
-    if (!read(p + "attn_norm.weight", L.attnNorm) || !read(p + "attn_q.weight", L.wq) ||
-        !read(p + "attn_k.weight", L.wk) || !read(p + "attn_v.weight", L.wv) ||
-        !read(p + "attn_output.weight", L.wo) || !read(p + "ffn_norm.weight", L.ffnNorm) ||
-        !read(p + "ffn_gate.weight", L.gate) || !read(p + "ffn_up.weight", L.up) ||
-        !read(p + "ffn_down.weight", L.down))
+    if (!read(p + "attn_norm.weight", L.attnNorm) || !weight(p + "attn_q.weight", L.wq) ||
+        !weight(p + "attn_k.weight", L.wk) || !weight(p + "attn_v.weight", L.wv) ||
+        !weight(p + "attn_output.weight", L.wo) || !read(p + "ffn_norm.weight", L.ffnNorm) ||
+        !weight(p + "ffn_gate.weight", L.gate) || !weight(p + "ffn_up.weight", L.up) ||
+        !weight(p + "ffn_down.weight", L.down))
       return nullptr;
   }
   int64_t kvDim = m->c.kvHeads * m->c.headDim;
@@ -93,9 +129,9 @@ void Llama::forward(int32_t token, int64_t pos, float *logits) {
     rmsNorm(xb.data(), x.data(), L.attnNorm.data(), dim, c.rmsEps);
     float *k = &keyCache[(l * contextLength + pos) * kvDim];
     float *v = &valueCache[(l * contextLength + pos) * kvDim];
-    matmul(q.data(), xb.data(), L.wq, dim, dim);
-    matmul(k, xb.data(), L.wk, kvDim, dim);
-    matmul(v, xb.data(), L.wv, kvDim, dim);
+    matmul(q.data(), xb.data(), L.wq);
+    matmul(k, xb.data(), L.wk);
+    matmul(v, xb.data(), L.wv);
     rope(q.data(), dim, hd, c.ropeDim, c.ropeBase, pos);
     rope(k, kvDim, hd, c.ropeDim, c.ropeBase, pos);
 
@@ -125,21 +161,21 @@ void Llama::forward(int32_t token, int64_t pos, float *logits) {
           out[i] += a * vt[i];
       }
     }
-    matmul(xb2.data(), xb.data(), L.wo, dim, dim);
+    matmul(xb2.data(), xb.data(), L.wo);
     for (int64_t i = 0; i < dim; ++i)
       x[i] += xb2[i];
 
     rmsNorm(xb.data(), x.data(), L.ffnNorm.data(), dim, c.rmsEps);
-    matmul(hb.data(), xb.data(), L.gate, c.ffn, dim);
-    matmul(hb2.data(), xb.data(), L.up, c.ffn, dim);
+    matmul(hb.data(), xb.data(), L.gate);
+    matmul(hb2.data(), xb.data(), L.up);
     for (int64_t i = 0; i < c.ffn; ++i)
       hb[i] = hb[i] / (1.0f + std::exp(-hb[i])) * hb2[i];
-    matmul(xb.data(), hb.data(), L.down, dim, c.ffn);
+    matmul(xb.data(), hb.data(), L.down);
     for (int64_t i = 0; i < dim; ++i)
       x[i] += xb[i];
   }
   rmsNorm(x.data(), x.data(), outputNorm.data(), dim, c.rmsEps);
-  matmul(logits, x.data(), output, c.vocab, dim);
+  matmul(logits, x.data(), output);
 }
 
 } // namespace qnt::reference

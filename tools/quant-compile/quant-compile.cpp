@@ -147,8 +147,20 @@ WeightSizes measureWeights(ModuleOp module) {
 }
 
 /// model.meta: hyperparameters and tokenizer, in qnt/model.h's layout.
+/// Which of the runtime's QNT_QUANT_* the options amount to.
+int32_t quantizationKind(const ::qnt::QuantOptions &q) {
+  if (!q.enabled)
+    return QNT_QUANT_FLOAT;
+  bool defaults = q.weightGranularity == "per-block" && q.weightBlock == 32 &&
+                  q.weightScale == "f16" && q.actGranularity == "per-block" &&
+                  q.actScale == "f32" && q.rounding == "half-away" &&
+                  q.keepFloat.empty();
+  return defaults ? QNT_QUANT_DEFAULT : QNT_QUANT_CUSTOM;
+}
+
 LogicalResult writeMeta(const ::qnt::gguf::File &file, int64_t context,
-                        const std::string &path, std::string &error) {
+                        int32_t quantization, const std::string &path,
+                        std::string &error) {
   ::qnt::gguf::LlamaConfig c;
   ::qnt::gguf::Vocabulary vocab;
   if (!::qnt::gguf::readLlamaConfig(file, c, error) ||
@@ -171,6 +183,7 @@ LogicalResult writeMeta(const ::qnt::gguf::File &file, int64_t context,
   h.eos = vocab.eos;
   h.unk = vocab.unk;
   h.add_bos = vocab.addBos;
+  h.quantization = quantization;
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
   if (ec) {
@@ -310,7 +323,8 @@ int main(int argc, char **argv) {
     if (weightsPath.empty())
       weightsPath = (stem + ".weights").str();
     if (emitAction == Emit::Obj &&
-        failed(writeMeta(*gguf, contextLength, (stem + ".meta").str(), error)))
+        failed(writeMeta(*gguf, contextLength, quantizationKind(quant),
+                         (stem + ".meta").str(), error)))
       return fail(error);
   }
 

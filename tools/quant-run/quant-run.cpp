@@ -43,6 +43,9 @@ const char *kUsage =
     "                       reference forward pass of MODEL.gguf\n"
     "  --max-kl X           with --check: fail if the mean KL exceeds X\n"
     "  --min-top1 F         with --check: fail if top-1 agreement is below F\n"
+    "  --max-kl-ratio R     with --check: fail if the mean KL against float\n"
+    "                       exceeds R times that of the quantized reference\n"
+    "                       (the same quantization in scalar code)\n"
     "  --tokens-out         print the token ids too\n"
     "  -q, --quiet          print the text only\n"
     "  -h, --help           this text\n";
@@ -104,12 +107,82 @@ CheckResult compare(qnt::reference::Llama &ref, const std::vector<int32_t> &toke
   return r;
 }
 
+void printCheck(const char *what, const CheckResult &r) {
+  std::printf("%s: %lld positions, top-1 agreement %.1f%% (%lld/%lld), mean KL "
+              "%.3g, max |logit diff| %.4f\n",
+              what, (long long)r.positions, 100.0 * r.agree / r.positions,
+              (long long)r.agree, (long long)r.positions, r.meanKl, r.maxDiff);
+}
+
+/// --check: the compiled logits against the float reference, and, for the
+/// default quantization, against the same quantization in scalar code.
+int check(const std::string &path, const qnt_meta_header &c,
+          const std::vector<int32_t> &sequence, const std::vector<float> &all,
+          double maxKl, double minTop1, double maxKlRatio) {
+  std::string why;
+  auto file = qnt::gguf::File::open(path, why);
+  std::unique_ptr<qnt::reference::Llama> ref;
+  if (file)
+    ref = qnt::reference::Llama::load(*file, c.context, false, why);
+  if (!ref) {
+    std::fprintf(stderr, "quant-run: error: --check: %s\n", why.c_str());
+    return 1;
+  }
+  if (ref->config().vocab != c.vocab || ref->config().dim != c.dim ||
+      ref->config().blocks != c.blocks) {
+    std::fprintf(stderr, "quant-run: error: --check: %s is not the model that "
+                         "was compiled\n", path.c_str());
+    return 1;
+  }
+  int64_t vocab = c.vocab;
+  size_t rows = all.size() / vocab;
+  std::vector<int32_t> tokens(sequence.begin(), sequence.begin() + rows);
+  CheckResult againstFloat = compare(*ref, tokens, all, vocab);
+  printCheck("check against the float reference", againstFloat);
+
+  int status = 0;
+  if (c.quantization == QNT_QUANT_DEFAULT) {
+    // The quantized reference's own logits, then both comparisons.
+    auto quant = qnt::reference::Llama::load(*file, c.context, true, why);
+    auto floats = qnt::reference::Llama::load(*file, c.context, false, why);
+    std::vector<float> quantLogits(rows * vocab);
+    for (size_t p = 0; p < rows; ++p)
+      quant->forward(tokens[p], int64_t(p), &quantLogits[p * vocab]);
+    CheckResult quantError = compare(*floats, tokens, quantLogits, vocab);
+    printCheck("  the quantized reference against float (quantization error)",
+               quantError);
+    auto again = qnt::reference::Llama::load(*file, c.context, true, why);
+    printCheck("  compiled against the quantized reference",
+               compare(*again, tokens, all, vocab));
+    if (maxKlRatio >= 0 && againstFloat.meanKl > maxKlRatio * quantError.meanKl + 1e-9) {
+      std::printf("check FAILED: mean KL %.3g > %g x %.3g (the quantization's own)\n",
+                  againstFloat.meanKl, maxKlRatio, quantError.meanKl);
+      status = 1;
+    }
+  } else if (maxKlRatio >= 0) {
+    std::printf("check: --max-kl-ratio needs the default quantization "
+                "(this model was compiled %s)\n",
+                c.quantization == QNT_QUANT_FLOAT ? "in float" : "with other options");
+    status = 1;
+  }
+  if (maxKl >= 0 && againstFloat.meanKl > maxKl) {
+    std::printf("check FAILED: mean KL %.3g > %g\n", againstFloat.meanKl, maxKl);
+    status = 1;
+  }
+  if (minTop1 >= 0 && double(againstFloat.agree) / againstFloat.positions < minTop1) {
+    std::printf("check FAILED: top-1 agreement %.4f < %g\n",
+                double(againstFloat.agree) / againstFloat.positions, minTop1);
+    status = 1;
+  }
+  return status;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::string modelPath, prompt, checkPath;
   double tokens = 64, temp = 0, topK = 40, topP = 0.95, seed = 1, threads = 0;
-  double maxKl = -1, minTop1 = -1;
+  double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
   bool quiet = false, printIds = false, havePrompt = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -151,6 +224,8 @@ int main(int argc, char **argv) {
       number("--max-kl", maxKl);
     } else if (a == "--min-top1") {
       number("--min-top1", minTop1);
+    } else if (a == "--max-kl-ratio") {
+      number("--max-kl-ratio", maxKlRatio);
     } else if (a == "-q" || a == "--quiet") {
       quiet = true;
     } else if (a == "--tokens-out") {
@@ -171,10 +246,14 @@ int main(int argc, char **argv) {
     return usageError("--temp >= 0, --top-k >= 0 and 0 < --top-p <= 1");
   if (threads < 0 || threads != std::floor(threads))
     return usageError("--threads must be a whole number");
-  if ((maxKl >= 0 || minTop1 >= 0) && checkPath.empty())
-    return usageError("--max-kl and --min-top1 go with --check");
+  if ((maxKl >= 0 || minTop1 >= 0 || maxKlRatio >= 0) && checkPath.empty())
+    return usageError("--max-kl, --min-top1 and --max-kl-ratio go with --check");
   if (threads > 0)
     qnt_rt_set_num_threads(int(threads));
+
+  if (modelPath.size() > 5 && modelPath.compare(modelPath.size() - 5, 5, ".gguf") == 0)
+    return usageError("quant-run runs a compiled model: first quant-compile " +
+                      modelPath + " -o model.so");
 
   char error[1024];
   qnt_model model;
@@ -302,39 +381,8 @@ int main(int argc, char **argv) {
   }
 
   int status = rc == 0 ? 0 : 1;
-  if (keep && status == 0) {
-    std::string why;
-    auto file = qnt::gguf::File::open(checkPath, why);
-    std::unique_ptr<qnt::reference::Llama> ref;
-    if (file)
-      ref = qnt::reference::Llama::load(*file, c.context, why);
-    if (!ref) {
-      std::fprintf(stderr, "quant-run: error: --check: %s\n", why.c_str());
-      status = 1;
-    } else if (ref->config().vocab != vocab || ref->config().dim != c.dim) {
-      std::fprintf(stderr, "quant-run: error: --check: %s is not the model "
-                           "that was compiled\n", checkPath.c_str());
-      status = 1;
-    } else {
-      size_t rows = all.size() / vocab;
-      std::vector<int32_t> checked(sequence.begin(), sequence.begin() + rows);
-      CheckResult r = compare(*ref, checked, all, vocab);
-      std::printf("check against the float reference: %lld positions, top-1 "
-                  "agreement %.1f%% (%lld/%lld), mean KL %.6f, max |logit "
-                  "diff| %.4f\n",
-                  (long long)r.positions, 100.0 * r.agree / r.positions,
-                  (long long)r.agree, (long long)r.positions, r.meanKl, r.maxDiff);
-      if (maxKl >= 0 && r.meanKl > maxKl) {
-        std::printf("check FAILED: mean KL %.6f > %g\n", r.meanKl, maxKl);
-        status = 1;
-      }
-      if (minTop1 >= 0 && double(r.agree) / r.positions < minTop1) {
-        std::printf("check FAILED: top-1 agreement %.4f < %g\n",
-                    double(r.agree) / r.positions, minTop1);
-        status = 1;
-      }
-    }
-  }
+  if (keep && status == 0)
+    status = check(checkPath, c, sequence, all, maxKl, minTop1, maxKlRatio);
   qnt_sampler_free(&sampler);
   qnt_model_free(&model);
   return status;

@@ -12,6 +12,7 @@
 #define QNT_REFERENCE_LLAMA_H
 
 #include "qnt/GGUF/GGUF.h"
+#include "qnt/Math/Quant.h"
 
 #include <memory>
 #include <string>
@@ -22,9 +23,14 @@ namespace qnt::reference {
 class Llama {
 public:
   /// Loads every weight as float; `context` caps the KV cache (0: the
-  /// model's context length).
+  /// model's context length). With `quantized`, every linear layer computes
+  /// what quant-compile's default scheme computes, in scalar code: weights
+  /// quantized as GGML Q8_0 (per channel where 32 does not divide K), the
+  /// activation quantized per block of 32 with f32 scales (per token where
+  /// 32 does not divide K), an integer dot per block scaled and summed in
+  /// f32 (qnt::math::referenceMatmul).
   static std::unique_ptr<Llama> load(const gguf::File &file, int64_t context,
-                                     std::string &error);
+                                     bool quantized, std::string &error);
 
   const gguf::LlamaConfig &config() const { return c; }
   int64_t context() const { return contextLength; }
@@ -34,12 +40,23 @@ public:
   void forward(int32_t token, int64_t pos, float *logits);
 
 private:
-  struct Layer {
-    std::vector<float> attnNorm, wq, wk, wv, wo, ffnNorm, gate, up, down;
+  /// A linear layer's weight [rows, cols]: float, and quantized if asked.
+  struct Weight {
+    std::vector<float> values;
+    math::QuantizedTensor quantized;
+    int64_t rows = 0, cols = 0;
   };
+  struct Layer {
+    std::vector<float> attnNorm, ffnNorm;
+    Weight wq, wk, wv, wo, gate, up, down;
+  };
+  void matmul(float *out, const float *x, const Weight &w) const;
+
   gguf::LlamaConfig c;
+  bool quantized = false;
   int64_t contextLength = 0;
-  std::vector<float> embedding, outputNorm, output;
+  std::vector<float> embedding, outputNorm;
+  Weight output;
   std::vector<Layer> layers;
   std::vector<float> keyCache, valueCache; ///< [layer][pos][kv_dim]
 };

@@ -39,7 +39,14 @@ typedef struct qnt_meta_header {
   int64_t context; /* KV cache rows */
   float rope_base, rms_eps;
   int32_t bos, eos, unk, add_bos;
+  /* How quant-compile quantized the model: */
+  int32_t quantization; /* QNT_QUANT_* */
+  int32_t reserved;
 } qnt_meta_header;
+
+#define QNT_QUANT_FLOAT 0   /* --no-quantize */
+#define QNT_QUANT_DEFAULT 1 /* Q8_0 weights, per-block f32 int8 activations */
+#define QNT_QUANT_CUSTOM 2  /* other options */
 
 /*===----------------------------------------------------------------------===*
  * Tokenizer (SentencePiece-style, from the GGUF vocabulary)

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Writes small random llama models as GGUF files, for tests and the example.
+
+  gen_gguf.py OUT.gguf [--dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 96
+                        --vocab 300 --context 128 --type f32|f16|bf16|q8_0
+                        --seed 1 --tied --version 3]
+  gen_gguf.py OUT.gguf --corrupt KIND      a malformed file (see CORRUPTIONS)
+
+The vocabulary is SentencePiece-like: <unk>, <s>, </s>, the 256 byte pieces
+<0xXX>, then letters, '\u2581'-prefixed letters and a few merges, with scores.
+Weights are normal with std 1/sqrt(fan-in); Q8_0 tensors are quantized here
+with GGML's rule (blocks of 32, d = amax/127, round half away from zero).
+"""
+import argparse
+import struct
+import sys
+
+import numpy as np
+
+GGUF_MAGIC = b"GGUF"
+ALIGN = 32
+T_U32, T_I32, T_F32, T_BOOL, T_STRING, T_ARRAY = 4, 5, 6, 7, 8, 9
+F32, F16, Q8_0, BF16 = 0, 1, 8, 30
+TYPES = {"f32": F32, "f16": F16, "q8_0": Q8_0, "bf16": BF16}
+SPACE = "\u2581"
+
+CORRUPTIONS = [
+    "truncated",        # cut in the middle of the tensor data
+    "truncated-header", # cut in the middle of the metadata
+    "magic",            # not GGUF
+    "version",          # version 1
+    "tensor-count",     # 2^40 tensors
+    "string-length",    # a string longer than the file
+    "array-count",      # an array of 2^40 elements
+    "offset",           # a tensor's data past the end of the file
+    "tensor-type",      # a tensor of type Q4_K
+    "missing-key",      # no llama.block_count
+    "missing-tensor",   # no blk.0.ffn_up.weight
+    "bad-shape",        # attn_q of the wrong shape
+    "utf8",             # a key that is not UTF-8
+    "value-type",       # metadata of type 99
+    "alignment",        # general.alignment = 3
+]
+
+
+def vocabulary(size):
+    tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+    types = [2, 3, 3] + [6] * 256
+    letters = "etaoinshrdlucmfwypvbgkqjxz"
+    pieces = [SPACE] + list(letters) + [SPACE + c for c in letters]
+    merges = ["th", "he", "in", "er", "an", "re", "on", SPACE + "th", SPACE + "the",
+              SPACE + "a", "ing", "ed", "nd", SPACE + "an", SPACE + "and", "ll", "ou"]
+    for p in pieces + merges:
+        if len(tokens) >= size:
+            break
+        if p not in tokens:
+            tokens.append(p)
+            types.append(1)
+    k = 0
+    while len(tokens) < size:
+        tokens.append(f"tok{k}")
+        types.append(1)
+        k += 1
+    # Longer pieces score higher, so merges happen as in a trained BPE.
+    scores = [0.0] * 259 + [-(100.0 - len(t)) - 0.01 * i for i, t in enumerate(tokens[259:])]
+    return tokens, scores, types
+
+
+def q8_0_bytes(a):
+    rows = a.reshape(-1, 32).astype(np.float32)
+    amax = np.abs(rows).max(axis=1)
+    d = (amax / np.float32(127)).astype(np.float32)
+    inv = np.where(d != 0, np.float32(1) / np.where(d != 0, d, 1), 0).astype(np.float32)
+    v = (rows * inv[:, None]).astype(np.float32)
+    q = (np.sign(v) * np.floor(np.abs(v) + 0.5)).astype(np.int8)
+    out = bytearray()
+    for dd, qq in zip(d.astype(np.float16), q):
+        out += dd.tobytes() + qq.tobytes()
+    return bytes(out)
+
+
+def tensor_bytes(a, ttype):
+    if ttype == F32:
+        return a.astype(np.float32).tobytes()
+    if ttype == F16:
+        return a.astype(np.float16).tobytes()
+    if ttype == BF16:
+        return (a.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16).tobytes()
+    return q8_0_bytes(a)
+
+
+class Writer:
+    def __init__(self):
+        self.kv = []
+        self.tensors = []
+
+    def add(self, key, vtype, value):
+        self.kv.append((key, vtype, value))
+
+    def tensor(self, name, array, ttype):
+        self.tensors.append((name, array, ttype))
+
+    @staticmethod
+    def string(s):
+        b = s.encode("utf-8") if isinstance(s, str) else s
+        return struct.pack("<Q", len(b)) + b
+
+    def value(self, vtype, v):
+        if vtype == T_U32:
+            return struct.pack("<I", v)
+        if vtype == T_I32:
+            return struct.pack("<i", v)
+        if vtype == T_F32:
+            return struct.pack("<f", v)
+        if vtype == T_BOOL:
+            return struct.pack("<B", 1 if v else 0)
+        if vtype == T_STRING:
+            return self.string(v)
+        if vtype == T_ARRAY:
+            etype, items = v
+            return struct.pack("<IQ", etype, len(items)) + b"".join(
+                self.value(etype, x) for x in items)
+        return struct.pack("<I", v)  # for the value-type corruption
+
+    def bytes(self, version, corrupt=None):
+        head = GGUF_MAGIC + struct.pack("<IQQ", version, len(self.tensors), len(self.kv))
+        if corrupt == "tensor-count":
+            head = GGUF_MAGIC + struct.pack("<IQQ", version, 1 << 40, len(self.kv))
+        body = bytearray()
+        for key, vtype, v in self.kv:
+            body += self.string(key) + struct.pack("<I", vtype) + self.value(vtype, v)
+        infos = bytearray()
+        data = bytearray()
+        for name, a, ttype in self.tensors:
+            raw = tensor_bytes(a, ttype)
+            while len(data) % ALIGN:
+                data += b"\0"
+            offset = len(data)
+            if corrupt == "offset" and name == "output_norm.weight":
+                offset = 1 << 33
+            dims = list(reversed(a.shape))  # GGUF: innermost first
+            shown_type = 12 if corrupt == "tensor-type" and name.endswith("attn_k.weight") else ttype
+            infos += self.string(name) + struct.pack("<I", len(dims))
+            infos += b"".join(struct.pack("<Q", d) for d in dims)
+            infos += struct.pack("<IQ", shown_type, offset)
+            data += raw
+        out = bytearray(head + body + infos)
+        while len(out) % ALIGN:
+            out += b"\0"
+        return bytes(out + data)
+
+
+def build(args):
+    rng = np.random.default_rng(args.seed)
+    head_dim = args.dim // args.heads
+    kv_dim = args.kv_heads * head_dim
+    ttype = TYPES[args.type]
+    w = Writer()
+    tokens, scores, types = vocabulary(args.vocab)
+    corrupt = args.corrupt
+    w.add("general.architecture", T_STRING, "llama")
+    w.add("general.name", T_STRING, "random-llama")
+    if corrupt == "alignment":
+        w.add("general.alignment", T_U32, 3)
+    if corrupt == "utf8":
+        w.add(b"general.\xff\xfe", T_STRING, "x")
+    if corrupt == "value-type":
+        w.add("general.weird", 99, 0)
+    if corrupt != "missing-key":
+        w.add("llama.block_count", T_U32, args.layers)
+    w.add("llama.context_length", T_U32, args.context)
+    w.add("llama.embedding_length", T_U32, args.dim)
+    w.add("llama.feed_forward_length", T_U32, args.ffn)
+    w.add("llama.attention.head_count", T_U32, args.heads)
+    w.add("llama.attention.head_count_kv", T_U32, args.kv_heads)
+    w.add("llama.rope.dimension_count", T_U32, head_dim)
+    w.add("llama.rope.freq_base", T_F32, 10000.0)
+    w.add("llama.attention.layer_norm_rms_epsilon", T_F32, 1e-5)
+    w.add("tokenizer.ggml.model", T_STRING, "llama")
+    if corrupt == "string-length":
+        w.kv.append(("tokenizer.ggml.pre", T_STRING, "x"))
+    w.add("tokenizer.ggml.tokens", T_ARRAY, (T_STRING, tokens))
+    w.add("tokenizer.ggml.scores", T_ARRAY, (T_F32, scores))
+    w.add("tokenizer.ggml.token_type", T_ARRAY, (T_I32, types))
+    w.add("tokenizer.ggml.bos_token_id", T_U32, 1)
+    w.add("tokenizer.ggml.eos_token_id", T_U32, 2)
+    w.add("tokenizer.ggml.unknown_token_id", T_U32, 0)
+    w.add("tokenizer.ggml.add_bos_token", T_BOOL, True)
+
+    def matrix(rows, cols):
+        return rng.standard_normal((rows, cols)).astype(np.float32) / np.sqrt(cols)
+
+    def norm(n):
+        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+
+    w.tensor("token_embd.weight", rng.standard_normal((args.vocab, args.dim)).astype(np.float32), ttype)
+    for l in range(args.layers):
+        p = f"blk.{l}."
+        w.tensor(p + "attn_norm.weight", norm(args.dim), F32)
+        q_rows = args.dim + (1 if corrupt == "bad-shape" else 0)
+        w.tensor(p + "attn_q.weight", matrix(q_rows, args.dim), ttype)
+        w.tensor(p + "attn_k.weight", matrix(kv_dim, args.dim), ttype)
+        w.tensor(p + "attn_v.weight", matrix(kv_dim, args.dim), ttype)
+        w.tensor(p + "attn_output.weight", matrix(args.dim, args.dim), ttype)
+        w.tensor(p + "ffn_norm.weight", norm(args.dim), F32)
+        w.tensor(p + "ffn_gate.weight", matrix(args.ffn, args.dim), ttype)
+        if not (corrupt == "missing-tensor" and l == 0):
+            w.tensor(p + "ffn_up.weight", matrix(args.ffn, args.dim), ttype)
+        w.tensor(p + "ffn_down.weight", matrix(args.dim, args.ffn), ttype)
+    w.tensor("output_norm.weight", norm(args.dim), F32)
+    if not args.tied:
+        w.tensor("output.weight", matrix(args.vocab, args.dim), ttype)
+
+    version = 1 if corrupt == "version" else args.version
+    blob = w.bytes(version, corrupt)
+    if corrupt == "magic":
+        blob = b"GGML" + blob[4:]
+    elif corrupt == "truncated":
+        blob = blob[: len(blob) - 100]
+    elif corrupt == "truncated-header":
+        blob = blob[:200]
+    elif corrupt == "string-length":
+        key = b"tokenizer.ggml.pre"
+        at = blob.index(key) + len(key) + 4  # past the key and the value type
+        blob = blob[:at] + struct.pack("<Q", 1 << 40) + blob[at + 8:]
+    elif corrupt == "array-count":
+        key = b"tokenizer.ggml.scores"
+        at = blob.index(key) + len(key) + 8  # past the key, type, element type
+        blob = blob[:at] + struct.pack("<Q", 1 << 40) + blob[at + 8:]
+    return blob
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out")
+    parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--kv-heads", type=int, default=2)
+    parser.add_argument("--ffn", type=int, default=96)
+    parser.add_argument("--vocab", type=int, default=300)
+    parser.add_argument("--context", type=int, default=128)
+    parser.add_argument("--type", choices=sorted(TYPES), default="f32")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tied", action="store_true")
+    parser.add_argument("--version", type=int, choices=[2, 3], default=3)
+    parser.add_argument("--corrupt", choices=CORRUPTIONS)
+    args = parser.parse_args()
+    if args.dim % args.heads or args.heads % args.kv_heads or args.vocab < 300:
+        sys.exit("dim must be a multiple of heads, heads of kv-heads, vocab >= 300")
+    if args.type == "q8_0" and (args.dim % 32 or args.ffn % 32):
+        sys.exit("q8_0 needs dim and ffn multiples of 32")
+    with open(args.out, "wb") as f:
+        f.write(build(args))
+
+
+if __name__ == "__main__":
+    main()
