@@ -36,3 +36,19 @@ def host_has(flag):
 
 if host_has("avx512_vnni") and host_has("avx512vl"):
     config.available_features.add("host-vnni")
+
+# The public test models of ../shared/models (beside the checkout in CI; absent
+# in a user's fresh clone). Tests that read them say REQUIRES: shared-models.
+shared_models = os.environ.get(
+    "QNT_SHARED_MODELS",
+    os.path.join(os.path.dirname(config.qnt_src_root), "shared", "models"))
+if os.path.exists(os.path.join(shared_models, "stories260K.gguf")):
+    config.available_features.add("shared-models")
+    config.substitutions.append(("%shared_models", shared_models))
+else:
+    lit_config.note(
+        "%s not found: the stories260K and llama-2-tiny-random tests are skipped "
+        "(set QNT_SHARED_MODELS to run them)" % shared_models)
+
+config.substitutions.append(("%gen_gguf", "%s %s" % (
+    config.python, os.path.join(config.qnt_src_root, "test", "e2e", "gen_gguf.py"))))

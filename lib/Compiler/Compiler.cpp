@@ -109,10 +109,10 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   act.rounding = quant.rounding;
 
   PassManager pm(module->getContext());
-  if (hook && failed(hook(pm)))
-    return failure();
   pm.addPass(mlir::qnt::createFoldWeightQuantPass(fold));
   pm.addPass(mlir::qnt::createInsertActQuantPass(act));
+  if (hook && failed(hook(pm)))
+    return failure();
   return pm.run(module);
 }
 
@@ -129,9 +129,9 @@ static LogicalResult runPipeline(
     ModuleOp module, const PassManagerHook &hook,
     function_ref<void(PassManager &)> build) {
   PassManager pm(module->getContext());
+  build(pm);
   if (hook && failed(hook(pm)))
     return failure();
-  build(pm);
   return pm.run(module);
 }
 

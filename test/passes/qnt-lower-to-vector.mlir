@@ -168,3 +168,95 @@ func.func @caller(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %y = call @dequantize_per_row(%q) : (!qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token>>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
 }
+
+// -----
+
+// RoPE: the row copied, then each head's first rope_dim values turned pair by
+// pair; the frequencies 1 / 10000^(2i/4) are constants.
+// CHECK-LABEL: func.func @rope
+// CHECK:         %[[F:.+]] = arith.constant dense<[1.000000e+00, 0.00999999977]> : vector<2xf32>
+// CHECK:         scf.forall
+// CHECK:           %[[ANG:.+]] = arith.mulf %{{.+}}, %[[F]] : vector<2xf32>
+// CHECK:           %[[COS:.+]] = math.cos %[[ANG]] : vector<2xf32>
+// CHECK:           %[[SIN:.+]] = math.sin %[[ANG]] : vector<2xf32>
+// CHECK:           scf.for {{.+}} step %{{.+}} iter_args
+// CHECK:             %[[V:.+]] = vector.transfer_read {{.+}} : tensor<?x16xf32>, vector<4xf32>
+// CHECK:             %[[X0:.+]] = vector.shuffle %[[V]], %[[V]] [0, 2]
+// CHECK:             %[[X1:.+]] = vector.shuffle %[[V]], %[[V]] [1, 3]
+// CHECK:             vector.shuffle %{{.+}}, %{{.+}} [0, 2, 1, 3] : vector<2xf32>, vector<2xf32>
+func.func @rope(%x: tensor<?x16xf32>, %p: index) -> tensor<?x16xf32> {
+  %y = qnt.rope %x, %p {head_dim = 8, rope_dim = 4, base = 1.0e+04 : f32} : tensor<?x16xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// Attention: one task per (row, head), one pass over cache rows 0 .. pos + t
+// with an online softmax; KV head h / 2 for query head h.
+// CHECK-LABEL: func.func @attention
+// CHECK:         %[[TASKS:.+]] = arith.muli %{{.+}}, %{{.+}} : index
+// CHECK:         scf.forall (%[[T:.+]]) in (%[[TASKS]])
+// CHECK:           %[[ROW:.+]] = arith.divui %[[T]]
+// CHECK:           %[[HEAD:.+]] = arith.remui %[[T]]
+// CHECK:           %[[KVH:.+]] = arith.divui %[[HEAD]]
+// CHECK:           %[[LAST:.+]] = arith.addi %{{.+}}, %[[ROW]] : index
+// CHECK:           %[[END:.+]] = arith.addi %[[LAST]]
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %[[END]] step %{{.+}} iter_args({{.+}}) -> (f32, f32, vector<8xf32>)
+// CHECK:             vector.reduction <add>, %{{.+}} : vector<8xf32> into f32
+// CHECK:             arith.maximumf
+// CHECK:             math.exp
+// CHECK:             math.exp
+// CHECK:           arith.divf %{{.+}}, %{{.+}} : vector<8xf32>
+func.func @attention(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<64x16xf32>, %p: index) -> tensor<?x32xf32> {
+  %a = qnt.attention %q, %k, %v, %p {num_heads = 4, num_kv_heads = 2, scale = 0.35 : f32} : tensor<?x32xf32>, tensor<64x16xf32>, tensor<64x16xf32> -> tensor<?x32xf32>
+  return %a : tensor<?x32xf32>
+}
+
+// -----
+
+// RMSNorm: s = 1 / sqrt(sum(x^2) / D + eps); y = w * (s * x).
+// CHECK-LABEL: func.func @rms_norm
+// CHECK:         vector.fma %[[V:.+]], %[[V]], %{{.+}} : vector<32xf32>
+// CHECK:         %[[SS:.+]] = vector.reduction <add>
+// CHECK:         %[[MEAN:.+]] = arith.divf %[[SS]], %{{.+}} : f32
+// CHECK:         %[[EPS:.+]] = arith.addf %[[MEAN]], %{{.+}} : f32
+// CHECK:         %[[ROOT:.+]] = math.sqrt %[[EPS]] : f32
+// CHECK:         arith.divf %{{.+}}, %[[ROOT]] : f32
+// CHECK:         %[[W:.+]] = arith.extf %{{.+}} : vector<32xf16> to vector<32xf32>
+// CHECK:         arith.mulf %[[W]], %{{.+}} : vector<32xf32>
+func.func @rms_norm(%x: tensor<?x64xf32>, %w: tensor<64xf16>) -> tensor<?x64xf32> {
+  %y = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf16> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// Embedding: the token id clamped into the table, its row copied.
+// CHECK-LABEL: func.func @embedding
+// CHECK:         %[[ID:.+]] = tensor.extract %{{.+}}[%{{.+}}] : tensor<?xi32>
+// CHECK:         %[[IDX:.+]] = arith.index_cast %[[ID]] : i32 to index
+// CHECK:         %[[LO:.+]] = arith.maxsi %[[IDX]], %{{.+}} : index
+// CHECK:         %[[ROW:.+]] = arith.minsi %[[LO]], %{{.+}} : index
+// CHECK:         vector.transfer_read %{{.+}}[%[[ROW]], %{{.+}}]
+func.func @embedding(%t: tensor<300x64xf32>, %ids: tensor<?xi32>) -> tensor<?x64xf32> {
+  %x = qnt.embedding %t, %ids : tensor<300x64xf32>, tensor<?xi32> -> tensor<?x64xf32>
+  return %x : tensor<?x64xf32>
+}
+
+// -----
+
+// SwiGLU and the residual add, elementwise and 32 wide.
+// CHECK-LABEL: func.func @ffn
+// CHECK:         %[[NEG:.+]] = arith.negf %{{.+}} : vector<32xf32>
+// CHECK:         %[[E:.+]] = math.exp %[[NEG]] : vector<32xf32>
+// CHECK:         %[[D:.+]] = arith.addf %{{.+}}, %[[E]] : vector<32xf32>
+// CHECK:         %[[S:.+]] = arith.divf %{{.+}}, %[[D]] : vector<32xf32>
+// CHECK:         arith.mulf %[[S]], %{{.+}} : vector<32xf32>
+// CHECK:         scf.forall
+// CHECK:           arith.addf %{{.+}}, %{{.+}} : vector<32xf32>
+// CHECK-NOT:     arith.addf {{.*}} : tensor
+func.func @ffn(%g: tensor<?x96xf32>, %u: tensor<?x96xf32>) -> tensor<?x96xf32> {
+  %s = qnt.silu_mul %g, %u : tensor<?x96xf32>
+  %r = arith.addf %s, %u : tensor<?x96xf32>
+  return %r : tensor<?x96xf32>
+}

@@ -39,13 +39,17 @@
 // NOVNNI-NOT: vpdpbusd
 
 // REPORT: target: {{.+}}, VNNI {{yes|no}}
+// REPORT: passes: qnt-fold-weight-quant, qnt-insert-act-quant
 // REPORT: linear layers: 1, quantized 1
-// REPORT: weights: 6144 bytes float -> 1632 bytes quantized
+// 24 x 64 f32 = 6144 bytes; Q8_0: 24 x 2 blocks of 34 bytes = 1632.
+// REPORT: weights of the linear layers: 6144 bytes as given -> 1632 bytes quantized (1.06 bytes per value; f32 is 4)
+// REPORT: passes: qnt-lower-to-vector,
+// REPORT: passes: qnt-lower-dpbusd,
 
 // HEADER: #include "qnt/runtime.h"
 // HEADER: /* @proj
-// HEADER-NEXT:  *   arg0: tensor<?x64xf32>
-// HEADER-NEXT:  *   result0: tensor<?x24xf32>
+// HEADER-NEXT:  *   arg0: memref<?x64xf32>
+// HEADER-NEXT:  *   result0: memref<?x24xf32>
 // HEADER: void _mlir_ciface_proj(qnt_memref_2d *arg0, qnt_memref_2d *result0);
 
 // SYMBOLS: T _mlir_ciface_proj

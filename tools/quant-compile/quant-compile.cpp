@@ -18,6 +18,7 @@
 #include "dialects/qnt/QntOps.h"
 
 #include "mlir/IR/AsmState.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -25,6 +26,7 @@
 #include "mlir/Support/ToolUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/Path.h"
@@ -118,6 +120,7 @@ int fail(const Twine &message) {
 /// quantized weights (qnt.constant components).
 struct WeightSizes {
   int64_t floatBytes = 0, quantBytes = 0, linears = 0, quantized = 0;
+  int64_t floatEquivalent = 0; ///< f32 bytes of the quantized weights
 };
 
 int64_t bytesOf(Type type) {
@@ -126,21 +129,35 @@ int64_t bytesOf(Type type) {
          ((shaped.getElementTypeBitWidth() + 7) / 8);
 }
 
+/// Each weight counted once, however many linears (or entry points) read it:
+/// constants are identified by their attributes.
 WeightSizes measureWeights(ModuleOp module) {
   WeightSizes sizes;
+  DenseSet<Attribute> floats, quantized;
   module.walk([&](Operation *op) {
     if (auto linear = dyn_cast<mlir::qnt::LinearOp>(op)) {
       ++sizes.linears;
-      if (auto t = dyn_cast<RankedTensorType>(linear.getWeight().getType()))
-        sizes.floatBytes += bytesOf(t);
+      auto type = dyn_cast<RankedTensorType>(linear.getWeight().getType());
+      ElementsAttr attr;
+      if (type && matchPattern(linear.getWeight(), m_Constant(&attr)) &&
+          floats.insert(attr).second)
+        sizes.floatBytes += bytesOf(type);
+      if (auto d = linear.getWeight().getDefiningOp<mlir::qnt::DequantizeOp>())
+        if (auto c = d.getInput().getDefiningOp<mlir::qnt::ConstantOp>())
+          if (floats.insert(c.getData()).second)
+            sizes.floatBytes += bytesOf(c.getData().getType()) +
+                                bytesOf(c.getScales().getType());
     }
-    if (isa<mlir::qnt::MatmulOp>(op))
+    if (auto matmul = dyn_cast<mlir::qnt::MatmulOp>(op)) {
       ++sizes.linears, ++sizes.quantized;
-    if (auto c = dyn_cast<mlir::qnt::ConstantOp>(op)) {
+      auto c = matmul.getRhs().getDefiningOp<mlir::qnt::ConstantOp>();
+      if (!c || !quantized.insert(c.getData()).second)
+        return;
       sizes.quantBytes += bytesOf(c.getData().getType()) +
                           bytesOf(c.getScales().getType());
       if (c.getSums())
         sizes.quantBytes += bytesOf(c.getSums()->getType());
+      sizes.floatEquivalent += c.getResult().getType().getDataType().getNumElements() * 4;
     }
   });
   return sizes;
@@ -290,20 +307,35 @@ int main(int argc, char **argv) {
   quant.actScale = actScale;
   quant.rounding = rounding;
   quant.keepFloat.assign(keepFloat.begin(), keepFloat.end());
-  if (failed(::qnt::quantize(*module, quant, *target, applyPassManagerCLOptions)))
-    return 1;
-  WeightSizes after = measureWeights(*module);
-  if (report) {
+  // With --report, each pipeline is shown before it runs.
+  ::qnt::PassManagerHook hook = [&](PassManager &pm) -> LogicalResult {
+    if (report) {
+      SmallVector<StringRef> names;
+      for (Pass &pass : pm.getPasses())
+        names.push_back(pass.getArgument());
+      llvm::errs() << "passes: " << llvm::join(names, ", ") << "\n";
+    }
+    return applyPassManagerCLOptions(pm);
+  };
+  if (report)
     llvm::errs() << "target: " << target->cpu << " (" << target->triple
                  << "), AVX2 " << (target->avx2 ? "yes" : "no") << ", AVX-512 "
                  << (target->avx512 ? "yes" : "no") << ", VNNI "
                  << (target->vnni ? "yes" : "no") << "\n";
+  if (failed(::qnt::quantize(*module, quant, *target, hook)))
+    return 1;
+  WeightSizes after = measureWeights(*module);
+  if (report) {
     llvm::errs() << "linear layers: " << after.linears << ", quantized "
                  << after.quantized << "\n";
-    llvm::errs() << "weights: " << before.floatBytes << " bytes float -> "
-                 << after.quantBytes << " bytes quantized";
+    llvm::errs() << "weights of the linear layers: " << before.floatBytes
+                 << " bytes as given -> " << after.quantBytes << " bytes quantized";
     if (after.floatBytes)
       llvm::errs() << " + " << after.floatBytes << " bytes kept float";
+    if (after.floatEquivalent)
+      llvm::errs() << llvm::format(" (%.2f bytes per value; f32 is 4)",
+                             double(after.quantBytes) /
+                                 double(after.floatEquivalent / 4));
     llvm::errs() << "\n";
   }
 
@@ -350,10 +382,10 @@ int main(int argc, char **argv) {
 
   mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(*target, tileCols);
   lowering.weightsFile = weightsPath;
-  if (failed(::qnt::lowerToBuffers(*module, lowering, applyPassManagerCLOptions)))
+  if (failed(::qnt::lowerToBuffers(*module, lowering, hook)))
     return 1;
   std::string header = ::qnt::cHeader(*module, inputFile);
-  if (failed(::qnt::buffersToLLVM(*module, lowering, applyPassManagerCLOptions)))
+  if (failed(::qnt::buffersToLLVM(*module, lowering, hook)))
     return 1;
   if (emitAction == Emit::MLIRLLVM) {
     module->print(out->os());

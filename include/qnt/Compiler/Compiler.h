@@ -63,8 +63,9 @@ struct QuantOptions {
 /// Registers every dialect and interface the compiler needs.
 void registerCompilerDialects(mlir::DialectRegistry &registry);
 
-/// Called on each pass manager before it runs (a tool applies its
-/// command-line options: IR printing, timing, crash reproducers).
+/// Called on each pass manager, its passes added, before it runs (a tool
+/// applies its command-line options: IR printing, timing, crash
+/// reproducers; or shows the pipeline).
 using PassManagerHook = std::function<mlir::LogicalResult(mlir::PassManager &)>;
 
 /// Folds weight quantization and inserts activation quantization.

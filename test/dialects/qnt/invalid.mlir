@@ -250,3 +250,147 @@ func.func @f() {
   %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) zero_points(dense<3> : tensor<4x1xi8>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, symmetric = false>>
   return
 }
+
+// -----
+
+func.func @f(%t: tensor<300xf32>, %ids: tensor<?xi32>) {
+  // expected-error @+1 {{expects a [V, D] table with a static D}}
+  %x = qnt.embedding %t, %ids : tensor<300xf32>, tensor<?xi32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%t: tensor<300x64xf32>, %ids: tensor<2x3xi32>) {
+  // expected-error @+1 {{expects rank-1 tokens}}
+  %x = qnt.embedding %t, %ids : tensor<300x64xf32>, tensor<2x3xi32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%t: tensor<300x64xf32>, %ids: tensor<?xi32>) {
+  // expected-error @+1 {{result must be [tokens, 64]}}
+  %x = qnt.embedding %t, %ids : tensor<300x64xf32>, tensor<?xi32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<32xf32>) {
+  // expected-error @+1 {{weight must be [64], got 'tensor<32xf32>'}}
+  %y = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<32xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x?xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{expects a static last dimension for input}}
+  %y = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x?xf32>, tensor<64xf32> -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{epsilon must be positive}}
+  %y = qnt.rms_norm %x, %w {epsilon = 0.0 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{result type must equal the input type}}
+  %y = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<4x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %p: index) {
+  // expected-error @+1 {{head_dim 24 must divide 64}}
+  %y = qnt.rope %x, %p {head_dim = 24, rope_dim = 8, base = 1.0e+04 : f32} : tensor<?x64xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %p: index) {
+  // expected-error @+1 {{rope_dim must be even, positive and at most head_dim}}
+  %y = qnt.rope %x, %p {head_dim = 16, rope_dim = 7, base = 1.0e+04 : f32} : tensor<?x64xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %p: index) {
+  // expected-error @+1 {{base must be positive}}
+  %y = qnt.rope %x, %p {head_dim = 16, rope_dim = 16, base = -1.0 : f32} : tensor<?x64xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %p: index) {
+  // expected-error @+1 {{result type must equal the input type}}
+  %y = qnt.rope %x, %p {head_dim = 16, rope_dim = 16, base = 1.0e+04 : f32} : tensor<?x64xf32> -> tensor<2x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xf32>, %p: index) {
+  // expected-error @+1 {{num_heads must be a positive multiple of num_kv_heads}}
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 3, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xf32>, %p: index) {
+  // expected-error @+1 {{num_heads 6 must divide 64}}
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 6, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xf32>, %v: tensor<64x32xf32>, %p: index) {
+  // expected-error @+1 {{keys and values must have the same type}}
+  %a = qnt.attention %q, %k, %v, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<64x32xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x48xf32>, %p: index) {
+  // expected-error @+1 {{keys must have 32 columns (num_kv_heads x head size)}}
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x48xf32>, tensor<128x48xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xf32>, %p: index) {
+  // expected-error @+1 {{result type must equal the query type}}
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128xf32>, %p: index) {
+  // expected-error @+1 {{expects a rank-2 keys}}
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128xf32>, tensor<128xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%g: tensor<64xf32>) {
+  // expected-error @+1 {{expects a rank-2 gate}}
+  %s = qnt.silu_mul %g, %g : tensor<64xf32>
+  return
+}

@@ -65,3 +65,19 @@ func.func @asymmetric() -> !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_c
   %w = qnt.constant data(dense<1> : tensor<2x32xi8>) scales(dense<0.5> : tensor<2x1xf16>) zero_points(dense<-3> : tensor<2x1xi32>) : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_channel, symmetric = false>>
   return %w : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_channel, symmetric = false>>
 }
+
+// CHECK-LABEL: func.func @transformer
+func.func @transformer(%table: tensor<300x64xf16>, %ids: tensor<?xi32>, %w: tensor<64xf32>,
+                       %pos: index, %k: tensor<128x32xf32>, %v: tensor<128x32xf32>) -> tensor<?x64xf32> {
+  // CHECK: qnt.embedding %{{.+}}, %{{.+}} : tensor<300x64xf16>, tensor<?xi32> -> tensor<?x64xf32>
+  %x = qnt.embedding %table, %ids : tensor<300x64xf16>, tensor<?xi32> -> tensor<?x64xf32>
+  // CHECK: qnt.rms_norm %{{.+}}, %{{.+}} {epsilon = 9.99999974E-6 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  %h = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  // CHECK: qnt.rope %{{.+}}, %{{.+}} {base = 1.000000e+04 : f32, head_dim = 16 : i64, rope_dim = 8 : i64} : tensor<?x64xf32> -> tensor<?x64xf32>
+  %q = qnt.rope %h, %pos {head_dim = 16, rope_dim = 8, base = 1.0e+04 : f32} : tensor<?x64xf32> -> tensor<?x64xf32>
+  // CHECK: qnt.attention %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
+  %a = qnt.attention %q, %k, %v, %pos {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
+  // CHECK: qnt.silu_mul %{{.+}}, %{{.+}} : tensor<?x64xf32>
+  %s = qnt.silu_mul %a, %h : tensor<?x64xf32>
+  return %s : tensor<?x64xf32>
+}
