@@ -84,9 +84,11 @@ def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {
   let description = [{
     Expands every `!qnt.tensor` into its component tensors (data, scales,
     sums: a 1:N type conversion, function signatures included) and rewrites
-    `qnt.quantize`, `qnt.dequantize`, `qnt.matmul`, float `qnt.linear` and
-    `qnt.constant` into `scf.forall`/`scf.for` loops over `vector` ops, ready
-    for one-shot bufferization. The matmul is one loop nest per tile of output
+    `qnt.quantize`, `qnt.dequantize`, `qnt.matmul`, float `qnt.linear`,
+    `qnt.constant`, the transformer ops (`qnt.embedding`, `qnt.rms_norm`,
+    `qnt.rope`, `qnt.attention` with an online softmax, `qnt.silu_mul`) and
+    elementwise `arith.addf` on tensors into `scf.forall`/`scf.for` loops over
+    `vector` ops, ready for one-shot bufferization. The matmul is one loop nest per tile of output
     columns: a 32-wide integer dot per group (the `vpdpbusd` intrinsic when
     `vnni` is set and the weight is `u8_offset128`, else extend-multiply-
     reduce), the offset correction, the scale and an f32 accumulator, the

@@ -360,6 +360,7 @@ int main(int argc, char **argv) {
       break;
   }
   std::fputs("\n", stdout);
+  std::fflush(stdout);
   if (printIds) {
     std::fputs("tokens:", stdout);
     for (int32_t id : sequence)
