@@ -947,16 +947,22 @@ struct SiluMulLowering : OpConversionPattern<SiluMulOp> {
   }
 };
 
-/// arith.addf of rank-2 f32 tensors (the residual connections).
+/// The tensor adds this pass lowers: rank-2 f32 with a static row length (the
+/// residual connections). Other arith.addf ops are left alone.
+bool isActivationAdd(arith::AddFOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getType());
+  return type && type.getRank() == 2 && !type.isDynamicDim(1) &&
+         type.getElementType().isF32();
+}
+
 struct TensorAddLowering : OpConversionPattern<arith::AddFOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(arith::AddFOp op, OneToNOpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
-    if (!type || type.getRank() != 2 || type.isDynamicDim(1) ||
-        !type.getElementType().isF32())
+    if (!isActivationAdd(op))
       return rewriter.notifyMatchFailure(op, "not a rank-2 f32 tensor add");
+    auto type = cast<RankedTensorType>(op.getType());
     Emitter e{rewriter, op.getLoc()};
     Value result = emitElementwise(
         e, type, {adaptor.getLhs().front(), adaptor.getRhs().front()},
@@ -1009,10 +1015,9 @@ struct LowerToVectorPass
     });
     target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
         [&](Operation *op) { return converter.isLegal(op); });
-    // Elementwise tensor arithmetic is lowered here too (the residual adds);
-    // scalars and vectors stay.
+    // The residual adds are lowered here too; other adds stay.
     target.addDynamicallyLegalOp<arith::AddFOp>(
-        [](arith::AddFOp op) { return !isa<RankedTensorType>(op.getType()); });
+        [](arith::AddFOp op) { return !isActivationAdd(op); });
 
     RewritePatternSet patterns(ctx);
     patterns.add<ConstantLowering, QuantizeLowering, DequantizeLowering>(
