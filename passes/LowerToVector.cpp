@@ -160,6 +160,36 @@ Value signFlip(Emitter &e) {
   return e.splat(type, e.b.getI8IntegerAttr(-128));
 }
 
+/// A read of `width` elements along the last axis at `indices`, as f32.
+Value readF32(Emitter &e, Value tensor, ValueRange indices, int64_t width,
+              bool inBounds) {
+  Type elementType = cast<RankedTensorType>(tensor.getType()).getElementType();
+  Value pad = arith::ConstantOp::create(e.b, e.loc, e.b.getZeroAttr(elementType));
+  Value v = vector::TransferReadOp::create(
+      e.b, e.loc, VectorType::get({width}, elementType), tensor, indices, pad,
+      ArrayRef<bool>{inBounds});
+  if (elementType != e.b.getF32Type())
+    v = arith::ExtFOp::create(e.b, e.loc,
+                              VectorType::get({width}, e.b.getF32Type()), v);
+  return v;
+}
+
+/// A scale as a 32-wide vector.
+Value broadcastScale(Emitter &e, Value scale) {
+  return vector::BroadcastOp::create(
+      e.b, e.loc, VectorType::get({kVec}, e.b.getF32Type()), scale);
+}
+
+/// scale * q for a 32-wide chunk of quantized data (the scale broadcast), as
+/// f32.
+Value dequantizeChunk(Emitter &e, Value q, SchemeAttr s, Value scaleVec) {
+  auto f32Vec = VectorType::get({kVec}, e.b.getF32Type());
+  if (s.getStorage() == Storage::U8Offset128)
+    q = arith::XOrIOp::create(e.b, e.loc, q, signFlip(e));
+  Value f = arith::SIToFPOp::create(e.b, e.loc, f32Vec, q);
+  return arith::MulFOp::create(e.b, e.loc, f, scaleVec);
+}
+
 /// Columns sharing a scale within a row of a [rows, cols] operand.
 int64_t groupCols(SchemeAttr s, int64_t cols) {
   return s.isBlocked() ? s.getBlock() : cols;
@@ -428,7 +458,6 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
     bool tail = group % kVec != 0;
     ScaleIndexer at = indexerFor(s);
     Value rows = e.dim(data, 0);
-    auto f32Vec = VectorType::get({kVec}, rewriter.getF32Type());
     Value out = e.empty(type.getShape(), rewriter.getF32Type(),
                         {rows, e.index(cols)});
 
@@ -441,17 +470,12 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
       Value result = e.loop(
           zero, e.index(cols / group), e.index(1), {rowTile},
           [&](Value g, ValueRange acc) -> SmallVector<Value> {
-            Value scale = readScale(e, scales, at.at(e, r, g));
-            Value scaleVec = vector::BroadcastOp::create(e.b, e.loc, f32Vec, scale);
+            Value scaleVec = broadcastScale(e, readScale(e, scales, at.at(e, r, g)));
             Value col0 = e.mul(g, e.index(group));
             return {e.loop(zero, e.index(group), e.index(kVec), acc,
                            [&](Value c, ValueRange acc2) -> SmallVector<Value> {
               Value col = e.add(col0, c);
-              Value q = e.read(data, r, col, !tail);
-              if (s.getStorage() == Storage::U8Offset128)
-                q = arith::XOrIOp::create(e.b, e.loc, q, signFlip(e));
-              Value f = arith::SIToFPOp::create(e.b, e.loc, f32Vec, q);
-              f = arith::MulFOp::create(e.b, e.loc, f, scaleVec);
+              Value f = dequantizeChunk(e, e.read(data, r, col, !tail), s, scaleVec);
               return {e.write(f, acc2[0], zero, col, !tail)};
             })[0]};
           })[0];
@@ -610,33 +634,6 @@ struct FloatLinearLowering : OpConversionPattern<LinearOp> {
 // Transformer layers
 //===----------------------------------------------------------------------===//
 
-/// A 1-D read of `width` elements at `index` of a rank-1 tensor, as f32.
-Value readF32(Emitter &e, Value tensor, Value index, int64_t width,
-              bool inBounds) {
-  Type elementType = cast<RankedTensorType>(tensor.getType()).getElementType();
-  Value pad = arith::ConstantOp::create(e.b, e.loc, e.b.getZeroAttr(elementType));
-  Value v = vector::TransferReadOp::create(
-      e.b, e.loc, VectorType::get({width}, elementType), tensor,
-      ValueRange{index}, pad, ArrayRef<bool>{inBounds});
-  auto f32 = VectorType::get({width}, e.b.getF32Type());
-  if (elementType != e.b.getF32Type())
-    v = arith::ExtFOp::create(e.b, e.loc, f32, v);
-  return v;
-}
-
-/// A rank-2 read of `width` elements along the last axis, as f32.
-Value readRowF32(Emitter &e, Value tensor, Value row, Value col, int64_t width,
-                 bool inBounds) {
-  Type elementType = cast<RankedTensorType>(tensor.getType()).getElementType();
-  Value pad = arith::ConstantOp::create(e.b, e.loc, e.b.getZeroAttr(elementType));
-  Value v = vector::TransferReadOp::create(
-      e.b, e.loc, VectorType::get({width}, elementType), tensor,
-      ValueRange{row, col}, pad, ArrayRef<bool>{inBounds});
-  if (elementType != e.b.getF32Type())
-    v = arith::ExtFOp::create(e.b, e.loc, VectorType::get({width}, e.b.getF32Type()), v);
-  return v;
-}
-
 /// One parallel task per row of a [rows, cols] f32 result; `body` fills the
 /// row's [1, cols] tile and returns it.
 Value emitRowParallel(Emitter &e, Value rows, RankedTensorType resultType,
@@ -678,7 +675,6 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
     Value data = table[0];
     int64_t vocab = cast<RankedTensorType>(data.getType()).getDimSize(0);
     int64_t cols = op.getResult().getType().getDimSize(1);
-    auto f32Vec = VectorType::get({kVec}, b.getF32Type());
 
     Value result = emitRowParallel(
         e, e.dim(tokens, 0), op.getResult().getType(), [&](Value r, Value tile) {
@@ -691,18 +687,14 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
                            [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
             Value v;
             if (!qtype) {
-              v = readRowF32(e, data, id, c, kVec, inBounds);
+              v = readF32(e, data, ValueRange{id, c}, kVec, inBounds);
             } else {
               SchemeAttr s = qtype.getScheme();
-              int64_t group = groupCols(s, cols);
-              Value q = e.read(data, id, c, inBounds);
-              if (s.getStorage() == Storage::U8Offset128)
-                q = arith::XOrIOp::create(b, loc, q, signFlip(e));
-              Value g = arith::DivUIOp::create(b, loc, c, e.index(group));
+              Value g = arith::DivUIOp::create(b, loc, c,
+                                               e.index(groupCols(s, cols)));
               Value scale = readScale(e, table[1], indexerFor(s).at(e, id, g));
-              v = arith::MulFOp::create(
-                  b, loc, arith::SIToFPOp::create(b, loc, f32Vec, q),
-                  vector::BroadcastOp::create(b, loc, f32Vec, scale));
+              v = dequantizeChunk(e, e.read(data, id, c, inBounds), s,
+                                  broadcastScale(e, scale));
             }
             return {e.write(v, acc[0], e.index(0), c, inBounds)};
           })[0];
@@ -744,7 +736,7 @@ struct RmsNormLowering : OpConversionPattern<RmsNormOp> {
                            [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
             Value v = arith::MulFOp::create(b, loc, scaleVec,
                                             e.read(x, r, c, inBounds));
-            v = arith::MulFOp::create(b, loc, readF32(e, w, c, kVec, inBounds), v);
+            v = arith::MulFOp::create(b, loc, readF32(e, w, ValueRange{c}, kVec, inBounds), v);
             return {e.write(v, acc[0], e.index(0), c, inBounds)};
           })[0];
         });

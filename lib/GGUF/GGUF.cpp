@@ -43,7 +43,7 @@ public:
   }
 
   bool readString(std::string &out, const char *what) {
-    uint64_t length;
+    uint64_t length = 0;
     if (!read(length, what))
       return false;
     if (length > remaining())
@@ -132,18 +132,18 @@ int scalarSize(ValueType type) {
 bool readScalar(Reader &r, ValueType type, Value &v) {
   v.type = type;
   switch (type) {
-  case ValueType::U8: { uint8_t x; if (!r.read(x, "a u8")) return false; v.u = x; v.i = x; return true; }
-  case ValueType::I8: { int8_t x; if (!r.read(x, "an i8")) return false; v.i = x; v.u = uint64_t(x); return true; }
-  case ValueType::U16: { uint16_t x; if (!r.read(x, "a u16")) return false; v.u = x; v.i = x; return true; }
-  case ValueType::I16: { int16_t x; if (!r.read(x, "an i16")) return false; v.i = x; v.u = uint64_t(x); return true; }
-  case ValueType::U32: { uint32_t x; if (!r.read(x, "a u32")) return false; v.u = x; v.i = x; return true; }
-  case ValueType::I32: { int32_t x; if (!r.read(x, "an i32")) return false; v.i = x; v.u = uint64_t(x); return true; }
-  case ValueType::U64: { uint64_t x; if (!r.read(x, "a u64")) return false; v.u = x; v.i = int64_t(x); return true; }
-  case ValueType::I64: { int64_t x; if (!r.read(x, "an i64")) return false; v.i = x; v.u = uint64_t(x); return true; }
-  case ValueType::F32: { float x; if (!r.read(x, "an f32")) return false; v.f = x; return true; }
-  case ValueType::F64: { double x; if (!r.read(x, "an f64")) return false; v.f = x; return true; }
+  case ValueType::U8: { uint8_t x = 0; if (!r.read(x, "a u8")) return false; v.u = x; v.i = x; return true; }
+  case ValueType::I8: { int8_t x = 0; if (!r.read(x, "an i8")) return false; v.i = x; v.u = uint64_t(x); return true; }
+  case ValueType::U16: { uint16_t x = 0; if (!r.read(x, "a u16")) return false; v.u = x; v.i = x; return true; }
+  case ValueType::I16: { int16_t x = 0; if (!r.read(x, "an i16")) return false; v.i = x; v.u = uint64_t(x); return true; }
+  case ValueType::U32: { uint32_t x = 0; if (!r.read(x, "a u32")) return false; v.u = x; v.i = x; return true; }
+  case ValueType::I32: { int32_t x = 0; if (!r.read(x, "an i32")) return false; v.i = x; v.u = uint64_t(x); return true; }
+  case ValueType::U64: { uint64_t x = 0; if (!r.read(x, "a u64")) return false; v.u = x; v.i = int64_t(x); return true; }
+  case ValueType::I64: { int64_t x = 0; if (!r.read(x, "an i64")) return false; v.i = x; v.u = uint64_t(x); return true; }
+  case ValueType::F32: { float x = 0; if (!r.read(x, "an f32")) return false; v.f = x; return true; }
+  case ValueType::F64: { double x = 0; if (!r.read(x, "an f64")) return false; v.f = x; return true; }
   case ValueType::Bool: {
-    uint8_t x;
+    uint8_t x = 0;
     if (!r.read(x, "a bool"))
       return false;
     if (x > 1)
@@ -166,8 +166,8 @@ bool readValue(Reader &r, ValueType type, Value &v, int depth) {
   if (depth >= kMaxArrayNesting)
     return r.fail("nested arrays are not supported");
   v.type = ValueType::Array;
-  uint32_t elementType;
-  uint64_t count;
+  uint32_t elementType = 0;
+  uint64_t count = 0;
   if (!r.read(elementType, "an array's type") || !r.read(count, "an array's length"))
     return false;
   v.elementType = ValueType(elementType);
@@ -335,12 +335,12 @@ File::~File() {
 
 bool File::parseAll(std::string &error) {
   Reader r(data_, size_);
-  uint32_t magic;
+  uint32_t magic = 0;
   if (!r.read(magic, "the magic number") || magic != kMagic) {
     error = r.error.empty() ? "not a GGUF file (bad magic number)" : r.error;
     return false;
   }
-  uint64_t tensorCount, kvCount;
+  uint64_t tensorCount = 0, kvCount = 0;
   if (!r.read(version_, "the version")) {
     error = r.error;
     return false;
@@ -363,7 +363,7 @@ bool File::parseAll(std::string &error) {
 
   for (uint64_t k = 0; k < kvCount; ++k) {
     std::string key;
-    uint32_t type;
+    uint32_t type = 0;
     Value value;
     if (!r.readString(key, "a metadata key") ||
         !r.read(type, "a metadata type") ||
@@ -390,7 +390,7 @@ bool File::parseAll(std::string &error) {
   tensors_.reserve(tensorCount);
   for (uint64_t t = 0; t < tensorCount; ++t) {
     TensorInfo info;
-    uint32_t nDims;
+    uint32_t nDims = 0;
     if (!r.readString(info.name, "a tensor name") ||
         !r.read(nDims, "a tensor's rank")) {
       error = r.error;
