@@ -126,7 +126,7 @@ struct InsertActQuantPass
     if (failed(parseRounding(loc, rounding, options.rounding)))
       return signalPassFailure();
 
-    // Diagnose every linear the options cannot serve before rewriting any.
+    // Diagnose a linear the options cannot serve before rewriting any.
     WalkResult checked = getOperation().walk([&](LinearOp op) {
       auto weight = dyn_cast<QTensorType>(op.getWeight().getType());
       if (weight && !activationScheme(op, weight.getScheme(), options))

@@ -22,8 +22,8 @@ struct Scheme;
 
 namespace mlir::qnt {
 
-/// The scheme in the form the dependency-free maths library takes. Fails for
-/// schemes that library does not describe (bits != 8 or 4).
+/// The scheme in the form the dependency-free maths library takes (field for
+/// field; the library refuses to quantize what it does not handle).
 ::qnt::math::Scheme toMathScheme(SchemeAttr scheme);
 
 } // namespace mlir::qnt

@@ -1,5 +1,6 @@
 /*===- sampler.c - Greedy, temperature, top-k and top-p sampling ----------===*/
 
+#define _GNU_SOURCE
 #include "qnt/model.h"
 
 #include <math.h>
@@ -31,9 +32,9 @@ static float uniform(qnt_sampler *s) {
   return (float)((s->state * 0x2545f4914f6cdd1dull) >> 40) / 16777216.0f;
 }
 
-static const float *sortProbs;
-static int byProbability(const void *a, const void *b) {
-  float x = sortProbs[*(const int32_t *)a], y = sortProbs[*(const int32_t *)b];
+static int byProbability(const void *a, const void *b, void *probs) {
+  const float *p = probs;
+  float x = p[*(const int32_t *)a], y = p[*(const int32_t *)b];
   return (x < y) - (x > y);
 }
 
@@ -56,8 +57,7 @@ int32_t qnt_sample(qnt_sampler *s, const float *logits, int32_t vocab) {
     s->probs[i] /= sum;
 
   /* Most probable first; keep top-k, then the top-p nucleus. */
-  sortProbs = s->probs;
-  qsort(s->order, (size_t)vocab, sizeof(int32_t), byProbability);
+  qsort_r(s->order, (size_t)vocab, sizeof(int32_t), byProbability, s->probs);
   int32_t keep = s->top_k > 0 && s->top_k < vocab ? s->top_k : vocab;
   float mass = 0.0f;
   for (int32_t i = 0; i < keep; ++i) {
