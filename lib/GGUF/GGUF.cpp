@@ -608,6 +608,14 @@ bool readLlamaConfig(const File &f, LlamaConfig &c, std::string &error) {
 }
 
 bool readVocabulary(const File &f, Vocabulary &v, std::string &error) {
+  // The runtime's tokenizer is SentencePiece's; a byte-level BPE vocabulary
+  // ("gpt2", with merges) would be tokenized wrongly, not refused.
+  if (const Value *model = f.find("tokenizer.ggml.model"))
+    if (model->type != ValueType::String || model->str != "llama") {
+      error = "tokenizer '" + model->str +
+              "' is not supported (SentencePiece, 'llama', is)";
+      return false;
+    }
   const Value *tokens = f.find("tokenizer.ggml.tokens");
   if (!tokens || tokens->type != ValueType::Array ||
       tokens->elementType != ValueType::String) {

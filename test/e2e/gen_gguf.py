@@ -40,6 +40,7 @@ CORRUPTIONS = [
     "utf8",             # a key that is not UTF-8
     "value-type",       # metadata of type 99
     "alignment",        # general.alignment = 3
+    "tokenizer",        # a byte-level BPE ("gpt2") vocabulary
 ]
 
 
@@ -176,7 +177,7 @@ def build(args):
     w.add("llama.rope.dimension_count", T_U32, head_dim)
     w.add("llama.rope.freq_base", T_F32, 10000.0)
     w.add("llama.attention.layer_norm_rms_epsilon", T_F32, 1e-5)
-    w.add("tokenizer.ggml.model", T_STRING, "llama")
+    w.add("tokenizer.ggml.model", T_STRING, "gpt2" if corrupt == "tokenizer" else "llama")
     if corrupt == "string-length":
         w.kv.append(("tokenizer.ggml.pre", T_STRING, "x"))
     w.add("tokenizer.ggml.tokens", T_ARRAY, (T_STRING, tokens))

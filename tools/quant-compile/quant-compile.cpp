@@ -357,7 +357,7 @@ int main(int argc, char **argv) {
     if (emitAction == Emit::Obj &&
         failed(writeMeta(*gguf, contextLength, quantizationKind(quant),
                          (stem + ".meta").str(), error)))
-      return fail(error);
+      return fail(inputFile + ": " + error);
   }
 
   // A shared library: the object goes to a temporary file, then to `cc`.
