@@ -536,6 +536,28 @@ bool readLlamaConfig(const File &f, LlamaConfig &c, std::string &error) {
     error = "architecture '" + arch->str + "' is not supported (llama is)";
     return false;
   }
+  // Variants of the architecture this project does not compute: refused by
+  // name rather than compiled into a model that is silently wrong.
+  if (const Value *scaling = f.find("llama.rope.scaling.type"))
+    if (scaling->str != "none") {
+      error = "RoPE scaling '" + scaling->str + "' is not supported";
+      return false;
+    }
+  if (const Value *experts = f.find("llama.expert_count"))
+    if (experts->isInteger() && experts->i > 0) {
+      error = "mixture of experts (llama.expert_count = " +
+              std::to_string(experts->i) + ") is not supported";
+      return false;
+    }
+  for (const char *name : {"rope_freqs.weight", "blk.0.attn_q.bias",
+                           "blk.0.attn_k.bias", "blk.0.attn_v.bias"})
+    if (f.tensor(name)) {
+      error = std::string("tensor ") + name + " (" +
+              (std::string(name).find("rope") == 0 ? "RoPE frequency factors"
+                                                   : "attention biases") +
+              ") is not supported";
+      return false;
+    }
   if (!getInt(f, "llama.block_count", c.blocks, error) ||
       !getInt(f, "llama.embedding_length", c.dim, error) ||
       !getInt(f, "llama.feed_forward_length", c.ffn, error) ||

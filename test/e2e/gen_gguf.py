@@ -41,6 +41,9 @@ CORRUPTIONS = [
     "value-type",       # metadata of type 99
     "alignment",        # general.alignment = 3
     "tokenizer",        # a byte-level BPE ("gpt2") vocabulary
+    "rope-scaling",     # llama.rope.scaling.type = yarn
+    "experts",          # llama.expert_count = 8
+    "bias",             # blk.0.attn_q.bias
 ]
 
 
@@ -176,6 +179,10 @@ def build(args):
     w.add("llama.attention.head_count_kv", T_U32, args.kv_heads)
     w.add("llama.rope.dimension_count", T_U32, head_dim)
     w.add("llama.rope.freq_base", T_F32, 10000.0)
+    if corrupt == "rope-scaling":
+        w.add("llama.rope.scaling.type", T_STRING, "yarn")
+    if corrupt == "experts":
+        w.add("llama.expert_count", T_U32, 8)
     w.add("llama.attention.layer_norm_rms_epsilon", T_F32, 1e-5)
     w.add("tokenizer.ggml.model", T_STRING, "gpt2" if corrupt == "tokenizer" else "llama")
     if corrupt == "string-length":
@@ -200,6 +207,8 @@ def build(args):
         w.tensor(p + "attn_norm.weight", norm(args.dim), F32)
         q_rows = args.dim + (1 if corrupt == "bad-shape" else 0)
         w.tensor(p + "attn_q.weight", matrix(q_rows, args.dim), ttype)
+        if corrupt == "bias":
+            w.tensor(p + "attn_q.bias", norm(args.dim), F32)
         w.tensor(p + "attn_k.weight", matrix(kv_dim, args.dim), ttype)
         w.tensor(p + "attn_v.weight", matrix(kv_dim, args.dim), ttype)
         w.tensor(p + "attn_output.weight", matrix(args.dim, args.dim), ttype)
