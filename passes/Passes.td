@@ -13,7 +13,10 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     chosen scheme into a `qnt.constant`, packed in the layout the kernel reads
     (row-major int8 data, row-major scales). A weight that arrives already
     quantized, `qnt.dequantize` of a `qnt.constant`, is repacked to the
-    requested storage without requantizing.
+    requested storage without requantizing. A weight whose reduction size
+    the block does not divide is quantized per channel instead. Each weight
+    attribute is quantized once, however many linears read it; `keep-float`
+    leaves chosen layers in float.
 
     Before:
     ```mlir
