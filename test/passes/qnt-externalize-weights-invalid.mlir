@@ -15,3 +15,12 @@ func.func @caller() -> tensor<64xf32> {
   %r = call @callee() : () -> tensor<64xf32>
   return %r : tensor<64xf32>
 }
+
+// -----
+
+// A dense_resource whose blob the file does not carry has no bytes to write.
+func.func @missing_blob() -> tensor<64xf32> {
+  // expected-error @+1 {{cannot read this constant's bytes}}
+  %w = arith.constant dense_resource<nowhere> : tensor<64xf32>
+  return %w : tensor<64xf32>
+}
