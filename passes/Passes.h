@@ -59,6 +59,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options)
 /// Registers the named pipelines (`qnt-lower-to-llvm`).
 void registerPipelines();
 
+/// Registers this project's passes, its pipelines, and the upstream passes
+/// those pipelines run: what quant-opt offers and quant-compile's
+/// --mlir-print-ir-* flags can name.
+void registerPassesAndPipelines();
+
 /// Registers with `registry` the dialects and external interface models the
 /// passes and pipelines need (bufferization models of upstream dialects).
 void registerDependentDialects(DialectRegistry &registry);

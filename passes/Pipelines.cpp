@@ -144,3 +144,28 @@ void mlir::qnt::registerDependentDialects(DialectRegistry &registry) {
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   vector::registerBufferizableOpInterfaceExternalModels(registry);
 }
+
+void mlir::qnt::registerPassesAndPipelines() {
+  registerQntPasses();
+  registerPipelines();
+  // The upstream passes qnt-lower-to-llvm runs, so that any stage can be
+  // rerun by hand or named in --mlir-print-ir-after.
+  registerCanonicalizerPass();
+  registerCSEPass();
+  bufferization::registerOneShotBufferizePass();
+  bufferization::registerBufferResultsToOutParamsPass();
+  bufferization::registerDropEquivalentBufferResultsPass();
+  bufferization::registerBufferizationPipelines();
+  registerSCFForallToParallelLoop();
+  registerLowerAffinePass();
+  registerSCFToControlFlowPass();
+  registerConvertVectorToLLVMPass();
+  memref::registerExpandStridedMetadataPass();
+  registerFinalizeMemRefToLLVMConversionPass();
+  registerConvertMathToLLVMPass();
+  registerArithToLLVMConversionPass();
+  registerUBToLLVMConversionPass();
+  registerConvertFuncToLLVMPass();
+  registerConvertControlFlowToLLVMPass();
+  registerReconcileUnrealizedCastsPass();
+}

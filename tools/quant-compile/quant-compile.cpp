@@ -46,7 +46,7 @@ enum class Emit { MLIR, MLIRLLVM, LLVMIR, Asm, Obj };
 
 cl::OptionCategory category("quant-compile options");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .mlir>"),
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.gguf | input.mlir>"),
                                cl::init("-"), cl::cat(category));
 cl::opt<std::string> outputFile("o", cl::desc("output file (- for stdout)"),
                                 cl::value_desc("file"), cl::cat(category));
@@ -251,15 +251,22 @@ std::string defaultOutput(StringRef ext) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  mlir::qnt::registerPassesAndPipelines();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
-  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  // --help shows this tool's flags; MLIR's and LLVM's (--mlir-print-ir-*,
+  // --mlir-timing, ...) still work and are listed by --help-hidden.
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
-      "quant-compile: compiles a qnt model (.mlir) into an object file for "
+      "quant-compile: compiles a model (a llama GGUF, or qnt IR in .mlir) for "
       "this CPU,\nwith weights quantized at compile time and activations at "
-      "run time.\n");
+      "run time.\n\n"
+      "  quant-compile model.gguf -o model.so      # then: quant-run model.so\n"
+      "  quant-compile linear.mlir -o linear.o     # and linear.h, for C\n"
+      "  quant-compile model.gguf --emit=mlir -o model.mlir\n\n"
+      "MLIR's and LLVM's own flags: --help-hidden.\n");
 
   std::string error;
   FailureOr<::qnt::Target> target = ::qnt::resolveTarget(mcpu, mattr, error);
