@@ -72,20 +72,29 @@ struct CheckResult {
   double meanKl = 0, maxDiff = 0;
 };
 
-/// Compares the compiled logits row by row with the reference's.
-CheckResult compare(qnt::reference::Llama &ref, const std::vector<int32_t> &tokens,
-                    const std::vector<float> &logits, int64_t vocab) {
+/// Logits of a reference model over `tokens`, row by row.
+std::vector<float> referenceLogits(qnt::reference::Llama &ref,
+                                   const std::vector<int32_t> &tokens,
+                                   int64_t vocab) {
+  std::vector<float> logits(tokens.size() * vocab);
+  for (size_t p = 0; p < tokens.size(); ++p)
+    ref.forward(tokens[p], int64_t(p), &logits[p * vocab]);
+  return logits;
+}
+
+/// Compares two sets of logits row by row: `got` against `expected`.
+CheckResult compare(const std::vector<float> &expectedAll,
+                    const std::vector<float> &gotAll, int64_t vocab) {
   CheckResult r;
-  std::vector<float> expected(vocab);
-  for (size_t p = 0; p < tokens.size(); ++p) {
-    ref.forward(tokens[p], int64_t(p), expected.data());
-    const float *got = &logits[p * vocab];
+  for (size_t row = 0; row < expectedAll.size() / vocab; ++row) {
+    const float *expected = &expectedAll[row * vocab];
+    const float *got = &gotAll[row * vocab];
     auto argmax = [&](const float *v) {
       return std::max_element(v, v + vocab) - v;
     };
-    r.agree += argmax(expected.data()) == argmax(got);
-    // KL(reference || compiled) of the softmaxes, in double.
-    double me = *std::max_element(expected.begin(), expected.end());
+    r.agree += argmax(expected) == argmax(got);
+    // KL(expected || got) of the softmaxes, in double.
+    double me = *std::max_element(expected, expected + vocab);
     double mg = *std::max_element(got, got + vocab);
     double se = 0, sg = 0;
     for (int64_t i = 0; i < vocab; ++i) {
@@ -137,23 +146,23 @@ int check(const std::string &path, const qnt_meta_header &c,
   int64_t vocab = c.vocab;
   size_t rows = all.size() / vocab;
   std::vector<int32_t> tokens(sequence.begin(), sequence.begin() + rows);
-  CheckResult againstFloat = compare(*ref, tokens, all, vocab);
+  std::vector<float> floats = referenceLogits(*ref, tokens, vocab);
+  CheckResult againstFloat = compare(floats, all, vocab);
   printCheck("check against the float reference", againstFloat);
 
   int status = 0;
   if (c.quantization == QNT_QUANT_DEFAULT) {
-    // The quantized reference's own logits, then both comparisons.
     auto quant = qnt::reference::Llama::load(*file, c.context, true, why);
-    auto floats = qnt::reference::Llama::load(*file, c.context, false, why);
-    std::vector<float> quantLogits(rows * vocab);
-    for (size_t p = 0; p < rows; ++p)
-      quant->forward(tokens[p], int64_t(p), &quantLogits[p * vocab]);
-    CheckResult quantError = compare(*floats, tokens, quantLogits, vocab);
+    if (!quant) {
+      std::fprintf(stderr, "quant-run: error: --check: %s\n", why.c_str());
+      return 1;
+    }
+    std::vector<float> quantized = referenceLogits(*quant, tokens, vocab);
+    CheckResult quantError = compare(floats, quantized, vocab);
     printCheck("  the quantized reference against float (quantization error)",
                quantError);
-    auto again = qnt::reference::Llama::load(*file, c.context, true, why);
     printCheck("  compiled against the quantized reference",
-               compare(*again, tokens, all, vocab));
+               compare(quantized, all, vocab));
     if (maxKlRatio >= 0 && againstFloat.meanKl > maxKlRatio * quantError.meanKl + 1e-9) {
       std::printf("check FAILED: mean KL %.3g > %g x %.3g (the quantization's own)\n",
                   againstFloat.meanKl, maxKlRatio, quantError.meanKl);
