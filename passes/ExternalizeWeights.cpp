@@ -10,14 +10,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/WeightsFile.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/IR/AsmState.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/raw_ostream.h"
 
 namespace mlir::qnt {
 #define GEN_PASS_DEF_EXTERNALIZEWEIGHTSPASS
@@ -25,38 +22,9 @@ namespace mlir::qnt {
 } // namespace mlir::qnt
 
 using namespace mlir;
+using namespace mlir::qnt;
 
 namespace {
-
-constexpr uint64_t kAlignment = 64;
-
-/// The bytes of a dense or dense_resource tensor constant, row-major; false
-/// if the attribute holds none it can give (a splat is expanded).
-bool bytesOf(ElementsAttr attr, std::vector<char> &out) {
-  auto type = cast<ShapedType>(attr.getType());
-  unsigned bits = type.getElementTypeBitWidth();
-  if (bits % 8 != 0)
-    return false;
-  size_t bytes = size_t(type.getNumElements()) * (bits / 8);
-  ArrayRef<char> raw;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-    raw = dense.getRawData();
-  else if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
-      raw = blob->getData();
-  if (raw.size() == bytes) {
-    out.assign(raw.begin(), raw.end());
-    return true;
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat() &&
-                                                      raw.size() == bits / 8) {
-    out.resize(bytes);
-    for (size_t i = 0; i < bytes; i += raw.size())
-      std::copy(raw.begin(), raw.end(), out.begin() + i);
-    return true;
-  }
-  return false;
-}
 
 struct ExternalizeWeightsPass
     : public mlir::qnt::impl::ExternalizeWeightsPassBase<ExternalizeWeightsPass> {
@@ -68,17 +36,13 @@ struct ExternalizeWeightsPass
       module.emitError("qnt-externalize-weights needs file=<path>");
       return signalPassFailure();
     }
-    std::error_code ec;
-    llvm::raw_fd_ostream os(file, ec, llvm::sys::fs::OF_None);
-    if (ec) {
-      module.emitError("cannot write ") << file << ": " << ec.message();
+    WeightsFileWriter writer;
+    if (failed(writer.open(file, append, module.getLoc())))
       return signalPassFailure();
-    }
 
     SymbolTableCollection symbols;
     SymbolUserMap users(symbols, module);
     DenseMap<Attribute, uint64_t> offsets;
-    uint64_t size = 0;
     for (auto fn : module.getOps<func::FuncOp>()) {
       if (fn.isDeclaration())
         continue;
@@ -99,53 +63,29 @@ struct ExternalizeWeightsPass
                      "called: its callers would need the weights argument");
         return signalPassFailure();
       }
-
-      // The weights argument, last.
-      auto bytes = MemRefType::get({ShapedType::kDynamic},
-                                   IntegerType::get(&getContext(), 8));
-      unsigned index = fn.getNumArguments();
-      if (failed(fn.insertArgument(index, bytes,
-                                   DictionaryAttr::get(&getContext(),
-                                       {NamedAttribute(
-                                           StringAttr::get(&getContext(), "qnt.weights"),
-                                           UnitAttr::get(&getContext()))}),
-                                   fn.getLoc())))
+      FailureOr<Value> weights = getOrAddWeightsArgument(fn);
+      if (failed(weights))
         return signalPassFailure();
-      Value weights = fn.getArgument(index);
 
       for (arith::ConstantOp c : constants) {
         auto attr = cast<ElementsAttr>(c.getValue());
         auto [it, inserted] = offsets.try_emplace(attr, 0);
         if (inserted) {
           std::vector<char> data;
-          if (!bytesOf(attr, data)) {
+          if (!elementBytes(attr, data)) {
             c.emitError("cannot read this constant's bytes");
             return signalPassFailure();
           }
-          uint64_t start = (size + kAlignment - 1) / kAlignment * kAlignment;
-          os.write_zeros(start - size);
-          os.write(data.data(), data.size());
-          it->second = start;
-          size = start + data.size();
+          it->second = writer.write(data);
         }
         OpBuilder b(c);
-        auto type = cast<RankedTensorType>(c.getType());
-        auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-        Value offset = arith::ConstantIndexOp::create(b, c.getLoc(), it->second);
-        Value view = memref::ViewOp::create(b, c.getLoc(), memrefType, weights,
-                                            offset, ValueRange{});
-        auto tensor = bufferization::ToTensorOp::create(b, c.getLoc(), type, view,
-                                                        /*restrict=*/true,
-                                                        /*writable=*/false);
-        c.replaceAllUsesWith(tensor.getResult());
+        c.replaceAllUsesWith(viewWeights(b, c.getLoc(), *weights, it->second,
+                                         cast<RankedTensorType>(c.getType())));
         c.erase();
       }
     }
-    os.write_zeros((size + kAlignment - 1) / kAlignment * kAlignment - size);
-    if (os.has_error()) {
-      module.emitError("writing ") << file << " failed";
+    if (failed(writer.close(module.getLoc())))
       return signalPassFailure();
-    }
   }
 };
 

@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/WeightsFile.h"
 
 #include "dialects/qnt/QntOps.h"
 #include "qnt/Math/Quant.h"
@@ -29,6 +30,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cstring>
@@ -88,31 +90,10 @@ bool mlir::qnt::readFloatElements(ElementsAttr attr,
   return true;
 }
 
-/// A dense_resource attribute of `type` holding a copy of `data`.
-template <typename T>
-static DenseResourceElementsAttr makeBlob(ShapedType type, StringRef name,
-                                          ArrayRef<T> data) {
-  return DenseResourceElementsAttr::get(
-      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(data));
-}
-
-/// Creates the qnt.constant holding a quantized tensor.
-static ConstantOp buildConstant(OpBuilder &b, Location loc, StringRef name,
-                                QTensorType type,
-                                const ::qnt::math::QuantizedTensor &q) {
-  auto data = makeBlob<int8_t>(type.getDataType(), name, q.data);
-  ElementsAttr scales;
-  if (type.getScheme().getScale().isF16())
-    scales = makeBlob<uint16_t>(type.getScalesType(), (name + "_scales").str(),
-                                q.scalesF16);
-  else
-    scales = makeBlob<float>(type.getScalesType(), (name + "_scales").str(),
-                             q.scales);
-  ElementsAttr sums;
-  if (RankedTensorType sumsType = type.getSumsType())
-    sums = makeBlob<int32_t>(sumsType, (name + "_sums").str(), q.sums);
-  return ConstantOp::create(b, loc, type, data, scales, /*zero_points=*/nullptr,
-                            sums);
+/// The bytes of a vector, for the weights file.
+template <typename T> static ArrayRef<char> asBytes(const std::vector<T> &v) {
+  return ArrayRef<char>(reinterpret_cast<const char *>(v.data()),
+                        v.size() * sizeof(T));
 }
 
 /// A blob name for the weight defined at `loc`: its name location if it has
@@ -144,15 +125,6 @@ struct FoldOptions {
   SmallVector<std::string> keepFloat;
 };
 
-/// The quantized form of one weight attribute, built once: attributes are
-/// immortal and uniqued, so the same weight read by several linears (or
-/// several entry points) is quantized and stored once.
-struct Folded {
-  QTensorType type;
-  ElementsAttr data, scales;
-};
-using FoldCache = DenseMap<Attribute, Folded>;
-
 /// The name of a name location, or "".
 StringRef nameOf(Location loc) {
   if (auto named = dyn_cast<NameLoc>(loc))
@@ -170,17 +142,83 @@ bool keptFloat(LinearOp op, const FoldOptions &options) {
   return false;
 }
 
+/// A weight's quantized form, built once per source attribute (attributes
+/// are immortal and uniqued): in memory as dense_resource blobs, or, when
+/// the pass streams into a weights file, as offsets into it.
+struct Folded {
+  QTensorType type;
+  SmallVector<Attribute> blobs;    ///< in memory: the components
+  SmallVector<uint64_t> offsets;   ///< in the file: the components' offsets
+};
+
+/// Where the quantized weights go: in memory, or streamed into a file that
+/// the functions read through their weights argument.
+class WeightStore {
+public:
+  WeightStore(WeightsFileWriter *writer,
+              const DenseMap<Operation *, Value> &weightsArgs)
+      : writer(writer), weightsArgs(weightsArgs) {}
+
+  /// Stores the components of a weight of `type` (their bytes, in the
+  /// type's component order) under `name`.
+  Folded store(QTensorType type, StringRef name,
+               ArrayRef<std::vector<char>> components) {
+    Folded f{type, {}, {}};
+    SmallVector<Type> types;
+    type.getComponentTypes(types);
+    static const char *suffixes[] = {"", "_scales", "_zero_points", "_sums"};
+    for (auto [i, bytes] : llvm::enumerate(components)) {
+      if (writer) {
+        f.offsets.push_back(writer->write(bytes));
+        continue;
+      }
+      auto shaped = cast<ShapedType>(types[i]);
+      f.blobs.push_back(DenseResourceElementsAttr::get(
+          shaped, (name + suffixes[i]).str(),
+          HeapAsmResourceBlob::allocateAndCopyWithAlign(
+              ArrayRef<char>(bytes), shaped.getElementTypeBitWidth() / 8)));
+    }
+    return f;
+  }
+
+  /// The quantized value for a linear in `fn`: a qnt.constant of the blobs,
+  /// or qnt.pack of views of the weights file.
+  Value materialize(OpBuilder &b, Location loc, Operation *fn,
+                    const Folded &f) const {
+    if (!writer) {
+      auto attr = [&](size_t i) { return cast<ElementsAttr>(f.blobs[i]); };
+      bool zeroPoints = bool(f.type.getZeroPointsType());
+      ElementsAttr zp = zeroPoints ? attr(2) : ElementsAttr();
+      ElementsAttr sums = f.type.getSumsType() ? attr(zeroPoints ? 3 : 2)
+                                               : ElementsAttr();
+      return ConstantOp::create(b, loc, f.type, attr(0), attr(1), zp, sums);
+    }
+    SmallVector<Type> types;
+    f.type.getComponentTypes(types);
+    SmallVector<Value> parts;
+    for (auto [offset, type] : llvm::zip(f.offsets, types))
+      parts.push_back(viewWeights(b, loc, weightsArgs.lookup(fn), offset,
+                                  cast<RankedTensorType>(type)));
+    return PackOp::create(b, loc, f.type, parts);
+  }
+
+private:
+  WeightsFileWriter *writer;
+  const DenseMap<Operation *, Value> &weightsArgs;
+};
+
+using FoldCache = DenseMap<Attribute, Folded>;
+
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
 
-/// linear(x, arith.constant W) -> linear(x, qnt.constant quantize(W)).
-/// The quantized constant is built next to W and given to every linear that
-/// reads W, so a shared weight is quantized and stored once.
+/// linear(x, arith.constant W) -> linear(x, quantize(W)), the quantized
+/// weight built next to W and given to every linear that reads W.
 struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
   QuantizeConstantWeight(MLIRContext *ctx, const FoldOptions &options,
-                         FoldCache &cache)
-      : OpRewritePattern(ctx), options(options), cache(cache) {}
+                         FoldCache &cache, WeightStore &store)
+      : OpRewritePattern(ctx), options(options), cache(cache), store(store) {}
 
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
@@ -195,11 +233,10 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
       return rewriter.notifyMatchFailure(op, "weight is not a constant");
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfterValue(weight);
+    Operation *fn = op->getParentOfType<func::FuncOp>();
     if (auto it = cache.find(attr); it != cache.end()) {
-      const Folded &f = it->second;
-      Value constant = ConstantOp::create(rewriter, weight.getLoc(), f.type,
-                                          f.data, f.scales, nullptr, nullptr);
-      useAsWeight(rewriter, weight, constant);
+      useAsWeight(rewriter, weight,
+                  store.materialize(rewriter, weight.getLoc(), fn, it->second));
       return success();
     }
 
@@ -220,25 +257,33 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     if (!::qnt::math::quantize(values.data(), rows, cols, toMathScheme(scheme),
                                q))
       return rewriter.notifyMatchFailure(op, "scheme does not fit the weight");
+    values = {}; // one weight's floats at a time
 
     auto type = QTensorType::get(ctx, weightType.getShape(),
                                  rewriter.getF32Type(), scheme);
-    ConstantOp constant = buildConstant(rewriter, weight.getLoc(),
-                                        blobName(weight.getLoc()), type, q);
-    cache[attr] = {type, constant.getData(), constant.getScales()};
-    useAsWeight(rewriter, weight, constant);
+    std::vector<char> data(asBytes(q.data).begin(), asBytes(q.data).end());
+    ArrayRef<char> scaleBytes = options.scale.isF16() ? asBytes(q.scalesF16)
+                                                      : asBytes(q.scales);
+    std::vector<char> scales(scaleBytes.begin(), scaleBytes.end());
+    const Folded &folded =
+        cache[attr] = store.store(type, blobName(weight.getLoc()), {data, scales});
+    useAsWeight(rewriter, weight,
+                store.materialize(rewriter, weight.getLoc(), fn, folded));
     return success();
   }
 
   const FoldOptions &options;
   FoldCache &cache;
+  WeightStore &store;
 };
 
-/// linear(x, dequantize(qnt.constant Q)) -> linear(x, qnt.constant Q'), Q'
-/// being Q in the requested storage: no requantization.
+/// linear(x, dequantize(qnt.constant Q)) -> linear(x, Q'), Q' being Q in the
+/// requested storage: no requantization.
 struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
-  RepackQuantizedWeight(MLIRContext *ctx, const FoldOptions &options)
-      : OpRewritePattern(ctx), options(options) {}
+  RepackQuantizedWeight(MLIRContext *ctx, const FoldOptions &options,
+                        FoldCache &cache, WeightStore &store, bool streaming)
+      : OpRewritePattern(ctx), options(options), cache(cache), store(store),
+        streaming(streaming) {}
 
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
@@ -254,34 +299,63 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
     SchemeAttr scheme = type.getScheme();
     if (scheme.getBits() != 8 || !scheme.getSymmetric())
       return rewriter.notifyMatchFailure(op, "only symmetric 8-bit weights");
-    if (scheme.getStorage() == options.storage) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfter(source);
+    if (scheme.getStorage() == options.storage && !streaming) {
       useAsWeight(rewriter, dequant.getResult(), source.getResult());
       return success();
     }
-    ArrayRef<char> bytes = rawBytes(source.getData());
-    if (int64_t(bytes.size()) != source.getData().getNumElements())
-      return rewriter.notifyMatchFailure(op, "data bytes are unreadable");
-
-    std::vector<int8_t> data(bytes.begin(), bytes.end());
-    for (int8_t &v : data) // i8 <-> u8 offset 128
-      v = int8_t(uint8_t(v) ^ 0x80u);
-    auto newType = QTensorType::get(getContext(), type.getShape(),
-                                    type.getExpressedType(),
-                                    scheme.withStorage(options.storage));
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointAfter(source);
-    auto newData = makeBlob<int8_t>(newType.getDataType(),
-                                    blobName(source.getLoc()), data);
-    Value repacked = ConstantOp::create(rewriter, source.getLoc(), newType,
-                                        newData, source.getScales(),
-                                        source.getZeroPointsAttr(),
-                                        source.getSumsAttr());
-    useAsWeight(rewriter, dequant.getResult(), repacked);
+    Operation *fn = op->getParentOfType<func::FuncOp>();
+    Attribute key = source.getData();
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      auto newType = QTensorType::get(getContext(), type.getShape(),
+                                      type.getExpressedType(),
+                                      scheme.withStorage(options.storage));
+      std::vector<char> data;
+      if (!elementBytes(source.getData(), data))
+        return rewriter.notifyMatchFailure(op, "data bytes are unreadable");
+      if (scheme.getStorage() != options.storage)
+        for (char &v : data) // i8 <-> u8 offset 128
+          v = char(uint8_t(v) ^ 0x80u);
+      SmallVector<ElementsAttr> others = {source.getScales()};
+      for (std::optional<ElementsAttr> extra : {source.getZeroPoints(), source.getSums()})
+        if (extra)
+          others.push_back(*extra);
+      Folded folded;
+      if (streaming) {
+        SmallVector<std::vector<char>> components = {std::move(data)};
+        for (ElementsAttr other : others)
+          if (!elementBytes(other, components.emplace_back()))
+            return rewriter.notifyMatchFailure(op, "component bytes are unreadable");
+        folded = store.store(newType, blobName(source.getLoc()), components);
+      } else {
+        // In memory: new data; the scales (and the rest) are shared as they are.
+        folded = store.store(newType, blobName(source.getLoc()), {data});
+        folded.blobs.append(others.begin(), others.end());
+      }
+      it = cache.try_emplace(key, std::move(folded)).first;
+    }
+    useAsWeight(rewriter, dequant.getResult(),
+                store.materialize(rewriter, source.getLoc(), fn, it->second));
     return success();
   }
 
   const FoldOptions &options;
+  FoldCache &cache;
+  WeightStore &store;
+  bool streaming;
 };
+
+/// True when a pattern above would rewrite this linear.
+bool folds(LinearOp op, const FoldOptions &options) {
+  if (keptFloat(op, options) || !isa<RankedTensorType>(op.getWeight().getType()))
+    return false;
+  if (matchPattern(op.getWeight(), m_Constant()))
+    return true;
+  auto dequant = op.getWeight().getDefiningOp<DequantizeOp>();
+  return dequant && dequant.getInput().getDefiningOp<ConstantOp>();
+}
 
 //===----------------------------------------------------------------------===//
 // The pass
@@ -317,25 +391,57 @@ struct FoldWeightQuantPass
       o.scale = Float32Type::get(ctx);
     else
       return emitError(loc) << "scale must be f16 or f32, got '" << scale << "'";
+    o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     return parseRounding(loc, rounding, o.rounding);
   }
 
   void runOnOperation() override {
+    ModuleOp module = getOperation();
     FoldOptions options;
     if (failed(parseOptions(options)))
       return signalPassFailure();
-    options.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+
+    // Streaming: every function with a weight to fold reads the file through
+    // its weights argument.
+    WeightsFileWriter writer;
+    DenseMap<Operation *, Value> weightsArgs;
+    bool streaming = !weightsFile.empty();
+    if (streaming) {
+      if (failed(writer.open(weightsFile, /*append=*/false, module.getLoc())))
+        return signalPassFailure();
+      SymbolTableCollection symbols;
+      SymbolUserMap users(symbols, module);
+      for (auto fn : module.getOps<func::FuncOp>()) {
+        bool needed = false;
+        fn.walk([&](LinearOp op) { needed |= folds(op, options); });
+        if (!needed)
+          continue;
+        if (!users.getUsers(fn).empty()) {
+          fn.emitError("cannot stream the weights of a function that is called: "
+                       "its callers would need the weights argument");
+          return signalPassFailure();
+        }
+        FailureOr<Value> arg = getOrAddWeightsArgument(fn);
+        if (failed(arg))
+          return signalPassFailure();
+        weightsArgs[fn] = *arg;
+      }
+    }
+
     FoldCache cache;
+    WeightStore store(streaming ? &writer : nullptr, weightsArgs);
     RewritePatternSet patterns(&getContext());
-    patterns.add<QuantizeConstantWeight>(&getContext(), options, cache);
-    patterns.add<RepackQuantizedWeight>(&getContext(), options);
+    patterns.add<QuantizeConstantWeight>(&getContext(), options, cache, store);
+    patterns.add<RepackQuantizedWeight>(&getContext(), options, cache, store,
+                                        streaming);
     // Rewrite the linears only: no folding or constant hoisting of the rest
     // of the module. Float weights left without users are erased as dead.
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false).setRegionSimplificationLevel(
         GreedySimplifyRegionLevel::Disabled);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(applyPatternsGreedily(module, std::move(patterns), config)))
+      return signalPassFailure();
+    if (streaming && failed(writer.close(module.getLoc())))
       return signalPassFailure();
   }
 };

@@ -292,6 +292,20 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
   }
 };
 
+/// A packed quantized tensor is its components.
+struct PackLowering : OpConversionPattern<PackOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PackOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    SmallVector<Value> parts;
+    for (ValueRange component : adaptor.getComponents())
+      llvm::append_range(parts, component);
+    rewriter.replaceOpWithMultiple(op, {parts});
+    return success();
+  }
+};
+
 struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -1012,8 +1026,8 @@ struct LowerToVectorPass
         [](arith::AddFOp op) { return !isActivationAdd(op); });
 
     RewritePatternSet patterns(ctx);
-    patterns.add<ConstantLowering, QuantizeLowering, DequantizeLowering>(
-        converter, ctx);
+    patterns.add<ConstantLowering, PackLowering, QuantizeLowering,
+                 DequantizeLowering>(converter, ctx);
     patterns.add<MatmulLowering>(converter, ctx, vnni, tileCols);
     patterns.add<FloatLinearLowering>(converter, ctx, tileCols);
     patterns.add<EmbeddingLowering, RmsNormLowering, RopeLowering,

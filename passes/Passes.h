@@ -6,9 +6,11 @@
 #include "dialects/qnt/QntDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -41,6 +43,9 @@ struct LoweringOptions {
   bool vnniIntrinsic = true;
   /// If set, large constants go to this file (--qnt-externalize-weights).
   std::string weightsFile;
+  /// Append to weightsFile (the fold pass streamed the quantized weights
+  /// into it) rather than truncate it.
+  bool appendWeights = false;
 };
 
 /// qnt (after the quantization passes) down to buffers: the kernels as vector

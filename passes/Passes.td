@@ -30,8 +30,14 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
          : !qnt.tensor<64x256xf32, #qnt.scheme<granularity = per_block>>
     %y = qnt.linear %x, %w : tensor<?x256xf32>, !qnt.tensor<64x256xf32, #q8_0> -> tensor<?x64xf32>
     ```
+
+    With `weights-file`, the quantized weights are streamed into that file one
+    at a time, as they are quantized, and each becomes `qnt.pack` of views of
+    a new weights argument: no quantized copy of the model stays in memory.
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect"];
+  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
   let options = [
     Option<"granularity", "granularity", "std::string", /*default=*/"\"per-block\"",
            "per-block (GGML Q8_0 blocks of `block`) or per-channel (one scale per output row)">,
@@ -47,7 +53,11 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
                "layers kept in float: a linear is skipped when one of these "
                "is a prefix of its name or of its weight's name (name "
                "locations; the GGUF importer names linears 'blk.N.attn_q', "
-               "..., 'output')">
+               "..., 'output')">,
+    Option<"weightsFile", "weights-file", "std::string", /*default=*/"",
+           "stream the quantized weights into this file, one at a time, and "
+           "read them through views of a new weights argument (qnt.pack); "
+           "in memory (qnt.constant) otherwise">
   ];
 }
 
@@ -156,7 +166,10 @@ def ExternalizeWeightsPass : Pass<"qnt-externalize-weights", "ModuleOp"> {
   let options = [
     Option<"file", "file", "std::string", /*default=*/"", "the weights file to write">,
     Option<"minBytes", "min-bytes", "int64_t", /*default=*/"64",
-           "smaller constants stay in the code">
+           "smaller constants stay in the code">,
+    Option<"append", "append", "bool", /*default=*/"false",
+           "append to the file (after the quantized weights the fold pass "
+           "streamed into it) instead of truncating it">
   ];
 }
 

@@ -47,6 +47,7 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   if (!options.weightsFile.empty()) {
     ExternalizeWeightsPassOptions weights;
     weights.file = options.weightsFile;
+    weights.append = options.appendWeights;
     pm.addPass(createExternalizeWeightsPass(weights));
   }
 

@@ -101,6 +101,24 @@ LogicalResult ConstantOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// PackOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackOp::verify() {
+  SmallVector<Type> expected;
+  getResult().getType().getComponentTypes(expected);
+  if (getComponents().size() != expected.size())
+    return emitOpError("expects ") << expected.size()
+                                   << " components (data, scales, ...), got "
+                                   << getComponents().size();
+  for (auto [i, value, type] : llvm::enumerate(getComponents(), expected))
+    if (value.getType() != type)
+      return emitOpError("component ") << i << " must have type " << type
+                                       << ", got " << value.getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // QuantizeOp / DequantizeOp
 //===----------------------------------------------------------------------===//
 

@@ -66,6 +66,27 @@ def Qnt_ConstantOp : Qnt_Op<"constant", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Qnt_PackOp : Qnt_Op<"pack", [Pure]> {
+  let summary = "A quantized tensor from its component tensors";
+  let description = [{
+    Assembles a `!qnt.tensor` from its components, in the type's order:
+    data, scales, then zero points and sums where the scheme has them. The
+    fold pass builds weights this way from views of the weights file it
+    streams them into, so that no quantized copy stays in memory.
+
+    ```mlir
+    %w = qnt.pack %data, %scales : tensor<64x256xi8>, tensor<64x8xf16>
+         -> !qnt.tensor<64x256xf32, #qnt.scheme<granularity = per_block>>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$components);
+  let results = (outs Qnt_QTensorType:$result);
+  let assemblyFormat = [{
+    $components attr-dict `:` type($components) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Qnt_QuantizeOp : Qnt_Op<"quantize", [Pure]> {
   let summary = "Dynamic quantization: scales computed at run time from the data";
   let description = [{

@@ -4,6 +4,7 @@
 
 #include "dialects/qnt/QntDialect.h"
 #include "passes/Passes.h"
+#include "passes/WeightsFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -96,6 +97,7 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   fold.rounding = quant.rounding;
   fold.storage = quant.weightStorage;
   fold.keepFloat.assign(quant.keepFloat.begin(), quant.keepFloat.end());
+  fold.weightsFile = quant.weightsFile;
   if (quant.weightStorage == "auto") {
     // u8 weights pay off with vpdpbusd; they need activation sums at the
     // weight's grouping, which per-token activations of blocked weights lack.
@@ -154,7 +156,7 @@ LogicalResult buffersToLLVM(ModuleOp module,
   for (auto fn : module.getOps<func::FuncOp>())
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
       fn.removeArgAttr(i, "bufferize.result");
-      fn.removeArgAttr(i, "qnt.weights");
+      fn.removeArgAttr(i, mlir::qnt::kWeightsArgAttr);
     }
   return runPipeline(module, hook, [&](PassManager &pm) {
     mlir::qnt::buildBuffersToLLVMPipeline(pm, options);

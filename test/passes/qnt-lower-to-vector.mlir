@@ -260,3 +260,18 @@ func.func @ffn(%g: tensor<?x96xf32>, %u: tensor<?x96xf32>) -> tensor<?x96xf32> {
   %r = arith.addf %s, %u : tensor<?x96xf32>
   return %r : tensor<?x96xf32>
 }
+
+// -----
+
+// A packed weight is its components: the matmul reads them directly.
+// CHECK-LABEL: func.func @packed
+// CHECK-SAME:    (%{{.+}}: tensor<?x32xi8>, %{{.+}}: tensor<?x1xf32>, %[[D:.+]]: tensor<4x32xi8>, %[[S:.+]]: tensor<4x1xf16>)
+// CHECK-NOT:     qnt.pack
+// CHECK:         vector.transfer_read %[[D]]
+// CHECK:         tensor.extract %[[S]]
+func.func @packed(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, scale = f32>>,
+                  %d: tensor<4x32xi8>, %s: tensor<4x1xf16>) -> tensor<?x4xf32> {
+  %w = qnt.pack %d, %s : tensor<4x32xi8>, tensor<4x1xf16> -> !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}

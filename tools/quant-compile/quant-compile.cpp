@@ -17,6 +17,8 @@
 
 #include "dialects/qnt/QntOps.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/MLIRContext.h"
@@ -150,14 +152,24 @@ WeightSizes measureWeights(ModuleOp module) {
     }
     if (auto matmul = dyn_cast<mlir::qnt::MatmulOp>(op)) {
       ++sizes.linears, ++sizes.quantized;
-      auto c = matmul.getRhs().getDefiningOp<mlir::qnt::ConstantOp>();
-      if (!c || !quantized.insert(c.getData()).second)
+      // The weight's identity: its data attribute in memory, or its offset
+      // in the weights file it was streamed into.
+      Attribute key;
+      Operation *def = matmul.getRhs().getDefiningOp();
+      if (auto c = dyn_cast_or_null<mlir::qnt::ConstantOp>(def))
+        key = c.getData();
+      else if (auto pack = dyn_cast_or_null<mlir::qnt::PackOp>(def))
+        if (auto t = pack.getComponents()[0].getDefiningOp<bufferization::ToTensorOp>())
+          if (auto view = t.getBuffer().getDefiningOp<memref::ViewOp>())
+            matchPattern(view.getByteShift(), m_Constant(&key));
+      if (!key || !quantized.insert(key).second)
         return;
-      sizes.quantBytes += bytesOf(c.getData().getType()) +
-                          bytesOf(c.getScales().getType());
-      if (c.getSums())
-        sizes.quantBytes += bytesOf(c.getSums()->getType());
-      sizes.floatEquivalent += c.getResult().getType().getDataType().getNumElements() * 4;
+      SmallVector<Type> parts;
+      auto type = cast<mlir::qnt::QTensorType>(matmul.getRhs().getType());
+      type.getComponentTypes(parts);
+      for (Type part : parts)
+        sizes.quantBytes += bytesOf(part);
+      sizes.floatEquivalent += type.getDataType().getNumElements() * 4;
     }
   });
   return sizes;
@@ -303,6 +315,23 @@ int main(int argc, char **argv) {
       return 1; // the parser has reported why
   }
 
+  std::string output = outputFile;
+  if (output.empty())
+    output = defaultOutput(emitAction == Emit::Obj ? ".o" : ".out");
+  bool sharedLibrary = emitAction == Emit::Obj && StringRef(output).ends_with(".so");
+  SmallString<128> stem(output);
+  llvm::sys::path::replace_extension(stem, "");
+
+  // What a compiled GGUF model needs at run time, beside the code.
+  std::string weightsPath = weightsOut;
+  bool lowers = emitAction != Emit::MLIR;
+  if (gguf && lowers) {
+    if (output == "-" && weightsPath.empty())
+      return fail("a GGUF model needs -o (its weights go to a file beside it)");
+    if (weightsPath.empty())
+      weightsPath = (stem + ".weights").str();
+  }
+
   WeightSizes before = measureWeights(*module);
   ::qnt::QuantOptions quant;
   quant.enabled = !noQuantize;
@@ -314,6 +343,12 @@ int main(int argc, char **argv) {
   quant.actScale = actScale;
   quant.rounding = rounding;
   quant.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+  // The quantized weights stream into the weights file as they are made.
+  quant.weightsFile = weightsPath;
+  if (gguf && lowers && emitAction == Emit::Obj &&
+      failed(writeMeta(*gguf, contextLength, quantizationKind(quant),
+                       (stem + ".meta").str(), error)))
+    return fail(inputFile + ": " + error);
   // With --report, each pipeline is shown before it runs.
   ::qnt::PassManagerHook hook = [&](PassManager &pm) -> LogicalResult {
     if (report) {
@@ -346,27 +381,6 @@ int main(int argc, char **argv) {
     llvm::errs() << "\n";
   }
 
-  std::string output = outputFile;
-  if (output.empty())
-    output = defaultOutput(emitAction == Emit::Obj ? ".o" : ".out");
-  bool sharedLibrary = emitAction == Emit::Obj && StringRef(output).ends_with(".so");
-  SmallString<128> stem(output);
-  llvm::sys::path::replace_extension(stem, "");
-
-  // What a compiled GGUF model needs at run time, beside the code.
-  std::string weightsPath = weightsOut;
-  bool lowers = emitAction != Emit::MLIR;
-  if (gguf && lowers) {
-    if (output == "-" && weightsPath.empty())
-      return fail("a GGUF model needs -o (its weights go to a file beside it)");
-    if (weightsPath.empty())
-      weightsPath = (stem + ".weights").str();
-    if (emitAction == Emit::Obj &&
-        failed(writeMeta(*gguf, contextLength, quantizationKind(quant),
-                         (stem + ".meta").str(), error)))
-      return fail(inputFile + ": " + error);
-  }
-
   // A shared library: the object goes to a temporary file, then to `cc`.
   SmallString<128> objectPath;
   if (sharedLibrary) {
@@ -389,6 +403,7 @@ int main(int argc, char **argv) {
 
   mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(*target, tileCols);
   lowering.weightsFile = weightsPath;
+  lowering.appendWeights = quant.enabled && !weightsPath.empty();
   if (failed(::qnt::lowerToBuffers(*module, lowering, hook)))
     return 1;
   std::string header = ::qnt::cHeader(*module, inputFile);

@@ -58,6 +58,9 @@ struct QuantOptions {
   std::string rounding = "half-away";
   /// Linears kept in float, by name prefix (see --qnt-fold-weight-quant).
   std::vector<std::string> keepFloat;
+  /// If set, the quantized weights are streamed into this file as they are
+  /// quantized (lowering must then append to it: appendWeights).
+  std::string weightsFile;
 };
 
 /// Registers every dialect and interface the compiler needs.

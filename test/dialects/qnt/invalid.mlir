@@ -394,3 +394,19 @@ func.func @f(%g: tensor<64xf32>) {
   %s = qnt.silu_mul %g, %g : tensor<64xf32>
   return
 }
+
+// -----
+
+func.func @f(%d: tensor<2x64xi8>) {
+  // expected-error @+1 {{expects 2 components (data, scales, ...), got 1}}
+  %q = qnt.pack %d : tensor<2x64xi8> -> !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>>
+  return
+}
+
+// -----
+
+func.func @f(%d: tensor<2x64xi8>, %s: tensor<2x2xf32>) {
+  // expected-error @+1 {{component 1 must have type 'tensor<2x2xf16>', got 'tensor<2x2xf32>'}}
+  %q = qnt.pack %d, %s : tensor<2x64xi8>, tensor<2x2xf32> -> !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>>
+  return
+}

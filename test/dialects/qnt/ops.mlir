@@ -81,3 +81,10 @@ func.func @transformer(%table: tensor<300x64xf16>, %ids: tensor<?xi32>, %w: tens
   %s = qnt.silu_mul %a, %h : tensor<?x64xf32>
   return %s : tensor<?x64xf32>
 }
+
+// CHECK-LABEL: func.func @pack
+// CHECK:         qnt.pack %{{.+}}, %{{.+}}, %{{.+}} : tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xi32> -> !qnt.tensor<2x64xf32, #[[$ACT]]>
+func.func @pack(%d: tensor<2x64xi8>, %s: tensor<2x2xf32>, %u: tensor<2x2xi32>) -> !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>> {
+  %q = qnt.pack %d, %s, %u : tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xi32> -> !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+  return %q : !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+}

@@ -1,0 +1,104 @@
+//===- WeightsFile.cpp - Writing weights to the file the runtime maps -----===//
+
+#include "passes/WeightsFile.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FileSystem.h"
+
+using namespace mlir;
+using namespace mlir::qnt;
+
+LogicalResult WeightsFileWriter::open(StringRef file, bool append,
+                                      Location loc) {
+  path = file.str();
+  size = 0;
+  if (append) {
+    uint64_t existing = 0;
+    if (!llvm::sys::fs::file_size(path, existing))
+      size = existing;
+  }
+  std::error_code ec;
+  os = std::make_unique<llvm::raw_fd_ostream>(
+      path, ec, append ? llvm::sys::fs::OF_Append : llvm::sys::fs::OF_None);
+  if (ec) {
+    os.reset();
+    return emitError(loc) << "cannot write " << path << ": " << ec.message();
+  }
+  return success();
+}
+
+uint64_t WeightsFileWriter::write(ArrayRef<char> bytes) {
+  uint64_t start = (size + kAlignment - 1) / kAlignment * kAlignment;
+  os->write_zeros(start - size);
+  os->write(bytes.data(), bytes.size());
+  size = start + bytes.size();
+  return start;
+}
+
+LogicalResult WeightsFileWriter::close(Location loc) {
+  if (!os)
+    return success();
+  os->write_zeros((size + kAlignment - 1) / kAlignment * kAlignment - size);
+  os->close();
+  bool failed = os->has_error();
+  if (failed)
+    os->clear_error();
+  os.reset();
+  if (failed)
+    return emitError(loc) << "writing " << path << " failed";
+  return success();
+}
+
+FailureOr<Value> mlir::qnt::getOrAddWeightsArgument(func::FuncOp fn) {
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+    if (fn.getArgAttr(i, kWeightsArgAttr))
+      return Value(fn.getArgument(i));
+  MLIRContext *ctx = fn.getContext();
+  auto bytes = MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
+  unsigned index = fn.getNumArguments();
+  auto marker = DictionaryAttr::get(
+      ctx, {NamedAttribute(StringAttr::get(ctx, kWeightsArgAttr), UnitAttr::get(ctx))});
+  if (failed(fn.insertArgument(index, bytes, marker, fn.getLoc())))
+    return failure();
+  return Value(fn.getArgument(index));
+}
+
+Value mlir::qnt::viewWeights(OpBuilder &b, Location loc, Value weights,
+                             uint64_t offset, RankedTensorType type) {
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  Value at = arith::ConstantIndexOp::create(b, loc, offset);
+  Value view = memref::ViewOp::create(b, loc, memrefType, weights, at, ValueRange{});
+  return bufferization::ToTensorOp::create(b, loc, type, view, /*restrict=*/true,
+                                           /*writable=*/false);
+}
+
+bool mlir::qnt::elementBytes(ElementsAttr attr, std::vector<char> &out) {
+  auto type = cast<ShapedType>(attr.getType());
+  unsigned bits = type.getElementTypeBitWidth();
+  if (bits % 8 != 0)
+    return false;
+  size_t bytes = size_t(type.getNumElements()) * (bits / 8);
+  ArrayRef<char> raw;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    raw = dense.getRawData();
+  else if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+      raw = blob->getData();
+  if (raw.size() == bytes) {
+    out.assign(raw.begin(), raw.end());
+    return true;
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr);
+      dense && dense.isSplat() && raw.size() == bits / 8) {
+    out.resize(bytes);
+    for (size_t i = 0; i < bytes; i += raw.size())
+      std::copy(raw.begin(), raw.end(), out.begin() + i);
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,61 @@
+//===- WeightsFile.h - Writing weights to the file the runtime maps -*- C++ -*-===//
+//
+// Shared by the passes that move weights out of the code: the fold pass
+// (quantized weights, streamed as it quantizes them) and
+// --qnt-externalize-weights (the remaining float constants). Each run of
+// bytes is 64-byte aligned: a cache line, a 512-bit vector. Code reads a run
+// as bufferization.to_tensor(memref.view(%weights[offset])), %weights being
+// the function's argument marked qnt.weights.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QNT_PASSES_WEIGHTSFILE_H
+#define QNT_PASSES_WEIGHTSFILE_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir::qnt {
+
+/// Appends aligned runs of bytes to a weights file.
+class WeightsFileWriter {
+public:
+  static constexpr uint64_t kAlignment = 64;
+
+  /// Opens `path`, truncated, or to append after its content.
+  LogicalResult open(StringRef path, bool append, Location loc);
+  /// Writes `bytes` at the next aligned offset and returns that offset.
+  uint64_t write(ArrayRef<char> bytes);
+  /// Pads the file to the alignment; fails if any write failed.
+  LogicalResult close(Location loc);
+
+private:
+  std::unique_ptr<llvm::raw_fd_ostream> os;
+  std::string path;
+  uint64_t size = 0;
+};
+
+/// The attribute that marks a function's weights argument.
+constexpr llvm::StringLiteral kWeightsArgAttr = "qnt.weights";
+
+/// The function's weights argument (memref<?xi8>, marked qnt.weights), added
+/// last if it has none.
+FailureOr<Value> getOrAddWeightsArgument(func::FuncOp fn);
+
+/// bufferization.to_tensor of memref.view(weights[offset]) as `type`.
+Value viewWeights(OpBuilder &b, Location loc, Value weights, uint64_t offset,
+                  RankedTensorType type);
+
+/// The row-major bytes of a dense or dense_resource attribute (a splat
+/// expanded); false if it holds none it can give.
+bool elementBytes(ElementsAttr attr, std::vector<char> &out);
+
+} // namespace mlir::qnt
+
+#endif // QNT_PASSES_WEIGHTSFILE_H
