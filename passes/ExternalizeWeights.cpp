@@ -58,12 +58,8 @@ struct ExternalizeWeightsPass
       });
       if (constants.empty())
         continue;
-      if (!users.getUsers(fn).empty()) {
-        fn.emitError("cannot externalize the constants of a function that is "
-                     "called: its callers would need the weights argument");
-        return signalPassFailure();
-      }
-      FailureOr<Value> weights = getOrAddWeightsArgument(fn);
+      FailureOr<Value> weights =
+          getOrAddWeightsArgument(fn, users, "externalize the constants");
       if (failed(weights))
         return signalPassFailure();
 

@@ -416,12 +416,8 @@ struct FoldWeightQuantPass
         fn.walk([&](LinearOp op) { needed |= folds(op, options); });
         if (!needed)
           continue;
-        if (!users.getUsers(fn).empty()) {
-          fn.emitError("cannot stream the weights of a function that is called: "
-                       "its callers would need the weights argument");
-          return signalPassFailure();
-        }
-        FailureOr<Value> arg = getOrAddWeightsArgument(fn);
+        FailureOr<Value> arg =
+            getOrAddWeightsArgument(fn, users, "stream the weights");
         if (failed(arg))
           return signalPassFailure();
         weightsArgs[fn] = *arg;

@@ -54,7 +54,13 @@ LogicalResult WeightsFileWriter::close(Location loc) {
   return success();
 }
 
-FailureOr<Value> mlir::qnt::getOrAddWeightsArgument(func::FuncOp fn) {
+FailureOr<Value> mlir::qnt::getOrAddWeightsArgument(func::FuncOp fn,
+                                                    const SymbolUserMap &users,
+                                                    StringRef what) {
+  if (!users.getUsers(fn).empty())
+    return fn.emitError("cannot ")
+           << what << " of a function that is called: its callers would need "
+              "the weights argument";
   for (unsigned i = 0; i < fn.getNumArguments(); ++i)
     if (fn.getArgAttr(i, kWeightsArgAttr))
       return Value(fn.getArgument(i));

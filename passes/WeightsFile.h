@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <memory>
@@ -45,8 +46,11 @@ private:
 constexpr llvm::StringLiteral kWeightsArgAttr = "qnt.weights";
 
 /// The function's weights argument (memref<?xi8>, marked qnt.weights), added
-/// last if it has none.
-FailureOr<Value> getOrAddWeightsArgument(func::FuncOp fn);
+/// last if it has none. Fails, with an error saying that `what` cannot be
+/// done, for a function that is called: its callers would need the argument.
+FailureOr<Value> getOrAddWeightsArgument(func::FuncOp fn,
+                                         const SymbolUserMap &users,
+                                         StringRef what);
 
 /// bufferization.to_tensor of memref.view(weights[offset]) as `type`.
 Value viewWeights(OpBuilder &b, Location loc, Value weights, uint64_t offset,
