@@ -47,19 +47,9 @@ using namespace mlir::qnt;
 // Reading and writing elements attributes
 //===----------------------------------------------------------------------===//
 
-/// The raw bytes behind a dense or dense_resource attribute, or empty.
-static ArrayRef<char> rawBytes(ElementsAttr attr) {
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-    if (!dense.isSplat())
-      return dense.getRawData();
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
-      return blob->getData();
-  return {};
-}
-
-bool mlir::qnt::readFloatElements(ElementsAttr attr,
-                                  std::vector<float> &values) {
+/// The elements of an f32/f16/bf16 dense or dense_resource attribute as
+/// floats; false if they cannot be read.
+static bool readFloatElements(ElementsAttr attr, std::vector<float> &values) {
   Type elementType = attr.getElementType();
   int64_t n = attr.getNumElements();
   values.resize(n);
@@ -69,7 +59,7 @@ bool mlir::qnt::readFloatElements(ElementsAttr attr,
       values[i++] = v.convertToFloat() ;
     return true;
   }
-  ArrayRef<char> bytes = rawBytes(attr);
+  ArrayRef<char> bytes = rawElementBytes(attr);
   unsigned width = elementType.getIntOrFloatBitWidth();
   if (int64_t(bytes.size()) != n * int64_t(width / 8))
     return false;
@@ -316,8 +306,8 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
       if (!elementBytes(source.getData(), data))
         return rewriter.notifyMatchFailure(op, "data bytes are unreadable");
       if (scheme.getStorage() != options.storage)
-        for (char &v : data) // i8 <-> u8 offset 128
-          v = char(uint8_t(v) ^ 0x80u);
+        ::qnt::math::toggleOffset128(reinterpret_cast<int8_t *>(data.data()),
+                                     data.size());
       SmallVector<ElementsAttr> others = {source.getScales()};
       for (std::optional<ElementsAttr> extra : {source.getZeroPoints(), source.getSums()})
         if (extra)

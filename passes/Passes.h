@@ -21,7 +21,6 @@
 #include <string>
 
 #include <memory>
-#include <vector>
 
 namespace mlir::qnt {
 
@@ -75,10 +74,6 @@ void registerDependentDialects(DialectRegistry &registry);
 
 /// Parses a rounding option value: half-away or half-even.
 LogicalResult parseRounding(Location loc, StringRef text, Rounding &rounding);
-
-/// Reads the elements of an f32/f16/bf16 dense or dense_resource attribute
-/// as floats; false if they cannot be read.
-bool readFloatElements(ElementsAttr attr, std::vector<float> &values);
 
 } // namespace mlir::qnt
 

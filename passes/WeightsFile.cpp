@@ -83,28 +83,33 @@ Value mlir::qnt::viewWeights(OpBuilder &b, Location loc, Value weights,
                                            /*writable=*/false);
 }
 
+ArrayRef<char> mlir::qnt::rawElementBytes(ElementsAttr attr) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return dense.isSplat() ? ArrayRef<char>() : dense.getRawData();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+      return blob->getData();
+  return {};
+}
+
 bool mlir::qnt::elementBytes(ElementsAttr attr, std::vector<char> &out) {
   auto type = cast<ShapedType>(attr.getType());
   unsigned bits = type.getElementTypeBitWidth();
   if (bits % 8 != 0)
     return false;
   size_t bytes = size_t(type.getNumElements()) * (bits / 8);
-  ArrayRef<char> raw;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-    raw = dense.getRawData();
-  else if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
-      raw = blob->getData();
+  ArrayRef<char> raw = rawElementBytes(attr);
   if (raw.size() == bytes) {
     out.assign(raw.begin(), raw.end());
     return true;
   }
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr);
-      dense && dense.isSplat() && raw.size() == bits / 8) {
-    out.resize(bytes);
-    for (size_t i = 0; i < bytes; i += raw.size())
-      std::copy(raw.begin(), raw.end(), out.begin() + i);
-    return true;
-  }
-  return false;
+  // A splat: its one value, repeated.
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense || !dense.isSplat() || dense.getRawData().size() != bits / 8)
+    return false;
+  ArrayRef<char> value = dense.getRawData();
+  out.resize(bytes);
+  for (size_t i = 0; i < bytes; i += value.size())
+    std::copy(value.begin(), value.end(), out.begin() + i);
+  return true;
 }

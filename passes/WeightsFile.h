@@ -56,6 +56,10 @@ FailureOr<Value> getOrAddWeightsArgument(func::FuncOp fn,
 Value viewWeights(OpBuilder &b, Location loc, Value weights, uint64_t offset,
                   RankedTensorType type);
 
+/// The row-major bytes behind a dense (not splat) or dense_resource
+/// attribute, without copying; empty if it has none to give.
+ArrayRef<char> rawElementBytes(ElementsAttr attr);
+
 /// The row-major bytes of a dense or dense_resource attribute (a splat
 /// expanded); false if it holds none it can give.
 bool elementBytes(ElementsAttr attr, std::vector<char> &out);

@@ -68,12 +68,6 @@ SchemeAttr SchemeAttr::withStorage(Storage storage) const {
                          getRounding(), getSums());
 }
 
-SchemeAttr SchemeAttr::withSums(bool sums) const {
-  return SchemeAttr::get(getContext(), getBits(), getGranularity(), getAxis(),
-                         getBlock(), getSymmetric(), getStorage(), getScale(),
-                         getRounding(), sums);
-}
-
 ::qnt::math::Scheme mlir::qnt::toMathScheme(SchemeAttr scheme) {
   ::qnt::math::Scheme s;
   s.bits = scheme.getBits();

@@ -82,9 +82,8 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     bool isBlocked() const {
       return getGranularity() == ::mlir::qnt::Granularity::PerBlock;
     }
-    /// This scheme with another storage / sums flag.
+    /// This scheme with another storage.
     SchemeAttr withStorage(::mlir::qnt::Storage storage) const;
-    SchemeAttr withSums(bool sums) const;
   }];
 }
 

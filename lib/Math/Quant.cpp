@@ -189,12 +189,15 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
   return true;
 }
 
+void toggleOffset128(int8_t *data, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    data[i] = int8_t(uint8_t(data[i]) ^ 0x80u);
+}
+
 void restore(QuantizedTensor &t, Storage storage) {
   if (t.scheme.storage == storage)
     return;
-  // i8 <-> u8 offset 128 is a flip of the top bit either way.
-  for (int8_t &v : t.data)
-    v = int8_t(uint8_t(v) ^ 0x80u);
+  toggleOffset128(t.data.data(), t.data.size());
   t.scheme.storage = storage;
 }
 

@@ -26,6 +26,13 @@ struct Builder {
     str(k);
     put<uint32_t>(uint32_t(t));
   }
+  /// The file header: magic, version, tensor and metadata counts.
+  void header(uint32_t version, uint64_t tensors, uint64_t metadata) {
+    put<uint32_t>(0x46554747);
+    put<uint32_t>(version);
+    put<uint64_t>(tensors);
+    put<uint64_t>(metadata);
+  }
   void align(size_t a) {
     while (bytes.size() % a)
       bytes.push_back(0);
@@ -36,10 +43,7 @@ struct Builder {
 /// 2 x 3 F32 tensor.
 std::vector<uint8_t> everyType(uint32_t version) {
   Builder b;
-  b.put<uint32_t>(0x46554747);
-  b.put<uint32_t>(version);
-  b.put<uint64_t>(1);  // tensors
-  b.put<uint64_t>(14); // metadata
+  b.header(version, /*tensors=*/1, /*metadata=*/14);
   b.key("u8", ValueType::U8), b.put<uint8_t>(200);
   b.key("i8", ValueType::I8), b.put<int8_t>(-100);
   b.key("u16", ValueType::U16), b.put<uint16_t>(60000);
@@ -123,10 +127,7 @@ TEST(GGUF, EveryTruncationIsAnError) {
 TEST(GGUF, InvalidUtf8AndBadBoolsAreRefused) {
   for (const char *bad : {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xe2\x82", "\xf4\x90\x80\x80"}) {
     Builder b;
-    b.put<uint32_t>(0x46554747);
-    b.put<uint32_t>(3);
-    b.put<uint64_t>(0);
-    b.put<uint64_t>(1);
+    b.header(3, /*tensors=*/0, /*metadata=*/1);
     b.key("k", ValueType::String);
     b.str(bad);
     std::string error;
@@ -134,10 +135,7 @@ TEST(GGUF, InvalidUtf8AndBadBoolsAreRefused) {
     EXPECT_NE(std::string::npos, error.find("not valid UTF-8")) << error;
   }
   Builder b;
-  b.put<uint32_t>(0x46554747);
-  b.put<uint32_t>(3);
-  b.put<uint64_t>(0);
-  b.put<uint64_t>(1);
+  b.header(3, /*tensors=*/0, /*metadata=*/1);
   b.key("k", ValueType::Bool);
   b.put<uint8_t>(2);
   std::string error;

@@ -119,6 +119,10 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
 /// scale d. The common core of every granularity.
 float quantizeGroup(const float *x, int64_t n, const Scheme &s, int8_t *q);
 
+/// i8 <-> u8 offset 128 of n stored values, in place: q + 128 as a byte is q
+/// with its top bit flipped, either way.
+void toggleOffset128(int8_t *data, size_t n);
+
 /// Changes only the storage of already quantized data (i8 <-> u8 offset 128):
 /// the repacking of weights that arrive quantized, without requantizing.
 void restore(QuantizedTensor &t, Storage storage);
