@@ -23,19 +23,30 @@ config.substitutions.append(
      % (os.path.join(config.qnt_src_root, "runtime", "include"), config.qnt_lib_dir)))
 config.substitutions.append(("%test_inputs", os.path.join(config.test_source_root, "Inputs")))
 
-# The CPU of this machine, for tests whose code must run here.
-def host_has(flag):
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return flag in line.split()
-    except OSError:
-        pass
-    return False
+# The default target. Tests that check IR, assembly or a choice the compiler
+# makes pin --mcpu themselves; the others (the ones that run what they
+# compile) take the host's CPU, or QNT_TEST_CPU (environment, else the CMake
+# option of that name), which lets the whole suite run as if on a narrower
+# CPU: x86-64-v3 (AVX2) or x86-64 on a machine with AVX-512. Its code must run
+# here, since those tests execute it.
+import re
+import subprocess
 
-if host_has("avx512_vnni") and host_has("avx512vl"):
-    config.available_features.add("host-vnni")
+test_cpu = os.environ.get("QNT_TEST_CPU") or config.qnt_test_cpu
+if test_cpu and test_cpu != "host":
+    quant_compile = os.path.join(config.qnt_tools_dir, "quant-compile")
+    probe = subprocess.run([quant_compile, "--print-target", "--mcpu=" + test_cpu],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        lit_config.fatal("QNT_TEST_CPU=%s: %s" % (test_cpu, probe.stderr.strip()))
+    if "runs on this machine" not in probe.stdout:
+        lit_config.fatal("QNT_TEST_CPU=%s: %s; the tests that run compiled code "
+                         "cannot run it here" % (test_cpu, probe.stdout.strip()))
+    lit_config.note("default target of quant-compile: %s" % probe.stdout.strip())
+    # quant-compile as a command (not a file name such as quant-compile.mlir);
+    # an --mcpu later on the line still wins.
+    config.substitutions.insert(
+        0, (r"(?<![-\w/.])quant-compile(?![-\w.])", "quant-compile --mcpu=" + test_cpu))
 
 # The public test models of ../shared/models (beside the checkout in CI; absent
 # in a user's fresh clone). Tests that read them say REQUIRES: shared-models.

@@ -19,6 +19,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 using namespace mlir;
 
@@ -27,6 +28,53 @@ namespace qnt {
 //===----------------------------------------------------------------------===//
 // Target
 //===----------------------------------------------------------------------===//
+
+/// Whether an x86 feature changes what instructions compiled kernels may use
+/// (vector ISA, bit manipulation), as opposed to system features (pku,
+/// mwaitx, sgx, ...) that the compiled code never touches and that
+/// hypervisors often hide from the host's feature list.
+static bool isCodeFeature(StringRef feature) {
+  for (StringRef prefix : {"sse", "ssse3", "avx", "fma", "f16c", "bmi", "amx",
+                           "gfni", "vaes", "vpclmulqdq", "lzcnt", "popcnt",
+                           "movbe", "adx", "sha", "aes", "pclmul", "cx16"})
+    if (feature.starts_with(prefix))
+      return true;
+  return false;
+}
+
+/// The code features `cpu` with `attrs` has that this machine lacks.
+static std::vector<std::string> missingOnHost(StringRef cpu, StringRef attrs) {
+  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  llvm::StringMap<bool> wanted;
+  SmallVector<StringRef> cpuFeatures;
+  llvm::X86::getFeaturesForCPU(cpu, cpuFeatures);
+  for (StringRef f : cpuFeatures)
+    wanted[f] = true;
+  SmallVector<StringRef> extra;
+  attrs.split(extra, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef f : extra) {
+    f = f.trim();
+    if (f.consume_front("+"))
+      wanted[f] = true;
+    else if (f.consume_front("-"))
+      wanted[f] = false;
+  }
+  std::vector<std::string> missing;
+  for (const auto &entry : wanted)
+    if (entry.second && isCodeFeature(entry.first()) && !host.lookup(entry.first()))
+      missing.push_back(entry.first().str());
+  llvm::sort(missing);
+  return missing;
+}
+
+std::string Target::describe() const {
+  std::string text = cpu + " (" + triple + "), AVX2 " + (avx2 ? "yes" : "no") +
+                     ", AVX-512 " + (avx512 ? "yes" : "no") + ", VNNI " +
+                     (vnni ? "yes" : "no");
+  if (runsOnHost())
+    return text + "; runs on this machine";
+  return text + "; this machine lacks " + llvm::join(missingOnHost, ", ");
+}
 
 FailureOr<Target> resolveTarget(StringRef cpu, StringRef attrs,
                                 std::string &error) {
@@ -73,6 +121,8 @@ FailureOr<Target> resolveTarget(StringRef cpu, StringRef attrs,
   t.avx512 = sti->checkFeatures("+avx512f");
   t.vnni = sti->checkFeatures("+avx512vnni,+avx512vl") ||
            sti->checkFeatures("+avxvnni");
+  if (!(cpu.empty() || cpu == "host") || !attrs.empty())
+    t.missingOnHost = missingOnHost(t.cpu, attrs);
   return t;
 }
 

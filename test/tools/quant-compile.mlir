@@ -1,13 +1,21 @@
-// RUN: quant-compile %s --emit=mlir -o - | FileCheck %s --check-prefix=MLIR
-// RUN: quant-compile %s --emit=mlir --weight-granularity=per-channel --act-granularity=per-token -o - | FileCheck %s --check-prefix=CHANNEL
-// RUN: quant-compile %s --emit=mlir --no-quantize -o - | FileCheck %s --check-prefix=FLOAT
+// Every line pins its CPU: the weights' storage and the instructions follow
+// the target (u8 + 128 weights where it has VNNI).
+// RUN: quant-compile %s --emit=mlir --mcpu=x86-64-v3 -o - | FileCheck %s --check-prefix=MLIR
+// RUN: quant-compile %s --emit=mlir --mcpu=x86-64-v3 --weight-granularity=per-channel --act-granularity=per-token -o - | FileCheck %s --check-prefix=CHANNEL
+// RUN: quant-compile %s --emit=mlir --mcpu=znver4 --weight-granularity=per-channel --act-granularity=per-token -o - | FileCheck %s --check-prefix=CHANNEL-VNNI
+// RUN: quant-compile %s --emit=mlir --mcpu=znver4 -o - | FileCheck %s --check-prefix=BLOCK-VNNI
+// RUN: quant-compile %s --emit=mlir --mcpu=znver4 --weight-storage=i8 -o - | FileCheck %s --check-prefix=BLOCK-I8
+// RUN: quant-compile %s --emit=mlir --mcpu=x86-64-v3 --no-quantize -o - | FileCheck %s --check-prefix=FLOAT
 // RUN: quant-compile %s --emit=mlir-llvm --mcpu=haswell -o - | FileCheck %s --check-prefix=LLVMDIALECT
 // RUN: quant-compile %s --emit=llvm --mcpu=haswell -o - | FileCheck %s --check-prefix=LLVMIR
 // RUN: quant-compile %s --emit=asm --mcpu=znver4 -o - | FileCheck %s --check-prefix=VNNI
 // RUN: quant-compile %s --emit=asm --mcpu=haswell -o - | FileCheck %s --check-prefix=AVX2
 // RUN: quant-compile %s --emit=asm --mcpu=x86-64 -o - | FileCheck %s --check-prefix=SSE
 // RUN: quant-compile %s --emit=asm --mcpu=znver4 --mattr=-avx512vnni,-avxvnni -o - | FileCheck %s --check-prefix=NOVNNI
-// RUN: rm -rf %t && mkdir -p %t && quant-compile %s -o %t/model.o --report 2>&1 | FileCheck %s --check-prefix=REPORT
+// RUN: quant-compile %s --emit=asm --mcpu=alderlake -o - | FileCheck %s --check-prefix=AVXVNNI
+// RUN: rm -rf %t && mkdir -p %t && quant-compile %s -o %t/model.o --mcpu=x86-64-v3 --report 2>&1 | FileCheck %s --check-prefix=REPORT
+// RUN: quant-compile --print-target --mcpu=x86-64 | FileCheck %s --check-prefix=PRINT-GENERIC
+// RUN: quant-compile --print-target --mcpu=znver4 --mattr=-avx512f | FileCheck %s --check-prefix=PRINT-NOAVX512
 // RUN: FileCheck %s --check-prefix=HEADER < %t/model.h
 // RUN: llvm-nm %t/model.o | FileCheck %s --check-prefix=SYMBOLS
 
@@ -17,6 +25,12 @@
 
 // CHANNEL-DAG: #{{.+}} = #qnt.scheme<granularity = per_channel>
 // CHANNEL-DAG: #{{.+}} = #qnt.scheme<granularity = per_token, scale = f32>
+// CHANNEL-VNNI-DAG: #{{.+}} = #qnt.scheme<granularity = per_channel, storage = u8_offset128>
+// CHANNEL-VNNI-DAG: #{{.+}} = #qnt.scheme<granularity = per_token, scale = f32, sums = true>
+// BLOCK-VNNI-DAG: #{{.+}} = #qnt.scheme<granularity = per_block, storage = u8_offset128>
+// BLOCK-VNNI-DAG: #{{.+}} = #qnt.scheme<granularity = per_block, scale = f32, sums = true>
+// BLOCK-I8-DAG: #{{.+}} = #qnt.scheme<granularity = per_block>
+// BLOCK-I8-DAG: #{{.+}} = #qnt.scheme<granularity = per_block, scale = f32>
 
 // FLOAT-NOT: qnt.quantize
 // FLOAT: qnt.linear %{{.+}}, %{{.+}} : tensor<?x64xf32>, tensor<24x64xf32>
@@ -37,14 +51,20 @@
 // SSE-NOT: ymm
 // SSE: pmaddwd {{.*}}xmm
 // NOVNNI-NOT: vpdpbusd
+// AVX-VNNI (no AVX-512): the VEX-encoded form on ymm.
+// AVXVNNI-NOT: zmm
+// AVXVNNI: {vex} vpdpbusd {{.*}}ymm
 
-// REPORT: target: {{.+}}, VNNI {{yes|no}}
+// REPORT: target: x86-64-v3 ({{.+}}), AVX2 yes, AVX-512 no, VNNI no; runs on this machine
 // REPORT: passes: qnt-fold-weight-quant, qnt-insert-act-quant
 // REPORT: linear layers: 1, quantized 1
 // 24 x 64 f32 = 6144 bytes; Q8_0: 24 x 2 blocks of 34 bytes = 1632.
 // REPORT: weights of the linear layers: 6144 bytes as given -> 1632 bytes quantized (1.06 bytes per value; f32 is 4)
 // REPORT: passes: qnt-lower-to-vector,
 // REPORT: passes: qnt-lower-dpbusd,
+
+// PRINT-GENERIC: target: x86-64 ({{.+}}), AVX2 no, AVX-512 no, VNNI no; runs on this machine
+// PRINT-NOAVX512: target: znver4 ({{.+}}), AVX2 yes, AVX-512 no, VNNI no
 
 // HEADER: #include "qnt/runtime.h"
 // HEADER: /* @proj

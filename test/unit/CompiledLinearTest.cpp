@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 using namespace mlir;
@@ -34,8 +35,16 @@ namespace qm = ::qnt::math;
 
 namespace {
 
+/// The CPU of the tests that do not name one: the host's, or QNT_TEST_CPU
+/// (which must be one this machine runs), so that the suite can run as if on
+/// a narrower CPU.
+std::string defaultCpu() {
+  const char *cpu = std::getenv("QNT_TEST_CPU");
+  return cpu && *cpu ? cpu : "host";
+}
+
 struct Config {
-  std::string cpu = "host";
+  std::string cpu = defaultCpu();
   std::string weightGranularity = "per-block";
   std::string weightStorage = "i8";
   std::string actGranularity = "per-block";
@@ -300,6 +309,7 @@ TEST(CompiledLinear, VnniOnThisHost) {
     GTEST_SKIP() << "this CPU has no VNNI: the vpdpbusd kernels are checked "
                     "through their generic lowering (Schemes) and in assembly";
   Config c;
+  c.cpu = "host";
   c.weightStorage = "u8";
   check(c, 37, 256);
   c.weightGranularity = "per-channel";

@@ -109,6 +109,11 @@ cl::opt<std::string> weightsOut(
     cl::desc("write large constants to this file instead of the code "
              "(default for a GGUF: the output's name .weights)"),
     cl::value_desc("file"), cl::cat(category));
+cl::opt<bool> printTarget(
+    "print-target",
+    cl::desc("print the target --mcpu/--mattr resolve to, and whether this "
+             "machine can run its code, then exit"),
+    cl::init(false), cl::cat(category));
 cl::opt<bool> report("report",
                      cl::desc("print the target and the weights' sizes"),
                      cl::init(false), cl::cat(category));
@@ -284,6 +289,10 @@ int main(int argc, char **argv) {
   FailureOr<::qnt::Target> target = ::qnt::resolveTarget(mcpu, mattr, error);
   if (failed(target))
     return fail(error);
+  if (printTarget) {
+    llvm::outs() << "target: " << target->describe() << "\n";
+    return 0;
+  }
 
   DialectRegistry registry;
   ::qnt::registerCompilerDialects(registry);
@@ -360,10 +369,7 @@ int main(int argc, char **argv) {
     return applyPassManagerCLOptions(pm);
   };
   if (report)
-    llvm::errs() << "target: " << target->cpu << " (" << target->triple
-                 << "), AVX2 " << (target->avx2 ? "yes" : "no") << ", AVX-512 "
-                 << (target->avx512 ? "yes" : "no") << ", VNNI "
-                 << (target->vnni ? "yes" : "no") << "\n";
+    llvm::errs() << "target: " << target->describe() << "\n";
   if (failed(::qnt::quantize(*module, quant, *target, hook)))
     return 1;
   WeightSizes after = measureWeights(*module);

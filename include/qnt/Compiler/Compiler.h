@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace qnt {
 
@@ -36,7 +37,15 @@ struct Target {
   bool avx512 = false;
   /// vpdpbusd on 256-bit vectors: AVX512-VNNI with AVX512VL, or AVX-VNNI.
   bool vnni = false;
+  /// Instruction-set features the code may use that this machine lacks
+  /// (empty: code for this target runs here).
+  std::vector<std::string> missingOnHost;
   std::unique_ptr<llvm::TargetMachine> machine;
+
+  bool runsOnHost() const { return missingOnHost.empty(); }
+  /// One line: CPU, triple, the features the compiler chooses by, and
+  /// whether this machine can run the code.
+  std::string describe() const;
 };
 
 /// Resolves `cpu` ("host" or empty for this machine, else an LLVM CPU name
