@@ -4,6 +4,7 @@
 #include "qnt/model.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +36,45 @@ static char *sibling(const char *path, const char *ext) {
   return out;
 }
 
+/*===----------------------------------------------------------------------===*
+ * Fingerprints
+ *===----------------------------------------------------------------------===*/
+
+static const uint64_t kFnvOffset = 14695981039346656037ull;
+static const uint64_t kFnvPrime = 1099511628211ull;
+
+static uint64_t fnv1a(uint64_t h, const void *data, uint64_t size) {
+  const unsigned char *p = data;
+  for (uint64_t i = 0; i < size; ++i)
+    h = (h ^ p[i]) * kFnvPrime;
+  return h;
+}
+
+uint64_t qnt_weights_fingerprint(const void *data, uint64_t size) {
+  const unsigned char *bytes = data;
+  const uint64_t edge = 64 << 10, page = 4 << 10, pages = 256;
+  uint64_t h = fnv1a(kFnvOffset, &size, sizeof size);
+  if (size <= 2 * edge + pages * page)
+    return fnv1a(h, bytes, size);
+  h = fnv1a(h, bytes, edge);
+  uint64_t inner = size - 2 * edge - page;
+  for (uint64_t i = 0; i < pages; ++i)
+    h = fnv1a(h, bytes + edge + inner / (pages - 1) * i, page);
+  return fnv1a(h, bytes + size - edge, edge);
+}
+
+_Static_assert(sizeof(qnt_meta_header) == 136 &&
+                   offsetof(qnt_meta_header, model_id) == 128,
+               "no padding: the model id hashes the header's bytes");
+
+uint64_t qnt_model_id(const qnt_meta_header *header) {
+  return fnv1a(kFnvOffset, header, offsetof(qnt_meta_header, model_id));
+}
+
+/*===----------------------------------------------------------------------===*
+ * Loading
+ *===----------------------------------------------------------------------===*/
+
 static int comparePieces(const void *a, const void *b, void *vocab) {
   const qnt_vocab *v = vocab;
   int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -43,12 +83,30 @@ static int comparePieces(const void *a, const void *b, void *vocab) {
   return c ? c : (lx > ly) - (lx < ly);
 }
 
-static int readMeta(qnt_model *m, const char *path, char *error, size_t size) {
+static int readMeta(qnt_model *m, const char *path, const char *library,
+                    char *error, size_t size) {
   FILE *f = fopen(path, "rb");
   if (!f)
-    return fail(error, size, "cannot open %s", path);
+    return fail(error, size,
+                "cannot open %s: quant-compile writes it beside %s, with the "
+                "weights; a model is the three files together",
+                path, library);
   qnt_meta_header *h = &m->config;
-  int ok = fread(h, sizeof *h, 1, f) == 1 && memcmp(h->magic, QNT_META_MAGIC, 8) == 0;
+  int ok = fread(h, sizeof *h, 1, f) == 1;
+  if (ok && memcmp(h->magic, "QNTMETA", 7) == 0 &&
+      memcmp(h->magic, QNT_META_MAGIC, 8) != 0) {
+    fclose(f);
+    return fail(error, size,
+                "%s was written by another version of quant-compile (format "
+                "%.8s, this runtime reads %s): compile the model again",
+                path, h->magic, QNT_META_MAGIC);
+  }
+  ok = ok && memcmp(h->magic, QNT_META_MAGIC, 8) == 0;
+  if (ok && qnt_model_id(h) != h->model_id) {
+    fclose(f);
+    return fail(error, size, "%s is damaged: its header does not match its "
+                "model id", path);
+  }
   if (!ok || h->dim <= 0 || h->blocks <= 0 || h->heads <= 0 || h->kv_heads <= 0 ||
       h->head_dim <= 0 || h->vocab <= 0 || h->vocab > (1 << 24) ||
       h->context <= 0 || h->context > (1 << 24)) {
@@ -73,7 +131,7 @@ static int readMeta(qnt_model *m, const char *path, char *error, size_t size) {
   for (int i = 0; i < 256; ++i)
     v->byte_tokens[i] = -1;
   for (int32_t i = 0; i < v->size; ++i) {
-    uint32_t length;
+    uint32_t length = 0;
     if (fread(&v->scores[i], 4, 1, f) != 1 || fread(&v->types[i], 4, 1, f) != 1 ||
         fread(&length, 4, 1, f) != 1 || length > 65536) {
       fclose(f);
@@ -91,8 +149,50 @@ static int readMeta(qnt_model *m, const char *path, char *error, size_t size) {
       v->byte_tokens[byte] = i;
     v->sorted[i] = i;
   }
+  int trailing = fgetc(f) != EOF;
   fclose(f);
+  if (trailing)
+    return fail(error, size, "%s has bytes after its last token", path);
   qsort_r(v->sorted, (size_t)v->size, sizeof(int32_t), comparePieces, v);
+  return 0;
+}
+
+/* Maps model.weights after checking it is the file model.meta records. */
+static int mapWeights(qnt_model *m, const char *path, const char *meta,
+                      char *error, size_t size) {
+  uint64_t expected = m->config.weights_size;
+  int fd = open(path, O_RDONLY);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return fail(error, size, "cannot open %s: quant-compile writes it beside "
+                "%s", path, meta);
+  }
+  uint64_t actual = (uint64_t)st.st_size;
+  if (actual != expected) {
+    close(fd);
+    if (actual == 0)
+      return fail(error, size, "%s is empty; %s expects %llu bytes", path,
+                  meta, (unsigned long long)expected);
+    return fail(error, size,
+                "%s is %llu bytes; %s expects %llu: the file is %s", path,
+                (unsigned long long)actual, meta, (unsigned long long)expected,
+                actual < expected ? "truncated" : "from another compile");
+  }
+  m->weights_size = (size_t)actual;
+  m->weights = actual ? mmap(NULL, m->weights_size, PROT_READ, MAP_PRIVATE, fd, 0)
+                      : NULL;
+  close(fd);
+  if (m->weights == MAP_FAILED) {
+    m->weights = NULL;
+    return fail(error, size, "cannot map %s", path);
+  }
+  if (qnt_weights_fingerprint(m->weights, actual) != m->config.weights_fingerprint)
+    return fail(error, size,
+                "%s does not belong to %s: its contents are not the weights "
+                "the model was compiled with (files of two compiles mixed?)",
+                path, meta);
   return 0;
 }
 
@@ -106,27 +206,16 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
     fail(error, size, "out of memory");
     goto done;
   }
-  if (readMeta(m, meta, error, size) != 0)
+  if (readMeta(m, meta, library_path, error, size) != 0)
     goto done;
-
-  int fd = open(weights, O_RDONLY);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    if (fd >= 0)
-      close(fd);
-    fail(error, size, "cannot open %s", weights);
+  if (m->config.abi_version != QNT_MODEL_ABI_VERSION) {
+    fail(error, size, "%s describes entry points of ABI version %d; this "
+         "runtime calls version %d: compile the model again",
+         meta, m->config.abi_version, QNT_MODEL_ABI_VERSION);
     goto done;
   }
-  m->weights_size = (size_t)st.st_size;
-  m->weights = m->weights_size
-                   ? mmap(NULL, m->weights_size, PROT_READ, MAP_PRIVATE, fd, 0)
-                   : NULL;
-  close(fd);
-  if (m->weights == MAP_FAILED) {
-    m->weights = NULL;
-    fail(error, size, "cannot map %s", weights);
+  if (mapWeights(m, weights, meta, error, size) != 0)
     goto done;
-  }
 
   /* A name without a slash would be searched on the library path. */
   char local[4096];
@@ -138,6 +227,26 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
   m->library = dlopen(open_path, RTLD_NOW | RTLD_LOCAL);
   if (!m->library) {
     fail(error, size, "cannot load %s: %s", library_path, dlerror());
+    goto done;
+  }
+  const int32_t *abi = dlsym(m->library, QNT_MODEL_ABI_SYMBOL);
+  const uint64_t *id = dlsym(m->library, QNT_MODEL_ID_SYMBOL);
+  if (!abi || !id) {
+    fail(error, size, "%s is not a model compiled by quant-compile (it has no "
+         "%s)", library_path, !abi ? QNT_MODEL_ABI_SYMBOL : QNT_MODEL_ID_SYMBOL);
+    goto done;
+  }
+  if (*abi != QNT_MODEL_ABI_VERSION) {
+    fail(error, size, "%s has entry points of ABI version %d; this runtime "
+         "calls version %d: compile the model again",
+         library_path, *abi, QNT_MODEL_ABI_VERSION);
+    goto done;
+  }
+  if (*id != m->config.model_id) {
+    fail(error, size, "%s does not belong to %s: it was compiled for model "
+         "%016llx, the meta file describes %016llx (files of two compiles "
+         "mixed?)", library_path, meta, (unsigned long long)*id,
+         (unsigned long long)m->config.model_id);
     goto done;
   }
   m->forward = (qnt_entry_fn)dlsym(m->library, "_mlir_ciface_forward");

@@ -18,6 +18,7 @@
 #include "dialects/qnt/QntOps.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Matchers.h"
@@ -30,6 +31,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -180,7 +182,6 @@ WeightSizes measureWeights(ModuleOp module) {
   return sizes;
 }
 
-/// model.meta: hyperparameters and tokenizer, in qnt/model.h's layout.
 /// Which of the runtime's QNT_QUANT_* the options amount to.
 int32_t quantizationKind(const ::qnt::QuantOptions &q) {
   if (!q.enabled)
@@ -192,15 +193,24 @@ int32_t quantizationKind(const ::qnt::QuantOptions &q) {
   return defaults ? QNT_QUANT_DEFAULT : QNT_QUANT_CUSTOM;
 }
 
-LogicalResult writeMeta(const ::qnt::gguf::File &file, int64_t context,
-                        int32_t quantization, const std::string &path,
-                        std::string &error) {
+/// model.meta's header for a model whose weights file is `weightsPath`
+/// (complete: the fingerprint and the model id are of its bytes).
+LogicalResult makeMetaHeader(const ::qnt::gguf::File &file, int64_t context,
+                             int32_t quantization, StringRef weightsPath,
+                             qnt_meta_header &h, std::string &error) {
   ::qnt::gguf::LlamaConfig c;
-  ::qnt::gguf::Vocabulary vocab;
-  if (!::qnt::gguf::readLlamaConfig(file, c, error) ||
-      !::qnt::gguf::readVocabulary(file, vocab, error))
+  if (!::qnt::gguf::readLlamaConfig(file, c, error))
     return failure();
-  qnt_meta_header h = {};
+  ::qnt::gguf::Vocabulary vocab;
+  if (!::qnt::gguf::readVocabulary(file, vocab, error))
+    return failure();
+  auto weights = llvm::MemoryBuffer::getFile(weightsPath, /*IsText=*/false,
+                                             /*RequiresNullTerminator=*/false);
+  if (!weights) {
+    error = "cannot read " + weightsPath.str() + ": " + weights.getError().message();
+    return failure();
+  }
+  h = {};
   std::memcpy(h.magic, QNT_META_MAGIC, 8);
   h.dim = c.dim;
   h.blocks = c.blocks;
@@ -218,6 +228,20 @@ LogicalResult writeMeta(const ::qnt::gguf::File &file, int64_t context,
   h.unk = vocab.unk;
   h.add_bos = vocab.addBos;
   h.quantization = quantization;
+  h.abi_version = QNT_MODEL_ABI_VERSION;
+  h.weights_size = (*weights)->getBufferSize();
+  h.weights_fingerprint =
+      qnt_weights_fingerprint((*weights)->getBufferStart(), h.weights_size);
+  h.model_id = qnt_model_id(&h);
+  return success();
+}
+
+/// model.meta: the header, then the tokenizer, in qnt/model.h's layout.
+LogicalResult writeMeta(const ::qnt::gguf::File &file, const qnt_meta_header &h,
+                        const std::string &path, std::string &error) {
+  ::qnt::gguf::Vocabulary vocab;
+  if (!::qnt::gguf::readVocabulary(file, vocab, error))
+    return failure();
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
   if (ec) {
@@ -234,7 +258,26 @@ LogicalResult writeMeta(const ::qnt::gguf::File &file, int64_t context,
     os.write(reinterpret_cast<const char *>(&length), 4);
     os.write(vocab.tokens[i].data(), length);
   }
+  os.close();
+  if (os.has_error()) {
+    error = "cannot write " + path + ": " + os.error().message();
+    os.clear_error();
+    return failure();
+  }
   return success();
+}
+
+/// The symbols by which the runtime knows which model.meta a model.so
+/// belongs to, as constant globals of the LLVM-dialect module.
+void addModelIdentity(ModuleOp module, const qnt_meta_header &h) {
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  Location loc = module.getLoc();
+  LLVM::GlobalOp::create(b, loc, b.getI64Type(), /*isConstant=*/true,
+                         LLVM::Linkage::External, QNT_MODEL_ID_SYMBOL,
+                         b.getI64IntegerAttr(int64_t(h.model_id)));
+  LLVM::GlobalOp::create(b, loc, b.getI32Type(), /*isConstant=*/true,
+                         LLVM::Linkage::External, QNT_MODEL_ABI_SYMBOL,
+                         b.getI32IntegerAttr(h.abi_version));
 }
 
 /// cc -shared -o output object -lm: the runtime's symbols are resolved from
@@ -354,10 +397,6 @@ int main(int argc, char **argv) {
   quant.keepFloat.assign(keepFloat.begin(), keepFloat.end());
   // The quantized weights stream into the weights file as they are made.
   quant.weightsFile = weightsPath;
-  if (gguf && lowers && emitAction == Emit::Obj &&
-      failed(writeMeta(*gguf, contextLength, quantizationKind(quant),
-                       (stem + ".meta").str(), error)))
-    return fail(inputFile + ": " + error);
   // With --report, each pipeline is shown before it runs.
   ::qnt::PassManagerHook hook = [&](PassManager &pm) -> LogicalResult {
     if (report) {
@@ -413,8 +452,16 @@ int main(int argc, char **argv) {
   if (failed(::qnt::lowerToBuffers(*module, lowering, hook)))
     return 1;
   std::string header = ::qnt::cHeader(*module, inputFile);
+  // The weights file is complete: the meta file records its fingerprint, and
+  // the code the model id.
+  qnt_meta_header meta = {};
+  if (gguf && failed(makeMetaHeader(*gguf, contextLength, quantizationKind(quant),
+                                    weightsPath, meta, error)))
+    return fail(inputFile + ": " + error);
   if (failed(::qnt::buffersToLLVM(*module, lowering, hook)))
     return 1;
+  if (gguf)
+    addModelIdentity(*module, meta);
   if (emitAction == Emit::MLIRLLVM) {
     module->print(out->os());
     out->keep();
@@ -442,6 +489,9 @@ int main(int argc, char **argv) {
     if (!linked)
       return fail(error);
   }
+  if (gguf && emitAction == Emit::Obj &&
+      failed(writeMeta(*gguf, meta, (stem + ".meta").str(), error)))
+    return fail(inputFile + ": " + error);
 
   if (emitAction == Emit::Obj && (output != "-" || !headerFile.empty())) {
     std::string headerPath = headerFile;

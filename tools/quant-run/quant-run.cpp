@@ -295,11 +295,18 @@ int main(int argc, char **argv) {
     qnt_model_free(&model);
     return 1;
   }
-  int64_t budget = std::min<int64_t>(int64_t(tokens), c.context - count);
-  if (budget < int64_t(tokens) && !quiet)
-    std::fprintf(stderr, "quant-run: the context of %lld tokens allows %lld "
-                         "new tokens\n", (long long)c.context, (long long)budget);
-
+  // Each new token needs the logits of the one before it, so the last one
+  // sampled needs no cache row: a prompt of `count` tokens leaves room for
+  // context - count + 1.
+  int64_t room = c.context - count + 1;
+  int64_t budget = std::min<int64_t>(int64_t(tokens), room);
+  if (budget < int64_t(tokens))
+    std::fprintf(stderr,
+                 "quant-run: warning: -n %lld does not fit: the context of "
+                 "%lld tokens leaves room for %lld new tokens after the "
+                 "prompt's %lld\n",
+                 (long long)tokens, (long long)c.context, (long long)room,
+                 (long long)count);
   qnt_sampler sampler;
   if (qnt_sampler_init(&sampler, int32_t(vocab), float(temp), int32_t(topK),
                        float(topP), uint64_t(seed)) != 0) {
@@ -337,39 +344,45 @@ int main(int argc, char **argv) {
   if (keep)
     all = logits;
 
-  int64_t generated = 0;
+  int64_t generated = 0, decodeSteps = 0;
   int32_t prev = ids.back();
   double decodeTime = 0;
+  bool endOfText = false;
   const float *last = &logits[size_t(count - 1) * vocab];
   std::vector<float> step(vocab);
   while (generated < budget) {
     int32_t next = qnt_sample(&sampler, last, int32_t(vocab));
-    if (next == model.vocab.eos)
+    if (next == model.vocab.eos) {
+      endOfText = true;
       break;
+    }
     qnt_detokenize(&model.vocab, prev, next, piece, sizeof piece);
     std::fputs(piece, stdout);
     std::fflush(stdout);
     sequence.push_back(next);
     prev = next;
     ++generated;
-    if (generated == budget && !keep)
+    // The token's own logits: for the next one, or for --check.
+    int64_t pos = int64_t(sequence.size()) - 1;
+    if ((generated == budget && !keep) || pos >= c.context)
       break;
     auto s0 = std::chrono::steady_clock::now();
-    rc = qnt_model_run(&model, &next, 1, int64_t(sequence.size()) - 1,
-                       step.data(), error, sizeof error);
+    rc = qnt_model_run(&model, &next, 1, pos, step.data(), error, sizeof error);
     decodeTime += seconds(s0, std::chrono::steady_clock::now());
     if (rc != 0) {
       std::fprintf(stderr, "\nquant-run: error: %s\n", error);
       break;
     }
+    ++decodeSteps;
     if (keep)
       all.insert(all.end(), step.begin(), step.end());
     last = step.data();
-    if (generated == budget)
-      break;
   }
   std::fputs("\n", stdout);
   std::fflush(stdout);
+  if (rc == 0 && !endOfText && generated == room && budget < int64_t(tokens))
+    std::fprintf(stderr, "quant-run: stopped: context of %lld tokens is full\n",
+                 (long long)c.context);
   if (printIds) {
     std::fputs("tokens:", stdout);
     for (int32_t id : sequence)
@@ -380,9 +393,6 @@ int main(int argc, char **argv) {
     double prefill = seconds(t0, t1);
     std::fprintf(stderr, "prefill: %lld tokens in %.2f ms (%.1f tokens/s)\n",
                  (long long)count, prefill * 1e3, double(count) / prefill);
-    int64_t decodeSteps = std::max<int64_t>(int64_t(all.size() / vocab) - count, 0);
-    if (!keep)
-      decodeSteps = std::max<int64_t>(generated - 1, 0);
     if (decodeSteps > 0)
       std::fprintf(stderr, "decode: %lld tokens in %.2f ms (%.1f tokens/s), "
                            "%d threads\n",

@@ -4,6 +4,10 @@
  *   model.so       the compiled code: _mlir_ciface_forward, _mlir_ciface_decode
  *   model.weights  the packed (quantized) weights, mapped at load
  *   model.meta     hyperparameters and the tokenizer, in the layout below
+ * They are a checked triple: model.meta records the size and fingerprint of
+ * model.weights and a model id that model.so carries too (QNT_MODEL_ID_SYMBOL),
+ * with the entry points' ABI version. The loader refuses a truncated,
+ * foreign or mismatched file before any compiled code runs.
  *
  * The entry points (see the header quant-compile writes next to an object):
  *   forward(tokens [T] i32, pos, kcache, vcache, weights, logits [T, V])
@@ -31,7 +35,14 @@ extern "C" {
  * all little-endian.
  *===----------------------------------------------------------------------===*/
 
-#define QNT_META_MAGIC "QNTMETA1"
+#define QNT_META_MAGIC "QNTMETA2"
+
+/* The calling convention of forward/decode below; a model.so built for
+ * another is refused. */
+#define QNT_MODEL_ABI_VERSION 1
+/* What model.so exports besides its entry points: */
+#define QNT_MODEL_ID_SYMBOL "qnt_model_id"                   /* uint64_t */
+#define QNT_MODEL_ABI_SYMBOL "qnt_model_abi_version"         /* int32_t */
 
 typedef struct qnt_meta_header {
   char magic[8];
@@ -41,8 +52,21 @@ typedef struct qnt_meta_header {
   int32_t bos, eos, unk, add_bos;
   /* How quant-compile quantized the model: */
   int32_t quantization; /* QNT_QUANT_* */
-  int32_t reserved;
+  int32_t abi_version;  /* QNT_MODEL_ABI_VERSION of model.so */
+  uint64_t weights_size;
+  uint64_t weights_fingerprint; /* qnt_weights_fingerprint of model.weights */
+  /* qnt_model_id of the header above: what model.so exports as
+   * QNT_MODEL_ID_SYMBOL. */
+  uint64_t model_id;
 } qnt_meta_header;
+
+/** A 64-bit fingerprint of a weights file: FNV-1a over its size, its first
+ *  and last 64 KiB and 256 evenly spaced 4 KiB pages. It tells a truncated,
+ *  swapped or foreign file from the one a model was compiled with, in a
+ *  millisecond, without reading gigabytes. */
+uint64_t qnt_weights_fingerprint(const void *data, uint64_t size);
+/** The id of a model: FNV-1a of the header's bytes before `model_id`. */
+uint64_t qnt_model_id(const qnt_meta_header *header);
 
 #define QNT_QUANT_FLOAT 0   /* --no-quantize */
 #define QNT_QUANT_DEFAULT 1 /* Q8_0 weights, per-block f32 int8 activations */
@@ -112,8 +136,10 @@ typedef struct qnt_model {
   float *kcache, *vcache;      /* [blocks, context, kv_heads * head_dim] */
 } qnt_model;
 
-/** Loads model.so with model.weights and model.meta beside it. Returns 0, or
- *  -1 with a message in `error`. */
+/** Loads model.so with model.weights and model.meta beside it, after
+ *  checking that the three belong together (sizes, fingerprint, model id,
+ *  ABI version). Returns 0, or -1 with a message in `error` that names the
+ *  file and what is wrong. */
 int qnt_model_load(qnt_model *m, const char *library_path, char *error,
                    size_t error_size);
 void qnt_model_free(qnt_model *m);
