@@ -19,8 +19,9 @@ config.environment["FILECHECK_OPTS"] = "-enable-var-scope"
 config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%cc", config.cc))
 config.substitutions.append(
-    ("%link_qntrt", "-I%s -L%s -lqntrt -lpthread -ldl -lm"
-     % (os.path.join(config.qnt_src_root, "runtime", "include"), config.qnt_lib_dir)))
+    ("%link_qntrt", "-I%s -L%s -lqntrt -lpthread -ldl -lm %s"
+     % (os.path.join(config.qnt_src_root, "runtime", "include"), config.qnt_lib_dir,
+        config.exe_linker_flags)))
 config.substitutions.append(("%test_inputs", os.path.join(config.test_source_root, "Inputs")))
 
 # The default target. Tests that check IR, assembly or a choice the compiler

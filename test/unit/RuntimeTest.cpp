@@ -1,10 +1,13 @@
 //===- RuntimeTest.cpp - The C runtime: threads and buffers ---------------===//
 
+#include "qnt/model.h"
 #include "qnt/runtime.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
+#include <random>
 #include <cstdint>
 #include <vector>
 
@@ -88,4 +91,58 @@ TEST(Runtime, MemrefViewsAreDenseRowMajor) {
   EXPECT_EQ(3, m.sizes[1]);
   EXPECT_EQ(3, m.strides[0]);
   EXPECT_EQ(1, m.strides[1]);
+}
+
+namespace {
+
+/// FNV-1a of a whole buffer, written out independently of the runtime.
+uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+} // namespace
+
+TEST(ModelFiles, SmallWeightsAreHashedWhole) {
+  std::vector<unsigned char> bytes(1000);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<unsigned char>(i * 7);
+  uint64_t size = bytes.size();
+  uint64_t expected = fnv1a(
+      fnv1a(14695981039346656037ull, reinterpret_cast<unsigned char *>(&size), 8),
+      bytes.data(), bytes.size());
+  EXPECT_EQ(expected, qnt_weights_fingerprint(bytes.data(), size));
+}
+
+TEST(ModelFiles, FingerprintSeesSizeEdgesAndSampledPages) {
+  std::vector<unsigned char> bytes(8 << 20);
+  std::mt19937 rng(3);
+  for (unsigned char &b : bytes)
+    b = static_cast<unsigned char>(rng());
+  uint64_t base = qnt_weights_fingerprint(bytes.data(), bytes.size());
+  EXPECT_EQ(base, qnt_weights_fingerprint(bytes.data(), bytes.size()));
+  // A shorter file (truncated) with the same leading bytes.
+  EXPECT_NE(base, qnt_weights_fingerprint(bytes.data(), bytes.size() - 4096));
+  // A changed byte in the first and last 64 KiB, and in the middle.
+  for (size_t at : {size_t(0), bytes.size() - 1, size_t(64 << 10)}) {
+    bytes[at] ^= 1;
+    EXPECT_NE(base, qnt_weights_fingerprint(bytes.data(), bytes.size())) << at;
+    bytes[at] ^= 1;
+  }
+}
+
+TEST(ModelFiles, ModelIdCoversEveryHeaderField) {
+  qnt_meta_header h;
+  std::memset(&h, 0, sizeof h);
+  std::memcpy(h.magic, QNT_META_MAGIC, 8);
+  uint64_t base = qnt_model_id(&h);
+  auto *raw = reinterpret_cast<unsigned char *>(&h);
+  for (size_t i = 0; i < offsetof(qnt_meta_header, model_id); ++i) {
+    raw[i] ^= 0x10;
+    EXPECT_NE(base, qnt_model_id(&h)) << "byte " << i;
+    raw[i] ^= 0x10;
+  }
+  h.model_id = 12345; // the id itself is not hashed
+  EXPECT_EQ(base, qnt_model_id(&h));
 }
