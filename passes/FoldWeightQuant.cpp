@@ -5,9 +5,12 @@
 // references use), and stored as a qnt.constant of dense_resource blobs in the
 // layout the kernels read.
 //
-// Rule for reduction sizes the block does not divide (stories260K's FFN of
-// 172): such a weight is quantized per channel (one scale per output row), so
-// every weight stays int8 and no padding leaks into the model.
+// A linear with a weight_layout (--qnt-data-tiling) gets its weight in that
+// layout: the reduction zero-padded to whole blocks, as GGML pads an odd
+// reduction (a zero changes no dot product and no absmax), then arranged in
+// tiles of n0 channels by qnt::math::tile. Without a layout, a reduction the
+// block does not divide (stories260K's FFN of 172) is quantized per channel
+// (one scale per output row) instead.
 //
 // A weight that arrives quantized, qnt.dequantize of a qnt.constant, keeps its
 // integers and scales: only the storage changes (i8 <-> u8 offset 128, a flip
@@ -34,6 +37,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cstring>
+#include <numeric>
 
 namespace mlir::qnt {
 #define GEN_PASS_DEF_FOLDWEIGHTQUANTPASS
@@ -197,7 +201,37 @@ private:
   const DenseMap<Operation *, Value> &weightsArgs;
 };
 
-using FoldCache = DenseMap<Attribute, Folded>;
+/// Folded weights by source attribute and layout.
+using FoldCache = DenseMap<std::pair<Attribute, Attribute>, Folded>;
+
+/// The layout a weight of `cols` columns is stored in: `requested` with its
+/// padding made a multiple of the block as well.
+LayoutAttr effectiveLayout(LayoutAttr requested, SchemeAttr scheme) {
+  if (!requested || !scheme.isBlocked() ||
+      requested.getPad() % scheme.getBlock() == 0)
+    return requested;
+  int64_t pad = std::lcm(requested.getPad(), scheme.getBlock());
+  return LayoutAttr::get(requested.getContext(), requested.getN0(),
+                         requested.getK0(), pad);
+}
+
+/// The bytes of a quantized weight's components in `layout` (data, scales):
+/// q padded and tiled as the layout says, scales as the scheme stores them.
+std::vector<std::vector<char>> componentBytes(const ::qnt::math::QuantizedTensor &q,
+                                              LayoutAttr layout) {
+  auto bytes = [](auto &v) {
+    ArrayRef<char> b = asBytes(v);
+    return std::vector<char>(b.begin(), b.end());
+  };
+  bool f16 = q.scheme.f16Scale;
+  if (!layout || !layout.isTiled())
+    return {bytes(q.data), f16 ? bytes(q.scalesF16) : bytes(q.scales)};
+  ::qnt::math::TiledTensor t;
+  bool tiled = ::qnt::math::tile(q, layout.getN0(), layout.getK0(), t);
+  assert(tiled && "the layout verifier admits only tileable schemes");
+  (void)tiled;
+  return {bytes(t.data), f16 ? bytes(t.scalesF16) : bytes(t.scales)};
+}
 
 //===----------------------------------------------------------------------===//
 // Patterns
@@ -224,39 +258,42 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfterValue(weight);
     Operation *fn = op->getParentOfType<func::FuncOp>();
-    if (auto it = cache.find(attr); it != cache.end()) {
+    Attribute layoutKey = op.getWeightLayoutAttr();
+    if (auto it = cache.find({attr, layoutKey}); it != cache.end()) {
       useAsWeight(rewriter, weight,
                   store.materialize(rewriter, weight.getLoc(), fn, it->second));
       return success();
     }
 
     int64_t rows = weightType.getDimSize(0), cols = weightType.getDimSize(1);
+    LayoutAttr requested = op.getWeightLayoutAttr();
     Granularity granularity = options.granularity;
-    if (granularity == Granularity::PerBlock && cols % options.block != 0)
+    if (!requested && granularity == Granularity::PerBlock &&
+        cols % options.block != 0)
       granularity = Granularity::PerChannel; // see the rule in the header
     MLIRContext *ctx = getContext();
     auto scheme = SchemeAttr::get(ctx, 8, granularity, /*axis=*/0,
                                   options.block, /*symmetric=*/true,
                                   options.storage, options.scale,
                                   options.rounding, /*sums=*/false);
+    LayoutAttr layout = effectiveLayout(requested, scheme);
 
     std::vector<float> values;
     if (!readFloatElements(attr, values))
       return rewriter.notifyMatchFailure(op, "weight elements are unreadable");
+    int64_t stored = layout ? layout.paddedCols(cols) : cols;
+    if (stored != cols)
+      values = ::qnt::math::padColumns(values.data(), rows, cols, stored);
     ::qnt::math::QuantizedTensor q;
-    if (!::qnt::math::quantize(values.data(), rows, cols, toMathScheme(scheme),
+    if (!::qnt::math::quantize(values.data(), rows, stored, toMathScheme(scheme),
                                q))
       return rewriter.notifyMatchFailure(op, "scheme does not fit the weight");
     values = {}; // one weight's floats at a time
 
     auto type = QTensorType::get(ctx, weightType.getShape(),
-                                 rewriter.getF32Type(), scheme);
-    std::vector<char> data(asBytes(q.data).begin(), asBytes(q.data).end());
-    ArrayRef<char> scaleBytes = options.scale.isF16() ? asBytes(q.scalesF16)
-                                                      : asBytes(q.scales);
-    std::vector<char> scales(scaleBytes.begin(), scaleBytes.end());
-    const Folded &folded =
-        cache[attr] = store.store(type, blobName(weight.getLoc()), {data, scales});
+                                 rewriter.getF32Type(), scheme, layout);
+    const Folded &folded = cache[{attr, requested}] = store.store(
+        type, blobName(weight.getLoc()), componentBytes(q, layout));
     useAsWeight(rewriter, weight,
                 store.materialize(rewriter, weight.getLoc(), fn, folded));
     return success();
@@ -291,44 +328,94 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
       return rewriter.notifyMatchFailure(op, "only symmetric 8-bit weights");
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfter(source);
-    if (scheme.getStorage() == options.storage && !streaming) {
+    LayoutAttr requested = op.getWeightLayoutAttr();
+    if (scheme.getStorage() == options.storage && !streaming && !requested) {
       useAsWeight(rewriter, dequant.getResult(), source.getResult());
       return success();
     }
     Operation *fn = op->getParentOfType<func::FuncOp>();
-    Attribute key = source.getData();
+    std::pair<Attribute, Attribute> key = {source.getData(), requested};
     auto it = cache.find(key);
     if (it == cache.end()) {
-      auto newType = QTensorType::get(getContext(), type.getShape(),
-                                      type.getExpressedType(),
-                                      scheme.withStorage(options.storage));
-      std::vector<char> data;
-      if (!elementBytes(source.getData(), data))
-        return rewriter.notifyMatchFailure(op, "data bytes are unreadable");
-      if (scheme.getStorage() != options.storage)
-        ::qnt::math::toggleOffset128(reinterpret_cast<int8_t *>(data.data()),
-                                     data.size());
-      SmallVector<ElementsAttr> others = {source.getScales()};
-      for (std::optional<ElementsAttr> extra : {source.getZeroPoints(), source.getSums()})
-        if (extra)
-          others.push_back(*extra);
-      Folded folded;
-      if (streaming) {
-        SmallVector<std::vector<char>> components = {std::move(data)};
-        for (ElementsAttr other : others)
-          if (!elementBytes(other, components.emplace_back()))
-            return rewriter.notifyMatchFailure(op, "component bytes are unreadable");
-        folded = store.store(newType, blobName(source.getLoc()), components);
-      } else {
-        // In memory: new data; the scales (and the rest) are shared as they are.
-        folded = store.store(newType, blobName(source.getLoc()), {data});
-        folded.blobs.append(others.begin(), others.end());
-      }
-      it = cache.try_emplace(key, std::move(folded)).first;
+      SchemeAttr newScheme = scheme.withStorage(options.storage);
+      FailureOr<Folded> folded =
+          requested ? relayout(source, newScheme, requested)
+                    : restore(source, newScheme);
+      if (failed(folded))
+        return rewriter.notifyMatchFailure(op, "component bytes are unreadable");
+      it = cache.try_emplace(key, std::move(*folded)).first;
     }
     useAsWeight(rewriter, dequant.getResult(),
                 store.materialize(rewriter, source.getLoc(), fn, it->second));
     return success();
+  }
+
+  /// The constant in another storage, its layout kept.
+  FailureOr<Folded> restore(ConstantOp source, SchemeAttr scheme) const {
+    QTensorType type = source.getResult().getType();
+    auto newType = QTensorType::get(getContext(), type.getShape(),
+                                    type.getExpressedType(), scheme,
+                                    type.getLayout());
+    std::vector<char> data;
+    if (!elementBytes(source.getData(), data))
+      return failure();
+    if (type.getScheme().getStorage() != scheme.getStorage())
+      ::qnt::math::toggleOffset128(reinterpret_cast<int8_t *>(data.data()),
+                                   data.size());
+    SmallVector<ElementsAttr> others = {source.getScales()};
+    for (std::optional<ElementsAttr> extra : {source.getZeroPoints(), source.getSums()})
+      if (extra)
+        others.push_back(*extra);
+    if (streaming) {
+      SmallVector<std::vector<char>> components = {std::move(data)};
+      for (ElementsAttr other : others)
+        if (!elementBytes(other, components.emplace_back()))
+          return failure();
+      return store.store(newType, blobName(source.getLoc()), components);
+    }
+    // In memory: new data; the scales (and the rest) are shared as they are.
+    Folded folded = store.store(newType, blobName(source.getLoc()), {data});
+    folded.blobs.append(others.begin(), others.end());
+    return folded;
+  }
+
+  /// A row-major quantized constant in `requested`'s padding and tiles: its
+  /// integers and scales as they are, blocks of zeros (scale 0) appended.
+  FailureOr<Folded> relayout(ConstantOp source, SchemeAttr scheme,
+                             LayoutAttr requested) const {
+    QTensorType type = source.getResult().getType();
+    if (type.getLayout() || type.getRank() != 2 || type.getSumsType() ||
+        type.getZeroPointsType())
+      return failure();
+    ::qnt::math::QuantizedTensor q;
+    q.rows = type.getShape()[0];
+    q.cols = type.getShape()[1];
+    q.scheme = toMathScheme(type.getScheme());
+    if (!::qnt::math::scaleLayout(q.scheme, q.rows, q.cols, q.layout))
+      return failure();
+    std::vector<char> data, scales;
+    if (!elementBytes(source.getData(), data) ||
+        !elementBytes(source.getScales(), scales))
+      return failure();
+    q.data.assign(data.begin(), data.end());
+    size_t numScales = q.layout.scaleRows * q.layout.scaleCols;
+    q.scales.resize(numScales);
+    if (q.scheme.f16Scale) {
+      q.scalesF16.resize(numScales);
+      std::memcpy(q.scalesF16.data(), scales.data(), 2 * numScales);
+      for (size_t i = 0; i < numScales; ++i)
+        q.scales[i] = ::qnt::math::fp16ToFloat(q.scalesF16[i]);
+    } else {
+      std::memcpy(q.scales.data(), scales.data(), 4 * numScales);
+    }
+    ::qnt::math::restore(q, toMathScheme(scheme).storage);
+    LayoutAttr layout = effectiveLayout(requested, scheme);
+    if (!::qnt::math::padColumns(q, layout.paddedCols(q.cols)))
+      return failure();
+    auto newType = QTensorType::get(getContext(), type.getShape(),
+                                    type.getExpressedType(), scheme, layout);
+    return store.store(newType, blobName(source.getLoc()),
+                       componentBytes(q, layout));
   }
 
   const FoldOptions &options;

@@ -6,7 +6,10 @@
 //
 // The activation scheme follows the weight so that the two sides' groups line
 // up: per-block activations take the weight's block (or 32 against a
-// per-channel weight whose K allows it; per-token otherwise). When the weight
+// per-channel weight whose K allows it; per-token otherwise). Against a
+// weight in a padded layout, the activation's data is padded alike
+// (#qnt.layout<pad = P>): the quantize writes zeros there, so the kernel
+// reads whole blocks on both sides. When the weight
 // is stored u8_offset128, the activation keeps per-group sums for the offset
 // correction. Every quantize is placed right after the activation's
 // definition, and linears asking for the same quantization of the same value
@@ -42,9 +45,10 @@ struct ActOptions {
 
 /// The activation scheme a linear with a quantized weight gets, or null after
 /// a diagnostic when the options cannot serve that weight.
-SchemeAttr activationScheme(LinearOp op, SchemeAttr weight,
+SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
                             const ActOptions &options) {
-  int64_t k = cast<RankedTensorType>(op.getInput().getType()).getDimSize(1);
+  SchemeAttr weight = weightType.getScheme();
+  int64_t k = weightType.getStoredCols();
   Granularity granularity = Granularity::PerToken;
   int64_t block = kDefaultBlock;
   if (!options.perToken) {
@@ -76,13 +80,16 @@ struct QuantizeActivation : OpRewritePattern<LinearOp> {
     auto weightType = dyn_cast<QTensorType>(op.getWeight().getType());
     if (!weightType)
       return rewriter.notifyMatchFailure(op, "weight is not quantized");
-    SchemeAttr scheme = activationScheme(op, weightType.getScheme(), options);
+    SchemeAttr scheme = activationScheme(op, weightType, options);
     if (!scheme)
       return rewriter.notifyMatchFailure(op, "no activation scheme fits");
     Value input = op.getInput();
+    LayoutAttr layout;
+    if (LayoutAttr w = weightType.getLayout(); w && w.getPad() > 1)
+      layout = LayoutAttr::get(getContext(), 0, 0, w.getPad());
     auto type = QTensorType::get(getContext(),
                                  cast<RankedTensorType>(input.getType()).getShape(),
-                                 rewriter.getF32Type(), scheme);
+                                 rewriter.getF32Type(), scheme, layout);
 
     // Share a quantize of the same value with the same scheme.
     Value quantized;
@@ -95,7 +102,7 @@ struct QuantizeActivation : OpRewritePattern<LinearOp> {
       quantized = QuantizeOp::create(rewriter, input.getLoc(), type, input);
     }
     rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getResult().getType(),
-                                          quantized, op.getWeight());
+                                          quantized, op.getWeight(), Value());
     return success();
   }
 
@@ -129,7 +136,7 @@ struct InsertActQuantPass
     // Diagnose a linear the options cannot serve before rewriting any.
     WalkResult checked = getOperation().walk([&](LinearOp op) {
       auto weight = dyn_cast<QTensorType>(op.getWeight().getType());
-      if (weight && !activationScheme(op, weight.getScheme(), options))
+      if (weight && !activationScheme(op, weight, options))
         return WalkResult::interrupt();
       return WalkResult::advance();
     });

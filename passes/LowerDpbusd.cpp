@@ -1,4 +1,17 @@
-//===- LowerDpbusd.cpp - qnt.dpbusd to VNNI or vector arithmetic ----------===//
+//===- LowerDpbusd.cpp - The integer dots to x86 or vector arithmetic -----===//
+//
+// qnt.dpbusd (u8 x s8) becomes vpdpbusd where the target has VNNI; qnt.dpbssd
+// (s8 x s8) becomes AVX2's sign trick on 8 lanes:
+//
+//   |a| = vpsignb(a, a), w' = vpsignb(w, a)      (w with a's sign, 0 where a is)
+//   pairs = vpmaddubsw(|a|, w')                   u8 x s8, adjacent pairs to i16
+//   acc  += vpmaddwd(pairs, 1)                    adjacent i16 pairs to i32
+//
+// |a| * w' = a * w; a pair is at most 2 * 127 * 127 < 2^15, so vpmaddubsw's
+// saturation never triggers for quantized values (never -128). Everything
+// else becomes plain vector arithmetic, which LLVM lowers for any CPU.
+//
+//===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
 
@@ -45,8 +58,23 @@ struct DpbusdToIntrinsic : OpRewritePattern<DpbusdOp> {
   }
 };
 
-/// acc + p[0::4] + p[1::4] + p[2::4] + p[3::4] with p = zext(lhs) * sext(rhs):
-/// four strided shuffles keep every vector one-dimensional.
+/// acc + p[0::4] + p[1::4] + p[2::4] + p[3::4] of 4 * lanes products: four
+/// strided shuffles keep every vector one-dimensional.
+Value sumOfQuads(PatternRewriter &rewriter, Location loc, Value acc,
+                 Value products) {
+  int64_t lanes = cast<VectorType>(acc.getType()).getNumElements();
+  Value sum = acc;
+  for (int64_t j = 0; j < 4; ++j) {
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < lanes; ++i)
+      mask.push_back(4 * i + j);
+    Value part = vector::ShuffleOp::create(rewriter, loc, products, products, mask);
+    sum = arith::AddIOp::create(rewriter, loc, sum, part);
+  }
+  return sum;
+}
+
+/// The same with p = zext(lhs) * sext(rhs).
 struct DpbusdToArith : OpRewritePattern<DpbusdOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DpbusdOp op,
@@ -56,17 +84,51 @@ struct DpbusdToArith : OpRewritePattern<DpbusdOp> {
     auto wide = VectorType::get({4 * lanes}, rewriter.getI32Type());
     Value lhs = arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs());
     Value rhs = arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs());
-    Value products = arith::MulIOp::create(rewriter, loc, lhs, rhs);
-    Value sum = op.getAcc();
-    for (int64_t j = 0; j < 4; ++j) {
-      SmallVector<int64_t> mask;
-      for (int64_t i = 0; i < lanes; ++i)
-        mask.push_back(4 * i + j);
-      Value part = vector::ShuffleOp::create(rewriter, loc, products, products,
-                                             mask);
-      sum = arith::AddIOp::create(rewriter, loc, sum, part);
-    }
-    rewriter.replaceOp(op, sum);
+    rewriter.replaceOp(op, sumOfQuads(rewriter, loc, op.getAcc(),
+                                      arith::MulIOp::create(rewriter, loc, lhs, rhs)));
+    return success();
+  }
+};
+
+/// The s8 x s8 dot on AVX2 by the sign trick (8 lanes: ymm).
+struct DpbssdToAvx2 : OpRewritePattern<DpbssdOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DpbssdOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getAcc().getType().getNumElements() != 8)
+      return rewriter.notifyMatchFailure(op, "AVX2's form has 8 lanes");
+    Location loc = op.getLoc();
+    auto bytes = op.getLhs().getType();
+    auto pairs = VectorType::get({16}, rewriter.getI16Type());
+    auto call = [&](StringRef name, Type type, ValueRange args) -> Value {
+      return LLVM::CallIntrinsicOp::create(rewriter, loc, type,
+                                           rewriter.getStringAttr(name), args)
+          .getResult(0);
+    };
+    Value a = op.getLhs(), w = op.getRhs();
+    Value absA = call("llvm.x86.avx2.psign.b", bytes, {a, a});
+    Value signedW = call("llvm.x86.avx2.psign.b", bytes, {w, a});
+    Value p = call("llvm.x86.avx2.pmadd.ub.sw", pairs, {absA, signedW});
+    Value ones = arith::ConstantOp::create(
+        rewriter, loc, DenseElementsAttr::get(pairs, rewriter.getI16IntegerAttr(1)));
+    Value quads = call("llvm.x86.avx2.pmadd.wd", op.getType(), {p, ones});
+    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), quads);
+    return success();
+  }
+};
+
+/// acc + p[0::4] + ... + p[3::4] with p = sext(lhs) * sext(rhs).
+struct DpbssdToArith : OpRewritePattern<DpbssdOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DpbssdOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t lanes = op.getAcc().getType().getNumElements();
+    auto wide = VectorType::get({4 * lanes}, rewriter.getI32Type());
+    Value lhs = arith::ExtSIOp::create(rewriter, loc, wide, op.getLhs());
+    Value rhs = arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs());
+    rewriter.replaceOp(op, sumOfQuads(rewriter, loc, op.getAcc(),
+                                      arith::MulIOp::create(rewriter, loc, lhs, rhs)));
     return success();
   }
 };
@@ -80,7 +142,9 @@ struct LowerDpbusdPass
     // The intrinsic where it applies, the arithmetic for the rest.
     if (vnni)
       patterns.add<DpbusdToIntrinsic>(&getContext(), /*benefit=*/2);
-    patterns.add<DpbusdToArith>(&getContext());
+    if (avx2)
+      patterns.add<DpbssdToAvx2>(&getContext(), /*benefit=*/2);
+    patterns.add<DpbusdToArith, DpbssdToArith>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

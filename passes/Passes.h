@@ -35,11 +35,15 @@ struct LoweringOptions {
   /// Use vpdpbusd for u8 x s8 dot products (the target has AVX512-VNNI with
   /// AVX512VL, or AVX-VNNI).
   bool vnni = false;
-  /// Output columns per parallel task of a matmul.
+  /// Use AVX2's vpsignb / vpmaddubsw / vpmaddwd for s8 x s8 dot products.
+  bool avx2 = false;
+  /// Output columns per parallel task of a float linear.
   int64_t tileCols = 16;
-  /// With vnni: qnt.dpbusd becomes the intrinsic (true) or plain vector
-  /// arithmetic (false: runs the VNNI kernels' structure on any CPU).
-  bool vnniIntrinsic = true;
+  /// The most activation rows of a matmul's register tile.
+  int64_t maxM0 = 4;
+  /// The dots become the intrinsics (true) or plain vector arithmetic
+  /// (false: runs the VNNI and AVX2 kernels' structure on any CPU).
+  bool intrinsics = true;
   /// If set, large constants go to this file (--qnt-externalize-weights).
   std::string weightsFile;
   /// Append to weightsFile (the fold pass streamed the quantized weights

@@ -5,6 +5,37 @@
 
 include "mlir/Pass/PassBase.td"
 
+def DataTilingPass : Pass<"qnt-data-tiling", "ModuleOp"> {
+  let summary = "Choose the data-tiled layout of every quantized weight for the target";
+  let description = [{
+    The first step of the kernels' data tiling. Every `qnt.linear` whose
+    weight is a compile-time constant (the weights `--qnt-fold-weight-quant`
+    quantizes) gets a `weight_layout`: tiles of `n0` output channels by 4
+    reduction bytes, the reduction padded to whole blocks of 32. `n0` is two
+    vectors of 32-bit lanes of the module's `qnt.target` (32 for 512-bit
+    AVX-512, 16 for 256-bit AVX2 / AVX-VNNI, 8 for 128-bit generic code): the
+    width of the micro-kernel's register tile, so that one vector load feeds
+    a `vpdpbusd` for 16 (or 8, 4) channels at once and a weight tile is one
+    contiguous stream. The fold pass then writes the weight in that layout;
+    `--qnt-tile-matmul` chooses the rows of the register tile.
+
+    Before:
+    ```mlir
+    module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+      %y = qnt.linear %x, %w : tensor<?x256xf32>, tensor<64x256xf32> -> tensor<?x64xf32>
+    ```
+    After:
+    ```mlir
+      %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 32, k0 = 4, pad = 32>} : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::qnt::QntDialect"];
+  let options = [
+    Option<"n0", "n0", "int64_t", /*default=*/"0",
+           "output channels per tile (0: two vectors of the target's width)">
+  ];
+}
+
 def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
   let summary = "Quantize constant linear weights at compile time";
   let description = [{
@@ -34,6 +65,11 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     With `weights-file`, the quantized weights are streamed into that file one
     at a time, as they are quantized, and each becomes `qnt.pack` of views of
     a new weights argument: no quantized copy of the model stays in memory.
+
+    A linear with a `weight_layout` (`--qnt-data-tiling`) gets its weight in
+    that layout: the reduction zero-padded to whole blocks (a padded block
+    changes no dot product; no per-channel fallback then) and the data and
+    scales in tiles of `n0` channels.
   }];
   let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
@@ -92,32 +128,104 @@ def InsertActQuantPass : Pass<"qnt-insert-act-quant", "ModuleOp"> {
   ];
 }
 
+def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
+  let summary = "Cut data-tiled qnt.matmul into register tiles of the micro-kernel";
+  let description = [{
+    Each `qnt.matmul` whose weight is in a tiled layout (`--qnt-data-tiling`)
+    becomes a parallel loop over the weight's tiles of n0 channels (one
+    contiguous stream each: a thread's share of the weights is read once,
+    and, in prefill, stays in L2 while every row passes over it), and in
+    each, a loop over the activation rows in steps of m0, then one row at a
+    time for the rest. The body is `qnt.matmul_tile` on slices of the
+    operands' components: the m0 x n0 register tile `--qnt-lower-microkernel`
+    expands. The micro-kernel (its dot instruction, vector lanes, m0) is the
+    one `passes/MicroKernel.h` chooses for the module's `qnt.target` and the
+    weight's storage. A matmul with `acc` starts its tiles from it.
+
+    Before:
+    ```mlir
+    %y = qnt.matmul %xq, %wq : !qnt.tensor<?x256xf32, #act, #qnt.layout<pad = 32>>,
+         !qnt.tensor<64x256xf32, #w, #qnt.layout<n0 = 32, k0 = 4, pad = 32>> -> tensor<?x64xf32>
+    ```
+    After (sketch):
+    ```mlir
+    %xd, %xs, %xsum = qnt.unpack %xq ...
+    %wd, %ws = qnt.unpack %wq ...
+    %y = scf.forall (%t) in (2) shared_outs(%o = %empty) -> (tensor<?x64xf32>) {
+      %c = scf.for %m = %c0 to %full step %c4 iter_args(%acc = %cols) -> (tensor<?x?xf32>) {
+        %r = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %init {dot = #qnt<dot_kind vnni>, ...}
+        ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"maxM0", "max-m0", "int64_t", /*default=*/"4",
+           "largest number of activation rows in a register tile">
+  ];
+}
+
+def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
+  let summary = "Expand qnt.matmul_tile into unrolled vector code";
+  let description = [{
+    The register tile as straight-line vector code in a loop over the
+    reduction's groups. Per group, m0 x (n0 / lanes) i32 accumulators start at
+    the offset correction (-128 * the activation row's sum, against a
+    u8_offset128 weight; 0 otherwise) and take, for each 4-byte step, one
+    vector of weights per n0 / lanes channels and one broadcast of 4
+    activation bytes per row, combined by the tile's dot (`qnt.dpbusd`,
+    `qnt.dpbssd`, or their generic forms). Then
+
+      acc_f32[m] += float(acc_i32[m]) * (scale_a[m] * scales_w)
+
+    once per group in registers. The f32 accumulators are written once, to
+    the output tile (masked at the edge of the matrix).
+
+    Before:
+    ```mlir
+    %t = qnt.matmul_tile %ad, %as sums %asum, %wd, %ws, %init {dot = #qnt<dot_kind vnni>, group = 32, lanes = 16, rhs_storage = #qnt<storage u8_offset128>} : ...
+    ```
+    After (sketch):
+    ```mlir
+    scf.for %g = %c0 to %groups step %c1 iter_args(%f0 = %zero, ...) {
+      %w0 = vector.transfer_read %wd[%k, %c0] ... : tensor<64x128xi8>, vector<64xi8>
+      %a0 = vector.broadcast ... : i32 to vector<16xi32>
+      %i0 = qnt.dpbusd %base0, %w0, %a0b : vector<64xi8> -> vector<16xi32>
+      ...
+      %f0n = vector.fma %i0f, %scale0, %f0 : vector<16xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {
   let summary = "Lower qnt ops to vectorized scf/vector loops on tensors";
   let description = [{
     Expands every `!qnt.tensor` into its component tensors (data, scales,
-    sums: a 1:N type conversion, function signatures included) and rewrites
-    `qnt.quantize`, `qnt.dequantize`, `qnt.matmul`, float `qnt.linear`,
-    `qnt.constant`, the transformer ops (`qnt.embedding`, `qnt.rms_norm`,
-    `qnt.rope`, `qnt.attention` with an online softmax, `qnt.silu_mul`) and
+    sums: a 1:N type conversion, function signatures included) and rewrites,
+    family by family, `qnt.quantize` (zeros in a padded layout's columns),
+    `qnt.dequantize`, `qnt.constant`, `qnt.pack`, `qnt.unpack`, float
+    `qnt.linear`, the transformer ops (`qnt.embedding`, `qnt.rms_norm` and
+    `qnt.silu_mul`, quantizing as they compute when their result is a
+    `!qnt.tensor`, `qnt.rope`, `qnt.attention` with an online softmax) and
     elementwise `arith.addf` on tensors into `scf.forall`/`scf.for` loops over
-    `vector` ops, ready for one-shot bufferization. The matmul is one loop nest per tile of output
-    columns: a 32-wide integer dot per group (the `vpdpbusd` intrinsic when
-    `vnni` is set and the weight is `u8_offset128`, else extend-multiply-
-    reduce), the offset correction, the scale and an f32 accumulator, the
-    output written once.
+    `vector` ops, ready for one-shot bufferization. Matmuls must have been cut
+    into micro-kernels already (`--qnt-tile-matmul`,
+    `--qnt-lower-microkernel`); `qnt.dpbusd` and `qnt.dpbssd` stay.
 
     Before:
     ```mlir
-    %y = qnt.matmul %xq, %w : !qnt.tensor<?x256xf32, #act>, !qnt.tensor<64x256xf32, #q8_0> -> tensor<?x64xf32>
+    %q = qnt.quantize %x : tensor<?x256xf32> -> !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_block, scale = f32>>
     ```
     After (sketch):
     ```mlir
-    %y = scf.forall (%t) in (%tiles) shared_outs(%o = %init) -> (tensor<?x64xf32>) {
-      scf.for %m ... { scf.for %n ... { scf.for %g ... {
-        %a = vector.transfer_read %xdata[%m, %k] : tensor<?x256xi8>, vector<32xi8>
-        ... vector.reduction <add> ... arith.mulf ... arith.addf
-      } } }
+    %d, %s = scf.forall (%r) in (%rows) shared_outs(%od = %data, %os = %scales) -> (tensor<?x256xi8>, tensor<?x8xf32>) {
+      scf.for %g ... {
+        %x = vector.transfer_read %x[%r, %c] : tensor<?x256xf32>, vector<32xf32>
+        ... vector.reduction <maxnumf> ... math.round ... arith.fptosi
+      }
       scf.forall.in_parallel { tensor.parallel_insert_slice ... }
     }
     ```
@@ -128,10 +236,8 @@ def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {
     "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"
   ];
   let options = [
-    Option<"vnni", "vnni", "bool", /*default=*/"false",
-           "use vpdpbusd (AVX512-VNNI with VL, or AVX-VNNI) for u8 x s8 dots">,
     Option<"tileCols", "tile-cols", "int64_t", /*default=*/"16",
-           "output columns per parallel task">
+           "output columns per parallel task of a float linear">
   ];
 }
 
@@ -174,15 +280,17 @@ def ExternalizeWeightsPass : Pass<"qnt-externalize-weights", "ModuleOp"> {
 }
 
 def LowerDpbusdPass : Pass<"qnt-lower-dpbusd", "ModuleOp"> {
-  let summary = "Lower qnt.dpbusd to the x86 VNNI intrinsic or to vector arithmetic";
+  let summary = "Lower qnt.dpbusd and qnt.dpbssd to x86 intrinsics or to vector arithmetic";
   let description = [{
     With `vnni` (the default), a `qnt.dpbusd` of 4, 8 or 16 lanes becomes
     `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.{128,256,512}"` (the 128-
-    and 256-bit forms are AVX512-VNNI with VL, or AVX-VNNI). Otherwise, or
-    for other lengths, it becomes zero/sign extensions, a multiply and four
-    strided shuffles added to the accumulator. Runs after bufferization: the
-    intrinsic call has no declared memory effects, which buffer deallocation
-    does not accept.
+    and 256-bit forms are AVX512-VNNI with VL, or AVX-VNNI). With `avx2`, a
+    `qnt.dpbssd` of 8 lanes becomes AVX2's sign trick: `vpsignb` twice,
+    `vpmaddubsw`, `vpmaddwd` by ones (no saturation for values in
+    [-127, 127]). Otherwise, or for other lengths, either becomes
+    extensions, a multiply and four strided shuffles added to the
+    accumulator. Runs after bufferization: the intrinsic calls have no
+    declared memory effects, which buffer deallocation does not accept.
 
     Before:
     ```mlir
@@ -197,7 +305,9 @@ def LowerDpbusdPass : Pass<"qnt-lower-dpbusd", "ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
   let options = [
     Option<"vnni", "vnni", "bool", /*default=*/"true",
-           "use the VNNI intrinsic (the target must have it)">
+           "use the VNNI intrinsic for qnt.dpbusd (the target must have it)">,
+    Option<"avx2", "avx2", "bool", /*default=*/"false",
+           "use AVX2's vpsignb / vpmaddubsw / vpmaddwd for qnt.dpbssd">
   ];
 }
 

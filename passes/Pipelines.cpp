@@ -37,9 +37,13 @@ using namespace mlir;
 
 void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
                                             const LoweringOptions &options) {
-  // Kernels as loops on tensors.
+  // Kernels as loops on tensors: matmuls into register tiles, the tiles into
+  // vector code, then every other op.
+  TileMatmulPassOptions tileOptions;
+  tileOptions.maxM0 = options.maxM0;
+  pm.addPass(createTileMatmulPass(tileOptions));
+  pm.addPass(createLowerMicroKernelPass());
   LowerToVectorPassOptions lowerOptions;
-  lowerOptions.vnni = options.vnni;
   lowerOptions.tileCols = options.tileCols;
   pm.addPass(createLowerToVectorPass(lowerOptions));
   pm.addPass(createCanonicalizerPass());
@@ -73,7 +77,8 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
 void mlir::qnt::buildBuffersToLLVMPipeline(OpPassManager &pm,
                                            const LoweringOptions &options) {
   LowerDpbusdPassOptions dpbusd;
-  dpbusd.vnni = options.vnni && options.vnniIntrinsic;
+  dpbusd.vnni = options.vnni && options.intrinsics;
+  dpbusd.avx2 = options.avx2 && options.intrinsics;
   pm.addPass(createLowerDpbusdPass(dpbusd));
 
   // Threads, then LLVM.
@@ -107,9 +112,15 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<bool> vnni{*this, "vnni",
                     llvm::cl::desc("use vpdpbusd for u8 x s8 dot products"),
                     llvm::cl::init(false)};
+  Option<bool> avx2{*this, "avx2",
+                    llvm::cl::desc("use AVX2's sign trick for s8 x s8 dot products"),
+                    llvm::cl::init(false)};
   Option<int64_t> tileCols{*this, "tile-cols",
-                           llvm::cl::desc("output columns per parallel task"),
+                           llvm::cl::desc("output columns per parallel task of a float linear"),
                            llvm::cl::init(16)};
+  Option<int64_t> maxM0{*this, "max-m0",
+                        llvm::cl::desc("most activation rows of a matmul register tile"),
+                        llvm::cl::init(4)};
   Option<std::string> weightsFile{
       *this, "weights-file",
       llvm::cl::desc("move large constants into this file"), llvm::cl::init("")};
@@ -123,7 +134,9 @@ void mlir::qnt::registerPipelines() {
       [](OpPassManager &pm, const PipelineOptions &o) {
         LoweringOptions options;
         options.vnni = o.vnni;
+        options.avx2 = o.avx2;
         options.tileCols = o.tileCols;
+        options.maxM0 = o.maxM0;
         options.weightsFile = o.weightsFile;
         buildLowerToLLVMPipeline(pm, options);
       });

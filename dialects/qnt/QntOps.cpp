@@ -119,6 +119,32 @@ LogicalResult PackOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// UnpackOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult UnpackOp::verify() {
+  SmallVector<Type> expected;
+  getInput().getType().getComponentTypes(expected);
+  if (getComponents().size() != expected.size())
+    return emitOpError("expects ") << expected.size()
+                                   << " components (data, scales, ...), got "
+                                   << getComponents().size();
+  for (auto [i, value, type] : llvm::enumerate(getComponents(), expected))
+    if (value.getType() != type)
+      return emitOpError("component ") << i << " must have type " << type
+                                       << ", got " << value.getType();
+  return success();
+}
+
+LogicalResult UnpackOp::fold(FoldAdaptor, SmallVectorImpl<OpFoldResult> &results) {
+  auto pack = getInput().getDefiningOp<PackOp>();
+  if (!pack)
+    return failure();
+  llvm::append_range(results, pack.getComponents());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // QuantizeOp / DequantizeOp
 //===----------------------------------------------------------------------===//
 
@@ -160,7 +186,7 @@ int64_t MatmulOp::getGroupSize() {
     return lhs.getBlock();
   if (rhs.isBlocked())
     return rhs.getBlock();
-  return getLhs().getType().getShape()[1];
+  return getLhs().getType().getStoredCols();
 }
 
 LogicalResult MatmulOp::verify() {
@@ -168,6 +194,13 @@ LogicalResult MatmulOp::verify() {
   if (failed(verifyContraction(*this, lhsType, rhsType, getResult().getType(),
                                "rhs")))
     return failure();
+  if (getAcc() && getAcc().getType() != getResult().getType())
+    return emitOpError("acc must have the result's type ")
+           << getResult().getType() << ", got " << getAcc().getType();
+  if (lhsType.getStoredCols() != rhsType.getStoredCols())
+    return emitOpError("stored reduction lengths differ: ")
+           << lhsType.getStoredCols() << " and " << rhsType.getStoredCols()
+           << " (the two layouts must pad alike)";
   SchemeAttr lhs = lhsType.getScheme(), rhs = rhsType.getScheme();
   for (SchemeAttr s : {lhs, rhs}) {
     if (s.getBits() != 8)
@@ -207,6 +240,68 @@ LogicalResult DpbusdOp::verify() {
   return success();
 }
 
+LogicalResult DpbssdOp::verify() {
+  int64_t lanes = getAcc().getType().getNumElements();
+  int64_t bytes = getLhs().getType().getNumElements();
+  if (bytes != 4 * lanes)
+    return emitOpError("expects 4 bytes per i32 lane: ")
+           << bytes << " bytes for " << lanes << " lanes";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulTileOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulTileOp::verify() {
+  auto lhs = getLhsData().getType(), lhsScales = getLhsScales().getType();
+  auto rhs = getRhsData().getType(), rhsScales = getRhsScales().getType();
+  RankedTensorType init = getInit().getType();
+  for (RankedTensorType t : {lhs, lhsScales, rhs, rhsScales, init})
+    if (t.getRank() != 2)
+      return emitOpError("expects rank-2 operands, got ") << t;
+  if (!lhs.hasStaticShape() || !lhsScales.hasStaticShape() ||
+      !rhs.hasStaticShape() || !rhsScales.hasStaticShape() ||
+      init.isDynamicDim(0))
+    return emitOpError("expects static tile shapes (only the output width may "
+                       "be dynamic)");
+  int64_t m0 = init.getDimSize(0), k = lhs.getDimSize(1);
+  int64_t n0 = rhsScales.getDimSize(1), group = getGroup(), lanes = getLanes();
+  if (lhs.getDimSize(0) != m0 || lhsScales.getDimSize(0) != m0)
+    return emitOpError("lhs data and scales must have ") << m0 << " rows";
+  if (lanes <= 0 || n0 % lanes != 0)
+    return emitOpError("n0 ") << n0 << " must be a multiple of lanes " << lanes;
+  if (k % 4 != 0 || rhs.getDimSize(0) != k / 4 || rhs.getDimSize(1) != 4 * n0)
+    return emitOpError("rhs data must be [") << k / 4 << ", " << 4 * n0
+                                             << "] for K' = " << k;
+  if (group <= 0 || group % 4 != 0 || k % group != 0)
+    return emitOpError("group ") << group << " must be a multiple of 4 dividing "
+                                 << k;
+  int64_t groups = k / group;
+  for (auto [name, g] : {std::pair<StringRef, int64_t>{"lhs", lhsScales.getDimSize(1)},
+                         {"rhs", rhsScales.getDimSize(0)}})
+    if (g != 1 && g != groups)
+      return emitOpError() << name << " scales must have 1 or " << groups
+                           << " groups, got " << g;
+  if (!init.isDynamicDim(1) && init.getDimSize(1) > n0)
+    return emitOpError("output tile is wider than n0 = ") << n0;
+  bool u8 = getRhsStorage() == Storage::U8Offset128;
+  if (u8 != bool(getLhsSums()))
+    return emitOpError(u8 ? "a u8_offset128 rhs needs lhs sums"
+                          : "lhs sums are only for a u8_offset128 rhs");
+  if (getLhsSums() && getLhsSums().getType() !=
+                          RankedTensorType::get(lhsScales.getShape(),
+                                                IntegerType::get(getContext(), 32)))
+    return emitOpError("lhs sums must be i32 of the lhs scales' shape");
+  if (getDot() == DotKind::Vnni && !u8)
+    return emitOpError("the vnni dot multiplies a u8_offset128 rhs");
+  if (getDot() == DotKind::Maddubs && u8)
+    return emitOpError("the maddubs dot multiplies an i8 rhs");
+  if (getResult().getType() != init)
+    return emitOpError("result must have the init's type");
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Transformer layers
 //===----------------------------------------------------------------------===//
@@ -219,6 +314,23 @@ static LogicalResult verifyActivation(Operation *op, RankedTensorType type,
            << name << ", got " << type;
   if (type.isDynamicDim(1))
     return op->emitOpError("expects a static last dimension for ") << name;
+  return success();
+}
+
+/// The result of an activation op: the input's type, or a quantized tensor of
+/// the same values (the quantize fused into the op).
+static LogicalResult verifyResultOf(Operation *op, RankedTensorType input,
+                                    Type result) {
+  if (auto q = dyn_cast<QTensorType>(result)) {
+    if (q.getRank() != 2 || q.getScheme().getStorage() != Storage::I8 ||
+        q.isTiled())
+      return op->emitOpError("a quantized result must be a rank-2 i8 "
+                             "activation (row-major), got ")
+             << q;
+    return verifySameValues(op, input, q);
+  }
+  if (result != input)
+    return op->emitOpError("result type must equal the input type");
   return success();
 }
 
@@ -244,8 +356,8 @@ LogicalResult RmsNormOp::verify() {
   if (weight.getRank() != 1 || weight.getDimSize(0) != input.getDimSize(1))
     return emitOpError("weight must be [") << input.getDimSize(1) << "], got "
                                            << weight;
-  if (getResult().getType() != input)
-    return emitOpError("result type must equal the input type");
+  if (failed(verifyResultOf(*this, input, getResult().getType())))
+    return failure();
   if (!(getEpsilon().convertToFloat() > 0.0f))
     return emitOpError("epsilon must be positive");
   return success();
@@ -295,5 +407,7 @@ LogicalResult AttentionOp::verify() {
 }
 
 LogicalResult SiluMulOp::verify() {
-  return verifyActivation(*this, getGate().getType(), "gate");
+  if (failed(verifyActivation(*this, getGate().getType(), "gate")))
+    return failure();
+  return verifyResultOf(*this, getGate().getType(), getResult().getType());
 }

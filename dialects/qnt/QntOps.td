@@ -23,12 +23,16 @@ def Qnt_LinearOp : Qnt_Op<"linear", [Pure]> {
     `--qnt-fold-weight-quant`, a `!qnt.tensor`: the activation is still float
     then, and `--qnt-insert-act-quant` turns the op into `qnt.matmul`.
 
+    `weight_layout`, set by `--qnt-data-tiling`, is the layout the fold pass
+    is to store the quantized weight in.
+
     ```mlir
     %y = qnt.linear %x, %w : tensor<?x256xf32>, tensor<64x256xf32> -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Qnt_F32Tensor:$input,
-                       AnyTypeOf<[Qnt_FloatTensor, Qnt_QTensorType]>:$weight);
+                       AnyTypeOf<[Qnt_FloatTensor, Qnt_QTensorType]>:$weight,
+                       OptionalAttr<Qnt_LayoutAttr>:$weight_layout);
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` qualified(type($input)) `,` qualified(type($weight)) `->` qualified(type($result))
@@ -87,6 +91,28 @@ def Qnt_PackOp : Qnt_Op<"pack", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Qnt_UnpackOp : Qnt_Op<"unpack", [Pure]> {
+  let summary = "The component tensors of a quantized tensor";
+  let description = [{
+    The inverse of `qnt.pack`: data, scales, then zero points and sums where
+    the scheme has them, in the types the layout gives them. Lowerings of
+    the ops that read a `!qnt.tensor` take it apart this way; `unpack` of a
+    `pack` folds to the packed components.
+
+    ```mlir
+    %data, %scales = qnt.unpack %w : !qnt.tensor<64x256xf32, #qnt.scheme<granularity = per_block>>
+                     -> tensor<64x256xi8>, tensor<64x8xf16>
+    ```
+  }];
+  let arguments = (ins Qnt_QTensorType:$input);
+  let results = (outs Variadic<AnyRankedTensor>:$components);
+  let assemblyFormat = [{
+    $input attr-dict `:` qualified(type($input)) `->` type($components)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 def Qnt_QuantizeOp : Qnt_Op<"quantize", [Pure]> {
   let summary = "Dynamic quantization: scales computed at run time from the data";
   let description = [{
@@ -125,15 +151,20 @@ def Qnt_MatmulOp : Qnt_Op<"matmul", [Pure]> {
     blocks must then agree) and the whole row otherwise. A `u8_offset128` rhs
     is multiplied as stored (the form `vpdpbusd` takes) and corrected with
     the lhs's per-group sums: `lhs` must then carry `sums` at that grouping.
+    With `acc` (a residual connection fused by `--qnt-fuse`) the result is
+    acc + the above, computed in the matmul's epilogue.
 
     ```mlir
     %y = qnt.matmul %xq, %wq : !qnt.tensor<?x256xf32, #act>, !qnt.tensor<64x256xf32, #q8_0> -> tensor<?x64xf32>
+    %z = qnt.matmul %xq, %wq acc %r : !qnt.tensor<?x256xf32, #act>, !qnt.tensor<64x256xf32, #q8_0>, tensor<?x64xf32> -> tensor<?x64xf32>
     ```
   }];
-  let arguments = (ins Qnt_QTensorType:$lhs, Qnt_QTensorType:$rhs);
+  let arguments = (ins Qnt_QTensorType:$lhs, Qnt_QTensorType:$rhs,
+                       Optional<Qnt_F32Tensor>:$acc);
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
-    $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` qualified(type($result))
+    $lhs `,` $rhs (`acc` $acc^)? attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs))
+    (`,` qualified(type($acc))^)? `->` qualified(type($result))
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -173,13 +204,17 @@ def Qnt_RmsNormOp : Qnt_Op<"rms_norm", [Pure]> {
     For each row x of `input` [T, D]:
       y = weight * (x * (1 / sqrt(mean(x^2) + epsilon)))
 
+    A `!qnt.tensor` result is y quantized dynamically as `qnt.quantize`
+    would (`--qnt-fuse` folds the quantize of a norm into it), so that the
+    float y is never written.
+
     ```mlir
     %y = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Qnt_F32Tensor:$input, Qnt_FloatTensor:$weight,
                        F32Attr:$epsilon);
-  let results = (outs Qnt_F32Tensor:$result);
+  let results = (outs AnyTypeOf<[Qnt_F32Tensor, Qnt_QTensorType]>:$result);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` qualified(type($input)) `,` qualified(type($weight)) `->` qualified(type($result))
   }];
@@ -237,12 +272,20 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure]> {
   }];
 }
 
-def Qnt_SiluMulOp : Qnt_Op<"silu_mul", [Pure, AllTypesMatch<["gate", "up", "result"]>]> {
+def Qnt_SiluMulOp : Qnt_Op<"silu_mul", [Pure, AllTypesMatch<["gate", "up"]>]> {
   let summary = "SwiGLU: silu(gate) * up, silu(x) = x / (1 + exp(-x))";
+  let description = [{
+    A `!qnt.tensor` result is the product quantized dynamically, as for
+    `qnt.rms_norm`.
+
+    ```mlir
+    %h = qnt.silu_mul %g, %u : tensor<?x96xf32> -> tensor<?x96xf32>
+    ```
+  }];
   let arguments = (ins Qnt_F32Tensor:$gate, Qnt_F32Tensor:$up);
-  let results = (outs Qnt_F32Tensor:$result);
+  let results = (outs AnyTypeOf<[Qnt_F32Tensor, Qnt_QTensorType]>:$result);
   let assemblyFormat = [{
-    $gate `,` $up attr-dict `:` qualified(type($result))
+    $gate `,` $up attr-dict `:` qualified(type($gate)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
 }
@@ -276,6 +319,82 @@ def Qnt_DpbusdOp : Qnt_Op<"dpbusd", [Pure, AllTypesMatch<["acc", "result"]>,
     $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
   }];
   let hasVerifier = 1;
+}
+
+def Qnt_DpbssdOp : Qnt_Op<"dpbssd", [Pure, AllTypesMatch<["acc", "result"]>,
+                                     AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "s8 x s8 dot products of 4-byte groups, accumulated in i32 lanes";
+  let description = [{
+    result[i] = acc[i] + sum_{j < 4} sext(lhs[4i + j]) * sext(rhs[4i + j])
+
+    Both sides are quantized values in [-127, 127] (never -128). On AVX2,
+    `--qnt-lower-dpbusd` builds it from `vpsignb` and `vpmaddubsw` +
+    `vpmaddwd`: |lhs| times rhs with lhs's sign, pairs that cannot saturate
+    (2 * 127 * 127 < 2^15); elsewhere from plain vector arithmetic.
+
+    ```mlir
+    %r = qnt.dpbssd %acc, %a, %w : vector<32xi8> -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc,
+                       VectorOfRankAndType<[1], [I8]>:$lhs,
+                       VectorOfRankAndType<[1], [I8]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure]> {
+  let summary = "The micro-kernel: an m0 x n0 register tile of a data-tiled quantized matmul";
+  let description = [{
+    What `--qnt-tile-matmul` makes of `qnt.matmul`, one per register tile,
+    on plain component tensors; `--qnt-lower-microkernel` turns it into
+    unrolled vector code. With K' the padded reduction length:
+
+    - `lhs_data` [m0, K'] i8, `lhs_scales` [m0, Ga], `lhs_sums` [m0, Ga] i32
+      (only against a `u8_offset128` rhs): m0 quantized activation rows;
+    - `rhs_data` [K' / 4, n0 * 4] i8: one tile of a weight in
+      `#qnt.layout<n0, k0 = 4>` (4 consecutive bytes of each of the n0
+      channels side by side), `rhs_scales` [Gw, n0];
+    - `init` [m0, w] f32 with w <= n0: the output tile (w < n0 at the edge
+      of the matrix, whose padding channels are not written).
+
+    Ga and Gw are K' / `group` or 1 (one scale for the whole row). For each
+    group g of `group` columns:
+
+      acc[m, n] += float(sum_{k in g} qa[m, k] * qw[n, k]) * sa(m, g) * sw(n, g)
+
+    with qw = stored byte - 128 when `rhs_storage` is `u8_offset128` (the
+    sums correct it). `acc` starts at `init` when `accumulate` is set, at 0
+    otherwise. `dot` is the instruction the lanes use, `lanes` the i32 lanes
+    of one vector (n0 is a multiple of it).
+
+    ```mlir
+    %t = qnt.matmul_tile %ad, %as sums %asum, %wd, %ws, %init {dot = #qnt<dot_kind vnni>, group = 32, lanes = 16, rhs_storage = #qnt<storage u8_offset128>}
+         : (tensor<4x2048xi8>, tensor<4x64xf32>, tensor<4x64xi32>, tensor<512x128xi8>, tensor<64x32xf16>, tensor<4x?xf32>) -> tensor<4x?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$lhs_data,
+                       RankedTensorOf<[F32, F16]>:$lhs_scales,
+                       Optional<RankedTensorOf<[I32]>>:$lhs_sums,
+                       RankedTensorOf<[I8]>:$rhs_data,
+                       RankedTensorOf<[F32, F16]>:$rhs_scales,
+                       Qnt_F32Tensor:$init,
+                       I64Attr:$group, Qnt_DotKindAttr:$dot, I64Attr:$lanes,
+                       Qnt_StorageAttr:$rhs_storage, UnitAttr:$accumulate);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $lhs_data `,` $lhs_scales (`sums` $lhs_sums^)? `,` $rhs_data `,` $rhs_scales `,` $init attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getM0() { return getInit().getType().getDimSize(0); }
+    int64_t getN0() { return getRhsScales().getType().getDimSize(1); }
+    int64_t getStoredK() { return getLhsData().getType().getDimSize(1); }
+  }];
 }
 
 #endif // QNT_OPS_TD

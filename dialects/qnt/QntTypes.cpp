@@ -5,6 +5,7 @@
 #include "qnt/Math/Quant.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -31,6 +32,47 @@ void QntDialect::registerTypes() {
 #define GET_TYPEDEF_LIST
 #include "dialects/qnt/QntTypes.cpp.inc"
       >();
+}
+
+//===----------------------------------------------------------------------===//
+// TargetAttr and LayoutAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef cpu, unsigned vectorBits,
+                                 DotKind dot, unsigned registers) {
+  if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512)
+    return emitError() << "vector_bits must be 128, 256 or 512, got "
+                       << vectorBits;
+  if (registers != 16 && registers != 32)
+    return emitError() << "registers must be 16 or 32, got " << registers;
+  if (dot == DotKind::Maddubs && vectorBits != 256)
+    return emitError() << "the maddubs dot is AVX2's: vector_bits must be 256";
+  if (dot == DotKind::Vnni && vectorBits == 128)
+    return emitError() << "the vnni dot needs 256 or 512 vector_bits";
+  return success();
+}
+
+TargetAttr TargetAttr::lookup(Operation *op) {
+  ModuleOp module = isa<ModuleOp>(op) ? cast<ModuleOp>(op)
+                                      : op->getParentOfType<ModuleOp>();
+  if (module)
+    if (auto target = module->getAttrOfType<TargetAttr>(kAttrName))
+      return target;
+  return TargetAttr::get(op->getContext(), "", 128, DotKind::Generic, 16);
+}
+
+LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t n0, int64_t k0, int64_t pad) {
+  if (n0 < 0 || k0 < 0 || (n0 == 0) != (k0 == 0))
+    return emitError() << "n0 and k0 must both be positive (tiled) or both "
+                          "0, got "
+                       << n0 << " and " << k0;
+  if (pad < 1)
+    return emitError() << "pad must be positive, got " << pad;
+  if (k0 > 0 && pad % k0 != 0)
+    return emitError() << "k0 " << k0 << " must divide pad " << pad;
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -95,25 +137,33 @@ Type QTensorType::parse(AsmParser &parser) {
   SmallVector<int64_t> shape;
   Type expressed;
   SchemeAttr scheme;
+  LayoutAttr layout;
   if (parser.parseLess() ||
       parser.parseDimensionList(shape, /*allowDynamic=*/true,
                                 /*withTrailingX=*/true) ||
       parser.parseType(expressed) || parser.parseComma() ||
-      parser.parseAttribute(scheme) || parser.parseGreater())
+      parser.parseAttribute(scheme))
+    return {};
+  if (succeeded(parser.parseOptionalComma()) && parser.parseAttribute(layout))
+    return {};
+  if (parser.parseGreater())
     return {};
   return parser.getChecked<QTensorType>(parser.getContext(), shape, expressed,
-                                        scheme);
+                                        scheme, layout);
 }
 
 void QTensorType::print(AsmPrinter &printer) const {
   printer << "<";
   printer.printDimensionList(getShape());
-  printer << "x" << getExpressedType() << ", " << getScheme() << ">";
+  printer << "x" << getExpressedType() << ", " << getScheme();
+  if (getLayout())
+    printer << ", " << getLayout();
+  printer << ">";
 }
 
 LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
                                   ArrayRef<int64_t> shape, Type expressedType,
-                                  SchemeAttr scheme) {
+                                  SchemeAttr scheme, LayoutAttr layout) {
   if (shape.empty())
     return emitError() << "quantized tensor must have rank >= 1";
   for (int64_t d : shape)
@@ -123,6 +173,23 @@ LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "expressed type must be a float type, got "
                        << expressedType;
   int64_t rank = shape.size();
+  int64_t last = shape.back();
+  if (layout) {
+    if (rank != 2)
+      return emitError() << "a layout needs a rank-2 tensor, got rank " << rank;
+    if (ShapedType::isDynamic(last))
+      return emitError() << "a layout needs a static last dimension";
+    if (layout.isTiled()) {
+      if (ShapedType::isDynamic(shape[0]))
+        return emitError() << "a tiled layout needs a static first dimension";
+      Granularity g = scheme.getGranularity();
+      if (g != Granularity::PerBlock &&
+          !(g == Granularity::PerChannel && scheme.getAxis() == 0))
+        return emitError() << "a tiled layout needs per_block or per_channel "
+                              "(axis 0) scales";
+    }
+    last = layout.paddedCols(last);
+  }
   switch (scheme.getGranularity()) {
   case Granularity::PerChannel:
     if (scheme.getAxis() >= rank)
@@ -130,13 +197,13 @@ LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
                          << " out of range for rank " << rank;
     break;
   case Granularity::PerBlock: {
-    int64_t last = shape.back();
     if (ShapedType::isDynamic(last))
       return emitError() << "per_block quantization needs a static last "
                             "dimension";
     if (last % scheme.getBlock() != 0)
       return emitError() << "block size " << scheme.getBlock()
-                         << " does not divide the last dimension " << last;
+                         << " does not divide the last dimension " << last
+                         << (layout ? " (padded)" : "");
     break;
   }
   case Granularity::PerTensor:
@@ -146,10 +213,24 @@ LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+int64_t QTensorType::getStoredCols() const {
+  int64_t cols = getShape().back();
+  return getLayout() ? getLayout().paddedCols(cols) : cols;
+}
+
+int64_t QTensorType::getNumGroups() const {
+  SchemeAttr scheme = getScheme();
+  return scheme.isBlocked() ? getStoredCols() / scheme.getBlock() : 1;
+}
+
 SmallVector<int64_t> QTensorType::getScaleShape() const {
   ArrayRef<int64_t> shape = getShape();
-  SmallVector<int64_t> result(shape.size(), 1);
   SchemeAttr scheme = getScheme();
+  if (isTiled()) {
+    LayoutAttr layout = getLayout();
+    return {layout.rowTiles(shape[0]), getNumGroups(), layout.getN0()};
+  }
+  SmallVector<int64_t> result(shape.size(), 1);
   switch (scheme.getGranularity()) {
   case Granularity::PerTensor:
     break;
@@ -163,15 +244,24 @@ SmallVector<int64_t> QTensorType::getScaleShape() const {
   case Granularity::PerBlock:
     for (size_t i = 0; i + 1 < shape.size(); ++i)
       result[i] = shape[i];
-    result.back() = shape.back() / scheme.getBlock();
+    result.back() = getNumGroups();
     break;
   }
   return result;
 }
 
 RankedTensorType QTensorType::getDataType() const {
-  return RankedTensorType::get(getShape(),
-                               IntegerType::get(getContext(), 8));
+  auto i8 = IntegerType::get(getContext(), 8);
+  LayoutAttr layout = getLayout();
+  if (!layout)
+    return RankedTensorType::get(getShape(), i8);
+  int64_t cols = getStoredCols();
+  if (!layout.isTiled())
+    return RankedTensorType::get({getShape()[0], cols}, i8);
+  return RankedTensorType::get({layout.rowTiles(getShape()[0]),
+                                cols / layout.getK0(), layout.getN0(),
+                                layout.getK0()},
+                               i8);
 }
 
 RankedTensorType QTensorType::getScalesType() const {

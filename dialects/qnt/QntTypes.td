@@ -27,11 +27,114 @@ def Qnt_Storage : I32EnumAttr<"Storage", "how integer values are stored", [
   let genSpecializedAttr = 0;
 }
 
+def Qnt_StorageAttr : EnumAttr<Qnt_Dialect, Qnt_Storage, "storage">;
+
 def Qnt_Rounding : I32EnumAttr<"Rounding", "rounding of x / scale", [
     I32EnumAttrCase<"HalfAwayFromZero", 0, "half_away_from_zero">,
     I32EnumAttrCase<"HalfToEven", 1, "half_to_even">]> {
   let cppNamespace = "::mlir::qnt";
   let genSpecializedAttr = 0;
+}
+
+def Qnt_DotKind : I32EnumAttr<"DotKind",
+    "the integer dot product a micro-kernel is built on", [
+    I32EnumAttrCase<"Vnni", 0, "vnni">,
+    I32EnumAttrCase<"Maddubs", 1, "maddubs">,
+    I32EnumAttrCase<"Generic", 2, "generic">]> {
+  let cppNamespace = "::mlir::qnt";
+  let genSpecializedAttr = 0;
+}
+def Qnt_DotKindAttr : EnumAttr<Qnt_Dialect, Qnt_DotKind, "dot_kind">;
+
+//===----------------------------------------------------------------------===//
+// #qnt.target
+//===----------------------------------------------------------------------===//
+
+def Qnt_TargetAttr : AttrDef<Qnt_Dialect, "Target"> {
+  let mnemonic = "target";
+  let summary = "What the code is generated for, as the kernel choices see it";
+  let description = [{
+    The facts of a CPU that decide how kernels are tiled and which integer
+    dot product they are built on. `quant-compile` puts one on the module
+    (`qnt.target`) for the CPU it compiles for; `--qnt-data-tiling` and
+    `--qnt-tile-matmul` read it.
+
+    - `cpu`: the LLVM CPU name, for the reader;
+    - `vector_bits`: the vector width kernels use (128, 256 or 512);
+    - `dot`: `vnni` (`vpdpbusd`, u8 x s8: AVX512-VNNI, or AVX-VNNI at 256
+      bits), `maddubs` (AVX2 `vpmaddubsw` + `vpmaddwd`, s8 x s8 by the sign
+      trick) or `generic` (extend, multiply, add);
+    - `registers`: vector registers (16, or 32 with AVX-512).
+
+    ```mlir
+    module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, dot = vnni, registers = 32>}
+    ```
+  }];
+  let parameters = (ins
+    StringRefParameter<"the LLVM CPU name", "\"\"">:$cpu,
+    "unsigned":$vector_bits,
+    "::mlir::qnt::DotKind":$dot,
+    DefaultValuedParameter<"unsigned", "16">:$registers
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The module attribute that holds it.
+    static constexpr ::llvm::StringLiteral kAttrName = "qnt.target";
+    /// The target of `op`'s module, or a generic 128-bit one if it has none.
+    static TargetAttr lookup(::mlir::Operation *op);
+    /// 32-bit lanes in one vector.
+    int64_t getLanes() const { return getVectorBits() / 32; }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// #qnt.layout
+//===----------------------------------------------------------------------===//
+
+def Qnt_LayoutAttr : AttrDef<Qnt_Dialect, "Layout"> {
+  let mnemonic = "layout";
+  let summary = "How a rank-2 quantized tensor's data is laid out: padding and tiles";
+  let description = [{
+    The physical form of a `!qnt.tensor<R x C x f32, ...>` (C being the
+    reduction axis), chosen for the kernel that reads it:
+
+    - `pad`: C is zero-padded to C' = C rounded up to a multiple of `pad`,
+      so that blocks are whole (a zero changes no dot product, and no
+      absmax);
+    - `n0`, `k0` (data tiling, both set or both 0): the data is stored as
+      tiles of `n0` rows by `k0` columns, `[ceil(R / n0), C' / k0, n0, k0]`,
+      rows past R zero. Tile t holds rows t*n0 .. t*n0+n0-1 and, for each
+      group of `k0` columns, their `k0` bytes side by side: one vector
+      load feeds `n0` output channels of a `vpdpbusd` (k0 = 4). The scales
+      (and sums) of a tiled tensor are `[ceil(R / n0), groups, n0]`, the
+      `n0` channels of a tile and group side by side.
+
+    ```mlir
+    !qnt.tensor<5632x2048xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>,
+                #qnt.layout<n0 = 32, k0 = 4, pad = 32>>   // data: tensor<176x512x32x4xi8>
+    !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32>,
+                #qnt.layout<pad = 32>>                    // data: tensor<?x192xi8>
+    ```
+  }];
+  let parameters = (ins
+    DefaultValuedParameter<"int64_t", "0">:$n0,
+    DefaultValuedParameter<"int64_t", "0">:$k0,
+    DefaultValuedParameter<"int64_t", "1">:$pad
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    bool isTiled() const { return getN0() > 0; }
+    /// C' for C columns.
+    int64_t paddedCols(int64_t cols) const {
+      return (cols + getPad() - 1) / getPad() * getPad();
+    }
+    /// Row tiles for R rows.
+    int64_t rowTiles(int64_t rows) const {
+      return (rows + getN0() - 1) / getN0();
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -100,22 +203,41 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
     Its value is made of components that lowering turns into plain tensors:
 
     - data: `tensor<shape x i8>` (the bytes are u8 when the storage is
-      `u8_offset128`);
+      `u8_offset128`), or the form an optional `#qnt.layout` gives it
+      (padded, tiled);
     - scales: a tensor of the scheme's scale type, same rank as the data, with
       dimension i equal to the data's where the scale varies along i, to
-      dim/block on the last axis for `per_block`, and 1 elsewhere;
+      dim/block on the last axis for `per_block`, and 1 elsewhere (tiled:
+      `[row tiles, groups, n0]`);
     - zero points (when the scheme is asymmetric): like scales, of i32;
     - sums (when the scheme has `sums`): like scales, of i32.
   }];
   let parameters = (ins
     ArrayRefParameter<"int64_t">:$shape,
     "::mlir::Type":$expressedType,
-    "::mlir::qnt::SchemeAttr":$scheme
+    "::mlir::qnt::SchemeAttr":$scheme,
+    OptionalParameter<"::mlir::qnt::LayoutAttr">:$layout
   );
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
+    /// Row-major, unpadded.
+    static QTensorType get(::mlir::MLIRContext *context,
+                           ::llvm::ArrayRef<int64_t> shape,
+                           ::mlir::Type expressedType, SchemeAttr scheme) {
+      return get(context, shape, expressedType, scheme, LayoutAttr());
+    }
+    /// This type with another layout.
+    QTensorType withLayout(LayoutAttr layout) const {
+      return get(getContext(), getShape(), getExpressedType(), getScheme(),
+                 layout);
+    }
     int64_t getRank() const { return getShape().size(); }
+    bool isTiled() const { return getLayout() && getLayout().isTiled(); }
+    /// The stored length of the last axis: C' under a padding layout.
+    int64_t getStoredCols() const;
+    /// Groups of columns sharing a scale within a row (1 unless per_block).
+    int64_t getNumGroups() const;
     /// The shape of the scales (and sums) component.
     ::llvm::SmallVector<int64_t> getScaleShape() const;
     ::mlir::RankedTensorType getDataType() const;

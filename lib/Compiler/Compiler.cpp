@@ -118,12 +118,24 @@ FailureOr<Target> resolveTarget(StringRef cpu, StringRef attrs,
   }
   const llvm::MCSubtargetInfo *sti = t.machine->getMCSubtargetInfo();
   t.avx2 = sti->checkFeatures("+avx2");
-  t.avx512 = sti->checkFeatures("+avx512f");
+  t.avx512 = sti->checkFeatures("+avx512f,+avx512bw,+avx512vl");
   t.vnni = sti->checkFeatures("+avx512vnni,+avx512vl") ||
            sti->checkFeatures("+avxvnni");
   if (!(cpu.empty() || cpu == "host") || !attrs.empty())
     t.missingOnHost = missingOnHost(t.cpu, attrs);
   return t;
+}
+
+mlir::qnt::TargetAttr Target::kernelTarget(MLIRContext *context) const {
+  using mlir::qnt::DotKind;
+  unsigned registers = avx512 ? 32 : 16;
+  if (vnni)
+    return mlir::qnt::TargetAttr::get(context, cpu, avx512 ? 512 : 256,
+                                      DotKind::Vnni, registers);
+  if (avx2)
+    return mlir::qnt::TargetAttr::get(context, cpu, 256, DotKind::Maddubs,
+                                      registers);
+  return mlir::qnt::TargetAttr::get(context, cpu, 128, DotKind::Generic, 16);
 }
 
 //===----------------------------------------------------------------------===//
@@ -160,7 +172,11 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   act.scale = quant.actScale;
   act.rounding = quant.rounding;
 
+  if (!module->hasAttr(mlir::qnt::TargetAttr::kAttrName))
+    module->setAttr(mlir::qnt::TargetAttr::kAttrName,
+                    target.kernelTarget(module->getContext()));
   PassManager pm(module->getContext());
+  pm.addPass(mlir::qnt::createDataTilingPass());
   pm.addPass(mlir::qnt::createFoldWeightQuantPass(fold));
   pm.addPass(mlir::qnt::createInsertActQuantPass(act));
   if (hook && failed(hook(pm)))
@@ -172,6 +188,7 @@ mlir::qnt::LoweringOptions loweringOptions(const Target &target,
                                            int64_t tileCols) {
   mlir::qnt::LoweringOptions options;
   options.vnni = target.vnni;
+  options.avx2 = target.avx2;
   options.tileCols = tileCols;
   return options;
 }

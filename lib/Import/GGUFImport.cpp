@@ -118,7 +118,8 @@ private:
     auto type = RankedTensorType::get({xType.getDimSize(0), outDim},
                                       b.getF32Type());
     return mlir::qnt::LinearOp::create(b, NameLoc::get(b.getStringAttr(name)),
-                                       type, x, weight(weightName));
+                                       type, x, weight(weightName),
+                                       /*weight_layout=*/mlir::qnt::LayoutAttr());
   }
 
   Value rmsNorm(Value x, const std::string &name) {

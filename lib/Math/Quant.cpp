@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace qnt::math {
 
@@ -199,6 +200,88 @@ void restore(QuantizedTensor &t, Storage storage) {
     return;
   toggleOffset128(t.data.data(), t.data.size());
   t.scheme.storage = storage;
+}
+
+//===----------------------------------------------------------------------===//
+// Tiled layout
+//===----------------------------------------------------------------------===//
+
+std::vector<float> padColumns(const float *x, int64_t rows, int64_t cols,
+                              int64_t paddedCols) {
+  std::vector<float> out(rows * paddedCols, 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(x + r * cols, x + (r + 1) * cols, out.begin() + r * paddedCols);
+  return out;
+}
+
+bool padColumns(QuantizedTensor &q, int64_t paddedCols) {
+  if (paddedCols == q.cols)
+    return true;
+  const Scheme &s = q.scheme;
+  if (paddedCols < q.cols ||
+      (s.granularity == Granularity::PerBlock && paddedCols % s.block != 0) ||
+      s.granularity == Granularity::PerTensor)
+    return false;
+  ScaleLayout layout;
+  if (!scaleLayout(s, q.rows, paddedCols, layout))
+    return false;
+  int8_t zero = s.storage == Storage::U8Offset128 ? int8_t(-128) : int8_t(0);
+  std::vector<int8_t> data(q.rows * paddedCols, zero);
+  for (int64_t r = 0; r < q.rows; ++r)
+    std::copy(q.data.begin() + r * q.cols, q.data.begin() + (r + 1) * q.cols,
+              data.begin() + r * paddedCols);
+  auto widen = [&](auto &v) {
+    using T = typename std::decay_t<decltype(v)>::value_type;
+    if (v.empty())
+      return;
+    std::vector<T> out(layout.scaleRows * layout.scaleCols, T(0));
+    for (int64_t r = 0; r < layout.scaleRows; ++r)
+      std::copy(v.begin() + r * q.layout.scaleCols,
+                v.begin() + (r + 1) * q.layout.scaleCols,
+                out.begin() + r * layout.scaleCols);
+    v = std::move(out);
+  };
+  widen(q.scales);
+  widen(q.scalesF16);
+  widen(q.sums);
+  q.data = std::move(data);
+  q.cols = paddedCols;
+  q.layout = layout;
+  return true;
+}
+
+bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
+  const Scheme &s = q.scheme;
+  bool perChannel = s.granularity == Granularity::PerChannel && s.axis == 0;
+  if (n0 <= 0 || k0 <= 0 || q.cols % k0 != 0 ||
+      !(perChannel || s.granularity == Granularity::PerBlock))
+    return false;
+  out = TiledTensor();
+  out.rows = q.rows;
+  out.cols = q.cols;
+  out.n0 = n0;
+  out.k0 = k0;
+  out.rowTiles = (q.rows + n0 - 1) / n0;
+  out.groups = q.layout.scaleCols;
+  int8_t zero = s.storage == Storage::U8Offset128 ? int8_t(-128) : int8_t(0);
+  out.data.assign(out.rowTiles * q.cols * n0, zero);
+  int64_t numScales = out.rowTiles * out.groups * n0;
+  out.scales.assign(numScales, 0.0f);
+  if (s.f16Scale)
+    out.scalesF16.assign(numScales, 0);
+  for (int64_t r = 0; r < q.rows; ++r) {
+    int64_t t = r / n0, i = r % n0;
+    for (int64_t c = 0; c < q.cols; ++c)
+      out.data[((t * (q.cols / k0) + c / k0) * n0 + i) * k0 + c % k0] =
+          q.data[r * q.cols + c];
+    for (int64_t g = 0; g < out.groups; ++g) {
+      int64_t from = r * q.layout.scaleCols + g, to = (t * out.groups + g) * n0 + i;
+      out.scales[to] = q.scales[from];
+      if (s.f16Scale)
+        out.scalesF16[to] = q.scalesF16[from];
+    }
+  }
+  return true;
 }
 
 //===----------------------------------------------------------------------===//

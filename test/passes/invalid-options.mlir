@@ -8,6 +8,8 @@
 // RUN: not quant-opt %s --qnt-insert-act-quant=scale=bf16 2>&1 | FileCheck %s --check-prefix=ACT-SCALE
 // RUN: not quant-opt %s --qnt-insert-act-quant=rounding=down 2>&1 | FileCheck %s --check-prefix=ROUNDING
 // RUN: not quant-opt %s --qnt-lower-to-vector=tile-cols=0 2>&1 | FileCheck %s --check-prefix=TILE
+// RUN: not quant-opt %s --qnt-data-tiling=n0=-1 2>&1 | FileCheck %s --check-prefix=N0
+// RUN: not quant-opt %s --qnt-tile-matmul=max-m0=0 2>&1 | FileCheck %s --check-prefix=M0
 
 // FOLD-GRAN: error: granularity must be per-block or per-channel, got 'rows'
 // FOLD-BLOCK: error: block must be positive, got 0
@@ -17,6 +19,8 @@
 // ACT-GRAN: error: granularity must be per-block or per-token, got 'per-channel'
 // ACT-SCALE: error: scale must be f32 or f16, got 'bf16'
 // TILE: error: tile-cols must be at least 1
+// N0: error: n0 must be positive, or 0 for the target's
+// M0: error: max-m0 must be at least 1
 
 func.func @f(%x: tensor<?x32xf32>) -> tensor<?x4xf32> {
   %w = arith.constant dense<1.0> : tensor<4x32xf32>

@@ -2,6 +2,7 @@
 // RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant="storage=u8" | FileCheck %s --check-prefix=U8
 // RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant="rounding=half-even scale=f32" | FileCheck %s --check-prefix=EVEN
 // RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant="granularity=per-channel" | FileCheck %s --check-prefix=CHANNEL
+// RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant="block=64" | FileCheck %s --check-prefix=B64
 
 // The bytes below were computed by numpy, not by this project: for
 // w = (k - 16) / 2, amax = 8, d = 8/127 (fp16 0x2C08), q = round(w * 127/8).
@@ -95,5 +96,68 @@ func.func @prequantized(%x: tensor<?x32xf32>) -> tensor<?x2xf32> {
                     scales(dense<[[1.0], [0.5]]> : tensor<2x1xf16>) : !qnt.tensor<2x32xf32, #q8_0>
   %w = qnt.dequantize %q : !qnt.tensor<2x32xf32, #q8_0> -> tensor<2x32xf32>
   %y = qnt.linear %x, %w : tensor<?x32xf32>, tensor<2x32xf32> -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// A weight_layout (--qnt-data-tiling): tiles of 2 channels x 4 bytes; 3 rows
+// make 2 tiles, the last padded with a zero row (scale 0). Each row is the
+// first test's weight rotated by 8 columns. Bytes by numpy: data[t][kq][i][j]
+// = q[2t + i][4kq + j].
+// CHECK-LABEL: func.func @tiled
+// CHECK:         qnt.constant data(dense_resource<qnt_w_tiled> : tensor<2x8x2x4xi8>) scales(dense_resource<qnt_w_tiled_scales> : tensor<2x1x2xf16>) : !qnt.tensor<3x32xf32, #q8_0, #qnt.layout<n0 = 2, k0 = 4, pad = 32>>
+// CHECK:       qnt_w_tiled: "0x0100000081899199C0C8D0D8A1A9B1B9E0E8F0F8C0C8D0D800081018E0E8F0F8202830380008101840474F57202830385F676F7740474F57818991995F676F77A1A9B1B90008101800000000202830380000000040474F57000000005F676F77000000008189919900000000A1A9B1B900000000C0C8D0D800000000E0E8F0F800000000"
+// CHECK:       qnt_w_tiled_scales: "0x02000000082C082C082C0000"
+func.func @tiled(%x: tensor<?x32xf32>) -> tensor<?x3xf32> {
+  %w = arith.constant dense<[[-8.0, -7.5, -7.0, -6.5, -6.0, -5.5, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5],
+                             [-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5, -8.0, -7.5, -7.0, -6.5, -6.0, -5.5, -5.0, -4.5],
+                             [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5, -8.0, -7.5, -7.0, -6.5, -6.0, -5.5, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5]]> : tensor<3x32xf32> loc("w_tiled")
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 2, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<3x32xf32> -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
+// The reduction padded to whole blocks (K = 40 stored as 64: two blocks,
+// the second of 8 values and 24 zeros), not quantized per channel.
+// CHECK-LABEL: func.func @padded
+// CHECK:         scales(dense_resource<{{.+}}> : tensor<1x2x8xf16>) : !qnt.tensor<4x40xf32, #q8_0, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>
+// CHANNEL-LABEL: func.func @padded
+// CHANNEL:         tensor<1x1x8xf16>) : !qnt.tensor<4x40xf32, #{{.+}}, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>
+func.func @padded(%x: tensor<?x40xf32>) -> tensor<?x4xf32> {
+  %w = arith.constant dense<0.25> : tensor<4x40xf32>
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 8, k0 = 4, pad = 32>} : tensor<?x40xf32>, tensor<4x40xf32> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// A block of 64 makes the padding a multiple of 64 too (96 stored as 128).
+// CHECK-LABEL: func.func @block64
+// CHECK:         tensor<1x3x8xf16>) : !qnt.tensor<4x96xf32, #q8_0, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>
+// B64-LABEL: func.func @block64
+// B64:         tensor<1x2x8xf16>) : !qnt.tensor<4x96xf32, #{{.+}}, #qnt.layout<n0 = 8, k0 = 4, pad = 64>>
+func.func @block64(%x: tensor<?x96xf32>) -> tensor<?x4xf32> {
+  %w = arith.constant dense<0.25> : tensor<4x96xf32>
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 8, k0 = 4, pad = 32>} : tensor<?x96xf32>, tensor<4x96xf32> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// A weight that arrives quantized is tiled without requantizing: its
+// integers interleave 4 bytes a row, its scales as they are.
+// CHECK-LABEL: func.func @repack_tiled
+// CHECK:         qnt.constant data(dense_resource<{{.+}}> : tensor<1x8x2x4xi8>) scales(dense_resource<{{.+}}> : tensor<1x1x2xf16>)
+// CHECK:       "0x0100000001020304212223240506070825262728090A0B0C292A2B2C
+// CHECK-SAME:  1D1E1F203D3E3F40"
+// CHECK:       "0x02000000003C0040"
+func.func @repack_tiled(%x: tensor<?x32xf32>) -> tensor<?x2xf32> {
+  %q = qnt.constant data(dense<[[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32],
+                                [33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64]]> : tensor<2x32xi8>)
+                  scales(dense<[[1.0], [2.0]]> : tensor<2x1xf16>) : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_block>>
+  %w = qnt.dequantize %q : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<2x32xf32>
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 2, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<2x32xf32> -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }

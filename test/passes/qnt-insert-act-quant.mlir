@@ -60,3 +60,15 @@ func.func @per_channel_weights(%x: tensor<?x64xf32>, %w: !qnt.tensor<2x64xf32, #
   %u = qnt.linear %z, %v : tensor<?x48xf32>, !qnt.tensor<2x48xf32, #qnt.scheme<granularity = per_channel>> -> tensor<?x2xf32>
   return %y, %u : tensor<?x2xf32>, tensor<?x2xf32>
 }
+
+// -----
+
+// Against a weight in a padded, tiled layout the activation is padded alike
+// (K = 40 stored as 64 on both sides).
+// CHECK-LABEL: func.func @padded
+// CHECK:         qnt.quantize %{{.+}} : tensor<?x40xf32> -> !qnt.tensor<?x40xf32, #{{.+}}, #qnt.layout<pad = 32>>
+func.func @padded(%x: tensor<?x40xf32>,
+                  %w: !qnt.tensor<8x40xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>) -> tensor<?x8xf32> {
+  %y = qnt.linear %x, %w : tensor<?x40xf32>, !qnt.tensor<8x40xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

@@ -1,5 +1,6 @@
 // RUN: quant-opt %s --qnt-lower-dpbusd | FileCheck %s
 // RUN: quant-opt %s --qnt-lower-dpbusd=vnni=0 | FileCheck %s --check-prefix=GENERIC
+// RUN: quant-opt %s --qnt-lower-dpbusd=avx2=1 | FileCheck %s --check-prefix=AVX2
 
 // The three VNNI widths become the intrinsic.
 // CHECK-LABEL: func.func @widths
@@ -34,4 +35,25 @@ func.func @widths(%a4: vector<4xi32>, %b16: vector<16xi8>, %a8: vector<8xi32>, %
 func.func @no_vnni_form(%a: vector<2xi32>, %b: vector<8xi8>) -> vector<2xi32> {
   %r = qnt.dpbusd %a, %b, %b : vector<8xi8> -> vector<2xi32>
   return %r : vector<2xi32>
+}
+
+// s8 x s8 with AVX2 on: |a| and w with the sign of a by vpsignb, u8 x s8
+// pairs by vpmaddubsw, quads by vpmaddwd with ones, added to the accumulator.
+// AVX2-LABEL: func.func @signed
+// AVX2:         %[[ABS:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[A:.+]], %[[A]]) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
+// AVX2:         %[[SW:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[W:.+]], %[[A]])
+// AVX2:         %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[ABS]], %[[SW]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// AVX2:         %[[Q:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.+}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2:         arith.addi %{{.+}}, %[[Q]] : vector<8xi32>
+// Other lengths, or with AVX2 off: both sides sign-extended.
+// AVX2:         arith.extsi %{{.+}} : vector<16xi8> to vector<16xi32>
+// CHECK-LABEL: func.func @signed
+// CHECK-NOT:     llvm.call_intrinsic
+// CHECK:         arith.extsi %{{.+}} : vector<32xi8> to vector<32xi32>
+// CHECK:         arith.extsi %{{.+}} : vector<32xi8> to vector<32xi32>
+// CHECK:         arith.muli
+func.func @signed(%a8: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>, %a4: vector<4xi32>, %b: vector<16xi8>) -> (vector<8xi32>, vector<4xi32>) {
+  %r = qnt.dpbssd %a8, %a, %w : vector<32xi8> -> vector<8xi32>
+  %r4 = qnt.dpbssd %a4, %b, %b : vector<16xi8> -> vector<4xi32>
+  return %r, %r4 : vector<8xi32>, vector<4xi32>
 }

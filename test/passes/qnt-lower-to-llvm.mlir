@@ -1,5 +1,6 @@
-// RUN: quant-opt %s --qnt-fold-weight-quant=storage=u8 --qnt-insert-act-quant --qnt-lower-to-llvm=vnni=1 | FileCheck %s
-// RUN: quant-opt %s --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm | FileCheck %s --check-prefix=GENERIC
+// RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant=storage=u8 --qnt-insert-act-quant --qnt-lower-to-llvm=vnni=1 | FileCheck %s
+// RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm=avx2=1 | FileCheck %s --check-prefix=AVX2
+// RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm | FileCheck %s --check-prefix=GENERIC
 
 // The named pipeline takes quantized qnt IR to the LLVM dialect: the kernels
 // outlined onto the runtime's thread pool, scratch buffers from the
@@ -8,13 +9,18 @@
 // CHECK-DAG: llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
 // CHECK-DAG: llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)
 // CHECK-DAG: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// AVX2-DAG: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // CHECK-NOT: unrealized_conversion_cast
 // CHECK-LABEL: llvm.func @proj(
 // CHECK-COUNT-2: llvm.call @qnt_rt_parallel_for
 // GENERIC-NOT: llvm.call_intrinsic
 // GENERIC-LABEL: llvm.func @proj(
+// The module's target makes the kernels 256 bits wide: 8 lanes, tiles of
+// 16 channels.
+module attributes {qnt.target = #qnt.target<vector_bits = 256, dot = vnni>} {
 func.func @proj(%x: tensor<?x64xf32>) -> tensor<?x40xf32> {
   %w = arith.constant dense<0.125> : tensor<40x64xf32>
   %y = qnt.linear %x, %w : tensor<?x64xf32>, tensor<40x64xf32> -> tensor<?x40xf32>
   return %y : tensor<?x40xf32>
+}
 }

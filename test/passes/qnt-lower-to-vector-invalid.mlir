@@ -40,10 +40,68 @@ func.func @f(%q: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, ax
 
 // -----
 
-func.func @f(%a: !qnt.tensor<?x96xf32, #qnt.scheme<granularity = per_block, block = 48>>,
-             %w: !qnt.tensor<4x96xf32, #qnt.scheme<granularity = per_block, block = 48>>) {
+func.func @f(%x: tensor<?x96xf32>) {
   // expected-error @+1 {{lowering needs a block size that is a multiple of 32, got 48}}
-  %y = qnt.matmul %a, %w : !qnt.tensor<?x96xf32, #qnt.scheme<granularity = per_block, block = 48>>, !qnt.tensor<4x96xf32, #qnt.scheme<granularity = per_block, block = 48>> -> tensor<?x4xf32>
+  %q = qnt.quantize %x : tensor<?x96xf32> -> !qnt.tensor<?x96xf32, #qnt.scheme<granularity = per_block, block = 48>>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, scale = f32>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>) {
+  // expected-error @+1 {{has a row-major weight: the matmul kernels read data-tiled weights (run --qnt-data-tiling before the fold pass)}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, scale = f32>, #qnt.layout<pad = 32>>,
+             %w: !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>) {
+  // expected-error @+1 {{is not tiled: run --qnt-tile-matmul and --qnt-lower-microkernel first}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, scale = f32>, #qnt.layout<pad = 32>>, !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<1x32xi8>, %s: tensor<1x1xf32>, %w: tensor<8x32xi8>, %ws: tensor<1x8xf16>, %i: tensor<1x8xf32>) {
+  // expected-error @+1 {{is not lowered: run --qnt-lower-microkernel first}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 4 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<1x32xi8>, tensor<1x1xf32>, tensor<8x32xi8>, tensor<1x8xf16>, tensor<1x8xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x32xf32>) {
+  // expected-error @+1 {{lowering quantizes into row-major tensors, not #qnt.layout<n0 = 8, k0 = 4, pad = 32>}}
+  %q = qnt.quantize %x : tensor<8x32xf32> -> !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x32xf32>) {
+  // expected-error @+1 {{lowering handles per_tensor without a layout only}}
+  %q = qnt.quantize %x : tensor<8x32xf32> -> !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_tensor>, #qnt.layout<pad = 64>>
+  return
+}
+
+// -----
+
+func.func @f(%q: !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<pad = 64>>) {
+  // expected-error @+1 {{lowering dequantizes tensors without a layout only}}
+  %x = qnt.dequantize %q : !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<pad = 64>> -> tensor<8x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x32xf32>, %w: tensor<32xf32>) {
+  // expected-error @+1 {{lowering quantizes a layer's result per row (per_block or per_token), not per_tensor}}
+  %q = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<8x32xf32>, tensor<32xf32> -> !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_tensor>>
   return
 }
 

@@ -1,5 +1,4 @@
 // RUN: quant-opt %s --split-input-file --qnt-lower-to-vector | FileCheck %s
-// RUN: quant-opt %s --split-input-file --qnt-lower-to-vector=vnni=1 | FileCheck %s --check-prefix=VNNI
 
 // Dynamic quantization, Q8_0 style: one parallel task per row; per block of
 // 32, amax by a vector max-reduction, d = amax / 127, q = round(x * (1 / d)).
@@ -14,10 +13,10 @@
 // CHECK:           %[[NZ:.+]] = arith.cmpf one, %[[DS]]
 // CHECK:           %[[INV:.+]] = arith.divf %{{.+}}, %[[DS]] : f32
 // CHECK:           arith.select %[[NZ]], %[[INV]]
+// CHECK:           arith.truncf %[[DS]] : f32 to f16
 // CHECK:           math.round %{{.+}} : vector<32xf32>
 // CHECK:           arith.fptosi %{{.+}} : vector<32xf32> to vector<32xi8>
 // CHECK:           vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<32xi8>, tensor<1x64xi8>
-// CHECK:           arith.truncf %[[DS]] : f32 to f16
 // CHECK:           tensor.insert
 // CHECK:         scf.forall.in_parallel
 // CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[D]][%[[ROW]], 0] [1, 64] [1, 1]
@@ -78,68 +77,63 @@ func.func @dequantize(%q: !qnt.tensor<3x64xf32, #qnt.scheme<granularity = per_bl
 
 // -----
 
-// The fused matmul: per output, per block, a 32-wide integer dot, then
-// acc += float(idot) * (sa * sw); the output is written once per element.
-// CHECK-LABEL: func.func @matmul_i8
-// CHECK:         scf.forall (%{{.+}}) in (%{{.+}}) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<?x40xf32>)
-// CHECK:           arith.minsi
-// CHECK:           %[[T:.+]] = tensor.extract_slice %[[O]]
-// CHECK:           %[[A:.+]] = vector.transfer_read {{.+}} : tensor<?x64xi8>, vector<32xi8>
-// CHECK:           %[[W:.+]] = vector.transfer_read {{.+}} : tensor<40x64xi8>, vector<32xi8>
-// CHECK:           %[[AW:.+]] = arith.extsi %[[A]] : vector<32xi8> to vector<32xi32>
-// CHECK:           %[[WW:.+]] = arith.extsi %[[W]] : vector<32xi8> to vector<32xi32>
-// CHECK:           %[[P:.+]] = arith.muli %[[AW]], %[[WW]] : vector<32xi32>
-// CHECK:           arith.addi %{{.+}}, %[[P]] : vector<32xi32>
-// CHECK:           %[[ID:.+]] = vector.reduction <add>, %{{.+}} : vector<32xi32> into i32
-// CHECK:           %[[SS:.+]] = arith.mulf
-// CHECK:           %[[IF:.+]] = arith.sitofp %[[ID]] : i32 to f32
-// CHECK:           %[[TERM:.+]] = arith.mulf %[[IF]], %[[SS]] : f32
-// CHECK:           arith.addf %{{.+}}, %[[TERM]] : f32
-// CHECK:           tensor.insert
-// CHECK:         scf.forall.in_parallel
-// CHECK:           tensor.parallel_insert_slice
-// VNNI-LABEL: func.func @matmul_i8
-// VNNI-NOT:     qnt.dpbusd
-func.func @matmul_i8(%a: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>,
-                     %w: !qnt.tensor<40x64xf32, #qnt.scheme<granularity = per_block>>) -> tensor<?x40xf32> {
-  %y = qnt.matmul %a, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<40x64xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x40xf32>
-  return %y : tensor<?x40xf32>
+// Into a padded layout (K = 48 stored as 64): the second block reads the
+// row masked (zeros past its end), and the stored row is written whole.
+// CHECK-LABEL: func.func @quantize_padded
+// CHECK-SAME:    -> (tensor<?x64xi8>, tensor<?x2xf32>)
+// CHECK:         vector.transfer_read %{{.+}} : tensor<?x48xf32>, vector<32xf32>
+// CHECK:         vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<32xi8>, tensor<1x64xi8>
+func.func @quantize_padded(%x: tensor<?x48xf32>) -> !qnt.tensor<?x48xf32, #qnt.scheme<granularity = per_block, scale = f32>, #qnt.layout<pad = 32>> {
+  %q = qnt.quantize %x : tensor<?x48xf32> -> !qnt.tensor<?x48xf32, #qnt.scheme<granularity = per_block, scale = f32>, #qnt.layout<pad = 32>>
+  return %q : !qnt.tensor<?x48xf32, #qnt.scheme<granularity = per_block, scale = f32>, #qnt.layout<pad = 32>>
 }
 
 // -----
 
-// u8 + 128 weights: zero-extended (or vpdpbusd with vnni), then corrected by
-// 128 times the activation block's sum.
-// CHECK-LABEL: func.func @matmul_u8
-// CHECK-SAME:    (%{{.+}}: tensor<?x64xi8>, %{{.+}}: tensor<?x2xf32>, %[[SUMS:.+]]: tensor<?x2xi32>
-// CHECK:         arith.extui %{{.+}} : vector<32xi8> to vector<32xi32>
-// CHECK:         %[[ID:.+]] = vector.reduction <add>
-// CHECK:         %[[SUM:.+]] = tensor.extract %[[SUMS]]
-// CHECK:         %[[CORR:.+]] = arith.muli %[[SUM]], %{{.+}} : i32
-// CHECK:         arith.subi %[[ID]], %[[CORR]] : i32
-// VNNI-LABEL: func.func @matmul_u8
-// VNNI:         scf.for {{.+}} iter_args(%{{.+}} = %{{.+}}) -> (vector<8xi32>)
-// VNNI:         %[[A:.+]] = vector.transfer_read {{.+}} : tensor<?x64xi8>, vector<32xi8>
-// VNNI:         %[[W:.+]] = vector.transfer_read {{.+}} : tensor<8x64xi8>, vector<32xi8>
-// VNNI:         %[[D:.+]] = qnt.dpbusd %{{.+}}, %[[W]], %[[A]] : vector<32xi8> -> vector<8xi32>
-// VNNI:         vector.reduction <add>, %{{.+}} : vector<8xi32> into i32
-// VNNI:         arith.subi
-func.func @matmul_u8(%a: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
-                     %w: !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>) -> tensor<?x8xf32> {
-  %y = qnt.matmul %a, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>, !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>> -> tensor<?x8xf32>
-  return %y : tensor<?x8xf32>
-}
-
-// -----
-
-// A quantized constant becomes its component constants.
+// A quantized constant becomes its component constants; unpack gives them.
 // CHECK-LABEL: func.func @constant
-// CHECK-DAG:     arith.constant dense<3> : tensor<2x32xi8>
-// CHECK-DAG:     arith.constant dense<2.500000e-01> : tensor<2x1xf16>
-func.func @constant(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>) -> tensor<?x2xf32> {
-  %w = qnt.constant data(dense<3> : tensor<2x32xi8>) scales(dense<0.25> : tensor<2x1xf16>) : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_block>>
-  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>, !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x2xf32>
-  return %y : tensor<?x2xf32>
+// CHECK-DAG:     %[[D:.+]] = arith.constant dense<3> : tensor<1x8x8x4xi8>
+// CHECK-DAG:     %[[S:.+]] = arith.constant dense<2.500000e-01> : tensor<1x1x8xf16>
+// CHECK:         return %[[D]], %[[S]]
+func.func @constant() -> (tensor<1x8x8x4xi8>, tensor<1x1x8xf16>) {
+  %w = qnt.constant data(dense<3> : tensor<1x8x8x4xi8>) scales(dense<0.25> : tensor<1x1x8xf16>) : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>
+  %d, %s = qnt.unpack %w : !qnt.tensor<2x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>> -> tensor<1x8x8x4xi8>, tensor<1x1x8xf16>
+  return %d, %s : tensor<1x8x8x4xi8>, tensor<1x1x8xf16>
+}
+
+// -----
+
+// RMSNorm quantizing as it normalizes (--qnt-fuse): the float row is never
+// written; per block, amax of w * (s * x), then q.
+// CHECK-LABEL: func.func @rms_norm_quantized
+// CHECK-SAME:    -> (tensor<?x64xi8>, tensor<?x2xf32>, tensor<?x2xi32>)
+// CHECK:         scf.forall
+// CHECK:           math.sqrt
+// CHECK:           scf.for
+// CHECK:             arith.mulf
+// CHECK:             math.absf
+// CHECK:             vector.reduction <maxnumf>
+// CHECK:             math.round
+// CHECK:             vector.reduction <add>
+// CHECK-NOT:     tensor<?x64xf32>
+func.func @rms_norm_quantized(%x: tensor<?x64xf32>, %w: tensor<64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>> {
+  %q = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+  return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+}
+
+// -----
+
+// SwiGLU quantizing as it computes, per token (the row produced twice: for
+// amax, then for q).
+// CHECK-LABEL: func.func @silu_mul_quantized
+// CHECK-SAME:    -> (tensor<?x96xi8>, tensor<?x1xf32>)
+// CHECK:         math.exp
+// CHECK:         vector.reduction <maxnumf>
+// CHECK:         math.exp
+// CHECK:         math.round
+func.func @silu_mul_quantized(%g: tensor<?x96xf32>, %u: tensor<?x96xf32>) -> !qnt.tensor<?x96xf32, #qnt.scheme<granularity = per_token, scale = f32>> {
+  %q = qnt.silu_mul %g, %u : tensor<?x96xf32> -> !qnt.tensor<?x96xf32, #qnt.scheme<granularity = per_token, scale = f32>>
+  return %q : !qnt.tensor<?x96xf32, #qnt.scheme<granularity = per_token, scale = f32>>
 }
 
 // -----
@@ -256,22 +250,20 @@ func.func @embedding(%t: tensor<300x64xf32>, %ids: tensor<?xi32>) -> tensor<?x64
 // CHECK:           arith.addf %{{.+}}, %{{.+}} : vector<32xf32>
 // CHECK-NOT:     arith.addf {{.*}} : tensor
 func.func @ffn(%g: tensor<?x96xf32>, %u: tensor<?x96xf32>) -> tensor<?x96xf32> {
-  %s = qnt.silu_mul %g, %u : tensor<?x96xf32>
+  %s = qnt.silu_mul %g, %u : tensor<?x96xf32> -> tensor<?x96xf32>
   %r = arith.addf %s, %u : tensor<?x96xf32>
   return %r : tensor<?x96xf32>
 }
 
 // -----
 
-// A packed weight is its components: the matmul reads them directly.
+// A packed value is its components: unpack of pack is what was packed.
 // CHECK-LABEL: func.func @packed
-// CHECK-SAME:    (%{{.+}}: tensor<?x32xi8>, %{{.+}}: tensor<?x1xf32>, %[[D:.+]]: tensor<4x32xi8>, %[[S:.+]]: tensor<4x1xf16>)
+// CHECK-SAME:    (%[[D:.+]]: tensor<4x32xi8>, %[[S:.+]]: tensor<4x1xf16>)
 // CHECK-NOT:     qnt.pack
-// CHECK:         vector.transfer_read %[[D]]
-// CHECK:         tensor.extract %[[S]]
-func.func @packed(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, scale = f32>>,
-                  %d: tensor<4x32xi8>, %s: tensor<4x1xf16>) -> tensor<?x4xf32> {
+// CHECK:         return %[[D]], %[[S]]
+func.func @packed(%d: tensor<4x32xi8>, %s: tensor<4x1xf16>) -> (tensor<4x32xi8>, tensor<4x1xf16>) {
   %w = qnt.pack %d, %s : tensor<4x32xi8>, tensor<4x1xf16> -> !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>
-  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
-  return %y : tensor<?x4xf32>
+  %a, %b = qnt.unpack %w : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<4x32xi8>, tensor<4x1xf16>
+  return %a, %b : tensor<4x32xi8>, tensor<4x1xf16>
 }

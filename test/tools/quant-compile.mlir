@@ -45,22 +45,26 @@
 
 // The u8 x s8 dot of a VNNI CPU.
 // VNNI: vpdpbusd
+// On AVX2, the sign trick: |a| times w with the sign of a, pairs then quads.
 // AVX2-NOT: vpdpbusd
 // AVX2-NOT: zmm
+// AVX2: vpsignb {{.*}}ymm
+// AVX2: vpmaddubsw {{.*}}ymm
 // AVX2: vpmaddwd {{.*}}ymm
 // SSE-NOT: ymm
-// SSE: pmaddwd {{.*}}xmm
+// SSE: pmullw {{.*}}xmm
 // NOVNNI-NOT: vpdpbusd
 // AVX-VNNI (no AVX-512): the VEX-encoded form on ymm.
 // AVXVNNI-NOT: zmm
 // AVXVNNI: {vex} vpdpbusd {{.*}}ymm
 
 // REPORT: target: x86-64-v3 ({{.+}}), AVX2 yes, AVX-512 no, VNNI no; runs on this machine
-// REPORT: passes: qnt-fold-weight-quant, qnt-insert-act-quant
+// REPORT: passes: qnt-data-tiling, qnt-fold-weight-quant, qnt-insert-act-quant
 // REPORT: linear layers: 1, quantized 1
-// 24 x 64 f32 = 6144 bytes; Q8_0: 24 x 2 blocks of 34 bytes = 1632.
-// REPORT: weights of the linear layers: 6144 bytes as given -> 1632 bytes quantized (1.06 bytes per value; f32 is 4)
-// REPORT: passes: qnt-lower-to-vector,
+// 24 x 64 f32 = 6144 bytes; Q8_0 in tiles of 16 channels (AVX2): 2 tiles,
+// 32 rows x 2 blocks of 34 bytes = 2176, the 8 rows of padding included.
+// REPORT: weights of the linear layers: 6144 bytes as given -> 2176 bytes quantized (1.42 bytes per value; f32 is 4)
+// REPORT: passes: qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
 // REPORT: passes: qnt-lower-dpbusd,
 
 // PRINT-GENERIC: target: x86-64 ({{.+}}), AVX2 no, AVX-512 no, VNNI no; runs on this machine

@@ -19,7 +19,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/TargetParser/Host.h"
@@ -45,36 +47,46 @@ std::string defaultCpu() {
 
 struct Config {
   std::string cpu = defaultCpu();
+  /// The micro-kernel's target (#qnt.target); empty: the CPU's own.
+  std::string kernel;
   std::string weightGranularity = "per-block";
   std::string weightStorage = "i8";
   std::string actGranularity = "per-block";
   std::string actScale = "f32";
   std::string rounding = "half-away";
-  bool vnniGeneric = false; ///< emit qnt.dpbusd, lower it without VNNI
+  /// The dots as the target's intrinsics where the CPU has them; otherwise
+  /// (or if false) as plain vector arithmetic, which runs anywhere.
+  bool intrinsics = true;
+  int64_t maxM0 = 4;
 };
 
 std::string describe(const Config &c, int64_t k, int64_t n) {
-  return llvm::formatv("cpu={0} w={1}/{2} act={3}/{4} rounding={5}{6} K={7} N={8}",
-                       c.cpu, c.weightGranularity, c.weightStorage,
-                       c.actGranularity, c.actScale, c.rounding,
-                       c.vnniGeneric ? " vnni-generic" : "", k, n)
+  return llvm::formatv("cpu={0} kernel={1} w={2}/{3} act={4}/{5} rounding={6}{7} "
+                       "max-m0={8} K={9} N={10}",
+                       c.cpu, c.kernel.empty() ? "cpu's" : c.kernel,
+                       c.weightGranularity, c.weightStorage, c.actGranularity,
+                       c.actScale, c.rounding,
+                       c.intrinsics ? "" : " no-intrinsics", c.maxM0, k, n)
       .str();
 }
 
+/// The reduction padded to whole blocks, as the tiled layouts store it.
+int64_t paddedK(int64_t k) { return (k + 31) / 32 * 32; }
+
 /// The schemes the passes pick for a config, as the maths library's.
-void schemesFor(const Config &c, int64_t k, qm::Scheme &w, qm::Scheme &a) {
+void schemesFor(const Config &c, qm::Scheme &w, qm::Scheme &a) {
   w = qm::Scheme::q8_0();
   w.storage = c.weightStorage == "u8" ? qm::Storage::U8Offset128
                                       : qm::Storage::I8;
   w.rounding = c.rounding == "half-even" ? qm::Rounding::HalfToEven
                                          : qm::Rounding::HalfAwayFromZero;
-  if (c.weightGranularity == "per-channel" || k % 32 != 0)
+  if (c.weightGranularity == "per-channel")
     w.granularity = qm::Granularity::PerChannel;
   a = qm::Scheme::q8_0();
   a.rounding = w.rounding;
   a.f16Scale = c.actScale == "f16";
   a.sums = w.storage == qm::Storage::U8Offset128;
-  if (c.actGranularity == "per-token" || k % 32 != 0)
+  if (c.actGranularity == "per-token")
     a.granularity = qm::Granularity::PerToken;
 }
 
@@ -127,6 +139,13 @@ public:
     std::string error;
     FailureOr<::qnt::Target> target = ::qnt::resolveTarget(config.cpu, "", error);
     ASSERT_TRUE(succeeded(target)) << error;
+    auto kernel = target->kernelTarget(context.get());
+    if (!config.kernel.empty()) {
+      kernel = dyn_cast_or_null<mlir::qnt::TargetAttr>(
+          parseAttribute(config.kernel, context.get()));
+      ASSERT_TRUE(kernel) << config.kernel;
+    }
+    (*module)->setAttr(mlir::qnt::TargetAttr::kAttrName, kernel);
     ::qnt::QuantOptions quant;
     quant.weightGranularity = config.weightGranularity;
     quant.weightStorage = config.weightStorage;
@@ -134,10 +153,9 @@ public:
     quant.actScale = config.actScale;
     quant.rounding = config.rounding;
     ASSERT_TRUE(succeeded(::qnt::quantize(*module, quant, *target)));
-    mlir::qnt::LoweringOptions lowering;
-    lowering.vnni = target->vnni || config.vnniGeneric;
-    lowering.vnniIntrinsic = !config.vnniGeneric;
-    lowering.tileCols = 16;
+    mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(*target);
+    lowering.intrinsics = config.intrinsics;
+    lowering.maxM0 = config.maxM0;
     ASSERT_TRUE(succeeded(::qnt::lowerToLLVM(*module, lowering)));
 
     // llvmModuleBuilder is a function_ref: the lambda must outlive create().
@@ -198,42 +216,48 @@ std::vector<float> randomValues(int64_t count, uint32_t seed) {
   return v;
 }
 
-/// Compiles once for (config, n, k) and checks every m in `ms`.
+/// Compiles once for (config, n, k) and checks every m in `ms`: against the
+/// scalar reference of the same quantization on the reduction padded with
+/// zeros to whole blocks (as the layouts store it), up to float summation
+/// order, and against the float result within the quantizations' bound.
 void check(const Config &config, int64_t n, int64_t k,
-           std::vector<int64_t> ms = {1, 3, 17}) {
+           std::vector<int64_t> ms = {1, 3, 4, 5, 17}) {
   SCOPED_TRACE(describe(config, k, n));
   std::vector<float> w = randomValues(n * k, 1000 + n * 7 + k);
   CompiledLinear linear(n, k);
   linear.compile(config, w);
   ASSERT_TRUE(linear.ok());
+  int64_t kp = paddedK(k);
   qm::Scheme ws, as;
-  schemesFor(config, k, ws, as);
+  schemesFor(config, ws, as);
+  std::vector<float> wp = qm::padColumns(w.data(), n, k, kp);
   qm::QuantizedTensor qw;
-  ASSERT_TRUE(qm::quantize(w.data(), n, k, ws, qw));
-  std::vector<double> wErr = errorBounds(w, n, k, ws);
+  ASSERT_TRUE(qm::quantize(wp.data(), n, kp, ws, qw));
+  std::vector<double> wErr = errorBounds(wp, n, kp, ws);
 
   for (int64_t m : ms) {
     SCOPED_TRACE("M=" + std::to_string(m));
     std::vector<float> x = randomValues(m * k, 77 + m);
     std::vector<float> y = linear.run(x, m);
 
+    std::vector<float> xp = qm::padColumns(x.data(), m, k, kp);
     qm::QuantizedTensor qx;
-    ASSERT_TRUE(qm::quantize(x.data(), m, k, as, qx));
+    ASSERT_TRUE(qm::quantize(xp.data(), m, kp, as, qx));
     std::vector<float> yq(m * n);
     ASSERT_TRUE(qm::referenceMatmul(qx, qw, yq.data()));
     std::vector<float> yf(m * n);
     qm::referenceLinear(x.data(), w.data(), m, n, k, yf.data());
-    std::vector<double> xErr = errorBounds(x, m, k, as);
+    std::vector<double> xErr = errorBounds(xp, m, kp, as);
 
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         double magnitude = 0, bound = 0;
-        for (int64_t p = 0; p < k; ++p) {
-          double xa = std::fabs(x[i * k + p]), wa = std::fabs(w[j * k + p]);
+        for (int64_t p = 0; p < kp; ++p) {
+          double xa = std::fabs(xp[i * kp + p]), wa = std::fabs(wp[j * kp + p]);
           magnitude += std::fabs(double(qx.dequantized(i, p)) *
                                  qw.dequantized(j, p));
-          bound += xa * wErr[j * k + p] + wa * xErr[i * k + p] +
-                   xErr[i * k + p] * wErr[j * k + p];
+          bound += xa * wErr[j * kp + p] + wa * xErr[i * kp + p] +
+                   xErr[i * kp + p] * wErr[j * kp + p];
         }
         float got = y[i * n + j];
         ASSERT_NEAR(yq[i * n + j], got, 1e-6 * magnitude + 1e-30)
@@ -244,25 +268,80 @@ void check(const Config &config, int64_t n, int64_t k,
   }
 }
 
-bool hostHasVnni() {
-  auto features = llvm::sys::getHostCPUFeatures();
-  return (features.lookup("avx512vnni") && features.lookup("avx512vl")) ||
-         features.lookup("avxvnni");
+/// Whether code for `cpu` may use an x86 feature.
+bool cpuHas(const std::string &cpu, const char *features) {
+  std::string error;
+  FailureOr<::qnt::Target> t = ::qnt::resolveTarget(cpu, "", error);
+  return succeeded(t) && t->machine->getMCSubtargetInfo()->checkFeatures(features);
+}
+
+/// The micro-kernels of every target: VNNI on 512 and 256 bits (u8 + 128
+/// weights), AVX2's sign trick (i8 weights), generic code on 128 and 256
+/// bits. Each runs as its intrinsics where the CPU the test compiles for
+/// has them, and through their generic lowering otherwise.
+std::vector<Config> kernelConfigs() {
+  struct Kernel {
+    const char *target, *storage, *features;
+  };
+  const Kernel kernels[] = {
+      {"#qnt.target<vector_bits = 512, dot = vnni, registers = 32>", "u8",
+       "+avx512vnni,+avx512bw,+avx512vl"},
+      {"#qnt.target<vector_bits = 256, dot = vnni, registers = 16>", "u8",
+       "+avx512vnni,+avx512vl"},
+      {"#qnt.target<vector_bits = 256, dot = maddubs, registers = 16>", "i8",
+       "+avx2"},
+      {"#qnt.target<vector_bits = 128, dot = generic, registers = 16>", "i8", ""},
+      {"#qnt.target<vector_bits = 256, dot = generic, registers = 16>", "u8", ""},
+  };
+  std::vector<Config> configs;
+  for (const Kernel &k : kernels) {
+    Config c;
+    c.kernel = k.target;
+    c.weightStorage = k.storage;
+    c.intrinsics = *k.features == 0 || cpuHas(c.cpu, k.features) ||
+                   (std::string(k.features) == "+avx512vnni,+avx512vl" &&
+                    cpuHas(c.cpu, "+avxvnni"));
+    configs.push_back(c);
+  }
+  return configs;
 }
 
 } // namespace
 
 TEST(CompiledLinear, ShapesOnTheHost) {
+  // The CPU's own kernel; N and M across the register tile's edges.
   for (int64_t k : {32, 96, 4096})
-    for (int64_t n : {1, 5, 37})
+    for (int64_t n : {1, 5, 37, 64})
       check(Config(), n, k);
 }
 
-TEST(CompiledLinear, ReductionNotAMultipleOfTheBlock) {
-  // 172 (stories260K's FFN) and 48: per-channel weights, per-token
-  // activations, masked vector tails.
+TEST(CompiledLinear, ReductionPaddedToWholeBlocks) {
+  // 172 (stories260K's FFN) and 48: the last block padded with zeros, as
+  // GGML pads an odd reduction; per-block and per-channel weights.
   check(Config(), 7, 172);
   check(Config(), 40, 48, {1, 2});
+  Config c;
+  c.weightGranularity = "per-channel";
+  check(c, 7, 172);
+  c.actGranularity = "per-token";
+  check(c, 33, 172, {1, 6});
+}
+
+TEST(CompiledLinear, EveryMicroKernel) {
+  for (const Config &c : kernelConfigs()) {
+    check(c, 37, 256);
+    check(c, 64, 96, {1, 2, 8});
+    check(c, 3, 172, {5});
+  }
+}
+
+TEST(CompiledLinear, RegisterTileRows) {
+  // m0 from 1 to 6: the full tiles and the rows left over.
+  for (int64_t m0 : {1, 2, 3, 6}) {
+    Config c = kernelConfigs()[0];
+    c.maxM0 = m0;
+    check(c, 40, 64, {1, 5, 7, 13});
+  }
 }
 
 TEST(CompiledLinear, Schemes) {
@@ -270,14 +349,12 @@ TEST(CompiledLinear, Schemes) {
   Config c;
   c.weightStorage = "u8";
   configs.push_back(c);
-  c.vnniGeneric = true;
+  c.intrinsics = false;
   configs.push_back(c);
   c = Config();
   c.weightGranularity = "per-channel";
   configs.push_back(c);
   c.weightStorage = "u8";
-  configs.push_back(c);
-  c.vnniGeneric = true;
   configs.push_back(c);
   c = Config();
   c.actGranularity = "per-token";
@@ -305,9 +382,10 @@ TEST(CompiledLinear, TargetsWithoutAvx512) {
 }
 
 TEST(CompiledLinear, VnniOnThisHost) {
-  if (!hostHasVnni())
+  if (!cpuHas("host", "+avx512vnni,+avx512vl") && !cpuHas("host", "+avxvnni"))
     GTEST_SKIP() << "this CPU has no VNNI: the vpdpbusd kernels are checked "
-                    "through their generic lowering (Schemes) and in assembly";
+                    "through their generic lowering (EveryMicroKernel) and in "
+                    "assembly";
   Config c;
   c.cpu = "host";
   c.weightStorage = "u8";

@@ -129,7 +129,7 @@ int fail(const Twine &message) {
 /// quantized weights (qnt.constant components).
 struct WeightSizes {
   int64_t floatBytes = 0, quantBytes = 0, linears = 0, quantized = 0;
-  int64_t floatEquivalent = 0; ///< f32 bytes of the quantized weights
+  int64_t floatEquivalent = 0; ///< f32 bytes of the quantized weights' values
 };
 
 int64_t bytesOf(Type type) {
@@ -176,7 +176,7 @@ WeightSizes measureWeights(ModuleOp module) {
       type.getComponentTypes(parts);
       for (Type part : parts)
         sizes.quantBytes += bytesOf(part);
-      sizes.floatEquivalent += type.getDataType().getNumElements() * 4;
+      sizes.floatEquivalent += type.getShape()[0] * type.getShape()[1] * 4;
     }
   });
   return sizes;

@@ -34,6 +34,7 @@ struct Target {
   std::string cpu;
   std::string features; ///< LLVM's "+avx2,-avx512f,..." string
   bool avx2 = false;
+  /// AVX-512 F, BW and VL: 512-bit byte and dword vectors, 32 registers.
   bool avx512 = false;
   /// vpdpbusd on 256-bit vectors: AVX512-VNNI with AVX512VL, or AVX-VNNI.
   bool vnni = false;
@@ -43,6 +44,8 @@ struct Target {
   std::unique_ptr<llvm::TargetMachine> machine;
 
   bool runsOnHost() const { return missingOnHost.empty(); }
+  /// What the kernel choices see of it: #qnt.target.
+  mlir::qnt::TargetAttr kernelTarget(mlir::MLIRContext *context) const;
   /// One line: CPU, triple, the features the compiler chooses by, and
   /// whether this machine can run the code.
   std::string describe() const;
@@ -80,12 +83,14 @@ void registerCompilerDialects(mlir::DialectRegistry &registry);
 /// reproducers; or shows the pipeline).
 using PassManagerHook = std::function<mlir::LogicalResult(mlir::PassManager &)>;
 
-/// Folds weight quantization and inserts activation quantization.
+/// Chooses the weights' data-tiled layout (for the module's qnt.target,
+/// which it sets to `target`'s unless the module has one), folds weight
+/// quantization and inserts activation quantization.
 mlir::LogicalResult quantize(mlir::ModuleOp module, const QuantOptions &quant,
                              const Target &target,
                              const PassManagerHook &hook = nullptr);
 
-/// The lowering options for a target: VNNI where it has it.
+/// The lowering options for a target: VNNI and AVX2 where it has them.
 mlir::qnt::LoweringOptions loweringOptions(const Target &target,
                                            int64_t tileCols = 16);
 

@@ -128,6 +128,43 @@ void toggleOffset128(int8_t *data, size_t n);
 void restore(QuantizedTensor &t, Storage storage);
 
 //===----------------------------------------------------------------------===//
+// The data-tiled layout of the matmul kernels
+//===----------------------------------------------------------------------===//
+//
+// A weight [rows, cols] quantized per block (or per channel) is stored for
+// the micro-kernels in tiles of n0 rows (output channels) by k0 columns:
+//
+//   data[t][kq][i][j]   = q[t * n0 + i][kq * k0 + j]        (t < ceil(rows/n0))
+//   scales[t][g][i]     = scale of row t * n0 + i, group g   (g < groups)
+//
+// so that one vector load of n0 * k0 bytes (k0 = 4: a vpdpbusd operand) holds
+// k0 consecutive values of n0 channels, and tile t is one contiguous run.
+// Rows past `rows` hold q = 0 (stored form) and scale 0. cols is the padded
+// length C' (a multiple of k0 and of the block): see padColumns.
+
+/// A quantized tensor in the tiled layout (components in stored form).
+struct TiledTensor {
+  int64_t rows = 0, cols = 0, n0 = 0, k0 = 0, rowTiles = 0, groups = 0;
+  std::vector<int8_t> data;        ///< rowTiles * cols * n0 bytes
+  std::vector<uint16_t> scalesF16; ///< rowTiles * groups * n0, if f16 scales
+  std::vector<float> scales;       ///< the same as float (stored precision)
+};
+
+/// x [rows, cols] zero-padded to [rows, paddedCols] (paddedCols >= cols).
+std::vector<float> padColumns(const float *x, int64_t rows, int64_t cols,
+                              int64_t paddedCols);
+
+/// A quantized tensor's columns padded to `paddedCols` with q = 0 (in its
+/// stored form); per-block, the new blocks get scale 0 (and sum 0). False
+/// if the padding is not a whole number of its groups.
+bool padColumns(QuantizedTensor &q, int64_t paddedCols);
+
+/// Rearranges a row-major quantized tensor (per-block or per-channel) into
+/// tiles of n0 x k0. Returns false when k0 does not divide its cols or the
+/// scheme is neither per-block nor per-channel on axis 0.
+bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out);
+
+//===----------------------------------------------------------------------===//
 // GGML block formats
 //===----------------------------------------------------------------------===//
 

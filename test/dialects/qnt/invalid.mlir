@@ -391,7 +391,7 @@ func.func @f(%q: tensor<?x64xf32>, %k: tensor<128xf32>, %p: index) {
 
 func.func @f(%g: tensor<64xf32>) {
   // expected-error @+1 {{expects a rank-2 gate}}
-  %s = qnt.silu_mul %g, %g : tensor<64xf32>
+  %s = qnt.silu_mul %g, %g : tensor<64xf32> -> tensor<64xf32>
   return
 }
 
@@ -408,5 +408,250 @@ func.func @f(%d: tensor<2x64xi8>) {
 func.func @f(%d: tensor<2x64xi8>, %s: tensor<2x2xf32>) {
   // expected-error @+1 {{component 1 must have type 'tensor<2x2xf16>', got 'tensor<2x2xf32>'}}
   %q = qnt.pack %d, %s : tensor<2x64xi8>, tensor<2x2xf32> -> !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{vector_bits must be 128, 256 or 512, got 64}}
+module attributes {qnt.target = #qnt.target<vector_bits = 64, dot = generic>} {}
+
+// -----
+
+// expected-error @+1 {{registers must be 16 or 32, got 8}}
+module attributes {qnt.target = #qnt.target<vector_bits = 128, dot = generic, registers = 8>} {}
+
+// -----
+
+// expected-error @+1 {{the maddubs dot is AVX2's: vector_bits must be 256}}
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = maddubs>} {}
+
+// -----
+
+// expected-error @+1 {{the vnni dot needs 256 or 512 vector_bits}}
+module attributes {qnt.target = #qnt.target<vector_bits = 128, dot = vnni>} {}
+
+// -----
+
+// expected-error @+1 {{n0 and k0 must both be positive (tiled) or both 0, got 32 and 0}}
+func.func @f(%w: !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32>>)
+
+// -----
+
+// expected-error @+1 {{pad must be positive, got 0}}
+func.func @f(%w: !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<pad = 0>>)
+
+// -----
+
+// expected-error @+1 {{k0 4 must divide pad 6}}
+func.func @f(%w: !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 6>>)
+
+// -----
+
+// expected-error @+1 {{a layout needs a rank-2 tensor, got rank 3}}
+func.func @f(%w: !qnt.tensor<2x32x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<pad = 32>>)
+
+// -----
+
+// expected-error @+1 {{a layout needs a static last dimension}}
+func.func @f(%w: !qnt.tensor<32x?xf32, #qnt.scheme<granularity = per_token>, #qnt.layout<pad = 32>>)
+
+// -----
+
+// expected-error @+1 {{a tiled layout needs a static first dimension}}
+func.func @f(%w: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>)
+
+// -----
+
+// expected-error @+1 {{a tiled layout needs per_block or per_channel (axis 0) scales}}
+func.func @f(%w: !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_token>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>)
+
+// -----
+
+// expected-error @+1 {{block size 64 does not divide the last dimension 96 (padded)}}
+func.func @f(%w: !qnt.tensor<8x72xf32, #qnt.scheme<granularity = per_block, block = 64>, #qnt.layout<pad = 32>>)
+
+// -----
+
+func.func @f(%w: !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block>>) {
+  // expected-error @+1 {{expects 2 components (data, scales, ...), got 1}}
+  %d = qnt.unpack %w : !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block>> -> tensor<8x64xi8>
+  return
+}
+
+// -----
+
+func.func @f(%w: !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>) {
+  // expected-error @+1 {{component 0 must have type 'tensor<1x16x8x4xi8>', got 'tensor<8x64xi8>'}}
+  %d, %s = qnt.unpack %w : !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>> -> tensor<8x64xi8>, tensor<1x2x8xf16>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>,
+             %w: !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block>>, %r: tensor<?x4xf32>) {
+  // expected-error @+1 {{acc must have the result's type 'tensor<?x8xf32>', got 'tensor<?x4xf32>'}}
+  %y = qnt.matmul %a, %w acc %r : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<8x64xf32, #qnt.scheme<granularity = per_block>>, tensor<?x4xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x48xf32, #qnt.scheme<granularity = per_token, scale = f32>>,
+             %w: !qnt.tensor<8x48xf32, #qnt.scheme<granularity = per_channel>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>) {
+  // expected-error @+1 {{stored reduction lengths differ: 48 and 64 (the two layouts must pad alike)}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x48xf32, #qnt.scheme<granularity = per_token, scale = f32>>, !qnt.tensor<8x48xf32, #qnt.scheme<granularity = per_channel>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%acc: vector<8xi32>, %a: vector<16xi8>) {
+  // expected-error @+1 {{expects 4 bytes per i32 lane: 16 bytes for 8 lanes}}
+  %r = qnt.dpbssd %acc, %a, %a : vector<16xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{a quantized result must be a rank-2 i8 activation (row-major), got '!qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>'}}
+  %q = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{shapes differ: 'tensor<?x64xf32>' and '!qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block>>'}}
+  %q = qnt.silu_mul %x, %x : tensor<?x64xf32> -> !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block>>
+  return
+}
+
+// -----
+
+// The micro-kernel's operands: [m0, K'] activations, [K'/4, 4 n0] weights.
+func.func @f(%a: tensor<4x?xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x?xf32>) {
+  // expected-error @+1 {{expects static tile shapes (only the output width may be dynamic)}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x?xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x?xf32>) -> tensor<4x?xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<3x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{lhs data and scales must have 4 rows}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<3x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{n0 32 must be a multiple of lanes 12}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 12 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x64xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{rhs data must be [16, 128] for K' = 64}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x64xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{group 24 must be a multiple of 4 dividing 64}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 24 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x3xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{lhs scales must have 1 or 2 groups, got 3}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x3xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x40xf32>) {
+  // expected-error @+1 {{output tile is wider than n0 = 32}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x40xf32>) -> tensor<4x40xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{a u8_offset128 rhs needs lhs sums}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{lhs sums are only for a u8_offset128 rhs}}
+  %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x1xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{lhs sums must be i32 of the lhs scales' shape}}
+  %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x1xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{the vnni dot multiplies a u8_offset128 rhs}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{the maddubs dot multiplies an i8 rhs}}
+  %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u8_offset128>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{result must have the init's type}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64x1xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{expects rank-2 operands, got 'tensor<4x64x1xi8>'}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64x1xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
 }

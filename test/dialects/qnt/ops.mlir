@@ -77,8 +77,8 @@ func.func @transformer(%table: tensor<300x64xf16>, %ids: tensor<?xi32>, %w: tens
   %q = qnt.rope %h, %pos {head_dim = 16, rope_dim = 8, base = 1.0e+04 : f32} : tensor<?x64xf32> -> tensor<?x64xf32>
   // CHECK: qnt.attention %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
   %a = qnt.attention %q, %k, %v, %pos {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
-  // CHECK: qnt.silu_mul %{{.+}}, %{{.+}} : tensor<?x64xf32>
-  %s = qnt.silu_mul %a, %h : tensor<?x64xf32>
+  // CHECK: qnt.silu_mul %{{.+}}, %{{.+}} : tensor<?x64xf32> -> tensor<?x64xf32>
+  %s = qnt.silu_mul %a, %h : tensor<?x64xf32> -> tensor<?x64xf32>
   return %s : tensor<?x64xf32>
 }
 
@@ -87,4 +87,48 @@ func.func @transformer(%table: tensor<300x64xf16>, %ids: tensor<?xi32>, %w: tens
 func.func @pack(%d: tensor<2x64xi8>, %s: tensor<2x2xf32>, %u: tensor<2x2xi32>) -> !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>> {
   %q = qnt.pack %d, %s, %u : tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xi32> -> !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
   return %q : !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+}
+
+// Data tiling: a target on the module, layouts on quantized tensors, the
+// micro-kernel and its dots.
+// CHECK-LABEL: module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, dot = vnni, registers = 32>}
+module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, dot = vnni, registers = 32>} {
+  // CHECK-LABEL: func.func @tiled
+  func.func @tiled(%x: tensor<?x172xf32>, %r: tensor<?x40xf32>, %fw: tensor<40x172xf32>,
+                   %w: !qnt.tensor<40x172xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>>)
+      -> (tensor<?x40xf32>, tensor<64x40xf32>) {
+    // CHECK: qnt.linear %{{.+}}, %{{.+}} {weight_layout = #qnt.layout<n0 = 32, k0 = 4, pad = 32>}
+    %f = qnt.linear %x, %fw {weight_layout = #qnt.layout<n0 = 32, k0 = 4, pad = 32>} : tensor<?x172xf32>, tensor<40x172xf32> -> tensor<?x40xf32>
+    // CHECK: qnt.rms_norm %{{.+}} : tensor<?x172xf32>, tensor<172xf32> -> !qnt.tensor<?x172xf32, #[[$ACT]], #qnt.layout<pad = 32>>
+    %n = arith.constant dense<1.0> : tensor<172xf32>
+    %q = qnt.rms_norm %x, %n {epsilon = 1.0e-05 : f32} : tensor<?x172xf32>, tensor<172xf32> -> !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>
+    // CHECK: qnt.silu_mul %{{.+}}, %{{.+}} : tensor<?x172xf32> -> !qnt.tensor<?x172xf32, #[[$ACT]], #qnt.layout<pad = 32>>
+    %s = qnt.silu_mul %x, %x : tensor<?x172xf32> -> !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>
+    // CHECK: qnt.matmul %{{.+}}, %{{.+}} acc %{{.+}} : {{.+}}, tensor<?x40xf32> -> tensor<?x40xf32>
+    %y = qnt.matmul %q, %w acc %r : !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
+         !qnt.tensor<40x172xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>>, tensor<?x40xf32> -> tensor<?x40xf32>
+    // CHECK: qnt.unpack %{{.+}} : {{.+}} -> tensor<2x48x32x4xi8>, tensor<2x6x32xf16>
+    %d, %sc = qnt.unpack %w : !qnt.tensor<40x172xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>> -> tensor<2x48x32x4xi8>, tensor<2x6x32xf16>
+    %ad, %as, %asum = qnt.unpack %q : !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>> -> tensor<?x192xi8>, tensor<?x6xf32>, tensor<?x6xi32>
+    %a4 = tensor.extract_slice %ad[0, 0] [4, 192] [1, 1] : tensor<?x192xi8> to tensor<4x192xi8>
+    %s4 = tensor.extract_slice %as[0, 0] [4, 6] [1, 1] : tensor<?x6xf32> to tensor<4x6xf32>
+    %u4 = tensor.extract_slice %asum[0, 0] [4, 6] [1, 1] : tensor<?x6xi32> to tensor<4x6xi32>
+    %wt = tensor.collapse_shape %d [[0], [1], [2, 3]] : tensor<2x48x32x4xi8> into tensor<2x48x128xi8>
+    %w0 = tensor.extract_slice %wt[0, 0, 0] [1, 48, 128] [1, 1, 1] : tensor<2x48x128xi8> to tensor<48x128xi8>
+    %ws0 = tensor.extract_slice %sc[0, 0, 0] [1, 6, 32] [1, 1, 1] : tensor<2x6x32xf16> to tensor<6x32xf16>
+    %init = tensor.empty() : tensor<4x32xf32>
+    // CHECK: qnt.matmul_tile %{{.+}}, %{{.+}} sums %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
+    %t = qnt.matmul_tile %a4, %s4 sums %u4, %w0, %ws0, %init {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
+         : (tensor<4x192xi8>, tensor<4x6xf32>, tensor<4x6xi32>, tensor<48x128xi8>, tensor<6x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+    %c = tensor.empty() : tensor<64x40xf32>
+    %big = tensor.insert_slice %t into %c[0, 0] [4, 32] [1, 1] : tensor<4x32xf32> into tensor<64x40xf32>
+    return %y, %big : tensor<?x40xf32>, tensor<64x40xf32>
+  }
+
+  // CHECK-LABEL: func.func @dots
+  func.func @dots(%acc: vector<8xi32>, %a: vector<32xi8>) -> vector<8xi32> {
+    // CHECK: qnt.dpbssd %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
+    %r = qnt.dpbssd %acc, %a, %a : vector<32xi8> -> vector<8xi32>
+    return %r : vector<8xi32>
+  }
 }

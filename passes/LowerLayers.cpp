@@ -1,0 +1,361 @@
+//===- LowerLayers.cpp - Transformer layers to vector loops -------*- C++ -*-===//
+//
+// The layer family of --qnt-lower-to-vector: the row-wise ops of a
+// Transformer block, each one parallel task per row, 32 wide along it.
+//
+// embedding  row t = table[clamp(tokens[t])], dequantized if quantized.
+// rms_norm   w * x / sqrt(mean(x^2) + eps); quantized as it is computed when
+//            its result is a !qnt.tensor (--qnt-fuse), the float never
+//            written.
+// rope       adjacent pairs turned with shuffles; the frequencies constant.
+// silu_mul   g / (1 + exp(-g)) * u; quantized as computed, like rms_norm.
+// addf       the residual adds, elementwise.
+// linear     a float linear layer (weights kept float): one parallel task
+//            per tile of output columns, a 32-wide fused multiply-add dot
+//            per output.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/VectorEmitter.h"
+
+#include "dialects/qnt/QntOps.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::qnt;
+using namespace mlir::qnt::lowering;
+
+namespace {
+
+struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(EmbeddingOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    ValueRange table = adaptor.getTable();
+    Value tokens = adaptor.getTokens().front();
+    auto qtype = dyn_cast<QTensorType>(op.getTable().getType());
+    Value data = table[0];
+    int64_t vocab = cast<RankedTensorType>(data.getType()).getDimSize(0);
+    int64_t cols = op.getResult().getType().getDimSize(1);
+
+    Value result = emitRowParallel(
+        e, e.dim(tokens, 0), op.getResult().getType(), [&](Value r, Value tile) {
+          // id = clamp(tokens[r], 0, V - 1)
+          Value id = tensor::ExtractOp::create(b, loc, tokens, ValueRange{r});
+          id = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
+          id = arith::MaxSIOp::create(b, loc, id, e.index(0));
+          id = arith::MinSIOp::create(b, loc, id, e.index(vocab - 1));
+          return rowChunks(e, cols, {tile},
+                           [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+            Value v;
+            if (!qtype) {
+              v = readF32(e, data, ValueRange{id, c}, kVec, inBounds);
+            } else {
+              SchemeAttr s = qtype.getScheme();
+              Value g = arith::DivUIOp::create(b, loc, c,
+                                               e.index(groupCols(s, cols)));
+              Value scale = readScale(e, table[1], indexerFor(s).at(e, id, g));
+              v = dequantizeChunk(e, e.read(data, id, c, inBounds), s,
+                                  broadcastScale(e, scale));
+            }
+            return {e.write(v, acc[0], e.index(0), c, inBounds)};
+          })[0];
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// x * (1 / sqrt(mean(x^2) + eps)) * w, row by row; with a quantized result,
+/// each row quantized as it is normalized (the float row is never written).
+struct RmsNormLowering : OpConversionPattern<RmsNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RmsNormOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput().front(), w = adaptor.getWeight().front();
+    int64_t cols = op.getInput().getType().getDimSize(1);
+    auto f32Vec = VectorType::get({kVec}, b.getF32Type());
+    Value zeroVec = e.splat(f32Vec, b.getF32FloatAttr(0.0f));
+
+    // s = 1 / sqrt(sum(x^2) / D + eps) of row r, 32 wide.
+    auto rowScale = [&](Value r) -> Value {
+      Value squares = rowChunks(e, cols, {zeroVec},
+                                [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+        Value v = e.read(x, r, c, inBounds);
+        return {vector::FMAOp::create(b, loc, v, v, acc[0])};
+      })[0];
+      Value ss = e.reduce(vector::CombiningKind::ADD, squares);
+      ss = arith::DivFOp::create(b, loc, ss, e.f32(float(cols)));
+      ss = arith::AddFOp::create(b, loc, ss, e.f32(op.getEpsilon().convertToFloat()));
+      Value scale = arith::DivFOp::create(b, loc, e.f32(1.0f),
+                                          math::SqrtOp::create(b, loc, ss));
+      return vector::BroadcastOp::create(b, loc, f32Vec, scale);
+    };
+    // The normalized chunk at column c: w * (s * x).
+    auto normalized = [&](Value r, Value scaleVec, Value c, bool inBounds) -> Value {
+      Value v = arith::MulFOp::create(b, loc, scaleVec, e.read(x, r, c, inBounds));
+      return arith::MulFOp::create(b, loc, readF32(e, w, ValueRange{c}, kVec, inBounds), v);
+    };
+
+    if (auto qtype = dyn_cast<QTensorType>(op.getResult().getType())) {
+      // The row's scale first, once per task, then its chunks.
+      rewriter.replaceOpWithMultiple(
+          op, {emitQuantizedRows(
+                  e, qtype, e.dim(x, 0),
+                  [&](Value r) -> std::function<Value(Value, bool)> {
+                    Value scaleVec = rowScale(r);
+                    return [&, r, scaleVec](Value c, bool inBounds) {
+                      return normalized(r, scaleVec, c, inBounds);
+                    };
+                  })});
+      return success();
+    }
+    Value result = emitRowParallel(
+        e, e.dim(x, 0), cast<RankedTensorType>(op.getResult().getType()),
+        [&](Value r, Value tile) {
+          Value scaleVec = rowScale(r);
+          return rowChunks(e, cols, {tile},
+                           [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+            return {e.write(normalized(r, scaleVec, c, inBounds), acc[0], e.index(0),
+                            c, inBounds)};
+          })[0];
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// The rotation frequencies 1 / base^(2i / ropeDim), computed here as the
+/// float reference computes them.
+SmallVector<float> ropeFrequencies(float base, int64_t ropeDim) {
+  SmallVector<float> freqs;
+  for (int64_t i = 0; i < ropeDim / 2; ++i)
+    freqs.push_back(1.0f / std::pow(base, float(2 * i) / float(ropeDim)));
+  return freqs;
+}
+
+struct RopeLowering : OpConversionPattern<RopeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RopeOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput().front();
+    Value position = adaptor.getPosition().front();
+    int64_t cols = op.getInput().getType().getDimSize(1);
+    int64_t headDim = op.getHeadDim(), ropeDim = op.getRopeDim();
+    int64_t half = ropeDim / 2;
+    auto halfType = VectorType::get({half}, b.getF32Type());
+    Value freqs = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(
+                    halfType, ArrayRef<float>(ropeFrequencies(
+                                  op.getBase().convertToFloat(), ropeDim))));
+    SmallVector<int64_t> evens, odds, interleave;
+    for (int64_t i = 0; i < half; ++i) {
+      evens.push_back(2 * i);
+      odds.push_back(2 * i + 1);
+      interleave.push_back(i);
+      interleave.push_back(half + i);
+    }
+
+    Value result = emitRowParallel(
+        e, e.dim(x, 0), op.getResult().getType(), [&](Value r, Value tile) {
+          // The whole row first (the unrotated tail of each head included).
+          tile = rowChunks(e, cols, {tile},
+                           [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+            return {e.write(e.read(x, r, c, inBounds), acc[0], e.index(0), c,
+                            inBounds)};
+          })[0];
+          Value p = arith::AddIOp::create(b, loc, position, r);
+          Value pf = arith::SIToFPOp::create(
+              b, loc, b.getF32Type(),
+              arith::IndexCastOp::create(b, loc, b.getI64Type(), p));
+          Value angles = arith::MulFOp::create(
+              b, loc, vector::BroadcastOp::create(b, loc, halfType, pf), freqs);
+          Value cos = math::CosOp::create(b, loc, angles);
+          Value sin = math::SinOp::create(b, loc, angles);
+          return e.loop(e.index(0), e.index(cols), e.index(headDim), {tile},
+                        [&](Value c, ValueRange acc) -> SmallVector<Value> {
+            Value v = vector::TransferReadOp::create(
+                b, loc, VectorType::get({ropeDim}, b.getF32Type()), x,
+                ValueRange{r, c}, e.f32(0.0f), ArrayRef<bool>{true});
+            Value x0 = vector::ShuffleOp::create(b, loc, v, v, evens);
+            Value x1 = vector::ShuffleOp::create(b, loc, v, v, odds);
+            Value y0 = arith::SubFOp::create(b, loc,
+                                             arith::MulFOp::create(b, loc, x0, cos),
+                                             arith::MulFOp::create(b, loc, x1, sin));
+            Value y1 = arith::AddFOp::create(b, loc,
+                                             arith::MulFOp::create(b, loc, x0, sin),
+                                             arith::MulFOp::create(b, loc, x1, cos));
+            Value y = vector::ShuffleOp::create(b, loc, y0, y1, interleave);
+            return {vector::TransferWriteOp::create(b, loc, y, acc[0],
+                                                    ValueRange{e.index(0), c},
+                                                    ArrayRef<bool>{true})
+                        .getResult()};
+          })[0];
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// silu(g) * u = g / (1 + exp(-g)) * u; with a quantized result, quantized
+/// as it is computed.
+struct SiluMulLowering : OpConversionPattern<SiluMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SiluMulOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    auto f32Vec = VectorType::get({kVec}, b.getF32Type());
+    Value gate = adaptor.getGate().front(), up = adaptor.getUp().front();
+    auto siluMul = [&](Value g, Value u) -> Value {
+      Value one = e.splat(f32Vec, b.getF32FloatAttr(1.0f));
+      Value denom = arith::AddFOp::create(
+          b, loc, one, math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, g)));
+      return arith::MulFOp::create(b, loc, arith::DivFOp::create(b, loc, g, denom), u);
+    };
+    if (auto qtype = dyn_cast<QTensorType>(op.getResult().getType())) {
+      rewriter.replaceOpWithMultiple(
+          op, {emitQuantizedRows(
+                  e, qtype, e.dim(gate, 0),
+                  [&](Value r) -> std::function<Value(Value, bool)> {
+                    return [&, r](Value c, bool inBounds) {
+                      return siluMul(e.read(gate, r, c, inBounds),
+                                     e.read(up, r, c, inBounds));
+                    };
+                  })});
+      return success();
+    }
+    Value result = emitElementwise(
+        e, cast<RankedTensorType>(op.getResult().getType()), {gate, up},
+        [&](ValueRange v) -> Value { return siluMul(v[0], v[1]); });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct TensorAddLowering : OpConversionPattern<arith::AddFOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(arith::AddFOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isActivationAdd(op))
+      return rewriter.notifyMatchFailure(op, "not a rank-2 f32 tensor add");
+    auto type = cast<RankedTensorType>(op.getType());
+    Emitter e{rewriter, op.getLoc()};
+    Value result = emitElementwise(
+        e, type, {adaptor.getLhs().front(), adaptor.getRhs().front()},
+        [&](ValueRange v) -> Value {
+          return arith::AddFOp::create(rewriter, op.getLoc(), v[0], v[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// The loop nest of the float linear: one parallel task per tile of
+/// `tileCols` output columns; each task computes out[m, n] = dot(m, n) for
+/// every row m and column n of its tile.
+Value emitTiledContraction(Emitter &e, RankedTensorType resultType, Value rows,
+                           Value cols, int64_t tileCols,
+                           function_ref<Value(Value m, Value n)> dot) {
+  OpBuilder &b = e.b;
+  Value out = e.empty(resultType.getShape(), b.getF32Type(), {rows, cols});
+  Value tileSize = e.index(tileCols);
+  Value numTiles = arith::CeilDivUIOp::create(b, e.loc, cols, tileSize);
+  auto forall = parallelLoop(e, numTiles, {out}, [&](Value t, ValueRange outs) {
+    Value n0 = e.mul(t, tileSize);
+    Value width = arith::MinSIOp::create(
+        b, e.loc, tileSize, arith::SubIOp::create(b, e.loc, cols, n0));
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), n0};
+    SmallVector<OpFoldResult> sizes = {rows, width};
+    Value tile = slice(e, outs[0], offsets, sizes);
+    Value zero = e.index(0), one = e.index(1);
+    Value result = e.loop(zero, rows, one, {tile},
+                          [&](Value m, ValueRange acc) -> SmallVector<Value> {
+      return {e.loop(zero, width, one, acc,
+                     [&](Value j, ValueRange acc2) -> SmallVector<Value> {
+        Value value = dot(m, e.add(n0, j));
+        return {tensor::InsertOp::create(b, e.loc, value, acc2[0],
+                                         ValueRange{m, j})};
+      })[0]};
+    })[0];
+    return SmallVector<TileInsert>{{result, offsets, sizes}};
+  });
+  return forall.getResult(0);
+}
+
+
+/// A float linear layer: y[m, n] = sum_k x[m, k] * w[n, k], 32-wide fused
+/// multiply-adds into a vector accumulator reduced once per output.
+struct FloatLinearLowering : OpConversionPattern<LinearOp> {
+  FloatLinearLowering(const TypeConverter &tc, MLIRContext *ctx,
+                      int64_t tileCols)
+      : OpConversionPattern(tc, ctx), tileCols(tileCols) {}
+
+  LogicalResult
+  matchAndRewrite(LinearOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (isa<QTensorType>(op.getWeight().getType()))
+      return failure();
+    Emitter e{rewriter, op.getLoc()};
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput().front(), w = adaptor.getWeight().front();
+    int64_t k = op.getInput().getType().getShape()[1];
+    bool tail = k % kVec != 0;
+    auto f32Vec = VectorType::get({kVec}, b.getF32Type());
+    Value zeroVec = e.splat(f32Vec, b.getF32FloatAttr(0.0f));
+
+    auto dot = [&](Value m, Value n) -> Value {
+      Value vacc = e.loop(e.index(0), e.index(k), e.index(kVec), {zeroVec},
+                          [&](Value c, ValueRange a) -> SmallVector<Value> {
+        Value xv = e.read(x, m, c, !tail);
+        Value wv = e.read(w, n, c, !tail);
+        if (wv.getType() != f32Vec)
+          wv = arith::ExtFOp::create(b, loc, f32Vec, wv);
+        return {vector::FMAOp::create(b, loc, xv, wv, a[0])};
+      })[0];
+      return e.reduce(vector::CombiningKind::ADD, vacc);
+    };
+    rewriter.replaceOp(op, emitTiledContraction(e, op.getResult().getType(),
+                                                e.dim(x, 0), e.dim(w, 0),
+                                                tileCols, dot));
+    return success();
+  }
+
+  int64_t tileCols;
+};
+
+} // namespace
+
+bool mlir::qnt::lowering::isActivationAdd(arith::AddFOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getType());
+  return type && type.getRank() == 2 && !type.isDynamicDim(1) &&
+         type.getElementType().isF32();
+}
+
+void mlir::qnt::lowering::populateLayerLoweringPatterns(
+    const TypeConverter &converter, RewritePatternSet &patterns,
+    int64_t tileCols) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<EmbeddingLowering, RmsNormLowering, RopeLowering,
+               SiluMulLowering, TensorAddLowering>(converter, ctx);
+  patterns.add<FloatLinearLowering>(converter, ctx, tileCols);
+}

@@ -1,0 +1,207 @@
+//===- LowerMicroKernel.cpp - qnt.matmul_tile as unrolled vector code -----===//
+//
+// The register tile of a quantized matmul: m0 activation rows by n0 = nv x
+// lanes weight channels. With K' the padded reduction and G the group (a
+// block of 32, or all of K' for per-channel x per-token):
+//
+//   for g in groups:                                    (scf.for)
+//     i[m][v] = sums ? -128 * sum_a[m, g] : 0           i32 x lanes each
+//     for each 4-byte step s of the group:              (unrolled by 8)
+//       w[v]  = 4 bytes of lanes channels: rhs[s, v * 4 * lanes ...]
+//       a[m]  = lhs[m, 4s .. 4s + 3] broadcast to every lane
+//       i[m][v] = dot(i[m][v], w[v], a[m])              vpdpbusd & co
+//     f[m][v] += float(i[m][v]) * (scale_a[m, g] * scale_w[v, g])
+//   out[m][v] = f[m][v]                                 (masked at the edge)
+//
+// A u8_offset128 weight stores q + 128; sum (q + 128) a = sum q a + 128 sum a,
+// so starting the i32 accumulator at -128 * sum a (the activation quantizer
+// writes sum a per group) corrects it at the cost of a broadcast per row and
+// group. The broadcast activation bytes are the memory operand of vpdpbusd
+// ({1to16}), the weights a register reused by all m0 rows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/qnt/QntOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::qnt {
+#define GEN_PASS_DEF_LOWERMICROKERNELPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::qnt
+
+using namespace mlir;
+using namespace mlir::qnt;
+
+namespace {
+
+/// 4-byte steps unrolled in the loop over a group.
+constexpr int64_t kUnroll = 8;
+
+struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatmulTileOp op,
+                                PatternRewriter &rewriter) const override {
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    int64_t m0 = op.getM0(), n0 = op.getN0(), lanes = op.getLanes();
+    int64_t nv = n0 / lanes, kStored = op.getStoredK(), group = op.getGroup();
+    int64_t groups = kStored / group, steps = group / 4;
+    int64_t unroll = steps % kUnroll == 0 ? kUnroll : (steps % 4 == 0 ? 4 : 1);
+    int64_t aGroups = op.getLhsScales().getType().getDimSize(1);
+    int64_t wGroups = op.getRhsScales().getType().getDimSize(0);
+    DotKind dot = op.getDot();
+    bool u8 = op.getRhsStorage() == Storage::U8Offset128;
+
+    Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+    auto accType = VectorType::get({lanes}, i32);
+    auto fType = VectorType::get({lanes}, f32);
+    auto bytesType = VectorType::get({4 * lanes}, i8);
+    auto index = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    auto splat = [&](VectorType type, Attribute value) -> Value {
+      return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, value));
+    };
+    auto add = [&](Value x, Value y) -> Value {
+      return arith::AddIOp::create(b, loc, x, y);
+    };
+    auto mul = [&](Value x, Value y) -> Value {
+      return arith::MulIOp::create(b, loc, x, y);
+    };
+    Value zeroI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    Value init = op.getInit();
+
+    // The f32 accumulators: the output tile, or zeros.
+    SmallVector<Value> facc;
+    for (int64_t m = 0; m < m0; ++m)
+      for (int64_t v = 0; v < nv; ++v)
+        facc.push_back(op.getAccumulate()
+                           ? Value(vector::TransferReadOp::create(
+                                 b, loc, fType, init,
+                                 ValueRange{index(m), index(v * lanes)}, zeroF,
+                                 ArrayRef<bool>{false}))
+                           : splat(fType, b.getF32FloatAttr(0.0f)));
+
+    auto readScalar = [&](Value tensor, Value row, Value col) -> Value {
+      Value s = tensor::ExtractOp::create(b, loc, tensor, ValueRange{row, col});
+      if (s.getType() != f32 && isa<FloatType>(s.getType()))
+        s = arith::ExtFOp::create(b, loc, f32, s);
+      return s;
+    };
+
+    auto groupLoop = scf::ForOp::create(
+        b, loc, index(0), index(groups), index(1), facc,
+        [&](OpBuilder &, Location, Value g, ValueRange fIn) {
+          Value ga = aGroups > 1 ? g : index(0);
+          Value gw = wGroups > 1 ? g : index(0);
+          // The i32 accumulators start at the offset correction.
+          SmallVector<Value> iacc;
+          for (int64_t m = 0; m < m0; ++m) {
+            Value base = splat(accType, b.getI32IntegerAttr(0));
+            if (u8) {
+              Value sum = tensor::ExtractOp::create(b, loc, op.getLhsSums(),
+                                                    ValueRange{index(m), ga});
+              sum = arith::MulIOp::create(
+                  b, loc, sum, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-128)));
+              base = vector::BroadcastOp::create(b, loc, accType, sum);
+            }
+            for (int64_t v = 0; v < nv; ++v)
+              iacc.push_back(base);
+          }
+          Value step0 = mul(g, index(steps));
+          auto stepLoop = scf::ForOp::create(
+              b, loc, index(0), index(steps), index(unroll), iacc,
+              [&](OpBuilder &, Location, Value c, ValueRange iIn) {
+                SmallVector<Value> acc(iIn.begin(), iIn.end());
+                for (int64_t u = 0; u < unroll; ++u) {
+                  Value kq = add(add(step0, c), index(u));
+                  SmallVector<Value> w;
+                  for (int64_t v = 0; v < nv; ++v)
+                    w.push_back(vector::TransferReadOp::create(
+                        b, loc, bytesType, op.getRhsData(),
+                        ValueRange{kq, index(v * 4 * lanes)}, zeroI8,
+                        ArrayRef<bool>{true}));
+                  Value col = mul(kq, index(4));
+                  for (int64_t m = 0; m < m0; ++m) {
+                    Value four = vector::TransferReadOp::create(
+                        b, loc, VectorType::get({4}, i8), op.getLhsData(),
+                        ValueRange{index(m), col}, zeroI8, ArrayRef<bool>{true});
+                    Value word = vector::ExtractOp::create(
+                        b, loc,
+                        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), four),
+                        ArrayRef<int64_t>{0});
+                    Value a = vector::BitCastOp::create(
+                        b, loc, bytesType,
+                        vector::BroadcastOp::create(b, loc, accType, word));
+                    for (int64_t v = 0; v < nv; ++v) {
+                      Value &x = acc[m * nv + v];
+                      x = dot == DotKind::Maddubs || !u8
+                              ? Value(DpbssdOp::create(b, loc, accType, x, a, w[v]))
+                              : Value(DpbusdOp::create(b, loc, accType, x, w[v], a));
+                    }
+                  }
+                }
+                scf::YieldOp::create(b, loc, acc);
+              });
+          // acc_f32 += float(acc_i32) * (scale_a * scale_w), per group.
+          SmallVector<Value> sw;
+          for (int64_t v = 0; v < nv; ++v) {
+            auto scaleType = op.getRhsScales().getType().getElementType();
+            Value s = vector::TransferReadOp::create(
+                b, loc, VectorType::get({lanes}, scaleType), op.getRhsScales(),
+                ValueRange{gw, index(v * lanes)},
+                arith::ConstantOp::create(b, loc, b.getZeroAttr(scaleType)),
+                ArrayRef<bool>{true});
+            if (scaleType != f32)
+              s = arith::ExtFOp::create(b, loc, fType, s);
+            sw.push_back(s);
+          }
+          SmallVector<Value> fOut;
+          for (int64_t m = 0; m < m0; ++m) {
+            Value sa = vector::BroadcastOp::create(
+                b, loc, fType, readScalar(op.getLhsScales(), index(m), ga));
+            for (int64_t v = 0; v < nv; ++v) {
+              Value idot = arith::SIToFPOp::create(b, loc, fType,
+                                                   stepLoop.getResult(m * nv + v));
+              Value scale = arith::MulFOp::create(b, loc, sa, sw[v]);
+              fOut.push_back(vector::FMAOp::create(b, loc, idot, scale,
+                                                   fIn[m * nv + v]));
+            }
+          }
+          scf::YieldOp::create(b, loc, fOut);
+        });
+
+    // The output tile, written once; channels past its width are masked off.
+    Value out = init;
+    for (int64_t m = 0; m < m0; ++m)
+      for (int64_t v = 0; v < nv; ++v)
+        out = vector::TransferWriteOp::create(
+                  b, loc, groupLoop.getResult(m * nv + v), out,
+                  ValueRange{index(m), index(v * lanes)}, ArrayRef<bool>{false})
+                  .getResult();
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct LowerMicroKernelPass
+    : public mlir::qnt::impl::LowerMicroKernelPassBase<LowerMicroKernelPass> {
+  using LowerMicroKernelPassBase::LowerMicroKernelPassBase;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerMatmulTile>(&getContext());
+    GreedyRewriteConfig config;
+    config.enableFolding(false).enableConstantCSE(false);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

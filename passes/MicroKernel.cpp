@@ -1,0 +1,40 @@
+//===- MicroKernel.cpp - The matmul micro-kernel chosen for a target -------===//
+
+#include "passes/MicroKernel.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::qnt;
+
+int64_t mlir::qnt::tileChannels(TargetAttr target) {
+  return 2 * target.getLanes();
+}
+
+MicroKernel mlir::qnt::chooseMicroKernel(TargetAttr target, Storage storage,
+                                         int64_t n0, int64_t maxM0) {
+  bool avx2 = target.getDot() != DotKind::Generic && target.getVectorBits() >= 256;
+  MicroKernel k;
+  k.n0 = n0;
+  int64_t registers = target.getRegisters(), temporaries;
+  if (storage == Storage::U8Offset128 && target.getDot() == DotKind::Vnni) {
+    k.dot = DotKind::Vnni;
+    k.lanes = target.getLanes();
+    temporaries = 2; // the act broadcast is a memory operand; sums, scale
+  } else if (storage == Storage::I8 && avx2) {
+    // vpsignb has no EVEX form: ymm0-15 only.
+    k.dot = DotKind::Maddubs;
+    k.lanes = 8;
+    registers = 16;
+    temporaries = 4; // |a|, signed w, the i16 pairs, the ones of vpmaddwd
+  } else {
+    k.dot = DotKind::Generic;
+    k.lanes = target.getLanes();
+    temporaries = 4;
+  }
+  k.lanes = std::min(k.lanes, n0);
+  int64_t vectors = n0 / k.lanes;
+  int64_t fits = (registers - 2 * vectors - temporaries) / (2 * vectors);
+  k.m0 = std::max<int64_t>(1, std::min(maxM0, fits));
+  return k;
+}

@@ -1,0 +1,47 @@
+//===- MicroKernel.h - The matmul micro-kernel chosen for a target -*- C++ -*-===//
+//
+// One decision shared by the passes that make it and the passes that rely on
+// it: --qnt-data-tiling stores weights in tiles of n0 channels, and
+// --qnt-tile-matmul cuts the matmul into m0 x n0 register tiles built on the
+// target's integer dot.
+//
+// The register tile is chosen so that its accumulators stay in registers:
+// m0 rows x (n0 / lanes) vectors of i32 (one group's integer dot) and as many
+// of f32 (the scaled sum over groups), plus the weight vectors of one k0 step,
+// their scales and the temporaries of the dot.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QNT_PASSES_MICROKERNEL_H
+#define QNT_PASSES_MICROKERNEL_H
+
+#include "dialects/qnt/QntDialect.h"
+
+namespace mlir::qnt {
+
+/// Bytes of one channel side by side in a tile: the 4-byte groups of
+/// vpdpbusd and vpmaddubsw + vpmaddwd.
+constexpr int64_t kTileK0 = 4;
+/// Blocks of 32 are whole in every tiled layout.
+constexpr int64_t kTilePad = 32;
+
+struct MicroKernel {
+  DotKind dot;
+  int64_t lanes; ///< i32 lanes of one vector
+  int64_t n0;    ///< output channels of a tile, a multiple of lanes
+  int64_t m0;    ///< activation rows of a tile
+};
+
+/// The channels of a weight tile for a target: two of its vectors of i32.
+int64_t tileChannels(TargetAttr target);
+
+/// The micro-kernel for a weight stored as `storage` in tiles of n0 channels:
+/// vpdpbusd for u8 + 128 weights on a VNNI target, the AVX2 sign trick for i8
+/// weights where the target has AVX2, plain vector arithmetic otherwise; m0
+/// as large as the registers allow, at most maxM0.
+MicroKernel chooseMicroKernel(TargetAttr target, Storage storage, int64_t n0,
+                              int64_t maxM0);
+
+} // namespace mlir::qnt
+
+#endif // QNT_PASSES_MICROKERNEL_H

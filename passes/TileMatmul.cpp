@@ -1,0 +1,192 @@
+//===- TileMatmul.cpp - qnt.matmul into register tiles --------------------===//
+//
+// y[M, N] = matmul(x[M, K], W[N, K]) with W in tiles of n0 channels:
+//
+//   forall t in [0, ceil(N / n0)):            one weight tile per iteration,
+//     cols = y[:, t*n0 : t*n0 + w]              w = min(n0, N - t*n0)
+//     for m in [0, M - M % m0) step m0:        the register tiles,
+//       cols[m : m+m0] = matmul_tile(x[m : m+m0], W tile t, cols[m : m+m0])
+//     for m in [M - M % m0, M):                and the rows left, one by one
+//       cols[m : m+1] = matmul_tile(x[m : m+1], W tile t, cols[m : m+1])
+//
+// The runtime hands each thread a contiguous run of t, so a thread streams
+// its share of the weights once (decode reads each byte of W once), and in
+// prefill a tile of W (n0 x K bytes: 64 KiB for K = 2048, n0 = 32) stays in
+// L2 while all M rows pass over it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/MicroKernel.h"
+#include "passes/Passes.h"
+
+#include "dialects/qnt/QntOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::qnt {
+#define GEN_PASS_DEF_TILEMATMULPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::qnt
+
+using namespace mlir;
+using namespace mlir::qnt;
+
+namespace {
+
+/// tensor.extract_slice with unit strides; rank-reducing to `type` if given.
+Value slice(OpBuilder &b, Location loc, Value source,
+            ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+            RankedTensorType type = {}) {
+  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+  if (type)
+    return tensor::ExtractSliceOp::create(b, loc, type, source, offsets, sizes,
+                                          strides);
+  return tensor::ExtractSliceOp::create(b, loc, source, offsets, sizes, strides);
+}
+
+/// The components of a quantized value.
+SmallVector<Value> unpack(OpBuilder &b, Location loc, Value q) {
+  SmallVector<Type> types;
+  cast<QTensorType>(q.getType()).getComponentTypes(types);
+  return UnpackOp::create(b, loc, types, q).getResults();
+}
+
+struct TileMatmul : OpRewritePattern<MatmulOp> {
+  TileMatmul(MLIRContext *ctx, int64_t maxM0)
+      : OpRewritePattern(ctx), maxM0(maxM0) {}
+
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    QTensorType lhsType = op.getLhs().getType(), rhsType = op.getRhs().getType();
+    if (!rhsType.isTiled())
+      return rewriter.notifyMatchFailure(op, "the weight is not data-tiled");
+    if (lhsType.isTiled() || lhsType.getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "the activation is not row-major");
+    LayoutAttr layout = rhsType.getLayout();
+    if (layout.getK0() != kTileK0)
+      return rewriter.notifyMatchFailure(op, "tiles are not 4 bytes deep");
+    int64_t n0 = layout.getN0();
+    Storage storage = rhsType.getScheme().getStorage();
+    MicroKernel kernel = chooseMicroKernel(TargetAttr::lookup(op), storage, n0, maxM0);
+    if (n0 % kernel.lanes != 0)
+      return rewriter.notifyMatchFailure(op, "n0 is no multiple of the lanes");
+
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    auto index = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    SmallVector<Value> lhs = unpack(b, loc, op.getLhs());
+    SmallVector<Value> rhs = unpack(b, loc, op.getRhs());
+    bool u8 = storage == Storage::U8Offset128;
+    Value aData = lhs[0], aScales = lhs[1], aSums = u8 ? lhs[2] : Value();
+    // [T, K'/4, n0, 4] -> [T, K'/4, n0 * 4]: a step's n0 channels are one row.
+    Value wData = tensor::CollapseShapeOp::create(
+        b, loc, rhs[0], ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    Value wScales = rhs[1];
+
+    int64_t n = rhsType.getShape()[0], kStored = rhsType.getStoredCols();
+    int64_t tiles = layout.rowTiles(n);
+    int64_t aGroups = cast<RankedTensorType>(aScales.getType()).getDimSize(1);
+    int64_t wGroups = cast<RankedTensorType>(wScales.getType()).getDimSize(1);
+    auto i8 = b.getI8Type();
+    auto wTileType = RankedTensorType::get({kStored / kTileK0, n0 * kTileK0}, i8);
+    auto wScaleType = RankedTensorType::get(
+        {wGroups, n0}, cast<RankedTensorType>(wScales.getType()).getElementType());
+
+    Value rows = tensor::DimOp::create(b, loc, aData, 0);
+    RankedTensorType resultType = op.getResult().getType();
+    Value out = op.getAcc();
+    if (!out)
+      out = tensor::EmptyOp::create(
+          b, loc, resultType.getShape(), b.getF32Type(),
+          resultType.isDynamicDim(0) ? ValueRange{rows} : ValueRange{});
+
+    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(tiles)},
+                                        ValueRange{out}, std::nullopt);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(forall.getBody());
+      Value t = forall.getInductionVar(0);
+      Value col0 = arith::MulIOp::create(b, loc, t, index(n0));
+      Value width = arith::MinSIOp::create(
+          b, loc, index(n0), arith::SubIOp::create(b, loc, index(n), col0));
+      OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+      SmallVector<OpFoldResult> colOffsets = {zero, col0}, colSizes = {rows, width};
+      Value cols = slice(b, loc, forall.getRegionOutArgs()[0], colOffsets, colSizes);
+      Value wTile = slice(b, loc, wData, {t, zero, zero},
+                          {one, b.getIndexAttr(kStored / kTileK0),
+                           b.getIndexAttr(n0 * kTileK0)},
+                          wTileType);
+      Value sTile = slice(b, loc, wScales, {t, zero, zero},
+                          {one, b.getIndexAttr(wGroups), b.getIndexAttr(n0)},
+                          wScaleType);
+
+      // Rows [lb, ub) in register tiles of `m0` rows.
+      auto rowLoop = [&](Value lb, Value ub, int64_t m0, Value acc) -> Value {
+        auto loop = scf::ForOp::create(
+            b, loc, lb, ub, index(m0), ValueRange{acc},
+            [&](OpBuilder &, Location, Value m, ValueRange iter) {
+              SmallVector<OpFoldResult> at = {m, zero};
+              auto rowsOf = [&](Value v, int64_t c) {
+                auto type = cast<RankedTensorType>(v.getType());
+                return slice(b, loc, v, at, {b.getIndexAttr(m0), b.getIndexAttr(c)},
+                             RankedTensorType::get({m0, c}, type.getElementType()));
+              };
+              Value a = rowsOf(aData, kStored), s = rowsOf(aScales, aGroups);
+              Value sums = u8 ? rowsOf(aSums, aGroups) : Value();
+              SmallVector<OpFoldResult> initSizes = {b.getIndexAttr(m0), width};
+              Value init = slice(b, loc, iter[0], at, initSizes);
+              Value tileOut = MatmulTileOp::create(
+                  b, loc, init.getType(), a, s, sums, wTile, sTile, init,
+                  b.getI64IntegerAttr(op.getGroupSize()),
+                  DotKindAttr::get(b.getContext(), kernel.dot),
+                  b.getI64IntegerAttr(kernel.lanes),
+                  StorageAttr::get(b.getContext(), storage),
+                  op.getAcc() ? b.getUnitAttr() : UnitAttr());
+              SmallVector<OpFoldResult> strides = {one, one};
+              Value next = tensor::InsertSliceOp::create(b, loc, tileOut, iter[0],
+                                                         at, initSizes, strides);
+              scf::YieldOp::create(b, loc, next);
+            });
+        return loop.getResult(0);
+      };
+      Value m0 = index(kernel.m0);
+      Value full = arith::SubIOp::create(b, loc, rows,
+                                         arith::RemUIOp::create(b, loc, rows, m0));
+      Value result = rowLoop(index(0), full, kernel.m0, cols);
+      if (kernel.m0 > 1)
+        result = rowLoop(full, rows, 1, result);
+
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(
+          b, loc, result, forall.getRegionOutArgs()[0], colOffsets, colSizes,
+          SmallVector<OpFoldResult>{one, one});
+    }
+    rewriter.replaceOp(op, forall.getResults());
+    return success();
+  }
+
+  int64_t maxM0;
+};
+
+struct TileMatmulPass
+    : public mlir::qnt::impl::TileMatmulPassBase<TileMatmulPass> {
+  using TileMatmulPassBase::TileMatmulPassBase;
+
+  void runOnOperation() override {
+    if (maxM0 < 1) {
+      getOperation().emitError("max-m0 must be at least 1");
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<TileMatmul>(&getContext(), maxM0);
+    GreedyRewriteConfig config;
+    config.enableFolding(false).enableConstantCSE(false);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,245 @@
+//===- VectorEmitter.cpp - Builders shared by the vector lowerings --------===//
+
+#include "passes/VectorEmitter.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::qnt;
+
+namespace mlir::qnt::lowering {
+
+
+ScaleIndexer indexerFor(SchemeAttr s) {
+  return {s.getGranularity() != Granularity::PerTensor, s.isBlocked()};
+}
+
+Value readScale(Emitter &e, Value scales, std::pair<Value, Value> at) {
+  Value s = tensor::ExtractOp::create(e.b, e.loc, scales,
+                                      ValueRange{at.first, at.second});
+  if (!s.getType().isF32())
+    s = arith::ExtFOp::create(e.b, e.loc, e.b.getF32Type(), s);
+  return s;
+}
+
+Value signFlip(Emitter &e) {
+  auto type = VectorType::get({kVec}, e.b.getI8Type());
+  return e.splat(type, e.b.getI8IntegerAttr(-128));
+}
+
+Value readF32(Emitter &e, Value tensor, ValueRange indices, int64_t width,
+              bool inBounds) {
+  Type elementType = cast<RankedTensorType>(tensor.getType()).getElementType();
+  Value pad = arith::ConstantOp::create(e.b, e.loc, e.b.getZeroAttr(elementType));
+  Value v = vector::TransferReadOp::create(
+      e.b, e.loc, VectorType::get({width}, elementType), tensor, indices, pad,
+      ArrayRef<bool>{inBounds});
+  if (elementType != e.b.getF32Type())
+    v = arith::ExtFOp::create(e.b, e.loc,
+                              VectorType::get({width}, e.b.getF32Type()), v);
+  return v;
+}
+
+Value broadcastScale(Emitter &e, Value scale) {
+  return vector::BroadcastOp::create(
+      e.b, e.loc, VectorType::get({kVec}, e.b.getF32Type()), scale);
+}
+
+Value dequantizeChunk(Emitter &e, Value q, SchemeAttr s, Value scaleVec) {
+  auto f32Vec = VectorType::get({kVec}, e.b.getF32Type());
+  if (s.getStorage() == Storage::U8Offset128)
+    q = arith::XOrIOp::create(e.b, e.loc, q, signFlip(e));
+  Value f = arith::SIToFPOp::create(e.b, e.loc, f32Vec, q);
+  return arith::MulFOp::create(e.b, e.loc, f, scaleVec);
+}
+
+int64_t groupCols(SchemeAttr s, int64_t cols) {
+  return s.isBlocked() ? s.getBlock() : cols;
+}
+
+scf::ForallOp parallelLoop(
+    Emitter &e, Value count, ValueRange outs,
+    function_ref<SmallVector<TileInsert>(Value iv, ValueRange outArgs)> body) {
+  auto forall = scf::ForallOp::create(e.b, e.loc, ArrayRef<OpFoldResult>{count},
+                                      outs, std::nullopt);
+  OpBuilder::InsertionGuard guard(e.b);
+  e.b.setInsertionPointToStart(forall.getBody());
+  SmallVector<TileInsert> inserts =
+      body(forall.getInductionVar(0), forall.getRegionOutArgs());
+  e.b.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [insert, dest] : llvm::zip(inserts, forall.getRegionOutArgs())) {
+    SmallVector<OpFoldResult> strides(insert.offsets.size(),
+                                      e.b.getIndexAttr(1));
+    tensor::ParallelInsertSliceOp::create(e.b, e.loc, insert.tile, dest,
+                                          insert.offsets, insert.sizes,
+                                          strides);
+  }
+  return forall;
+}
+
+Value slice(Emitter &e, Value source, ArrayRef<OpFoldResult> offsets,
+            ArrayRef<OpFoldResult> sizes) {
+  SmallVector<OpFoldResult> strides(offsets.size(), e.b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(e.b, e.loc, source, offsets, sizes,
+                                        strides);
+}
+
+Value emitRowParallel(Emitter &e, Value rows, RankedTensorType resultType,
+                      function_ref<Value(Value row, Value tile)> body) {
+  int64_t cols = resultType.getDimSize(1);
+  Value out = e.empty(resultType.getShape(), e.b.getF32Type(),
+                      {rows, e.index(cols)});
+  auto forall = parallelLoop(e, rows, {out}, [&](Value r, ValueRange outs) {
+    SmallVector<OpFoldResult> offsets = {r, e.b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {e.b.getIndexAttr(1),
+                                       e.b.getIndexAttr(cols)};
+    Value tile = body(r, slice(e, outs[0], offsets, sizes));
+    return SmallVector<TileInsert>{{tile, offsets, sizes}};
+  });
+  return forall.getResult(0);
+}
+
+ValueRange rowChunks(Emitter &e, int64_t cols, ValueRange inits,
+                     function_ref<SmallVector<Value>(Value col, bool inBounds,
+                                                     ValueRange acc)> body) {
+  bool inBounds = cols % kVec == 0;
+  return e.loop(e.index(0), e.index(cols), e.index(kVec), inits,
+                [&](Value c, ValueRange acc) { return body(c, inBounds, acc); });
+}
+
+
+Value emitElementwise(Emitter &e, RankedTensorType type, ValueRange inputs,
+                      function_ref<Value(ValueRange)> combine) {
+  int64_t cols = type.getDimSize(1);
+  return emitRowParallel(e, e.dim(inputs[0], 0), type, [&](Value r, Value tile) {
+    return rowChunks(e, cols, {tile},
+                     [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+      SmallVector<Value> vs;
+      for (Value in : inputs)
+        vs.push_back(e.read(in, r, c, inBounds));
+      return {e.write(combine(vs), acc[0], e.index(0), c, inBounds)};
+    })[0];
+  });
+}
+
+
+//===----------------------------------------------------------------------===//
+// Quantizing a row
+//===----------------------------------------------------------------------===//
+
+ScaleAndInverse scaleFromAmax(Emitter &e, SchemeAttr s, Value amax) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  // d = amax / qmax; id = d != 0 ? 1 / d : 0.
+  Value d = arith::DivFOp::create(b, loc, amax, e.f32(float(s.getQMax())));
+  Value nonZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, d,
+                                        e.f32(0.0f));
+  Value inv = arith::DivFOp::create(b, loc, e.f32(1.0f), d);
+  Value id = arith::SelectOp::create(b, loc, nonZero, inv, e.f32(0.0f));
+  Value stored = d;
+  if (s.getScale().isF16())
+    stored = arith::TruncFOp::create(b, loc, b.getF16Type(), d);
+  return {stored, vector::BroadcastOp::create(
+                      b, loc, VectorType::get({kVec}, b.getF32Type()), id)};
+}
+
+Value quantizeChunk(Emitter &e, SchemeAttr s, Value y, Value idVec) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Value v = arith::MulFOp::create(b, loc, y, idVec);
+  Value rounded = s.getRounding() == Rounding::HalfAwayFromZero
+                      ? Value(math::RoundOp::create(b, loc, v))
+                      : Value(math::RoundEvenOp::create(b, loc, v));
+  return arith::FPToSIOp::create(b, loc, VectorType::get({kVec}, b.getI8Type()),
+                                 rounded);
+}
+
+Value storedChunk(Emitter &e, SchemeAttr s, Value q) {
+  if (s.getStorage() == Storage::U8Offset128)
+    return arith::XOrIOp::create(e.b, e.loc, q, signFlip(e));
+  return q;
+}
+
+Value chunkSum(Emitter &e, Value q) {
+  Value wide = arith::ExtSIOp::create(
+      e.b, e.loc, VectorType::get({kVec}, e.b.getI32Type()), q);
+  return e.reduce(vector::CombiningKind::ADD, wide);
+}
+
+SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce,
+                               ValueRange rowTiles) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  SchemeAttr s = type.getScheme();
+  int64_t cols = type.getShape()[1], stored = type.getStoredCols();
+  int64_t group = groupCols(s, stored), numGroups = stored / group;
+  // Past the row's end (a padded layout, or a last chunk cut short), the
+  // producer reads zeros, which quantize to 0; a chunk of the stored row is
+  // whole only when the stored row is a multiple of 32.
+  bool readInBounds = cols % kVec == 0, writeInBounds = stored % kVec == 0;
+  Value zero = e.index(0), step = e.index(kVec);
+  return SmallVector<Value>(e.loop(
+      zero, e.index(numGroups), e.index(1), rowTiles,
+      [&](Value g, ValueRange tiles) -> SmallVector<Value> {
+        Value col0 = e.mul(g, e.index(group));
+        Value amax = e.loop(zero, e.index(group), step, {e.f32(0.0f)},
+                            [&](Value c, ValueRange a) -> SmallVector<Value> {
+          Value y = produce(e.add(col0, c), readInBounds);
+          Value m = e.reduce(vector::CombiningKind::MAXNUMF,
+                             math::AbsFOp::create(b, loc, y));
+          return {arith::MaxNumFOp::create(b, loc, a[0], m)};
+        })[0];
+        ScaleAndInverse d = scaleFromAmax(e, s, amax);
+        ValueRange res = e.loop(
+            zero, e.index(group), step, {tiles[0], e.i32(0)},
+            [&](Value c, ValueRange acc) -> SmallVector<Value> {
+              Value col = e.add(col0, c);
+              Value q = quantizeChunk(e, s, produce(col, readInBounds), d.inverse);
+              Value sum = s.getSums() ? e.add(acc[1], chunkSum(e, q)) : acc[1];
+              return {e.write(storedChunk(e, s, q), acc[0], zero, col,
+                              writeInBounds),
+                      sum};
+            });
+        SmallVector<Value> next = {res[0]};
+        next.push_back(tensor::InsertOp::create(b, loc, d.scale, tiles[1],
+                                                ValueRange{zero, g}));
+        if (s.getSums())
+          next.push_back(tensor::InsertOp::create(b, loc, res[1], tiles[2],
+                                                  ValueRange{zero, g}));
+        return next;
+      }));
+}
+
+SmallVector<Value> emitQuantizedRows(Emitter &e, QTensorType type, Value rows,
+                                     RowSetup setup) {
+  OpBuilder &b = e.b;
+  SmallVector<Type> componentTypes;
+  type.getComponentTypes(componentTypes);
+  SmallVector<Value> outs;
+  for (Type t : componentTypes) {
+    auto tensor = cast<RankedTensorType>(t);
+    outs.push_back(e.empty(tensor.getShape(), tensor.getElementType(),
+                           {rows, e.index(tensor.getDimSize(1))}));
+  }
+  auto forall = parallelLoop(e, rows, outs, [&](Value r, ValueRange outArgs) {
+    SmallVector<OpFoldResult> offsets = {r, b.getIndexAttr(0)};
+    SmallVector<SmallVector<OpFoldResult>> sizes;
+    SmallVector<Value> rowTiles;
+    for (auto [t, out] : llvm::zip(componentTypes, outArgs)) {
+      sizes.push_back({b.getIndexAttr(1),
+                       b.getIndexAttr(cast<RankedTensorType>(t).getDimSize(1))});
+      rowTiles.push_back(slice(e, out, offsets, sizes.back()));
+    }
+    std::function<Value(Value, bool)> produce = setup(r);
+    SmallVector<Value> tiles = quantizeRow(
+        e, type, [&](Value col, bool inBounds) { return produce(col, inBounds); },
+        rowTiles);
+    SmallVector<TileInsert> inserts;
+    for (auto [tile, size] : llvm::zip(tiles, sizes))
+      inserts.push_back({tile, offsets, size});
+    return inserts;
+  });
+  return SmallVector<Value>(forall.getResults());
+}
+
+} // namespace mlir::qnt::lowering

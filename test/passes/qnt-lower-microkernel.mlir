@@ -1,0 +1,59 @@
+// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel --canonicalize | FileCheck %s
+
+// VNNI, a 2 x 32 tile of 16 lanes over K' = 64 (2 groups of 32): per group,
+// 2 x 2 i32 accumulators start at -128 * the row's sum; per 4-byte step (8 a
+// group), 2 weight vectors of 64 bytes, 2 broadcast activation words, 4
+// vpdpbusd; then acc += float(i32) * (sa * sw), and the tile written once,
+// masked along its width.
+// CHECK-LABEL: func.func @vnni
+// CHECK-SAME:    (%[[A:[^:]+]]: tensor<2x64xi8>, %[[S:[^:]+]]: tensor<2x2xf32>, %[[SUM:[^:]+]]: tensor<2x2xi32>, %[[W:[^:]+]]: tensor<16x128xi8>, %[[WS:[^:]+]]: tensor<2x32xf16>, %[[I:[^:]+]]: tensor<2x?xf32>)
+// CHECK:         %[[F:.+]]:4 = scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:           %[[S0:.+]] = tensor.extract %[[SUM]][%{{.+}}, %[[G]]] : tensor<2x2xi32>
+// CHECK:           %[[C0:.+]] = arith.muli %[[S0]], %{{.+}} : i32
+// CHECK:           %[[B0:.+]] = vector.broadcast %[[C0]] : i32 to vector<16xi32>
+// CHECK:           %[[W0:.+]] = vector.transfer_read %[[W]][%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<16x128xi8>, vector<64xi8>
+// CHECK:           %[[W1:.+]] = vector.transfer_read %[[W]][%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<16x128xi8>, vector<64xi8>
+// CHECK:           %[[A4:.+]] = vector.transfer_read %[[A]][%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<2x64xi8>, vector<4xi8>
+// CHECK:           %[[WORD:.+]] = vector.bitcast %[[A4]] : vector<4xi8> to vector<1xi32>
+// CHECK:           %[[BW:.+]] = vector.broadcast %{{.+}} : i32 to vector<16xi32>
+// CHECK:           %[[AB:.+]] = vector.bitcast %[[BW]] : vector<16xi32> to vector<64xi8>
+// CHECK:           %[[D0:.+]] = qnt.dpbusd %[[B0]], %[[W0]], %[[AB]] : vector<64xi8> -> vector<16xi32>
+// CHECK:           qnt.dpbusd %[[B0]], %[[W1]], %[[AB]] : vector<64xi8> -> vector<16xi32>
+// CHECK-COUNT-30:  qnt.dpbusd
+// CHECK:           %[[SW:.+]] = vector.transfer_read %[[WS]][%[[G]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<2x32xf16>, vector<16xf16>
+// CHECK:           arith.extf %[[SW]] : vector<16xf16> to vector<16xf32>
+// CHECK:           %[[SA:.+]] = tensor.extract %[[S]][%{{.+}}, %[[G]]] : tensor<2x2xf32>
+// CHECK:           vector.broadcast %[[SA]] : f32 to vector<16xf32>
+// CHECK:           arith.sitofp %{{.+}} : vector<16xi32> to vector<16xf32>
+// CHECK:           arith.mulf
+// CHECK:           vector.fma
+// CHECK:         vector.transfer_write %[[F]]#0, %[[I]][%{{.+}}, %{{.+}}] : vector<16xf32>, tensor<2x?xf32>
+// CHECK-COUNT-3: vector.transfer_write
+func.func @vnni(%a: tensor<2x64xi8>, %s: tensor<2x2xf32>, %sum: tensor<2x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<2x?xf32>) -> tensor<2x?xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
+       : (tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<2x?xf32>) -> tensor<2x?xf32>
+  return %t : tensor<2x?xf32>
+}
+
+// -----
+
+// i8 weights: the s8 x s8 dot (activations first, so that |a| is shared by
+// the tile's vectors), accumulators from 0; with accumulate, the f32
+// accumulators start from the output tile. Per-channel weights against
+// per-token activations: one group over all of K' = 64, the steps in a loop.
+// CHECK-LABEL: func.func @i8_accumulate
+// CHECK-SAME:    (%{{[^:]+}}: tensor<1x64xi8>, %{{[^:]+}}: tensor<1x1xf32>, %{{[^:]+}}: tensor<16x64xi8>, %{{[^:]+}}: tensor<1x16xf32>, %[[I:[^:]+]]: tensor<1x16xf32>)
+// CHECK-DAG:     %[[ZERO:.+]] = arith.constant dense<0> : vector<8xi32>
+// CHECK:         %[[R0:.+]] = vector.transfer_read %[[I]]
+// CHECK:         %[[R1:.+]] = vector.transfer_read %[[I]]
+// CHECK:         scf.for {{.+}} iter_args(%{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]]) -> (vector<8xi32>, vector<8xi32>)
+// CHECK:           %[[W:.+]] = vector.transfer_read {{.+}} : tensor<16x64xi8>, vector<32xi8>
+// CHECK:           %[[AB:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<32xi8>
+// CHECK:           qnt.dpbssd %{{.+}}, %[[AB]], %[[W]] : vector<32xi8> -> vector<8xi32>
+// CHECK:         vector.fma %{{.+}}, %{{.+}}, %[[R0]] : vector<8xf32>
+// CHECK:         vector.fma %{{.+}}, %{{.+}}, %[[R1]] : vector<8xf32>
+func.func @i8_accumulate(%a: tensor<1x64xi8>, %s: tensor<1x1xf32>, %w: tensor<16x64xi8>, %ws: tensor<1x16xf32>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {accumulate, dot = #qnt<dot_kind maddubs>, group = 64 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<1x64xi8>, tensor<1x1xf32>, tensor<16x64xi8>, tensor<1x16xf32>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}

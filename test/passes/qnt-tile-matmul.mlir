@@ -1,0 +1,72 @@
+// RUN: quant-opt %s --split-input-file --qnt-tile-matmul | FileCheck %s
+// RUN: quant-opt %s --split-input-file --qnt-tile-matmul=max-m0=2 | FileCheck %s --check-prefix=M2
+
+// AVX-512 VNNI, u8 + 128 weights in tiles of 32 channels: a parallel loop
+// over the 2 weight tiles (40 channels); in each, the rows in register tiles
+// of 4, then one by one; vpdpbusd on 16 lanes.
+// CHECK-LABEL: func.func @vnni
+// CHECK-SAME:    (%[[X:.+]]: !qnt.tensor<?x172xf32, {{.+}}>, %[[W:.+]]: !qnt.tensor<40x172xf32, {{.+}}>)
+// CHECK-DAG:     %[[XD:.+]]:3 = qnt.unpack %[[X]] {{.+}} -> tensor<?x192xi8>, tensor<?x6xf32>, tensor<?x6xi32>
+// CHECK-DAG:     %[[WD:.+]]:2 = qnt.unpack %[[W]] {{.+}} -> tensor<2x48x32x4xi8>, tensor<2x6x32xf16>
+// CHECK:         %[[FLAT:.+]] = tensor.collapse_shape %[[WD]]#0 {{\[\[}}0], [1], [2, 3]] : tensor<2x48x32x4xi8> into tensor<2x48x128xi8>
+// CHECK:         %[[ROWS:.+]] = tensor.dim %[[XD]]#0, %{{.+}} : tensor<?x192xi8>
+// CHECK:         %[[OUT:.+]] = tensor.empty(%[[ROWS]]) : tensor<?x40xf32>
+// CHECK:         scf.forall (%[[T:.+]]) in (2) shared_outs(%[[O:.+]] = %[[OUT]]) -> (tensor<?x40xf32>)
+// CHECK:           %[[N:.+]] = arith.muli %[[T]], %{{.+}} : index
+// CHECK:           %[[WIDTH:.+]] = arith.minsi
+// CHECK:           %[[COLS:.+]] = tensor.extract_slice %[[O]][0, %[[N]]] [%[[ROWS]], %[[WIDTH]]] [1, 1]
+// CHECK:           %[[WT:.+]] = tensor.extract_slice %[[FLAT]][%[[T]], 0, 0] [1, 48, 128] [1, 1, 1] : tensor<2x48x128xi8> to tensor<48x128xi8>
+// CHECK:           %[[ST:.+]] = tensor.extract_slice %[[WD]]#1[%[[T]], 0, 0] [1, 6, 32] [1, 1, 1] : tensor<2x6x32xf16> to tensor<6x32xf16>
+// CHECK:           %[[FULL:.+]] = arith.subi %[[ROWS]], %{{.+}} : index
+// CHECK:           %[[R4:.+]] = scf.for %[[M:.+]] = %{{.+}} to %[[FULL]] step %{{.+}} iter_args(%[[C:.+]] = %[[COLS]])
+// CHECK:             %[[A:.+]] = tensor.extract_slice %[[XD]]#0[%[[M]], 0] [4, 192] [1, 1] : tensor<?x192xi8> to tensor<4x192xi8>
+// CHECK:             %[[I:.+]] = tensor.extract_slice %[[C]][%[[M]], 0] [4, %[[WIDTH]]] [1, 1]
+// CHECK:             qnt.matmul_tile %[[A]], %{{.+}} sums %{{.+}}, %[[WT]], %[[ST]], %[[I]] {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>} : (tensor<4x192xi8>, tensor<4x6xf32>, tensor<4x6xi32>, tensor<48x128xi8>, tensor<6x32xf16>, tensor<4x?xf32>) -> tensor<4x?xf32>
+// CHECK:             tensor.insert_slice
+// CHECK:           %[[R1:.+]] = scf.for %{{.+}} = %[[FULL]] to %[[ROWS]] step %{{.+}} iter_args(%{{.+}} = %[[R4]])
+// CHECK:             qnt.matmul_tile {{.+}} -> tensor<1x?xf32>
+// CHECK:           scf.forall.in_parallel
+// CHECK:             tensor.parallel_insert_slice %[[R1]] into %[[O]][0, %[[N]]] [%[[ROWS]], %[[WIDTH]]] [1, 1]
+// M2-LABEL: func.func @vnni
+// M2:         qnt.matmul_tile {{.+}} -> tensor<2x?xf32>
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+  func.func @vnni(%x: !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
+                  %w: !qnt.tensor<40x172xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>>) -> tensor<?x40xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
+         !qnt.tensor<40x172xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>> -> tensor<?x40xf32>
+    return %y : tensor<?x40xf32>
+  }
+}
+
+// -----
+
+// AVX2, i8 weights: the sign trick on 8 lanes, 2 rows in 16 registers. A
+// residual (acc) is where the tiles start, and marks them accumulate.
+// Per-channel weights against per-token activations: one group of K.
+// CHECK-LABEL: func.func @avx2_residual
+// CHECK-SAME:    %[[R:[^:]+]]: tensor<?x16xf32>)
+// CHECK:         scf.forall (%{{.+}}) in (1) shared_outs(%{{.+}} = %[[R]])
+// CHECK:           qnt.matmul_tile {{.+}} {accumulate, dot = #qnt<dot_kind maddubs>, group = 64 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage i8>} : (tensor<2x64xi8>, tensor<2x1xf32>, tensor<16x64xi8>, tensor<1x16xf16>, tensor<2x?xf32>) -> tensor<2x?xf32>
+module attributes {qnt.target = #qnt.target<vector_bits = 256, dot = maddubs>} {
+  func.func @avx2_residual(%x: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>, #qnt.layout<pad = 32>>,
+                           %w: !qnt.tensor<16x64xf32, #qnt.scheme<granularity = per_channel>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>,
+                           %r: tensor<?x16xf32>) -> tensor<?x16xf32> {
+    %y = qnt.matmul %x, %w acc %r : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>, #qnt.layout<pad = 32>>,
+         !qnt.tensor<16x64xf32, #qnt.scheme<granularity = per_channel>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>, tensor<?x16xf32> -> tensor<?x16xf32>
+    return %y : tensor<?x16xf32>
+  }
+}
+
+// -----
+
+// No target: generic code on 4 lanes; a single row (decode) takes the
+// one-row tiles only.
+// CHECK-LABEL: func.func @generic_decode
+// CHECK:         qnt.matmul_tile {{.+}} {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 4 : i64, rhs_storage = #qnt<storage i8>} : {{.+}} -> tensor<2x?xf32>
+// CHECK:         qnt.matmul_tile {{.+}} -> tensor<1x?xf32>
+func.func @generic_decode(%x: !qnt.tensor<1x32xf32, #qnt.scheme<granularity = per_block, scale = f32>, #qnt.layout<pad = 32>>,
+                          %w: !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>>) -> tensor<1x8xf32> {
+  %y = qnt.matmul %x, %w : !qnt.tensor<1x32xf32, #qnt.scheme<granularity = per_block, scale = f32>, #qnt.layout<pad = 32>>,
+       !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
