@@ -21,19 +21,16 @@ void rmsNorm(float *out, const float *x, const float *weight, int64_t n,
     out[j] = weight[j] * (ss * x[j]);
 }
 
-/// The scheme quant-compile uses by default for a weight with K = cols, and
-/// for the activation multiplied with it.
-math::Scheme weightScheme(int64_t cols) {
-  math::Scheme s = math::Scheme::q8_0();
-  if (cols % 32 != 0)
-    s.granularity = math::Granularity::PerChannel;
-  return s;
-}
-math::Scheme activationScheme(int64_t cols) {
+/// The reduction as quant-compile stores it: padded with zeros to whole
+/// blocks of 32, as GGML pads an odd one (a zero changes no dot product).
+int64_t paddedCols(int64_t cols) { return (cols + 31) / 32 * 32; }
+
+/// The schemes quant-compile uses by default: Q8_0 weights, and per-block
+/// activations with f32 scales.
+math::Scheme weightScheme() { return math::Scheme::q8_0(); }
+math::Scheme activationScheme() {
   math::Scheme s = math::Scheme::q8_0();
   s.f16Scale = false;
-  if (cols % 32 != 0)
-    s.granularity = math::Granularity::PerToken;
   return s;
 }
 
@@ -67,7 +64,8 @@ void Llama::matmul(float *out, const float *x, const Weight &w) const {
     return;
   }
   math::QuantizedTensor qx;
-  math::quantize(x, 1, w.cols, activationScheme(w.cols), qx);
+  std::vector<float> padded = math::padColumns(x, 1, w.cols, paddedCols(w.cols));
+  math::quantize(padded.data(), 1, w.quantized.cols, activationScheme(), qx);
   math::referenceMatmul(qx, w.quantized, out);
 }
 
@@ -88,9 +86,11 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
       return false;
     w.rows = t->shape()[0];
     w.cols = t->shape()[1];
-    if (quantized &&
-        !math::quantize(w.values.data(), w.rows, w.cols, weightScheme(w.cols),
-                        w.quantized)) {
+    std::vector<float> padded;
+    if (quantized)
+      padded = math::padColumns(w.values.data(), w.rows, w.cols, paddedCols(w.cols));
+    if (quantized && !math::quantize(padded.data(), w.rows, paddedCols(w.cols),
+                                     weightScheme(), w.quantized)) {
       error = "cannot quantize " + name;
       return false;
     }
