@@ -23,7 +23,9 @@
 #include "dialects/qnt/QntOps.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::qnt {
 #define GEN_PASS_DEF_LOWERTOVECTORPASS
@@ -167,6 +169,14 @@ struct LowerToVectorPass
                                                          target);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
+      return signalPassFailure();
+
+    // exp as a polynomial (upstream's, a few ulp from libm's): LLVM would
+    // otherwise call expf once per lane of every SwiGLU and softmax vector.
+    RewritePatternSet approximations(ctx);
+    populateMathPolynomialApproximationPatterns(
+        approximations, [](StringRef name) { return name == "math.exp"; });
+    if (failed(applyPatternsGreedily(getOperation(), std::move(approximations))))
       return signalPassFailure();
   }
 };
