@@ -1,9 +1,23 @@
 //===- LowerAttention.cpp - Attention to vector loops -------------*- C++ -*-===//
 //
 // The attention family of --qnt-lower-to-vector: causal grouped-query
-// attention over the KV cache, one parallel task per (token, head), a single
-// pass over the cache rows with an online softmax (running max m, running sum
-// l, running output o), as the float reference computes it.
+// attention over the KV cache, blocked like flash attention so that nothing
+// is reduced across lanes and no score is a scalar.
+//
+// A task takes the queries of up to 16 (row, head) pairs that read the same
+// KV head (the heads of a group, then consecutive rows) and puts them in the
+// lanes of one vector: q^T[i] holds element i of every query. For each block
+// of 8 cache rows j:
+//
+//   s[j]  = sum_i q^T[i] * k_j[i]           a fused multiply-add per element
+//                                           of k_j, broadcast to the lanes
+//   s[j]  = -1e30 where j is past the lane's own position (causal)
+//   m'    = max(m, max_j s[j]),  alpha = exp(m - m'),  p[j] = exp(s[j] - m')
+//   l     = l * alpha + sum_j p[j]
+//   o^T[i] = o^T[i] * alpha + sum_j p[j] * v_j[i]
+//
+// the online softmax of the float reference, a block at a time; out = o / l.
+// Decode (one row) puts the group's heads in the lanes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,13 +27,18 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
-#include <limits>
+#include <algorithm>
 
 using namespace mlir;
 using namespace mlir::qnt;
 using namespace mlir::qnt::lowering;
 
 namespace {
+
+/// Query vectors side by side in the lanes of one f32 vector.
+constexpr int64_t kLanes = 16;
+/// Cache rows per step of the key loop.
+constexpr int64_t kKeyBlock = 8;
 
 struct AttentionLowering : OpConversionPattern<AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -32,65 +51,177 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     Value query = adaptor.getQuery().front(), keys = adaptor.getKeys().front(),
           values = adaptor.getValues().front();
     Value position = adaptor.getPosition().front();
+    RankedTensorType queryType = op.getQuery().getType();
     int64_t heads = op.getNumHeads(), group = heads / op.getNumKvHeads();
-    int64_t headDim = op.getHeadDim();
-    auto headType = VectorType::get({headDim}, b.getF32Type());
-    RankedTensorType resultType = op.getResult().getType();
-    Value rows = e.dim(query, 0);
-    Value out = e.empty(resultType.getShape(), b.getF32Type(),
-                        {rows, e.index(resultType.getDimSize(1))});
-    Value tasks = e.mul(rows, e.index(heads));
+    int64_t d = op.getHeadDim();
+    int64_t cacheRows = op.getKeys().getType().getDimSize(0);
 
-    // One task per (row, head): a single pass over the cache with an online
-    // softmax (running max m, running sum l, running output o).
+    // The lanes: `headBlock` heads of one KV group (the largest divisor of
+    // the group that fits) times `tokens` consecutive query rows.
+    int64_t headBlock = 1;
+    for (int64_t h = std::min(group, kLanes); h >= 1; --h)
+      if (group % h == 0) {
+        headBlock = h;
+        break;
+      }
+    bool oneRow = queryType.getDimSize(0) == 1;
+    int64_t tokens = oneRow ? 1 : std::max<int64_t>(1, kLanes / headBlock);
+    int64_t lanes = tokens * headBlock, headBlocks = heads / headBlock;
+    Type f32 = b.getF32Type();
+    auto vec = VectorType::get({lanes}, f32);
+    auto ivec = VectorType::get({lanes}, b.getI64Type());
+
+    Value rows = e.dim(query, 0);
+    Value out = e.empty(queryType.getShape(), f32,
+                        {rows, e.index(queryType.getDimSize(1))});
+    Value tokenBlocks = arith::CeilDivUIOp::create(b, loc, rows, e.index(tokens));
+    Value tasks = e.mul(tokenBlocks, e.index(headBlocks));
+    Value minusBig = e.f32(-1.0e30f); // exp underflows to 0; no inf - inf
+
     auto forall = parallelLoop(e, tasks, {out}, [&](Value task, ValueRange outs) {
-      Value t = arith::DivUIOp::create(b, loc, task, e.index(heads));
-      Value h = arith::RemUIOp::create(b, loc, task, e.index(heads));
-      Value kvh = arith::DivUIOp::create(b, loc, h, e.index(group));
-      Value qCol = e.mul(h, e.index(headDim));
-      Value kvCol = e.mul(kvh, e.index(headDim));
-      Value last = arith::AddIOp::create(b, loc, position, t);
-      auto readHead = [&](Value tensor, Value row, Value col) -> Value {
-        return vector::TransferReadOp::create(b, loc, headType, tensor,
-                                              ValueRange{row, col}, e.f32(0.0f),
-                                              ArrayRef<bool>{true});
+      Value t0 = e.mul(arith::DivUIOp::create(b, loc, task, e.index(headBlocks)),
+                       e.index(tokens));
+      Value h0 = e.mul(arith::RemUIOp::create(b, loc, task, e.index(headBlocks)),
+                       e.index(headBlock));
+      Value kvCol = e.mul(arith::DivUIOp::create(b, loc, h0, e.index(group)),
+                          e.index(d));
+      Value lastRow = arith::SubIOp::create(b, loc, rows, e.index(1));
+      // Lane l is row t0 + l / headBlock (clamped into the query), head
+      // h0 + l % headBlock; it attends to cache rows 0 .. pos + its row.
+      SmallVector<Value> laneRow, laneCol;
+      SmallVector<int64_t> laneToken;
+      for (int64_t l = 0; l < lanes; ++l) {
+        laneToken.push_back(l / headBlock);
+        laneRow.push_back(arith::MinUIOp::create(
+            b, loc, e.add(t0, e.index(l / headBlock)), lastRow));
+        laneCol.push_back(e.mul(e.add(h0, e.index(l % headBlock)), e.index(d)));
+      }
+      Value limit = arith::AddIOp::create(
+          b, loc,
+          vector::BroadcastOp::create(
+              b, loc, ivec,
+              arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                         e.add(position, t0))),
+          arith::ConstantOp::create(b, loc, DenseElementsAttr::get(
+                                                ivec, ArrayRef<int64_t>(laneToken))));
+      Value rowsHere = arith::MinUIOp::create(
+          b, loc, e.index(tokens), arith::SubIOp::create(b, loc, rows, t0));
+      Value numKeys = e.add(position, e.add(t0, rowsHere));
+
+      // q^T, pre-scaled: qt[i] holds element i of every lane's query.
+      Value scale = vector::BroadcastOp::create(b, loc, vec,
+                                                e.f32(op.getScale().convertToFloat()));
+      Value qt = e.empty({d, lanes}, f32, {});
+      qt = e.loop(e.index(0), e.index(d), e.index(1), {qt},
+                  [&](Value i, ValueRange acc) -> SmallVector<Value> {
+        SmallVector<Value> elems;
+        for (int64_t l = 0; l < lanes; ++l)
+          elems.push_back(tensor::ExtractOp::create(
+              b, loc, query, ValueRange{laneRow[l], e.add(laneCol[l], i)}));
+        Value v = vector::FromElementsOp::create(b, loc, vec, elems);
+        v = arith::MulFOp::create(b, loc, v, scale);
+        return {vector::TransferWriteOp::create(b, loc, v, acc[0],
+                                                ValueRange{i, e.index(0)},
+                                                ArrayRef<bool>{true})
+                    .getResult()};
+      })[0];
+
+      auto readLanes = [&](Value tensor, Value i) -> Value {
+        return vector::TransferReadOp::create(b, loc, vec, tensor,
+                                              ValueRange{i, e.index(0)},
+                                              e.f32(0.0f), ArrayRef<bool>{true});
       };
-      Value q = readHead(query, t, qCol);
-      Value scale = e.f32(op.getScale().convertToFloat());
-      Value zeroHead = e.splat(headType, b.getF32FloatAttr(0.0f));
-      Value minusInf = e.f32(-std::numeric_limits<float>::infinity());
+      auto cacheAt = [&](Value tensor, Value row, Value col) -> Value {
+        Value x = tensor::ExtractOp::create(b, loc, tensor, ValueRange{row, col});
+        return vector::BroadcastOp::create(b, loc, vec, x);
+      };
+
+      // Blocks of cache rows: scores s[j] = qt . k_j for every lane, masked
+      // past each lane's last row; the online softmax on vectors; then
+      // o^T[i] = o^T[i] * alpha + sum_j p[j] * v_j[i].
+      Value ot = e.empty({d, lanes}, f32, {});
+      ot = e.loop(e.index(0), e.index(d), e.index(1), {ot},
+                  [&](Value i, ValueRange acc) -> SmallVector<Value> {
+        return {vector::TransferWriteOp::create(
+                    b, loc, e.splat(vec, b.getF32FloatAttr(0.0f)), acc[0],
+                    ValueRange{i, e.index(0)}, ArrayRef<bool>{true})
+                    .getResult()};
+      })[0];
+      Value m0 = vector::BroadcastOp::create(b, loc, vec, minusBig);
+      Value l0 = e.splat(vec, b.getF32FloatAttr(0.0f));
       ValueRange state = e.loop(
-          e.index(0), e.add(last, e.index(1)), e.index(1),
-          {minusInf, e.f32(0.0f), zeroHead},
-          [&](Value j, ValueRange acc) -> SmallVector<Value> {
-            Value k = readHead(keys, j, kvCol);
-            Value score = e.reduce(vector::CombiningKind::ADD,
-                                   arith::MulFOp::create(b, loc, q, k));
-            score = arith::MulFOp::create(b, loc, score, scale);
-            Value m = arith::MaximumFOp::create(b, loc, acc[0], score);
-            Value a = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, acc[0], m));
-            Value p = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, score, m));
-            Value l = arith::AddFOp::create(b, loc,
-                                            arith::MulFOp::create(b, loc, acc[1], a), p);
-            Value v = readHead(values, j, kvCol);
-            Value o = arith::AddFOp::create(
-                b, loc,
-                arith::MulFOp::create(b, loc, acc[2],
-                                      vector::BroadcastOp::create(b, loc, headType, a)),
-                arith::MulFOp::create(b, loc, v,
-                                      vector::BroadcastOp::create(b, loc, headType, p)));
+          e.index(0), numKeys, e.index(kKeyBlock), {m0, l0, ot},
+          [&](Value j0, ValueRange acc) -> SmallVector<Value> {
+            SmallVector<Value> rowOf;
+            for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+              rowOf.push_back(arith::MinUIOp::create(
+                  b, loc, e.add(j0, e.index(jj)), e.index(cacheRows - 1)));
+            SmallVector<Value> zeros(kKeyBlock, e.splat(vec, b.getF32FloatAttr(0.0f)));
+            ValueRange scores = e.loop(
+                e.index(0), e.index(d), e.index(1), zeros,
+                [&](Value i, ValueRange s) -> SmallVector<Value> {
+                  Value q = readLanes(qt, i);
+                  Value col = e.add(kvCol, i);
+                  SmallVector<Value> next;
+                  for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+                    next.push_back(vector::FMAOp::create(
+                        b, loc, q, cacheAt(keys, rowOf[jj], col), s[jj]));
+                  return next;
+                });
+            SmallVector<Value> p;
+            Value blockMax = m0;
+            for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+              Value j = vector::BroadcastOp::create(
+                  b, loc, ivec,
+                  arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             e.add(j0, e.index(jj))));
+              Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                                  j, limit);
+              p.push_back(arith::SelectOp::create(b, loc, valid, scores[jj], m0));
+              blockMax = arith::MaximumFOp::create(b, loc, blockMax, p.back());
+            }
+            Value m = arith::MaximumFOp::create(b, loc, acc[0], blockMax);
+            Value alpha = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, acc[0], m));
+            Value l = arith::MulFOp::create(b, loc, acc[1], alpha);
+            for (Value &x : p) {
+              x = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, m));
+              l = arith::AddFOp::create(b, loc, l, x);
+            }
+            Value o = e.loop(e.index(0), e.index(d), e.index(1), {acc[2]},
+                             [&](Value i, ValueRange oacc) -> SmallVector<Value> {
+              Value oi = arith::MulFOp::create(b, loc, readLanes(oacc[0], i), alpha);
+              Value col = e.add(kvCol, i);
+              for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+                oi = vector::FMAOp::create(b, loc, p[jj],
+                                           cacheAt(values, rowOf[jj], col), oi);
+              return {vector::TransferWriteOp::create(b, loc, oi, oacc[0],
+                                                      ValueRange{i, e.index(0)},
+                                                      ArrayRef<bool>{true})
+                          .getResult()};
+            })[0];
             return {m, l, o};
           });
-      Value o = arith::DivFOp::create(
-          b, loc, state[2], vector::BroadcastOp::create(b, loc, headType, state[1]));
-      SmallVector<OpFoldResult> offsets = {t, qCol};
-      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(headDim)};
-      Value tile = slice(e, outs[0], offsets, sizes);
-      tile = vector::TransferWriteOp::create(b, loc, o, tile,
-                                             ValueRange{e.index(0), e.index(0)},
-                                             ArrayRef<bool>{true})
-                 .getResult();
-      return SmallVector<TileInsert>{{tile, offsets, sizes}};
+
+      // out = o / l, lane by lane into the task's [rows, heads * d] tile.
+      Value inv = arith::DivFOp::create(
+          b, loc, e.splat(vec, b.getF32FloatAttr(1.0f)), state[1]);
+      Value tile = e.empty({tokens, headBlock * d}, f32, {});
+      tile = e.loop(e.index(0), e.index(d), e.index(1), {tile},
+                    [&](Value i, ValueRange acc) -> SmallVector<Value> {
+        Value oi = arith::MulFOp::create(b, loc, readLanes(state[2], i), inv);
+        Value t = acc[0];
+        for (int64_t l = 0; l < lanes; ++l) {
+          Value x = vector::ExtractOp::create(b, loc, oi, ArrayRef<int64_t>{l});
+          Value col = e.add(e.index((l % headBlock) * d), i);
+          t = tensor::InsertOp::create(b, loc, x, t,
+                                       ValueRange{e.index(l / headBlock), col});
+        }
+        return {t};
+      })[0];
+      SmallVector<OpFoldResult> offsets = {t0, e.mul(h0, e.index(d))};
+      SmallVector<OpFoldResult> sizes = {rowsHere, b.getIndexAttr(headBlock * d)};
+      Value written = slice(e, tile, {b.getIndexAttr(0), b.getIndexAttr(0)}, sizes);
+      return SmallVector<TileInsert>{{written, offsets, sizes}};
     });
     rewriter.replaceOp(op, forall.getResults());
     return success();

@@ -185,21 +185,26 @@ func.func @rope(%x: tensor<?x16xf32>, %p: index) -> tensor<?x16xf32> {
 
 // -----
 
-// Attention: one task per (row, head), one pass over cache rows 0 .. pos + t
-// with an online softmax; KV head h / 2 for query head h.
+// Attention, blocked: a task takes 16 queries in the lanes of a vector (the
+// 2 heads of a KV group x 8 rows); q^T by rows of 16 lanes, pre-scaled; for
+// each block of 8 cache rows, scores by fused multiply-adds of k broadcast,
+// the causal mask, the online softmax on vectors, o^T updated; out = o / l.
 // CHECK-LABEL: func.func @attention
 // CHECK:         %[[TASKS:.+]] = arith.muli %{{.+}}, %{{.+}} : index
 // CHECK:         scf.forall (%[[T:.+]]) in (%[[TASKS]])
-// CHECK:           %[[ROW:.+]] = arith.divui %[[T]]
-// CHECK:           %[[HEAD:.+]] = arith.remui %[[T]]
-// CHECK:           %[[KVH:.+]] = arith.divui %[[HEAD]]
-// CHECK:           %[[LAST:.+]] = arith.addi %{{.+}}, %[[ROW]] : index
-// CHECK:           %[[END:.+]] = arith.addi %[[LAST]]
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %[[END]] step %{{.+}} iter_args({{.+}}) -> (f32, f32, vector<8xf32>)
-// CHECK:             vector.reduction <add>, %{{.+}} : vector<8xf32> into f32
-// CHECK:             arith.maximumf
+// CHECK:           vector.from_elements {{.+}} : vector<16xf32>
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, tensor<8x16xf32>)
+// CHECK:             scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-8:       vector.fma {{.+}} : vector<16xf32>
+// CHECK:             arith.cmpi sle, {{.+}} : vector<16xi64>
+// CHECK:             arith.select
+// CHECK:             arith.maximumf {{.+}} : vector<16xf32>
 // CHECK:             math.fma
-// CHECK:           arith.divf %{{.+}}, %{{.+}} : vector<8xf32>
+// CHECK:             scf.for
+// CHECK-COUNT-8:       vector.fma {{.+}} : vector<16xf32>
+// CHECK:           arith.divf %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK:           scf.forall.in_parallel
+// CHECK:             tensor.parallel_insert_slice
 func.func @attention(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<64x16xf32>, %p: index) -> tensor<?x32xf32> {
   %a = qnt.attention %q, %k, %v, %p {num_heads = 4, num_kv_heads = 2, scale = 0.35 : f32} : tensor<?x32xf32>, tensor<64x16xf32>, tensor<64x16xf32> -> tensor<?x32xf32>
   return %a : tensor<?x32xf32>
