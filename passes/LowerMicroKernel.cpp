@@ -77,16 +77,9 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
     Value init = op.getInit();
 
-    // The f32 accumulators: the output tile, or zeros.
-    SmallVector<Value> facc;
-    for (int64_t m = 0; m < m0; ++m)
-      for (int64_t v = 0; v < nv; ++v)
-        facc.push_back(op.getAccumulate()
-                           ? Value(vector::TransferReadOp::create(
-                                 b, loc, fType, init,
-                                 ValueRange{index(m), index(v * lanes)}, zeroF,
-                                 ArrayRef<bool>{false}))
-                           : splat(fType, b.getF32FloatAttr(0.0f)));
+    // The f32 accumulators start at zero; an accumulated output tile is added
+    // once at the end, so that acc + matmul rounds as the unfused add does.
+    SmallVector<Value> facc(m0 * nv, splat(fType, b.getF32FloatAttr(0.0f)));
 
     auto readScalar = [&](Value tensor, Value row, Value col) -> Value {
       Value s = tensor::ExtractOp::create(b, loc, tensor, ValueRange{row, col});
@@ -180,11 +173,19 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     // The output tile, written once; channels past its width are masked off.
     Value out = init;
     for (int64_t m = 0; m < m0; ++m)
-      for (int64_t v = 0; v < nv; ++v)
-        out = vector::TransferWriteOp::create(
-                  b, loc, groupLoop.getResult(m * nv + v), out,
-                  ValueRange{index(m), index(v * lanes)}, ArrayRef<bool>{false})
+      for (int64_t v = 0; v < nv; ++v) {
+        Value tile = groupLoop.getResult(m * nv + v);
+        SmallVector<Value> at = {index(m), index(v * lanes)};
+        if (op.getAccumulate())
+          tile = arith::AddFOp::create(
+              b, loc,
+              vector::TransferReadOp::create(b, loc, fType, init, at, zeroF,
+                                             ArrayRef<bool>{false}),
+              tile);
+        out = vector::TransferWriteOp::create(b, loc, tile, out, at,
+                                              ArrayRef<bool>{false})
                   .getResult();
+      }
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -41,6 +41,9 @@ struct LoweringOptions {
   int64_t tileCols = 16;
   /// The most activation rows of a matmul's register tile.
   int64_t maxM0 = 4;
+  /// Fuse quantizes into their producers and residual adds into matmuls
+  /// (--qnt-fuse).
+  bool fuse = true;
   /// The dots become the intrinsics (true) or plain vector arithmetic
   /// (false: runs the VNNI and AVX2 kernels' structure on any CPU).
   bool intrinsics = true;

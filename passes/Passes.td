@@ -128,6 +128,39 @@ def InsertActQuantPass : Pass<"qnt-insert-act-quant", "ModuleOp"> {
   ];
 }
 
+def FusePass : Pass<"qnt-fuse", "ModuleOp"> {
+  let summary = "Fuse activation quantization into its producer and residual adds into matmuls";
+  let description = [{
+    Saves a float tensor's trip through memory twice per Transformer block:
+    a `qnt.quantize` of a `qnt.rms_norm` or `qnt.silu_mul` result becomes
+    that op with a `!qnt.tensor` result (it quantizes each row as it
+    computes it; every use of the float result must be a quantize to one
+    type), and `arith.addf` of a residual and a `qnt.matmul` used only there
+    becomes `qnt.matmul ... acc %residual`, added in the matmul's epilogue.
+    The numbers do not change. Runs after `--qnt-insert-act-quant`.
+
+    Before:
+    ```mlir
+    %h = qnt.rms_norm %x, %g {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+    %hq = qnt.quantize %h : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #act>
+    %y = qnt.matmul %hq, %w : !qnt.tensor<?x64xf32, #act>, !qnt.tensor<64x64xf32, #q8_0, #tiled> -> tensor<?x64xf32>
+    %z = arith.addf %x, %y : tensor<?x64xf32>
+    ```
+    After:
+    ```mlir
+    %hq = qnt.rms_norm %x, %g {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> !qnt.tensor<?x64xf32, #act>
+    %z = qnt.matmul %hq, %w acc %x : !qnt.tensor<?x64xf32, #act>, !qnt.tensor<64x64xf32, #q8_0, #tiled>, tensor<?x64xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"quantize", "quantize", "bool", /*default=*/"true",
+           "fuse quantizes into rms_norm and silu_mul">,
+    Option<"residual", "residual", "bool", /*default=*/"true",
+           "fuse residual adds into matmul epilogues">
+  ];
+}
+
 def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
   let summary = "Cut data-tiled qnt.matmul into register tiles of the micro-kernel";
   let description = [{

@@ -37,8 +37,13 @@ using namespace mlir;
 
 void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
                                             const LoweringOptions &options) {
-  // Kernels as loops on tensors: matmuls into register tiles, the tiles into
-  // vector code, then every other op.
+  // Kernels as loops on tensors: quantizes and residual adds fused into their
+  // neighbours, matmuls into register tiles, the tiles into vector code, then
+  // every other op.
+  FusePassOptions fuseOptions;
+  fuseOptions.quantize = options.fuse;
+  fuseOptions.residual = options.fuse;
+  pm.addPass(createFusePass(fuseOptions));
   TileMatmulPassOptions tileOptions;
   tileOptions.maxM0 = options.maxM0;
   pm.addPass(createTileMatmulPass(tileOptions));
@@ -121,6 +126,10 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<int64_t> maxM0{*this, "max-m0",
                         llvm::cl::desc("most activation rows of a matmul register tile"),
                         llvm::cl::init(4)};
+  Option<bool> fuse{*this, "fuse",
+                    llvm::cl::desc("run --qnt-fuse (quantizes into producers, "
+                                   "residual adds into matmuls)"),
+                    llvm::cl::init(true)};
   Option<std::string> weightsFile{
       *this, "weights-file",
       llvm::cl::desc("move large constants into this file"), llvm::cl::init("")};
@@ -137,6 +146,7 @@ void mlir::qnt::registerPipelines() {
         options.avx2 = o.avx2;
         options.tileCols = o.tileCols;
         options.maxM0 = o.maxM0;
+        options.fuse = o.fuse;
         options.weightsFile = o.weightsFile;
         buildLowerToLLVMPipeline(pm, options);
       });

@@ -367,8 +367,9 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure]> {
       acc[m, n] += float(sum_{k in g} qa[m, k] * qw[n, k]) * sa(m, g) * sw(n, g)
 
     with qw = stored byte - 128 when `rhs_storage` is `u8_offset128` (the
-    sums correct it). `acc` starts at `init` when `accumulate` is set, at 0
-    otherwise. `dot` is the instruction the lanes use, `lanes` the i32 lanes
+    sums correct it). `acc` starts at 0; with `accumulate` the result is
+    init + acc, added once after the last group (so a fused residual rounds
+    as the separate add would), otherwise acc. `dot` is the instruction the lanes use, `lanes` the i32 lanes
     of one vector (n0 is a multiple of it).
 
     ```mlir

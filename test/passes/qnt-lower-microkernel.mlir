@@ -38,20 +38,24 @@ func.func @vnni(%a: tensor<2x64xi8>, %s: tensor<2x2xf32>, %sum: tensor<2x2xi32>,
 // -----
 
 // i8 weights: the s8 x s8 dot (activations first, so that |a| is shared by
-// the tile's vectors), accumulators from 0; with accumulate, the f32
-// accumulators start from the output tile. Per-channel weights against
-// per-token activations: one group over all of K' = 64, the steps in a loop.
+// the tile's vectors), accumulators from 0; with accumulate, the output tile
+// is added once after the last group. Per-channel weights against per-token
+// activations: one group over all of K' = 64, the steps in a loop.
 // CHECK-LABEL: func.func @i8_accumulate
 // CHECK-SAME:    (%{{[^:]+}}: tensor<1x64xi8>, %{{[^:]+}}: tensor<1x1xf32>, %{{[^:]+}}: tensor<16x64xi8>, %{{[^:]+}}: tensor<1x16xf32>, %[[I:[^:]+]]: tensor<1x16xf32>)
 // CHECK-DAG:     %[[ZERO:.+]] = arith.constant dense<0> : vector<8xi32>
-// CHECK:         %[[R0:.+]] = vector.transfer_read %[[I]]
-// CHECK:         %[[R1:.+]] = vector.transfer_read %[[I]]
-// CHECK:         scf.for {{.+}} iter_args(%{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]]) -> (vector<8xi32>, vector<8xi32>)
+// CHECK-DAG:     %[[FZERO:.+]] = arith.constant dense<0.000000e+00> : vector<8xf32>
+// CHECK:         %[[D:.+]]:2 = scf.for {{.+}} iter_args(%{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]]) -> (vector<8xi32>, vector<8xi32>)
 // CHECK:           %[[W:.+]] = vector.transfer_read {{.+}} : tensor<16x64xi8>, vector<32xi8>
 // CHECK:           %[[AB:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<32xi8>
 // CHECK:           qnt.dpbssd %{{.+}}, %[[AB]], %[[W]] : vector<32xi8> -> vector<8xi32>
-// CHECK:         vector.fma %{{.+}}, %{{.+}}, %[[R0]] : vector<8xf32>
-// CHECK:         vector.fma %{{.+}}, %{{.+}}, %[[R1]] : vector<8xf32>
+// CHECK:         %[[F0:.+]] = vector.fma %{{.+}}, %{{.+}}, %[[FZERO]] : vector<8xf32>
+// CHECK:         %[[F1:.+]] = vector.fma %{{.+}}, %{{.+}}, %[[FZERO]] : vector<8xf32>
+// CHECK:         %[[R0:.+]] = vector.transfer_read %[[I]]
+// CHECK:         %[[S0:.+]] = arith.addf %[[R0]], %[[F0]] : vector<8xf32>
+// CHECK:         vector.transfer_write %[[S0]], %[[I]]
+// CHECK:         %[[R1:.+]] = vector.transfer_read %[[I]]
+// CHECK:         arith.addf %[[R1]], %[[F1]] : vector<8xf32>
 func.func @i8_accumulate(%a: tensor<1x64xi8>, %s: tensor<1x1xf32>, %w: tensor<16x64xi8>, %ws: tensor<1x16xf32>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {accumulate, dot = #qnt<dot_kind maddubs>, group = 64 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<1x64xi8>, tensor<1x1xf32>, tensor<16x64xi8>, tensor<1x16xf32>, tensor<1x16xf32>) -> tensor<1x16xf32>

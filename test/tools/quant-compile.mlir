@@ -64,7 +64,7 @@
 // 24 x 64 f32 = 6144 bytes; Q8_0 in tiles of 16 channels (AVX2): 2 tiles,
 // 32 rows x 2 blocks of 34 bytes = 2176, the 8 rows of padding included.
 // REPORT: weights of the linear layers: 6144 bytes as given -> 2176 bytes quantized (1.42 bytes per value; f32 is 4)
-// REPORT: passes: qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
+// REPORT: passes: qnt-fuse, qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
 // REPORT: passes: qnt-lower-dpbusd,
 
 // PRINT-GENERIC: target: x86-64 ({{.+}}), AVX2 no, AVX-512 no, VNNI no; runs on this machine

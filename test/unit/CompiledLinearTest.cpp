@@ -13,16 +13,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "qnt/Compiler/Compiler.h"
+#include "qnt/Compiler/Jit.h"
 #include "qnt/Math/Quant.h"
 #include "qnt/runtime.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/AsmParser/AsmParser.h"
-#include "mlir/Parser/Parser.h"
 #include "llvm/MC/MCSubtargetInfo.h"
-#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -123,18 +120,8 @@ public:
     ::qnt::registerCompilerDialects(registry);
     context = std::make_unique<MLIRContext>(registry);
     context->loadAllAvailableDialects();
-    std::string ir = llvm::formatv(R"(
-      func.func @linear(%x: tensor<?x{0}xf32>) -> tensor<?x{1}xf32> {
-        %w = arith.constant dense<0.0> : tensor<{1}x{0}xf32>
-        %y = qnt.linear %x, %w : tensor<?x{0}xf32>, tensor<{1}x{0}xf32> -> tensor<?x{1}xf32>
-        return %y : tensor<?x{1}xf32>
-      })", k, n);
-    module = parseSourceString<ModuleOp>(ir, context.get());
+    module = ::qnt::linearModule(context.get(), n, k, w);
     ASSERT_TRUE(module);
-    module->walk([&](arith::ConstantOp c) {
-      c.setValueAttr(DenseElementsAttr::get(
-          cast<ShapedType>(c.getType()), ArrayRef<float>(w)));
-    });
 
     std::string error;
     FailureOr<::qnt::Target> target = ::qnt::resolveTarget(config.cpu, "", error);
@@ -158,33 +145,11 @@ public:
     lowering.maxM0 = config.maxM0;
     ASSERT_TRUE(succeeded(::qnt::lowerToLLVM(*module, lowering)));
 
-    // llvmModuleBuilder is a function_ref: the lambda must outlive create().
-    auto build = [&](Operation *op, llvm::LLVMContext &ctx) {
-      return ::qnt::translate(cast<ModuleOp>(op), ctx, *target);
-    };
-    ExecutionEngineOptions options;
-    options.llvmModuleBuilder = build;
-    auto engineOrError = ExecutionEngine::create(*module, options);
-    ASSERT_TRUE(bool(engineOrError)) << llvm::toString(engineOrError.takeError());
-    engine = std::move(*engineOrError);
-    engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-      llvm::orc::SymbolMap map;
-      auto add = [&](const char *name, void *ptr) {
-        map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(ptr),
-                               llvm::JITSymbolFlags::Exported};
-      };
-      add("qnt_rt_parallel_for", reinterpret_cast<void *>(&qnt_rt_parallel_for));
-      add("_mlir_memref_to_llvm_alloc",
-          reinterpret_cast<void *>(&_mlir_memref_to_llvm_alloc));
-      add("_mlir_memref_to_llvm_aligned_alloc",
-          reinterpret_cast<void *>(&_mlir_memref_to_llvm_aligned_alloc));
-      add("_mlir_memref_to_llvm_free",
-          reinterpret_cast<void *>(&_mlir_memref_to_llvm_free));
-      return map;
-    });
-    auto fnOrError = engine->lookup("_mlir_ciface_linear");
-    ASSERT_TRUE(bool(fnOrError)) << llvm::toString(fnOrError.takeError());
-    fn = reinterpret_cast<Entry>(*fnOrError);
+    jit = ::qnt::Jit::create(*module, *target, error);
+    ASSERT_TRUE(jit) << error;
+    void *entry = jit->lookup("_mlir_ciface_linear", error);
+    ASSERT_TRUE(entry) << error;
+    fn = reinterpret_cast<Entry>(entry);
   }
 
   std::vector<float> run(const std::vector<float> &x, int64_t m) {
@@ -203,7 +168,7 @@ private:
   int64_t k, n;
   std::unique_ptr<MLIRContext> context;
   OwningOpRef<ModuleOp> module;
-  std::unique_ptr<ExecutionEngine> engine;
+  std::unique_ptr<::qnt::Jit> jit;
   Entry fn = nullptr;
 };
 

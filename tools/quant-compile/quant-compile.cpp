@@ -99,6 +99,10 @@ cl::opt<std::string> rounding("rounding",
 cl::opt<int64_t> tileCols("tile-cols",
                           cl::desc("output columns per parallel task"),
                           cl::init(16), cl::cat(category));
+cl::opt<bool> noFuse("no-fuse",
+                     cl::desc("keep quantizes and residual adds separate "
+                              "(skip --qnt-fuse)"),
+                     cl::init(false), cl::cat(category));
 cl::opt<int64_t> contextLength(
     "context", cl::desc("KV cache length for a GGUF model (default: the model's)"),
     cl::init(0), cl::cat(category));
@@ -447,6 +451,7 @@ int main(int argc, char **argv) {
   }
 
   mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(*target, tileCols);
+  lowering.fuse = !noFuse;
   lowering.weightsFile = weightsPath;
   lowering.appendWeights = quant.enabled && !weightsPath.empty();
   if (failed(::qnt::lowerToBuffers(*module, lowering, hook)))

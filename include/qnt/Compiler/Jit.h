@@ -1,0 +1,48 @@
+//===- Jit.h - Compiled code run in this process ------------*- C++ -*-===//
+//
+// What the unit tests and quant-bench use to run the compiler's output without
+// writing a shared library: a module lowered to the LLVM dialect is compiled
+// in memory by MLIR's ExecutionEngine for a target this machine runs, its
+// calls into the runtime (threads, scratch memory) bound to this process's
+// qntrt.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QNT_COMPILER_JIT_H
+#define QNT_COMPILER_JIT_H
+
+#include "qnt/Compiler/Compiler.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+
+#include <memory>
+#include <string>
+
+namespace qnt {
+
+/// Code compiled in memory; lives as long as the object.
+class Jit {
+public:
+  /// Compiles `module` (LLVM dialect) for `target`, which must run here.
+  /// Returns null with a message in `error` otherwise.
+  static std::unique_ptr<Jit> create(mlir::ModuleOp module,
+                                     const Target &target, std::string &error);
+
+  /// The address of a symbol of the compiled code (a C-interface entry point
+  /// is `_mlir_ciface_<name>`), or null with a message in `error`.
+  void *lookup(llvm::StringRef name, std::string &error);
+
+private:
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+};
+
+/// A module with one public function
+///   @linear(%x: tensor<?xKxf32>) -> tensor<?xNxf32>
+/// the qnt.linear of x with the constant weights `w` ([n, k], row-major).
+mlir::OwningOpRef<mlir::ModuleOp>
+linearModule(mlir::MLIRContext *context, int64_t n, int64_t k,
+             llvm::ArrayRef<float> w);
+
+} // namespace qnt
+
+#endif // QNT_COMPILER_JIT_H

@@ -1,0 +1,86 @@
+//===- Jit.cpp - Compiled code run in this process ------------------------===//
+
+#include "qnt/Compiler/Jit.h"
+#include "qnt/runtime.h"
+#include "dialects/qnt/QntOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+
+using namespace mlir;
+
+namespace qnt {
+
+std::unique_ptr<Jit> Jit::create(ModuleOp module, const Target &target,
+                                 std::string &error) {
+  if (!target.runsOnHost()) {
+    error = "cannot run code for " + target.describe();
+    return nullptr;
+  }
+  // llvmModuleBuilder is a function_ref: the lambda must outlive create().
+  auto build = [&](Operation *op, llvm::LLVMContext &context) {
+    return translate(cast<ModuleOp>(op), context, target);
+  };
+  ExecutionEngineOptions options;
+  options.llvmModuleBuilder = build;
+  auto engine = ExecutionEngine::create(module, options);
+  if (!engine) {
+    error = llvm::toString(engine.takeError());
+    return nullptr;
+  }
+  // The runtime entry points compiled code calls, from this process.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    auto add = [&](const char *name, void *ptr) {
+      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(ptr),
+                             llvm::JITSymbolFlags::Exported};
+    };
+    add("qnt_rt_parallel_for", reinterpret_cast<void *>(&qnt_rt_parallel_for));
+    add("_mlir_memref_to_llvm_alloc",
+        reinterpret_cast<void *>(&_mlir_memref_to_llvm_alloc));
+    add("_mlir_memref_to_llvm_aligned_alloc",
+        reinterpret_cast<void *>(&_mlir_memref_to_llvm_aligned_alloc));
+    add("_mlir_memref_to_llvm_free",
+        reinterpret_cast<void *>(&_mlir_memref_to_llvm_free));
+    return map;
+  });
+  auto jit = std::unique_ptr<Jit>(new Jit());
+  jit->engine = std::move(*engine);
+  return jit;
+}
+
+void *Jit::lookup(llvm::StringRef name, std::string &error) {
+  auto address = engine->lookup(name);
+  if (!address) {
+    error = llvm::toString(address.takeError());
+    return nullptr;
+  }
+  return *address;
+}
+
+OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
+                                   ArrayRef<float> w) {
+  context->loadDialect<func::FuncDialect, arith::ArithDialect,
+                       mlir::qnt::QntDialect>();
+  OpBuilder b(context);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  Type f32 = b.getF32Type();
+  auto xType = RankedTensorType::get({ShapedType::kDynamic, k}, f32);
+  auto yType = RankedTensorType::get({ShapedType::kDynamic, n}, f32);
+  auto wType = RankedTensorType::get({n, k}, f32);
+  auto fn = func::FuncOp::create(b, loc, "linear",
+                                 b.getFunctionType({xType}, {yType}));
+  b.setInsertionPointToStart(fn.addEntryBlock());
+  Value weights = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(wType, w));
+  Value y = mlir::qnt::LinearOp::create(b, loc, yType, fn.getArgument(0),
+                                        weights, mlir::qnt::LayoutAttr());
+  func::ReturnOp::create(b, loc, y);
+  return module;
+}
+
+} // namespace qnt

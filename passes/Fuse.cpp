@@ -1,0 +1,110 @@
+//===- Fuse.cpp - Quantize into producers, residual adds into matmuls -----===//
+//
+// Two fusions that save a float tensor's round trip through memory:
+//
+//   %y = qnt.rms_norm %x, %w -> tensor        %q = qnt.rms_norm %x, %w -> !qnt.tensor
+//   %q = qnt.quantize %y -> !qnt.tensor   =>  (each row quantized as it is normalized)
+//
+// the same for qnt.silu_mul, when every use of the float result is a quantize
+// to one type (insert-act-quant shares one between q/k/v and gate/up); and
+//
+//   %y = qnt.matmul %a, %w                    %z = qnt.matmul %a, %w acc %r
+//   %z = arith.addf %r, %y                =>  (the residual in the epilogue)
+//
+// when the matmul's only use is the add. Both keep the numbers bit for bit:
+// the fused norm quantizes the values it would have written, and the
+// micro-kernel adds `acc` once to the finished dot, as the add did.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/qnt/QntOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::qnt {
+#define GEN_PASS_DEF_FUSEPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::qnt
+
+using namespace mlir;
+using namespace mlir::qnt;
+
+namespace {
+
+/// The one type every use of `value` quantizes it to, or null if a use is
+/// not a qnt.quantize or two quantizes differ.
+QTensorType soleQuantizedType(Value value) {
+  QTensorType type;
+  for (Operation *user : value.getUsers()) {
+    auto quantize = dyn_cast<QuantizeOp>(user);
+    if (!quantize || (type && quantize.getType() != type))
+      return {};
+    type = quantize.getType();
+  }
+  return type;
+}
+
+/// quantize(producer(...)) -> producer(...) with the quantized result type.
+template <typename Producer>
+struct FuseQuantizeIntoProducer : OpRewritePattern<Producer> {
+  using OpRewritePattern<Producer>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(Producer op,
+                                PatternRewriter &rewriter) const override {
+    Value result = op->getResult(0);
+    if (!isa<RankedTensorType>(result.getType()))
+      return rewriter.notifyMatchFailure(op, "already quantizes its result");
+    QTensorType type = soleQuantizedType(result);
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "a use needs the float result");
+    Operation *fused = rewriter.clone(*op);
+    fused->getResult(0).setType(type);
+    for (Operation *user : llvm::make_early_inc_range(result.getUsers()))
+      rewriter.replaceOp(user, fused->getResult(0));
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// addf(r, matmul(a, w)) -> matmul(a, w) acc r.
+struct FuseResidualAdd : OpRewritePattern<arith::AddFOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(arith::AddFOp add,
+                                PatternRewriter &rewriter) const override {
+    for (int side = 0; side < 2; ++side) {
+      auto matmul = add->getOperand(side).getDefiningOp<MatmulOp>();
+      Value residual = add->getOperand(1 - side);
+      if (!matmul || matmul.getAcc() || !matmul->hasOneUse() ||
+          residual.getType() != matmul.getType())
+        continue;
+      rewriter.replaceOpWithNewOp<MatmulOp>(add, matmul.getType(),
+                                            matmul.getLhs(), matmul.getRhs(),
+                                            residual);
+      rewriter.eraseOp(matmul);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(add, "no matmul of one use to fuse");
+  }
+};
+
+struct FusePass : public mlir::qnt::impl::FusePassBase<FusePass> {
+  using FusePassBase::FusePassBase;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    if (quantize)
+      patterns.add<FuseQuantizeIntoProducer<RmsNormOp>,
+                   FuseQuantizeIntoProducer<SiluMulOp>>(&getContext());
+    if (residual)
+      patterns.add<FuseResidualAdd>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,241 @@
+//===- Bounds.cpp - What this machine can do at best ----------------------===//
+//
+// The two bounds quant-bench measures in the same run as the kernels it
+// judges: DRAM read bandwidth (a buffer far larger than the last-level
+// cache, read with the widest loads the CPU has) and the int8 dot-product
+// peak of each instruction sequence the micro-kernels can use (12
+// independent accumulators, so that throughput, not latency, binds). These
+// are probes of the machine, not kernels of a model: compiled code never
+// calls them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bounds.h"
+
+#include "qnt/runtime.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+
+namespace qnt::bench {
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+//===----------------------------------------------------------------------===//
+// Read bandwidth
+//===----------------------------------------------------------------------===//
+
+using ReadFn = uint64_t (*)(const uint8_t *, int64_t);
+
+__attribute__((target("avx512f"))) uint64_t read512(const uint8_t *p,
+                                                     int64_t bytes) {
+  __m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
+  for (int64_t i = 0; i + 256 <= bytes; i += 256) {
+    a = _mm512_xor_si512(a, _mm512_load_si512(p + i));
+    b = _mm512_xor_si512(b, _mm512_load_si512(p + i + 64));
+    c = _mm512_xor_si512(c, _mm512_load_si512(p + i + 128));
+    d = _mm512_xor_si512(d, _mm512_load_si512(p + i + 192));
+  }
+  __m512i x = _mm512_xor_si512(_mm512_xor_si512(a, b), _mm512_xor_si512(c, d));
+  return uint64_t(_mm512_reduce_add_epi64(x));
+}
+
+__attribute__((target("avx2"))) uint64_t read256(const uint8_t *p,
+                                                  int64_t bytes) {
+  __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
+  for (int64_t i = 0; i + 128 <= bytes; i += 128) {
+    a = _mm256_xor_si256(a, _mm256_load_si256((const __m256i *)(p + i)));
+    b = _mm256_xor_si256(b, _mm256_load_si256((const __m256i *)(p + i + 32)));
+    c = _mm256_xor_si256(c, _mm256_load_si256((const __m256i *)(p + i + 64)));
+    d = _mm256_xor_si256(d, _mm256_load_si256((const __m256i *)(p + i + 96)));
+  }
+  __m256i x = _mm256_xor_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(c, d));
+  return uint64_t(_mm256_extract_epi64(x, 0) ^ _mm256_extract_epi64(x, 3));
+}
+
+uint64_t read128(const uint8_t *p, int64_t bytes) {
+  __m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
+  for (int64_t i = 0; i + 64 <= bytes; i += 64) {
+    a = _mm_xor_si128(a, _mm_load_si128((const __m128i *)(p + i)));
+    b = _mm_xor_si128(b, _mm_load_si128((const __m128i *)(p + i + 16)));
+    c = _mm_xor_si128(c, _mm_load_si128((const __m128i *)(p + i + 32)));
+    d = _mm_xor_si128(d, _mm_load_si128((const __m128i *)(p + i + 48)));
+  }
+  __m128i x = _mm_xor_si128(_mm_xor_si128(a, b), _mm_xor_si128(c, d));
+  return uint64_t(_mm_cvtsi128_si64(x));
+}
+
+struct ReadTask {
+  ReadFn fn;
+  const uint8_t *data;
+  int64_t chunk;
+  uint64_t sink[64];
+};
+
+void readChunks(void *ctx, int64_t begin, int64_t end) {
+  auto *t = static_cast<ReadTask *>(ctx);
+  for (int64_t i = begin; i < end; ++i)
+    t->sink[i % 64] ^= t->fn(t->data + i * t->chunk, t->chunk);
+}
+
+//===----------------------------------------------------------------------===//
+// int8 dot-product peak
+//===----------------------------------------------------------------------===//
+
+constexpr int64_t kDotIterations = 1 << 22;
+
+// Each returns the int8 operations (a multiply or an add each) it did. The
+// VNNI loops are written in assembly: the intrinsic's three-operand form
+// makes the compiler copy each accumulator first, which halves throughput.
+#define QNT_KEEP(v) asm volatile("" : "+v"(v))
+#define QNT_DOT(INSN, i) INSN " %[a], %[b], %" #i "\n\t"
+#define QNT_DOT12(INSN, c, a, b)                                              \
+  asm volatile(QNT_DOT(INSN, 0) QNT_DOT(INSN, 1) QNT_DOT(INSN, 2)             \
+                   QNT_DOT(INSN, 3) QNT_DOT(INSN, 4) QNT_DOT(INSN, 5)         \
+                       QNT_DOT(INSN, 6) QNT_DOT(INSN, 7) QNT_DOT(INSN, 8)     \
+                           QNT_DOT(INSN, 9) QNT_DOT(INSN, 10)                 \
+                               QNT_DOT(INSN, 11)                              \
+               : "+v"(c[0]), "+v"(c[1]), "+v"(c[2]), "+v"(c[3]), "+v"(c[4]),  \
+                 "+v"(c[5]), "+v"(c[6]), "+v"(c[7]), "+v"(c[8]), "+v"(c[9]),  \
+                 "+v"(c[10]), "+v"(c[11])                                     \
+               : [a] "v"(a), [b] "v"(b))
+
+__attribute__((target("avx512vnni,avx512f,avx512bw"))) int64_t
+dotVnni512(int64_t iterations) {
+  __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+  __m512i c[12];
+  for (__m512i &x : c)
+    x = _mm512_setzero_si512();
+  for (int64_t i = 0; i < iterations; ++i)
+    QNT_DOT12("vpdpbusd", c, a, b);
+  return iterations * 12 * 64 * 2;
+}
+
+__attribute__((target("avx512vnni,avx512vl"))) int64_t
+dotVnni256(int64_t iterations) {
+  __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
+  __m256i c[12];
+  for (__m256i &x : c)
+    x = _mm256_setzero_si256();
+  for (int64_t i = 0; i < iterations; ++i)
+    QNT_DOT12("vpdpbusd", c, a, b);
+  return iterations * 12 * 32 * 2;
+}
+
+__attribute__((target("avxvnni"))) int64_t dotAvxVnni(int64_t iterations) {
+  __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
+  __m256i c[12];
+  for (__m256i &x : c)
+    x = _mm256_setzero_si256();
+  for (int64_t i = 0; i < iterations; ++i)
+    QNT_DOT12("%{vex%} vpdpbusd", c, a, b); // %{ %}: braces in asm
+  return iterations * 12 * 32 * 2;
+}
+
+/// AVX2 has no int8 dot: u8 x s8 pairs to i16 (vpmaddubsw), pairs of i16
+/// to i32 (vpmaddwd with ones), then vpaddd: 32 multiply-adds in three
+/// instructions.
+__attribute__((target("avx2"))) int64_t dotAvx2(int64_t iterations) {
+  __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
+  __m256i ones = _mm256_set1_epi16(1);
+  __m256i c[12];
+  for (__m256i &x : c)
+    x = _mm256_setzero_si256();
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (__m256i &x : c)
+      x = _mm256_add_epi32(
+          x, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones));
+    QNT_KEEP(a);
+  }
+  for (__m256i &x : c)
+    QNT_KEEP(x);
+  return iterations * 12 * 32 * 2;
+}
+
+struct DotTask {
+  int64_t (*fn)(int64_t);
+  int64_t iterations;
+};
+
+void dotChunks(void *ctx, int64_t begin, int64_t end) {
+  auto *t = static_cast<DotTask *>(ctx);
+  for (int64_t i = begin; i < end; ++i)
+    t->fn(t->iterations);
+}
+
+} // namespace
+
+double readBandwidth(int threads, int64_t bytes) {
+  auto *data = static_cast<uint8_t *>(qnt_rt_alloc(size_t(bytes)));
+  if (!data)
+    return 0;
+  std::memset(data, 1, size_t(bytes)); // touch every page
+  ReadTask task = {};
+  task.data = data;
+  task.chunk = int64_t(1) << 20;
+  task.fn = __builtin_cpu_supports("avx512f") ? read512
+            : __builtin_cpu_supports("avx2")  ? read256
+                                              : read128;
+  int previous = qnt_rt_num_threads();
+  qnt_rt_set_num_threads(threads);
+  double best = 0;
+  for (int pass = 0; pass < 4; ++pass) {
+    double t0 = now();
+    qnt_rt_parallel_for(readChunks, &task, 0, bytes / task.chunk);
+    double t = now() - t0;
+    if (pass > 0) // the first pass warms the pages and the pool
+      best = std::max(best, double(bytes) / t);
+  }
+  qnt_rt_set_num_threads(previous);
+  qnt_rt_free(data);
+  return best;
+}
+
+std::vector<DotPeak> dotPeaks(int threads) {
+  struct Candidate {
+    const char *name;
+    bool available;
+    int64_t (*fn)(int64_t);
+  };
+  bool vnni512 = __builtin_cpu_supports("avx512vnni") &&
+                 __builtin_cpu_supports("avx512bw");
+  bool vnni256 = __builtin_cpu_supports("avx512vnni") &&
+                 __builtin_cpu_supports("avx512vl");
+  const Candidate candidates[] = {
+      {"vpdpbusd zmm (AVX-512 VNNI)", vnni512, dotVnni512},
+      {"vpdpbusd ymm (AVX-512 VNNI)", vnni256, dotVnni256},
+      {"vpdpbusd ymm (AVX-VNNI)", bool(__builtin_cpu_supports("avxvnni")),
+       dotAvxVnni},
+      {"vpmaddubsw+vpmaddwd+vpaddd ymm (AVX2)",
+       bool(__builtin_cpu_supports("avx2")), dotAvx2},
+  };
+  int previous = qnt_rt_num_threads();
+  qnt_rt_set_num_threads(threads);
+  std::vector<DotPeak> peaks;
+  for (const Candidate &c : candidates) {
+    if (!c.available)
+      continue;
+    DotTask task = {c.fn, kDotIterations};
+    double opsPerCall = double(c.fn(1)) * kDotIterations; // fn(1): one step
+    double best = 0;
+    for (int pass = 0; pass < 3; ++pass) {
+      double t0 = now();
+      qnt_rt_parallel_for(dotChunks, &task, 0, threads);
+      best = std::max(best, threads * opsPerCall / (now() - t0));
+    }
+    peaks.push_back({c.name, best});
+  }
+  qnt_rt_set_num_threads(previous);
+  return peaks;
+}
+
+} // namespace qnt::bench

@@ -1,0 +1,28 @@
+//===- Bounds.h - What this machine can do at best ----------*- C++ -*-===//
+
+#ifndef QNT_TOOLS_QUANT_BENCH_BOUNDS_H
+#define QNT_TOOLS_QUANT_BENCH_BOUNDS_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qnt::bench {
+
+/// Bytes per second read from a buffer of `bytes` (far beyond the last-level
+/// cache) by `threads` threads, the best of three passes after a warm one.
+double readBandwidth(int threads, int64_t bytes);
+
+struct DotPeak {
+  std::string instruction;
+  double opsPerSecond; ///< int8 ops: a multiply or an add each
+};
+
+/// The int8 dot-product throughput of each instruction sequence this CPU
+/// has (best first: VNNI zmm, VNNI ymm, AVX-VNNI, AVX2), on `threads`
+/// threads.
+std::vector<DotPeak> dotPeaks(int threads);
+
+} // namespace qnt::bench
+
+#endif // QNT_TOOLS_QUANT_BENCH_BOUNDS_H

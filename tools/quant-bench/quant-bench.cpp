@@ -1,0 +1,614 @@
+//===- quant-bench.cpp - Tokens/s of a compiled model, GOPS of its kernels ===//
+//
+//   quant-bench -m model.so -p 512 -n 128 -t 2 -r 5
+//   quant-bench --kernels -t 1,2
+//
+// With a model (llama-bench's habits): a prompt of -p tokens in one prefill
+// call, then -n greedy decode steps after it, -r times after a warm-up; the
+// median tokens/s and the spread (min, max) of prompt processing (pp) and
+// decode (tg). --peer CMD runs another runner's benchmark in the same run
+// and prints the ratios (CMD prints one JSON line with prompt_tokens_per_s
+// and decode_tokens_per_s, as ../shared/peers/llama-cpp/run does).
+//
+// Without a model: the compiler's own linear kernels (qnt.linear through the
+// whole pipeline, JIT-compiled for this CPU) on the shapes of real models,
+// for 1 to 512 tokens, with GOPS, GB/s of weights read, and the share of two
+// bounds measured in the same run: DRAM read bandwidth and the int8 dot peak
+// of the best instruction this CPU has. The caches are flushed before every
+// timed call, so a GEMV streams its weights from DRAM as decode does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bounds.h"
+
+#include "qnt/Compiler/Compiler.h"
+#include "qnt/Compiler/Jit.h"
+#include "qnt/model.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+const char *kUsage =
+    "usage: quant-bench -m MODEL.so [options]     (a compiled model)\n"
+    "       quant-bench --kernels [options]       (the linear kernels)\n\n"
+    "  -m, --model MODEL.so  a model compiled by quant-compile\n"
+    "  -p, --prompt N        prompt tokens, one prefill call (default 512)\n"
+    "  -n, --gen N           decode steps after the prompt (default 128)\n"
+    "  --peer CMD            also run CMD (prints prompt_tokens_per_s and\n"
+    "                        decode_tokens_per_s as JSON) and show the ratios\n"
+    "  --kernels             benchmark qnt.linear instead of a model\n"
+    "  --shapes LIST         OUTxIN weights (default\n"
+    "                        4096x14336,14336x4096,2048x5632)\n"
+    "  --tokens LIST         rows of activations (default 1,8,64,512)\n"
+    "  --mcpu CPU            compile the kernels for CPU (default: this one)\n"
+    "  -t, --threads LIST    thread counts, e.g. 1,2 (default: all CPUs)\n"
+    "  -r, --repetitions N   timed runs after one warm-up (default 5)\n"
+    "  -o, --output md|json  a Markdown table (default) or JSON\n"
+    "  -h, --help            this text\n";
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "quant-bench: error: %s\n(quant-bench --help for usage)\n",
+               message.c_str());
+  return 2;
+}
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "quant-bench: error: %s\n", message.c_str());
+  return 1;
+}
+
+double now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool parseInt(const std::string &text, int64_t &out, int64_t min) {
+  char *end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != 0 || v < min)
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseList(const std::string &text, std::vector<int64_t> &out, int64_t min) {
+  out.clear();
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos
+                                              ? std::string::npos
+                                              : comma - start);
+    int64_t v;
+    if (!parseInt(item, v, min))
+      return false;
+    out.push_back(v);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return !out.empty();
+}
+
+struct Shape {
+  int64_t out, in;
+};
+
+bool parseShapes(const std::string &text, std::vector<Shape> &out) {
+  out.clear();
+  size_t start = 0;
+  while (true) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos
+                                              ? std::string::npos
+                                              : comma - start);
+    size_t x = item.find('x');
+    Shape s;
+    if (x == std::string::npos || !parseInt(item.substr(0, x), s.out, 1) ||
+        !parseInt(item.substr(x + 1), s.in, 1))
+      return false;
+    out.push_back(s);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return true;
+}
+
+/// Median, min and max of samples.
+struct Stats {
+  double median = 0, min = 0, max = 0;
+  std::vector<double> samples;
+};
+
+Stats stats(std::vector<double> samples) {
+  Stats s;
+  s.samples = samples;
+  std::sort(samples.begin(), samples.end());
+  size_t n = samples.size();
+  s.median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+  s.min = samples.front();
+  s.max = samples.back();
+  return s;
+}
+
+std::string jsonList(const std::vector<double> &v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    out += llvm::formatv("{0}{1:f3}", i ? ", " : "", v[i]).str();
+  return out + "]";
+}
+
+std::string jsonString(const std::string &s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+//===----------------------------------------------------------------------===//
+// A compiled model
+//===----------------------------------------------------------------------===//
+
+struct ModelRow {
+  std::string test; // pp512, tg128
+  int64_t threads;
+  Stats tokensPerSecond;
+};
+
+int32_t argmax(const float *logits, int64_t vocab) {
+  return int32_t(std::max_element(logits, logits + vocab) - logits);
+}
+
+/// One prompt of `prompt` tokens, then `gen` greedy decode steps after it:
+/// the seconds of each part.
+bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens, int64_t gen,
+             std::vector<float> &logits, double &promptSeconds,
+             double &genSeconds, std::string &error) {
+  char message[512];
+  int64_t vocab = m.config.vocab, p = int64_t(tokens.size());
+  double t0 = now();
+  if (qnt_model_run(&m, tokens.data(), p, 0, logits.data(), message,
+                    sizeof message) != 0) {
+    error = message;
+    return false;
+  }
+  double t1 = now();
+  int32_t next = argmax(logits.data() + (p - 1) * vocab, vocab);
+  for (int64_t i = 0; i < gen; ++i) {
+    if (qnt_model_run(&m, &next, 1, p + i, logits.data(), message,
+                      sizeof message) != 0) {
+      error = message;
+      return false;
+    }
+    next = argmax(logits.data(), vocab);
+  }
+  promptSeconds = t1 - t0;
+  genSeconds = now() - t1;
+  return true;
+}
+
+struct PeerResult {
+  bool ok = false;
+  double prompt = 0, decode = 0;
+  std::string line;
+};
+
+/// The number after "key": in a JSON line.
+bool jsonNumber(const std::string &line, const std::string &key, double &out) {
+  size_t at = line.find("\"" + key + "\"");
+  if (at == std::string::npos)
+    return false;
+  at = line.find(':', at);
+  if (at == std::string::npos)
+    return false;
+  char *end = nullptr;
+  out = std::strtod(line.c_str() + at + 1, &end);
+  return end != line.c_str() + at + 1;
+}
+
+PeerResult runPeer(const std::string &command) {
+  PeerResult r;
+  FILE *pipe = popen(command.c_str(), "r");
+  if (!pipe)
+    return r;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) {
+    std::string line = buffer;
+    if (line.find("prompt_tokens_per_s") != std::string::npos)
+      r.line = line;
+  }
+  int status = pclose(pipe);
+  r.ok = status == 0 && jsonNumber(r.line, "prompt_tokens_per_s", r.prompt) &&
+         jsonNumber(r.line, "decode_tokens_per_s", r.decode);
+  return r;
+}
+
+int benchModel(const std::string &path, int64_t prompt, int64_t gen,
+               const std::vector<int64_t> &threads, int64_t repetitions,
+               bool json, const std::string &peer) {
+  qnt_model m;
+  char message[1024];
+  if (qnt_model_load(&m, path.c_str(), message, sizeof message) != 0)
+    return fail(message);
+  int64_t vocab = m.config.vocab;
+  double size = double(m.weights_size);
+  if (prompt + gen > m.config.context) {
+    std::string message = llvm::formatv("-p {0} and -n {1} need {2} positions; "
+                                        "{3} has a context of {4}",
+                                        prompt, gen, prompt + gen, path,
+                                        m.config.context);
+    qnt_model_free(&m);
+    return fail(message);
+  }
+  // The peer's tokens: spread over the vocabulary, past the special ones.
+  std::vector<int32_t> tokens(prompt);
+  for (int64_t i = 0; i < prompt; ++i)
+    tokens[i] = int32_t(3 + (i * 7919) % std::max<int64_t>(1, vocab - 3));
+  std::vector<float> logits(prompt * vocab);
+
+  std::vector<ModelRow> rows;
+  for (int64_t t : threads) {
+    qnt_rt_set_num_threads(int(t));
+    std::vector<double> pp, tg;
+    std::string error;
+    for (int64_t r = 0; r <= repetitions; ++r) {
+      double ps, gs;
+      if (!runOnce(m, tokens, gen, logits, ps, gs, error)) {
+        qnt_model_free(&m);
+        return fail(path + ": " + error);
+      }
+      if (r == 0)
+        continue; // the warm-up: pages of the weights, the thread pool
+      pp.push_back(double(prompt) / ps);
+      if (gen > 0)
+        tg.push_back(double(gen) / gs);
+    }
+    rows.push_back({"pp" + std::to_string(prompt), t, stats(pp)});
+    if (gen > 0)
+      rows.push_back({"tg" + std::to_string(gen), t, stats(tg)});
+  }
+  qnt_model_free(&m);
+
+  PeerResult peerResult;
+  if (!peer.empty()) {
+    peerResult = runPeer(peer);
+    if (!peerResult.ok)
+      return fail("the peer command failed or printed no "
+                  "prompt_tokens_per_s/decode_tokens_per_s: " + peer);
+  }
+
+  if (json) {
+    std::printf("[\n");
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const ModelRow &r = rows[i];
+      std::printf("  {\"model\": %s, \"weights_bytes\": %.0f, \"test\": \"%s\", "
+                  "\"threads\": %lld, \"tokens_per_s_median\": %.3f, "
+                  "\"tokens_per_s_min\": %.3f, \"tokens_per_s_max\": %.3f, "
+                  "\"samples\": %s}%s\n",
+                  jsonString(path).c_str(), size, r.test.c_str(),
+                  (long long)r.threads, r.tokensPerSecond.median,
+                  r.tokensPerSecond.min, r.tokensPerSecond.max,
+                  jsonList(r.tokensPerSecond.samples).c_str(),
+                  i + 1 < rows.size() || peerResult.ok ? "," : "");
+    }
+    if (peerResult.ok)
+      std::printf("  {\"peer\": %s, \"prompt_tokens_per_s\": %.3f, "
+                  "\"decode_tokens_per_s\": %.3f}\n",
+                  jsonString(peer).c_str(), peerResult.prompt, peerResult.decode);
+    std::printf("]\n");
+    return 0;
+  }
+  std::printf("| model | weights | test | threads | t/s (median) | min | max |\n"
+              "|---|---:|---|---:|---:|---:|---:|\n");
+  for (const ModelRow &r : rows)
+    std::printf("| %s | %.2f GB | %s | %lld | %.2f | %.2f | %.2f |\n",
+                path.c_str(), size / 1e9, r.test.c_str(), (long long)r.threads,
+                r.tokensPerSecond.median, r.tokensPerSecond.min,
+                r.tokensPerSecond.max);
+  if (peerResult.ok) {
+    // The ratios at the last thread count (the peer runs once, at its own).
+    double pp = 0, tg = 0;
+    for (const ModelRow &r : rows)
+      (r.test[0] == 'p' ? pp : tg) = r.tokensPerSecond.median;
+    std::printf("\npeer: %s\n", peer.c_str());
+    std::printf("| test | peer t/s | qnt t/s (median) | qnt / peer |\n"
+                "|---|---:|---:|---:|\n");
+    std::printf("| prompt | %.2f | %.2f | %.2fx |\n", peerResult.prompt, pp,
+                pp / peerResult.prompt);
+    if (gen > 0)
+      std::printf("| decode | %.2f | %.2f | %.2fx |\n", peerResult.decode, tg,
+                  tg / peerResult.decode);
+  }
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// The linear kernels
+//===----------------------------------------------------------------------===//
+
+using LinearFn = void (*)(qnt_memref_2d *, qnt_memref_1d *, qnt_memref_2d *);
+
+/// A qnt.linear of one shape, compiled by the whole pipeline; its weights
+/// quantized into a file as quant-compile writes it, loaded into memory.
+struct CompiledKernel {
+  std::unique_ptr<mlir::MLIRContext> context;
+  std::unique_ptr<qnt::Jit> jit;
+  LinearFn fn = nullptr;
+  void *weights = nullptr;
+  int64_t weightsBytes = 0;
+
+  ~CompiledKernel() { qnt_rt_free(weights); }
+};
+
+bool compileKernel(const Shape &s, const qnt::Target &target,
+                   CompiledKernel &k, std::string &error) {
+  mlir::DialectRegistry registry;
+  qnt::registerCompilerDialects(registry);
+  k.context = std::make_unique<mlir::MLIRContext>(registry);
+  k.context->loadAllAvailableDialects();
+  std::vector<float> w(size_t(s.out * s.in));
+  std::mt19937 rng{uint32_t(s.out * 31 + s.in)};
+  std::normal_distribution<float> dist(0.0f, 0.02f);
+  for (float &x : w)
+    x = dist(rng);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      qnt::linearModule(k.context.get(), s.out, s.in, w);
+  w = {};
+
+  llvm::SmallString<128> weightsPath;
+  int fd;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("quant-bench", "weights",
+                                                   fd, weightsPath)) {
+    error = "cannot create a temporary file: " + ec.message();
+    return false;
+  }
+  ::close(fd);
+  llvm::FileRemover remove(weightsPath);
+  qnt::QuantOptions quant;
+  quant.weightsFile = weightsPath.str().str();
+  mlir::qnt::LoweringOptions lowering = qnt::loweringOptions(target);
+  lowering.weightsFile = quant.weightsFile;
+  lowering.appendWeights = true;
+  if (failed(qnt::quantize(*module, quant, target)) ||
+      failed(qnt::lowerToLLVM(*module, lowering))) {
+    error = "the pipeline failed on this shape";
+    return false;
+  }
+  k.jit = qnt::Jit::create(*module, target, error);
+  if (!k.jit)
+    return false;
+  k.fn = reinterpret_cast<LinearFn>(k.jit->lookup("_mlir_ciface_linear", error));
+  if (!k.fn)
+    return false;
+  auto file = llvm::MemoryBuffer::getFile(weightsPath);
+  if (!file) {
+    error = "cannot read the weights: " + file.getError().message();
+    return false;
+  }
+  k.weightsBytes = int64_t((*file)->getBufferSize());
+  k.weights = qnt_rt_alloc(size_t(std::max<int64_t>(k.weightsBytes, 64)));
+  std::memcpy(k.weights, (*file)->getBufferStart(), size_t(k.weightsBytes));
+  return true;
+}
+
+/// Evicts the caches by reading a buffer eight times the size of a large
+/// last-level cache (reads only: dirty lines written back during the timed
+/// call would steal its bandwidth).
+void flushCaches(const std::vector<uint8_t> &buffer) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < buffer.size(); i += 64)
+    sum += buffer[i];
+  asm volatile("" ::"r"(sum));
+}
+
+struct KernelRow {
+  Shape shape;
+  int64_t tokens, threads;
+  Stats seconds;
+  double gops, gbps, dramShare, peakShare;
+};
+
+int benchKernels(const std::vector<Shape> &shapes,
+                 const std::vector<int64_t> &tokenCounts,
+                 const std::vector<int64_t> &threads, int64_t repetitions,
+                 bool json, const std::string &cpu) {
+  std::string error;
+  mlir::FailureOr<qnt::Target> target = qnt::resolveTarget(cpu, "", error);
+  if (failed(target))
+    return fail(error);
+  if (!target->runsOnHost())
+    return fail("cannot run code for " + target->describe());
+
+  // The bounds, per thread count, in this run.
+  struct Bound {
+    int64_t threads;
+    double dram;
+    std::vector<qnt::bench::DotPeak> peaks;
+  };
+  std::vector<Bound> bounds;
+  for (int64_t t : threads)
+    bounds.push_back({t, qnt::bench::readBandwidth(int(t), int64_t(1) << 30),
+                      qnt::bench::dotPeaks(int(t))});
+
+  std::vector<uint8_t> flush(size_t(256) << 20, 1);
+  std::vector<KernelRow> rows;
+  for (const Shape &s : shapes) {
+    CompiledKernel kernel;
+    if (!compileKernel(s, *target, kernel, error))
+      return fail(llvm::formatv("{0}x{1}: {2}", s.out, s.in, error).str());
+    qnt_memref_1d weights = qnt_memref_1d_of(kernel.weights, kernel.weightsBytes);
+    for (int64_t m : tokenCounts) {
+      std::vector<float> x(size_t(m * s.in)), y(size_t(m * s.out));
+      std::mt19937 rng{uint32_t(m)};
+      std::normal_distribution<float> dist(0.0f, 1.0f);
+      for (float &v : x)
+        v = dist(rng);
+      for (size_t b = 0; b < threads.size(); ++b) {
+        qnt_rt_set_num_threads(int(threads[b]));
+        std::vector<double> samples;
+        for (int64_t r = 0; r <= repetitions; ++r) {
+          flushCaches(flush);
+          qnt_memref_2d xd = qnt_memref_2d_of(x.data(), m, s.in);
+          qnt_memref_2d yd = qnt_memref_2d_of(y.data(), m, s.out);
+          double t0 = now();
+          kernel.fn(&xd, &weights, &yd);
+          double t = now() - t0;
+          if (r > 0)
+            samples.push_back(t);
+        }
+        KernelRow row;
+        row.shape = s;
+        row.tokens = m;
+        row.threads = threads[b];
+        row.seconds = stats(samples);
+        double t = row.seconds.median;
+        row.gops = 2.0 * double(m) * double(s.out) * double(s.in) / t / 1e9;
+        row.gbps = double(kernel.weightsBytes) / t / 1e9;
+        row.dramShare = row.gbps * 1e9 / bounds[b].dram;
+        row.peakShare = bounds[b].peaks.empty()
+                            ? 0
+                            : row.gops * 1e9 / bounds[b].peaks[0].opsPerSecond;
+        rows.push_back(row);
+      }
+    }
+  }
+
+  if (json) {
+    std::printf("{\n  \"target\": %s,\n  \"bounds\": [\n",
+                jsonString(target->describe()).c_str());
+    for (size_t i = 0; i < bounds.size(); ++i) {
+      const Bound &b = bounds[i];
+      std::printf("    {\"threads\": %lld, \"dram_read_gb_per_s\": %.2f, "
+                  "\"int8_peaks\": [",
+                  (long long)b.threads, b.dram / 1e9);
+      for (size_t j = 0; j < b.peaks.size(); ++j)
+        std::printf("%s{\"instruction\": %s, \"gops\": %.1f}", j ? ", " : "",
+                    jsonString(b.peaks[j].instruction).c_str(),
+                    b.peaks[j].opsPerSecond / 1e9);
+      std::printf("]}%s\n", i + 1 < bounds.size() ? "," : "");
+    }
+    std::printf("  ],\n  \"kernels\": [\n");
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const KernelRow &r = rows[i];
+      std::printf("    {\"out\": %lld, \"in\": %lld, \"tokens\": %lld, "
+                  "\"threads\": %lld, \"ms_median\": %.4f, \"ms_min\": %.4f, "
+                  "\"ms_max\": %.4f, \"gops\": %.2f, \"weights_gb_per_s\": %.2f, "
+                  "\"dram_share\": %.4f, \"int8_peak_share\": %.4f}%s\n",
+                  (long long)r.shape.out, (long long)r.shape.in,
+                  (long long)r.tokens, (long long)r.threads,
+                  r.seconds.median * 1e3, r.seconds.min * 1e3,
+                  r.seconds.max * 1e3, r.gops, r.gbps, r.dramShare, r.peakShare,
+                  i + 1 < rows.size() ? "," : "");
+    }
+    std::printf("  ]\n}\n");
+    return 0;
+  }
+  std::printf("target: %s\n\n", target->describe().c_str());
+  std::printf("| bound | threads | figure |\n|---|---:|---:|\n");
+  for (const Bound &b : bounds) {
+    std::printf("| DRAM read, 1 GiB | %lld | %.1f GB/s |\n", (long long)b.threads,
+                b.dram / 1e9);
+    for (const qnt::bench::DotPeak &p : b.peaks)
+      std::printf("| int8 dot, %s | %lld | %.0f GOPS |\n", p.instruction.c_str(),
+                  (long long)b.threads, p.opsPerSecond / 1e9);
+  }
+  std::printf("\n| out x in | tokens | threads | ms (median) | min | max | GOPS "
+              "| weights GB/s | %% of DRAM read | %% of int8 peak |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const KernelRow &r : rows)
+    std::printf("| %lldx%lld | %lld | %lld | %.3f | %.3f | %.3f | %.1f | %.1f | "
+                "%.0f%% | %.0f%% |\n",
+                (long long)r.shape.out, (long long)r.shape.in,
+                (long long)r.tokens, (long long)r.threads,
+                r.seconds.median * 1e3, r.seconds.min * 1e3,
+                r.seconds.max * 1e3, r.gops, r.gbps, 100 * r.dramShare,
+                100 * r.peakShare);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string model, peer, cpu = "host", output = "md";
+  int64_t prompt = 512, gen = 128, repetitions = 5;
+  std::vector<int64_t> threads = {qnt_rt_num_threads()};
+  std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
+  std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
+  bool kernels = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string &out) {
+      if (i + 1 >= argc)
+        return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--kernels") {
+      kernels = true;
+    } else if (a == "-m" || a == "--model") {
+      if (!value(model))
+        return usageError(a + " needs a file");
+    } else if (a == "-p" || a == "--prompt") {
+      if (!value(v) || !parseInt(v, prompt, 1))
+        return usageError(a + " needs a number of tokens >= 1");
+    } else if (a == "-n" || a == "--gen") {
+      if (!value(v) || !parseInt(v, gen, 0))
+        return usageError(a + " needs a number of tokens >= 0");
+    } else if (a == "-r" || a == "--repetitions") {
+      if (!value(v) || !parseInt(v, repetitions, 1))
+        return usageError(a + " needs a number >= 1");
+    } else if (a == "-t" || a == "--threads") {
+      if (!value(v) || !parseList(v, threads, 1))
+        return usageError(a + " needs thread counts >= 1, e.g. 1,2");
+    } else if (a == "--tokens") {
+      if (!value(v) || !parseList(v, tokenCounts, 1))
+        return usageError(a + " needs token counts >= 1, e.g. 1,8,64");
+    } else if (a == "--shapes") {
+      if (!value(v) || !parseShapes(v, shapes))
+        return usageError(a + " needs OUTxIN shapes, e.g. 4096x14336,2048x5632");
+    } else if (a == "--mcpu") {
+      if (!value(cpu))
+        return usageError(a + " needs a CPU name");
+    } else if (a == "--peer") {
+      if (!value(peer))
+        return usageError(a + " needs a command");
+    } else if (a == "-o" || a == "--output") {
+      if (!value(output) || (output != "md" && output != "json"))
+        return usageError(a + " needs md or json");
+    } else {
+      return usageError("unknown argument '" + a + "'");
+    }
+  }
+  if (kernels == !model.empty())
+    return usageError("give a model (-m MODEL.so) or --kernels");
+  if (kernels)
+    return benchKernels(shapes, tokenCounts, threads, repetitions,
+                        output == "json", cpu);
+  return benchModel(model, prompt, gen, threads, repetitions, output == "json",
+                    peer);
+}
