@@ -137,15 +137,24 @@ private:
     // The caches are the caller's buffers, updated in place: read as tensors
     // (to_tensor restrict writable) and written back with
     // materialize_in_destination, so they are neither copied nor returned.
-    auto fnType = b.getFunctionType(
-        {tokensType, b.getIndexType(), cacheBuffer, cacheBuffer}, {logitsType});
+    // Prefill (dynamic tokens) takes `logits_from`, the first position whose
+    // logits it computes: T - 1 when generating (the output head's work for
+    // one row, not T), 0 for every position's.
+    bool prefill = ShapedType::isDynamic(tokens);
+    SmallVector<Type> args = {tokensType, b.getIndexType()};
+    if (prefill)
+      args.push_back(b.getIndexType());
+    args.append({cacheBuffer, cacheBuffer});
+    auto fnType = b.getFunctionType(args, {logitsType});
     Location loc = NameLoc::get(b.getStringAttr(name));
     auto fn = func::FuncOp::create(b, loc, name, fnType);
     OpBuilder::InsertionGuard guard(b);
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
     Value ids = entry->getArgument(0), pos = entry->getArgument(1);
-    Value kbuffer = entry->getArgument(2), vbuffer = entry->getArgument(3);
+    Value from = prefill ? entry->getArgument(2) : Value();
+    Value kbuffer = entry->getArgument(prefill ? 3 : 2);
+    Value vbuffer = entry->getArgument(prefill ? 4 : 3);
     auto asTensor = [&](Value buffer) -> Value {
       return bufferization::ToTensorOp::create(b, loc, cacheType, buffer,
                                                /*restrict=*/true,
@@ -204,6 +213,15 @@ private:
       Value act2 = mlir::qnt::SiluMulOp::create(b, lloc, gate.getType(), gate, up);
       x = arith::AddFOp::create(b, lloc, x,
                                 linear(act2, p + "ffn_down.weight", c.dim, p + "ffn_down"));
+    }
+    if (prefill) {
+      // Rows logits_from .. T - 1 of the last hidden state.
+      Value rows = arith::SubIOp::create(
+          b, loc, tensor::DimOp::create(b, loc, x, 0), from);
+      x = tensor::ExtractSliceOp::create(
+          b, loc, x, ArrayRef<OpFoldResult>{from, index(0)},
+          ArrayRef<OpFoldResult>{rows, index(c.dim)},
+          ArrayRef<OpFoldResult>{index(1), index(1)});
     }
     Value out = rmsNorm(x, "output_norm.weight");
     Value logits = linear(out, c.tiedOutput ? "token_embd.weight" : "output.weight",

@@ -249,8 +249,8 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
          (unsigned long long)m->config.model_id);
     goto done;
   }
-  m->forward = (qnt_entry_fn)dlsym(m->library, "_mlir_ciface_forward");
-  m->decode = (qnt_entry_fn)dlsym(m->library, "_mlir_ciface_decode");
+  m->forward = (qnt_forward_fn)dlsym(m->library, "_mlir_ciface_forward");
+  m->decode = (qnt_decode_fn)dlsym(m->library, "_mlir_ciface_decode");
   if (!m->forward || !m->decode) {
     fail(error, size, "%s has no forward/decode entry points", library_path);
     goto done;
@@ -293,8 +293,10 @@ void qnt_model_free(qnt_model *m) {
   memset(m, 0, sizeof *m);
 }
 
-int qnt_model_run(qnt_model *m, const int32_t *tokens, int64_t count,
-                  int64_t pos, float *logits, char *error, size_t size) {
+/* Positions pos .. pos + count - 1; the logits of the call's positions
+ * from .. count - 1. */
+static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
+               int64_t from, float *logits, char *error, size_t size) {
   const qnt_meta_header *c = &m->config;
   if (count < 1 || pos < 0 || pos + count > c->context)
     return fail(error, size,
@@ -311,7 +313,21 @@ int qnt_model_run(qnt_model *m, const int32_t *tokens, int64_t count,
   qnt_memref_3d vc = {m->vcache, m->vcache, 0, {c->blocks, c->context, kvDim},
                       {c->context * kvDim, kvDim, 1}};
   qnt_memref_1d w = qnt_memref_1d_of(m->weights, (int64_t)m->weights_size);
-  qnt_memref_2d out = qnt_memref_2d_of(logits, count, c->vocab);
-  (count == 1 ? m->decode : m->forward)(&ids, pos, &kc, &vc, &w, &out);
+  qnt_memref_2d out = qnt_memref_2d_of(logits, count - from, c->vocab);
+  if (count == 1)
+    m->decode(&ids, pos, &kc, &vc, &w, &out);
+  else
+    m->forward(&ids, pos, from, &kc, &vc, &w, &out);
   return 0;
+}
+
+int qnt_model_run(qnt_model *m, const int32_t *tokens, int64_t count,
+                  int64_t pos, float *logits, char *error, size_t size) {
+  return run(m, tokens, count, pos, 0, logits, error, size);
+}
+
+int qnt_model_run_last(qnt_model *m, const int32_t *tokens, int64_t count,
+                       int64_t pos, float *logits, char *error, size_t size) {
+  return run(m, tokens, count, pos, count > 0 ? count - 1 : 0, logits, error,
+             size);
 }

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace qnt::bench {
 namespace {
@@ -40,6 +41,23 @@ __attribute__((target("avx512f"))) uint64_t read512(const uint8_t *p,
                                                      int64_t bytes) {
   __m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
   for (int64_t i = 0; i + 256 <= bytes; i += 256) {
+    a = _mm512_xor_si512(a, _mm512_load_si512(p + i));
+    b = _mm512_xor_si512(b, _mm512_load_si512(p + i + 64));
+    c = _mm512_xor_si512(c, _mm512_load_si512(p + i + 128));
+    d = _mm512_xor_si512(d, _mm512_load_si512(p + i + 192));
+  }
+  __m512i x = _mm512_xor_si512(_mm512_xor_si512(a, b), _mm512_xor_si512(c, d));
+  return uint64_t(_mm512_reduce_add_epi64(x));
+}
+
+/// The same with software prefetch 2 KiB ahead: on some machines more
+/// requests in flight than the hardware prefetcher keeps.
+__attribute__((target("avx512f"))) uint64_t read512Prefetch(const uint8_t *p,
+                                                             int64_t bytes) {
+  __m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
+  for (int64_t i = 0; i + 256 <= bytes; i += 256) {
+    for (int64_t l = 0; l < 256; l += 64)
+      _mm_prefetch(reinterpret_cast<const char *>(p + i + 2048 + l), _MM_HINT_T0);
     a = _mm512_xor_si512(a, _mm512_load_si512(p + i));
     b = _mm512_xor_si512(b, _mm512_load_si512(p + i + 64));
     c = _mm512_xor_si512(c, _mm512_load_si512(p + i + 128));
@@ -182,18 +200,26 @@ double readBandwidth(int threads, int64_t bytes) {
   ReadTask task = {};
   task.data = data;
   task.chunk = int64_t(1) << 20;
-  task.fn = __builtin_cpu_supports("avx512f") ? read512
-            : __builtin_cpu_supports("avx2")  ? read256
-                                              : read128;
+  std::vector<ReadFn> readers;
+  if (__builtin_cpu_supports("avx512f"))
+    readers = {read512, read512Prefetch};
+  else if (__builtin_cpu_supports("avx2"))
+    readers = {read256};
+  else
+    readers = {read128};
   int previous = qnt_rt_num_threads();
   qnt_rt_set_num_threads(threads);
+  // The best of every reader over several passes: a bound, not an average.
   double best = 0;
-  for (int pass = 0; pass < 4; ++pass) {
-    double t0 = now();
-    qnt_rt_parallel_for(readChunks, &task, 0, bytes / task.chunk);
-    double t = now() - t0;
-    if (pass > 0) // the first pass warms the pages and the pool
-      best = std::max(best, double(bytes) / t);
+  for (ReadFn fn : readers) {
+    task.fn = fn;
+    for (int pass = 0; pass < 5; ++pass) {
+      double t0 = now();
+      qnt_rt_parallel_for(readChunks, &task, 0, bytes / task.chunk);
+      double t = now() - t0;
+      if (pass > 0) // the first pass warms the pages and the pool
+        best = std::max(best, double(bytes) / t);
+    }
   }
   qnt_rt_set_num_threads(previous);
   qnt_rt_free(data);

@@ -10,7 +10,8 @@
 namespace qnt::bench {
 
 /// Bytes per second read from a buffer of `bytes` (far beyond the last-level
-/// cache) by `threads` threads, the best of three passes after a warm one.
+/// cache) by `threads` threads: the best pass of the widest loads, with and
+/// without software prefetch, after a warm one.
 double readBandwidth(int threads, int64_t bytes);
 
 struct DotPeak {

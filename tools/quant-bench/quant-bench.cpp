@@ -188,13 +188,13 @@ bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens, int64_t gen,
   char message[512];
   int64_t vocab = m.config.vocab, p = int64_t(tokens.size());
   double t0 = now();
-  if (qnt_model_run(&m, tokens.data(), p, 0, logits.data(), message,
-                    sizeof message) != 0) {
+  if (qnt_model_run_last(&m, tokens.data(), p, 0, logits.data(), message,
+                         sizeof message) != 0) {
     error = message;
     return false;
   }
   double t1 = now();
-  int32_t next = argmax(logits.data() + (p - 1) * vocab, vocab);
+  int32_t next = argmax(logits.data(), vocab);
   for (int64_t i = 0; i < gen; ++i) {
     if (qnt_model_run(&m, &next, 1, p + i, logits.data(), message,
                       sizeof message) != 0) {
@@ -265,7 +265,7 @@ int benchModel(const std::string &path, int64_t prompt, int64_t gen,
   std::vector<int32_t> tokens(prompt);
   for (int64_t i = 0; i < prompt; ++i)
     tokens[i] = int32_t(3 + (i * 7919) % std::max<int64_t>(1, vocab - 3));
-  std::vector<float> logits(prompt * vocab);
+  std::vector<float> logits(vocab);
 
   std::vector<ModelRow> rows;
   for (int64_t t : threads) {

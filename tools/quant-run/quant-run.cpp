@@ -317,7 +317,7 @@ int main(int argc, char **argv) {
 
   // Every position's logits are kept for --check; otherwise only the last.
   bool keep = !checkPath.empty();
-  std::vector<float> logits(size_t(count) * vocab);
+  std::vector<float> logits(size_t(keep ? count : 1) * vocab);
   std::vector<float> all;
   std::vector<int32_t> sequence = ids;
   char piece[512];
@@ -332,8 +332,10 @@ int main(int argc, char **argv) {
   }
 
   auto t0 = std::chrono::steady_clock::now();
-  int rc = qnt_model_run(&model, ids.data(), count, 0, logits.data(), error,
-                         sizeof error);
+  int rc = keep ? qnt_model_run(&model, ids.data(), count, 0, logits.data(),
+                                error, sizeof error)
+                : qnt_model_run_last(&model, ids.data(), count, 0,
+                                     logits.data(), error, sizeof error);
   auto t1 = std::chrono::steady_clock::now();
   if (rc != 0) {
     std::fprintf(stderr, "quant-run: error: %s\n", error);
@@ -348,7 +350,7 @@ int main(int argc, char **argv) {
   int32_t prev = ids.back();
   double decodeTime = 0;
   bool endOfText = false;
-  const float *last = &logits[size_t(count - 1) * vocab];
+  const float *last = &logits[size_t(keep ? count - 1 : 0) * vocab];
   std::vector<float> step(vocab);
   while (generated < budget) {
     int32_t next = qnt_sample(&sampler, last, int32_t(vocab));

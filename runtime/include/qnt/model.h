@@ -10,10 +10,13 @@
  * foreign or mismatched file before any compiled code runs.
  *
  * The entry points (see the header quant-compile writes next to an object):
- *   forward(tokens [T] i32, pos, kcache, vcache, weights, logits [T, V])
+ *   forward(tokens [T] i32, pos, from, kcache, vcache, weights,
+ *           logits [T - from, V])
  *   decode (token  [1] i32, pos, kcache, vcache, weights, logits [1, V])
  * Both write the keys and values of positions pos .. pos + T - 1 into the
  * caches ([layers, context, kv_dim] f32) and read positions 0 .. pos + T - 1.
+ * forward computes the logits of positions from .. T - 1 of the call only
+ * (0 <= from < T): T - 1 when generating, 0 for every position's.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -39,7 +42,7 @@ extern "C" {
 
 /* The calling convention of forward/decode below; a model.so built for
  * another is refused. */
-#define QNT_MODEL_ABI_VERSION 1
+#define QNT_MODEL_ABI_VERSION 2
 /* What model.so exports besides its entry points: */
 #define QNT_MODEL_ID_SYMBOL "qnt_model_id"                   /* uint64_t */
 #define QNT_MODEL_ABI_SYMBOL "qnt_model_abi_version"         /* int32_t */
@@ -122,15 +125,20 @@ int32_t qnt_sample(qnt_sampler *s, const float *logits, int32_t vocab);
  * A loaded model
  *===----------------------------------------------------------------------===*/
 
-typedef void (*qnt_entry_fn)(qnt_memref_1d *tokens, int64_t pos,
-                             qnt_memref_3d *kcache, qnt_memref_3d *vcache,
-                             qnt_memref_1d *weights, qnt_memref_2d *logits);
+typedef void (*qnt_forward_fn)(qnt_memref_1d *tokens, int64_t pos,
+                               int64_t logits_from, qnt_memref_3d *kcache,
+                               qnt_memref_3d *vcache, qnt_memref_1d *weights,
+                               qnt_memref_2d *logits);
+typedef void (*qnt_decode_fn)(qnt_memref_1d *token, int64_t pos,
+                              qnt_memref_3d *kcache, qnt_memref_3d *vcache,
+                              qnt_memref_1d *weights, qnt_memref_2d *logits);
 
 typedef struct qnt_model {
   qnt_meta_header config;
   qnt_vocab vocab;
   void *library;               /* dlopen handle */
-  qnt_entry_fn forward, decode;
+  qnt_forward_fn forward;
+  qnt_decode_fn decode;
   void *weights;               /* mapped model.weights */
   size_t weights_size;
   float *kcache, *vcache;      /* [blocks, context, kv_heads * head_dim] */
@@ -145,10 +153,16 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
 void qnt_model_free(qnt_model *m);
 
 /** Runs `count` tokens at positions pos .. pos + count - 1 (prefill when
- *  count > 1, a decode step when 1) and writes count x vocab logits. Returns
- *  -1 with a message if the positions run past the context. */
+ *  count > 1, a decode step when 1) and writes count x vocab logits, one
+ *  row per position. Returns -1 with a message if the positions run past
+ *  the context. */
 int qnt_model_run(qnt_model *m, const int32_t *tokens, int64_t count,
                   int64_t pos, float *logits, char *error, size_t error_size);
+/** The same, but writes the logits of the last position only (1 x vocab):
+ *  what generation needs, without the output head's work for the others. */
+int qnt_model_run_last(qnt_model *m, const int32_t *tokens, int64_t count,
+                       int64_t pos, float *logits, char *error,
+                       size_t error_size);
 
 #ifdef __cplusplus
 }
