@@ -82,9 +82,11 @@ struct FuseResidualAdd : OpRewritePattern<arith::AddFOp> {
       if (!matmul || matmul.getAcc() || !matmul->hasOneUse() ||
           residual.getType() != matmul.getType())
         continue;
-      rewriter.replaceOpWithNewOp<MatmulOp>(add, matmul.getType(),
-                                            matmul.getLhs(), matmul.getRhs(),
-                                            residual);
+      // The matmul's location (its layer's name), not the add's.
+      rewriter.setInsertionPoint(add);
+      Value fused = MatmulOp::create(rewriter, matmul.getLoc(), matmul.getType(),
+                                     matmul.getLhs(), matmul.getRhs(), residual);
+      rewriter.replaceOp(add, fused);
       rewriter.eraseOp(matmul);
       return success();
     }

@@ -44,6 +44,8 @@ struct LoweringOptions {
   /// Fuse quantizes into their producers and residual adds into matmuls
   /// (--qnt-fuse).
   bool fuse = true;
+  /// Time each layer op at run time (--qnt-profile).
+  bool profile = false;
   /// The dots become the intrinsics (true) or plain vector arithmetic
   /// (false: runs the VNNI and AVX2 kernels' structure on any CPU).
   bool intrinsics = true;

@@ -161,6 +161,28 @@ def FusePass : Pass<"qnt-fuse", "ModuleOp"> {
   ];
 }
 
+def ProfilePass : Pass<"qnt-profile", "ModuleOp"> {
+  let summary = "Time each layer op at run time (quant-compile --profile)";
+  let description = [{
+    Brackets every qnt op and tensor `arith.addf` of each function body with
+    `func.call @qnt_rt_profile_begin(%id)` / `@qnt_rt_profile_end(%id)`
+    (runtime/include/qnt/runtime.h), and writes the public constant
+    `memref.global @qnt_profile_names`: for each id, "function layer op"
+    (the layer from the op's name location), NUL-separated, an empty name
+    last. `quant-run --profile` prints where the time goes from them. Runs
+    after `--qnt-fuse`, on the ops that become kernels.
+
+    ```mlir
+    %c3 = arith.constant 3 : i64
+    func.call @qnt_rt_profile_begin(%c3) : (i64) -> ()
+    %y = qnt.matmul %xq, %w : ... loc("blk.0.attn_q")
+    func.call @qnt_rt_profile_end(%c3) : (i64) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
   let summary = "Cut data-tiled qnt.matmul into register tiles of the micro-kernel";
   let description = [{

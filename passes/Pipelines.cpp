@@ -44,6 +44,8 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   fuseOptions.quantize = options.fuse;
   fuseOptions.residual = options.fuse;
   pm.addPass(createFusePass(fuseOptions));
+  if (options.profile)
+    pm.addPass(createProfilePass());
   TileMatmulPassOptions tileOptions;
   tileOptions.maxM0 = options.maxM0;
   pm.addPass(createTileMatmulPass(tileOptions));
@@ -130,6 +132,9 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
                     llvm::cl::desc("run --qnt-fuse (quantizes into producers, "
                                    "residual adds into matmuls)"),
                     llvm::cl::init(true)};
+  Option<bool> profile{*this, "profile",
+                       llvm::cl::desc("time each layer op (--qnt-profile)"),
+                       llvm::cl::init(false)};
   Option<std::string> weightsFile{
       *this, "weights-file",
       llvm::cl::desc("move large constants into this file"), llvm::cl::init("")};
@@ -147,6 +152,7 @@ void mlir::qnt::registerPipelines() {
         options.tileCols = o.tileCols;
         options.maxM0 = o.maxM0;
         options.fuse = o.fuse;
+        options.profile = o.profile;
         options.weightsFile = o.weightsFile;
         buildLowerToLLVMPipeline(pm, options);
       });

@@ -122,9 +122,12 @@ private:
                                        /*weight_layout=*/mlir::qnt::LayoutAttr());
   }
 
+  /// A norm named after its weight without ".weight" ("blk.0.attn_norm").
   Value rmsNorm(Value x, const std::string &name) {
-    return mlir::qnt::RmsNormOp::create(b, x.getLoc(), x.getType(), x, weight(name),
-                                  b.getF32FloatAttr(c.rmsEps));
+    StringRef layer = StringRef(name).drop_back(StringRef(".weight").size());
+    return mlir::qnt::RmsNormOp::create(b, NameLoc::get(b.getStringAttr(layer)),
+                                        x.getType(), x, weight(name),
+                                        b.getF32FloatAttr(c.rmsEps));
   }
 
   void buildEntry(StringRef name, int64_t tokens) {
@@ -210,7 +213,9 @@ private:
       Value h2 = rmsNorm(x, p + "ffn_norm.weight");
       Value gate = linear(h2, p + "ffn_gate.weight", c.ffn, p + "ffn_gate");
       Value up = linear(h2, p + "ffn_up.weight", c.ffn, p + "ffn_up");
-      Value act2 = mlir::qnt::SiluMulOp::create(b, lloc, gate.getType(), gate, up);
+      Value act2 = mlir::qnt::SiluMulOp::create(
+          b, NameLoc::get(b.getStringAttr(p + "ffn_silu_mul")), gate.getType(),
+          gate, up);
       x = arith::AddFOp::create(b, lloc, x,
                                 linear(act2, p + "ffn_down.weight", c.dim, p + "ffn_down"));
     }

@@ -255,6 +255,7 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
     fail(error, size, "%s has no forward/decode entry points", library_path);
     goto done;
   }
+  m->profile_names = (const char *)dlsym(m->library, QNT_PROFILE_NAMES_SYMBOL);
 
   size_t cache = (size_t)(m->config.blocks * m->config.context *
                           m->config.kv_heads * m->config.head_dim);

@@ -103,6 +103,10 @@ cl::opt<bool> noFuse("no-fuse",
                      cl::desc("keep quantizes and residual adds separate "
                               "(skip --qnt-fuse)"),
                      cl::init(false), cl::cat(category));
+cl::opt<bool> profile("profile",
+                      cl::desc("time each layer op when the model runs "
+                               "(quant-run --profile reports it)"),
+                      cl::init(false), cl::cat(category));
 cl::opt<int64_t> contextLength(
     "context", cl::desc("KV cache length for a GGUF model (default: the model's)"),
     cl::init(0), cl::cat(category));
@@ -452,6 +456,7 @@ int main(int argc, char **argv) {
 
   mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(*target, tileCols);
   lowering.fuse = !noFuse;
+  lowering.profile = profile;
   lowering.weightsFile = weightsPath;
   lowering.appendWeights = quant.enabled && !weightsPath.empty();
   if (failed(::qnt::lowerToBuffers(*module, lowering, hook)))

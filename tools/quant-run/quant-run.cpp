@@ -47,6 +47,8 @@ const char *kUsage =
     "                       exceeds R times that of the quantized reference\n"
     "                       (the same quantization in scalar code)\n"
     "  --tokens-out         print the token ids too\n"
+    "  --profile            where the time goes, op by op (a model compiled\n"
+    "                       with quant-compile --profile)\n"
     "  -q, --quiet          print the text only\n"
     "  -h, --help           this text\n";
 
@@ -188,11 +190,66 @@ int check(const std::string &path, const qnt_meta_header &c,
 
 } // namespace
 
+/// The time of each profiled op, summed over the layers by role (attn_q of
+/// every block together) and op, for each entry point: forward (prefill) and
+/// decode. `names` is the model's qnt_profile_names table.
+void printProfile(const char *names) {
+  struct Row {
+    std::string role, op;
+    int64_t calls = 0;
+    double seconds = 0;
+  };
+  std::vector<std::string> functions;
+  std::vector<std::vector<Row>> rows;
+  int64_t id = 0;
+  for (const char *name = names; *name; name += std::strlen(name) + 1, ++id) {
+    qnt_rt_profile_entry e = qnt_rt_profile_get(id);
+    if (e.calls == 0)
+      continue;
+    // "function layer op"; the layer's "blk.N." prefix dropped.
+    std::string text = name;
+    size_t a = text.find(' '), b = text.rfind(' ');
+    std::string fn = text.substr(0, a), layer = text.substr(a + 1, b - a - 1),
+                op = text.substr(b + 1);
+    if (layer.rfind("blk.", 0) == 0 && layer.find('.', 4) != std::string::npos)
+      layer = layer.substr(layer.find('.', 4) + 1);
+    size_t f = std::find(functions.begin(), functions.end(), fn) - functions.begin();
+    if (f == functions.size()) {
+      functions.push_back(fn);
+      rows.emplace_back();
+    }
+    auto it = std::find_if(rows[f].begin(), rows[f].end(), [&](const Row &r) {
+      return r.role == layer && r.op == op;
+    });
+    if (it == rows[f].end()) {
+      rows[f].push_back({layer, op, 0, 0});
+      it = rows[f].end() - 1;
+    }
+    it->calls += e.calls;
+    it->seconds += e.seconds;
+  }
+  for (size_t f = 0; f < functions.size(); ++f) {
+    double total = 0;
+    for (const Row &r : rows[f])
+      total += r.seconds;
+    std::sort(rows[f].begin(), rows[f].end(),
+              [](const Row &x, const Row &y) { return x.seconds > y.seconds; });
+    std::fprintf(stderr, "profile of %s: %.2f ms in ops\n", functions[f].c_str(),
+                 total * 1e3);
+    std::fprintf(stderr, "  %6s %10s %7s  %-14s %s\n", "share", "ms", "calls",
+                 "layer", "op");
+    for (const Row &r : rows[f])
+      std::fprintf(stderr, "  %5.1f%% %10.3f %7lld  %-14s %s\n",
+                   100 * r.seconds / total, r.seconds * 1e3,
+                   (long long)r.calls, r.role.c_str(), r.op.c_str());
+  }
+}
+
 int main(int argc, char **argv) {
   std::string modelPath, prompt, checkPath;
   double tokens = 64, temp = 0, topK = 40, topP = 0.95, seed = 1, threads = 0;
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
-  bool quiet = false, printIds = false, havePrompt = false;
+  bool quiet = false, printIds = false, havePrompt = false, profile = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -239,6 +296,8 @@ int main(int argc, char **argv) {
       quiet = true;
     } else if (a == "--tokens-out") {
       printIds = true;
+    } else if (a == "--profile") {
+      profile = true;
     } else if (!a.empty() && a[0] == '-') {
       return usageError("unknown option " + a);
     } else if (modelPath.empty()) {
@@ -268,6 +327,12 @@ int main(int argc, char **argv) {
   qnt_model model;
   if (qnt_model_load(&model, modelPath.c_str(), error, sizeof error) != 0) {
     std::fprintf(stderr, "quant-run: error: %s\n", error);
+    return 1;
+  }
+  if (profile && !model.profile_names) {
+    std::fprintf(stderr, "quant-run: error: %s was not compiled with --profile "
+                         "(quant-compile ... --profile)\n", modelPath.c_str());
+    qnt_model_free(&model);
     return 1;
   }
   const qnt_meta_header &c = model.config;
@@ -401,6 +466,9 @@ int main(int argc, char **argv) {
                    (long long)decodeSteps, decodeTime * 1e3,
                    double(decodeSteps) / decodeTime, qnt_rt_num_threads());
   }
+
+  if (profile)
+    printProfile(model.profile_names);
 
   int status = rc == 0 ? 0 : 1;
   if (keep && status == 0)

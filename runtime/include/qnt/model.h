@@ -46,6 +46,7 @@ extern "C" {
 /* What model.so exports besides its entry points: */
 #define QNT_MODEL_ID_SYMBOL "qnt_model_id"                   /* uint64_t */
 #define QNT_MODEL_ABI_SYMBOL "qnt_model_abi_version"         /* int32_t */
+#define QNT_PROFILE_NAMES_SYMBOL "qnt_profile_names"         /* --profile */
 
 typedef struct qnt_meta_header {
   char magic[8];
@@ -142,6 +143,9 @@ typedef struct qnt_model {
   void *weights;               /* mapped model.weights */
   size_t weights_size;
   float *kcache, *vcache;      /* [blocks, context, kv_heads * head_dim] */
+  /* Compiled with --profile: the name of each timed op id, "function layer
+   * op", NUL-separated, an empty name last; NULL otherwise. */
+  const char *profile_names;
 } qnt_model;
 
 /** Loads model.so with model.weights and model.meta beside it, after

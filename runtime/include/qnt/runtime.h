@@ -96,6 +96,26 @@ int qnt_rt_num_threads(void);
 /** Sets the thread count (>= 1) for later calls; stops the current pool. */
 void qnt_rt_set_num_threads(int n);
 
+/*===----------------------------------------------------------------------===*
+ * Profiling (code compiled with quant-compile --profile)
+ *===----------------------------------------------------------------------===*/
+
+/** What compiled code calls around each layer op it times (--qnt-profile):
+ *  `id` indexes the model's table of op names (qnt_profile_names). Called by
+ *  the thread that calls the entry point, between parallel loops. */
+void qnt_rt_profile_begin(int64_t id);
+void qnt_rt_profile_end(int64_t id);
+
+typedef struct qnt_rt_profile_entry {
+  int64_t calls;
+  double seconds;
+} qnt_rt_profile_entry;
+
+/** The time spent in op `id` so far (zeros for an id never timed). */
+qnt_rt_profile_entry qnt_rt_profile_get(int64_t id);
+/** Forgets every time recorded. */
+void qnt_rt_profile_reset(void);
+
 #ifdef __cplusplus
 }
 #endif
