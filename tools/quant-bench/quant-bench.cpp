@@ -429,6 +429,23 @@ struct KernelRow {
   double gops, gbps, dramShare, peakShare;
 };
 
+/// The peak of the dot the kernels of `target` use: vpdpbusd on zmm with
+/// AVX-512, on ymm with VNNI alone, AVX2's three-instruction sequence; none
+/// for generic x86-64.
+const qnt::bench::DotPeak *peakOf(const std::vector<qnt::bench::DotPeak> &peaks,
+                                  const qnt::Target &target) {
+  const char *want = target.avx512 && target.vnni ? "zmm (AVX-512 VNNI)"
+                     : target.vnni                ? "ymm (AVX"
+                     : target.avx2                ? "(AVX2)"
+                                                  : nullptr;
+  if (!want)
+    return nullptr;
+  for (const qnt::bench::DotPeak &p : peaks)
+    if (p.instruction.find(want) != std::string::npos)
+      return &p;
+  return nullptr;
+}
+
 int benchKernels(const std::vector<Shape> &shapes,
                  const std::vector<int64_t> &tokenCounts,
                  const std::vector<int64_t> &threads, int64_t repetitions,
@@ -486,17 +503,19 @@ int benchKernels(const std::vector<Shape> &shapes,
         row.gops = 2.0 * double(m) * double(s.out) * double(s.in) / t / 1e9;
         row.gbps = double(kernel.weightsBytes) / t / 1e9;
         row.dramShare = row.gbps * 1e9 / bounds[b].dram;
-        row.peakShare = bounds[b].peaks.empty()
-                            ? 0
-                            : row.gops * 1e9 / bounds[b].peaks[0].opsPerSecond;
+        const qnt::bench::DotPeak *peak = peakOf(bounds[b].peaks, *target);
+        row.peakShare = peak ? row.gops * 1e9 / peak->opsPerSecond : 0;
         rows.push_back(row);
       }
     }
   }
 
   if (json) {
-    std::printf("{\n  \"target\": %s,\n  \"bounds\": [\n",
-                jsonString(target->describe()).c_str());
+    const qnt::bench::DotPeak *peak =
+        bounds.empty() ? nullptr : peakOf(bounds[0].peaks, *target);
+    std::printf("{\n  \"target\": %s,\n  \"kernel_peak\": %s,\n  \"bounds\": [\n",
+                jsonString(target->describe()).c_str(),
+                peak ? jsonString(peak->instruction).c_str() : "null");
     for (size_t i = 0; i < bounds.size(); ++i) {
       const Bound &b = bounds[i];
       std::printf("    {\"threads\": %lld, \"dram_read_gb_per_s\": %.2f, "
@@ -533,6 +552,10 @@ int benchKernels(const std::vector<Shape> &shapes,
       std::printf("| int8 dot, %s | %lld | %.0f GOPS |\n", p.instruction.c_str(),
                   (long long)b.threads, p.opsPerSecond / 1e9);
   }
+  const qnt::bench::DotPeak *peak =
+      bounds.empty() ? nullptr : peakOf(bounds[0].peaks, *target);
+  std::printf("\nint8 peak of these kernels: %s\n",
+              peak ? peak->instruction.c_str() : "none (generic code)");
   std::printf("\n| out x in | tokens | threads | ms (median) | min | max | GOPS "
               "| weights GB/s | %% of DRAM read | %% of int8 peak |\n"
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -558,7 +581,20 @@ int main(int argc, char **argv) {
   bool kernels = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    // --name=value as well as --name value.
+    std::string inlineValue;
+    bool hasInline = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      inlineValue = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      hasInline = true;
+    }
     auto value = [&](std::string &out) {
+      if (hasInline) {
+        out = inlineValue;
+        hasInline = false;
+        return true;
+      }
       if (i + 1 >= argc)
         return false;
       out = argv[++i];
@@ -603,6 +639,8 @@ int main(int argc, char **argv) {
     } else {
       return usageError("unknown argument '" + a + "'");
     }
+    if (hasInline)
+      return usageError(a + " takes no value");
   }
   if (kernels == !model.empty())
     return usageError("give a model (-m MODEL.so) or --kernels");
