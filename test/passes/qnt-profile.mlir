@@ -1,5 +1,5 @@
-// RUN: quant-opt %s --split-input-file --qnt-profile | FileCheck %s
-// RUN: quant-opt %s --split-input-file --qnt-profile --qnt-lower-to-llvm | FileCheck %s --check-prefix=LLVM
+// RUN: quant-opt %s --qnt-profile | FileCheck %s
+// RUN: quant-opt %s --qnt-profile --qnt-lower-to-llvm | FileCheck %s --check-prefix=LLVM
 
 // Each layer op between a begin and an end call with its id; the names
 // table as a public constant: "function layer op", NUL-separated, an empty
@@ -28,14 +28,4 @@ func.func @forward(%x: tensor<?x64xf32>, %g: tensor<64xf32>) -> (tensor<?x64xf32
   %a = arith.constant 1.0 : f32
   %b = arith.addf %a, %a : f32
   return %s, %b : tensor<?x64xf32>, f32
-}
-
-// -----
-
-// A module instrumented twice would time every op twice: refused.
-// RUN: not quant-opt %s --split-input-file --qnt-profile --qnt-profile 2>&1 | FileCheck %s --check-prefix=TWICE
-// TWICE: error: is already instrumented (@qnt_profile_names exists)
-func.func @f(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
-  %s = arith.addf %x, %x : tensor<?x64xf32>
-  return %s : tensor<?x64xf32>
 }
