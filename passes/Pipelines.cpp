@@ -40,10 +40,8 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   // Kernels as loops on tensors: quantizes and residual adds fused into their
   // neighbours, matmuls into register tiles, the tiles into vector code, then
   // every other op.
-  FusePassOptions fuseOptions;
-  fuseOptions.quantize = options.fuse;
-  fuseOptions.residual = options.fuse;
-  pm.addPass(createFusePass(fuseOptions));
+  if (options.fuse)
+    pm.addPass(createFusePass());
   if (options.profile)
     pm.addPass(createProfilePass());
   TileMatmulPassOptions tileOptions;

@@ -38,6 +38,8 @@ std::unique_ptr<Jit> Jit::create(ModuleOp module, const Target &target,
                              llvm::JITSymbolFlags::Exported};
     };
     add("qnt_rt_parallel_for", reinterpret_cast<void *>(&qnt_rt_parallel_for));
+    add("qnt_rt_profile_begin", reinterpret_cast<void *>(&qnt_rt_profile_begin));
+    add("qnt_rt_profile_end", reinterpret_cast<void *>(&qnt_rt_profile_end));
     add("_mlir_memref_to_llvm_alloc",
         reinterpret_cast<void *>(&_mlir_memref_to_llvm_alloc));
     add("_mlir_memref_to_llvm_aligned_alloc",

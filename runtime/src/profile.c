@@ -64,8 +64,3 @@ qnt_rt_profile_entry qnt_rt_profile_get(int64_t id) {
   qnt_rt_profile_entry none = {0, 0.0};
   return id >= 0 && id < table.size ? table.entries[id] : none;
 }
-
-void qnt_rt_profile_reset(void) {
-  if (table.size)
-    memset(table.entries, 0, (size_t)table.size * sizeof *table.entries);
-}

@@ -17,6 +17,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -86,16 +87,19 @@ uint64_t read128(const uint8_t *p, int64_t bytes) {
 }
 
 struct ReadTask {
-  ReadFn fn;
-  const uint8_t *data;
-  int64_t chunk;
-  uint64_t sink[64];
+  ReadFn fn = nullptr;
+  const uint8_t *data = nullptr;
+  int64_t chunk = 0;
+  /// What the reads compute, kept so that they are not optimized away.
+  std::atomic<uint64_t> sink{0};
 };
 
 void readChunks(void *ctx, int64_t begin, int64_t end) {
   auto *t = static_cast<ReadTask *>(ctx);
+  uint64_t x = 0;
   for (int64_t i = begin; i < end; ++i)
-    t->sink[i % 64] ^= t->fn(t->data + i * t->chunk, t->chunk);
+    x ^= t->fn(t->data + i * t->chunk, t->chunk);
+  t->sink.fetch_xor(x, std::memory_order_relaxed);
 }
 
 //===----------------------------------------------------------------------===//
@@ -185,12 +189,14 @@ void dotChunks(void *ctx, int64_t begin, int64_t end) {
 
 } // namespace
 
-double readBandwidth(int threads, int64_t bytes) {
+std::vector<double> readBandwidth(const std::vector<int64_t> &threads,
+                                  int64_t bytes) {
+  std::vector<double> best(threads.size(), 0.0);
   auto *data = static_cast<uint8_t *>(qnt_rt_alloc(size_t(bytes)));
   if (!data)
-    return 0;
+    return best;
   std::memset(data, 1, size_t(bytes)); // touch every page
-  ReadTask task = {};
+  ReadTask task;
   task.data = data;
   task.chunk = int64_t(1) << 20;
   std::vector<ReadFn> readers;
@@ -201,17 +207,18 @@ double readBandwidth(int threads, int64_t bytes) {
   else
     readers = {read128};
   int previous = qnt_rt_num_threads();
-  qnt_rt_set_num_threads(threads);
-  // The best of every reader over several passes: a bound, not an average.
-  double best = 0;
-  for (ReadFn fn : readers) {
-    task.fn = fn;
-    for (int pass = 0; pass < 5; ++pass) {
-      double t0 = now();
-      qnt_rt_parallel_for(readChunks, &task, 0, bytes / task.chunk);
-      double t = now() - t0;
-      if (pass > 0) // the first pass warms the pages and the pool
-        best = std::max(best, double(bytes) / t);
+  for (size_t n = 0; n < threads.size(); ++n) {
+    qnt_rt_set_num_threads(int(threads[n]));
+    // The best of every reader over several passes: a bound, not an average.
+    for (ReadFn fn : readers) {
+      task.fn = fn;
+      for (int pass = 0; pass < 5; ++pass) {
+        double t0 = now();
+        qnt_rt_parallel_for(readChunks, &task, 0, bytes / task.chunk);
+        double t = now() - t0;
+        if (pass > 0) // the first pass warms the pages and the pool
+          best[n] = std::max(best[n], double(bytes) / t);
+      }
     }
   }
   qnt_rt_set_num_threads(previous);

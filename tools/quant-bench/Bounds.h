@@ -9,10 +9,11 @@
 
 namespace qnt::bench {
 
-/// Bytes per second read from a buffer of `bytes` (far beyond the last-level
-/// cache) by `threads` threads: the best pass of the widest loads, with and
-/// without software prefetch, after a warm one.
-double readBandwidth(int threads, int64_t bytes);
+/// Bytes per second read from one buffer of `bytes` (far beyond the
+/// last-level cache) by each thread count of `threads`: the best pass of the
+/// widest loads, with and without software prefetch, after a warm one.
+std::vector<double> readBandwidth(const std::vector<int64_t> &threads,
+                                  int64_t bytes);
 
 struct DotPeak {
   std::string instruction;

@@ -464,9 +464,10 @@ int benchKernels(const std::vector<Shape> &shapes,
     std::vector<qnt::bench::DotPeak> peaks;
   };
   std::vector<Bound> bounds;
-  for (int64_t t : threads)
-    bounds.push_back({t, qnt::bench::readBandwidth(int(t), int64_t(1) << 30),
-                      qnt::bench::dotPeaks(int(t))});
+  std::vector<double> dram =
+      qnt::bench::readBandwidth(threads, int64_t(1) << 30);
+  for (size_t i = 0; i < threads.size(); ++i)
+    bounds.push_back({threads[i], dram[i], qnt::bench::dotPeaks(int(threads[i]))});
 
   std::vector<uint8_t> flush(size_t(256) << 20, 1);
   std::vector<KernelRow> rows;

@@ -97,7 +97,7 @@ cl::opt<std::string> rounding("rounding",
                               cl::desc("half-away (GGML) or half-even"),
                               cl::init("half-away"), cl::cat(category));
 cl::opt<int64_t> tileCols("tile-cols",
-                          cl::desc("output columns per parallel task"),
+                          cl::desc("output columns per parallel task of a float linear"),
                           cl::init(16), cl::cat(category));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("keep quantizes and residual adds separate "

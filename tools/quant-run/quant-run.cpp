@@ -188,8 +188,6 @@ int check(const std::string &path, const qnt_meta_header &c,
   return status;
 }
 
-} // namespace
-
 /// The time of each profiled op, summed over the layers by role (attn_q of
 /// every block together) and op, for each entry point: forward (prefill) and
 /// decode. `names` is the model's qnt_profile_names table.
@@ -244,6 +242,8 @@ void printProfile(const char *names) {
                    (long long)r.calls, r.role.c_str(), r.op.c_str());
   }
 }
+
+} // namespace
 
 int main(int argc, char **argv) {
   std::string modelPath, prompt, checkPath;

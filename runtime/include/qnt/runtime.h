@@ -113,8 +113,6 @@ typedef struct qnt_rt_profile_entry {
 
 /** The time spent in op `id` so far (zeros for an id never timed). */
 qnt_rt_profile_entry qnt_rt_profile_get(int64_t id);
-/** Forgets every time recorded. */
-void qnt_rt_profile_reset(void);
 
 #ifdef __cplusplus
 }
