@@ -14,6 +14,8 @@
 // RUN: quant-compile %s --emit=asm --mcpu=znver4 --mattr=-avx512vnni,-avxvnni -o - | FileCheck %s --check-prefix=NOVNNI
 // RUN: quant-compile %s --emit=asm --mcpu=alderlake -o - | FileCheck %s --check-prefix=AVXVNNI
 // RUN: rm -rf %t && mkdir -p %t && quant-compile %s -o %t/model.o --mcpu=x86-64-v3 --report 2>&1 | FileCheck %s --check-prefix=REPORT
+// RUN: quant-compile %s -o %t/model.o --mcpu=x86-64-v3 --report --no-fuse 2>&1 | FileCheck %s --check-prefix=NOFUSE
+// NOFUSE: passes: qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
 // RUN: quant-compile --print-target --mcpu=x86-64 | FileCheck %s --check-prefix=PRINT-GENERIC
 // RUN: quant-compile --print-target --mcpu=znver4 --mattr=-avx512f | FileCheck %s --check-prefix=PRINT-NOAVX512
 // RUN: FileCheck %s --check-prefix=HEADER < %t/model.h
