@@ -47,6 +47,15 @@ const char *kUsage =
     "                       exceeds R times that of the quantized reference\n"
     "                       (the same quantization in scalar code)\n"
     "  --tokens-out         print the token ids too\n"
+    "  --logits-out FILE    write the f32 logits of every prompt position\n"
+    "                       ([positions, vocab], row-major; with -n 0 nothing\n"
+    "                       is generated)\n"
+    "  --perplexity FILE    perplexity of a text, in chunks of --chunk tokens\n"
+    "                       (the second half of each scored, as llama-perplexity)\n"
+    "  --chunk N            tokens per chunk (default: the context)\n"
+    "  --kl-base MODEL.gguf with --perplexity: KL divergence from the float\n"
+    "                       reference of MODEL.gguf (mean, 99th percentile),\n"
+    "                       top-1 agreement and the ratio of perplexities\n"
     "  --profile            where the time goes, op by op (a model compiled\n"
     "                       with quant-compile --profile)\n"
     "  -q, --quiet          print the text only\n"
@@ -72,6 +81,7 @@ double seconds(std::chrono::steady_clock::time_point a,
 struct CheckResult {
   int64_t positions = 0, agree = 0;
   double meanKl = 0, maxDiff = 0;
+  std::vector<double> kl; ///< per position
 };
 
 /// Logits of a reference model over `tokens`, row by row.
@@ -110,7 +120,8 @@ CheckResult compare(const std::vector<float> &expectedAll,
       double lq = got[i] - mg - std::log(sg);
       kl += std::exp(lp) * (lp - lq);
     }
-    r.meanKl += std::max(kl, 0.0);
+    r.kl.push_back(std::max(kl, 0.0));
+    r.meanKl += r.kl.back();
     ++r.positions;
   }
   if (r.positions)
@@ -188,6 +199,139 @@ int check(const std::string &path, const qnt_meta_header &c,
   return status;
 }
 
+/// -log softmax(row)[target], in double.
+double negativeLogLikelihood(const float *row, int64_t vocab, int32_t target) {
+  double m = *std::max_element(row, row + vocab), s = 0;
+  for (int64_t i = 0; i < vocab; ++i)
+    s += std::exp(double(row[i]) - m);
+  return std::log(s) + m - double(row[target]);
+}
+
+/// --perplexity: the text's tokens in chunks of `chunk`, each run from
+/// position 0 with BOS first (as llama-perplexity does); the tokens of the
+/// second half of each chunk are scored by the logits before them. With a
+/// base model, the float reference runs the same chunks and the two
+/// distributions are compared at every scored position.
+int perplexity(qnt_model &model, const std::string &textPath, int64_t chunk,
+               const std::string &basePath) {
+  const qnt_meta_header &c = model.config;
+  int64_t vocab = c.vocab;
+  std::FILE *f = std::fopen(textPath.c_str(), "rb");
+  if (!f) {
+    std::fprintf(stderr, "quant-run: error: cannot read %s\n", textPath.c_str());
+    return 1;
+  }
+  std::string text;
+  char buffer[65536];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;)
+    text.append(buffer, n);
+  std::fclose(f);
+  std::vector<int32_t> ids(text.size() + 8);
+  int64_t count = qnt_tokenize(&model.vocab, text.c_str(), 1, ids.data(),
+                               int64_t(ids.size()));
+  if (chunk == 0)
+    chunk = c.context;
+  if (chunk < 4 || chunk > c.context) {
+    std::fprintf(stderr, "quant-run: error: --chunk %lld: a chunk is 4 to %lld "
+                         "tokens (the context)\n",
+                 (long long)chunk, (long long)c.context);
+    return 1;
+  }
+  int64_t chunks = count < 0 ? 0 : count / chunk;
+  if (chunks == 0) {
+    std::fprintf(stderr, "quant-run: error: %s has %lld tokens, fewer than one "
+                         "chunk of %lld\n",
+                 textPath.c_str(), (long long)std::max<int64_t>(count, 0),
+                 (long long)chunk);
+    return 1;
+  }
+
+  std::unique_ptr<qnt::gguf::File> baseFile;
+  std::unique_ptr<qnt::reference::Llama> base;
+  if (!basePath.empty()) {
+    std::string why;
+    baseFile = qnt::gguf::File::open(basePath, why);
+    if (baseFile)
+      base = qnt::reference::Llama::load(*baseFile, c.context, false, why);
+    if (!base || base->config().vocab != vocab || base->config().dim != c.dim) {
+      std::fprintf(stderr, "quant-run: error: --kl-base: %s\n",
+                   base ? (basePath + " is not the model that was compiled").c_str()
+                        : why.c_str());
+      return 1;
+    }
+  }
+
+  int64_t first = chunk / 2, scored = 0, agree = 0;
+  double nll = 0, nll2 = 0, baseNll = 0;
+  std::vector<double> kls;
+  std::vector<float> logits(size_t(chunk) * vocab);
+  char error[512];
+  auto t0 = std::chrono::steady_clock::now();
+  std::printf("perplexity of %s: %lld tokens, %lld chunks of %lld, scoring the "
+              "last %lld of each\n",
+              textPath.c_str(), (long long)count, (long long)chunks,
+              (long long)chunk, (long long)(chunk - 1 - first));
+  for (int64_t k = 0; k < chunks; ++k) {
+    std::vector<int32_t> tokens(ids.begin() + k * chunk,
+                                ids.begin() + (k + 1) * chunk);
+    tokens[0] = model.vocab.bos;
+    if (qnt_model_run(&model, tokens.data(), chunk, 0, logits.data(), error,
+                      sizeof error) != 0) {
+      std::fprintf(stderr, "quant-run: error: %s\n", error);
+      return 1;
+    }
+    std::vector<float> expected;
+    if (base) {
+      expected = referenceLogits(*base, tokens, vocab);
+      // Positions first .. chunk - 2 of both, compared.
+      std::vector<float> e(expected.begin() + first * vocab,
+                           expected.begin() + (chunk - 1) * vocab);
+      std::vector<float> g(logits.begin() + first * vocab,
+                           logits.begin() + (chunk - 1) * vocab);
+      CheckResult r = compare(e, g, vocab);
+      agree += r.agree;
+      kls.insert(kls.end(), r.kl.begin(), r.kl.end());
+    }
+    for (int64_t i = first; i < chunk - 1; ++i) {
+      double x = negativeLogLikelihood(&logits[i * vocab], vocab, tokens[i + 1]);
+      nll += x;
+      nll2 += x * x;
+      if (base)
+        baseNll += negativeLogLikelihood(&expected[i * vocab], vocab, tokens[i + 1]);
+      ++scored;
+    }
+    std::printf("[%lld]%.4f%s", (long long)(k + 1), std::exp(nll / scored),
+                k + 1 < chunks ? "," : "\n");
+    std::fflush(stdout);
+  }
+  double mean = nll / scored;
+  // The standard error of exp(mean NLL), by the delta method.
+  double var = std::max(nll2 / scored - mean * mean, 0.0);
+  double ppl = std::exp(mean), err = ppl * std::sqrt(var / double(scored));
+  std::printf("Final estimate: PPL = %.4f +/- %.4f over %lld tokens (%.1f s)\n",
+              ppl, err, (long long)scored,
+              seconds(t0, std::chrono::steady_clock::now()));
+  if (base) {
+    std::vector<double> sorted = kls;
+    std::sort(sorted.begin(), sorted.end());
+    double meanKl = 0;
+    for (double x : kls)
+      meanKl += x;
+    meanKl /= double(kls.size());
+    double p99 = sorted[std::min(sorted.size() - 1,
+                                 size_t(0.99 * double(sorted.size() - 1) + 0.5))];
+    double basePpl = std::exp(baseNll / scored);
+    std::printf("against the float reference of %s: PPL(base) = %.4f, "
+                "PPL ratio = %.4f\n",
+                basePath.c_str(), basePpl, ppl / basePpl);
+    std::printf("KL divergence: mean %.6g, 99th percentile %.6g; top-1 "
+                "agreement %.2f%% (%lld/%lld)\n",
+                meanKl, p99, 100.0 * agree / scored, (long long)agree,
+                (long long)scored);
+  }
+  return 0;
+}
+
 /// The time of each profiled op, summed over the layers by role (attn_q of
 /// every block together) and op, for each entry point: forward (prefill) and
 /// decode. `names` is the model's qnt_profile_names table.
@@ -246,7 +390,8 @@ void printProfile(const char *names) {
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string modelPath, prompt, checkPath;
+  std::string modelPath, prompt, checkPath, logitsOut, perplexityPath, klBase;
+  double chunk = 0;
   double tokens = 64, temp = 0, topK = 40, topP = 0.95, seed = 1, threads = 0;
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
   bool quiet = false, printIds = false, havePrompt = false, profile = false;
@@ -298,6 +443,14 @@ int main(int argc, char **argv) {
       printIds = true;
     } else if (a == "--profile") {
       profile = true;
+    } else if (a == "--logits-out") {
+      logitsOut = value("--logits-out");
+    } else if (a == "--perplexity") {
+      perplexityPath = value("--perplexity");
+    } else if (a == "--chunk") {
+      number("--chunk", chunk);
+    } else if (a == "--kl-base") {
+      klBase = value("--kl-base");
     } else if (!a.empty() && a[0] == '-') {
       return usageError("unknown option " + a);
     } else if (modelPath.empty()) {
@@ -316,6 +469,14 @@ int main(int argc, char **argv) {
     return usageError("--threads must be a whole number");
   if ((maxKl >= 0 || minTop1 >= 0 || maxKlRatio >= 0) && checkPath.empty())
     return usageError("--max-kl, --min-top1 and --max-kl-ratio go with --check");
+  if ((chunk != 0 || !klBase.empty()) && perplexityPath.empty())
+    return usageError("--chunk and --kl-base go with --perplexity");
+  if (chunk < 0 || chunk != std::floor(chunk))
+    return usageError("--chunk must be a whole number");
+  if (!perplexityPath.empty() &&
+      (havePrompt || !checkPath.empty() || !logitsOut.empty()))
+    return usageError("--perplexity reads its own text: no -p, --check or "
+                      "--logits-out with it");
   if (threads > 0)
     qnt_rt_set_num_threads(int(threads));
 
@@ -334,6 +495,13 @@ int main(int argc, char **argv) {
                          "(quant-compile ... --profile)\n", modelPath.c_str());
     qnt_model_free(&model);
     return 1;
+  }
+  if (!perplexityPath.empty()) {
+    int status = perplexity(model, perplexityPath, int64_t(chunk), klBase);
+    if (profile)
+      printProfile(model.profile_names);
+    qnt_model_free(&model);
+    return status;
   }
   const qnt_meta_header &c = model.config;
   int64_t vocab = c.vocab;
@@ -380,8 +548,10 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  // Every position's logits are kept for --check; otherwise only the last.
-  bool keep = !checkPath.empty();
+  // Every position's logits are kept for --check and --logits-out; otherwise
+  // only the last.
+  bool checking = !checkPath.empty();
+  bool keep = checking || !logitsOut.empty();
   std::vector<float> logits(size_t(keep ? count : 1) * vocab);
   std::vector<float> all;
   std::vector<int32_t> sequence = ids;
@@ -408,8 +578,22 @@ int main(int argc, char **argv) {
     qnt_model_free(&model);
     return 1;
   }
-  if (keep)
+  if (checking)
     all = logits;
+  if (!logitsOut.empty()) {
+    std::FILE *out = std::fopen(logitsOut.c_str(), "wb");
+    bool ok = out && std::fwrite(logits.data(), sizeof(float), logits.size(),
+                                 out) == logits.size();
+    if (out)
+      ok = std::fclose(out) == 0 && ok;
+    if (!ok) {
+      std::fprintf(stderr, "quant-run: error: cannot write %s\n",
+                   logitsOut.c_str());
+      qnt_sampler_free(&sampler);
+      qnt_model_free(&model);
+      return 1;
+    }
+  }
 
   int64_t generated = 0, decodeSteps = 0;
   int32_t prev = ids.back();
@@ -431,7 +615,7 @@ int main(int argc, char **argv) {
     ++generated;
     // The token's own logits: for the next one, or for --check.
     int64_t pos = int64_t(sequence.size()) - 1;
-    if ((generated == budget && !keep) || pos >= c.context)
+    if ((generated == budget && !checking) || pos >= c.context)
       break;
     auto s0 = std::chrono::steady_clock::now();
     rc = qnt_model_run(&model, &next, 1, pos, step.data(), error, sizeof error);
@@ -441,7 +625,7 @@ int main(int argc, char **argv) {
       break;
     }
     ++decodeSteps;
-    if (keep)
+    if (checking)
       all.insert(all.end(), step.begin(), step.end());
     last = step.data();
   }
@@ -471,7 +655,7 @@ int main(int argc, char **argv) {
     printProfile(model.profile_names);
 
   int status = rc == 0 ? 0 : 1;
-  if (keep && status == 0)
+  if (checking && status == 0)
     status = check(checkPath, c, sequence, all, maxKl, minTop1, maxKlRatio);
   qnt_sampler_free(&sampler);
   qnt_model_free(&model);
