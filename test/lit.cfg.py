@@ -57,9 +57,11 @@ shared_models = os.environ.get(
 if os.path.exists(os.path.join(shared_models, "stories260K.gguf")):
     config.available_features.add("shared-models")
     config.substitutions.append(("%shared_models", shared_models))
+    if os.path.exists(os.path.join(shared_models, "tokenizers", "cases.jsonl")):
+        config.available_features.add("shared-tokenizers")
 else:
     lit_config.note(
-        "%s not found: the stories260K and llama-2-tiny-random tests are skipped "
+        "%s not found: the stories260K, llama-2-tiny-random and BPE vocabulary tests are skipped "
         "(set QNT_SHARED_MODELS to run them)" % shared_models)
 
 config.substitutions.append(("%gen_gguf", "%s %s" % (

@@ -4,7 +4,9 @@
 
 #include "qnt/Math/Quant.h"
 
+#include <cstdio>
 #include <cstring>
+#include <unordered_map>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -629,15 +631,116 @@ bool readLlamaConfig(const File &f, LlamaConfig &c, std::string &error) {
   return true;
 }
 
-bool readVocabulary(const File &f, Vocabulary &v, std::string &error) {
-  // The runtime's tokenizer is SentencePiece's; a byte-level BPE vocabulary
-  // ("gpt2", with merges) would be tokenized wrongly, not refused.
-  if (const Value *model = f.find("tokenizer.ggml.model"))
-    if (model->type != ValueType::String || model->str != "llama") {
-      error = "tokenizer '" + model->str +
-              "' is not supported (SentencePiece, 'llama', is)";
+namespace {
+
+/// The character byte-level BPE writes for byte `b` (GPT-2's
+/// bytes_to_unicode: printable Latin-1 stands for itself, the other bytes
+/// for U+0100 onwards, in order), as UTF-8. The runtime's tokenizer maps
+/// bytes the same way; here it checks that a vocabulary has all 256.
+std::string byteCharacter(unsigned b) {
+  auto printable = [](unsigned c) {
+    return (c >= '!' && c <= '~') || (c >= 0xA1 && c <= 0xAC) || (c >= 0xAE && c <= 0xFF);
+  };
+  unsigned cp = b;
+  if (!printable(b)) {
+    cp = 256;
+    for (unsigned c = 0; c < b; ++c)
+      cp += !printable(c);
+  }
+  std::string out;
+  if (cp < 0x80) {
+    out += char(cp);
+  } else {
+    out += char(0xC0 | (cp >> 6));
+    out += char(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
+/// tokenizer.ggml.pre names llama.cpp's converter writes, by the split
+/// they stand for.
+bool preTokenizer(const std::string &name, Vocabulary::PreTokenizer &pre) {
+  using P = Vocabulary::PreTokenizer;
+  static const std::pair<const char *, P> names[] = {
+      {"default", P::Gpt2},     {"gpt2", P::Gpt2},   {"gpt-2", P::Gpt2},
+      {"llama-bpe", P::Llama3}, {"llama3", P::Llama3},
+      {"qwen2", P::Qwen2},      {"qwen2.5", P::Qwen2}, {"qwen-2.5", P::Qwen2},
+      {"deepseek-r1-qwen", P::Qwen2},
+      {"smollm", P::SmolLM},
+  };
+  for (const auto &[n, p] : names)
+    if (name == n) {
+      pre = p;
+      return true;
+    }
+  return false;
+}
+
+/// The byte-level BPE parts: the pre-tokenizer, every byte's character,
+/// merges of tokens into tokens.
+bool readBytePairs(const File &f, Vocabulary &v, std::string &error) {
+  v.preName = "default";
+  if (const Value *pre = f.find("tokenizer.ggml.pre")) {
+    if (pre->type != ValueType::String) {
+      error = "tokenizer.ggml.pre is not a string";
       return false;
     }
+    v.preName = pre->str;
+  }
+  if (!preTokenizer(v.preName, v.pre)) {
+    error = "pre-tokenizer '" + v.preName +
+            "' is not supported (default, gpt2, llama-bpe, qwen2, smollm are)";
+    return false;
+  }
+  std::unordered_map<std::string, int32_t> ids;
+  ids.reserve(v.tokens.size());
+  for (size_t i = 0; i < v.tokens.size(); ++i)
+    ids.emplace(v.tokens[i], int32_t(i));
+  for (unsigned b = 0; b < 256; ++b)
+    if (!ids.count(byteCharacter(b))) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", b);
+      error = std::string("the byte-level vocabulary has no token for byte ") +
+              hex + " ('" + byteCharacter(b) + "')";
+      return false;
+    }
+  const Value *merges = f.find("tokenizer.ggml.merges");
+  if (!merges || merges->type != ValueType::Array ||
+      merges->elementType != ValueType::String) {
+    error = "a byte-level BPE vocabulary needs tokenizer.ggml.merges (an "
+            "array of strings)";
+    return false;
+  }
+  v.merges = merges->strings;
+  for (size_t i = 0; i < v.merges.size(); ++i) {
+    const std::string &m = v.merges[i];
+    size_t space = m.find(' ', 1);
+    if (space == std::string::npos || !ids.count(m.substr(0, space)) ||
+        !ids.count(m.substr(space + 1)) ||
+        !ids.count(m.substr(0, space) + m.substr(space + 1))) {
+      error = "tokenizer.ggml.merges[" + std::to_string(i) + "] ('" + m +
+              "') is not two tokens that merge into a token";
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+bool readVocabulary(const File &f, Vocabulary &v, std::string &error) {
+  v = Vocabulary();
+  if (const Value *model = f.find("tokenizer.ggml.model")) {
+    if (model->type == ValueType::String && model->str == "gpt2") {
+      v.model = Vocabulary::Model::BytePairs;
+    } else if (model->type != ValueType::String || model->str != "llama") {
+      error = "tokenizer '" + model->str +
+              "' is not supported (SentencePiece 'llama' and byte-level BPE "
+              "'gpt2' are)";
+      return false;
+    }
+  }
+  bool bpe = v.model == Vocabulary::Model::BytePairs;
   const Value *tokens = f.find("tokenizer.ggml.tokens");
   if (!tokens || tokens->type != ValueType::Array ||
       tokens->elementType != ValueType::String) {
@@ -665,6 +768,9 @@ bool readVocabulary(const File &f, Vocabulary &v, std::string &error) {
     for (size_t i = 0; i < n; ++i)
       v.types[i] = int32_t(types->numbers[i]);
   }
+  // SentencePiece's ids default to llama's; a BPE vocabulary names its own.
+  if (bpe)
+    v.bos = v.eos = v.unk = -1;
   auto id = [&](const char *key, int32_t &out) {
     const Value *x = f.find(key);
     if (!x)
@@ -678,10 +784,24 @@ bool readVocabulary(const File &f, Vocabulary &v, std::string &error) {
   };
   if (!id("tokenizer.ggml.bos_token_id", v.bos) ||
       !id("tokenizer.ggml.eos_token_id", v.eos) ||
-      !id("tokenizer.ggml.unknown_token_id", v.unk))
+      !id("tokenizer.ggml.unknown_token_id", v.unk) ||
+      !id("tokenizer.ggml.eot_token_id", v.eot))
     return false;
-  if (const Value *add = f.find("tokenizer.ggml.add_bos_token"))
+  if (const Value *chat = f.find("tokenizer.chat_template"))
+    if (chat->type == ValueType::String)
+      v.chatTemplate = chat->str;
+  if (bpe && !readBytePairs(f, v, error))
+    return false;
+  // Without the key, llama.cpp adds BOS for SentencePiece and Llama 3.
+  const Value *add = f.find("tokenizer.ggml.add_bos_token");
+  if (add)
     v.addBos = add->u != 0;
+  else if (bpe)
+    v.addBos = v.pre == Vocabulary::PreTokenizer::Llama3;
+  if (v.addBos && v.bos < 0) {
+    error = "the vocabulary adds BOS but has no tokenizer.ggml.bos_token_id";
+    return false;
+  }
   return true;
 }
 

@@ -63,8 +63,8 @@ uint64_t qnt_weights_fingerprint(const void *data, uint64_t size) {
   return fnv1a(h, bytes + size - edge, edge);
 }
 
-_Static_assert(sizeof(qnt_meta_header) == 136 &&
-                   offsetof(qnt_meta_header, model_id) == 128,
+_Static_assert(sizeof(qnt_meta_header) == 168 &&
+                   offsetof(qnt_meta_header, model_id) == 160,
                "no padding: the model id hashes the header's bytes");
 
 uint64_t qnt_model_id(const qnt_meta_header *header) {
@@ -74,14 +74,6 @@ uint64_t qnt_model_id(const qnt_meta_header *header) {
 /*===----------------------------------------------------------------------===*
  * Loading
  *===----------------------------------------------------------------------===*/
-
-static int comparePieces(const void *a, const void *b, void *vocab) {
-  const qnt_vocab *v = vocab;
-  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-  uint32_t lx = v->lengths[x], ly = v->lengths[y];
-  int c = memcmp(v->pieces[x], v->pieces[y], lx < ly ? lx : ly);
-  return c ? c : (lx > ly) - (lx < ly);
-}
 
 static int readMeta(qnt_model *m, const char *path, const char *library,
                     char *error, size_t size) {
@@ -113,48 +105,85 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
     fclose(f);
     return fail(error, size, "%s is not a model.meta file quant-compile wrote", path);
   }
+  if (h->tokenizer != QNT_TOKENIZER_SPM && h->tokenizer != QNT_TOKENIZER_BPE) {
+    fclose(f);
+    return fail(error, size, "%s names tokenizer kind %d, which this runtime "
+                "does not know", path, h->tokenizer);
+  }
+  if (h->bos < -1 || h->bos >= h->vocab || h->eos < -1 || h->eos >= h->vocab ||
+      h->unk < -1 || h->unk >= h->vocab || h->eot < -1 || h->eot >= h->vocab ||
+      h->merges < 0 || h->merges > (1 << 24) || h->chat_template < 0 ||
+      h->chat_template > (1 << 24)) {
+    fclose(f);
+    return fail(error, size, "%s is not a model.meta file quant-compile wrote", path);
+  }
   qnt_vocab *v = &m->vocab;
   v->size = (int32_t)h->vocab;
+  v->kind = h->tokenizer;
+  v->pre = h->pre;
   v->bos = h->bos;
   v->eos = h->eos;
   v->unk = h->unk;
+  v->eot = h->eot;
   v->add_bos = h->add_bos;
   v->pieces = calloc((size_t)v->size, sizeof(char *));
   v->lengths = calloc((size_t)v->size, sizeof(uint32_t));
   v->scores = calloc((size_t)v->size, sizeof(float));
   v->types = calloc((size_t)v->size, sizeof(int32_t));
-  v->sorted = calloc((size_t)v->size, sizeof(int32_t));
-  if (!v->pieces || !v->lengths || !v->scores || !v->types || !v->sorted) {
-    fclose(f);
-    return fail(error, size, "out of memory reading %s", path);
+  char **merges = calloc((size_t)h->merges + 1, sizeof(char *));
+  uint32_t *mergeLengths = calloc((size_t)h->merges + 1, sizeof(uint32_t));
+  v->chat_template = calloc((size_t)h->chat_template + 1, 1);
+  int rc = -1;
+  if (!v->pieces || !v->lengths || !v->scores || !v->types || !merges ||
+      !mergeLengths || !v->chat_template) {
+    fail(error, size, "out of memory reading %s", path);
+    goto done;
   }
-  for (int i = 0; i < 256; ++i)
-    v->byte_tokens[i] = -1;
   for (int32_t i = 0; i < v->size; ++i) {
     uint32_t length = 0;
     if (fread(&v->scores[i], 4, 1, f) != 1 || fread(&v->types[i], 4, 1, f) != 1 ||
-        fread(&length, 4, 1, f) != 1 || length > 65536) {
-      fclose(f);
-      return fail(error, size, "%s: token %d is truncated", path, i);
-    }
-    v->pieces[i] = malloc(length + 1);
-    if (!v->pieces[i] || fread(v->pieces[i], 1, length, f) != length) {
-      fclose(f);
-      return fail(error, size, "%s: token %d is truncated", path, i);
+        fread(&length, 4, 1, f) != 1 || length > 65536 ||
+        !(v->pieces[i] = malloc(length + 1)) ||
+        fread(v->pieces[i], 1, length, f) != length) {
+      fail(error, size, "%s: token %d is truncated", path, i);
+      goto done;
     }
     v->pieces[i][length] = 0;
     v->lengths[i] = length;
-    unsigned byte;
-    if (length == 6 && sscanf(v->pieces[i], "<0x%2X>", &byte) == 1)
-      v->byte_tokens[byte] = i;
-    v->sorted[i] = i;
   }
-  int trailing = fgetc(f) != EOF;
+  for (int64_t i = 0; i < h->merges; ++i) {
+    uint32_t length = 0;
+    if (fread(&length, 4, 1, f) != 1 || length > 65536 ||
+        !(merges[i] = malloc(length + 1)) ||
+        fread(merges[i], 1, length, f) != length) {
+      fail(error, size, "%s: merge %lld is truncated", path, (long long)i);
+      goto done;
+    }
+    mergeLengths[i] = length;
+  }
+  if (fread(v->chat_template, 1, (size_t)h->chat_template, f) !=
+      (size_t)h->chat_template) {
+    fail(error, size, "%s: the chat template is truncated", path);
+    goto done;
+  }
+  if (fgetc(f) != EOF) {
+    fail(error, size, "%s has bytes after its last token", path);
+    goto done;
+  }
+  char why[256];
+  if (qnt_vocab_prepare(v, (const char *const *)merges, mergeLengths, h->merges,
+                        why, sizeof why) != 0) {
+    fail(error, size, "%s: %s", path, why);
+    goto done;
+  }
+  rc = 0;
+done:
   fclose(f);
-  if (trailing)
-    return fail(error, size, "%s has bytes after its last token", path);
-  qsort_r(v->sorted, (size_t)v->size, sizeof(int32_t), comparePieces, v);
-  return 0;
+  for (int64_t i = 0; merges && i < h->merges; ++i)
+    free(merges[i]);
+  free(merges);
+  free(mergeLengths);
+  return rc;
 }
 
 /* Maps model.weights after checking it is the file model.meta records. */
@@ -277,14 +306,7 @@ done:
 }
 
 void qnt_model_free(qnt_model *m) {
-  if (m->vocab.pieces)
-    for (int32_t i = 0; i < m->vocab.size; ++i)
-      free(m->vocab.pieces[i]);
-  free(m->vocab.pieces);
-  free(m->vocab.lengths);
-  free(m->vocab.scores);
-  free(m->vocab.types);
-  free(m->vocab.sorted);
+  qnt_vocab_free(&m->vocab);
   if (m->weights)
     munmap(m->weights, m->weights_size);
   if (m->library)

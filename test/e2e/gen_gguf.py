@@ -5,9 +5,15 @@
                         --vocab 300 --context 128 --type f32|f16|bf16|q8_0
                         --seed 1 --tied --version 3]
   gen_gguf.py OUT.gguf --corrupt KIND      a malformed file (see CORRUPTIONS)
+  gen_gguf.py OUT.gguf --tokenizer-json DIR/tokenizer.json [--pre NAME]
 
 The vocabulary is SentencePiece-like: <unk>, <s>, </s>, the 256 byte pieces
 <0xXX>, then letters, '\u2581'-prefixed letters and a few merges, with scores.
+With --tokenizer-json it is a Hugging Face byte-level BPE vocabulary,
+written as llama.cpp's converter writes one (tokenizer.ggml.model "gpt2",
+tokens by id with added tokens, types 3 for special and 4 for other added
+tokens, merges "a b" by rank, .pre from the split expression, BOS/EOS/EOT
+and add_bos_token from tokenizer_config.json beside it, the chat template).
 Weights are normal with std 1/sqrt(fan-in); Q8_0 tensors are quantized here
 with GGML's rule (blocks of 32, d = amax/127, round half away from zero).
 """
@@ -40,10 +46,11 @@ CORRUPTIONS = [
     "utf8",             # a key that is not UTF-8
     "value-type",       # metadata of type 99
     "alignment",        # general.alignment = 3
-    "tokenizer",        # a byte-level BPE ("gpt2") vocabulary
+    "tokenizer",        # a WordPiece ("bert") vocabulary
     "rope-scaling",     # llama.rope.scaling.type = yarn
     "experts",          # llama.expert_count = 8
     "bias",             # blk.0.attn_q.bias
+    "merges",           # with --tokenizer-json: a merge of tokens that do not exist
 ]
 
 
@@ -68,6 +75,50 @@ def vocabulary(size):
     # Longer pieces score higher, so merges happen as in a trained BPE.
     scores = [0.0] * 259 + [-(100.0 - len(t)) - 0.01 * i for i, t in enumerate(tokens[259:])]
     return tokens, scores, types
+
+
+def bpe_vocabulary(path, pre=None):
+    """The GGUF tokenizer keys of a Hugging Face tokenizer.json (BPE)."""
+    import json
+    import os
+    tj = json.load(open(path, encoding="utf-8"))
+    model = tj["model"]
+    if model.get("type") != "BPE":
+        sys.exit(f"{path}: not a BPE tokenizer")
+    by_id = {i: t for t, i in model["vocab"].items()}
+    special = {}
+    for a in tj.get("added_tokens", []):
+        by_id[a["id"]] = a["content"]
+        special[a["id"]] = a.get("special", False)
+    size = max(by_id) + 1
+    if len(by_id) != size:
+        sys.exit(f"{path}: token ids are not dense")
+    tokens = [by_id[i] for i in range(size)]
+    types = [(3 if special[i] else 4) if i in special else 1 for i in range(size)]
+    merges = [m if isinstance(m, str) else " ".join(m) for m in model["merges"]]
+    if pre is None:
+        regex = json.dumps(tj.get("pre_tokenizer"))
+        pre = "llama-bpe" if "{1,3}" in regex else "qwen2" if "\\\\p{N}|" in regex else "gpt2"
+    config = {}
+    cfg_path = os.path.join(os.path.dirname(path), "tokenizer_config.json")
+    if os.path.exists(cfg_path):
+        config = json.load(open(cfg_path, encoding="utf-8"))
+    ids = {t: i for i, t in enumerate(tokens)}
+
+    def token(name):
+        v = config.get(name)
+        if isinstance(v, dict):
+            v = v.get("content")
+        return ids.get(v)
+
+    bos, eos = token("bos_token"), token("eos_token")
+    # llama.cpp's rule: Llama 3 ("llama-bpe") adds BOS; others as their
+    # config says (Qwen: no).
+    add_bos = bool(config.get("add_bos_token", pre == "llama-bpe"))
+    eot = ids.get("<|eot_id|>", ids.get("<|im_end|>"))
+    return dict(tokens=tokens, types=types, merges=merges, pre=pre, bos=bos,
+                eos=eos, eot=eot, add_bos=add_bos,
+                chat_template=config.get("chat_template"))
 
 
 def q8_0_bytes(a):
@@ -160,7 +211,10 @@ def build(args):
     kv_dim = args.kv_heads * head_dim
     ttype = TYPES[args.type]
     w = Writer()
-    tokens, scores, types = vocabulary(args.vocab)
+    bpe = bpe_vocabulary(args.tokenizer_json, args.pre) if args.tokenizer_json else None
+    if bpe:
+        args.vocab = len(bpe["tokens"])
+    tokens, scores, types = vocabulary(args.vocab) if not bpe else (bpe["tokens"], None, bpe["types"])
     corrupt = args.corrupt
     w.add("general.architecture", T_STRING, "llama")
     w.add("general.name", T_STRING, "random-llama")
@@ -184,16 +238,32 @@ def build(args):
     if corrupt == "experts":
         w.add("llama.expert_count", T_U32, 8)
     w.add("llama.attention.layer_norm_rms_epsilon", T_F32, 1e-5)
-    w.add("tokenizer.ggml.model", T_STRING, "gpt2" if corrupt == "tokenizer" else "llama")
-    if corrupt == "string-length":
-        w.kv.append(("tokenizer.ggml.pre", T_STRING, "x"))
-    w.add("tokenizer.ggml.tokens", T_ARRAY, (T_STRING, tokens))
-    w.add("tokenizer.ggml.scores", T_ARRAY, (T_F32, scores))
-    w.add("tokenizer.ggml.token_type", T_ARRAY, (T_I32, types))
-    w.add("tokenizer.ggml.bos_token_id", T_U32, 1)
-    w.add("tokenizer.ggml.eos_token_id", T_U32, 2)
-    w.add("tokenizer.ggml.unknown_token_id", T_U32, 0)
-    w.add("tokenizer.ggml.add_bos_token", T_BOOL, True)
+    if bpe:
+        w.add("tokenizer.ggml.model", T_STRING, "gpt2")
+        w.add("tokenizer.ggml.pre", T_STRING, bpe["pre"])
+        w.add("tokenizer.ggml.tokens", T_ARRAY, (T_STRING, tokens))
+        w.add("tokenizer.ggml.token_type", T_ARRAY, (T_I32, types))
+        merges = bpe["merges"]
+        if corrupt == "merges":
+            merges = merges[:5] + ["\u0120zzqx \u0120qqzx"] + merges[5:]
+        w.add("tokenizer.ggml.merges", T_ARRAY, (T_STRING, merges))
+        for key in ("bos", "eos", "eot"):
+            if bpe[key] is not None:
+                w.add(f"tokenizer.ggml.{key}_token_id", T_U32, bpe[key])
+        w.add("tokenizer.ggml.add_bos_token", T_BOOL, bpe["add_bos"])
+        if bpe["chat_template"]:
+            w.add("tokenizer.chat_template", T_STRING, bpe["chat_template"])
+    else:
+        w.add("tokenizer.ggml.model", T_STRING, "bert" if corrupt == "tokenizer" else "llama")
+        if corrupt == "string-length":
+            w.kv.append(("tokenizer.ggml.pre", T_STRING, "x"))
+        w.add("tokenizer.ggml.tokens", T_ARRAY, (T_STRING, tokens))
+        w.add("tokenizer.ggml.scores", T_ARRAY, (T_F32, scores))
+        w.add("tokenizer.ggml.token_type", T_ARRAY, (T_I32, types))
+        w.add("tokenizer.ggml.bos_token_id", T_U32, 1)
+        w.add("tokenizer.ggml.eos_token_id", T_U32, 2)
+        w.add("tokenizer.ggml.unknown_token_id", T_U32, 0)
+        w.add("tokenizer.ggml.add_bos_token", T_BOOL, True)
 
     def matrix(rows, cols):
         return rng.standard_normal((rows, cols)).astype(np.float32) / np.sqrt(cols)
@@ -256,7 +326,11 @@ def main():
     parser.add_argument("--tied", action="store_true")
     parser.add_argument("--version", type=int, choices=[2, 3], default=3)
     parser.add_argument("--corrupt", choices=CORRUPTIONS)
+    parser.add_argument("--tokenizer-json", help="a Hugging Face BPE tokenizer.json")
+    parser.add_argument("--pre", help="tokenizer.ggml.pre (default: from its split expression)")
     args = parser.parse_args()
+    if args.tokenizer_json:
+        args.vocab = 300  # replaced by the vocabulary's size
     if args.dim % args.heads or args.heads % args.kv_heads or args.vocab < 300:
         sys.exit("dim must be a multiple of heads, heads of kv-heads, vocab >= 300")
     if args.type == "q8_0" and (args.dim % 32 or args.ffn % 32):

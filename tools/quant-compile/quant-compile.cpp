@@ -235,6 +235,27 @@ LogicalResult makeMetaHeader(const ::qnt::gguf::File &file, int64_t context,
   h.eos = vocab.eos;
   h.unk = vocab.unk;
   h.add_bos = vocab.addBos;
+  h.eot = vocab.eot;
+  h.tokenizer = vocab.model == ::qnt::gguf::Vocabulary::Model::BytePairs
+                    ? QNT_TOKENIZER_BPE
+                    : QNT_TOKENIZER_SPM;
+  using Pre = ::qnt::gguf::Vocabulary::PreTokenizer;
+  switch (vocab.pre) {
+  case Pre::Gpt2:
+    h.pre = QNT_PRE_GPT2;
+    break;
+  case Pre::Llama3:
+    h.pre = QNT_PRE_LLAMA3;
+    break;
+  case Pre::Qwen2:
+    h.pre = QNT_PRE_QWEN2;
+    break;
+  case Pre::SmolLM:
+    h.pre = QNT_PRE_SMOLLM;
+    break;
+  }
+  h.merges = int64_t(vocab.merges.size());
+  h.chat_template = int64_t(vocab.chatTemplate.size());
   h.quantization = quantization;
   h.abi_version = QNT_MODEL_ABI_VERSION;
   h.weights_size = (*weights)->getBufferSize();
@@ -266,6 +287,12 @@ LogicalResult writeMeta(const ::qnt::gguf::File &file, const qnt_meta_header &h,
     os.write(reinterpret_cast<const char *>(&length), 4);
     os.write(vocab.tokens[i].data(), length);
   }
+  for (const std::string &merge : vocab.merges) {
+    uint32_t length = uint32_t(merge.size());
+    os.write(reinterpret_cast<const char *>(&length), 4);
+    os.write(merge.data(), length);
+  }
+  os.write(vocab.chatTemplate.data(), vocab.chatTemplate.size());
   os.close();
   if (os.has_error()) {
     error = "cannot write " + path + ": " + os.error().message();

@@ -47,6 +47,8 @@ const char *kUsage =
     "                       exceeds R times that of the quantized reference\n"
     "                       (the same quantization in scalar code)\n"
     "  --tokens-out         print the token ids too\n"
+    "  --tokenize           print the prompt's token ids (and the text they\n"
+    "                       decode to) and stop: no model run\n"
     "  --logits-out FILE    write the f32 logits of every prompt position\n"
     "                       ([positions, vocab], row-major; with -n 0 nothing\n"
     "                       is generated)\n"
@@ -207,6 +209,14 @@ double negativeLogLikelihood(const float *row, int64_t vocab, int32_t target) {
   return std::log(s) + m - double(row[target]);
 }
 
+/// Writes a token's bytes (a byte-level token may hold part of a UTF-8
+/// character, or a NUL byte: written as they are, the stream is the text).
+void printToken(const qnt_vocab &vocab, int32_t previous, int32_t id) {
+  char piece[512];
+  int64_t n = qnt_detokenize(&vocab, previous, id, piece, sizeof piece);
+  std::fwrite(piece, 1, size_t(n), stdout);
+}
+
 /// --perplexity: the text's tokens in chunks of `chunk`, each run from
 /// position 0 with BOS first (as llama-perplexity does); the tokens of the
 /// second half of each chunk are scored by the logits before them. With a
@@ -227,8 +237,15 @@ int perplexity(qnt_model &model, const std::string &textPath, int64_t chunk,
     text.append(buffer, n);
   std::fclose(f);
   std::vector<int32_t> ids(text.size() + 8);
-  int64_t count = qnt_tokenize(&model.vocab, text.c_str(), 1, ids.data(),
+  // BOS first where the model adds one (llama-perplexity's rule).
+  bool bos = model.vocab.add_bos && model.vocab.bos >= 0;
+  int64_t count = qnt_tokenize(&model.vocab, text.c_str(), bos, ids.data(),
                                int64_t(ids.size()));
+  if (count == -2) {
+    std::fprintf(stderr, "quant-run: error: %s is not valid UTF-8\n",
+                 textPath.c_str());
+    return 1;
+  }
   if (chunk == 0)
     chunk = c.context;
   if (chunk < 4 || chunk > c.context) {
@@ -274,7 +291,8 @@ int perplexity(qnt_model &model, const std::string &textPath, int64_t chunk,
   for (int64_t k = 0; k < chunks; ++k) {
     std::vector<int32_t> tokens(ids.begin() + k * chunk,
                                 ids.begin() + (k + 1) * chunk);
-    tokens[0] = model.vocab.bos;
+    if (bos)
+      tokens[0] = model.vocab.bos;
     if (qnt_model_run(&model, tokens.data(), chunk, 0, logits.data(), error,
                       sizeof error) != 0) {
       std::fprintf(stderr, "quant-run: error: %s\n", error);
@@ -395,6 +413,7 @@ int main(int argc, char **argv) {
   double tokens = 64, temp = 0, topK = 40, topP = 0.95, seed = 1, threads = 0;
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
   bool quiet = false, printIds = false, havePrompt = false, profile = false;
+  bool tokenizeOnly = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -443,6 +462,8 @@ int main(int argc, char **argv) {
       printIds = true;
     } else if (a == "--profile") {
       profile = true;
+    } else if (a == "--tokenize") {
+      tokenizeOnly = true;
     } else if (a == "--logits-out") {
       logitsOut = value("--logits-out");
     } else if (a == "--perplexity") {
@@ -477,6 +498,10 @@ int main(int argc, char **argv) {
       (havePrompt || !checkPath.empty() || !logitsOut.empty()))
     return usageError("--perplexity reads its own text: no -p, --check or "
                       "--logits-out with it");
+  if (tokenizeOnly && (!checkPath.empty() || !logitsOut.empty() ||
+                       !perplexityPath.empty() || profile))
+    return usageError("--tokenize runs no model: no --check, --logits-out, "
+                      "--perplexity or --profile with it");
   if (threads > 0)
     qnt_rt_set_num_threads(int(threads));
 
@@ -510,11 +535,32 @@ int main(int argc, char **argv) {
   int64_t count = qnt_tokenize(&model.vocab, prompt.c_str(), model.vocab.add_bos,
                                ids.data(), int64_t(ids.size()));
   if (count < 0) {
-    std::fprintf(stderr, "quant-run: error: cannot tokenize the prompt\n");
+    std::fprintf(stderr, "quant-run: error: %s\n",
+                 count == -2 ? "the prompt is not valid UTF-8"
+                             : "cannot tokenize the prompt");
     qnt_model_free(&model);
     return 1;
   }
   ids.resize(count);
+  if (tokenizeOnly) {
+    // The text the ids stand for, after the BOS the tokenizer added, with
+    // control tokens as written.
+    size_t first = model.vocab.add_bos ? 1 : 0;
+    for (size_t i = first; i < ids.size(); ++i) {
+      int32_t id = ids[i];
+      if (model.vocab.types[id] == 3) {
+        std::fwrite(model.vocab.pieces[id], 1, model.vocab.lengths[id], stdout);
+      } else {
+        printToken(model.vocab, i > 0 ? ids[i - 1] : -1, id);
+      }
+    }
+    std::fputs("\ntokens:", stdout);
+    for (int32_t id : ids)
+      std::printf(" %d", id);
+    std::fputs("\n", stdout);
+    qnt_model_free(&model);
+    return 0;
+  }
   if (count == 0) {
     std::fprintf(stderr, "quant-run: error: the model adds no BOS: give a prompt\n");
     qnt_model_free(&model);
@@ -555,12 +601,10 @@ int main(int argc, char **argv) {
   std::vector<float> logits(size_t(keep ? count : 1) * vocab);
   std::vector<float> all;
   std::vector<int32_t> sequence = ids;
-  char piece[512];
   if (!quiet && havePrompt) {
     int32_t prev = -1;
     for (int32_t id : ids) {
-      qnt_detokenize(&model.vocab, prev, id, piece, sizeof piece);
-      std::fputs(piece, stdout);
+      printToken(model.vocab, prev, id);
       prev = id;
     }
     std::fflush(stdout);
@@ -607,8 +651,7 @@ int main(int argc, char **argv) {
       endOfText = true;
       break;
     }
-    qnt_detokenize(&model.vocab, prev, next, piece, sizeof piece);
-    std::fputs(piece, stdout);
+    printToken(model.vocab, prev, next);
     std::fflush(stdout);
     sequence.push_back(next);
     prev = next;

@@ -127,15 +127,29 @@ struct LlamaConfig {
 /// first problem.
 bool readLlamaConfig(const File &file, LlamaConfig &config, std::string &error);
 
-/// The tokenizer of a GGUF (tokenizer.ggml.*): SentencePiece-style pieces,
-/// scores, token types, special ids.
+/// The tokenizer of a GGUF (tokenizer.ggml.*): SentencePiece pieces with
+/// scores ("llama"), or a byte-level BPE vocabulary with ranked merges and a
+/// pre-tokenizer ("gpt2"); token types, special ids, the chat template.
 struct Vocabulary {
+  enum class Model { SentencePiece, BytePairs };
+  /// The pre-tokenizers of byte-level BPE (tokenizer.ggml.pre), by the
+  /// regular expressions their Hugging Face tokenizers split with.
+  enum class PreTokenizer { Gpt2, Llama3, Qwen2, SmolLM };
+  Model model = Model::SentencePiece;
+  PreTokenizer pre = PreTokenizer::Gpt2;
+  std::string preName; ///< as the file names it ("llama-bpe")
   std::vector<std::string> tokens;
   std::vector<float> scores;
-  std::vector<int32_t> types; ///< 1 normal, 2 unknown, 3 control, 6 byte
+  std::vector<int32_t> types; ///< 1 normal, 2 unknown, 3 control, 4 user, 6 byte
+  std::vector<std::string> merges; ///< "left right", best first (BPE)
   int32_t bos = 1, eos = 2, unk = 0;
+  int32_t eot = -1; ///< end of turn (tokenizer.ggml.eot_token_id), -1: none
   bool addBos = true;
+  std::string chatTemplate; ///< tokenizer.chat_template, empty if none
 };
+/// Reads and checks the vocabulary: a BPE vocabulary must have every byte's
+/// character and merges whose parts and results are tokens; an unknown
+/// tokenizer model or pre-tokenizer is refused by name.
 bool readVocabulary(const File &file, Vocabulary &vocab, std::string &error);
 
 /// Reads an F32, F16, BF16 or Q8_0 tensor as floats (Q8_0 dequantized).

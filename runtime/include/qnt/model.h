@@ -35,10 +35,23 @@ extern "C" {
 /*===----------------------------------------------------------------------===*
  * model.meta: a header, then `vocab` tokens, each
  *   float score; int32_t type; uint32_t length; char piece[length];
+ * then `merges` merges (byte-level BPE, best first), each
+ *   uint32_t length; char text[length];   ("left right")
+ * then `chat_template` bytes of the chat template (Jinja, from the GGUF),
  * all little-endian.
  *===----------------------------------------------------------------------===*/
 
-#define QNT_META_MAGIC "QNTMETA2"
+#define QNT_META_MAGIC "QNTMETA3"
+
+#define QNT_TOKENIZER_SPM 0 /* SentencePiece (tokenizer.ggml.model "llama") */
+#define QNT_TOKENIZER_BPE 1 /* byte-level BPE ("gpt2") */
+
+/* Byte-level BPE pre-tokenizers (tokenizer.ggml.pre): how text is split
+ * into words before merging, by the Hugging Face regular expressions. */
+#define QNT_PRE_GPT2 0   /* "default", "gpt2": GPT-2's */
+#define QNT_PRE_LLAMA3 1 /* "llama-bpe": Llama 3's, digits in threes */
+#define QNT_PRE_QWEN2 2  /* "qwen2": Llama 3's with single digits */
+#define QNT_PRE_SMOLLM 3 /* "smollm": single digits, then GPT-2's */
 
 /* The calling convention of forward/decode below; a model.so built for
  * another is refused. */
@@ -53,7 +66,13 @@ typedef struct qnt_meta_header {
   int64_t dim, blocks, heads, kv_heads, head_dim, rope_dim, ffn, vocab;
   int64_t context; /* KV cache rows */
   float rope_base, rms_eps;
-  int32_t bos, eos, unk, add_bos;
+  int32_t bos, eos, unk, add_bos; /* -1: no such token */
+  int32_t tokenizer;              /* QNT_TOKENIZER_* */
+  int32_t pre;                    /* QNT_PRE_*, for BPE */
+  int32_t eot;                    /* end of turn, -1 if none */
+  int32_t unused;                 /* zero: keeps the header free of padding */
+  int64_t merges;                 /* merges after the tokens */
+  int64_t chat_template;          /* bytes of the chat template after them */
   /* How quant-compile quantized the model: */
   int32_t quantization; /* QNT_QUANT_* */
   int32_t abi_version;  /* QNT_MODEL_ABI_VERSION of model.so */
@@ -77,29 +96,54 @@ uint64_t qnt_model_id(const qnt_meta_header *header);
 #define QNT_QUANT_CUSTOM 2  /* other options */
 
 /*===----------------------------------------------------------------------===*
- * Tokenizer (SentencePiece-style, from the GGUF vocabulary)
+ * Tokenizer (from the GGUF vocabulary: SentencePiece or byte-level BPE)
  *===----------------------------------------------------------------------===*/
+
+typedef struct qnt_merge_table qnt_merge_table; /* BPE: (left, right) -> rank */
 
 typedef struct qnt_vocab {
   int32_t size;
-  char **pieces;    /* UTF-8, with U+2581 for spaces */
+  int32_t kind;     /* QNT_TOKENIZER_* */
+  int32_t pre;      /* QNT_PRE_* */
+  char **pieces;    /* UTF-8: U+2581 for spaces (SPM), the byte alphabet (BPE) */
   uint32_t *lengths;
   float *scores;
-  int32_t *types;   /* 1 normal, 2 unknown, 3 control, 6 byte */
-  int32_t bos, eos, unk, add_bos;
-  int32_t byte_tokens[256]; /* <0xXX> pieces, -1 where absent */
-  int32_t *sorted;  /* ids sorted by piece, for lookup */
+  int32_t *types;   /* 1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte */
+  int32_t bos, eos, unk, add_bos, eot; /* -1: none */
+  int32_t byte_tokens[256]; /* SPM: <0xXX> pieces; BPE: each byte's character */
+  int32_t *piece_table;     /* piece -> id, open addressing, -1 where empty */
+  uint64_t piece_mask;      /* its capacity - 1 */
+  /* Byte-level BPE: */
+  qnt_merge_table *merges;
+  int32_t *specials;        /* control and user-defined ids, longest first,
+                               matched as whole tokens in the text */
+  int32_t special_count;
+  void *split[2];           /* the pre-tokenizer's compiled expressions */
+  int32_t split_count;
+  char *chat_template;      /* NUL-terminated, "" if the model has none */
 } qnt_vocab;
 
-/** Encodes UTF-8 text: a leading space as SentencePiece adds, pieces by
- *  score-ordered merges, bytes without a piece as <0xXX> tokens, BOS first
- *  if `bos`. Writes at most `max` ids; returns the count, or -1 if `max` is
- *  too small. */
+/** Prepares a vocabulary whose pieces, types and kind are set for
+ *  qnt_tokenize: the lookup order, byte tokens, and for BPE the merge table
+ *  from `merges` strings ("left right", best first), the special tokens and
+ *  the pre-tokenizer. Returns 0, or -1 with a message. */
+int qnt_vocab_prepare(qnt_vocab *vocab, const char *const *merges,
+                      const uint32_t *merge_lengths, int64_t merge_count,
+                      char *error, size_t error_size);
+/** Frees what qnt_vocab_prepare and the loader allocated. */
+void qnt_vocab_free(qnt_vocab *vocab);
+
+/** Encodes UTF-8 text, BOS first if `bos`. SentencePiece: a leading space,
+ *  pieces by score-ordered merges, bytes without a piece as <0xXX>. BPE:
+ *  special tokens matched whole, the rest split by the pre-tokenizer, each
+ *  word's bytes merged by rank. Writes at most `max` ids; returns the
+ *  count, -1 if `max` is too small, -2 if the text is not valid UTF-8 (BPE). */
 int64_t qnt_tokenize(const qnt_vocab *vocab, const char *text, int bos,
                      int32_t *ids, int64_t max);
-/** The text of a token after `previous` (SentencePiece's leading space is
- *  dropped after BOS); <0xXX> pieces give their byte. Writes at most `max`
- *  bytes with a NUL and returns the length. */
+/** The bytes of a token after `previous` (SentencePiece's leading space is
+ *  dropped after BOS; <0xXX> pieces and the BPE alphabet give their bytes,
+ *  which may be part of a UTF-8 character; control tokens give nothing).
+ *  Writes at most `max` bytes with a NUL and returns the length. */
 int64_t qnt_detokenize(const qnt_vocab *vocab, int32_t previous, int32_t id,
                        char *out, int64_t max);
 
