@@ -23,12 +23,13 @@ using namespace mlir::qnt;
 
 namespace {
 
-/// The weights the fold pass quantizes or repacks: float constants and
-/// dequantized quantized constants.
+/// The weights the fold pass quantizes or repacks: float constants, GGML
+/// blocks and dequantized quantized constants.
 bool hasConstantWeight(LinearOp op) {
   if (!isa<RankedTensorType>(op.getWeight().getType()))
     return false;
-  if (matchPattern(op.getWeight(), m_Constant()))
+  if (matchPattern(op.getWeight(), m_Constant()) ||
+      op.getWeight().getDefiningOp<GgmlConstantOp>())
     return true;
   auto dequant = op.getWeight().getDefiningOp<DequantizeOp>();
   return dequant && dequant.getInput().getDefiningOp<ConstantOp>();

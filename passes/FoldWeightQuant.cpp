@@ -14,7 +14,9 @@
 //
 // A weight that arrives quantized, qnt.dequantize of a qnt.constant, keeps its
 // integers and scales: only the storage changes (i8 <-> u8 offset 128, a flip
-// of the top bit).
+// of the top bit). A weight in another GGML block format (qnt.ggml_constant:
+// Q4_K, Q6_K, ...) is dequantized as ggml does and quantized like a float
+// one; an embedding table in such a format becomes Q8_0.
 //
 // A weight attribute is quantized once, however many linears read it; the
 // keep-float option leaves chosen layers in float.
@@ -25,6 +27,7 @@
 #include "passes/WeightsFile.h"
 
 #include "dialects/qnt/QntOps.h"
+#include "qnt/Math/Ggml.h"
 #include "qnt/Math/Quant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -82,6 +85,37 @@ static bool readFloatElements(ElementsAttr attr, std::vector<float> &values) {
       return false;
   }
   return true;
+}
+
+/// The values a qnt.ggml_constant stands for, dequantized as ggml does.
+static bool readGgmlElements(GgmlConstantOp op, std::vector<float> &values) {
+  ArrayRef<char> bytes = rawElementBytes(op.getBlocks());
+  auto type = cast<RankedTensorType>(op.getResult().getType());
+  values.resize(type.getNumElements());
+  return ::qnt::math::ggmlDequantize(
+      uint32_t(op.getFormat()), reinterpret_cast<const uint8_t *>(bytes.data()),
+      values.data(), int64_t(values.size()));
+}
+
+/// A weight known at compile time: its source attribute (the cache key) and
+/// a way to read it as floats.
+struct ConstantWeight {
+  ElementsAttr attr;
+  GgmlConstantOp ggml; ///< set when the weight is GGML blocks
+
+  bool read(std::vector<float> &values) const {
+    return ggml ? readGgmlElements(ggml, values) : readFloatElements(attr, values);
+  }
+};
+
+/// The weight as a compile-time constant: an arith.constant or GGML blocks.
+static std::optional<ConstantWeight> constantWeight(Value weight) {
+  if (auto ggml = weight.getDefiningOp<GgmlConstantOp>())
+    return ConstantWeight{ggml.getBlocks(), ggml};
+  ElementsAttr attr;
+  if (matchPattern(weight, m_Constant(&attr)))
+    return ConstantWeight{attr, {}};
+  return std::nullopt;
 }
 
 /// The bytes of a vector, for the weights file.
@@ -252,9 +286,10 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
       return rewriter.notifyMatchFailure(op, "weight is already quantized");
     if (keptFloat(op, options))
       return rewriter.notifyMatchFailure(op, "kept in float by keep-float");
-    ElementsAttr attr;
-    if (!matchPattern(weight, m_Constant(&attr)))
+    std::optional<ConstantWeight> source = constantWeight(weight);
+    if (!source)
       return rewriter.notifyMatchFailure(op, "weight is not a constant");
+    ElementsAttr attr = source->attr;
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfterValue(weight);
     Operation *fn = op->getParentOfType<func::FuncOp>();
@@ -279,7 +314,7 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     LayoutAttr layout = effectiveLayout(requested, scheme);
 
     std::vector<float> values;
-    if (!readFloatElements(attr, values))
+    if (!source->read(values))
       return rewriter.notifyMatchFailure(op, "weight elements are unreadable");
     int64_t stored = layout ? layout.paddedCols(cols) : cols;
     if (stored != cols)
@@ -424,11 +459,55 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
   bool streaming;
 };
 
+/// embedding(qnt.ggml_constant T) -> embedding(qnt.constant Q8_0(T)): a table
+/// that arrives in a GGML block format is gathered from int8 rows (GGML's
+/// Q8_0, the default weight scheme) rather than from f32 ones four times its
+/// size. F32/F16/BF16 and Q8_0 tables stay as they are.
+struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(EmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    auto ggml = op.getTable().getDefiningOp<GgmlConstantOp>();
+    if (!ggml)
+      return rewriter.notifyMatchFailure(op, "table is not GGML blocks");
+    auto type = cast<RankedTensorType>(ggml.getResult().getType());
+    if (type.getRank() != 2 || type.getDimSize(1) % 32 != 0)
+      return rewriter.notifyMatchFailure(op, "rows are not whole Q8_0 blocks");
+    std::vector<float> values;
+    if (!readGgmlElements(ggml, values))
+      return rewriter.notifyMatchFailure(op, "blocks are unreadable");
+    ::qnt::math::QuantizedTensor q;
+    if (!::qnt::math::quantize(values.data(), type.getDimSize(0),
+                               type.getDimSize(1), ::qnt::math::Scheme::q8_0(), q))
+      return rewriter.notifyMatchFailure(op, "table does not fit Q8_0");
+    values = {};
+    MLIRContext *ctx = getContext();
+    auto qtype = QTensorType::get(ctx, type.getShape(), rewriter.getF32Type(),
+                                  SchemeAttr::getQ8_0(ctx));
+    std::string name = blobName(ggml.getLoc());
+    auto data = DenseResourceElementsAttr::get(
+        qtype.getDataType(), name,
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<int8_t>(q.data)));
+    auto scales = DenseResourceElementsAttr::get(
+        qtype.getScalesType(), name + "_scales",
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint16_t>(q.scalesF16)));
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfter(ggml);
+    Value table = ConstantOp::create(rewriter, ggml.getLoc(), qtype,
+                                     cast<ElementsAttr>(data),
+                                     cast<ElementsAttr>(scales),
+                                     /*zero_points=*/nullptr, /*sums=*/nullptr);
+    rewriter.modifyOpInPlace(op, [&] { op.getTableMutable().assign(table); });
+    return success();
+  }
+};
+
 /// True when a pattern above would rewrite this linear.
 bool folds(LinearOp op, const FoldOptions &options) {
   if (keptFloat(op, options) || !isa<RankedTensorType>(op.getWeight().getType()))
     return false;
-  if (matchPattern(op.getWeight(), m_Constant()))
+  if (constantWeight(op.getWeight()))
     return true;
   auto dequant = op.getWeight().getDefiningOp<DequantizeOp>();
   return dequant && dequant.getInput().getDefiningOp<ConstantOp>();
@@ -507,6 +586,7 @@ struct FoldWeightQuantPass
     patterns.add<QuantizeConstantWeight>(&getContext(), options, cache, store);
     patterns.add<RepackQuantizedWeight>(&getContext(), options, cache, store,
                                         streaming);
+    patterns.add<QuantizeGgmlTable>(&getContext());
     // Rewrite the linears only: no folding or constant hoisting of the rest
     // of the module. Float weights left without users are erased as dead.
     GreedyRewriteConfig config;

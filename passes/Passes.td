@@ -36,6 +36,24 @@ def DataTilingPass : Pass<"qnt-data-tiling", "ModuleOp"> {
   ];
 }
 
+def ExpandGgmlPass : Pass<"qnt-expand-ggml", "ModuleOp"> {
+  let summary = "Turn the remaining GGML block constants into f32 constants";
+  let description = [{
+    Every `qnt.ggml_constant` still in the module (a weight not quantized by
+    `--qnt-fold-weight-quant`: `--no-quantize`, `keep-float`, a norm or table
+    in a block format) becomes an `arith.constant` of the f32 values its
+    blocks dequantize to, exactly as ggml's `dequantize_row_*`. The values of
+    one tensor are computed once however many ops read it.
+
+    ```mlir
+    %w = qnt.ggml_constant q4_0 dense<...> : tensor<18xi8> : tensor<1x32xf32>
+    // becomes
+    %w = arith.constant dense_resource<w> : tensor<1x32xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
   let summary = "Quantize constant linear weights at compile time";
   let description = [{

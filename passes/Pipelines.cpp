@@ -37,9 +37,10 @@ using namespace mlir;
 
 void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
                                             const LoweringOptions &options) {
-  // Kernels as loops on tensors: quantizes and residual adds fused into their
-  // neighbours, matmuls into register tiles, the tiles into vector code, then
+  // Kernels as loops on tensors: GGML blocks left unquantized as f32
+  // constants, quantizes and residual adds fused into their neighbours, matmuls into register tiles, the tiles into vector code, then
   // every other op.
+  pm.addPass(createExpandGgmlPass());
   if (options.fuse)
     pm.addPass(createFusePass());
   if (options.profile)

@@ -2,6 +2,8 @@
 
 #include "dialects/qnt/QntOps.h"
 
+#include "qnt/Math/Ggml.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -98,6 +100,33 @@ LogicalResult ConstantOp::verify() {
                                      type.getZeroPointsType())))
     return failure();
   return verifyOptionalComponent(*this, "sums", getSums(), type.getSumsType());
+}
+
+//===----------------------------------------------------------------------===//
+// GgmlConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GgmlConstantOp::verify() {
+  auto type = cast<RankedTensorType>(getResult().getType());
+  if (!type.hasStaticShape() || type.getRank() < 1)
+    return emitOpError("a GGML constant must have a static shape");
+  int64_t values = 0, bytes = 0;
+  if (!::qnt::math::ggmlBlockGeometry(uint32_t(getFormat()), values, bytes))
+    return emitOpError("unknown GGML format");
+  int64_t rowLength = type.getShape().back();
+  if (rowLength % values != 0)
+    return emitOpError("rows of ")
+           << rowLength << " values are not whole " << stringifyGgmlFormat(getFormat())
+           << " blocks of " << values;
+  auto blocksType = cast<ShapedType>(getBlocks().getType());
+  if (blocksType.getRank() != 1 || !blocksType.getElementType().isInteger(8))
+    return emitOpError("blocks must be a 1-d tensor of i8 bytes");
+  int64_t expected = type.getNumElements() / values * bytes;
+  if (blocksType.getDimSize(0) != expected)
+    return emitOpError("holds ")
+           << blocksType.getDimSize(0) << " bytes; " << type << " in "
+           << stringifyGgmlFormat(getFormat()) << " takes " << expected;
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

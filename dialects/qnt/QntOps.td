@@ -70,6 +70,28 @@ def Qnt_ConstantOp : Qnt_Op<"constant", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Qnt_GgmlConstantOp : Qnt_Op<"ggml_constant", [Pure]> {
+  let summary = "A float tensor known at compile time, stored in GGML blocks";
+  let description = [{
+    A weight as a GGUF file holds it: `blocks` are the raw bytes of a GGML
+    block format (Q4_0 ... Q6_K, IQ4_NL), row after row, usually a
+    `dense_resource` over the mapped file. The value is the f32 tensor those
+    blocks dequantize to, exactly as ggml's `dequantize_row_*` compute it
+    (`qnt::math::ggmlDequantize`). `--qnt-fold-weight-quant` reads a linear's
+    weight through it, one weight at a time, and quantizes it into the
+    compile scheme; `--qnt-expand-ggml` turns what remains into f32
+    constants.
+
+    ```mlir
+    %w = qnt.ggml_constant q4_k dense_resource<blk.0.attn_q.weight> : tensor<147456xi8> : tensor<1024x1024xf32>
+    ```
+  }];
+  let arguments = (ins Qnt_GgmlFormatAttr:$format, ElementsAttr:$blocks);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = "$format $blocks attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def Qnt_PackOp : Qnt_Op<"pack", [Pure]> {
   let summary = "A quantized tensor from its component tensors";
   let description = [{

@@ -36,6 +36,24 @@ def Qnt_Rounding : I32EnumAttr<"Rounding", "rounding of x / scale", [
   let genSpecializedAttr = 0;
 }
 
+// The GGML block formats a GGUF tensor may arrive in, by ggml's type ids.
+def Qnt_GgmlFormat : I32EnumAttr<"GgmlFormat", "a GGML block format", [
+    I32EnumAttrCase<"Q4_0", 2, "q4_0">,
+    I32EnumAttrCase<"Q4_1", 3, "q4_1">,
+    I32EnumAttrCase<"Q5_0", 6, "q5_0">,
+    I32EnumAttrCase<"Q5_1", 7, "q5_1">,
+    I32EnumAttrCase<"Q8_0", 8, "q8_0">,
+    I32EnumAttrCase<"Q2_K", 10, "q2_k">,
+    I32EnumAttrCase<"Q3_K", 11, "q3_k">,
+    I32EnumAttrCase<"Q4_K", 12, "q4_k">,
+    I32EnumAttrCase<"Q5_K", 13, "q5_k">,
+    I32EnumAttrCase<"Q6_K", 14, "q6_k">,
+    I32EnumAttrCase<"IQ4_NL", 20, "iq4_nl">]> {
+  let cppNamespace = "::mlir::qnt";
+  let genSpecializedAttr = 0;
+}
+def Qnt_GgmlFormatAttr : EnumAttr<Qnt_Dialect, Qnt_GgmlFormat, "ggml_format">;
+
 def Qnt_DotKind : I32EnumAttr<"DotKind",
     "the integer dot product a micro-kernel is built on", [
     I32EnumAttrCase<"Vnni", 0, "vnni">,

@@ -2,6 +2,7 @@
 
 #include "qnt/GGUF/GGUF.h"
 
+#include "qnt/Math/Ggml.h"
 #include "qnt/Math/Quant.h"
 
 #include <cstdio>
@@ -211,17 +212,23 @@ uint64_t tensorBytes(uint32_t type, uint64_t elements, uint64_t rowLength,
   case TensorType::F16:
   case TensorType::BF16:
     return elements * 2;
-  case TensorType::Q8_0:
-    if (rowLength % 32 != 0) {
-      error = "Q8_0 tensor rows of " + std::to_string(rowLength) +
-              " values are not whole blocks of 32";
-      return 0;
-    }
-    return elements / 32 * 34;
+  default:
+    break;
   }
-  error = std::string("tensor type ") + tensorTypeName(type) +
-          " is not supported (F32, F16, BF16 and Q8_0 are)";
-  return 0;
+  int64_t values, bytes;
+  if (!math::ggmlBlockGeometry(type, values, bytes)) {
+    error = std::string("tensor type ") + tensorTypeName(type) +
+            " is not supported (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, "
+            "Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_NL are)";
+    return 0;
+  }
+  if (rowLength % uint64_t(values) != 0) {
+    error = std::string(tensorTypeName(type)) + " tensor rows of " +
+            std::to_string(rowLength) + " values are not whole blocks of " +
+            std::to_string(values);
+    return 0;
+  }
+  return elements / uint64_t(values) * uint64_t(bytes);
 }
 
 } // namespace
@@ -822,21 +829,13 @@ bool readAsFloat(const TensorInfo &t, std::vector<float> &out,
                                                      : math::bf16ToFloat(h);
     }
     return true;
-  case TensorType::Q8_0: {
-    math::QuantizedTensor q;
-    int64_t cols = int64_t(t.dims[0]), rows = int64_t(n / t.dims[0]);
-    if (!math::unpackQ8_0(t.data, rows, cols, math::Storage::I8, q)) {
-      error = "cannot unpack Q8_0 tensor " + t.name;
+  default:
+    if (!math::ggmlDequantize(t.type, t.data, out.data(), int64_t(n))) {
+      error = "tensor " + t.name + " has unsupported type " + tensorTypeName(t.type);
       return false;
     }
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c)
-        out[r * cols + c] = q.dequantized(r, c);
     return true;
   }
-  }
-  error = "tensor " + t.name + " has unsupported type " + tensorTypeName(t.type);
-  return false;
 }
 
 } // namespace qnt::gguf

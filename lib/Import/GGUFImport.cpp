@@ -37,7 +37,8 @@ public:
   }
 
 private:
-  /// A weight as a float tensor value (Q8_0 through qnt.dequantize).
+  /// A weight as a float tensor value (Q8_0 through qnt.dequantize, the
+  /// other GGML block formats as qnt.ggml_constant).
   Value weight(const std::string &name) {
     const gguf::TensorInfo *t = file.tensor(name);
     Location loc = NameLoc::get(b.getStringAttr(name));
@@ -61,8 +62,24 @@ private:
       auto f32 = RankedTensorType::get(shape, b.getF32Type());
       return mlir::qnt::DequantizeOp::create(b, loc, f32, q);
     }
+    default:
+      return ggmlConstant(loc, name, *t);
     }
-    return {};
+  }
+
+  /// A tensor of another GGML block format, its blocks as they are in the
+  /// mapped file: dequantized when a pass reads it, one weight at a time.
+  Value ggmlConstant(Location loc, const std::string &name,
+                     const gguf::TensorInfo &t) {
+    Attribute &attr = floatAttrs[name];
+    if (!attr)
+      attr = DenseResourceElementsAttr::get(
+          RankedTensorType::get({int64_t(t.bytes)}, b.getI8Type()), name,
+          UnmanagedAsmResourceBlob::allocateInferAlign(
+              ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(t.data), t.bytes)));
+    auto type = RankedTensorType::get(t.shape(), b.getF32Type());
+    return mlir::qnt::GgmlConstantOp::create(
+        b, loc, type, mlir::qnt::GgmlFormat(t.type), cast<ElementsAttr>(attr));
   }
 
   /// A Q8_0 tensor as a qnt.constant: blocks split into data and scales.

@@ -2,8 +2,9 @@
 """Writes small random llama models as GGUF files, for tests and the example.
 
   gen_gguf.py OUT.gguf [--dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 96
-                        --vocab 300 --context 128 --type f32|f16|bf16|q8_0
-                        --seed 1 --tied --version 3]
+                        --vocab 300 --context 128 --type f32|f16|bf16|q8_0|
+                        q4_0|q4_1|q5_0|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl
+                        --seed 1 --tied --version 3 --dequant-out FILE]
   gen_gguf.py OUT.gguf --corrupt KIND      a malformed file (see CORRUPTIONS)
   gen_gguf.py OUT.gguf --tokenizer-json DIR/tokenizer.json [--pre NAME]
 
@@ -14,20 +15,29 @@ written as llama.cpp's converter writes one (tokenizer.ggml.model "gpt2",
 tokens by id with added tokens, types 3 for special and 4 for other added
 tokens, merges "a b" by rank, .pre from the split expression, BOS/EOS/EOT
 and add_bos_token from tokenizer_config.json beside it, the chat template).
-Weights are normal with std 1/sqrt(fan-in); Q8_0 tensors are quantized here
-with GGML's rule (blocks of 32, d = amax/127, round half away from zero).
+Weights are normal with std 1/sqrt(fan-in); the matrices of a block --type
+are quantized by ggml_blocks.py (Q8_0 and the 32-value formats with ggml's
+reference rules), and --dequant-out writes what numpy's transcription of
+ggml's dequantizers makes of them: every block-format tensor's f32 values
+in file order.
 """
 import argparse
+import os
 import struct
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ggml_blocks  # noqa: E402
+
 GGUF_MAGIC = b"GGUF"
 ALIGN = 32
 T_U32, T_I32, T_F32, T_BOOL, T_STRING, T_ARRAY = 4, 5, 6, 7, 8, 9
 F32, F16, Q8_0, BF16 = 0, 1, 8, 30
-TYPES = {"f32": F32, "f16": F16, "q8_0": Q8_0, "bf16": BF16}
+TYPES = {"f32": F32, "f16": F16, "bf16": BF16}
+TYPES.update({name: f[0] for name, f in ggml_blocks.FORMATS.items()})
+BLOCK_NAMES = {f[0]: name for name, f in ggml_blocks.FORMATS.items()}
 SPACE = "\u2581"
 
 CORRUPTIONS = [
@@ -39,7 +49,8 @@ CORRUPTIONS = [
     "string-length",    # a string longer than the file
     "array-count",      # an array of 2^40 elements
     "offset",           # a tensor's data past the end of the file
-    "tensor-type",      # a tensor of type Q4_K
+    "tensor-type",      # a tensor of type IQ2_XXS (not read by the project)
+    "block-rows",       # a Q4_K tensor whose rows (64 values) are not whole blocks of 256
     "missing-key",      # no llama.block_count
     "missing-tensor",   # no blk.0.ffn_up.weight
     "bad-shape",        # attn_q of the wrong shape
@@ -121,19 +132,6 @@ def bpe_vocabulary(path, pre=None):
                 chat_template=config.get("chat_template"))
 
 
-def q8_0_bytes(a):
-    rows = a.reshape(-1, 32).astype(np.float32)
-    amax = np.abs(rows).max(axis=1)
-    d = (amax / np.float32(127)).astype(np.float32)
-    inv = np.where(d != 0, np.float32(1) / np.where(d != 0, d, 1), 0).astype(np.float32)
-    v = (rows * inv[:, None]).astype(np.float32)
-    q = (np.sign(v) * np.floor(np.abs(v) + 0.5)).astype(np.int8)
-    out = bytearray()
-    for dd, qq in zip(d.astype(np.float16), q):
-        out += dd.tobytes() + qq.tobytes()
-    return bytes(out)
-
-
 def tensor_bytes(a, ttype):
     if ttype == F32:
         return a.astype(np.float32).tobytes()
@@ -141,7 +139,7 @@ def tensor_bytes(a, ttype):
         return a.astype(np.float16).tobytes()
     if ttype == BF16:
         return (a.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16).tobytes()
-    return q8_0_bytes(a)
+    return ggml_blocks.quantize(a, BLOCK_NAMES[ttype])
 
 
 class Writer:
@@ -194,7 +192,9 @@ class Writer:
             if corrupt == "offset" and name == "output_norm.weight":
                 offset = 1 << 33
             dims = list(reversed(a.shape))  # GGUF: innermost first
-            shown_type = 12 if corrupt == "tensor-type" and name.endswith("attn_k.weight") else ttype
+            shown_type = ttype
+            if name.endswith("attn_k.weight"):
+                shown_type = {"tensor-type": 16, "block-rows": 12}.get(corrupt, ttype)
             infos += self.string(name) + struct.pack("<I", len(dims))
             infos += b"".join(struct.pack("<Q", d) for d in dims)
             infos += struct.pack("<IQ", shown_type, offset)
@@ -293,6 +293,12 @@ def build(args):
 
     version = 1 if corrupt == "version" else args.version
     blob = w.bytes(version, corrupt)
+    if args.dequant_out:
+        with open(args.dequant_out, "wb") as out:
+            for name, a, tt in w.tensors:
+                if tt in BLOCK_NAMES:
+                    raw = tensor_bytes(a, tt)
+                    out.write(ggml_blocks.dequantize(raw, BLOCK_NAMES[tt], a.size).tobytes())
     if corrupt == "magic":
         blob = b"GGML" + blob[4:]
     elif corrupt == "truncated":
@@ -328,13 +334,16 @@ def main():
     parser.add_argument("--corrupt", choices=CORRUPTIONS)
     parser.add_argument("--tokenizer-json", help="a Hugging Face BPE tokenizer.json")
     parser.add_argument("--pre", help="tokenizer.ggml.pre (default: from its split expression)")
+    parser.add_argument("--dequant-out", help="numpy's dequantization of the block-format tensors")
     args = parser.parse_args()
     if args.tokenizer_json:
         args.vocab = 300  # replaced by the vocabulary's size
     if args.dim % args.heads or args.heads % args.kv_heads or args.vocab < 300:
         sys.exit("dim must be a multiple of heads, heads of kv-heads, vocab >= 300")
-    if args.type == "q8_0" and (args.dim % 32 or args.ffn % 32):
-        sys.exit("q8_0 needs dim and ffn multiples of 32")
+    if args.type in ggml_blocks.FORMATS:
+        block = ggml_blocks.FORMATS[args.type][1]
+        if args.dim % block or args.ffn % block:
+            sys.exit(f"{args.type} needs dim and ffn multiples of {block}")
     with open(args.out, "wb") as f:
         f.write(build(args))
 

@@ -38,6 +38,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include <map>
 #include <cstring>
 #include <unistd.h>
 
@@ -159,6 +160,9 @@ WeightSizes measureWeights(ModuleOp module) {
       if (type && matchPattern(linear.getWeight(), m_Constant(&attr)) &&
           floats.insert(attr).second)
         sizes.floatBytes += bytesOf(type);
+      if (auto g = linear.getWeight().getDefiningOp<mlir::qnt::GgmlConstantOp>())
+        if (floats.insert(g.getBlocks()).second)
+          sizes.floatBytes += bytesOf(g.getBlocks().getType());
       if (auto d = linear.getWeight().getDefiningOp<mlir::qnt::DequantizeOp>())
         if (auto c = d.getInput().getDefiningOp<mlir::qnt::ConstantOp>())
           if (floats.insert(c.getData()).second)
@@ -444,6 +448,23 @@ int main(int argc, char **argv) {
   };
   if (report)
     llvm::errs() << "target: " << target->describe() << "\n";
+  if (report && gguf) {
+    // What came in: the GGUF's tensors by type.
+    std::map<std::string, std::pair<int, uint64_t>> types;
+    for (const ::qnt::gguf::TensorInfo &t : gguf->tensors()) {
+      auto &[count, bytes] = types[::qnt::gguf::tensorTypeName(t.type)];
+      ++count;
+      bytes += t.bytes;
+    }
+    llvm::errs() << "tensors in " << inputFile << ":";
+    const char *separator = " ";
+    for (const auto &[name, entry] : types) {
+      llvm::errs() << separator << entry.first << " " << name << " ("
+                   << entry.second << " bytes)";
+      separator = ", ";
+    }
+    llvm::errs() << "\n";
+  }
   if (failed(::qnt::quantize(*module, quant, *target, hook)))
     return 1;
   WeightSizes after = measureWeights(*module);

@@ -655,3 +655,27 @@ func.func @f(%a: tensor<4x64x1xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, 
        : (tensor<4x64x1xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
 }
+
+// -----
+
+func.func @ggml_bytes() -> tensor<2x32xf32> {
+  // expected-error @+1 {{holds 18 bytes; 'tensor<2x32xf32>' in q4_0 takes 36}}
+  %w = qnt.ggml_constant q4_0 dense<0> : tensor<18xi8> : tensor<2x32xf32>
+  return %w : tensor<2x32xf32>
+}
+
+// -----
+
+func.func @ggml_rows() -> tensor<1x128xf32> {
+  // expected-error @+1 {{rows of 128 values are not whole q4_k blocks of 256}}
+  %w = qnt.ggml_constant q4_k dense<0> : tensor<72xi8> : tensor<1x128xf32>
+  return %w : tensor<1x128xf32>
+}
+
+// -----
+
+func.func @ggml_blocks_type() -> tensor<1x32xf32> {
+  // expected-error @+1 {{blocks must be a 1-d tensor of i8 bytes}}
+  %w = qnt.ggml_constant q4_0 dense<0> : tensor<9xi16> : tensor<1x32xf32>
+  return %w : tensor<1x32xf32>
+}

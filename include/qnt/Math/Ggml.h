@@ -1,0 +1,37 @@
+//===- Ggml.h - GGML's block formats, dequantized as ggml does ------------===//
+//
+// The tensor types GGUF files carry: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (blocks of
+// 32 values), the K-quants Q2_K .. Q6_K (super-blocks of 256 with 16 or 8
+// sub-block scales) and IQ4_NL (32 values, a non-linear 4-bit grid). Each is
+// turned into floats by a transcription of ggml's dequantize_row_* (ggml-quants.c,
+// the reference C code), the same operations in the same order in f32, so the
+// values are ggml's to the bit. The compiler reads weights in these formats
+// this way and quantizes them into its own scheme; the float reference reads
+// them the same way.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QNT_MATH_GGML_H
+#define QNT_MATH_GGML_H
+
+#include <cstdint>
+
+namespace qnt::math {
+
+/// ggml's type ids of the block formats.
+enum class GgmlType : uint32_t {
+  Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8,
+  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, IQ4_NL = 20,
+};
+
+/// Values per block of `type` and bytes per block; false if `type` (a ggml
+/// type id) is not a block format handled here.
+bool ggmlBlockGeometry(uint32_t type, int64_t &values, int64_t &bytes);
+
+/// Dequantizes `n` values (a multiple of the block) stored in `type`'s
+/// blocks at `src` into `dst`. False if the type or n does not fit.
+bool ggmlDequantize(uint32_t type, const uint8_t *src, float *dst, int64_t n);
+
+} // namespace qnt::math
+
+#endif // QNT_MATH_GGML_H

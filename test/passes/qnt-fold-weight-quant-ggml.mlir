@@ -1,0 +1,44 @@
+// RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant | FileCheck %s
+
+// A weight in GGML blocks (qnt.ggml_constant) is dequantized as ggml does and
+// quantized into the compile scheme. One Q4_0 block: d = 1.0 (fp16 0x3C00),
+// each byte 0x9A: low nibbles 10 - 8 = 2.0 (values 0..15), high 9 - 8 = 1.0
+// (values 16..31). As Q8_0: amax 2, d = 2/127 (fp16 0x2408, numpy), q = 127
+// (0x7F) for 2.0 and round(63.5) = 64 (0x40) for 1.0.
+
+// CHECK-LABEL: func.func @q4_0_linear
+// CHECK:         %[[W:.+]] = qnt.constant data(dense_resource<qnt_w_q4> : tensor<1x32xi8>) scales(dense_resource<qnt_w_q4_scales> : tensor<1x1xf16>)
+// CHECK:         qnt.linear %{{.+}}, %[[W]]
+// CHECK-NOT:     qnt.ggml_constant
+// CHECK:       qnt_w_q4: "0x010000007F7F7F7F7F7F7F7F7F7F7F7F7F7F7F7F40404040404040404040404040404040"
+// CHECK:       qnt_w_q4_scales: "0x020000000824"
+func.func @q4_0_linear(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
+  %w = qnt.ggml_constant q4_0 dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("w_q4")
+  %y = qnt.linear %x, %w : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}
+
+// -----
+
+// An embedding table in GGML blocks is gathered from Q8_0 rows.
+// CHECK-LABEL: func.func @q4_0_table
+// CHECK:         %[[T:.+]] = qnt.constant data(dense_resource<qnt_embd> : tensor<1x32xi8>) scales(dense_resource<qnt_embd_scales> : tensor<1x1xf16>) : !qnt.tensor<1x32xf32, #q8_0>
+// CHECK:         qnt.embedding %[[T]], %{{.+}} : !qnt.tensor<1x32xf32, #q8_0>, tensor<?xi32>
+// CHECK:       qnt_embd: "0x010000007F7F7F7F7F7F7F7F7F7F7F7F7F7F7F7F40404040404040404040404040404040"
+func.func @q4_0_table(%ids: tensor<?xi32>) -> tensor<?x32xf32> {
+  %t = qnt.ggml_constant q4_0 dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("embd")
+  %x = qnt.embedding %t, %ids : tensor<1x32xf32>, tensor<?xi32> -> tensor<?x32xf32>
+  return %x : tensor<?x32xf32>
+}
+
+// -----
+
+// keep-float leaves the linear's GGML weight for --qnt-expand-ggml.
+// RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant="keep-float=w_kept" | FileCheck %s --check-prefix=KEPT
+// KEPT-LABEL: func.func @kept
+// KEPT:         qnt.ggml_constant q4_0
+func.func @kept(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
+  %w = qnt.ggml_constant q4_0 dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("w_kept")
+  %y = qnt.linear %x, %w : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}
