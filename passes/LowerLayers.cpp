@@ -136,12 +136,16 @@ struct RmsNormLowering : OpConversionPattern<RmsNormOp> {
   }
 };
 
-/// The rotation frequencies 1 / base^(2i / ropeDim), computed here as the
-/// float reference computes them.
-SmallVector<float> ropeFrequencies(float base, int64_t ropeDim) {
+/// The rotation frequencies 1 / base^(2i / ropeDim), each divided by its
+/// factor if there are factors, computed here as the float reference
+/// computes them.
+SmallVector<float> ropeFrequencies(float base, int64_t ropeDim,
+                                   std::optional<ArrayRef<float>> factors) {
   SmallVector<float> freqs;
-  for (int64_t i = 0; i < ropeDim / 2; ++i)
-    freqs.push_back(1.0f / std::pow(base, float(2 * i) / float(ropeDim)));
+  for (int64_t i = 0; i < ropeDim / 2; ++i) {
+    float f = 1.0f / std::pow(base, float(2 * i) / float(ropeDim));
+    freqs.push_back(factors ? f / (*factors)[i] : f);
+  }
   return freqs;
 }
 
@@ -162,14 +166,26 @@ struct RopeLowering : OpConversionPattern<RopeOp> {
     Value freqs = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(
                     halfType, ArrayRef<float>(ropeFrequencies(
-                                  op.getBase().convertToFloat(), ropeDim))));
+                                  op.getBase().convertToFloat(), ropeDim,
+                                  op.getFactors()))));
+    // The two members of each rotated pair, and where the results go back:
+    // adjacent (x[2i], x[2i+1]), or halves (x[i], x[i + half]) with neox.
     SmallVector<int64_t> evens, odds, interleave;
     for (int64_t i = 0; i < half; ++i) {
-      evens.push_back(2 * i);
-      odds.push_back(2 * i + 1);
-      interleave.push_back(i);
-      interleave.push_back(half + i);
+      evens.push_back(op.getNeox() ? i : 2 * i);
+      odds.push_back(op.getNeox() ? half + i : 2 * i + 1);
     }
+    for (int64_t i = 0; i < half; ++i) {
+      if (op.getNeox()) {
+        interleave.push_back(i);
+      } else {
+        interleave.push_back(i);
+        interleave.push_back(half + i);
+      }
+    }
+    if (op.getNeox())
+      for (int64_t i = 0; i < half; ++i)
+        interleave.push_back(half + i);
 
     Value result = emitRowParallel(
         e, e.dim(x, 0), op.getResult().getType(), [&](Value r, Value tile) {
@@ -245,6 +261,30 @@ struct SiluMulLowering : OpConversionPattern<SiluMulOp> {
     Value result = emitElementwise(
         e, cast<RankedTensorType>(op.getResult().getType()), {gate, up},
         [&](ValueRange v) -> Value { return siluMul(v[0], v[1]); });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// input[t] + bias, a row at a time.
+struct BiasAddLowering : OpConversionPattern<BiasAddOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BiasAddOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e{rewriter, op.getLoc()};
+    Value x = adaptor.getInput().front(), bias = adaptor.getBias().front();
+    int64_t cols = op.getInput().getType().getDimSize(1);
+    Value result = emitRowParallel(
+        e, e.dim(x, 0), op.getResult().getType(), [&](Value r, Value tile) {
+          return rowChunks(e, cols, {tile},
+                           [&](Value c, bool inBounds, ValueRange acc) -> SmallVector<Value> {
+            Value v = arith::AddFOp::create(
+                rewriter, op.getLoc(), e.read(x, r, c, inBounds),
+                readF32(e, bias, ValueRange{c}, kVec, inBounds));
+            return {e.write(v, acc[0], e.index(0), c, inBounds)};
+          })[0];
+        });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -356,6 +396,6 @@ void mlir::qnt::lowering::populateLayerLoweringPatterns(
     int64_t tileCols) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<EmbeddingLowering, RmsNormLowering, RopeLowering,
-               SiluMulLowering, TensorAddLowering>(converter, ctx);
+               SiluMulLowering, BiasAddLowering, TensorAddLowering>(converter, ctx);
   patterns.add<FloatLinearLowering>(converter, ctx, tileCols);
 }

@@ -404,6 +404,28 @@ LogicalResult RopeOp::verify() {
     return emitOpError("rope_dim must be even, positive and at most head_dim");
   if (!(getBase().convertToFloat() > 0.0f))
     return emitOpError("base must be positive");
+  if (std::optional<ArrayRef<float>> factors = getFactors()) {
+    if (int64_t(factors->size()) != ropeDim / 2)
+      return emitOpError("has ") << factors->size()
+                                 << " frequency factors; rope_dim / 2 = "
+                                 << ropeDim / 2 << " are needed";
+    for (float f : *factors)
+      if (!(f > 0.0f))
+        return emitOpError("frequency factors must be positive");
+  }
+  if (getResult().getType() != input)
+    return emitOpError("result type must equal the input type");
+  return success();
+}
+
+LogicalResult BiasAddOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyActivation(*this, input, "input")))
+    return failure();
+  auto bias = cast<RankedTensorType>(getBias().getType());
+  if (bias.getRank() != 1 || bias.getDimSize(0) != input.getDimSize(1))
+    return emitOpError("bias must be [") << input.getDimSize(1) << "], got "
+                                         << bias;
   if (getResult().getType() != input)
     return emitOpError("result type must equal the input type");
   return success();

@@ -244,23 +244,46 @@ def Qnt_RmsNormOp : Qnt_Op<"rms_norm", [Pure]> {
 }
 
 def Qnt_RopeOp : Qnt_Op<"rope", [Pure]> {
-  let summary = "Rotary position embedding, adjacent pairs (GGUF llama)";
+  let summary = "Rotary position embedding (adjacent pairs, or halves with neox)";
   let description = [{
     `input` is [T, N * head_dim]: N heads of `head_dim` values. Row t is at
-    position p = `position` + t. In each head, the pairs (x[2i], x[2i+1]) for
-    2i < rope_dim turn by the angle p * f_i, f_i = 1 / base^(2i / rope_dim):
+    position p = `position` + t. In each head, the pairs (x[2i], x[2i+1])
+    for 2i < rope_dim (GGUF llama, whose q/k weights are permuted for it),
+    or with `neox` the pairs (x[i], x[i + rope_dim/2]) for i < rope_dim/2
+    (Qwen), turn by the angle p * f_i, f_i = 1 / base^(2i / rope_dim),
+    divided by `factors[i]` when given (Llama 3.1's rope_freqs.weight):
 
       (x0, x1) -> (x0 cos - x1 sin, x0 sin + x1 cos)
 
     ```mlir
     %q = qnt.rope %x, %pos {head_dim = 8, rope_dim = 8, base = 1.0e+04 : f32} : tensor<?x64xf32> -> tensor<?x64xf32>
+    %k = qnt.rope %x, %pos {head_dim = 8, rope_dim = 8, base = 1.0e+04 : f32, neox, factors = array<f32: 1.0, 1.0, 4.0, 8.0>} : tensor<?x64xf32> -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Qnt_F32Tensor:$input, Index:$position,
-                       I64Attr:$head_dim, I64Attr:$rope_dim, F32Attr:$base);
+                       I64Attr:$head_dim, I64Attr:$rope_dim, F32Attr:$base,
+                       UnitAttr:$neox, OptionalAttr<DenseF32ArrayAttr>:$factors);
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
     $input `,` $position attr-dict `:` qualified(type($input)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Qnt_BiasAddOp : Qnt_Op<"bias_add", [Pure]> {
+  let summary = "A bias added to every row";
+  let description = [{
+    `input` is [T, N], `bias` is [N] (f32, f16 or bf16); row t of the
+    result is input[t] + bias (Qwen2's q/k/v projections).
+
+    ```mlir
+    %y = qnt.bias_add %x, %b : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Qnt_F32Tensor:$input, Qnt_FloatTensor:$bias);
+  let results = (outs Qnt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $bias attr-dict `:` qualified(type($input)) `,` qualified(type($bias)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
 }

@@ -5,6 +5,7 @@
 #include "qnt/Math/Ggml.h"
 #include "qnt/Math/Quant.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <unordered_map>
@@ -541,62 +542,95 @@ bool readLlamaConfig(const File &f, LlamaConfig &c, std::string &error) {
     error = "missing metadata key general.architecture";
     return false;
   }
-  if (arch->str != "llama") {
-    error = "architecture '" + arch->str + "' is not supported (llama is)";
+  if (arch->str == "llama")
+    c.arch = LlamaConfig::Arch::Llama;
+  else if (arch->str == "qwen2")
+    c.arch = LlamaConfig::Arch::Qwen2;
+  else if (arch->str == "qwen3")
+    c.arch = LlamaConfig::Arch::Qwen3;
+  else {
+    error = "architecture '" + arch->str +
+            "' is not supported (llama, qwen2 and qwen3 are)";
     return false;
   }
-  // Variants of the architecture this project does not compute: refused by
-  // name rather than compiled into a model that is silently wrong.
-  if (const Value *scaling = f.find("llama.rope.scaling.type"))
-    if (scaling->str != "none") {
-      error = "RoPE scaling '" + scaling->str + "' is not supported";
+  const std::string a = arch->str + ".";
+  // Qwen's GGUFs are not permuted for interleaved pairs: they rotate halves.
+  c.neox = c.arch != LlamaConfig::Arch::Llama;
+  // Variants this project does not compute: refused by name rather than
+  // compiled into a model that is silently wrong. Llama 3's frequency rule
+  // arrives as rope_freqs.weight (factors), or as scaling type "llama3".
+  if (const Value *scaling = f.find(a + "rope.scaling.type"))
+    if (scaling->str != "none" &&
+        !(scaling->str == "llama3" && f.tensor("rope_freqs.weight"))) {
+      error = "RoPE scaling '" + scaling->str + "' is not supported" +
+              (scaling->str == "llama3" ? " without rope_freqs.weight (the "
+                                          "factors llama.cpp's converter writes)"
+                                        : "");
       return false;
     }
-  if (const Value *experts = f.find("llama.expert_count"))
+  if (const Value *experts = f.find(a + "expert_count"))
     if (experts->isInteger() && experts->i > 0) {
-      error = "mixture of experts (llama.expert_count = " +
+      error = "mixture of experts (" + a + "expert_count = " +
               std::to_string(experts->i) + ") is not supported";
       return false;
     }
-  for (const char *name : {"rope_freqs.weight", "blk.0.attn_q.bias",
-                           "blk.0.attn_k.bias", "blk.0.attn_v.bias"})
-    if (f.tensor(name)) {
-      error = std::string("tensor ") + name + " (" +
-              (std::string(name).find("rope") == 0 ? "RoPE frequency factors"
-                                                   : "attention biases") +
-              ") is not supported";
+  if (const Value *window = f.find(a + "attention.sliding_window"))
+    if (window->isInteger() && window->i > 0) {
+      error = "sliding-window attention (" + a + "attention.sliding_window = " +
+              std::to_string(window->i) + ") is not supported";
       return false;
     }
-  if (!getInt(f, "llama.block_count", c.blocks, error) ||
-      !getInt(f, "llama.embedding_length", c.dim, error) ||
-      !getInt(f, "llama.feed_forward_length", c.ffn, error) ||
-      !getInt(f, "llama.attention.head_count", c.heads, error) ||
-      !getInt(f, "llama.context_length", c.context, error))
+  if (c.arch != LlamaConfig::Arch::Qwen2)
+    for (const char *name : {"blk.0.attn_q.bias", "blk.0.attn_k.bias", "blk.0.attn_v.bias"})
+      if (f.tensor(name)) {
+        error = std::string("tensor ") + name + " (attention biases) is not "
+                "supported for " + arch->str + " (qwen2's are)";
+        return false;
+      }
+  if (!getInt(f, a + "block_count", c.blocks, error) ||
+      !getInt(f, a + "embedding_length", c.dim, error) ||
+      !getInt(f, a + "feed_forward_length", c.ffn, error) ||
+      !getInt(f, a + "attention.head_count", c.heads, error) ||
+      !getInt(f, a + "context_length", c.context, error))
     return false;
   c.kvHeads = c.heads;
-  if (!getInt(f, "llama.attention.head_count_kv", c.kvHeads, error, false))
+  if (!getInt(f, a + "attention.head_count_kv", c.kvHeads, error, false))
     return false;
-  if (c.dim % c.heads != 0) {
-    error = "embedding length " + std::to_string(c.dim) +
-            " is not a multiple of the head count " + std::to_string(c.heads);
-    return false;
-  }
-  if (c.heads % c.kvHeads != 0) {
+  if (c.heads <= 0 || c.kvHeads <= 0 || c.heads % c.kvHeads != 0) {
     error = "head count " + std::to_string(c.heads) +
             " is not a multiple of the KV head count " + std::to_string(c.kvHeads);
     return false;
   }
+  // The head size: attention.key_length (Qwen3's heads are not dim / heads).
   c.headDim = c.dim / c.heads;
-  c.ropeDim = c.headDim;
-  if (!getInt(f, "llama.rope.dimension_count", c.ropeDim, error, false))
+  bool keyLength = f.find(a + "attention.key_length") != nullptr;
+  if (!getInt(f, a + "attention.key_length", c.headDim, error, false))
     return false;
-  if (c.ropeDim > c.headDim || c.ropeDim % 2 != 0) {
+  if (!keyLength && c.dim % c.heads != 0) {
+    error = "embedding length " + std::to_string(c.dim) +
+            " is not a multiple of the head count " + std::to_string(c.heads);
+    return false;
+  }
+  if (const Value *valueLength = f.find(a + "attention.value_length"))
+    if (!valueLength->isInteger() || valueLength->i != c.headDim) {
+      error = a + "attention.value_length must equal the key length";
+      return false;
+    }
+  if (c.headDim <= 0 || c.headDim > 1024) {
+    error = "head size " + std::to_string(c.headDim) + " is not supported";
+    return false;
+  }
+  c.qDim = c.heads * c.headDim;
+  c.ropeDim = c.headDim;
+  if (!getInt(f, a + "rope.dimension_count", c.ropeDim, error, false))
+    return false;
+  if (c.ropeDim > c.headDim || c.ropeDim % 2 != 0 || c.ropeDim <= 0) {
     error = "rope dimension " + std::to_string(c.ropeDim) +
             " must be even and at most the head size " + std::to_string(c.headDim);
     return false;
   }
-  if (!getFloat(f, "llama.rope.freq_base", c.ropeBase, error) ||
-      !getFloat(f, "llama.attention.layer_norm_rms_epsilon", c.rmsEps, error))
+  if (!getFloat(f, a + "rope.freq_base", c.ropeBase, error) ||
+      !getFloat(f, a + "attention.layer_norm_rms_epsilon", c.rmsEps, error))
     return false;
   if (c.blocks > 4096 || c.context > (int64_t(1) << 24)) {
     error = "absurd block count or context length";
@@ -619,20 +653,40 @@ bool readLlamaConfig(const File &f, LlamaConfig &c, std::string &error) {
   if (!expectTensor(f, "token_embd.weight", {c.vocab, c.dim}, error) ||
       !expectTensor(f, "output_norm.weight", {c.dim}, error))
     return false;
+  // Llama 3.1's RoPE frequency factors: one divisor per rotated pair.
+  if (f.tensor("rope_freqs.weight")) {
+    if (!expectTensor(f, "rope_freqs.weight", {c.ropeDim / 2}, error) ||
+        !readAsFloat(*f.tensor("rope_freqs.weight"), c.ropeFactors, error))
+      return false;
+    for (float factor : c.ropeFactors)
+      if (!(factor > 0.0f) || !std::isfinite(factor)) {
+        error = "rope_freqs.weight holds a factor that is not positive";
+        return false;
+      }
+  }
   c.tiedOutput = f.tensor("output.weight") == nullptr;
   if (!c.tiedOutput && !expectTensor(f, "output.weight", {c.vocab, c.dim}, error))
     return false;
+  c.qkvBias = c.arch == LlamaConfig::Arch::Qwen2;
+  c.qkNorm = c.arch == LlamaConfig::Arch::Qwen3;
   for (int64_t b = 0; b < c.blocks; ++b) {
     std::string p = "blk." + std::to_string(b) + ".";
     if (!expectTensor(f, p + "attn_norm.weight", {c.dim}, error) ||
-        !expectTensor(f, p + "attn_q.weight", {c.dim, c.dim}, error) ||
+        !expectTensor(f, p + "attn_q.weight", {c.qDim, c.dim}, error) ||
         !expectTensor(f, p + "attn_k.weight", {kvDim, c.dim}, error) ||
         !expectTensor(f, p + "attn_v.weight", {kvDim, c.dim}, error) ||
-        !expectTensor(f, p + "attn_output.weight", {c.dim, c.dim}, error) ||
+        !expectTensor(f, p + "attn_output.weight", {c.dim, c.qDim}, error) ||
         !expectTensor(f, p + "ffn_norm.weight", {c.dim}, error) ||
         !expectTensor(f, p + "ffn_gate.weight", {c.ffn, c.dim}, error) ||
         !expectTensor(f, p + "ffn_up.weight", {c.ffn, c.dim}, error) ||
         !expectTensor(f, p + "ffn_down.weight", {c.dim, c.ffn}, error))
+      return false;
+    if (c.qkvBias && (!expectTensor(f, p + "attn_q.bias", {c.qDim}, error) ||
+                      !expectTensor(f, p + "attn_k.bias", {kvDim}, error) ||
+                      !expectTensor(f, p + "attn_v.bias", {kvDim}, error)))
+      return false;
+    if (c.qkNorm && (!expectTensor(f, p + "attn_q_norm.weight", {c.headDim}, error) ||
+                     !expectTensor(f, p + "attn_k_norm.weight", {c.headDim}, error)))
       return false;
   }
   return true;

@@ -147,6 +147,40 @@ private:
                                         b.getF32FloatAttr(c.rmsEps));
   }
 
+  /// x + bias, named after the bias ("blk.0.attn_q.bias").
+  Value biasAdd(Value x, const std::string &name) {
+    return mlir::qnt::BiasAddOp::create(b, NameLoc::get(b.getStringAttr(name)),
+                                        x.getType(), x, weight(name));
+  }
+
+  /// RMSNorm of each head of x [T, heads * headDim] by one weight
+  /// [headDim]: the rows viewed as [T * heads, headDim], normalized, viewed
+  /// back.
+  Value headNorm(Value x, const std::string &name, int64_t heads) {
+    Location loc = NameLoc::get(b.getStringAttr(name));
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t t = type.getDimSize(0);
+    auto split = RankedTensorType::get({t, heads, c.headDim}, b.getF32Type());
+    auto rows = RankedTensorType::get(
+        {ShapedType::isDynamic(t) ? ShapedType::kDynamic : t * heads, c.headDim},
+        b.getF32Type());
+    SmallVector<ReassociationIndices> byHead = {{0}, {1, 2}};
+    SmallVector<ReassociationIndices> byRow = {{0, 1}, {2}};
+    SmallVector<OpFoldResult> splitShape;
+    if (ShapedType::isDynamic(t))
+      splitShape.push_back(OpFoldResult(tensor::DimOp::create(b, loc, x, 0)));
+    else
+      splitShape.push_back(b.getIndexAttr(t));
+    splitShape.push_back(b.getIndexAttr(heads));
+    splitShape.push_back(b.getIndexAttr(c.headDim));
+    Value heads3 = tensor::ExpandShapeOp::create(b, loc, split, x, byHead, splitShape);
+    Value flat = tensor::CollapseShapeOp::create(b, loc, rows, heads3, byRow);
+    Value normed = rmsNorm(flat, name);
+    SmallVector<OpFoldResult> rowsShape = splitShape;
+    Value back = tensor::ExpandShapeOp::create(b, loc, split, normed, byRow, rowsShape);
+    return tensor::CollapseShapeOp::create(b, loc, type, back, byHead);
+  }
+
   void buildEntry(StringRef name, int64_t tokens) {
     int64_t kvDim = c.kvHeads * c.headDim;
     auto tokensType = RankedTensorType::get({tokens}, b.getI32Type());
@@ -196,14 +230,28 @@ private:
       std::string p = "blk." + std::to_string(l) + ".";
       Location lloc = NameLoc::get(b.getStringAttr(p + "attn"));
       Value h = rmsNorm(x, p + "attn_norm.weight");
-      Value q = linear(h, p + "attn_q.weight", c.dim, p + "attn_q");
+      Value q = linear(h, p + "attn_q.weight", c.qDim, p + "attn_q");
       Value k = linear(h, p + "attn_k.weight", kvDim, p + "attn_k");
       Value v = linear(h, p + "attn_v.weight", kvDim, p + "attn_v");
+      if (c.qkvBias) { // qwen2
+        q = biasAdd(q, p + "attn_q.bias");
+        k = biasAdd(k, p + "attn_k.bias");
+        v = biasAdd(v, p + "attn_v.bias");
+      }
+      if (c.qkNorm) { // qwen3: every head of q and k normalized on its own
+        q = headNorm(q, p + "attn_q_norm.weight", c.heads);
+        k = headNorm(k, p + "attn_k_norm.weight", c.kvHeads);
+      }
       auto rope = [&](Value t) -> Value {
+        DenseF32ArrayAttr factors;
+        if (!c.ropeFactors.empty())
+          factors = b.getDenseF32ArrayAttr(c.ropeFactors);
         return mlir::qnt::RopeOp::create(b, lloc, t.getType(), t, pos,
-                                   b.getI64IntegerAttr(c.headDim),
-                                   b.getI64IntegerAttr(c.ropeDim),
-                                   b.getF32FloatAttr(c.ropeBase));
+                                         b.getI64IntegerAttr(c.headDim),
+                                         b.getI64IntegerAttr(c.ropeDim),
+                                         b.getF32FloatAttr(c.ropeBase),
+                                         c.neox ? b.getUnitAttr() : UnitAttr(),
+                                         factors);
       };
       q = rope(q);
       k = rope(k);

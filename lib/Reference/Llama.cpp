@@ -34,19 +34,24 @@ math::Scheme activationScheme() {
   return s;
 }
 
-/// Adjacent-pair rotation of every head of `v` (n values), at `pos`.
-void rope(float *v, int64_t n, int64_t headDim, int64_t ropeDim, float base,
-          int64_t pos) {
-  for (int64_t i = 0; i < n; i += 2) {
-    int64_t j = i % headDim;
-    if (j >= ropeDim)
-      continue;
-    float freq = 1.0f / std::pow(base, float(j) / float(ropeDim));
-    float angle = float(pos) * freq;
-    float c = std::cos(angle), s = std::sin(angle);
-    float v0 = v[i], v1 = v[i + 1];
-    v[i] = v0 * c - v1 * s;
-    v[i + 1] = v0 * s + v1 * c;
+/// Rotation of every head of `v` (n values) at `pos`: pair i of a head is
+/// (x[2i], x[2i+1]), or (x[i], x[i + ropeDim/2]) with neox; its frequency
+/// 1 / base^(2i / ropeDim) is divided by factors[i] when there are factors.
+void rope(float *v, int64_t n, const gguf::LlamaConfig &c, int64_t pos) {
+  int64_t half = c.ropeDim / 2;
+  for (int64_t head = 0; head < n; head += c.headDim) {
+    for (int64_t i = 0; i < half; ++i) {
+      float freq = 1.0f / std::pow(c.ropeBase, float(2 * i) / float(c.ropeDim));
+      if (!c.ropeFactors.empty())
+        freq = freq / c.ropeFactors[i];
+      float angle = float(pos) * freq;
+      float cs = std::cos(angle), sn = std::sin(angle);
+      float *a = &v[head + (c.neox ? i : 2 * i)];
+      float *b = &v[head + (c.neox ? i + half : 2 * i + 1)];
+      float v0 = *a, v1 = *b;
+      *a = v0 * cs - v1 * sn;
+      *b = v0 * sn + v1 * cs;
+    }
   }
 }
 
@@ -104,6 +109,13 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
   for (int64_t l = 0; l < m->c.blocks; ++l) {
     std::string p = "blk." + std::to_string(l) + ".";
     Layer &L = m->layers[l];
+    if (m->c.qkvBias && (!read(p + "attn_q.bias", L.qBias) ||
+                         !read(p + "attn_k.bias", L.kBias) ||
+                         !read(p + "attn_v.bias", L.vBias)))
+      return nullptr;
+    if (m->c.qkNorm && (!read(p + "attn_q_norm.weight", L.qNorm) ||
+                        !read(p + "attn_k_norm.weight", L.kNorm)))
+      return nullptr;
     if (!read(p + "attn_norm.weight", L.attnNorm) || !weight(p + "attn_q.weight", L.wq) ||
         !weight(p + "attn_k.weight", L.wk) || !weight(p + "attn_v.weight", L.wv) ||
         !weight(p + "attn_output.weight", L.wo) || !read(p + "ffn_norm.weight", L.ffnNorm) ||
@@ -122,8 +134,9 @@ void Llama::forward(int32_t token, int64_t pos, float *logits) {
   const int64_t group = c.heads / c.kvHeads;
   std::vector<float> x(embedding.begin() + int64_t(token) * dim,
                        embedding.begin() + int64_t(token + 1) * dim);
-  std::vector<float> xb(dim), xb2(dim), q(dim), att(pos + 1), hb(c.ffn),
-      hb2(c.ffn);
+  const int64_t qDim = c.qDim;
+  std::vector<float> xb(std::max(dim, qDim)), xb2(dim), q(qDim), att(pos + 1),
+      hb(c.ffn), hb2(c.ffn);
   for (int64_t l = 0; l < c.blocks; ++l) {
     Layer &L = layers[l];
     rmsNorm(xb.data(), x.data(), L.attnNorm.data(), dim, c.rmsEps);
@@ -132,8 +145,22 @@ void Llama::forward(int32_t token, int64_t pos, float *logits) {
     matmul(q.data(), xb.data(), L.wq);
     matmul(k, xb.data(), L.wk);
     matmul(v, xb.data(), L.wv);
-    rope(q.data(), dim, hd, c.ropeDim, c.ropeBase, pos);
-    rope(k, kvDim, hd, c.ropeDim, c.ropeBase, pos);
+    if (c.qkvBias)
+      for (int64_t i = 0; i < qDim; ++i) {
+        q[i] += L.qBias[i];
+        if (i < kvDim) {
+          k[i] += L.kBias[i];
+          v[i] += L.vBias[i];
+        }
+      }
+    if (c.qkNorm) {
+      for (int64_t h = 0; h < c.heads; ++h)
+        rmsNorm(&q[h * hd], &q[h * hd], L.qNorm.data(), hd, c.rmsEps);
+      for (int64_t h = 0; h < c.kvHeads; ++h)
+        rmsNorm(&k[h * hd], &k[h * hd], L.kNorm.data(), hd, c.rmsEps);
+    }
+    rope(q.data(), qDim, c, pos);
+    rope(k, kvDim, c, pos);
 
     for (int64_t h = 0; h < c.heads; ++h) {
       const float *qh = &q[h * hd];
@@ -161,7 +188,7 @@ void Llama::forward(int32_t token, int64_t pos, float *logits) {
           out[i] += a * vt[i];
       }
     }
-    matmul(xb2.data(), xb.data(), L.wo);
+    matmul(xb2.data(), xb.data(), L.wo); // xb holds qDim values
     for (int64_t i = 0; i < dim; ++i)
       x[i] += xb2[i];
 

@@ -207,7 +207,8 @@ class Writer:
 
 def build(args):
     rng = np.random.default_rng(args.seed)
-    head_dim = args.dim // args.heads
+    head_dim = args.head_dim or args.dim // args.heads
+    q_dim = args.heads * head_dim
     kv_dim = args.kv_heads * head_dim
     ttype = TYPES[args.type]
     w = Writer()
@@ -216,7 +217,8 @@ def build(args):
         args.vocab = len(bpe["tokens"])
     tokens, scores, types = vocabulary(args.vocab) if not bpe else (bpe["tokens"], None, bpe["types"])
     corrupt = args.corrupt
-    w.add("general.architecture", T_STRING, "llama")
+    arch = args.arch
+    w.add("general.architecture", T_STRING, arch)
     w.add("general.name", T_STRING, "random-llama")
     if corrupt == "alignment":
         w.add("general.alignment", T_U32, 3)
@@ -225,19 +227,22 @@ def build(args):
     if corrupt == "value-type":
         w.add("general.weird", 99, 0)
     if corrupt != "missing-key":
-        w.add("llama.block_count", T_U32, args.layers)
-    w.add("llama.context_length", T_U32, args.context)
-    w.add("llama.embedding_length", T_U32, args.dim)
-    w.add("llama.feed_forward_length", T_U32, args.ffn)
-    w.add("llama.attention.head_count", T_U32, args.heads)
-    w.add("llama.attention.head_count_kv", T_U32, args.kv_heads)
-    w.add("llama.rope.dimension_count", T_U32, head_dim)
-    w.add("llama.rope.freq_base", T_F32, 10000.0)
+        w.add(f"{arch}.block_count", T_U32, args.layers)
+    w.add(f"{arch}.context_length", T_U32, args.context)
+    w.add(f"{arch}.embedding_length", T_U32, args.dim)
+    w.add(f"{arch}.feed_forward_length", T_U32, args.ffn)
+    w.add(f"{arch}.attention.head_count", T_U32, args.heads)
+    w.add(f"{arch}.attention.head_count_kv", T_U32, args.kv_heads)
+    w.add(f"{arch}.rope.dimension_count", T_U32, head_dim)
+    if args.head_dim:
+        w.add(f"{arch}.attention.key_length", T_U32, head_dim)
+        w.add(f"{arch}.attention.value_length", T_U32, head_dim)
+    w.add(f"{arch}.rope.freq_base", T_F32, 10000.0)
     if corrupt == "rope-scaling":
-        w.add("llama.rope.scaling.type", T_STRING, "yarn")
+        w.add(f"{arch}.rope.scaling.type", T_STRING, "yarn")
     if corrupt == "experts":
-        w.add("llama.expert_count", T_U32, 8)
-    w.add("llama.attention.layer_norm_rms_epsilon", T_F32, 1e-5)
+        w.add(f"{arch}.expert_count", T_U32, 8)
+    w.add(f"{arch}.attention.layer_norm_rms_epsilon", T_F32, 1e-5)
     if bpe:
         w.add("tokenizer.ggml.model", T_STRING, "gpt2")
         w.add("tokenizer.ggml.pre", T_STRING, bpe["pre"])
@@ -271,17 +276,27 @@ def build(args):
     def norm(n):
         return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
 
+    if args.rope_freqs:
+        # Llama 3.1's factors: 1 for the high frequencies, up to 8 for the low.
+        factors = np.linspace(1.0, 8.0, head_dim // 2).astype(np.float32)
+        w.tensor("rope_freqs.weight", factors, F32)
     w.tensor("token_embd.weight", rng.standard_normal((args.vocab, args.dim)).astype(np.float32), ttype)
     for l in range(args.layers):
         p = f"blk.{l}."
         w.tensor(p + "attn_norm.weight", norm(args.dim), F32)
-        q_rows = args.dim + (1 if corrupt == "bad-shape" else 0)
+        q_rows = q_dim + (1 if corrupt == "bad-shape" else 0)
         w.tensor(p + "attn_q.weight", matrix(q_rows, args.dim), ttype)
         if corrupt == "bias":
             w.tensor(p + "attn_q.bias", norm(args.dim), F32)
         w.tensor(p + "attn_k.weight", matrix(kv_dim, args.dim), ttype)
         w.tensor(p + "attn_v.weight", matrix(kv_dim, args.dim), ttype)
-        w.tensor(p + "attn_output.weight", matrix(args.dim, args.dim), ttype)
+        if arch == "qwen2":
+            for name, n in (("attn_q", q_dim), ("attn_k", kv_dim), ("attn_v", kv_dim)):
+                w.tensor(p + name + ".bias", (0.5 * rng.standard_normal(n)).astype(np.float32), F32)
+        if arch == "qwen3":
+            w.tensor(p + "attn_q_norm.weight", norm(head_dim), F32)
+            w.tensor(p + "attn_k_norm.weight", norm(head_dim), F32)
+        w.tensor(p + "attn_output.weight", matrix(args.dim, q_dim), ttype)
         w.tensor(p + "ffn_norm.weight", norm(args.dim), F32)
         w.tensor(p + "ffn_gate.weight", matrix(args.ffn, args.dim), ttype)
         if not (corrupt == "missing-tensor" and l == 0):
@@ -335,10 +350,15 @@ def main():
     parser.add_argument("--tokenizer-json", help="a Hugging Face BPE tokenizer.json")
     parser.add_argument("--pre", help="tokenizer.ggml.pre (default: from its split expression)")
     parser.add_argument("--dequant-out", help="numpy's dequantization of the block-format tensors")
+    parser.add_argument("--arch", choices=["llama", "qwen2", "qwen3"], default="llama",
+                        help="qwen2: q/k/v biases; qwen3: per-head q/k norms; both NEOX RoPE")
+    parser.add_argument("--head-dim", type=int, help="attention.key_length (default dim / heads)")
+    parser.add_argument("--rope-freqs", action="store_true",
+                        help="Llama 3.1's rope_freqs.weight (frequency factors)")
     args = parser.parse_args()
     if args.tokenizer_json:
         args.vocab = 300  # replaced by the vocabulary's size
-    if args.dim % args.heads or args.heads % args.kv_heads or args.vocab < 300:
+    if (args.dim % args.heads and not args.head_dim) or args.heads % args.kv_heads or args.vocab < 300:
         sys.exit("dim must be a multiple of heads, heads of kv-heads, vocab >= 300")
     if args.type in ggml_blocks.FORMATS:
         block = ggml_blocks.FORMATS[args.type][1]

@@ -105,25 +105,32 @@ private:
   std::map<std::string, size_t> tensorIndex_;
 };
 
-/// Hyperparameters of a llama-architecture model, read and checked against
-/// its tensors.
+/// Hyperparameters of a llama-family model (llama, with Mistral and SmolLM;
+/// qwen2; qwen3), read and checked against its tensors.
 struct LlamaConfig {
+  enum class Arch { Llama, Qwen2, Qwen3 };
+  Arch arch = Arch::Llama;
   int64_t blocks = 0;
   int64_t dim = 0;        ///< embedding length
   int64_t ffn = 0;        ///< feed-forward length
   int64_t heads = 0;
   int64_t kvHeads = 0;
-  int64_t headDim = 0;    ///< dim / heads
+  int64_t headDim = 0;    ///< attention.key_length, else dim / heads
+  int64_t qDim = 0;       ///< heads * headDim: attn_q's rows
   int64_t ropeDim = 0;    ///< rotated dimensions per head
   float ropeBase = 10000.0f;
   float rmsEps = 1e-5f;
   int64_t context = 0;
   int64_t vocab = 0;
   bool tiedOutput = false; ///< no output.weight: the embedding is reused
+  bool neox = false;    ///< RoPE rotates halves (x[i], x[i + d/2]), not pairs
+  bool qkvBias = false; ///< attn_{q,k,v}.bias (qwen2)
+  bool qkNorm = false;  ///< attn_{q,k}_norm.weight per head (qwen3)
+  std::vector<float> ropeFactors; ///< rope_freqs.weight (Llama 3.1), or empty
 };
 
-/// Reads the llama keys and checks every tensor the model needs: present,
-/// of a readable type, of the right shape. Fails with a message naming the
+/// Reads the architecture's keys and checks every tensor the model needs:
+/// present, of a readable type, of the right shape. Fails with a message naming the
 /// first problem.
 bool readLlamaConfig(const File &file, LlamaConfig &config, std::string &error);
 

@@ -1,9 +1,11 @@
 //===- Llama.h - The float reference forward pass ------------*- C++ -*-===//
 //
-// A scalar float implementation of the llama forward pass, written the way
+// A scalar float implementation of the llama-family forward pass (llama,
+// qwen2's biases, qwen3's per-head q/k norms, NEOX RoPE, Llama 3.1's
+// frequency factors), written the way
 // llama2.c's run.c writes it and independent of the compiler: no MLIR, no
-// generated code, weights read straight from the GGUF (F16, BF16 and Q8_0
-// converted to float). It is what quant-run --check and the end-to-end tests
+// generated code, weights read straight from the GGUF (every type converted
+// to float by qnt::gguf::readAsFloat). It is what quant-run --check and the end-to-end tests
 // compare compiled models with.
 //
 //===----------------------------------------------------------------------===//
@@ -48,6 +50,8 @@ private:
   };
   struct Layer {
     std::vector<float> attnNorm, ffnNorm;
+    std::vector<float> qBias, kBias, vBias; ///< qwen2
+    std::vector<float> qNorm, kNorm;        ///< qwen3, per head
     Weight wq, wk, wv, wo, gate, up, down;
   };
   void matmul(float *out, const float *x, const Weight &w) const;
