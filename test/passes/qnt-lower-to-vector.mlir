@@ -185,6 +185,34 @@ func.func @rope(%x: tensor<?x16xf32>, %p: index) -> tensor<?x16xf32> {
 
 // -----
 
+// NEOX RoPE with frequency factors: the pairs are (x[i], x[i + 2]), and the
+// frequencies 1 / 10000^(2i/4) are divided by the factors 2 and 4.
+// CHECK-LABEL: func.func @rope_neox
+// CHECK:         %[[F:.+]] = arith.constant dense<[5.000000e-01, 2.500000e-03]> : vector<2xf32>
+// CHECK:             %[[V:.+]] = vector.transfer_read {{.+}} : tensor<?x16xf32>, vector<4xf32>
+// CHECK:             vector.shuffle %[[V]], %[[V]] [0, 1]
+// CHECK:             vector.shuffle %[[V]], %[[V]] [2, 3]
+// CHECK:             vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3] : vector<2xf32>, vector<2xf32>
+func.func @rope_neox(%x: tensor<?x16xf32>, %p: index) -> tensor<?x16xf32> {
+  %y = qnt.rope %x, %p {head_dim = 8, rope_dim = 4, base = 1.0e+04 : f32, neox, factors = array<f32: 2.0, 4.0>} : tensor<?x16xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// A bias added to each row, a vector of 32 at a time.
+// CHECK-LABEL: func.func @bias_add
+// CHECK:         scf.forall
+// CHECK:           %[[B:.+]] = vector.transfer_read {{.+}} : tensor<64xf32>, vector<32xf32>
+// CHECK:           %[[X:.+]] = vector.transfer_read {{.+}} : tensor<?x64xf32>, vector<32xf32>
+// CHECK:           arith.addf %[[X]], %[[B]] : vector<32xf32>
+func.func @bias_add(%x: tensor<?x64xf32>, %b: tensor<64xf32>) -> tensor<?x64xf32> {
+  %y = qnt.bias_add %x, %b : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
 // Attention, blocked: a task takes 16 queries in the lanes of a vector (the
 // 2 heads of a KV group x 8 rows); q^T by rows of 16 lanes, pre-scaled; for
 // each block of 8 cache rows, scores by fused multiply-adds of k broadcast,

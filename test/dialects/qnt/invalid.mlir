@@ -679,3 +679,27 @@ func.func @ggml_blocks_type() -> tensor<1x32xf32> {
   %w = qnt.ggml_constant q4_0 dense<0> : tensor<9xi16> : tensor<1x32xf32>
   return %w : tensor<1x32xf32>
 }
+
+// -----
+
+func.func @rope_factors(%x: tensor<?x64xf32>, %p: index) -> tensor<?x64xf32> {
+  // expected-error @+1 {{has 3 frequency factors; rope_dim / 2 = 4 are needed}}
+  %y = qnt.rope %x, %p {head_dim = 16, rope_dim = 8, base = 1.0e+04 : f32, factors = array<f32: 1.0, 2.0, 4.0>} : tensor<?x64xf32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @rope_factor_sign(%x: tensor<?x64xf32>, %p: index) -> tensor<?x64xf32> {
+  // expected-error @+1 {{frequency factors must be positive}}
+  %y = qnt.rope %x, %p {head_dim = 16, rope_dim = 8, base = 1.0e+04 : f32, factors = array<f32: 1.0, 2.0, 0.0, 8.0>} : tensor<?x64xf32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @bias_shape(%x: tensor<?x64xf32>, %b: tensor<32xf32>) -> tensor<?x64xf32> {
+  // expected-error @+1 {{bias must be [64], got 'tensor<32xf32>'}}
+  %y = qnt.bias_add %x, %b : tensor<?x64xf32>, tensor<32xf32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}

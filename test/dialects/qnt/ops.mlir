@@ -75,6 +75,8 @@ func.func @transformer(%table: tensor<300x64xf16>, %ids: tensor<?xi32>, %w: tens
   %h = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
   // CHECK: qnt.rope %{{.+}}, %{{.+}} {base = 1.000000e+04 : f32, head_dim = 16 : i64, rope_dim = 8 : i64} : tensor<?x64xf32> -> tensor<?x64xf32>
   %q = qnt.rope %h, %pos {head_dim = 16, rope_dim = 8, base = 1.0e+04 : f32} : tensor<?x64xf32> -> tensor<?x64xf32>
+  // CHECK: qnt.rope %{{.+}}, %{{.+}} {base = 1.000000e+04 : f32, factors = array<f32: 1.000000e+00, 2.000000e+00, 4.000000e+00, 8.000000e+00>, head_dim = 16 : i64, neox, rope_dim = 8 : i64}
+  %qn = qnt.rope %h, %pos {head_dim = 16, rope_dim = 8, base = 1.0e+04 : f32, neox, factors = array<f32: 1.0, 2.0, 4.0, 8.0>} : tensor<?x64xf32> -> tensor<?x64xf32>
   // CHECK: qnt.attention %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
   %a = qnt.attention %q, %k, %v, %pos {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
   // CHECK: qnt.silu_mul %{{.+}}, %{{.+}} : tensor<?x64xf32> -> tensor<?x64xf32>
