@@ -610,3 +610,23 @@ int64_t qnt_detokenize(const qnt_vocab *v, int32_t previous, int32_t id,
   out[n] = 0;
   return n;
 }
+
+int32_t qnt_token_id(const qnt_vocab *v, const char *piece) {
+  return lookup(v, piece, strlen(piece));
+}
+
+int qnt_is_end_of_generation(const qnt_vocab *v, int32_t id) {
+  static const char *const kEndOfTurn[] = {
+      "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end_of_text|>",
+      "<|endoftext|>", "<end_of_turn>"};
+  if (id < 0 || id >= v->size)
+    return 0;
+  if (id == v->eos || id == v->eot)
+    return 1;
+  if (v->types[id] != 3)
+    return 0;
+  for (size_t i = 0; i < sizeof kEndOfTurn / sizeof kEndOfTurn[0]; ++i)
+    if (strcmp(v->pieces[id], kEndOfTurn[i]) == 0)
+      return 1;
+  return 0;
+}

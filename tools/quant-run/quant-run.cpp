@@ -17,6 +17,8 @@
 #include "qnt/Reference/Llama.h"
 #include "qnt/model.h"
 
+#include "Chat.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -33,7 +35,14 @@ const char *kUsage =
     "Runs a model compiled by quant-compile (MODEL.weights and MODEL.meta "
     "beside it).\n\n"
     "  -p, --prompt TEXT    the prompt (default: none, generation starts at BOS)\n"
-    "  -n, --tokens N       tokens to generate (default 64; stops at EOS)\n"
+    "  -n, --tokens N       tokens to generate (default 64; stops at EOS or\n"
+    "                       the end-of-turn token)\n"
+    "  -i, --chat           chat: one user message a line on stdin (an empty\n"
+    "                       line or EOF ends), replies streamed, the KV cache\n"
+    "                       kept between turns; -n caps each reply\n"
+    "  --chat-template NAME llama3 or chatml (default: from the model's\n"
+    "                       tokenizer.chat_template)\n"
+    "  --system TEXT        with --chat: the system message\n"
     "  --temp T             sampling temperature, 0 for greedy (default 0)\n"
     "  --top-k K            sample from the K most probable tokens (default 40)\n"
     "  --top-p P            and from the smallest set of mass P (default 0.95)\n"
@@ -413,7 +422,9 @@ int main(int argc, char **argv) {
   double tokens = 64, temp = 0, topK = 40, topP = 0.95, seed = 1, threads = 0;
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
   bool quiet = false, printIds = false, havePrompt = false, profile = false;
-  bool tokenizeOnly = false;
+  bool tokenizeOnly = false, chat = false;
+  std::string chatTemplate, system;
+  bool haveChatTemplate = false, haveSystem = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -464,6 +475,14 @@ int main(int argc, char **argv) {
       profile = true;
     } else if (a == "--tokenize") {
       tokenizeOnly = true;
+    } else if (a == "-i" || a == "--chat") {
+      chat = true;
+    } else if (a == "--chat-template") {
+      chatTemplate = value("--chat-template");
+      haveChatTemplate = true;
+    } else if (a == "--system") {
+      system = value("--system");
+      haveSystem = true;
     } else if (a == "--logits-out") {
       logitsOut = value("--logits-out");
     } else if (a == "--perplexity") {
@@ -498,6 +517,12 @@ int main(int argc, char **argv) {
       (havePrompt || !checkPath.empty() || !logitsOut.empty()))
     return usageError("--perplexity reads its own text: no -p, --check or "
                       "--logits-out with it");
+  if ((haveChatTemplate || haveSystem) && !chat)
+    return usageError("--chat-template and --system go with --chat");
+  if (chat && (havePrompt || tokenizeOnly || !checkPath.empty() ||
+               !logitsOut.empty() || !perplexityPath.empty()))
+    return usageError("--chat reads its messages from stdin: no -p, --tokenize, "
+                      "--check, --logits-out or --perplexity with it");
   if (tokenizeOnly && (!checkPath.empty() || !logitsOut.empty() ||
                        !perplexityPath.empty() || profile))
     return usageError("--tokenize runs no model: no --check, --logits-out, "
@@ -530,6 +555,27 @@ int main(int argc, char **argv) {
   }
   const qnt_meta_header &c = model.config;
   int64_t vocab = c.vocab;
+  if (chat) {
+    qnt_sampler sampler;
+    if (qnt_sampler_init(&sampler, int32_t(vocab), float(temp), int32_t(topK),
+                         float(topP), uint64_t(seed)) != 0) {
+      std::fprintf(stderr, "quant-run: error: out of memory\n");
+      qnt_model_free(&model);
+      return 1;
+    }
+    qnt::run::ChatOptions options;
+    options.templateName = chatTemplate;
+    options.system = system;
+    options.maxTokens = int64_t(tokens);
+    options.printIds = printIds;
+    options.quiet = quiet;
+    int status = qnt::run::runChat(model, sampler, options);
+    if (profile)
+      printProfile(model.profile_names);
+    qnt_sampler_free(&sampler);
+    qnt_model_free(&model);
+    return status;
+  }
 
   std::vector<int32_t> ids(prompt.size() + 8);
   int64_t count = qnt_tokenize(&model.vocab, prompt.c_str(), model.vocab.add_bos,
@@ -647,7 +693,7 @@ int main(int argc, char **argv) {
   std::vector<float> step(vocab);
   while (generated < budget) {
     int32_t next = qnt_sample(&sampler, last, int32_t(vocab));
-    if (next == model.vocab.eos) {
+    if (qnt_is_end_of_generation(&model.vocab, next)) {
       endOfText = true;
       break;
     }

@@ -140,6 +140,13 @@ void qnt_vocab_free(qnt_vocab *vocab);
  *  count, -1 if `max` is too small, -2 if the text is not valid UTF-8 (BPE). */
 int64_t qnt_tokenize(const qnt_vocab *vocab, const char *text, int bos,
                      int32_t *ids, int64_t max);
+/** Whether generation ends at token `id`: EOS, the end-of-turn token, or a
+ *  control token written as one (<|eot_id|>, <|eom_id|>, <|im_end|>,
+ *  <|end_of_text|>, <|endoftext|>, <end_of_turn>). */
+int qnt_is_end_of_generation(const qnt_vocab *vocab, int32_t id);
+/** The id of a piece ("<|im_start|>"), or -1. */
+int32_t qnt_token_id(const qnt_vocab *vocab, const char *piece);
+
 /** The bytes of a token after `previous` (SentencePiece's leading space is
  *  dropped after BOS; <0xXX> pieces and the BPE alphabet give their bytes,
  *  which may be part of a UTF-8 character; control tokens give nothing).
