@@ -57,21 +57,65 @@ void rope(float *v, int64_t n, const gguf::LlamaConfig &c, int64_t pos) {
 
 } // namespace
 
-/// out[i] = sum_j w[i, j] * x[j]: in float, or as the quantized kernels do.
-void Llama::matmul(float *out, const float *x, const Weight &w) const {
-  if (!quantized) {
+/// out[i] = sum_j w[i, j] * x[j]: in float, or as the quantized kernels do
+/// when the model is quantized and the layer is not kept in float. The
+/// probed layer's quantization error (against its float output on the same
+/// input) is accumulated.
+void Llama::matmul(float *out, const float *x, const Weight &w) {
+  auto inFloat = [&](float *y) {
     for (int64_t i = 0; i < w.rows; ++i) {
       float acc = 0.0f;
       for (int64_t j = 0; j < w.cols; ++j)
         acc += w.values[i * w.cols + j] * x[j];
-      out[i] = acc;
+      y[i] = acc;
     }
+  };
+  if (!quantized || keptFloat.count(w.name)) {
+    inFloat(out);
     return;
   }
   math::QuantizedTensor qx;
   std::vector<float> padded = math::padColumns(x, 1, w.cols, paddedCols(w.cols));
   math::quantize(padded.data(), 1, w.quantized.cols, activationScheme(), qx);
   math::referenceMatmul(qx, w.quantized, out);
+  if (w.name == probe) {
+    std::vector<float> exact(size_t(w.rows));
+    inFloat(exact.data());
+    for (int64_t i = 0; i < w.rows; ++i) {
+      double d = double(out[i]) - double(exact[i]);
+      probeError += d * d;
+      probeNorm += double(exact[i]) * double(exact[i]);
+    }
+  }
+}
+
+std::vector<std::string> Llama::linearNames() const {
+  std::vector<std::string> names;
+  for (int64_t l = 0; l < c.blocks; ++l)
+    for (const char *role : {"attn_q", "attn_k", "attn_v", "attn_output",
+                             "ffn_gate", "ffn_up", "ffn_down"})
+      names.push_back("blk." + std::to_string(l) + "." + role);
+  names.push_back("output");
+  return names;
+}
+
+int64_t Llama::linearParameters(const std::string &name) const {
+  if (name == "output")
+    return output.rows * output.cols;
+  for (const Layer &L : layers)
+    for (const Weight *w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+      if (w->name == name)
+        return w->rows * w->cols;
+  return 0;
+}
+
+double Llama::probedError() const {
+  return probeNorm > 0 ? std::sqrt(probeError / probeNorm) : 0.0;
+}
+
+void Llama::setProbe(const std::string &name) {
+  probe = name;
+  probeError = probeNorm = 0;
 }
 
 std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
@@ -86,6 +130,10 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
     return t && gguf::readAsFloat(*t, out, error);
   };
   auto weight = [&](const std::string &name, Weight &w) {
+    // Named as the importer names the linear: the tensor without ".weight"
+    // ("blk.0.attn_q"), the output head "output" (tied or not).
+    w.name = name == "token_embd.weight" ? "output"
+                                         : name.substr(0, name.size() - 7);
     const gguf::TensorInfo *t = file.tensor(name);
     if (!t || !gguf::readAsFloat(*t, w.values, error))
       return false;

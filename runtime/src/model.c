@@ -63,8 +63,8 @@ uint64_t qnt_weights_fingerprint(const void *data, uint64_t size) {
   return fnv1a(h, bytes + size - edge, edge);
 }
 
-_Static_assert(sizeof(qnt_meta_header) == 168 &&
-                   offsetof(qnt_meta_header, model_id) == 160,
+_Static_assert(sizeof(qnt_meta_header) == 176 &&
+                   offsetof(qnt_meta_header, model_id) == 168,
                "no padding: the model id hashes the header's bytes");
 
 uint64_t qnt_model_id(const qnt_meta_header *header) {
@@ -112,7 +112,7 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
   }
   if (h->bos < -1 || h->bos >= h->vocab || h->eos < -1 || h->eos >= h->vocab ||
       h->unk < -1 || h->unk >= h->vocab || h->eot < -1 || h->eot >= h->vocab ||
-      h->merges < 0 || h->merges > (1 << 24) || h->chat_template < 0 ||
+      h->notes < 0 || h->notes > (1 << 20) || h->merges < 0 || h->merges > (1 << 24) || h->chat_template < 0 ||
       h->chat_template > (1 << 24)) {
     fclose(f);
     return fail(error, size, "%s is not a model.meta file quant-compile wrote", path);
@@ -133,9 +133,10 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
   char **merges = calloc((size_t)h->merges + 1, sizeof(char *));
   uint32_t *mergeLengths = calloc((size_t)h->merges + 1, sizeof(uint32_t));
   v->chat_template = calloc((size_t)h->chat_template + 1, 1);
+  m->notes = calloc((size_t)h->notes + 1, 1);
   int rc = -1;
   if (!v->pieces || !v->lengths || !v->scores || !v->types || !merges ||
-      !mergeLengths || !v->chat_template) {
+      !mergeLengths || !v->chat_template || !m->notes) {
     fail(error, size, "out of memory reading %s", path);
     goto done;
   }
@@ -164,6 +165,10 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
   if (fread(v->chat_template, 1, (size_t)h->chat_template, f) !=
       (size_t)h->chat_template) {
     fail(error, size, "%s: the chat template is truncated", path);
+    goto done;
+  }
+  if (fread(m->notes, 1, (size_t)h->notes, f) != (size_t)h->notes) {
+    fail(error, size, "%s: the compile notes are truncated", path);
     goto done;
   }
   if (fgetc(f) != EOF) {
@@ -307,6 +312,7 @@ done:
 
 void qnt_model_free(qnt_model *m) {
   qnt_vocab_free(&m->vocab);
+  free(m->notes);
   if (m->weights)
     munmap(m->weights, m->weights_size);
   if (m->library)

@@ -38,7 +38,10 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include "Sensitivity.h"
+
 #include <map>
+#include <set>
 #include <cstring>
 #include <unistd.h>
 
@@ -111,6 +114,25 @@ cl::opt<bool> profile("profile",
 cl::opt<int64_t> contextLength(
     "context", cl::desc("KV cache length for a GGUF model (default: the model's)"),
     cl::init(0), cl::cat(category));
+cl::opt<std::string> sensitivityText(
+    "sensitivity",
+    cl::desc("measure on this text what quantizing each linear costs (KL with "
+             "only it quantized, its output error): a table on stdout, "
+             "--sensitivity-out.csv and .html; then stop"),
+    cl::value_desc("text file"), cl::cat(category));
+cl::opt<std::string> sensitivityOut(
+    "sensitivity-out",
+    cl::desc("where --sensitivity writes PREFIX.csv and PREFIX.html (default: "
+             "the output's name .sensitivity)"),
+    cl::value_desc("prefix"), cl::cat(category));
+cl::opt<double> accuracyBudget(
+    "accuracy-budget",
+    cl::desc("keep the most sensitive linears in float until the mean KL "
+             "against float on --calibration is at most this"),
+    cl::init(-1), cl::cat(category));
+cl::opt<std::string> calibrationText(
+    "calibration", cl::desc("the text --accuracy-budget measures on"),
+    cl::value_desc("text file"), cl::cat(category));
 cl::list<std::string> keepFloat(
     "keep-float",
     cl::desc("layers kept in float, by name prefix (output, blk.0.ffn_down, ...)"),
@@ -209,7 +231,8 @@ int32_t quantizationKind(const ::qnt::QuantOptions &q) {
 /// (complete: the fingerprint and the model id are of its bytes).
 LogicalResult makeMetaHeader(const ::qnt::gguf::File &file, int64_t context,
                              int32_t quantization, StringRef weightsPath,
-                             qnt_meta_header &h, std::string &error) {
+                             const std::string &notes, qnt_meta_header &h,
+                             std::string &error) {
   ::qnt::gguf::LlamaConfig c;
   if (!::qnt::gguf::readLlamaConfig(file, c, error))
     return failure();
@@ -260,6 +283,7 @@ LogicalResult makeMetaHeader(const ::qnt::gguf::File &file, int64_t context,
   }
   h.merges = int64_t(vocab.merges.size());
   h.chat_template = int64_t(vocab.chatTemplate.size());
+  h.notes = int64_t(notes.size());
   h.quantization = quantization;
   h.abi_version = QNT_MODEL_ABI_VERSION;
   h.weights_size = (*weights)->getBufferSize();
@@ -271,7 +295,8 @@ LogicalResult makeMetaHeader(const ::qnt::gguf::File &file, int64_t context,
 
 /// model.meta: the header, then the tokenizer, in qnt/model.h's layout.
 LogicalResult writeMeta(const ::qnt::gguf::File &file, const qnt_meta_header &h,
-                        const std::string &path, std::string &error) {
+                        const std::string &notes, const std::string &path,
+                        std::string &error) {
   ::qnt::gguf::Vocabulary vocab;
   if (!::qnt::gguf::readVocabulary(file, vocab, error))
     return failure();
@@ -297,6 +322,7 @@ LogicalResult writeMeta(const ::qnt::gguf::File &file, const qnt_meta_header &h,
     os.write(merge.data(), length);
   }
   os.write(vocab.chatTemplate.data(), vocab.chatTemplate.size());
+  os.write(notes.data(), notes.size());
   os.close();
   if (os.has_error()) {
     error = "cannot write " + path + ": " + os.error().message();
@@ -434,6 +460,51 @@ int main(int argc, char **argv) {
   quant.actScale = actScale;
   quant.rounding = rounding;
   quant.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+  // What --accuracy-budget decides goes into model.meta as well.
+  std::string notes;
+  if (!sensitivityText.empty() || accuracyBudget >= 0) {
+    // Both measure the default scheme with the scalar reference.
+    if (!gguf)
+      return fail("--sensitivity and --accuracy-budget need a GGUF model");
+    ::qnt::QuantOptions measured = quant;
+    measured.keepFloat.clear(); // --keep-float layers stay float as asked
+    if (quantizationKind(measured) != QNT_QUANT_DEFAULT)
+      return fail("--sensitivity and --accuracy-budget measure the default "
+                  "scheme (Q8_0 weights, per-block activations): drop the "
+                  "other quantization options");
+    auto readText = [&](const std::string &path, std::string &text) {
+      auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+      if (!buffer)
+        return false;
+      text = (*buffer)->getBuffer().str();
+      return true;
+    };
+    if (!sensitivityText.empty()) {
+      std::string text;
+      if (!readText(sensitivityText, text))
+        return fail("cannot read " + sensitivityText);
+      std::vector<int32_t> ids;
+      std::string prefix = sensitivityOut.empty() ? (stem + ".sensitivity").str()
+                                                  : sensitivityOut.getValue();
+      if (!::qnt::compile::tokenizeText(*gguf, text, ids, error) ||
+          !::qnt::compile::writeSensitivity(*gguf, ids, prefix, error))
+        return fail("--sensitivity: " + error);
+      return 0;
+    }
+    if (calibrationText.empty())
+      return fail("--accuracy-budget needs --calibration TEXT");
+    std::string text;
+    if (!readText(calibrationText, text))
+      return fail("cannot read " + calibrationText);
+    std::vector<int32_t> ids;
+    std::set<std::string> kept(keepFloat.begin(), keepFloat.end());
+    if (!::qnt::compile::tokenizeText(*gguf, text, ids, error) ||
+        !::qnt::compile::chooseKeptFloat(*gguf, ids, accuracyBudget, kept, notes,
+                                         error))
+      return fail("--accuracy-budget: " + error);
+    llvm::errs() << notes << "\n";
+    quant.keepFloat.assign(kept.begin(), kept.end());
+  }
   // The quantized weights stream into the weights file as they are made.
   quant.weightsFile = weightsPath;
   // With --report, each pipeline is shown before it runs.
@@ -514,7 +585,7 @@ int main(int argc, char **argv) {
   // the code the model id.
   qnt_meta_header meta = {};
   if (gguf && failed(makeMetaHeader(*gguf, contextLength, quantizationKind(quant),
-                                    weightsPath, meta, error)))
+                                    weightsPath, notes, meta, error)))
     return fail(inputFile + ": " + error);
   if (failed(::qnt::buffersToLLVM(*module, lowering, hook)))
     return 1;
@@ -548,7 +619,7 @@ int main(int argc, char **argv) {
       return fail(error);
   }
   if (gguf && emitAction == Emit::Obj &&
-      failed(writeMeta(*gguf, meta, (stem + ".meta").str(), error)))
+      failed(writeMeta(*gguf, meta, notes, (stem + ".meta").str(), error)))
     return fail(inputFile + ": " + error);
 
   if (emitAction == Emit::Obj && (output != "-" || !headerFile.empty())) {

@@ -540,6 +540,8 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "quant-run: error: %s\n", error);
     return 1;
   }
+  if (!quiet && model.notes && model.notes[0])
+    std::fprintf(stderr, "compiled with %s\n", model.notes);
   if (profile && !model.profile_names) {
     std::fprintf(stderr, "quant-run: error: %s was not compiled with --profile "
                          "(quant-compile ... --profile)\n", modelPath.c_str());

@@ -17,6 +17,7 @@
 #include "qnt/Math/Quant.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,9 +42,22 @@ public:
   /// each call adds the token's keys and values to the cache.
   void forward(int32_t token, int64_t pos, float *logits);
 
+  /// The linear layers by the names quant-compile's --keep-float matches
+  /// ("blk.0.attn_q", ..., "output"), in model order, and their sizes.
+  std::vector<std::string> linearNames() const;
+  int64_t linearParameters(const std::string &name) const;
+  /// A quantized model computes these linears in float.
+  void setKeptFloat(std::set<std::string> names) { keptFloat = std::move(names); }
+  /// Measures the quantization error of one linear from now on: the
+  /// relative RMS difference of its output from the float output of the
+  /// same input, over every call (probedError).
+  void setProbe(const std::string &name);
+  double probedError() const;
+
 private:
   /// A linear layer's weight [rows, cols]: float, and quantized if asked.
   struct Weight {
+    std::string name; ///< the linear's name ("blk.0.attn_q", "output")
     std::vector<float> values;
     math::QuantizedTensor quantized;
     int64_t rows = 0, cols = 0;
@@ -54,7 +68,7 @@ private:
     std::vector<float> qNorm, kNorm;        ///< qwen3, per head
     Weight wq, wk, wv, wo, gate, up, down;
   };
-  void matmul(float *out, const float *x, const Weight &w) const;
+  void matmul(float *out, const float *x, const Weight &w);
 
   gguf::LlamaConfig c;
   bool quantized = false;
@@ -63,6 +77,9 @@ private:
   Weight output;
   std::vector<Layer> layers;
   std::vector<float> keyCache, valueCache; ///< [layer][pos][kv_dim]
+  std::set<std::string> keptFloat;
+  std::string probe;
+  double probeError = 0, probeNorm = 0;
 };
 
 } // namespace qnt::reference

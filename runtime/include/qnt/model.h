@@ -38,6 +38,7 @@ extern "C" {
  * then `merges` merges (byte-level BPE, best first), each
  *   uint32_t length; char text[length];   ("left right")
  * then `chat_template` bytes of the chat template (Jinja, from the GGUF),
+ * then `notes` bytes of what quant-compile decided (--accuracy-budget),
  * all little-endian.
  *===----------------------------------------------------------------------===*/
 
@@ -73,6 +74,7 @@ typedef struct qnt_meta_header {
   int32_t unused;                 /* zero: keeps the header free of padding */
   int64_t merges;                 /* merges after the tokens */
   int64_t chat_template;          /* bytes of the chat template after them */
+  int64_t notes;                  /* bytes of compile notes after that */
   /* How quant-compile quantized the model: */
   int32_t quantization; /* QNT_QUANT_* */
   int32_t abi_version;  /* QNT_MODEL_ABI_VERSION of model.so */
@@ -197,6 +199,9 @@ typedef struct qnt_model {
   /* Compiled with --profile: the name of each timed op id, "function layer
    * op", NUL-separated, an empty name last; NULL otherwise. */
   const char *profile_names;
+  /* What quant-compile recorded about its choices (the layers an accuracy
+   * budget kept in float), NUL-terminated; "" if nothing. */
+  char *notes;
 } qnt_model;
 
 /** Loads model.so with model.weights and model.meta beside it, after

@@ -1,0 +1,33 @@
+//===- Sensitivity.h - quant-compile --sensitivity, --accuracy-budget ----===//
+
+#ifndef QNT_TOOLS_QUANT_COMPILE_SENSITIVITY_H
+#define QNT_TOOLS_QUANT_COMPILE_SENSITIVITY_H
+
+#include "qnt/GGUF/GGUF.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace qnt::compile {
+
+/// The ids of a text in the GGUF's own vocabulary (the runtime's tokenizer,
+/// BOS first where the model adds one).
+bool tokenizeText(const gguf::File &file, const std::string &text,
+                  std::vector<int32_t> &ids, std::string &error);
+
+/// --sensitivity: the per-linear table on stdout, PREFIX.csv and PREFIX.html
+/// (an SVG bar chart by layer).
+bool writeSensitivity(const gguf::File &file, const std::vector<int32_t> &ids,
+                      const std::string &prefix, std::string &error);
+
+/// --accuracy-budget: the linears to keep in float, most sensitive first,
+/// until the quantized model's mean KL on `ids` is at most `budget`; a line
+/// of what was chosen and what it costs goes to `summary`.
+bool chooseKeptFloat(const gguf::File &file, const std::vector<int32_t> &ids,
+                     double budget, std::set<std::string> &kept,
+                     std::string &summary, std::string &error);
+
+} // namespace qnt::compile
+
+#endif // QNT_TOOLS_QUANT_COMPILE_SENSITIVITY_H
