@@ -2,11 +2,14 @@
 """Checks quant-run's tokenizer against Hugging Face's ids.
 
   check_tokenizer.py QUANT-RUN MODEL.so CASES.jsonl NAME [--bos ID]
+                     [--reference tokenizer.json --pre PRE]
 
 For every case of CASES.jsonl ({"text": ..., NAME: [ids]}), runs
 `QUANT-RUN MODEL.so --tokenize -p TEXT` and checks that the ids are the
 case's (after BOS when --bos is given) and that they decode back to the
-text. Prints each mismatch and a summary; exits 1 if any case fails.
+text. With --reference, the expected ids come from bpe_reference.py (an
+independent Python BPE) with pre-tokenizer PRE instead of the case's.
+Prints each mismatch and a summary; exits 1 if any case fails.
 """
 import argparse
 import concurrent.futures
@@ -25,7 +28,8 @@ def run(args, case):
     if not sep or not stdout.endswith(b"\n"):
         return f"unexpected output {stdout!r}"
     ids = [int(x) for x in ids_line.split()]
-    expected = ([args.bos] if args.bos is not None else []) + case[args.name]
+    ids_of = args.reference.encode(case["text"]) if args.reference else case[args.name]
+    expected = ([args.bos] if args.bos is not None else []) + ids_of
     problems = []
     if ids != expected:
         problems.append(f"ids {ids} != {expected}")
@@ -41,7 +45,14 @@ def main():
     p.add_argument("cases")
     p.add_argument("name")
     p.add_argument("--bos", type=int)
+    p.add_argument("--reference")
+    p.add_argument("--pre")
     args = p.parse_args()
+    if args.reference:
+        import os
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import bpe_reference
+        args.reference = bpe_reference.Tokenizer(args.reference, args.pre)
     cases = [json.loads(line) for line in open(args.cases, encoding="utf-8") if line.strip()]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda c: run(args, c), cases))
@@ -51,7 +62,8 @@ def main():
             failed += 1
             if failed <= 10:
                 print(f"FAIL {case['text'][:80]!r}: {problem[:400]}")
-    print(f"{args.name}: {len(cases) - failed}/{len(cases)} cases tokenized as Hugging Face does")
+    who = "bpe_reference.py does" if args.reference else "Hugging Face does"
+    print(f"{args.name}: {len(cases) - failed}/{len(cases)} cases tokenized as {who}")
     sys.exit(1 if failed else 0)
 
 
