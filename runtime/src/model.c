@@ -2,6 +2,7 @@
 
 #define _GNU_SOURCE
 #include "qnt/model.h"
+#include "internal.h"
 
 #include <dlfcn.h>
 #include <stddef.h>
@@ -14,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(char *error, size_t size, const char *format, ...) {
+int qnt_rt_fail(char *error, size_t size, const char *format, ...) {
   va_list args;
   va_start(args, format);
   if (error && size)
@@ -79,7 +80,7 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
                     char *error, size_t size) {
   FILE *f = fopen(path, "rb");
   if (!f)
-    return fail(error, size,
+    return qnt_rt_fail(error, size,
                 "cannot open %s: quant-compile writes it beside %s, with the "
                 "weights; a model is the three files together",
                 path, library);
@@ -88,7 +89,7 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
   if (ok && memcmp(h->magic, "QNTMETA", 7) == 0 &&
       memcmp(h->magic, QNT_META_MAGIC, 8) != 0) {
     fclose(f);
-    return fail(error, size,
+    return qnt_rt_fail(error, size,
                 "%s was written by another version of quant-compile (format "
                 "%.8s, this runtime reads %s): compile the model again",
                 path, h->magic, QNT_META_MAGIC);
@@ -96,18 +97,18 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
   ok = ok && memcmp(h->magic, QNT_META_MAGIC, 8) == 0;
   if (ok && qnt_model_id(h) != h->model_id) {
     fclose(f);
-    return fail(error, size, "%s is damaged: its header does not match its "
+    return qnt_rt_fail(error, size, "%s is damaged: its header does not match its "
                 "model id", path);
   }
   if (!ok || h->dim <= 0 || h->blocks <= 0 || h->heads <= 0 || h->kv_heads <= 0 ||
       h->head_dim <= 0 || h->vocab <= 0 || h->vocab > (1 << 24) ||
       h->context <= 0 || h->context > (1 << 24)) {
     fclose(f);
-    return fail(error, size, "%s is not a model.meta file quant-compile wrote", path);
+    return qnt_rt_fail(error, size, "%s is not a model.meta file quant-compile wrote", path);
   }
   if (h->tokenizer != QNT_TOKENIZER_SPM && h->tokenizer != QNT_TOKENIZER_BPE) {
     fclose(f);
-    return fail(error, size, "%s names tokenizer kind %d, which this runtime "
+    return qnt_rt_fail(error, size, "%s names tokenizer kind %d, which this runtime "
                 "does not know", path, h->tokenizer);
   }
   if (h->bos < -1 || h->bos >= h->vocab || h->eos < -1 || h->eos >= h->vocab ||
@@ -115,7 +116,7 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
       h->notes < 0 || h->notes > (1 << 20) || h->merges < 0 || h->merges > (1 << 24) || h->chat_template < 0 ||
       h->chat_template > (1 << 24)) {
     fclose(f);
-    return fail(error, size, "%s is not a model.meta file quant-compile wrote", path);
+    return qnt_rt_fail(error, size, "%s is not a model.meta file quant-compile wrote", path);
   }
   qnt_vocab *v = &m->vocab;
   v->size = (int32_t)h->vocab;
@@ -137,7 +138,7 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
   int rc = -1;
   if (!v->pieces || !v->lengths || !v->scores || !v->types || !merges ||
       !mergeLengths || !v->chat_template || !m->notes) {
-    fail(error, size, "out of memory reading %s", path);
+    qnt_rt_fail(error, size, "out of memory reading %s", path);
     goto done;
   }
   for (int32_t i = 0; i < v->size; ++i) {
@@ -146,7 +147,7 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
         fread(&length, 4, 1, f) != 1 || length > 65536 ||
         !(v->pieces[i] = malloc(length + 1)) ||
         fread(v->pieces[i], 1, length, f) != length) {
-      fail(error, size, "%s: token %d is truncated", path, i);
+      qnt_rt_fail(error, size, "%s: token %d is truncated", path, i);
       goto done;
     }
     v->pieces[i][length] = 0;
@@ -157,28 +158,28 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
     if (fread(&length, 4, 1, f) != 1 || length > 65536 ||
         !(merges[i] = malloc(length + 1)) ||
         fread(merges[i], 1, length, f) != length) {
-      fail(error, size, "%s: merge %lld is truncated", path, (long long)i);
+      qnt_rt_fail(error, size, "%s: merge %lld is truncated", path, (long long)i);
       goto done;
     }
     mergeLengths[i] = length;
   }
   if (fread(v->chat_template, 1, (size_t)h->chat_template, f) !=
       (size_t)h->chat_template) {
-    fail(error, size, "%s: the chat template is truncated", path);
+    qnt_rt_fail(error, size, "%s: the chat template is truncated", path);
     goto done;
   }
   if (fread(m->notes, 1, (size_t)h->notes, f) != (size_t)h->notes) {
-    fail(error, size, "%s: the compile notes are truncated", path);
+    qnt_rt_fail(error, size, "%s: the compile notes are truncated", path);
     goto done;
   }
   if (fgetc(f) != EOF) {
-    fail(error, size, "%s has bytes after its last token", path);
+    qnt_rt_fail(error, size, "%s has bytes after its last token", path);
     goto done;
   }
   char why[256];
   if (qnt_vocab_prepare(v, (const char *const *)merges, mergeLengths, h->merges,
                         why, sizeof why) != 0) {
-    fail(error, size, "%s: %s", path, why);
+    qnt_rt_fail(error, size, "%s: %s", path, why);
     goto done;
   }
   rc = 0;
@@ -200,16 +201,16 @@ static int mapWeights(qnt_model *m, const char *path, const char *meta,
   if (fd < 0 || fstat(fd, &st) != 0) {
     if (fd >= 0)
       close(fd);
-    return fail(error, size, "cannot open %s: quant-compile writes it beside "
+    return qnt_rt_fail(error, size, "cannot open %s: quant-compile writes it beside "
                 "%s", path, meta);
   }
   uint64_t actual = (uint64_t)st.st_size;
   if (actual != expected) {
     close(fd);
     if (actual == 0)
-      return fail(error, size, "%s is empty; %s expects %llu bytes", path,
+      return qnt_rt_fail(error, size, "%s is empty; %s expects %llu bytes", path,
                   meta, (unsigned long long)expected);
-    return fail(error, size,
+    return qnt_rt_fail(error, size,
                 "%s is %llu bytes; %s expects %llu: the file is %s", path,
                 (unsigned long long)actual, meta, (unsigned long long)expected,
                 actual < expected ? "truncated" : "from another compile");
@@ -220,10 +221,10 @@ static int mapWeights(qnt_model *m, const char *path, const char *meta,
   close(fd);
   if (m->weights == MAP_FAILED) {
     m->weights = NULL;
-    return fail(error, size, "cannot map %s", path);
+    return qnt_rt_fail(error, size, "cannot map %s", path);
   }
   if (qnt_weights_fingerprint(m->weights, actual) != m->config.weights_fingerprint)
-    return fail(error, size,
+    return qnt_rt_fail(error, size,
                 "%s does not belong to %s: its contents are not the weights "
                 "the model was compiled with (files of two compiles mixed?)",
                 path, meta);
@@ -237,13 +238,13 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
   char *weights = sibling(library_path, ".weights");
   int rc = -1;
   if (!meta || !weights) {
-    fail(error, size, "out of memory");
+    qnt_rt_fail(error, size, "out of memory");
     goto done;
   }
   if (readMeta(m, meta, library_path, error, size) != 0)
     goto done;
   if (m->config.abi_version != QNT_MODEL_ABI_VERSION) {
-    fail(error, size, "%s describes entry points of ABI version %d; this "
+    qnt_rt_fail(error, size, "%s describes entry points of ABI version %d; this "
          "runtime calls version %d: compile the model again",
          meta, m->config.abi_version, QNT_MODEL_ABI_VERSION);
     goto done;
@@ -260,24 +261,24 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
   }
   m->library = dlopen(open_path, RTLD_NOW | RTLD_LOCAL);
   if (!m->library) {
-    fail(error, size, "cannot load %s: %s", library_path, dlerror());
+    qnt_rt_fail(error, size, "cannot load %s: %s", library_path, dlerror());
     goto done;
   }
   const int32_t *abi = dlsym(m->library, QNT_MODEL_ABI_SYMBOL);
   const uint64_t *id = dlsym(m->library, QNT_MODEL_ID_SYMBOL);
   if (!abi || !id) {
-    fail(error, size, "%s is not a model compiled by quant-compile (it has no "
+    qnt_rt_fail(error, size, "%s is not a model compiled by quant-compile (it has no "
          "%s)", library_path, !abi ? QNT_MODEL_ABI_SYMBOL : QNT_MODEL_ID_SYMBOL);
     goto done;
   }
   if (*abi != QNT_MODEL_ABI_VERSION) {
-    fail(error, size, "%s has entry points of ABI version %d; this runtime "
+    qnt_rt_fail(error, size, "%s has entry points of ABI version %d; this runtime "
          "calls version %d: compile the model again",
          library_path, *abi, QNT_MODEL_ABI_VERSION);
     goto done;
   }
   if (*id != m->config.model_id) {
-    fail(error, size, "%s does not belong to %s: it was compiled for model "
+    qnt_rt_fail(error, size, "%s does not belong to %s: it was compiled for model "
          "%016llx, the meta file describes %016llx (files of two compiles "
          "mixed?)", library_path, meta, (unsigned long long)*id,
          (unsigned long long)m->config.model_id);
@@ -286,7 +287,7 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
   m->forward = (qnt_forward_fn)dlsym(m->library, "_mlir_ciface_forward");
   m->decode = (qnt_decode_fn)dlsym(m->library, "_mlir_ciface_decode");
   if (!m->forward || !m->decode) {
-    fail(error, size, "%s has no forward/decode entry points", library_path);
+    qnt_rt_fail(error, size, "%s has no forward/decode entry points", library_path);
     goto done;
   }
   m->profile_names = (const char *)dlsym(m->library, QNT_PROFILE_NAMES_SYMBOL);
@@ -296,7 +297,7 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
   m->kcache = qnt_rt_alloc(cache * sizeof(float));
   m->vcache = qnt_rt_alloc(cache * sizeof(float));
   if (!m->kcache || !m->vcache) {
-    fail(error, size, "cannot allocate the KV cache (%zu floats)", 2 * cache);
+    qnt_rt_fail(error, size, "cannot allocate the KV cache (%zu floats)", 2 * cache);
     goto done;
   }
   memset(m->kcache, 0, cache * sizeof(float));
@@ -328,13 +329,13 @@ static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
                int64_t from, float *logits, char *error, size_t size) {
   const qnt_meta_header *c = &m->config;
   if (count < 1 || pos < 0 || pos + count > c->context)
-    return fail(error, size,
+    return qnt_rt_fail(error, size,
                 "positions %lld..%lld do not fit the context of %lld tokens",
                 (long long)pos, (long long)(pos + count - 1),
                 (long long)c->context);
   for (int64_t i = 0; i < count; ++i)
     if (tokens[i] < 0 || tokens[i] >= c->vocab)
-      return fail(error, size, "token %d is not in the vocabulary", tokens[i]);
+      return qnt_rt_fail(error, size, "token %d is not in the vocabulary", tokens[i]);
   int64_t kvDim = c->kv_heads * c->head_dim;
   qnt_memref_1d ids = qnt_memref_1d_of((void *)(uintptr_t)tokens, count);
   qnt_memref_3d kc = {m->kcache, m->kcache, 0, {c->blocks, c->context, kvDim},

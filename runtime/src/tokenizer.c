@@ -20,23 +20,14 @@
 #define _GNU_SOURCE
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "qnt/model.h"
+#include "internal.h"
 
 #include <pcre2.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char kSpace[] = "\xe2\x96\x81"; /* U+2581 */
-
-static int fail(char *error, size_t size, const char *format, ...) {
-  va_list args;
-  va_start(args, format);
-  if (error && size)
-    vsnprintf(error, size, format, args);
-  va_end(args);
-  return -1;
-}
 
 /* FNV-1a of a piece, for the piece table. */
 static uint64_t hashPiece(const char *piece, size_t length) {
@@ -56,6 +47,13 @@ static int32_t lookup(const qnt_vocab *v, const char *piece, size_t length) {
     if (v->lengths[id] == length && memcmp(v->pieces[id], piece, length) == 0)
       return id;
   }
+}
+
+/* ids[at], ids[at + 1] -> merged: the pair replaced by its merge. */
+static void mergeAt(int32_t *ids, int64_t *count, int64_t at, int32_t merged) {
+  ids[at] = merged;
+  memmove(ids + at + 1, ids + at + 2, sizeof(int32_t) * (size_t)(*count - at - 2));
+  --*count;
 }
 
 /* Bytes in the UTF-8 sequence starting with c (1 for stray bytes). */
@@ -187,7 +185,7 @@ static int compileSplit(qnt_vocab *v, const char *pattern, char *error,
   if (!re) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(code, message, sizeof message);
-    return fail(error, size, "pre-tokenizer expression: %s at %zu",
+    return qnt_rt_fail(error, size, "pre-tokenizer expression: %s at %zu",
                 (const char *)message, (size_t)at);
   }
   pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* faster if available */
@@ -214,11 +212,11 @@ static int prepareBytePairs(qnt_vocab *v, const char *const *merges,
     char c[2];
     v->byte_tokens[b] = lookup(v, c, byteCharacter(b, c));
     if (v->byte_tokens[b] < 0)
-      return fail(error, size, "the vocabulary has no token for byte 0x%02X", b);
+      return qnt_rt_fail(error, size, "the vocabulary has no token for byte 0x%02X", b);
   }
   qnt_merge_table *t = calloc(1, sizeof *t);
   if (!t)
-    return fail(error, size, "out of memory");
+    return qnt_rt_fail(error, size, "out of memory");
   v->merges = t;
   uint64_t capacity = 16;
   while (capacity < 2 * (uint64_t)count)
@@ -228,31 +226,31 @@ static int prepareBytePairs(qnt_vocab *v, const char *const *merges,
   t->ranks = malloc(capacity * sizeof *t->ranks);
   t->merged = malloc(capacity * sizeof *t->merged);
   if (!t->keys || !t->ranks || !t->merged)
-    return fail(error, size, "out of memory for %lld merges", (long long)count);
+    return qnt_rt_fail(error, size, "out of memory for %lld merges", (long long)count);
   memset(t->keys, 0xff, capacity * sizeof *t->keys);
   for (int64_t r = 0; r < count; ++r) {
     const char *m = merges[r];
     const char *space = lengths[r] > 1 ? memchr(m + 1, ' ', lengths[r] - 1) : NULL;
     if (!space)
-      return fail(error, size, "merge %lld is not \"left right\"", (long long)r);
+      return qnt_rt_fail(error, size, "merge %lld is not \"left right\"", (long long)r);
     size_t left = (size_t)(space - m), right = lengths[r] - left - 1;
     char *joined = malloc(left + right + 1);
     if (!joined)
-      return fail(error, size, "out of memory");
+      return qnt_rt_fail(error, size, "out of memory");
     memcpy(joined, m, left);
     memcpy(joined + left, space + 1, right);
     int32_t a = lookup(v, m, left), b = lookup(v, space + 1, right),
             ab = lookup(v, joined, left + right);
     free(joined);
     if (a < 0 || b < 0 || ab < 0)
-      return fail(error, size, "merge %lld (%.*s) is not of tokens into a "
+      return qnt_rt_fail(error, size, "merge %lld (%.*s) is not of tokens into a "
                   "token", (long long)r, (int)lengths[r], m);
     mergeInsert(t, a, b, (int32_t)r, ab);
   }
 
   v->specials = malloc(sizeof(int32_t) * (size_t)v->size);
   if (!v->specials)
-    return fail(error, size, "out of memory");
+    return qnt_rt_fail(error, size, "out of memory");
   for (int32_t i = 0; i < v->size; ++i)
     if ((v->types[i] == 3 || v->types[i] == 4) && v->lengths[i] > 0)
       v->specials[v->special_count++] = i;
@@ -270,7 +268,7 @@ static int prepareBytePairs(qnt_vocab *v, const char *const *merges,
       return -1;
     return compileSplit(v, kGpt2, error, size);
   }
-  return fail(error, size, "unknown pre-tokenizer %d", v->pre);
+  return qnt_rt_fail(error, size, "unknown pre-tokenizer %d", v->pre);
 }
 
 int qnt_vocab_prepare(qnt_vocab *v, const char *const *merges,
@@ -282,7 +280,7 @@ int qnt_vocab_prepare(qnt_vocab *v, const char *const *merges,
   v->piece_mask = capacity - 1;
   v->piece_table = malloc(sizeof(int32_t) * capacity);
   if (!v->piece_table)
-    return fail(error, size, "out of memory");
+    return qnt_rt_fail(error, size, "out of memory");
   memset(v->piece_table, 0xff, sizeof(int32_t) * capacity);
   /* A piece listed twice keeps its first id. */
   for (int32_t id = 0; id < v->size; ++id)
@@ -297,7 +295,7 @@ int qnt_vocab_prepare(qnt_vocab *v, const char *const *merges,
   if (v->kind == QNT_TOKENIZER_BPE)
     return prepareBytePairs(v, merges, merge_lengths, merge_count, error, size);
   if (v->kind != QNT_TOKENIZER_SPM)
-    return fail(error, size, "unknown tokenizer kind %d", v->kind);
+    return qnt_rt_fail(error, size, "unknown tokenizer kind %d", v->kind);
   for (int32_t i = 0; i < v->size; ++i) {
     unsigned byte;
     if (v->lengths[i] == 6 && sscanf(v->pieces[i], "<0x%2X>", &byte) == 1)
@@ -395,10 +393,7 @@ static int64_t tokenizeSentencePiece(const qnt_vocab *v, const char *text,
     }
     if (bestAt < 0)
       break;
-    work[bestAt] = bestId;
-    memmove(work + bestAt + 1, work + bestAt + 2,
-            sizeof(int32_t) * (size_t)(count - bestAt - 2));
-    --count;
+    mergeAt(work, &count, bestAt, bestId);
   }
   free(pair);
   return count;
@@ -446,10 +441,7 @@ static void bytePairWord(const qnt_vocab *v, const char *word, size_t n,
     }
     if (bestAt < 0)
       break;
-    symbols[bestAt] = bestId;
-    memmove(symbols + bestAt + 1, symbols + bestAt + 2,
-            sizeof(int32_t) * (size_t)(count - bestAt - 2));
-    --count;
+    mergeAt(symbols, &count, bestAt, bestId);
   }
   out->count += count;
 }

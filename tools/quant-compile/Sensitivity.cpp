@@ -21,6 +21,26 @@
 
 namespace qnt::compile {
 
+void runtimeTokenizer(const gguf::Vocabulary &vocab, int32_t &kind, int32_t &pre) {
+  using Pre = gguf::Vocabulary::PreTokenizer;
+  kind = vocab.model == gguf::Vocabulary::Model::BytePairs ? QNT_TOKENIZER_BPE
+                                                           : QNT_TOKENIZER_SPM;
+  switch (vocab.pre) {
+  case Pre::Gpt2:
+    pre = QNT_PRE_GPT2;
+    break;
+  case Pre::Llama3:
+    pre = QNT_PRE_LLAMA3;
+    break;
+  case Pre::Qwen2:
+    pre = QNT_PRE_QWEN2;
+    break;
+  case Pre::SmolLM:
+    pre = QNT_PRE_SMOLLM;
+    break;
+  }
+}
+
 bool tokenizeText(const gguf::File &file, const std::string &text,
                   std::vector<int32_t> &ids, std::string &error) {
   gguf::Vocabulary vocab;
@@ -28,9 +48,7 @@ bool tokenizeText(const gguf::File &file, const std::string &text,
     return false;
   qnt_vocab v = {};
   v.size = int32_t(vocab.tokens.size());
-  v.kind = vocab.model == gguf::Vocabulary::Model::BytePairs ? QNT_TOKENIZER_BPE
-                                                             : QNT_TOKENIZER_SPM;
-  v.pre = int32_t(vocab.pre); // the enumerators follow QNT_PRE_*
+  runtimeTokenizer(vocab, v.kind, v.pre);
   v.bos = vocab.bos;
   v.eos = vocab.eos;
   v.unk = vocab.unk;

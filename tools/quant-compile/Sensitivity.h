@@ -11,6 +11,9 @@
 
 namespace qnt::compile {
 
+/// The runtime's QNT_TOKENIZER_* and QNT_PRE_* of a GGUF vocabulary.
+void runtimeTokenizer(const gguf::Vocabulary &vocab, int32_t &kind, int32_t &pre);
+
 /// The ids of a text in the GGUF's own vocabulary (the runtime's tokenizer,
 /// BOS first where the model adds one).
 bool tokenizeText(const gguf::File &file, const std::string &text,

@@ -263,24 +263,7 @@ LogicalResult makeMetaHeader(const ::qnt::gguf::File &file, int64_t context,
   h.unk = vocab.unk;
   h.add_bos = vocab.addBos;
   h.eot = vocab.eot;
-  h.tokenizer = vocab.model == ::qnt::gguf::Vocabulary::Model::BytePairs
-                    ? QNT_TOKENIZER_BPE
-                    : QNT_TOKENIZER_SPM;
-  using Pre = ::qnt::gguf::Vocabulary::PreTokenizer;
-  switch (vocab.pre) {
-  case Pre::Gpt2:
-    h.pre = QNT_PRE_GPT2;
-    break;
-  case Pre::Llama3:
-    h.pre = QNT_PRE_LLAMA3;
-    break;
-  case Pre::Qwen2:
-    h.pre = QNT_PRE_QWEN2;
-    break;
-  case Pre::SmolLM:
-    h.pre = QNT_PRE_SMOLLM;
-    break;
-  }
+  ::qnt::compile::runtimeTokenizer(vocab, h.tokenizer, h.pre);
   h.merges = int64_t(vocab.merges.size());
   h.chat_template = int64_t(vocab.chatTemplate.size());
   h.notes = int64_t(notes.size());

@@ -557,11 +557,16 @@ int main(int argc, char **argv) {
   }
   const qnt_meta_header &c = model.config;
   int64_t vocab = c.vocab;
+  auto makeSampler = [&](qnt_sampler &sampler) {
+    if (qnt_sampler_init(&sampler, int32_t(vocab), float(temp), int32_t(topK),
+                         float(topP), uint64_t(seed)) == 0)
+      return true;
+    std::fprintf(stderr, "quant-run: error: out of memory\n");
+    return false;
+  };
   if (chat) {
     qnt_sampler sampler;
-    if (qnt_sampler_init(&sampler, int32_t(vocab), float(temp), int32_t(topK),
-                         float(topP), uint64_t(seed)) != 0) {
-      std::fprintf(stderr, "quant-run: error: out of memory\n");
+    if (!makeSampler(sampler)) {
       qnt_model_free(&model);
       return 1;
     }
@@ -635,9 +640,7 @@ int main(int argc, char **argv) {
                  (long long)tokens, (long long)c.context, (long long)room,
                  (long long)count);
   qnt_sampler sampler;
-  if (qnt_sampler_init(&sampler, int32_t(vocab), float(temp), int32_t(topK),
-                       float(topP), uint64_t(seed)) != 0) {
-    std::fprintf(stderr, "quant-run: error: out of memory\n");
+  if (!makeSampler(sampler)) {
     qnt_model_free(&model);
     return 1;
   }
