@@ -134,3 +134,12 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
     return %r : vector<8xi32>
   }
 }
+
+// CHECK-LABEL: func.func @ggml_and_bias
+// CHECK: qnt.ggml_constant q4_0 dense<0> : tensor<18xi8> : tensor<1x32xf32>
+// CHECK: qnt.bias_add %{{.+}}, %{{.+}} : tensor<?x32xf32>, tensor<32xf16> -> tensor<?x32xf32>
+func.func @ggml_and_bias(%x: tensor<?x32xf32>, %b: tensor<32xf16>) -> (tensor<1x32xf32>, tensor<?x32xf32>) {
+  %w = qnt.ggml_constant q4_0 dense<0> : tensor<18xi8> : tensor<1x32xf32>
+  %y = qnt.bias_add %x, %b : tensor<?x32xf32>, tensor<32xf16> -> tensor<?x32xf32>
+  return %w, %y : tensor<1x32xf32>, tensor<?x32xf32>
+}
