@@ -6,7 +6,8 @@
 //   %q = qnt.quantize %y -> !qnt.tensor   =>  (each row quantized as it is normalized)
 //
 // the same for qnt.silu_mul, when every use of the float result is a quantize
-// to one type (insert-act-quant shares one between q/k/v and gate/up); and
+// to one type with the same static scales, if any, which the fused op takes
+// over (insert-act-quant shares one between q/k/v and gate/up); and
 //
 //   %y = qnt.matmul %a, %w                    %z = qnt.matmul %a, %w acc %r
 //   %z = arith.addf %r, %y                =>  (the residual in the epilogue)
@@ -35,17 +36,20 @@ using namespace mlir::qnt;
 
 namespace {
 
-/// The one type every use of `value` quantizes it to, or null if a use is
-/// not a qnt.quantize or two quantizes differ.
-QTensorType soleQuantizedType(Value value) {
-  QTensorType type;
+/// The one quantize every use of `value` is (its type and static scales),
+/// or null if a use is not a qnt.quantize or two quantizes differ.
+QuantizeOp soleQuantize(Value value) {
+  QuantizeOp first;
   for (Operation *user : value.getUsers()) {
     auto quantize = dyn_cast<QuantizeOp>(user);
-    if (!quantize || (type && quantize.getType() != type))
+    if (!quantize || (first && (quantize.getType() != first.getType() ||
+                                quantize.getStaticScalesAttr() !=
+                                    first.getStaticScalesAttr())))
       return {};
-    type = quantize.getType();
+    if (!first)
+      first = quantize;
   }
-  return type;
+  return first;
 }
 
 /// quantize(producer(...)) -> producer(...) with the quantized result type.
@@ -58,11 +62,13 @@ struct FuseQuantizeIntoProducer : OpRewritePattern<Producer> {
     Value result = op->getResult(0);
     if (!isa<RankedTensorType>(result.getType()))
       return rewriter.notifyMatchFailure(op, "already quantizes its result");
-    QTensorType type = soleQuantizedType(result);
-    if (!type)
+    QuantizeOp quantize = soleQuantize(result);
+    if (!quantize)
       return rewriter.notifyMatchFailure(op, "a use needs the float result");
-    Operation *fused = rewriter.clone(*op);
-    fused->getResult(0).setType(type);
+    auto fused = cast<Producer>(rewriter.clone(*op));
+    fused->getResult(0).setType(quantize.getType());
+    if (DenseElementsAttr scales = quantize.getStaticScalesAttr())
+      fused.setStaticScalesAttr(scales);
     for (Operation *user : llvm::make_early_inc_range(result.getUsers()))
       rewriter.replaceOp(user, fused->getResult(0));
     rewriter.eraseOp(op);

@@ -11,9 +11,11 @@
 // (#qnt.layout<pad = P>): the quantize writes zeros there, so the kernel
 // reads whole blocks on both sides. When the weight
 // is stored u8_offset128, the activation keeps per-group sums for the offset
-// correction. Every quantize is placed right after the activation's
-// definition, and linears asking for the same quantization of the same value
-// share it.
+// correction. A linear with calibrated `act_scales` gets a static quantize
+// (static_scales: one scale per group of the activation, a single calibrated
+// scale repeated for each group), which computes no absmax at run time.
+// Every quantize is placed right after the activation's definition, and
+// linears asking for the same quantization of the same value share it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,6 +73,41 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
                          options.rounding, /*sums=*/u8);
 }
 
+/// The type `op`'s input is quantized to, or null after a diagnostic.
+QTensorType activationType(LinearOp op, QTensorType weightType,
+                           const ActOptions &options) {
+  SchemeAttr scheme = activationScheme(op, weightType, options);
+  if (!scheme)
+    return {};
+  LayoutAttr layout;
+  if (LayoutAttr w = weightType.getLayout(); w && w.getPad() > 1)
+    layout = LayoutAttr::get(op.getContext(), 0, 0, w.getPad());
+  return QTensorType::get(op.getContext(), op.getInput().getType().getShape(),
+                          Float32Type::get(op.getContext()), scheme, layout);
+}
+
+/// The static_scales of the quantize of `op`'s input as `type`: its
+/// act_scales, one per group (a single one repeated). Null when it has none;
+/// failure after a diagnostic when their count fits no group structure.
+FailureOr<DenseElementsAttr> staticScales(LinearOp op, QTensorType type) {
+  DenseElementsAttr given = op.getActScalesAttr();
+  if (!given)
+    return DenseElementsAttr();
+  int64_t groups = type.getNumGroups();
+  int64_t count = given.getNumElements();
+  auto shape = RankedTensorType::get({1, groups}, Float32Type::get(op.getContext()));
+  if (count == groups)
+    return given.reshape(shape);
+  if (count == 1)
+    return DenseElementsAttr(
+        DenseElementsAttr::get(shape, given.getValues<APFloat>()[0]));
+  op.emitOpError("act_scales hold ")
+      << count << " scales, but its input is quantized in " << groups
+      << " groups per row (" << stringifyGranularity(type.getScheme().getGranularity())
+      << ")" << (groups > 1 ? ": give 1 or " + std::to_string(groups) : ": give 1");
+  return failure();
+}
+
 struct QuantizeActivation : OpRewritePattern<LinearOp> {
   QuantizeActivation(MLIRContext *ctx, const ActOptions &options)
       : OpRewritePattern(ctx), options(options) {}
@@ -80,26 +117,24 @@ struct QuantizeActivation : OpRewritePattern<LinearOp> {
     auto weightType = dyn_cast<QTensorType>(op.getWeight().getType());
     if (!weightType)
       return rewriter.notifyMatchFailure(op, "weight is not quantized");
-    SchemeAttr scheme = activationScheme(op, weightType, options);
-    if (!scheme)
+    QTensorType type = activationType(op, weightType, options);
+    if (!type)
       return rewriter.notifyMatchFailure(op, "no activation scheme fits");
     Value input = op.getInput();
-    LayoutAttr layout;
-    if (LayoutAttr w = weightType.getLayout(); w && w.getPad() > 1)
-      layout = LayoutAttr::get(getContext(), 0, 0, w.getPad());
-    auto type = QTensorType::get(getContext(),
-                                 cast<RankedTensorType>(input.getType()).getShape(),
-                                 rewriter.getF32Type(), scheme, layout);
+    FailureOr<DenseElementsAttr> fixed = staticScales(op, type);
+    if (failed(fixed))
+      return rewriter.notifyMatchFailure(op, "act_scales do not fit");
 
-    // Share a quantize of the same value with the same scheme.
+    // Share a quantize of the same value with the same scheme and scales.
     Value quantized;
     for (Operation *user : input.getUsers())
-      if (auto q = dyn_cast<QuantizeOp>(user); q && q.getResult().getType() == type)
+      if (auto q = dyn_cast<QuantizeOp>(user);
+          q && q.getResult().getType() == type && q.getStaticScalesAttr() == *fixed)
         quantized = q.getResult();
     if (!quantized) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointAfterValue(input);
-      quantized = QuantizeOp::create(rewriter, input.getLoc(), type, input);
+      quantized = QuantizeOp::create(rewriter, input.getLoc(), type, input, *fixed);
     }
     rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getResult().getType(),
                                           quantized, op.getWeight(), Value());
@@ -136,7 +171,10 @@ struct InsertActQuantPass
     // Diagnose a linear the options cannot serve before rewriting any.
     WalkResult checked = getOperation().walk([&](LinearOp op) {
       auto weight = dyn_cast<QTensorType>(op.getWeight().getType());
-      if (weight && !activationScheme(op, weight, options))
+      if (!weight)
+        return WalkResult::advance();
+      QTensorType type = activationType(op, weight, options);
+      if (!type || failed(staticScales(op, type)))
         return WalkResult::interrupt();
       return WalkResult::advance();
     });

@@ -118,7 +118,8 @@ struct RmsNormLowering : OpConversionPattern<RmsNormOp> {
                     return [&, r, scaleVec](Value c, bool inBounds) {
                       return normalized(r, scaleVec, c, inBounds);
                     };
-                  })});
+                  },
+                  op.getStaticScalesAttr())});
       return success();
     }
     Value result = emitRowParallel(
@@ -255,7 +256,8 @@ struct SiluMulLowering : OpConversionPattern<SiluMulOp> {
                       return siluMul(e.read(gate, r, c, inBounds),
                                      e.read(up, r, c, inBounds));
                     };
-                  })});
+                  },
+                  op.getStaticScalesAttr())});
       return success();
     }
     Value result = emitElementwise(

@@ -6,6 +6,8 @@
 // quantize   one parallel task per row (per_block, per_token); per group
 //              amax = max |x|  (32-wide vector max-reductions)
 //              d = amax / 127, id = d ? 1/d : 0, q = round(x * id)
+//            or, with static_scales, d from them and
+//              q = round(clamp(x * (1/d), -127, 127))
 //            the rule of qnt/Math/Quant.h, vector for vector, so the compiled
 //            code and the library agree to the bit. A padded layout's columns
 //            past the row are written as 0. per_tensor is one sequential
@@ -90,7 +92,8 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
                                  return [&, r](Value col, bool inBounds) {
                                    return e.read(x, r, col, inBounds);
                                  };
-                               })});
+                               },
+                               op.getStaticScalesAttr())});
     return success();
   }
 

@@ -143,10 +143,28 @@ ScaleAndInverse scaleFromAmax(Emitter &e, SchemeAttr s, Value amax) {
                       b, loc, VectorType::get({kVec}, b.getF32Type()), id)};
 }
 
-Value quantizeChunk(Emitter &e, SchemeAttr s, Value y, Value idVec) {
+ScaleAndInverse scaleFromStatic(Emitter &e, SchemeAttr s, Value d) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Value id = arith::DivFOp::create(b, loc, e.f32(1.0f), d);
+  Value stored = d;
+  if (s.getScale().isF16())
+    stored = arith::TruncFOp::create(b, loc, b.getF16Type(), d);
+  return {stored, vector::BroadcastOp::create(
+                      b, loc, VectorType::get({kVec}, b.getF32Type()), id)};
+}
+
+Value quantizeChunk(Emitter &e, SchemeAttr s, Value y, Value idVec,
+                    bool saturate) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Value v = arith::MulFOp::create(b, loc, y, idVec);
+  if (saturate) {
+    auto f32Vec = VectorType::get({kVec}, b.getF32Type());
+    float qmax = float(s.getQMax());
+    v = arith::MinNumFOp::create(b, loc, v, e.splat(f32Vec, b.getF32FloatAttr(qmax)));
+    v = arith::MaxNumFOp::create(b, loc, v, e.splat(f32Vec, b.getF32FloatAttr(-qmax)));
+  }
   Value rounded = s.getRounding() == Rounding::HalfAwayFromZero
                       ? Value(math::RoundOp::create(b, loc, v))
                       : Value(math::RoundEvenOp::create(b, loc, v));
@@ -167,7 +185,7 @@ Value chunkSum(Emitter &e, Value q) {
 }
 
 SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce,
-                               ValueRange rowTiles) {
+                               ValueRange rowTiles, Value staticScales) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   SchemeAttr s = type.getScheme();
@@ -182,19 +200,26 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
       zero, e.index(numGroups), e.index(1), rowTiles,
       [&](Value g, ValueRange tiles) -> SmallVector<Value> {
         Value col0 = e.mul(g, e.index(group));
-        Value amax = e.loop(zero, e.index(group), step, {e.f32(0.0f)},
-                            [&](Value c, ValueRange a) -> SmallVector<Value> {
-          Value y = produce(e.add(col0, c), readInBounds);
-          Value m = e.reduce(vector::CombiningKind::MAXNUMF,
-                             math::AbsFOp::create(b, loc, y));
-          return {arith::MaxNumFOp::create(b, loc, a[0], m)};
-        })[0];
-        ScaleAndInverse d = scaleFromAmax(e, s, amax);
+        ScaleAndInverse d;
+        if (staticScales) {
+          d = scaleFromStatic(e, s, tensor::ExtractOp::create(
+                                        b, loc, staticScales, ValueRange{zero, g}));
+        } else {
+          Value amax = e.loop(zero, e.index(group), step, {e.f32(0.0f)},
+                              [&](Value c, ValueRange a) -> SmallVector<Value> {
+            Value y = produce(e.add(col0, c), readInBounds);
+            Value m = e.reduce(vector::CombiningKind::MAXNUMF,
+                               math::AbsFOp::create(b, loc, y));
+            return {arith::MaxNumFOp::create(b, loc, a[0], m)};
+          })[0];
+          d = scaleFromAmax(e, s, amax);
+        }
         ValueRange res = e.loop(
             zero, e.index(group), step, {tiles[0], e.i32(0)},
             [&](Value c, ValueRange acc) -> SmallVector<Value> {
               Value col = e.add(col0, c);
-              Value q = quantizeChunk(e, s, produce(col, readInBounds), d.inverse);
+              Value q = quantizeChunk(e, s, produce(col, readInBounds), d.inverse,
+                                      /*saturate=*/bool(staticScales));
               Value sum = s.getSums() ? e.add(acc[1], chunkSum(e, q)) : acc[1];
               return {e.write(storedChunk(e, s, q), acc[0], zero, col,
                               writeInBounds),
@@ -211,8 +236,12 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
 }
 
 SmallVector<Value> emitQuantizedRows(Emitter &e, QTensorType type, Value rows,
-                                     RowSetup setup) {
+                                     RowSetup setup,
+                                     DenseElementsAttr staticScales) {
   OpBuilder &b = e.b;
+  Value scales;
+  if (staticScales)
+    scales = arith::ConstantOp::create(b, e.loc, staticScales);
   SmallVector<Type> componentTypes;
   type.getComponentTypes(componentTypes);
   SmallVector<Value> outs;
@@ -233,7 +262,7 @@ SmallVector<Value> emitQuantizedRows(Emitter &e, QTensorType type, Value rows,
     std::function<Value(Value, bool)> produce = setup(r);
     SmallVector<Value> tiles = quantizeRow(
         e, type, [&](Value col, bool inBounds) { return produce(col, inBounds); },
-        rowTiles);
+        rowTiles, scales);
     SmallVector<TileInsert> inserts;
     for (auto [tile, size] : llvm::zip(tiles, sizes))
       inserts.push_back({tile, offsets, size});

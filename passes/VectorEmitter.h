@@ -157,8 +157,12 @@ struct ScaleAndInverse {
 };
 /// d = amax / qmax, id = d != 0 ? 1 / d : 0: GGML's rule (qnt/Math/Quant.h).
 ScaleAndInverse scaleFromAmax(Emitter &e, SchemeAttr s, Value amax);
-/// q = round(y * id) of a 32-wide f32 chunk, as i8 (signed).
-Value quantizeChunk(Emitter &e, SchemeAttr s, Value y, Value idVec);
+/// A static scale d (f32, positive) as stored and its inverse 1 / d.
+ScaleAndInverse scaleFromStatic(Emitter &e, SchemeAttr s, Value d);
+/// q = round(y * id) of a 32-wide f32 chunk, as i8 (signed); with
+/// `saturate` (static scales), y * id is clamped to [-qmax, qmax] first.
+Value quantizeChunk(Emitter &e, SchemeAttr s, Value y, Value idVec,
+                    bool saturate = false);
 /// q in the scheme's storage (q + 128 for u8_offset128).
 Value storedChunk(Emitter &e, SchemeAttr s, Value q);
 /// The i32 sum of a 32-wide chunk of signed q.
@@ -176,8 +180,10 @@ using RowProducer = function_ref<Value(Value col, bool inBounds)>;
 /// d = amax / 127, q = round(y * (d ? 1/d : 0)), the scale stored at its
 /// precision and the sum of q where the scheme keeps it. Values are produced
 /// twice (for amax, then for q) when a group spans more than one vector.
+/// With `staticScales` (a tensor<1 x groups x f32>), group g takes d from it,
+/// saturating, and no amax is computed.
 SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce,
-                               ValueRange rowTiles);
+                               ValueRange rowTiles, Value staticScales = {});
 
 /// What a row task computes once before its chunks (a norm's scale), then
 /// its chunks from it.
@@ -186,9 +192,11 @@ using RowSetup =
 
 /// The quantized form of a [rows, cols] activation produced row by row:
 /// one parallel task per row, quantizeRow in each (with the producer `setup`
-/// makes for the row); the components of `type`.
+/// makes for the row); the components of `type`. `staticScales` (an op's
+/// static_scales attribute, or null) fixes the scales.
 SmallVector<Value> emitQuantizedRows(Emitter &e, QTensorType type, Value rows,
-                                     RowSetup setup);
+                                     RowSetup setup,
+                                     DenseElementsAttr staticScales = {});
 
 /// Elementwise ops on rank-2 f32 tensors, row-parallel and 32 wide.
 Value emitElementwise(Emitter &e, RankedTensorType type, ValueRange inputs,

@@ -50,11 +50,55 @@ static LogicalResult verifyContraction(Operation *op, Type lhsType,
 // LinearOp
 //===----------------------------------------------------------------------===//
 
+/// Calibrated scales are a [1, G] tensor of positive finite values.
+static LogicalResult verifyScaleValues(Operation *op, StringRef name,
+                                       DenseElementsAttr scales) {
+  auto type = cast<ShapedType>(scales.getType());
+  if (type.getRank() != 2 || type.getDimSize(0) != 1)
+    return op->emitOpError() << name << " must be a tensor<1xGxf32>, got "
+                             << scales.getType();
+  for (APFloat v : scales.getValues<APFloat>())
+    if (!v.isFiniteNonZero() || v.isNegative())
+      return op->emitOpError() << name << " must be positive and finite";
+  return success();
+}
+
+/// Static scales on an op that quantizes: one per group of a row of its
+/// per_block or per_token result.
+static LogicalResult verifyStaticScales(Operation *op,
+                                        DenseElementsAttr scales,
+                                        Type result) {
+  if (!scales)
+    return success();
+  auto type = dyn_cast<QTensorType>(result);
+  if (!type)
+    return op->emitOpError("static_scales need a quantized result");
+  if (failed(verifyScaleValues(op, "static_scales", scales)))
+    return failure();
+  Granularity g = type.getScheme().getGranularity();
+  if (g != Granularity::PerBlock && g != Granularity::PerToken)
+    return op->emitOpError("static_scales need a per_block or per_token "
+                           "scheme, got ")
+           << stringifyGranularity(g);
+  if (!type.getScheme().getSymmetric())
+    return op->emitOpError("static_scales need a symmetric scheme");
+  int64_t groups = type.getNumGroups();
+  int64_t given = cast<ShapedType>(scales.getType()).getDimSize(1);
+  if (given != groups)
+    return op->emitOpError("static_scales must hold one scale per group of a "
+                           "row (")
+           << groups << "), got " << given;
+  return success();
+}
+
 LogicalResult LinearOp::verify() {
   if (auto q = dyn_cast<QTensorType>(getWeight().getType()))
     if (!q.getExpressedType().isF32())
       return emitOpError("quantized weight must express f32, got ")
              << q.getExpressedType();
+  if (auto scales = getActScalesAttr())
+    if (failed(verifyScaleValues(*this, "act_scales", scales)))
+      return failure();
   return verifyContraction(*this, getInput().getType(), getWeight().getType(),
                            getResult().getType(), "weight");
 }
@@ -191,6 +235,8 @@ static LogicalResult verifySameValues(Operation *op, RankedTensorType floatType,
 }
 
 LogicalResult QuantizeOp::verify() {
+  if (failed(verifyStaticScales(*this, getStaticScalesAttr(), getResult().getType())))
+    return failure();
   return verifySameValues(*this, getInput().getType(), getResult().getType());
 }
 
@@ -389,7 +435,7 @@ LogicalResult RmsNormOp::verify() {
     return failure();
   if (!(getEpsilon().convertToFloat() > 0.0f))
     return emitOpError("epsilon must be positive");
-  return success();
+  return verifyStaticScales(*this, getStaticScalesAttr(), getResult().getType());
 }
 
 LogicalResult RopeOp::verify() {
@@ -460,5 +506,7 @@ LogicalResult AttentionOp::verify() {
 LogicalResult SiluMulOp::verify() {
   if (failed(verifyActivation(*this, getGate().getType(), "gate")))
     return failure();
-  return verifyResultOf(*this, getGate().getType(), getResult().getType());
+  if (failed(verifyResultOf(*this, getGate().getType(), getResult().getType())))
+    return failure();
+  return verifyStaticScales(*this, getStaticScalesAttr(), getResult().getType());
 }

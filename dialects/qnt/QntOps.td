@@ -9,6 +9,8 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Qnt_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
 def Qnt_F32Tensor : RankedTensorOf<[F32]>;
+// Calibrated scales: a dense f32 elements attribute (tensor<1xGxf32>).
+def Qnt_F32ElementsAttr : FloatElementsAttr<32>;
 
 //===----------------------------------------------------------------------===//
 // Graph level
@@ -26,13 +28,22 @@ def Qnt_LinearOp : Qnt_Op<"linear", [Pure]> {
     `weight_layout`, set by `--qnt-data-tiling`, is the layout the fold pass
     is to store the quantized weight in.
 
+    `act_scales`, set by calibration (`quant-compile --act-mode=static`), are
+    static scales for the input: `tensor<1 x G x f32>`, one for the whole
+    tensor (G = 1) or one per block of the activation's K (G groups), all
+    positive. `--qnt-insert-act-quant` then quantizes the input with them
+    (saturating) instead of computing absmax scales at run time.
+
     ```mlir
     %y = qnt.linear %x, %w : tensor<?x256xf32>, tensor<64x256xf32> -> tensor<?x64xf32>
+    %z = qnt.linear %x, %w {act_scales = dense<0.05> : tensor<1x1xf32>}
+         : tensor<?x256xf32>, tensor<64x256xf32> -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Qnt_F32Tensor:$input,
                        AnyTypeOf<[Qnt_FloatTensor, Qnt_QTensorType]>:$weight,
-                       OptionalAttr<Qnt_LayoutAttr>:$weight_layout);
+                       OptionalAttr<Qnt_LayoutAttr>:$weight_layout,
+                       OptionalAttr<Qnt_F32ElementsAttr>:$act_scales);
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` qualified(type($input)) `,` qualified(type($weight)) `->` qualified(type($result))
@@ -136,17 +147,26 @@ def Qnt_UnpackOp : Qnt_Op<"unpack", [Pure]> {
 }
 
 def Qnt_QuantizeOp : Qnt_Op<"quantize", [Pure]> {
-  let summary = "Dynamic quantization: scales computed at run time from the data";
+  let summary = "Activation quantization: absmax scales at run time, or static ones";
   let description = [{
     Quantizes a float tensor by the result type's scheme, with absmax scales
     (`d = max|x| / 127` per group) computed when the program runs. Inserted
     by `--qnt-insert-act-quant` for activations.
 
+    With `static_scales` (`tensor<1 x groups x f32>`, groups being the
+    result's groups per row; per_block or per_token schemes), every row's
+    group g takes `d = static_scales[0, g]` instead, and
+    `q = round(clamp(x / d, -127, 127))`: no absmax at run time. The result's
+    scales component holds d for every row, so consumers are unchanged.
+
     ```mlir
     %q = qnt.quantize %x : tensor<?x256xf32> -> !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_token, scale = f32>>
+    %s = qnt.quantize %x {static_scales = dense<0.02> : tensor<1x1xf32>}
+         : tensor<?x256xf32> -> !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_token, scale = f32>>
     ```
   }];
-  let arguments = (ins Qnt_F32Tensor:$input);
+  let arguments = (ins Qnt_F32Tensor:$input,
+                       OptionalAttr<Qnt_F32ElementsAttr>:$static_scales);
   let results = (outs Qnt_QTensorType:$result);
   let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
   let hasVerifier = 1;
@@ -226,16 +246,17 @@ def Qnt_RmsNormOp : Qnt_Op<"rms_norm", [Pure]> {
     For each row x of `input` [T, D]:
       y = weight * (x * (1 / sqrt(mean(x^2) + epsilon)))
 
-    A `!qnt.tensor` result is y quantized dynamically as `qnt.quantize`
-    would (`--qnt-fuse` folds the quantize of a norm into it), so that the
-    float y is never written.
+    A `!qnt.tensor` result is y quantized as `qnt.quantize` would, with
+    `static_scales` as it has them (`--qnt-fuse` folds the quantize of a
+    norm into it), so that the float y is never written.
 
     ```mlir
     %y = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Qnt_F32Tensor:$input, Qnt_FloatTensor:$weight,
-                       F32Attr:$epsilon);
+                       F32Attr:$epsilon,
+                       OptionalAttr<Qnt_F32ElementsAttr>:$static_scales);
   let results = (outs AnyTypeOf<[Qnt_F32Tensor, Qnt_QTensorType]>:$result);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` qualified(type($input)) `,` qualified(type($weight)) `->` qualified(type($result))
@@ -320,14 +341,15 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure]> {
 def Qnt_SiluMulOp : Qnt_Op<"silu_mul", [Pure, AllTypesMatch<["gate", "up"]>]> {
   let summary = "SwiGLU: silu(gate) * up, silu(x) = x / (1 + exp(-x))";
   let description = [{
-    A `!qnt.tensor` result is the product quantized dynamically, as for
-    `qnt.rms_norm`.
+    A `!qnt.tensor` result is the product quantized, with `static_scales`
+    where given, as for `qnt.rms_norm`.
 
     ```mlir
     %h = qnt.silu_mul %g, %u : tensor<?x96xf32> -> tensor<?x96xf32>
     ```
   }];
-  let arguments = (ins Qnt_F32Tensor:$gate, Qnt_F32Tensor:$up);
+  let arguments = (ins Qnt_F32Tensor:$gate, Qnt_F32Tensor:$up,
+                       OptionalAttr<Qnt_F32ElementsAttr>:$static_scales);
   let results = (outs AnyTypeOf<[Qnt_F32Tensor, Qnt_QTensorType]>:$result);
   let assemblyFormat = [{
     $gate `,` $up attr-dict `:` qualified(type($gate)) `->` qualified(type($result))

@@ -80,7 +80,8 @@ OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
   Value weights = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(wType, w));
   Value y = mlir::qnt::LinearOp::create(b, loc, yType, fn.getArgument(0),
-                                        weights, mlir::qnt::LayoutAttr());
+                                        weights, mlir::qnt::LayoutAttr(),
+                                        /*act_scales=*/DenseElementsAttr());
   func::ReturnOp::create(b, loc, y);
   return module;
 }

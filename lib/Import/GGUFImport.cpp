@@ -136,7 +136,8 @@ private:
                                       b.getF32Type());
     return mlir::qnt::LinearOp::create(b, NameLoc::get(b.getStringAttr(name)),
                                        type, x, weight(weightName),
-                                       /*weight_layout=*/mlir::qnt::LayoutAttr());
+                                       /*weight_layout=*/mlir::qnt::LayoutAttr(),
+                                       /*act_scales=*/DenseElementsAttr());
   }
 
   /// A norm named after its weight without ".weight" ("blk.0.attn_norm").
@@ -144,7 +145,8 @@ private:
     StringRef layer = StringRef(name).drop_back(StringRef(".weight").size());
     return mlir::qnt::RmsNormOp::create(b, NameLoc::get(b.getStringAttr(layer)),
                                         x.getType(), x, weight(name),
-                                        b.getF32FloatAttr(c.rmsEps));
+                                        b.getF32FloatAttr(c.rmsEps),
+                                        /*static_scales=*/DenseElementsAttr());
   }
 
   /// x + bias, named after the bias ("blk.0.attn_q.bias").
@@ -280,7 +282,7 @@ private:
       Value up = linear(h2, p + "ffn_up.weight", c.ffn, p + "ffn_up");
       Value act2 = mlir::qnt::SiluMulOp::create(
           b, NameLoc::get(b.getStringAttr(p + "ffn_silu_mul")), gate.getType(),
-          gate, up);
+          gate, up, /*static_scales=*/DenseElementsAttr());
       x = arith::AddFOp::create(b, lloc, x,
                                 linear(act2, p + "ffn_down.weight", c.dim, p + "ffn_down"));
     }

@@ -149,8 +149,31 @@ static void storeGroup(QuantizedTensor &t, int64_t offset, const int8_t *q,
                              : q[i];
 }
 
+void quantizeGroupWithScale(const float *x, int64_t n, float d, const Scheme &s,
+                            int8_t *q) {
+  const float id = 1.0f / d, qmax = float(s.qmax());
+  for (int64_t i = 0; i < n; ++i)
+    q[i] = int8_t(roundValue(std::min(std::max(x[i] * id, -qmax), qmax), s.rounding));
+}
+
+float percentileOf(std::vector<float> &magnitudes, double p) {
+  if (magnitudes.empty())
+    return 0.0f;
+  size_t n = magnitudes.size();
+  size_t rank = size_t(std::ceil(p / 100.0 * double(n)));
+  rank = std::min(std::max(rank, size_t(1)), n);
+  std::nth_element(magnitudes.begin(), magnitudes.begin() + (rank - 1),
+                   magnitudes.end());
+  return magnitudes[rank - 1];
+}
+
+float staticScale(float clip, float fallback, const Scheme &s) {
+  float c = clip > 0.0f ? clip : (fallback > 0.0f ? fallback : 1.0f);
+  return c / float(s.qmax());
+}
+
 bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
-              QuantizedTensor &out) {
+              QuantizedTensor &out, const float *staticScales) {
   if (s.bits != 8 || !s.symmetric)
     return false;
   ScaleLayout layout;
@@ -175,7 +198,13 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
   std::vector<int8_t> q(groupSize);
   for (int64_t g = 0; g < numScales; ++g) {
     const float *src = x + g * groupSize;
-    float d = quantizeGroup(src, groupSize, s, q.data());
+    float d;
+    if (staticScales) {
+      d = staticScales[g % layout.scaleCols];
+      quantizeGroupWithScale(src, groupSize, d, s, q.data());
+    } else {
+      d = quantizeGroup(src, groupSize, s, q.data());
+    }
     if (s.f16Scale)
       out.scalesF16[g] = floatToFp16(d);
     out.scales[g] = storedScale(d, s);

@@ -70,13 +70,19 @@ void Llama::matmul(float *out, const float *x, const Weight &w) {
       y[i] = acc;
     }
   };
+  if (recorder) {
+    std::vector<float> &seen = (*recorder)[w.name];
+    seen.insert(seen.end(), x, x + w.cols);
+  }
   if (!quantized || keptFloat.count(w.name)) {
     inFloat(out);
     return;
   }
   math::QuantizedTensor qx;
   std::vector<float> padded = math::padColumns(x, 1, w.cols, paddedCols(w.cols));
-  math::quantize(padded.data(), 1, w.quantized.cols, activationScheme(), qx);
+  auto fixed = staticScales.find(w.name);
+  math::quantize(padded.data(), 1, w.quantized.cols, activationScheme(), qx,
+                 fixed == staticScales.end() ? nullptr : fixed->second.data());
   math::referenceMatmul(qx, w.quantized, out);
   if (w.name == probe) {
     std::vector<float> exact(size_t(w.rows));

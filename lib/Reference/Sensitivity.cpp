@@ -27,11 +27,41 @@ double klDivergence(const float *p, const float *q, int64_t n, bool &agree) {
   return std::max(kl, 0.0);
 }
 
+/// Static scales of one linear from its recorded inputs (`seen`: rows of
+/// `cols` values): one per block of 32 of the padded row, each the clip of
+/// its columns' |x| over every row (of all of them when per tensor).
+std::vector<float> scalesOf(const std::vector<float> &seen, int64_t cols,
+                            const CalibrationOptions &options) {
+  const math::Scheme s = math::Scheme::q8_0();
+  int64_t rows = int64_t(seen.size()) / cols, groups = (cols + 31) / 32;
+  auto clipOf = [&](int64_t c0, int64_t c1) {
+    std::vector<float> sample;
+    sample.reserve(size_t(rows * (c1 - c0)));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = c0; c < c1; ++c)
+        sample.push_back(std::fabs(seen[size_t(r * cols + c)]));
+    return math::percentileOf(sample, options.percentile);
+  };
+  float whole = clipOf(0, cols);
+  if (options.perTensor)
+    return std::vector<float>(size_t(groups), math::staticScale(whole, 1.0f, s));
+  std::vector<float> out;
+  for (int64_t g = 0; g < groups; ++g)
+    out.push_back(math::staticScale(clipOf(g * 32, std::min(cols, g * 32 + 32)),
+                                    whole, s));
+  return out;
+}
+
 } // namespace
+
+void Sensitivity::useStaticScales(bool use) {
+  quantized->setStaticScales(use ? scales : std::map<std::string, std::vector<float>>());
+}
 
 std::unique_ptr<Sensitivity> Sensitivity::create(const gguf::File &file,
                                                   std::vector<int32_t> tokens,
-                                                  std::string &error) {
+                                                  std::string &error,
+                                                  const CalibrationOptions *calibration) {
   std::unique_ptr<Sensitivity> s(new Sensitivity());
   std::unique_ptr<Llama> exact = Llama::load(file, 0, false, error);
   if (!exact)
@@ -44,7 +74,17 @@ std::unique_ptr<Sensitivity> Sensitivity::create(const gguf::File &file,
   }
   s->tokens = std::move(tokens);
   s->vocab = exact->config().vocab;
+  std::map<std::string, std::vector<float>> inputs;
+  if (calibration)
+    exact->setRecorder(&inputs);
   s->reference = s->run(*exact);
+  exact->setRecorder(nullptr);
+  if (calibration)
+    for (auto &[name, seen] : inputs) {
+      int64_t cols = int64_t(seen.size()) / int64_t(s->tokens.size());
+      s->scales[name] = scalesOf(seen, cols, *calibration);
+      std::vector<float>().swap(seen);
+    }
   exact.reset();
   s->quantized = Llama::load(file, 0, true, error);
   if (!s->quantized)

@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
 """The built-in example: a linear layer y = x W^T with random weights.
 
-  linear.py gen DIR [--m M --k K --n N --seed S]   writes DIR/linear.mlir and DIR/x.bin
+  linear.py gen DIR [--m M --k K --n N --seed S] [--static CLIP]
+                                                   writes DIR/linear.mlir and DIR/x.bin
   linear.py check DIR [--quiet]                    checks DIR/y.bin, written by the compiled program
+
+With --static CLIP the linear carries static activation scales (act_scales,
+one per block of 32): CLIP times the block's absmax over the rows of x, / 127,
+so that CLIP < 1 saturates the largest values; the simulation then quantizes
+x as q = round(clamp(x / d, -127, 127)).
 
 The check is independent of the project's C++ code: numpy simulates GGML Q8_0
 weights (blocks of 32, fp16 scales, round half away from zero) and per-block
@@ -42,17 +48,34 @@ def error_bound(d, f16_scale):
     return d / 2 + (127 * d * 2.0 ** -11 if f16_scale else 0)
 
 
+def quantize_static(a, d):
+    """Saturating int8 per block of 32 with given scales d [blocks]: (q, d)."""
+    rows, k = a.shape
+    blocks = a.reshape(rows, k // BLOCK, BLOCK).astype(np.float32)
+    inv = (np.float32(1) / d).astype(np.float32)
+    v = np.clip((blocks * inv[None, :, None]).astype(np.float32), -127, 127)
+    q = round_half_away(v).astype(np.int32)
+    return q, np.broadcast_to(d, (rows, k // BLOCK))
+
+
 def gen(args):
     rng = np.random.default_rng(args.seed)
     w = rng.standard_normal((args.n, args.k)).astype(np.float32)
     x = rng.standard_normal((args.m, args.k)).astype(np.float32)
     os.makedirs(args.dir, exist_ok=True)
+    attrs = ""
+    if args.static is not None:
+        amax = np.abs(x.reshape(args.m, args.k // BLOCK, BLOCK)).max(axis=(0, 2))
+        d = (amax * np.float32(args.static) / np.float32(127)).astype(np.float32)
+        d.tofile(os.path.join(args.dir, "scales.bin"))
+        values = ", ".join(f"{v:.9g}" for v in d)
+        attrs = f" {{act_scales = dense<[[{values}]]> : tensor<1x{len(d)}xf32>}}"
     blob = "0x04000000" + w.tobytes().hex().upper()  # alignment 4, then f32 data
     with open(os.path.join(args.dir, "linear.mlir"), "w") as f:
         f.write(f"""// y = x W^T with W [{args.n}, {args.k}] random (seed {args.seed}), x [?, {args.k}].
 func.func @linear(%x: tensor<?x{args.k}xf32>) -> tensor<?x{args.n}xf32> {{
   %w = arith.constant dense_resource<weight> : tensor<{args.n}x{args.k}xf32> loc("weight")
-  %y = qnt.linear %x, %w : tensor<?x{args.k}xf32>, tensor<{args.n}x{args.k}xf32> -> tensor<?x{args.n}xf32>
+  %y = qnt.linear %x, %w{attrs} : tensor<?x{args.k}xf32>, tensor<{args.n}x{args.k}xf32> -> tensor<?x{args.n}xf32>
   return %y : tensor<?x{args.n}xf32>
 }}
 
@@ -78,7 +101,11 @@ def check(args):
     w = np.fromfile(os.path.join(args.dir, "w.bin"), np.float32).reshape(n, k)
     y = np.fromfile(os.path.join(args.dir, "y.bin"), np.float32).reshape(m, n)
 
-    qx, sx, dx = quantize_blocks(x, f16_scale=False)
+    static = os.path.join(args.dir, "scales.bin")
+    if os.path.exists(static):
+        qx, sx = quantize_static(x, np.fromfile(static, np.float32))
+    else:
+        qx, sx, dx = quantize_blocks(x, f16_scale=False)
     qw, sw, dw = quantize_blocks(w, f16_scale=True)
     # Integer dot per block, then acc += float(idot) * (sx * sw), as the kernel.
     idot = np.einsum("mbj,nbj->mnb", qx, qw).astype(np.float32)
@@ -87,7 +114,12 @@ def check(args):
     magnitude = np.abs(terms).sum(axis=2, dtype=np.float64)
 
     y_float = x.astype(np.float64) @ w.astype(np.float64).T
-    ex = np.repeat(error_bound(dx, False), BLOCK, axis=1)
+    if os.path.exists(static):
+        # Saturated values err by more than half a step: take the error of
+        # the simulated activation itself.
+        ex = np.abs(x - (qx * sx[:, :, None]).reshape(m, k)).astype(np.float64)
+    else:
+        ex = np.repeat(error_bound(dx, False), BLOCK, axis=1)
     ew = np.repeat(error_bound(dw, True), BLOCK, axis=1)
     bound = (np.abs(x) @ ew.T + ex @ np.abs(w).T + ex @ ew.T) + 1e-6 * magnitude
 
@@ -117,6 +149,7 @@ def main():
     g.add_argument("--k", type=int, default=512)
     g.add_argument("--n", type=int, default=96)
     g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--static", type=float, default=None)
     c = sub.add_parser("check")
     c.add_argument("dir")
     c.add_argument("--quiet", action="store_true")

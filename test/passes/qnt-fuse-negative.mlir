@@ -51,3 +51,18 @@ func.func @already_accumulates(%xq: !qnt.tensor<1x64xf32, #qnt.scheme<granularit
   %z = arith.addf %s, %y : tensor<1x64xf32>
   return %z : tensor<1x64xf32>
 }
+
+// -----
+
+// Two quantizes of one norm that differ only in their static scales: the
+// norm cannot produce both, so nothing fuses.
+// CHECK-LABEL: func.func @different_static_scales
+// CHECK:         qnt.rms_norm {{.+}} -> tensor<?x64xf32>
+// CHECK-COUNT-2: qnt.quantize
+func.func @different_static_scales(%x: tensor<?x64xf32>, %g: tensor<64xf32>)
+    -> (!qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>) {
+  %h = qnt.rms_norm %x, %g {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  %a = qnt.quantize %h {static_scales = dense<0.1> : tensor<1x2xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
+  %b = qnt.quantize %h : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
+  return %a, %b : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
+}

@@ -46,3 +46,19 @@ func.func @silu_mul_matmul(%gate: tensor<?x64xf32>, %up: tensor<?x64xf32>, %r: t
   %z = arith.addf %y, %r : tensor<?x32xf32>
   return %z : tensor<?x32xf32>
 }
+
+// -----
+
+// Static scales move into the norm and the SwiGLU with the quantize.
+// CHECK-LABEL: func.func @static_scales
+// CHECK:         qnt.rms_norm %{{.+}}, %{{.+}} {epsilon = {{.+}}, static_scales = dense<{{\[\[}}1.000000e-01, 2.000000e-01]]> : tensor<1x2xf32>} : {{.+}} -> !qnt.tensor
+// CHECK:         qnt.silu_mul %{{.+}}, %{{.+}} {static_scales = dense<3.000000e-01> : tensor<1x2xf32>} : {{.+}} -> !qnt.tensor
+// CHECK-NOT:     qnt.quantize
+func.func @static_scales(%x: tensor<?x64xf32>, %g: tensor<64xf32>, %u: tensor<?x64xf32>)
+    -> (!qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>) {
+  %h = qnt.rms_norm %x, %g {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  %hq = qnt.quantize %h {static_scales = dense<[[0.1, 0.2]]> : tensor<1x2xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
+  %s = qnt.silu_mul %x, %u : tensor<?x64xf32> -> tensor<?x64xf32>
+  %sq = qnt.quantize %s {static_scales = dense<0.3> : tensor<1x2xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
+  return %hq, %sq : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
+}

@@ -5,3 +5,12 @@ func.func @f(%x: tensor<?x64xf32>, %w: !qnt.tensor<2x64xf32, #qnt.scheme<granula
   %y = qnt.linear %x, %w : tensor<?x64xf32>, !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>> -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
+
+// -----
+
+// Per-token activations have one group per row: per-block scales do not fit.
+func.func @static_per_token(%x: tensor<?x64xf32>, %w: !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>>) -> tensor<?x2xf32> {
+  // expected-error @+1 {{act_scales hold 2 scales, but its input is quantized in 1 groups per row (per_token): give 1}}
+  %y = qnt.linear %x, %w {act_scales = dense<[[0.1, 0.2]]> : tensor<1x2xf32>} : tensor<?x64xf32>, !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}

@@ -301,3 +301,42 @@ func.func @packed(%d: tensor<4x32xi8>, %s: tensor<4x1xf16>) -> (tensor<4x32xi8>,
   %a, %b = qnt.unpack %w : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<4x32xi8>, tensor<4x1xf16>
   return %a, %b : tensor<4x32xi8>, tensor<4x1xf16>
 }
+
+// -----
+
+// Static scales: d read from the constant per block, q saturated to
+// [-127, 127] before rounding, no absmax reduction; d stored for every row
+// and the sums kept as usual.
+// CHECK-LABEL: func.func @quantize_static
+// CHECK-DAG:     %[[LO:.+]] = arith.constant dense<-1.270000e+02> : vector<32xf32>
+// CHECK-DAG:     %[[HI:.+]] = arith.constant dense<1.270000e+02> : vector<32xf32>
+// CHECK-DAG:     %[[SC:.+]] = arith.constant dense<{{\[\[}}5.000000e-01, 2.500000e-01]]> : tensor<1x2xf32>
+// CHECK:         scf.forall
+// CHECK-NOT:       vector.reduction <maxnumf>
+// CHECK:           %[[D:.+]] = tensor.extract %[[SC]][%{{.+}}, %{{.+}}] : tensor<1x2xf32>
+// CHECK:           arith.divf %{{.+}}, %[[D]] : f32
+// CHECK:           %[[M:.+]] = arith.mulf
+// CHECK:           %[[C1:.+]] = arith.minnumf %[[M]], %[[HI]]
+// CHECK:           %[[C2:.+]] = arith.maxnumf %[[C1]], %[[LO]]
+// CHECK:           math.round %[[C2]]
+// CHECK:           vector.reduction <add>
+// CHECK:           tensor.insert %[[D]]
+func.func @quantize_static(%x: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>> {
+  %q = qnt.quantize %x {static_scales = dense<[[0.5, 0.25]]> : tensor<1x2xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+  return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+}
+
+// -----
+
+// A fused norm with static scales: the same saturating quantization of the
+// normalized values.
+// CHECK-LABEL: func.func @rms_norm_static
+// CHECK:         scf.forall
+// CHECK-NOT:       vector.reduction <maxnumf>
+// CHECK:           arith.minnumf
+// CHECK:           arith.maxnumf
+// CHECK:           arith.fptosi
+func.func @rms_norm_static(%x: tensor<?x64xf32>, %w: tensor<64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>> {
+  %q = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32, static_scales = dense<0.03> : tensor<1x1xf32>} : tensor<?x64xf32>, tensor<64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>>
+  return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>>
+}

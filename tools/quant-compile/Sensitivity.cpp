@@ -237,4 +237,32 @@ bool chooseKeptFloat(const gguf::File &file, const std::vector<int32_t> &ids,
   return true;
 }
 
+bool calibrateStatic(const gguf::File &file, const std::vector<int32_t> &ids,
+                     const reference::CalibrationOptions &options,
+                     const std::set<std::string> &kept,
+                     std::map<std::string, std::vector<float>> &scales,
+                     std::string &summary, std::string &error) {
+  auto s = reference::Sensitivity::create(file, ids, error, &options);
+  if (!s)
+    return false;
+  double dynamicTop1 = 0, staticTop1 = 0;
+  double dynamicKl = s->klWith(kept, &dynamicTop1);
+  s->useStaticScales(true);
+  double staticKl = s->klWith(kept, &staticTop1);
+  scales = s->staticScales();
+  std::ostringstream out;
+  out << "static activations (";
+  if (options.percentile >= 100)
+    out << "absmax";
+  else
+    out << "percentile " << format("%g", options.percentile);
+  out << ", " << (options.perTensor ? "per tensor" : "per block of 32")
+      << ") calibrated on " << s->positions() << " positions: mean KL "
+      << format("%.3g", staticKl) << ", top-1 " << format("%.1f", 100 * staticTop1)
+      << "% against float on that text (dynamic: KL " << format("%.3g", dynamicKl)
+      << ", top-1 " << format("%.1f", 100 * dynamicTop1) << "%)";
+  summary = out.str();
+  return true;
+}
+
 } // namespace qnt::compile

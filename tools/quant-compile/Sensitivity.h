@@ -4,6 +4,9 @@
 #define QNT_TOOLS_QUANT_COMPILE_SENSITIVITY_H
 
 #include "qnt/GGUF/GGUF.h"
+#include "qnt/Reference/Sensitivity.h"
+
+#include <map>
 
 #include <set>
 #include <string>
@@ -29,6 +32,16 @@ bool writeSensitivity(const gguf::File &file, const std::vector<int32_t> &ids,
 /// of what was chosen and what it costs goes to `summary`.
 bool chooseKeptFloat(const gguf::File &file, const std::vector<int32_t> &ids,
                      double budget, std::set<std::string> &kept,
+                     std::string &summary, std::string &error);
+
+/// --act-mode=static: static activation scales of every linear, calibrated
+/// by the float reference on `ids`, and a line comparing the quantized
+/// model (with `kept` in float) on those tokens with static and with dynamic
+/// activations: mean KL and top-1 against float.
+bool calibrateStatic(const gguf::File &file, const std::vector<int32_t> &ids,
+                     const reference::CalibrationOptions &options,
+                     const std::set<std::string> &kept,
+                     std::map<std::string, std::vector<float>> &scales,
                      std::string &summary, std::string &error);
 
 } // namespace qnt::compile

@@ -131,8 +131,25 @@ cl::opt<double> accuracyBudget(
              "against float on --calibration is at most this"),
     cl::init(-1), cl::cat(category));
 cl::opt<std::string> calibrationText(
-    "calibration", cl::desc("the text --accuracy-budget measures on"),
+    "calibration",
+    cl::desc("the text --accuracy-budget measures on and --act-mode=static "
+             "calibrates on"),
     cl::value_desc("text file"), cl::cat(category));
+cl::opt<std::string> actMode(
+    "act-mode",
+    cl::desc("dynamic (absmax scales at run time) or static (scales calibrated "
+             "on --calibration, baked into the code)"),
+    cl::init("dynamic"), cl::cat(category));
+cl::opt<std::string> actClip(
+    "act-clip",
+    cl::desc("static scales clip |x| at: absmax, or a percentile of the "
+             "calibration's values (99.9, 99.99, ...)"),
+    cl::init("absmax"), cl::cat(category));
+cl::opt<std::string> actStaticGranularity(
+    "act-static-granularity",
+    cl::desc("static scales per-block (one per 32 input channels, as the "
+             "kernel groups them) or per-tensor (one per linear input)"),
+    cl::init("per-block"), cl::cat(category));
 cl::list<std::string> keepFloat(
     "keep-float",
     cl::desc("layers kept in float, by name prefix (output, blk.0.ffn_down, ...)"),
@@ -223,7 +240,7 @@ int32_t quantizationKind(const ::qnt::QuantOptions &q) {
   bool defaults = q.weightGranularity == "per-block" && q.weightBlock == 32 &&
                   q.weightScale == "f16" && q.actGranularity == "per-block" &&
                   q.actScale == "f32" && q.rounding == "half-away" &&
-                  q.keepFloat.empty();
+                  q.keepFloat.empty() && !q.staticActivations;
   return defaults ? QNT_QUANT_DEFAULT : QNT_QUANT_CUSTOM;
 }
 
@@ -487,6 +504,71 @@ int main(int argc, char **argv) {
       return fail("--accuracy-budget: " + error);
     llvm::errs() << notes << "\n";
     quant.keepFloat.assign(kept.begin(), kept.end());
+  }
+  if (actMode != "dynamic" && actMode != "static")
+    return fail("--act-mode must be dynamic or static, got '" + actMode + "'");
+  if (actMode == "static") {
+    ::qnt::reference::CalibrationOptions calibration;
+    if (actStaticGranularity == "per-channel")
+      return fail("--act-static-granularity=per-channel is not supported: one "
+                  "scale per input channel does not factor out of the integer "
+                  "dot product unless the weight's columns are rescaled "
+                  "(SmoothQuant); use per-block (one scale per 32 channels)");
+    if (actStaticGranularity != "per-block" && actStaticGranularity != "per-tensor")
+      return fail("--act-static-granularity must be per-block or per-tensor, got '" +
+                  actStaticGranularity + "'");
+    calibration.perTensor = actStaticGranularity == "per-tensor";
+    if (actClip != "absmax") {
+      StringRef text = actClip;
+      double p;
+      if (text.getAsDouble(p) || !(p > 0 && p <= 100))
+        return fail("--act-clip must be absmax or a percentile in (0, 100], got '" +
+                    actClip + "'");
+      calibration.percentile = p;
+    }
+    if (!gguf)
+      return fail("--act-mode=static calibrates a GGUF model; for qnt IR, put "
+                  "act_scales on the qnt.linear ops");
+    if (!quant.enabled)
+      return fail("--act-mode=static quantizes activations: not with --no-quantize");
+    if (accuracyBudget >= 0)
+      return fail("--accuracy-budget measures dynamic activations: not with "
+                  "--act-mode=static");
+    ::qnt::QuantOptions measured = quant;
+    measured.keepFloat.clear();
+    if (quantizationKind(measured) != QNT_QUANT_DEFAULT)
+      return fail("--act-mode=static calibrates the default scheme (Q8_0 "
+                  "weights, per-block activations): drop the other "
+                  "quantization options");
+    if (calibrationText.empty())
+      return fail("--act-mode=static needs --calibration TEXT");
+    auto buffer = llvm::MemoryBuffer::getFile(calibrationText, /*IsText=*/true);
+    if (!buffer)
+      return fail("cannot read " + calibrationText);
+    std::vector<int32_t> ids;
+    std::map<std::string, std::vector<float>> scales;
+    std::set<std::string> kept(quant.keepFloat.begin(), quant.keepFloat.end());
+    std::string summary;
+    if (!::qnt::compile::tokenizeText(*gguf, (*buffer)->getBuffer().str(), ids,
+                                      error) ||
+        !::qnt::compile::calibrateStatic(*gguf, ids, calibration, kept, scales,
+                                         summary, error))
+      return fail("--act-mode=static: " + error);
+    llvm::errs() << summary << "\n";
+    notes += (notes.empty() ? "" : "; ") + summary;
+    quant.staticActivations = true;
+    // Each linear's input gets its scales (one per block, or the one).
+    Type f32 = Float32Type::get(&context);
+    module->walk([&](mlir::qnt::LinearOp op) {
+      auto name = dyn_cast<NameLoc>(op.getLoc());
+      auto it = name ? scales.find(name.getName().str()) : scales.end();
+      if (it == scales.end())
+        return;
+      int64_t groups = calibration.perTensor ? 1 : int64_t(it->second.size());
+      auto type = RankedTensorType::get({1, groups}, f32);
+      op.setActScalesAttr(DenseElementsAttr::get(
+          type, ArrayRef<float>(it->second.data(), size_t(groups))));
+    });
   }
   // The quantized weights stream into the weights file as they are made.
   quant.weightsFile = weightsPath;

@@ -70,6 +70,8 @@ struct QuantOptions {
   std::string rounding = "half-away";
   /// Linears kept in float, by name prefix (see --qnt-fold-weight-quant).
   std::vector<std::string> keepFloat;
+  /// The linears carry calibrated act_scales (quant-compile --act-mode=static).
+  bool staticActivations = false;
   /// If set, the quantized weights are streamed into this file as they are
   /// quantized (lowering must then append to it: appendWeights).
   std::string weightsFile;

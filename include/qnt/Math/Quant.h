@@ -111,13 +111,42 @@ struct QuantizedTensor {
 };
 
 /// Quantizes a row-major [rows, cols] float tensor. Returns false (leaving out
-/// unspecified) when the layout is impossible or bits != 8.
+/// unspecified) when the layout is impossible or bits != 8. With
+/// `staticScales` (static, calibrated quantization: one scale per group of a
+/// row, layout.scaleCols of them, the same for every row), group g of every
+/// row takes d = staticScales[g] instead of its absmax (quantizeGroupWithScale).
 bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
-              QuantizedTensor &out);
+              QuantizedTensor &out, const float *staticScales = nullptr);
 
 /// Quantizes one group of n values into q (signed), returning the unrounded
 /// scale d. The common core of every granularity.
 float quantizeGroup(const float *x, int64_t n, const Scheme &s, int8_t *q);
+
+//===----------------------------------------------------------------------===//
+// Static (calibrated) activation quantization
+//===----------------------------------------------------------------------===//
+//
+// The scale of a group is fixed before the program runs, from the values a
+// calibration text produced there, so no absmax is computed at run time:
+//
+//   clip = the p-th percentile of |x| over the calibration's values of the
+//          group (p = 100: their absmax)
+//   d    = clip / qmax,  id = 1 / d
+//   q_i  = round(clamp(x_i * id, -qmax, qmax))
+//
+// Values past the clip saturate at +-qmax (clamping before or after rounding
+// is the same, qmax being an integer).
+
+/// Quantizes n values with the given scale d > 0, saturating.
+void quantizeGroupWithScale(const float *x, int64_t n, float d, const Scheme &s,
+                            int8_t *q);
+/// The p-th percentile (0 < p <= 100) of `magnitudes` by nearest rank: the
+/// smallest value with at least p% of them at or below it; 100 is the max.
+/// Reorders `magnitudes`. 0 for an empty sample.
+float percentileOf(std::vector<float> &magnitudes, double p);
+/// The static scale of a group whose clip value is `clip`: clip / qmax, or
+/// `fallback` / qmax when the calibration saw only zeros there (clip 0).
+float staticScale(float clip, float fallback, const Scheme &s);
 
 /// i8 <-> u8 offset 128 of n stored values, in place: q + 128 as a byte is q
 /// with its top bit flipped, either way.

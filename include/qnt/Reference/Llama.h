@@ -16,6 +16,7 @@
 #include "qnt/GGUF/GGUF.h"
 #include "qnt/Math/Quant.h"
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -53,6 +54,17 @@ public:
   /// same input, over every call (probedError).
   void setProbe(const std::string &name);
   double probedError() const;
+  /// From now on, appends the input of every linear (cols floats per call)
+  /// to (*inputs)[name]: what static calibration measures. Null stops it.
+  void setRecorder(std::map<std::string, std::vector<float>> *inputs) {
+    recorder = inputs;
+  }
+  /// Static activation scales by linear name: one per block of 32 of the
+  /// padded input (quantize's staticScales), in place of the run-time absmax.
+  /// Linears without an entry stay dynamic.
+  void setStaticScales(std::map<std::string, std::vector<float>> scales) {
+    staticScales = std::move(scales);
+  }
 
 private:
   /// A linear layer's weight [rows, cols]: float, and quantized if asked.
@@ -79,6 +91,8 @@ private:
   std::vector<float> keyCache, valueCache; ///< [layer][pos][kv_dim]
   std::set<std::string> keptFloat;
   std::string probe;
+  std::map<std::string, std::vector<float>> *recorder = nullptr;
+  std::map<std::string, std::vector<float>> staticScales;
   double probeError = 0, probeNorm = 0;
 };
 

@@ -17,6 +17,7 @@
 #include "qnt/Reference/Llama.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -31,13 +32,30 @@ struct LayerSensitivity {
   double outputError = 0; ///< relative RMS error of its output
 };
 
+/// How static activation scales are derived from a calibration run.
+struct CalibrationOptions {
+  double percentile = 100; ///< clip at this percentile of |x| (100: absmax)
+  bool perTensor = false;  ///< one scale per linear input, else per block of 32
+};
+
 /// The float model's logits on a sequence, and quantized runs against them.
 class Sensitivity {
 public:
-  /// Loads both models for `tokens` (at most the model's context).
-  static std::unique_ptr<Sensitivity> create(const gguf::File &file,
-                                             std::vector<int32_t> tokens,
-                                             std::string &error);
+  /// Loads both models for `tokens` (at most the model's context). With
+  /// `calibration`, the float run also records every linear's inputs and
+  /// derives static activation scales from them (staticScales).
+  static std::unique_ptr<Sensitivity>
+  create(const gguf::File &file, std::vector<int32_t> tokens, std::string &error,
+         const CalibrationOptions *calibration = nullptr);
+
+  /// The calibrated scales by linear name, one per block of 32 of the padded
+  /// input (equal when per tensor); empty without calibration.
+  const std::map<std::string, std::vector<float>> &staticScales() const {
+    return scales;
+  }
+  /// Whether the quantized runs use the calibrated scales (else absmax at
+  /// run time, the default).
+  void useStaticScales(bool use);
 
   /// Mean KL (and top-1 agreement) of the quantized model with `keptFloat`
   /// in float, over every position.
@@ -57,6 +75,7 @@ private:
   std::unique_ptr<Llama> quantized;
   std::vector<float> reference; ///< float logits [positions, vocab]
   std::vector<std::string> names;
+  std::map<std::string, std::vector<float>> scales;
   int64_t vocab = 0;
 };
 

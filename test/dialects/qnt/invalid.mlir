@@ -703,3 +703,59 @@ func.func @bias_shape(%x: tensor<?x64xf32>, %b: tensor<32xf32>) -> tensor<?x64xf
   %y = qnt.bias_add %x, %b : tensor<?x64xf32>, tensor<32xf32> -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
 }
+
+// -----
+
+func.func @act_scales_rank(%x: tensor<?x64xf32>, %w: tensor<8x64xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{act_scales must be a tensor<1xGxf32>, got 'tensor<2xf32>'}}
+  %y = qnt.linear %x, %w {act_scales = dense<[0.1, 0.2]> : tensor<2xf32>} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @act_scales_positive(%x: tensor<?x64xf32>, %w: tensor<8x64xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{act_scales must be positive and finite}}
+  %y = qnt.linear %x, %w {act_scales = dense<[[0.1, 0.0]]> : tensor<1x2xf32>} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @act_scales_type(%x: tensor<?x64xf32>, %w: tensor<8x64xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{attribute 'act_scales' failed to satisfy constraint: 32-bit float elements attribute}}
+  %y = qnt.linear %x, %w {act_scales = dense<0.1> : tensor<1x1xf16>} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @static_scales_count(%x: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>> {
+  // expected-error @+1 {{static_scales must hold one scale per group of a row (2), got 1}}
+  %q = qnt.quantize %x {static_scales = dense<0.1> : tensor<1x1xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
+  return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
+}
+
+// -----
+
+func.func @static_scales_per_tensor(%x: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_tensor, scale = f32>> {
+  // expected-error @+1 {{static_scales need a per_block or per_token scheme, got per_tensor}}
+  %q = qnt.quantize %x {static_scales = dense<0.1> : tensor<1x1xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_tensor, scale = f32>>
+  return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_tensor, scale = f32>>
+}
+
+// -----
+
+func.func @static_scales_float(%x: tensor<?x64xf32>, %w: tensor<64xf32>) -> tensor<?x64xf32> {
+  // expected-error @+1 {{static_scales need a quantized result}}
+  %y = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32, static_scales = dense<0.1> : tensor<1x1xf32>} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @static_scales_nan(%g: tensor<?x64xf32>, %u: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>> {
+  // expected-error @+1 {{static_scales must be positive and finite}}
+  %h = qnt.silu_mul %g, %u {static_scales = dense<0x7FC00000> : tensor<1x1xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>>
+  return %h : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>>
+}
