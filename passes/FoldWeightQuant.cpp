@@ -142,6 +142,15 @@ static void useAsWeight(PatternRewriter &rewriter, Value weight,
           linear, [&] { linear.getWeightMutable().assign(replacement); });
 }
 
+/// Whether a linear reading `weight` quantizes its input with zero points:
+/// the weight then keeps its per-group sums for their correction.
+static bool needsSums(Value weight) {
+  return llvm::any_of(weight.getUsers(), [&](Operation *user) {
+    auto linear = dyn_cast<LinearOp>(user);
+    return linear && linear.getWeight() == weight && linear.getActAsymmetric();
+  });
+}
+
 namespace {
 
 struct FoldOptions {
@@ -194,7 +203,11 @@ public:
     Folded f{type, {}, {}};
     SmallVector<Type> types;
     type.getComponentTypes(types);
-    static const char *suffixes[] = {"", "_scales", "_zero_points", "_sums"};
+    SmallVector<StringRef> suffixes = {"", "_scales"};
+    if (type.getZeroPointsType())
+      suffixes.push_back("_zero_points");
+    if (type.getSumsType())
+      suffixes.push_back("_sums");
     for (auto [i, bytes] : llvm::enumerate(components)) {
       if (writer) {
         f.offsets.push_back(writer->write(bytes));
@@ -235,8 +248,15 @@ private:
   const DenseMap<Operation *, Value> &weightsArgs;
 };
 
-/// Folded weights by source attribute and layout.
+/// Folded weights by source attribute and form (layout and sums: cacheForm).
 using FoldCache = DenseMap<std::pair<Attribute, Attribute>, Folded>;
+
+/// The second half of a FoldCache key: the layout asked for, and whether the
+/// weight keeps sums.
+Attribute cacheForm(MLIRContext *ctx, LayoutAttr requested, bool sums) {
+  return ArrayAttr::get(ctx, {requested ? Attribute(requested) : UnitAttr::get(ctx),
+                              BoolAttr::get(ctx, sums)});
+}
 
 /// The layout a weight of `cols` columns is stored in: `requested` with its
 /// padding made a multiple of the block as well.
@@ -258,13 +278,21 @@ std::vector<std::vector<char>> componentBytes(const ::qnt::math::QuantizedTensor
     return std::vector<char>(b.begin(), b.end());
   };
   bool f16 = q.scheme.f16Scale;
-  if (!layout || !layout.isTiled())
-    return {bytes(q.data), f16 ? bytes(q.scalesF16) : bytes(q.scales)};
+  std::vector<std::vector<char>> parts;
+  if (!layout || !layout.isTiled()) {
+    parts = {bytes(q.data), f16 ? bytes(q.scalesF16) : bytes(q.scales)};
+    if (q.scheme.sums)
+      parts.push_back(bytes(q.sums));
+    return parts;
+  }
   ::qnt::math::TiledTensor t;
   bool tiled = ::qnt::math::tile(q, layout.getN0(), layout.getK0(), t);
   assert(tiled && "the layout verifier admits only tileable schemes");
   (void)tiled;
-  return {bytes(t.data), f16 ? bytes(t.scalesF16) : bytes(t.scales)};
+  parts = {bytes(t.data), f16 ? bytes(t.scalesF16) : bytes(t.scales)};
+  if (q.scheme.sums)
+    parts.push_back(bytes(t.sums));
+  return parts;
 }
 
 //===----------------------------------------------------------------------===//
@@ -293,8 +321,9 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfterValue(weight);
     Operation *fn = op->getParentOfType<func::FuncOp>();
-    Attribute layoutKey = op.getWeightLayoutAttr();
-    if (auto it = cache.find({attr, layoutKey}); it != cache.end()) {
+    bool sums = needsSums(weight);
+    Attribute form = cacheForm(getContext(), op.getWeightLayoutAttr(), sums);
+    if (auto it = cache.find({attr, form}); it != cache.end()) {
       useAsWeight(rewriter, weight,
                   store.materialize(rewriter, weight.getLoc(), fn, it->second));
       return success();
@@ -310,7 +339,7 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     auto scheme = SchemeAttr::get(ctx, 8, granularity, /*axis=*/0,
                                   options.block, /*symmetric=*/true,
                                   options.storage, options.scale,
-                                  options.rounding, /*sums=*/false);
+                                  options.rounding, sums);
     LayoutAttr layout = effectiveLayout(requested, scheme);
 
     std::vector<float> values;
@@ -327,7 +356,7 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
 
     auto type = QTensorType::get(ctx, weightType.getShape(),
                                  rewriter.getF32Type(), scheme, layout);
-    const Folded &folded = cache[{attr, requested}] = store.store(
+    const Folded &folded = cache[{attr, form}] = store.store(
         type, blobName(weight.getLoc()), componentBytes(q, layout));
     useAsWeight(rewriter, weight,
                 store.materialize(rewriter, weight.getLoc(), fn, folded));
@@ -364,15 +393,24 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfter(source);
     LayoutAttr requested = op.getWeightLayoutAttr();
-    if (scheme.getStorage() == options.storage && !streaming && !requested) {
+    bool sums = needsSums(dequant.getResult());
+    if (sums == scheme.getSums() && scheme.getStorage() == options.storage &&
+        !streaming && !requested) {
       useAsWeight(rewriter, dequant.getResult(), source.getResult());
       return success();
     }
+    // Sums are computed by relayout, in a row-major layout if none is asked.
+    if (sums && !requested)
+      requested = LayoutAttr::get(getContext(), 0, 0, 1);
     Operation *fn = op->getParentOfType<func::FuncOp>();
-    std::pair<Attribute, Attribute> key = {source.getData(), requested};
+    std::pair<Attribute, Attribute> key = {source.getData(),
+                                           cacheForm(getContext(), requested, sums)};
     auto it = cache.find(key);
     if (it == cache.end()) {
-      SchemeAttr newScheme = scheme.withStorage(options.storage);
+      SchemeAttr newScheme = SchemeAttr::get(
+          getContext(), scheme.getBits(), scheme.getGranularity(),
+          scheme.getAxis(), scheme.getBlock(), scheme.getSymmetric(),
+          options.storage, scheme.getScale(), scheme.getRounding(), sums);
       FailureOr<Folded> folded =
           requested ? relayout(source, newScheme, requested)
                     : restore(source, newScheme);
@@ -444,6 +482,8 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
       std::memcpy(q.scales.data(), scales.data(), 4 * numScales);
     }
     ::qnt::math::restore(q, toMathScheme(scheme).storage);
+    if (scheme.getSums())
+      ::qnt::math::computeSums(q);
     LayoutAttr layout = effectiveLayout(requested, scheme);
     if (!::qnt::math::padColumns(q, layout.paddedCols(q.cols)))
       return failure();

@@ -16,6 +16,8 @@
 // scale repeated for each group), which computes no absmax at run time.
 // Every quantize is placed right after the activation's definition, and
 // linears asking for the same quantization of the same value share it.
+// A linear with `act_asymmetric` gets an asymmetric scheme (zero points), its
+// weight carrying the sums that correct for them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,8 +70,17 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
                    "weight storage");
     return {};
   }
+  bool asymmetric = op.getActAsymmetric();
+  if (asymmetric && !weight.getSums()) {
+    op.emitOpError("act_asymmetric needs the weight's per-group sums (run "
+                   "--qnt-fold-weight-quant on this linear, which keeps them)");
+    return {};
+  }
+  if (asymmetric && !weight.isBlocked() && granularity == Granularity::PerBlock)
+    // The zero-point correction needs the weight's sums per activation group.
+    granularity = Granularity::PerToken;
   return SchemeAttr::get(op.getContext(), 8, granularity, /*axis=*/0, block,
-                         /*symmetric=*/true, Storage::I8, options.scale,
+                         /*symmetric=*/!asymmetric, Storage::I8, options.scale,
                          options.rounding, /*sums=*/u8);
 }
 

@@ -5,7 +5,8 @@
 // block of 32, or all of K' for per-channel x per-token):
 //
 //   for g in groups:                                    (scf.for)
-//     i[m][v] = sums ? -128 * sum_a[m, g] : 0           i32 x lanes each
+//     i[m][v] = (sums ? -128 * sum_a[m, g] : 0)         i32 x lanes each
+//               - (zero points ? z_a[m, g] * sum_w[v, g] : 0)
 //     for each 4-byte step s of the group:              (unrolled by 8)
 //       w[v]  = 4 bytes of lanes channels: rhs[s, v * 4 * lanes ...]
 //       a[m]  = lhs[m, 4s .. 4s + 3] broadcast to every lane
@@ -16,7 +17,10 @@
 // A u8_offset128 weight stores q + 128; sum (q + 128) a = sum q a + 128 sum a,
 // so starting the i32 accumulator at -128 * sum a (the activation quantizer
 // writes sum a per group) corrects it at the cost of a broadcast per row and
-// group. The broadcast activation bytes are the memory operand of vpdpbusd
+// group. An asymmetric activation stands for d (q - z): sum (q - z) w =
+// sum q w - z sum w, so the accumulator also starts at -z times the weight's
+// per-group sums (one multiply per accumulator and group). The broadcast
+// activation bytes are the memory operand of vpdpbusd
 // ({1to16}), the weights a register reused by all m0 rows.
 //
 //===----------------------------------------------------------------------===//
@@ -93,7 +97,15 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
         [&](OpBuilder &, Location, Value g, ValueRange fIn) {
           Value ga = aGroups > 1 ? g : index(0);
           Value gw = wGroups > 1 ? g : index(0);
-          // The i32 accumulators start at the offset correction.
+          // The i32 accumulators start at the offset and zero-point
+          // corrections.
+          SmallVector<Value> wSums;
+          if (op.getRhsSums())
+            for (int64_t v = 0; v < nv; ++v)
+              wSums.push_back(vector::TransferReadOp::create(
+                  b, loc, accType, op.getRhsSums(), ValueRange{gw, index(v * lanes)},
+                  arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)),
+                  ArrayRef<bool>{true}));
           SmallVector<Value> iacc;
           for (int64_t m = 0; m < m0; ++m) {
             Value base = splat(accType, b.getI32IntegerAttr(0));
@@ -104,8 +116,16 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                   b, loc, sum, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-128)));
               base = vector::BroadcastOp::create(b, loc, accType, sum);
             }
+            Value za;
+            if (op.getLhsZeroPoints())
+              za = vector::BroadcastOp::create(
+                  b, loc, accType,
+                  tensor::ExtractOp::create(b, loc, op.getLhsZeroPoints(),
+                                            ValueRange{index(m), ga}));
             for (int64_t v = 0; v < nv; ++v)
-              iacc.push_back(base);
+              iacc.push_back(za ? Value(arith::SubIOp::create(b, loc, base,
+                                                              mul(za, wSums[v])))
+                                : base);
           }
           Value step0 = mul(g, index(steps));
           auto stepLoop = scf::ForOp::create(

@@ -44,15 +44,21 @@ namespace {
 
 /// Emits an error and fails for what the lowering does not handle; the
 /// verifiers have already ruled out what is inconsistent.
-LogicalResult checkQuantized(Operation *op, QTensorType type) {
+LogicalResult checkQuantized(Operation *op, QTensorType type,
+                             bool rowQuantize = false) {
   SchemeAttr s = type.getScheme();
   if (type.getRank() != 2)
     return op->emitOpError("lowering handles rank-2 quantized tensors, got rank ")
            << type.getRank();
   if (ShapedType::isDynamic(type.getShape()[1]))
     return op->emitOpError("lowering needs a static last dimension");
-  if (s.getBits() != 8 || !s.getSymmetric())
-    return op->emitOpError("lowering handles symmetric 8-bit schemes only");
+  if (s.getBits() != 8)
+    return op->emitOpError("lowering handles 8-bit schemes only");
+  if (!s.getSymmetric() &&
+      !(rowQuantize && (s.isBlocked() ||
+                        s.getGranularity() == Granularity::PerToken)))
+    return op->emitOpError("lowering handles asymmetric schemes only where "
+                           "activations are quantized per_block or per_token");
   if (s.getGranularity() == Granularity::PerChannel && s.getAxis() != 0)
     return op->emitOpError("lowering handles per_channel on axis 0 only");
   if (s.isBlocked() && s.getBlock() % kVec != 0)
@@ -74,7 +80,7 @@ LogicalResult checkRowMajor(Operation *op, QTensorType type, StringRef what) {
 
 LogicalResult checkLowerable(Operation *op) {
   if (auto q = dyn_cast<QuantizeOp>(op)) {
-    if (failed(checkQuantized(op, q.getResult().getType())))
+    if (failed(checkQuantized(op, q.getResult().getType(), /*rowQuantize=*/true)))
       return failure();
     return checkRowMajor(op, q.getResult().getType(), "quantizes into");
   }
@@ -87,7 +93,7 @@ LogicalResult checkLowerable(Operation *op) {
   }
   if (isa<RmsNormOp, SiluMulOp>(op))
     if (auto q = dyn_cast<QTensorType>(op->getResult(0).getType())) {
-      if (failed(checkQuantized(op, q)))
+      if (failed(checkQuantized(op, q, /*rowQuantize=*/true)))
         return failure();
       if (q.getScheme().getGranularity() == Granularity::PerTensor)
         return op->emitOpError("lowering quantizes a layer's result per row "

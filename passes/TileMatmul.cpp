@@ -80,7 +80,12 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     SmallVector<Value> lhs = unpack(b, loc, op.getLhs());
     SmallVector<Value> rhs = unpack(b, loc, op.getRhs());
     bool u8 = storage == Storage::U8Offset128;
-    Value aData = lhs[0], aScales = lhs[1], aSums = u8 ? lhs[2] : Value();
+    // Components: data, scales, then zero points and sums where present.
+    bool asymmetric = !lhsType.getScheme().getSymmetric();
+    Value aData = lhs[0], aScales = lhs[1];
+    Value aZeroPoints = asymmetric ? lhs[2] : Value();
+    Value aSums = u8 ? lhs[asymmetric ? 3 : 2] : Value();
+    Value wSums = asymmetric ? rhs[2] : Value();
     // [T, K'/4, n0, 4] -> [T, K'/4, n0 * 4]: a step's n0 channels are one row.
     Value wData = tensor::CollapseShapeOp::create(
         b, loc, rhs[0], ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
@@ -94,6 +99,7 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     auto wTileType = RankedTensorType::get({kStored / kTileK0, n0 * kTileK0}, i8);
     auto wScaleType = RankedTensorType::get(
         {wGroups, n0}, cast<RankedTensorType>(wScales.getType()).getElementType());
+    auto wSumType = RankedTensorType::get({wGroups, n0}, b.getI32Type());
 
     Value rows = tensor::DimOp::create(b, loc, aData, 0);
     RankedTensorType resultType = op.getResult().getType();
@@ -122,6 +128,10 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
       Value sTile = slice(b, loc, wScales, {t, zero, zero},
                           {one, b.getIndexAttr(wGroups), b.getIndexAttr(n0)},
                           wScaleType);
+      Value sumTile = wSums ? slice(b, loc, wSums, {t, zero, zero},
+                                    {one, b.getIndexAttr(wGroups), b.getIndexAttr(n0)},
+                                    wSumType)
+                            : Value();
 
       // Rows [lb, ub) in register tiles of `m0` rows.
       auto rowLoop = [&](Value lb, Value ub, int64_t m0, Value acc) -> Value {
@@ -136,10 +146,12 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
               };
               Value a = rowsOf(aData, kStored), s = rowsOf(aScales, aGroups);
               Value sums = u8 ? rowsOf(aSums, aGroups) : Value();
+              Value zeroPoints = asymmetric ? rowsOf(aZeroPoints, aGroups) : Value();
               SmallVector<OpFoldResult> initSizes = {b.getIndexAttr(m0), width};
               Value init = slice(b, loc, iter[0], at, initSizes);
               Value tileOut = MatmulTileOp::create(
-                  b, loc, init.getType(), a, s, sums, wTile, sTile, init,
+                  b, loc, init.getType(), a, s, sums, zeroPoints, wTile, sTile,
+                  sumTile, init,
                   b.getI64IntegerAttr(op.getGroupSize()),
                   DotKindAttr::get(b.getContext(), kernel.dot),
                   b.getI64IntegerAttr(kernel.lanes),

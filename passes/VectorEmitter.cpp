@@ -154,22 +154,62 @@ ScaleAndInverse scaleFromStatic(Emitter &e, SchemeAttr s, Value d) {
                       b, loc, VectorType::get({kVec}, b.getF32Type()), id)};
 }
 
+/// v rounded to an integral float by the scheme's rule (scalar or vector).
+static Value roundBy(Emitter &e, SchemeAttr s, Value v) {
+  return s.getRounding() == Rounding::HalfAwayFromZero
+             ? Value(math::RoundOp::create(e.b, e.loc, v))
+             : Value(math::RoundEvenOp::create(e.b, e.loc, v));
+}
+
+/// v clamped to [-qmax, qmax].
+static Value clampToRange(Emitter &e, SchemeAttr s, Value v) {
+  auto f32Vec = VectorType::get({kVec}, e.b.getF32Type());
+  float qmax = float(s.getQMax());
+  v = arith::MinNumFOp::create(e.b, e.loc, v,
+                               e.splat(f32Vec, e.b.getF32FloatAttr(qmax)));
+  return arith::MaxNumFOp::create(e.b, e.loc, v,
+                                  e.splat(f32Vec, e.b.getF32FloatAttr(-qmax)));
+}
+
 Value quantizeChunk(Emitter &e, SchemeAttr s, Value y, Value idVec,
                     bool saturate) {
+  Value v = arith::MulFOp::create(e.b, e.loc, y, idVec);
+  if (saturate)
+    v = clampToRange(e, s, v);
+  return arith::FPToSIOp::create(e.b, e.loc,
+                                 VectorType::get({kVec}, e.b.getI8Type()),
+                                 roundBy(e, s, v));
+}
+
+AsymmetricScale scaleFromRange(Emitter &e, SchemeAttr s, Value lo, Value hi) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  Value v = arith::MulFOp::create(b, loc, y, idVec);
-  if (saturate) {
-    auto f32Vec = VectorType::get({kVec}, b.getF32Type());
-    float qmax = float(s.getQMax());
-    v = arith::MinNumFOp::create(b, loc, v, e.splat(f32Vec, b.getF32FloatAttr(qmax)));
-    v = arith::MaxNumFOp::create(b, loc, v, e.splat(f32Vec, b.getF32FloatAttr(-qmax)));
-  }
-  Value rounded = s.getRounding() == Rounding::HalfAwayFromZero
-                      ? Value(math::RoundOp::create(b, loc, v))
-                      : Value(math::RoundEvenOp::create(b, loc, v));
-  return arith::FPToSIOp::create(b, loc, VectorType::get({kVec}, b.getI8Type()),
-                                 rounded);
+  // d = (hi - lo) / (2 qmax); id = d != 0 ? 1 / d : 0; z = round(-qmax - lo id).
+  float qmax = float(s.getQMax());
+  Value d = arith::DivFOp::create(b, loc, arith::SubFOp::create(b, loc, hi, lo),
+                                  e.f32(2.0f * qmax));
+  Value nonZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, d,
+                                        e.f32(0.0f));
+  Value inv = arith::DivFOp::create(b, loc, e.f32(1.0f), d);
+  Value id = arith::SelectOp::create(b, loc, nonZero, inv, e.f32(0.0f));
+  Value z = roundBy(e, s, arith::SubFOp::create(
+                              b, loc, e.f32(-qmax),
+                              arith::MulFOp::create(b, loc, lo, id)));
+  Value stored = d;
+  if (s.getScale().isF16())
+    stored = arith::TruncFOp::create(b, loc, b.getF16Type(), d);
+  auto f32Vec = VectorType::get({kVec}, b.getF32Type());
+  return {{stored, vector::BroadcastOp::create(b, loc, f32Vec, id)},
+          vector::BroadcastOp::create(b, loc, f32Vec, z),
+          arith::FPToSIOp::create(b, loc, b.getI32Type(), z)};
+}
+
+Value quantizeChunkAsymmetric(Emitter &e, SchemeAttr s, Value y,
+                              const AsymmetricScale &a) {
+  Value v = roundBy(e, s, arith::MulFOp::create(e.b, e.loc, y, a.scale.inverse));
+  v = clampToRange(e, s, arith::AddFOp::create(e.b, e.loc, v, a.zeroVec));
+  return arith::FPToSIOp::create(e.b, e.loc,
+                                 VectorType::get({kVec}, e.b.getI8Type()), v);
 }
 
 Value storedChunk(Emitter &e, SchemeAttr s, Value q) {
@@ -201,7 +241,21 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
       [&](Value g, ValueRange tiles) -> SmallVector<Value> {
         Value col0 = e.mul(g, e.index(group));
         ScaleAndInverse d;
-        if (staticScales) {
+        std::optional<AsymmetricScale> asym;
+        if (!s.getSymmetric()) {
+          // The group's range, widened to hold 0.
+          ValueRange range = e.loop(
+              zero, e.index(group), step, {e.f32(0.0f), e.f32(0.0f)},
+              [&](Value c, ValueRange a) -> SmallVector<Value> {
+                Value y = produce(e.add(col0, c), readInBounds);
+                return {arith::MinNumFOp::create(
+                            b, loc, a[0], e.reduce(vector::CombiningKind::MINNUMF, y)),
+                        arith::MaxNumFOp::create(
+                            b, loc, a[1], e.reduce(vector::CombiningKind::MAXNUMF, y))};
+              });
+          asym = scaleFromRange(e, s, range[0], range[1]);
+          d = asym->scale;
+        } else if (staticScales) {
           d = scaleFromStatic(e, s, tensor::ExtractOp::create(
                                         b, loc, staticScales, ValueRange{zero, g}));
         } else {
@@ -218,18 +272,26 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
             zero, e.index(group), step, {tiles[0], e.i32(0)},
             [&](Value c, ValueRange acc) -> SmallVector<Value> {
               Value col = e.add(col0, c);
-              Value q = quantizeChunk(e, s, produce(col, readInBounds), d.inverse,
-                                      /*saturate=*/bool(staticScales));
+              Value y = produce(col, readInBounds);
+              Value q = asym ? quantizeChunkAsymmetric(e, s, y, *asym)
+                             : quantizeChunk(e, s, y, d.inverse,
+                                             /*saturate=*/bool(staticScales));
               Value sum = s.getSums() ? e.add(acc[1], chunkSum(e, q)) : acc[1];
               return {e.write(storedChunk(e, s, q), acc[0], zero, col,
                               writeInBounds),
                       sum};
             });
+        // Components: data, scales, then zero points and sums where kept.
         SmallVector<Value> next = {res[0]};
         next.push_back(tensor::InsertOp::create(b, loc, d.scale, tiles[1],
                                                 ValueRange{zero, g}));
+        if (asym)
+          next.push_back(tensor::InsertOp::create(b, loc, asym->zeroPoint,
+                                                  tiles[next.size()],
+                                                  ValueRange{zero, g}));
         if (s.getSums())
-          next.push_back(tensor::InsertOp::create(b, loc, res[1], tiles[2],
+          next.push_back(tensor::InsertOp::create(b, loc, res[1],
+                                                  tiles[next.size()],
                                                   ValueRange{zero, g}));
         return next;
       }));

@@ -163,6 +163,18 @@ ScaleAndInverse scaleFromStatic(Emitter &e, SchemeAttr s, Value d);
 /// `saturate` (static scales), y * id is clamped to [-qmax, qmax] first.
 Value quantizeChunk(Emitter &e, SchemeAttr s, Value y, Value idVec,
                     bool saturate = false);
+/// The scale of an asymmetric group (its range [lo, hi], holding 0) and its
+/// zero point: z = round(-qmax - lo * id), as a splat f32 and as the i32
+/// stored (qnt/Math/Quant.h).
+struct AsymmetricScale {
+  ScaleAndInverse scale;
+  Value zeroVec;
+  Value zeroPoint;
+};
+AsymmetricScale scaleFromRange(Emitter &e, SchemeAttr s, Value lo, Value hi);
+/// q = clamp(round(y * id) + z, -qmax, qmax) of a 32-wide f32 chunk, as i8.
+Value quantizeChunkAsymmetric(Emitter &e, SchemeAttr s, Value y,
+                              const AsymmetricScale &a);
 /// q in the scheme's storage (q + 128 for u8_offset128).
 Value storedChunk(Emitter &e, SchemeAttr s, Value q);
 /// The i32 sum of a 32-wide chunk of signed q.
@@ -181,7 +193,8 @@ using RowProducer = function_ref<Value(Value col, bool inBounds)>;
 /// precision and the sum of q where the scheme keeps it. Values are produced
 /// twice (for amax, then for q) when a group spans more than one vector.
 /// With `staticScales` (a tensor<1 x groups x f32>), group g takes d from it,
-/// saturating, and no amax is computed.
+/// saturating, and no amax is computed. An asymmetric scheme takes each
+/// group's range instead of its amax, and writes its zero point too.
 SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce,
                                ValueRange rowTiles, Value staticScales = {});
 

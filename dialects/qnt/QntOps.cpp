@@ -96,9 +96,12 @@ LogicalResult LinearOp::verify() {
     if (!q.getExpressedType().isF32())
       return emitOpError("quantized weight must express f32, got ")
              << q.getExpressedType();
-  if (auto scales = getActScalesAttr())
+  if (auto scales = getActScalesAttr()) {
     if (failed(verifyScaleValues(*this, "act_scales", scales)))
       return failure();
+    if (getActAsymmetric())
+      return emitOpError("act_scales are symmetric: not with act_asymmetric");
+  }
   return verifyContraction(*this, getInput().getType(), getWeight().getType(),
                            getResult().getType(), "weight");
 }
@@ -280,8 +283,6 @@ LogicalResult MatmulOp::verify() {
   for (SchemeAttr s : {lhs, rhs}) {
     if (s.getBits() != 8)
       return emitOpError("expects 8-bit operands, got ") << s.getBits();
-    if (!s.getSymmetric())
-      return emitOpError("expects symmetric schemes");
     if (!scalesFactorOutOfRows(s))
       return emitOpError("scales must not vary along the reduction axis "
                          "(per_channel axis must be 0)");
@@ -289,6 +290,13 @@ LogicalResult MatmulOp::verify() {
   if (lhs.isBlocked() && rhs.isBlocked() && lhs.getBlock() != rhs.getBlock())
     return emitOpError("block sizes differ: ")
            << lhs.getBlock() << " and " << rhs.getBlock();
+  if (!rhs.getSymmetric())
+    return emitOpError("expects a symmetric rhs");
+  if (!lhs.getSymmetric() &&
+      (!rhs.getSums() || !(rhs.isBlocked() || !lhs.isBlocked())))
+    // The correction -z * sum(rhs) needs the rhs's sums per lhs group.
+    return emitOpError("an asymmetric lhs needs rhs sums per group of ")
+           << getGroupSize();
   if (lhs.getStorage() != Storage::I8)
     return emitOpError("lhs must be stored as i8");
   if (rhs.getStorage() == Storage::U8Offset128) {
@@ -368,6 +376,17 @@ LogicalResult MatmulTileOp::verify() {
                           RankedTensorType::get(lhsScales.getShape(),
                                                 IntegerType::get(getContext(), 32)))
     return emitOpError("lhs sums must be i32 of the lhs scales' shape");
+  if (bool(getLhsZeroPoints()) != bool(getRhsSums()))
+    return emitOpError("lhs zero points and rhs sums go together");
+  if (getLhsZeroPoints() &&
+      getLhsZeroPoints().getType() !=
+          RankedTensorType::get(lhsScales.getShape(),
+                                IntegerType::get(getContext(), 32)))
+    return emitOpError("lhs zero points must be i32 of the lhs scales' shape");
+  if (getRhsSums() && getRhsSums().getType() !=
+                          RankedTensorType::get(rhsScales.getShape(),
+                                                IntegerType::get(getContext(), 32)))
+    return emitOpError("rhs sums must be i32 of the rhs scales' shape");
   if (getDot() == DotKind::Vnni && !u8)
     return emitOpError("the vnni dot multiplies a u8_offset128 rhs");
   if (getDot() == DotKind::Maddubs && u8)

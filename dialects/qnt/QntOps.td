@@ -34,6 +34,12 @@ def Qnt_LinearOp : Qnt_Op<"linear", [Pure]> {
     positive. `--qnt-insert-act-quant` then quantizes the input with them
     (saturating) instead of computing absmax scales at run time.
 
+    `act_asymmetric` asks for the input to be quantized with zero points
+    (each group's [min, max], widened to hold 0, onto [-127, 127]) rather
+    than symmetrically: the fold pass then keeps per-group sums with the
+    weight, which the kernel's zero-point correction needs. Not with
+    `act_scales` (static scales are symmetric).
+
     ```mlir
     %y = qnt.linear %x, %w : tensor<?x256xf32>, tensor<64x256xf32> -> tensor<?x64xf32>
     %z = qnt.linear %x, %w {act_scales = dense<0.05> : tensor<1x1xf32>}
@@ -43,7 +49,8 @@ def Qnt_LinearOp : Qnt_Op<"linear", [Pure]> {
   let arguments = (ins Qnt_F32Tensor:$input,
                        AnyTypeOf<[Qnt_FloatTensor, Qnt_QTensorType]>:$weight,
                        OptionalAttr<Qnt_LayoutAttr>:$weight_layout,
-                       OptionalAttr<Qnt_F32ElementsAttr>:$act_scales);
+                       OptionalAttr<Qnt_F32ElementsAttr>:$act_scales,
+                       UnitAttr:$act_asymmetric);
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` qualified(type($input)) `,` qualified(type($weight)) `->` qualified(type($result))
@@ -193,6 +200,9 @@ def Qnt_MatmulOp : Qnt_Op<"matmul", [Pure]> {
     blocks must then agree) and the whole row otherwise. A `u8_offset128` rhs
     is multiplied as stored (the form `vpdpbusd` takes) and corrected with
     the lhs's per-group sums: `lhs` must then carry `sums` at that grouping.
+    An asymmetric `lhs` (zero points z) contributes `ql - z`, corrected with
+    the rhs's per-group sums: `-z * sum(qr)`; `rhs` must then carry `sums`
+    per group of the lhs. `rhs` is symmetric.
     With `acc` (a residual connection fused by `--qnt-fuse`) the result is
     acc + the above, computed in the matmul's epilogue.
 
@@ -413,7 +423,7 @@ def Qnt_DpbssdOp : Qnt_Op<"dpbssd", [Pure, AllTypesMatch<["acc", "result"]>,
   let hasVerifier = 1;
 }
 
-def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure]> {
+def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
   let summary = "The micro-kernel: an m0 x n0 register tile of a data-tiled quantized matmul";
   let description = [{
     What `--qnt-tile-matmul` makes of `qnt.matmul`, one per register tile,
@@ -421,20 +431,23 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure]> {
     unrolled vector code. With K' the padded reduction length:
 
     - `lhs_data` [m0, K'] i8, `lhs_scales` [m0, Ga], `lhs_sums` [m0, Ga] i32
-      (only against a `u8_offset128` rhs): m0 quantized activation rows;
+      (only against a `u8_offset128` rhs), `lhs_zero_points` [m0, Ga] i32
+      (asymmetric activations only): m0 quantized activation rows;
     - `rhs_data` [K' / 4, n0 * 4] i8: one tile of a weight in
       `#qnt.layout<n0, k0 = 4>` (4 consecutive bytes of each of the n0
-      channels side by side), `rhs_scales` [Gw, n0];
+      channels side by side), `rhs_scales` [Gw, n0], `rhs_sums` [Gw, n0]
+      i32 (with `lhs_zero_points`, and only then);
     - `init` [m0, w] f32 with w <= n0: the output tile (w < n0 at the edge
       of the matrix, whose padding channels are not written).
 
     Ga and Gw are K' / `group` or 1 (one scale for the whole row). For each
     group g of `group` columns:
 
-      acc[m, n] += float(sum_{k in g} qa[m, k] * qw[n, k]) * sa(m, g) * sw(n, g)
+      acc[m, n] += float(sum_{k in g} (qa[m, k] - za(m, g)) * qw[n, k]) * sa(m, g) * sw(n, g)
 
     with qw = stored byte - 128 when `rhs_storage` is `u8_offset128` (the
-    sums correct it). `acc` starts at 0; with `accumulate` the result is
+    lhs sums correct it) and za = 0 without zero points (else the rhs sums
+    correct for it: the i32 accumulator starts at -za * sum(qw)). `acc` starts at 0; with `accumulate` the result is
     init + acc, added once after the last group (so a fused residual rounds
     as the separate add would), otherwise acc. `dot` is the instruction the lanes use, `lanes` the i32 lanes
     of one vector (n0 is a multiple of it).
@@ -447,14 +460,17 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure]> {
   let arguments = (ins RankedTensorOf<[I8]>:$lhs_data,
                        RankedTensorOf<[F32, F16]>:$lhs_scales,
                        Optional<RankedTensorOf<[I32]>>:$lhs_sums,
+                       Optional<RankedTensorOf<[I32]>>:$lhs_zero_points,
                        RankedTensorOf<[I8]>:$rhs_data,
                        RankedTensorOf<[F32, F16]>:$rhs_scales,
+                       Optional<RankedTensorOf<[I32]>>:$rhs_sums,
                        Qnt_F32Tensor:$init,
                        I64Attr:$group, Qnt_DotKindAttr:$dot, I64Attr:$lanes,
                        Qnt_StorageAttr:$rhs_storage, UnitAttr:$accumulate);
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
-    $lhs_data `,` $lhs_scales (`sums` $lhs_sums^)? `,` $rhs_data `,` $rhs_scales `,` $init attr-dict
+    $lhs_data `,` $lhs_scales (`sums` $lhs_sums^)? (`zero_points` $lhs_zero_points^)? `,`
+    $rhs_data `,` $rhs_scales (`sums` $rhs_sums^)? `,` $init attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -63,7 +63,7 @@ void *Jit::lookup(llvm::StringRef name, std::string &error) {
 }
 
 OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
-                                   ArrayRef<float> w) {
+                                   ArrayRef<float> w, bool asymmetric) {
   context->loadDialect<func::FuncDialect, arith::ArithDialect,
                        mlir::qnt::QntDialect>();
   OpBuilder b(context);
@@ -81,7 +81,8 @@ OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
       b, loc, DenseElementsAttr::get(wType, w));
   Value y = mlir::qnt::LinearOp::create(b, loc, yType, fn.getArgument(0),
                                         weights, mlir::qnt::LayoutAttr(),
-                                        /*act_scales=*/DenseElementsAttr());
+                                        /*act_scales=*/DenseElementsAttr(),
+                                        asymmetric ? b.getUnitAttr() : UnitAttr());
   func::ReturnOp::create(b, loc, y);
   return module;
 }

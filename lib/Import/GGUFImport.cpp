@@ -137,7 +137,8 @@ private:
     return mlir::qnt::LinearOp::create(b, NameLoc::get(b.getStringAttr(name)),
                                        type, x, weight(weightName),
                                        /*weight_layout=*/mlir::qnt::LayoutAttr(),
-                                       /*act_scales=*/DenseElementsAttr());
+                                       /*act_scales=*/DenseElementsAttr(),
+                                       /*act_asymmetric=*/UnitAttr());
   }
 
   /// A norm named after its weight without ".weight" ("blk.0.attn_norm").

@@ -121,8 +121,12 @@ int32_t QuantizedTensor::q(int64_t r, int64_t c) const {
   return v;
 }
 
+int32_t QuantizedTensor::zeroPoint(int64_t r, int64_t c) const {
+  return zeroPoints.empty() ? 0 : zeroPoints[group(r, c)];
+}
+
 float QuantizedTensor::dequantized(int64_t r, int64_t c) const {
-  return scales[group(r, c)] * float(q(r, c));
+  return scales[group(r, c)] * float(q(r, c) - zeroPoint(r, c));
 }
 
 //===----------------------------------------------------------------------===//
@@ -138,6 +142,32 @@ float quantizeGroup(const float *x, int64_t n, const Scheme &s, int8_t *q) {
   for (int64_t i = 0; i < n; ++i)
     q[i] = int8_t(roundValue(x[i] * id, s.rounding));
   return d;
+}
+
+float quantizeGroupAsymmetric(const float *x, int64_t n, const Scheme &s,
+                              int8_t *q, int32_t &z) {
+  float lo = 0.0f, hi = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  const float qmax = float(s.qmax());
+  const float d = (hi - lo) / (2.0f * qmax);
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const float zf = roundValue(-qmax - lo * id, s.rounding);
+  z = int32_t(zf);
+  for (int64_t i = 0; i < n; ++i)
+    q[i] = int8_t(std::min(std::max(roundValue(x[i] * id, s.rounding) + zf, -qmax),
+                           qmax));
+  return d;
+}
+
+void computeSums(QuantizedTensor &t) {
+  t.scheme.sums = true;
+  t.sums.assign(size_t(t.layout.scaleRows * t.layout.scaleCols), 0);
+  for (int64_t r = 0; r < t.rows; ++r)
+    for (int64_t c = 0; c < t.cols; ++c)
+      t.sums[t.group(r, c)] += t.q(r, c);
 }
 
 /// Stores q into t.data at [offset, offset + n) in t's storage form.
@@ -174,7 +204,7 @@ float staticScale(float clip, float fallback, const Scheme &s) {
 
 bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
               QuantizedTensor &out, const float *staticScales) {
-  if (s.bits != 8 || !s.symmetric)
+  if (s.bits != 8 || (!s.symmetric && staticScales))
     return false;
   ScaleLayout layout;
   if (!scaleLayout(s, rows, cols, layout))
@@ -191,6 +221,8 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
     out.scalesF16.resize(numScales);
   if (s.sums)
     out.sums.resize(numScales);
+  if (!s.symmetric)
+    out.zeroPoints.resize(numScales);
 
   // A group is a contiguous run of the row-major data, except per-tensor
   // whose one group is everything: also contiguous.
@@ -202,6 +234,8 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
     if (staticScales) {
       d = staticScales[g % layout.scaleCols];
       quantizeGroupWithScale(src, groupSize, d, s, q.data());
+    } else if (!s.symmetric) {
+      d = quantizeGroupAsymmetric(src, groupSize, s, q.data(), out.zeroPoints[g]);
     } else {
       d = quantizeGroup(src, groupSize, s, q.data());
     }
@@ -273,6 +307,7 @@ bool padColumns(QuantizedTensor &q, int64_t paddedCols) {
   widen(q.scales);
   widen(q.scalesF16);
   widen(q.sums);
+  widen(q.zeroPoints);
   q.data = std::move(data);
   q.cols = paddedCols;
   q.layout = layout;
@@ -298,6 +333,8 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
   out.scales.assign(numScales, 0.0f);
   if (s.f16Scale)
     out.scalesF16.assign(numScales, 0);
+  if (s.sums)
+    out.sums.assign(numScales, 0);
   for (int64_t r = 0; r < q.rows; ++r) {
     int64_t t = r / n0, i = r % n0;
     for (int64_t c = 0; c < q.cols; ++c)
@@ -308,6 +345,8 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
       out.scales[to] = q.scales[from];
       if (s.f16Scale)
         out.scalesF16[to] = q.scalesF16[from];
+      if (s.sums)
+        out.sums[to] = q.sums[from];
     }
   }
   return true;
@@ -358,9 +397,9 @@ bool referenceMatmul(const QuantizedTensor &a, const QuantizedTensor &w,
     for (int64_t n = 0; n < w.rows; ++n) {
       float acc = 0.0f;
       for (int64_t k0 = 0; k0 < k; k0 += group) {
-        int32_t idot = 0;
+        int32_t idot = 0, za = a.zeroPoint(m, k0);
         for (int64_t i = k0; i < k0 + group; ++i)
-          idot += a.q(m, i) * w.q(n, i);
+          idot += (a.q(m, i) - za) * w.q(n, i);
         acc += float(idot) * (a.scales[a.group(m, k0)] *
                               w.scales[w.group(n, k0)]);
       }

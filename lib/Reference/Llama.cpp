@@ -78,18 +78,28 @@ void Llama::matmul(float *out, const float *x, const Weight &w) {
     inFloat(out);
     return;
   }
-  math::QuantizedTensor qx;
   std::vector<float> padded = math::padColumns(x, 1, w.cols, paddedCols(w.cols));
+  // y = the quantized product with x quantized by `s`.
+  auto quantizedProduct = [&](const math::Scheme &s, const float *scales, float *y) {
+    math::QuantizedTensor qx;
+    math::quantize(padded.data(), 1, w.quantized.cols, s, qx, scales);
+    math::referenceMatmul(qx, w.quantized, y);
+  };
+  math::Scheme scheme = activationScheme(), other = scheme;
+  scheme.symmetric = !asymmetric.count(w.name);
+  other.symmetric = false;
   auto fixed = staticScales.find(w.name);
-  math::quantize(padded.data(), 1, w.quantized.cols, activationScheme(), qx,
-                 fixed == staticScales.end() ? nullptr : fixed->second.data());
-  math::referenceMatmul(qx, w.quantized, out);
+  quantizedProduct(scheme, fixed == staticScales.end() ? nullptr : fixed->second.data(),
+                   out);
   if (w.name == probe) {
-    std::vector<float> exact(size_t(w.rows));
+    std::vector<float> exact(size_t(w.rows)), asym(size_t(w.rows));
     inFloat(exact.data());
+    quantizedProduct(other, nullptr, asym.data());
     for (int64_t i = 0; i < w.rows; ++i) {
       double d = double(out[i]) - double(exact[i]);
+      double da = double(asym[i]) - double(exact[i]);
       probeError += d * d;
+      probeErrorAsymmetric += da * da;
       probeNorm += double(exact[i]) * double(exact[i]);
     }
   }
@@ -119,9 +129,13 @@ double Llama::probedError() const {
   return probeNorm > 0 ? std::sqrt(probeError / probeNorm) : 0.0;
 }
 
+double Llama::probedErrorAsymmetric() const {
+  return probeNorm > 0 ? std::sqrt(probeErrorAsymmetric / probeNorm) : 0.0;
+}
+
 void Llama::setProbe(const std::string &name) {
   probe = name;
-  probeError = probeNorm = 0;
+  probeError = probeNorm = probeErrorAsymmetric = 0;
 }
 
 std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,

@@ -54,6 +54,10 @@ std::vector<float> scalesOf(const std::vector<float> &seen, int64_t cols,
 
 } // namespace
 
+void Sensitivity::useAsymmetric(std::set<std::string> names) {
+  quantized->setAsymmetric(std::move(names));
+}
+
 void Sensitivity::useStaticScales(bool use) {
   quantized->setStaticScales(use ? scales : std::map<std::string, std::vector<float>>());
 }
@@ -127,6 +131,7 @@ std::vector<LayerSensitivity> Sensitivity::perLayer() {
     s.parameters = quantized->linearParameters(name);
     s.kl = klWith(others);
     s.outputError = quantized->probedError();
+    s.asymmetricError = quantized->probedErrorAsymmetric();
     out.push_back(s);
   }
   quantized->setProbe("");

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The built-in example: a linear layer y = x W^T with random weights.
 
-  linear.py gen DIR [--m M --k K --n N --seed S] [--static CLIP]
+  linear.py gen DIR [--m M --k K --n N --seed S] [--static CLIP | --asymmetric]
                                                    writes DIR/linear.mlir and DIR/x.bin
   linear.py check DIR [--quiet]                    checks DIR/y.bin, written by the compiled program
 
@@ -9,6 +9,12 @@ With --static CLIP the linear carries static activation scales (act_scales,
 one per block of 32): CLIP times the block's absmax over the rows of x, / 127,
 so that CLIP < 1 saturates the largest values; the simulation then quantizes
 x as q = round(clamp(x / d, -127, 127)).
+
+With --asymmetric, x is shifted (N(1.5, 1): most blocks one-sided) and the
+linear asks for asymmetric activations (act_asymmetric): per block, its range
+[lo, hi] widened to hold 0 gives d = (hi - lo) / 254, a zero point
+z = round(-127 - lo / d) and q = clamp(round(x / d) + z, -127, 127), the
+kernel multiplying (q - z) by the weight.
 
 The check is independent of the project's C++ code: numpy simulates GGML Q8_0
 weights (blocks of 32, fp16 scales, round half away from zero) and per-block
@@ -58,12 +64,30 @@ def quantize_static(a, d):
     return q, np.broadcast_to(d, (rows, k // BLOCK))
 
 
+def quantize_asymmetric(a):
+    """int8 with zero points per block of 32: (q - z, d)."""
+    rows, k = a.shape
+    blocks = a.reshape(rows, k // BLOCK, BLOCK).astype(np.float32)
+    lo = np.minimum(blocks.min(axis=2), 0).astype(np.float32)
+    hi = np.maximum(blocks.max(axis=2), 0).astype(np.float32)
+    d = ((hi - lo) / np.float32(254)).astype(np.float32)
+    inv = np.where(d != 0, np.float32(1) / np.where(d != 0, d, 1), 0).astype(np.float32)
+    z = round_half_away((np.float32(-127) - (lo * inv).astype(np.float32)).astype(np.float32))
+    q = round_half_away((blocks * inv[:, :, None]).astype(np.float32)) + z[:, :, None]
+    q = np.clip(q, -127, 127).astype(np.int32)
+    return q - z.astype(np.int32)[:, :, None], d
+
+
 def gen(args):
     rng = np.random.default_rng(args.seed)
     w = rng.standard_normal((args.n, args.k)).astype(np.float32)
     x = rng.standard_normal((args.m, args.k)).astype(np.float32)
     os.makedirs(args.dir, exist_ok=True)
     attrs = ""
+    if args.asymmetric:
+        x = (x + np.float32(1.5)).astype(np.float32)
+        attrs = " {act_asymmetric}"
+        open(os.path.join(args.dir, "asymmetric"), "w").close()
     if args.static is not None:
         amax = np.abs(x.reshape(args.m, args.k // BLOCK, BLOCK)).max(axis=(0, 2))
         d = (amax * np.float32(args.static) / np.float32(127)).astype(np.float32)
@@ -102,8 +126,11 @@ def check(args):
     y = np.fromfile(os.path.join(args.dir, "y.bin"), np.float32).reshape(m, n)
 
     static = os.path.join(args.dir, "scales.bin")
+    asymmetric = os.path.exists(os.path.join(args.dir, "asymmetric"))
     if os.path.exists(static):
         qx, sx = quantize_static(x, np.fromfile(static, np.float32))
+    elif asymmetric:
+        qx, sx = quantize_asymmetric(x)
     else:
         qx, sx, dx = quantize_blocks(x, f16_scale=False)
     qw, sw, dw = quantize_blocks(w, f16_scale=True)
@@ -114,9 +141,9 @@ def check(args):
     magnitude = np.abs(terms).sum(axis=2, dtype=np.float64)
 
     y_float = x.astype(np.float64) @ w.astype(np.float64).T
-    if os.path.exists(static):
-        # Saturated values err by more than half a step: take the error of
-        # the simulated activation itself.
+    if os.path.exists(static) or asymmetric:
+        # Saturated (or edge-clamped) values err by more than half a step:
+        # take the error of the simulated activation itself.
         ex = np.abs(x - (qx * sx[:, :, None]).reshape(m, k)).astype(np.float64)
     else:
         ex = np.repeat(error_bound(dx, False), BLOCK, axis=1)
@@ -150,6 +177,7 @@ def main():
     g.add_argument("--n", type=int, default=96)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--static", type=float, default=None)
+    g.add_argument("--asymmetric", action="store_true")
     c = sub.add_parser("check")
     c.add_argument("dir")
     c.add_argument("--quiet", action="store_true")

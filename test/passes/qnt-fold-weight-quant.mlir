@@ -161,3 +161,17 @@ func.func @repack_tiled(%x: tensor<?x32xf32>) -> tensor<?x2xf32> {
   %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 2, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<2x32xf32> -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
+
+// -----
+
+// A linear with act_asymmetric gets its weight with per-group sums of q (the
+// zero-point correction's): here q = round(w * 127 / 8) for w = (k - 16) / 2
+// sums, by numpy, to -127 (0xFFFFFF81).
+// CHECK-LABEL: func.func @sums
+// CHECK:         qnt.constant data(dense_resource<qnt_w_sums> : tensor<1x32xi8>) scales(dense_resource<qnt_w_sums_scales> : tensor<1x1xf16>) sums(dense_resource<qnt_w_sums_sums> : tensor<1x1xi32>) : !qnt.tensor<1x32xf32, #{{.+}}>
+// CHECK:       qnt_w_sums_sums: "0x0400000081FFFFFF"
+func.func @sums(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
+  %w = arith.constant dense<[[-8.0, -7.5, -7.0, -6.5, -6.0, -5.5, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5]]> : tensor<1x32xf32> loc("w_sums")
+  %y = qnt.linear %x, %w {act_asymmetric} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}

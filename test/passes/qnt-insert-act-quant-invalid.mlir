@@ -14,3 +14,13 @@ func.func @static_per_token(%x: tensor<?x64xf32>, %w: !qnt.tensor<2x64xf32, #qnt
   %y = qnt.linear %x, %w {act_scales = dense<[[0.1, 0.2]]> : tensor<1x2xf32>} : tensor<?x64xf32>, !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
+
+// -----
+
+// Zero points need the weight's sums, which the fold pass keeps for such a
+// linear; a weight quantized without them cannot serve it.
+func.func @asymmetric_without_sums(%x: tensor<?x64xf32>, %w: !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>>) -> tensor<?x2xf32> {
+  // expected-error @+1 {{act_asymmetric needs the weight's per-group sums (run --qnt-fold-weight-quant on this linear, which keeps them)}}
+  %y = qnt.linear %x, %w {act_asymmetric} : tensor<?x64xf32>, !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}

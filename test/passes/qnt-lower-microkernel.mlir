@@ -61,3 +61,21 @@ func.func @i8_accumulate(%a: tensor<1x64xi8>, %s: tensor<1x1xf32>, %w: tensor<16
        : (tensor<1x64xi8>, tensor<1x1xf32>, tensor<16x64xi8>, tensor<1x16xf32>, tensor<1x16xf32>) -> tensor<1x16xf32>
   return %t : tensor<1x16xf32>
 }
+
+// -----
+
+// Asymmetric activations against i8 weights: each accumulator starts at
+// -z * (the weight channels' sums of the group), z the row's zero point.
+// CHECK-LABEL: func.func @zero_points
+// CHECK-SAME:    (%[[A:[^:]+]]: tensor<1x32xi8>, %[[S:[^:]+]]: tensor<1x1xf32>, %[[Z:[^:]+]]: tensor<1x1xi32>, %[[W:[^:]+]]: tensor<8x64xi8>, %[[WS:[^:]+]]: tensor<1x16xf16>, %[[WU:[^:]+]]: tensor<1x16xi32>
+// CHECK:         %[[SUMS:.+]] = vector.transfer_read %[[WU]][%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x16xi32>, vector<16xi32>
+// CHECK:         %[[ZS:.+]] = tensor.extract %[[Z]][%{{.+}}, %{{.+}}] : tensor<1x1xi32>
+// CHECK:         %[[ZV:.+]] = vector.broadcast %[[ZS]] : i32 to vector<16xi32>
+// CHECK:         %[[P:.+]] = arith.muli %[[ZV]], %[[SUMS]] : vector<16xi32>
+// CHECK:         %[[INIT:.+]] = arith.subi %{{.+}}, %[[P]] : vector<16xi32>
+// CHECK:         qnt.dpbssd %[[INIT]]
+func.func @zero_points(%a: tensor<1x32xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1xi32>, %w: tensor<8x64xi8>, %ws: tensor<1x16xf16>, %wu: tensor<1x16xi32>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %t = qnt.matmul_tile %a, %s zero_points %z, %w, %ws sums %wu, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<1x32xi8>, tensor<1x1xf32>, tensor<1x1xi32>, tensor<8x64xi8>, tensor<1x16xf16>, tensor<1x16xi32>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}

@@ -16,16 +16,25 @@ func.func @f(%x: tensor<4x?xf32>) {
 
 // -----
 
+// Zero points are computed per row (per_block, per_token), not per tensor.
 func.func @f(%x: tensor<4x32xf32>) {
-  // expected-error @+1 {{lowering handles symmetric 8-bit schemes only}}
-  %q = qnt.quantize %x : tensor<4x32xf32> -> !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_token, symmetric = false>>
+  // expected-error @+1 {{lowering handles asymmetric schemes only where activations are quantized per_block or per_token}}
+  %q = qnt.quantize %x : tensor<4x32xf32> -> !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_tensor, symmetric = false>>
+  return
+}
+
+// -----
+
+func.func @f(%q: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_token, symmetric = false>>) {
+  // expected-error @+1 {{lowering handles asymmetric schemes only where activations are quantized per_block or per_token}}
+  %x = qnt.dequantize %q : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_token, symmetric = false>> -> tensor<4x32xf32>
   return
 }
 
 // -----
 
 func.func @f(%x: tensor<4x32xf32>) {
-  // expected-error @+1 {{lowering handles symmetric 8-bit schemes only}}
+  // expected-error @+1 {{lowering handles 8-bit schemes only}}
   %q = qnt.quantize %x : tensor<4x32xf32> -> !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block>>
   return
 }

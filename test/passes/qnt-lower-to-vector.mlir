@@ -340,3 +340,29 @@ func.func @rms_norm_static(%x: tensor<?x64xf32>, %w: tensor<64xf32>) -> !qnt.ten
   %q = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32, static_scales = dense<0.03> : tensor<1x1xf32>} : tensor<?x64xf32>, tensor<64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>>
   return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>>
 }
+
+// -----
+
+// Asymmetric: per block, the range [min, max] (widened to hold 0 by starting
+// both at 0), d = (max - min) / 254, z = round(-127 - min * id); then
+// q = clamp(round(x * id) + z, -127, 127); the zero point is written beside
+// the scale, then the sums.
+// CHECK-LABEL: func.func @quantize_asymmetric
+// CHECK-SAME:    -> (tensor<?x64xi8>, tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x2xi32>)
+// CHECK:         scf.forall
+// CHECK:           vector.reduction <minnumf>
+// CHECK:           vector.reduction <maxnumf>
+// CHECK:           %[[R:.+]] = arith.subf
+// CHECK:           arith.divf %[[R]], %{{.+}} : f32
+// CHECK:           %[[ZF:.+]] = math.round %{{.+}} : f32
+// CHECK:           %[[Z:.+]] = arith.fptosi %[[ZF]] : f32 to i32
+// CHECK:           %[[Q:.+]] = math.round %{{.+}} : vector<32xf32>
+// CHECK:           %[[QZ:.+]] = arith.addf %[[Q]], %{{.+}} : vector<32xf32>
+// CHECK:           arith.minnumf %[[QZ]]
+// CHECK:           arith.maxnumf
+// CHECK:           vector.reduction <add>
+// CHECK:           tensor.insert %[[Z]]
+func.func @quantize_asymmetric(%x: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false, scale = f32, sums = true>> {
+  %q = qnt.quantize %x : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false, scale = f32, sums = true>>
+  return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false, scale = f32, sums = true>>
+}

@@ -70,3 +70,22 @@ func.func @generic_decode(%x: !qnt.tensor<1x32xf32, #qnt.scheme<granularity = pe
        !qnt.tensor<8x32xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>> -> tensor<1x8xf32>
   return %y : tensor<1x8xf32>
 }
+
+// -----
+
+// Asymmetric activations: the tile takes the rows' zero points and the
+// weight tile's sums beside its scales.
+// CHECK-LABEL: func.func @zero_points
+// CHECK-DAG:     %[[XD:.+]]:4 = qnt.unpack %{{.+}} -> tensor<?x64xi8>, tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x2xi32>
+// CHECK-DAG:     %[[WD:.+]]:3 = qnt.unpack %{{.+}} -> tensor<1x16x32x4xi8>, tensor<1x2x32xf16>, tensor<1x2x32xi32>
+// CHECK:         %[[WU:.+]] = tensor.extract_slice %[[WD]]#2[%{{.+}}, 0, 0] [1, 2, 32] [1, 1, 1] : tensor<1x2x32xi32> to tensor<2x32xi32>
+// CHECK:         %[[ZP:.+]] = tensor.extract_slice %[[XD]]#2[%{{.+}}, 0] [4, 2] [1, 1] : tensor<?x2xi32> to tensor<4x2xi32>
+// CHECK:         qnt.matmul_tile %{{.+}}, %{{.+}} sums %{{.+}} zero_points %[[ZP]], %{{.+}}, %{{.+}} sums %[[WU]], %{{.+}} {dot = #qnt<dot_kind vnni>
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+  func.func @zero_points(%x: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false, scale = f32, sums = true>>,
+                         %w: !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128, sums = true>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>>) -> tensor<?x32xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false, scale = f32, sums = true>>,
+         !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128, sums = true>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>> -> tensor<?x32xf32>
+    return %y : tensor<?x32xf32>
+  }
+}

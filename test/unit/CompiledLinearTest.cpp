@@ -55,14 +55,16 @@ struct Config {
   /// (or if false) as plain vector arithmetic, which runs anywhere.
   bool intrinsics = true;
   int64_t maxM0 = 4;
+  /// Activations with zero points (act_asymmetric), on inputs shifted by +1.
+  bool asymmetric = false;
 };
 
 std::string describe(const Config &c, int64_t k, int64_t n) {
-  return llvm::formatv("cpu={0} kernel={1} w={2}/{3} act={4}/{5} rounding={6}{7} "
-                       "max-m0={8} K={9} N={10}",
+  return llvm::formatv("cpu={0} kernel={1} w={2}/{3} act={4}/{5}{6} rounding={7}{8} "
+                       "max-m0={9} K={10} N={11}",
                        c.cpu, c.kernel.empty() ? "cpu's" : c.kernel,
                        c.weightGranularity, c.weightStorage, c.actGranularity,
-                       c.actScale, c.rounding,
+                       c.actScale, c.asymmetric ? "/asymmetric" : "", c.rounding,
                        c.intrinsics ? "" : " no-intrinsics", c.maxM0, k, n)
       .str();
 }
@@ -85,6 +87,11 @@ void schemesFor(const Config &c, qm::Scheme &w, qm::Scheme &a) {
   a.sums = w.storage == qm::Storage::U8Offset128;
   if (c.actGranularity == "per-token")
     a.granularity = qm::Granularity::PerToken;
+  a.symmetric = !c.asymmetric;
+  // Zero points per block need the weight's sums per block: against a
+  // per-channel weight, asymmetric activations are per token.
+  if (c.asymmetric && w.granularity == qm::Granularity::PerChannel)
+    a.granularity = qm::Granularity::PerToken;
 }
 
 /// Largest |x - dequantized x| in a group of amax `amax`: half a step, plus
@@ -95,6 +102,9 @@ double quantError(float amax, bool f16) {
 }
 
 /// Per-element error bound of a [rows, k] tensor by its scheme's groups.
+/// Asymmetric: a step (hi - lo) / 254 <= amax / 127, of which a value errs
+/// by at most one (half a step, or a whole one where the range's end is
+/// clamped), so twice the symmetric bound.
 std::vector<double> errorBounds(const std::vector<float> &x, int64_t rows,
                                 int64_t k, const qm::Scheme &s) {
   int64_t group = s.granularity == qm::Granularity::PerBlock ? s.block : k;
@@ -105,7 +115,7 @@ std::vector<double> errorBounds(const std::vector<float> &x, int64_t rows,
       for (int64_t i = g; i < g + group; ++i)
         amax = std::max(amax, std::fabs(x[r * k + i]));
       for (int64_t i = g; i < g + group; ++i)
-        bound[r * k + i] = quantError(amax, s.f16Scale);
+        bound[r * k + i] = (s.symmetric ? 1 : 2) * quantError(amax, s.f16Scale);
     }
   return bound;
 }
@@ -120,7 +130,7 @@ public:
     ::qnt::registerCompilerDialects(registry);
     context = std::make_unique<MLIRContext>(registry);
     context->loadAllAvailableDialects();
-    module = ::qnt::linearModule(context.get(), n, k, w);
+    module = ::qnt::linearModule(context.get(), n, k, w, config.asymmetric);
     ASSERT_TRUE(module);
 
     std::string error;
@@ -203,6 +213,9 @@ void check(const Config &config, int64_t n, int64_t k,
   for (int64_t m : ms) {
     SCOPED_TRACE("M=" + std::to_string(m));
     std::vector<float> x = randomValues(m * k, 77 + m);
+    if (config.asymmetric)
+      for (float &v : x)
+        v += 1.0f;
     std::vector<float> y = linear.run(x, m);
 
     std::vector<float> xp = qm::padColumns(x.data(), m, k, kp);
@@ -333,6 +346,27 @@ TEST(CompiledLinear, Schemes) {
   configs.push_back(c);
   for (const Config &config : configs)
     check(config, 37, 256);
+}
+
+TEST(CompiledLinear, AsymmetricActivations) {
+  // Zero points corrected by the weight's sums, on every micro-kernel (u8 +
+  // 128 weights take both corrections), padded reductions, per-token
+  // activations and per-channel weights.
+  for (Config c : kernelConfigs()) {
+    c.asymmetric = true;
+    check(c, 37, 256);
+    check(c, 3, 172, {1, 5});
+  }
+  Config c;
+  c.asymmetric = true;
+  c.actGranularity = "per-token";
+  check(c, 37, 256);
+  c = Config();
+  c.asymmetric = true;
+  c.weightGranularity = "per-channel";
+  check(c, 21, 128);
+  c.weightStorage = "u8";
+  check(c, 21, 128);
 }
 
 TEST(CompiledLinear, TargetsWithoutAvx512) {

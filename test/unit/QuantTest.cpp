@@ -283,6 +283,77 @@ TEST(Storage, U8Offset128IsQPlus128AndSumsAreOfQ) {
 }
 
 //===----------------------------------------------------------------------===//
+// Asymmetric activations
+//===----------------------------------------------------------------------===//
+
+TEST(Asymmetric, RangeWithZeroMapsOntoPlusMinus127) {
+  // [-1, 3] in one block: d = 4 / 254, id = 63.5, z = round(-127 + 63.5) =
+  // -64 (half away from zero); -1 -> round(-63.5) - 64 = -128, clamped to
+  // -127; 0 -> z exactly; 3 -> round(190.5) - 64 = 127.
+  std::vector<float> x(32, 0.0f);
+  x[0] = -1.0f;
+  x[1] = 3.0f;
+  x[2] = 0.5f;
+  Scheme s = Scheme::q8_0();
+  s.symmetric = false;
+  s.f16Scale = false;
+  QuantizedTensor q;
+  ASSERT_TRUE(quantize(x.data(), 1, 32, s, q));
+  EXPECT_FLOAT_EQ(q.scales[0], 4.0f / 254.0f);
+  ASSERT_EQ(q.zeroPoints.size(), 1u);
+  EXPECT_EQ(q.zeroPoints[0], -64);
+  EXPECT_EQ(q.q(0, 0), -127);
+  EXPECT_EQ(q.q(0, 1), 127);
+  EXPECT_EQ(q.q(0, 2), int(std::round(0.5f * 63.5f)) - 64); // 32 - 64
+  EXPECT_EQ(q.q(0, 3), -64);
+  EXPECT_EQ(q.dequantized(0, 3), 0.0f);
+  for (int64_t i = 0; i < 32; ++i)
+    EXPECT_LE(std::fabs(q.dequantized(0, i) - x[i]), q.scales[0]);
+}
+
+TEST(Asymmetric, OneSidedBlocksHalveTheStep) {
+  // All values >= 0: lo = 0, z = -127, and the step is amax / 254, half of
+  // absmax's amax / 127; so is the error.
+  std::vector<float> x = randomValues(4 * 64, 21);
+  for (float &v : x)
+    v = std::fabs(v);
+  Scheme sym = Scheme::q8_0(), asym = Scheme::q8_0();
+  sym.f16Scale = asym.f16Scale = false;
+  asym.symmetric = false;
+  QuantizedTensor qs, qa;
+  ASSERT_TRUE(quantize(x.data(), 4, 64, sym, qs));
+  ASSERT_TRUE(quantize(x.data(), 4, 64, asym, qa));
+  double errSym = 0, errAsym = 0;
+  for (int64_t g = 0; g < 8; ++g) {
+    EXPECT_EQ(qa.zeroPoints[g], -127);
+    EXPECT_FLOAT_EQ(qa.scales[g], qs.scales[g] / 2);
+  }
+  for (int64_t r = 0; r < 4; ++r)
+    for (int64_t c = 0; c < 64; ++c) {
+      errSym += std::fabs(qs.dequantized(r, c) - x[r * 64 + c]);
+      errAsym += std::fabs(qa.dequantized(r, c) - x[r * 64 + c]);
+    }
+  EXPECT_LT(errAsym, 0.6 * errSym);
+}
+
+TEST(Asymmetric, WeightSumsAreOfQPerGroup) {
+  std::vector<float> w = randomValues(3 * 64, 22);
+  Scheme s = Scheme::q8_0();
+  s.storage = Storage::U8Offset128;
+  QuantizedTensor q;
+  ASSERT_TRUE(quantize(w.data(), 3, 64, s, q));
+  computeSums(q);
+  ASSERT_EQ(q.sums.size(), 6u);
+  for (int64_t r = 0; r < 3; ++r)
+    for (int64_t g = 0; g < 2; ++g) {
+      int32_t sum = 0;
+      for (int64_t c = g * 32; c < g * 32 + 32; ++c)
+        sum += int32_t(uint8_t(q.data[r * 64 + c])) - 128;
+      EXPECT_EQ(sum, q.sums[r * 2 + g]);
+    }
+}
+
+//===----------------------------------------------------------------------===//
 // The quantized matmul reference
 //===----------------------------------------------------------------------===//
 
@@ -291,23 +362,28 @@ TEST(ReferenceMatmul, EqualsTheDotOfDequantizedValues) {
   std::vector<float> a = randomValues(m * k, 15), w = randomValues(n * k, 16);
   Scheme act = Scheme::q8_0();
   act.f16Scale = false;
-  for (Storage storage : {Storage::I8, Storage::U8Offset128}) {
-    Scheme ws = Scheme::q8_0();
-    ws.storage = storage;
-    QuantizedTensor qa, qw;
-    ASSERT_TRUE(quantize(a.data(), m, k, act, qa));
-    ASSERT_TRUE(quantize(w.data(), n, k, ws, qw));
-    std::vector<float> y(m * n);
-    ASSERT_TRUE(referenceMatmul(qa, qw, y.data()));
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        double dot = 0, mag = 0;
-        for (int64_t p = 0; p < k; ++p) {
-          double t = double(qa.dequantized(i, p)) * qw.dequantized(j, p);
-          dot += t;
-          mag += std::fabs(t);
+  for (float &v : a)
+    v += 0.7f; // blocks that asymmetric activations see as skewed
+  for (bool symmetric : {true, false}) {
+    for (Storage storage : {Storage::I8, Storage::U8Offset128}) {
+      act.symmetric = symmetric;
+      Scheme ws = Scheme::q8_0();
+      ws.storage = storage;
+      QuantizedTensor qa, qw;
+      ASSERT_TRUE(quantize(a.data(), m, k, act, qa));
+      ASSERT_TRUE(quantize(w.data(), n, k, ws, qw));
+      std::vector<float> y(m * n);
+      ASSERT_TRUE(referenceMatmul(qa, qw, y.data()));
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double dot = 0, mag = 0;
+          for (int64_t p = 0; p < k; ++p) {
+            double t = double(qa.dequantized(i, p)) * qw.dequantized(j, p);
+            dot += t;
+            mag += std::fabs(t);
+          }
+          EXPECT_NEAR(dot, y[i * n + j], 1e-6 * mag + 1e-12);
         }
-        EXPECT_NEAR(dot, y[i * n + j], 1e-6 * mag + 1e-12);
-      }
+    }
   }
 }

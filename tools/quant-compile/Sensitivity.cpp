@@ -119,11 +119,13 @@ std::string html(const std::vector<reference::LayerSensitivity> &layers,
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width
       << "\" height=\"" << height << "\" font-family=\"monospace\" font-size=\"11\">\n";
   svg << "<text x=\"" << label << "\" y=\"14\">KL with only this linear quantized</text>\n";
-  svg << "<text x=\"" << label + bar + 70 << "\" y=\"14\">output error (relative RMS)</text>\n";
+  svg << "<text x=\"" << label + bar + 70 << "\" y=\"14\">output error (relative RMS; "
+         "green: asymmetric activations)</text>\n";
   for (size_t i = 0; i < layers.size(); ++i) {
     const auto &l = layers[i];
     int y = 24 + int(i) * rowHeight;
     double wk = bar * l.kl / maxKl, we = bar * l.outputError / maxErr;
+    double wa = bar * l.asymmetricError / maxErr;
     svg << "<text x=\"0\" y=\"" << y + 11 << "\">" << escape(l.name) << "</text>\n";
     svg << "<rect x=\"" << label << "\" y=\"" << y << "\" width=\"" << format("%.1f", wk)
         << "\" height=\"12\" fill=\"#c0392b\"><title>" << escape(l.name) << ": KL "
@@ -131,6 +133,10 @@ std::string html(const std::vector<reference::LayerSensitivity> &layers,
     svg << "<rect x=\"" << label + bar + 70 << "\" y=\"" << y << "\" width=\""
         << format("%.1f", we) << "\" height=\"12\" fill=\"#2e86c1\"><title>"
         << escape(l.name) << ": " << format("%.3g", l.outputError) << "</title></rect>\n";
+    svg << "<rect x=\"" << label + bar + 70 << "\" y=\"" << y + 9 << "\" width=\""
+        << format("%.1f", wa) << "\" height=\"3\" fill=\"#27ae60\"><title>"
+        << escape(l.name) << ", asymmetric: " << format("%.3g", l.asymmetricError)
+        << "</title></rect>\n";
   }
   svg << "</svg>\n";
   std::ostringstream page;
@@ -144,11 +150,11 @@ std::string html(const std::vector<reference::LayerSensitivity> &layers,
        << format("%.1f", 100 * top1) << "%.</p>\n";
   page << svg.str();
   page << "<table>\n<tr><th>linear</th><th>parameters</th><th>KL</th><th>output "
-          "error</th></tr>\n";
+          "error</th><th>asymmetric</th></tr>\n";
   for (const auto &l : layers)
     page << "<tr><td>" << escape(l.name) << "</td><td>" << l.parameters << "</td><td>"
          << format("%.3g", l.kl) << "</td><td>" << format("%.3g", l.outputError)
-         << "</td></tr>\n";
+         << "</td><td>" << format("%.3g", l.asymmetricError) << "</td></tr>\n";
   page << "</table>\n</body></html>\n";
   return page.str();
 }
@@ -166,19 +172,20 @@ bool writeSensitivity(const gguf::File &file, const std::vector<int32_t> &ids,
   std::printf("sensitivity over %lld positions: every linear quantized: mean KL "
               "%.3g, top-1 %.1f%%\n",
               (long long)s->positions(), full, 100 * top1);
-  std::printf("%-22s %12s %12s %14s\n", "linear", "parameters", "KL",
-              "output error");
+  std::printf("%-22s %12s %12s %14s %12s\n", "linear", "parameters", "KL",
+              "output error", "asymmetric");
   std::vector<reference::LayerSensitivity> sorted = layers;
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto &a, const auto &b) { return a.kl > b.kl; });
   for (const auto &l : sorted)
-    std::printf("%-22s %12lld %12.3g %14.3g\n", l.name.c_str(),
-                (long long)l.parameters, l.kl, l.outputError);
+    std::printf("%-22s %12lld %12.3g %14.3g %12.3g\n", l.name.c_str(),
+                (long long)l.parameters, l.kl, l.outputError, l.asymmetricError);
   std::ofstream csv(prefix + ".csv");
-  csv << "linear,parameters,kl,output_error\n";
+  csv << "linear,parameters,kl,output_error,asymmetric_output_error\n";
   for (const auto &l : layers)
     csv << l.name << "," << l.parameters << "," << format("%.6g", l.kl) << ","
-        << format("%.6g", l.outputError) << "\n";
+        << format("%.6g", l.outputError) << "," << format("%.6g", l.asymmetricError)
+        << "\n";
   std::ofstream page(prefix + ".html");
   page << html(layers, full, top1, s->positions());
   if (!csv || !page) {
@@ -233,6 +240,36 @@ bool chooseKeptFloat(const gguf::File &file, const std::vector<int32_t> &ids,
   out << "; weights " << format("%.0f", before) << " -> " << format("%.0f", after)
       << " bytes (+" << format("%.1f", 100 * (after / before - 1))
       << "%, decode reads that much more per token)";
+  summary = out.str();
+  return true;
+}
+
+bool measureAsymmetric(const gguf::File &file, const std::vector<int32_t> &ids,
+                       bool choose, std::set<std::string> &names,
+                       std::string &summary, std::string &error) {
+  auto s = reference::Sensitivity::create(file, ids, error);
+  if (!s)
+    return false;
+  if (choose) {
+    names.clear();
+    for (const auto &l : s->perLayer())
+      if (l.asymmetricError < (1.0 - kAsymmetricGain) * l.outputError)
+        names.insert(l.name);
+  }
+  double symmetricTop1 = 0, asymmetricTop1 = 0;
+  double symmetricKl = s->klWith({}, &symmetricTop1);
+  s->useAsymmetric(names);
+  double asymmetricKl = s->klWith({}, &asymmetricTop1);
+  std::ostringstream out;
+  out << "asymmetric activations on " << names.size() << " of "
+      << s->linears().size() << " linears";
+  if (choose)
+    out << " (those whose output error they cut by " << format("%.0f", 100 * kAsymmetricGain)
+        << "% or more)";
+  out << ": mean KL " << format("%.3g", asymmetricKl) << ", top-1 "
+      << format("%.1f", 100 * asymmetricTop1) << "% against float over "
+      << s->positions() << " positions (symmetric: KL " << format("%.3g", symmetricKl)
+      << ", top-1 " << format("%.1f", 100 * symmetricTop1) << "%)";
   summary = out.str();
   return true;
 }

@@ -34,6 +34,19 @@ bool chooseKeptFloat(const gguf::File &file, const std::vector<int32_t> &ids,
                      double budget, std::set<std::string> &kept,
                      std::string &summary, std::string &error);
 
+/// How much lower a linear's output error must be with asymmetric
+/// activations for --act-asymmetric=auto to choose them: 10%.
+constexpr double kAsymmetricGain = 0.10;
+
+/// --act-asymmetric with --calibration: with `choose` (auto), `names` becomes
+/// the linears whose output error asymmetric activations cut by
+/// kAsymmetricGain or more, each measured alone; then a line comparing the
+/// model on `ids` with `names` asymmetric and with none: mean KL and top-1
+/// against float.
+bool measureAsymmetric(const gguf::File &file, const std::vector<int32_t> &ids,
+                       bool choose, std::set<std::string> &names,
+                       std::string &summary, std::string &error);
+
 /// --act-mode=static: static activation scales of every linear, calibrated
 /// by the float reference on `ids`, and a line comparing the quantized
 /// model (with `kept` in float) on those tokens with static and with dynamic

@@ -150,6 +150,13 @@ cl::opt<std::string> actStaticGranularity(
     cl::desc("static scales per-block (one per 32 input channels, as the "
              "kernel groups them) or per-tensor (one per linear input)"),
     cl::init("per-block"), cl::cat(category));
+cl::list<std::string> actAsymmetric(
+    "act-asymmetric",
+    cl::desc("linears whose inputs are quantized with zero points "
+             "(asymmetric): all, auto (those it measurably helps on "
+             "--calibration), or names by prefix or role (ffn_down, "
+             "blk.0.attn_q, ...)"),
+    cl::CommaSeparated, cl::cat(category));
 cl::list<std::string> keepFloat(
     "keep-float",
     cl::desc("layers kept in float, by name prefix (output, blk.0.ffn_down, ...)"),
@@ -240,7 +247,8 @@ int32_t quantizationKind(const ::qnt::QuantOptions &q) {
   bool defaults = q.weightGranularity == "per-block" && q.weightBlock == 32 &&
                   q.weightScale == "f16" && q.actGranularity == "per-block" &&
                   q.actScale == "f32" && q.rounding == "half-away" &&
-                  q.keepFloat.empty() && !q.staticActivations;
+                  q.keepFloat.empty() && !q.staticActivations &&
+                  !q.asymmetricActivations;
   return defaults ? QNT_QUANT_DEFAULT : QNT_QUANT_CUSTOM;
 }
 
@@ -568,6 +576,59 @@ int main(int argc, char **argv) {
       auto type = RankedTensorType::get({1, groups}, f32);
       op.setActScalesAttr(DenseElementsAttr::get(
           type, ArrayRef<float>(it->second.data(), size_t(groups))));
+    });
+  }
+  if (!actAsymmetric.empty()) {
+    if (!quant.enabled)
+      return fail("--act-asymmetric quantizes activations: not with --no-quantize");
+    if (actMode == "static")
+      return fail("--act-asymmetric: static scales are symmetric; not with "
+                  "--act-mode=static");
+    bool chooses = llvm::is_contained(actAsymmetric, "auto");
+    if (chooses && actAsymmetric.size() > 1)
+      return fail("--act-asymmetric=auto chooses the linears itself: give it alone");
+    if (chooses && (!gguf || calibrationText.empty()))
+      return fail("--act-asymmetric=auto measures a GGUF model on --calibration TEXT");
+    // A linear is named by prefix ("blk.0.", "output") or by role
+    // ("ffn_down": the name's last component), or all of them.
+    auto matches = [&](StringRef name) {
+      return llvm::any_of(actAsymmetric, [&](StringRef p) {
+        return p == "all" || name.starts_with(p) || name.ends_with(("." + p).str());
+      });
+    };
+    std::set<std::string> names;
+    module->walk([&](mlir::qnt::LinearOp op) {
+      if (auto name = dyn_cast<NameLoc>(op.getLoc()); name && matches(name.getName()))
+        names.insert(name.getName().str());
+    });
+    if (!chooses && names.empty())
+      return fail("--act-asymmetric: no linear is named " +
+                  llvm::join(actAsymmetric, ","));
+    if (gguf && !calibrationText.empty()) {
+      ::qnt::QuantOptions measured = quant;
+      measured.keepFloat.clear();
+      if (quantizationKind(measured) != QNT_QUANT_DEFAULT)
+        return fail("--act-asymmetric with --calibration measures the default "
+                    "scheme (Q8_0 weights, per-block activations): drop the "
+                    "other quantization options");
+      auto buffer = llvm::MemoryBuffer::getFile(calibrationText, /*IsText=*/true);
+      if (!buffer)
+        return fail("cannot read " + calibrationText);
+      std::vector<int32_t> ids;
+      std::string summary;
+      if (!::qnt::compile::tokenizeText(*gguf, (*buffer)->getBuffer().str(), ids,
+                                        error) ||
+          !::qnt::compile::measureAsymmetric(*gguf, ids, chooses, names, summary,
+                                             error))
+        return fail("--act-asymmetric: " + error);
+      llvm::errs() << summary << "\n";
+      notes += (notes.empty() ? "" : "; ") + summary;
+    }
+    quant.asymmetricActivations = !names.empty();
+    module->walk([&](mlir::qnt::LinearOp op) {
+      if (auto name = dyn_cast<NameLoc>(op.getLoc());
+          name && names.count(name.getName().str()))
+        op.setActAsymmetric(true);
     });
   }
   // The quantized weights stream into the weights file as they are made.

@@ -72,6 +72,8 @@ struct QuantOptions {
   std::vector<std::string> keepFloat;
   /// The linears carry calibrated act_scales (quant-compile --act-mode=static).
   bool staticActivations = false;
+  /// Some linears carry act_asymmetric (quant-compile --act-asymmetric).
+  bool asymmetricActivations = false;
   /// If set, the quantized weights are streamed into this file as they are
   /// quantized (lowering must then append to it: appendWeights).
   std::string weightsFile;

@@ -38,10 +38,11 @@ private:
 
 /// A module with one public function
 ///   @linear(%x: tensor<?xKxf32>) -> tensor<?xNxf32>
-/// the qnt.linear of x with the constant weights `w` ([n, k], row-major).
+/// the qnt.linear of x with the constant weights `w` ([n, k], row-major);
+/// with `asymmetric`, x is to be quantized with zero points (act_asymmetric).
 mlir::OwningOpRef<mlir::ModuleOp>
 linearModule(mlir::MLIRContext *context, int64_t n, int64_t k,
-             llvm::ArrayRef<float> w);
+             llvm::ArrayRef<float> w, bool asymmetric = false);
 
 } // namespace qnt
 

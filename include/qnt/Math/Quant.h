@@ -16,6 +16,21 @@
 // reciprocal of the unrounded d, and only the stored scale is rounded to fp16.
 // Dequantization is x_i ~ scale * q_i.
 //
+// Asymmetric quantization (activations only: `symmetric = false`) maps a
+// group's range, widened to hold 0, onto [-qmax, qmax] with a zero point z:
+//
+//   lo  = min(0, min x_i),  hi = max(0, max x_i)
+//   d   = (hi - lo) / (2 qmax),  id = d != 0 ? 1 / d : 0
+//   z   = round(-qmax - lo * id)              (an integer in [-qmax, qmax])
+//   q_i = clamp(round(x_i * id) + z, -qmax, qmax)
+//
+// and x_i ~ d * (q_i - z): 0 is exact (q = z), so padding stays exact. Its
+// dot with symmetric weights w corrects for z with the weight's per-group
+// sums: sum_i (q_i - z) w_i = sum_i q_i w_i - z * sum_i w_i. A one-sided
+// group (all x >= 0, say) gets steps half the size absmax would give it.
+// -qmax rather than -qmax - 1 keeps q in the range every dot (the AVX2 sign
+// trick among them) multiplies exactly.
+//
 // Storage "u8 offset 128" stores q + 128 as an unsigned byte, the form the
 // x86 VNNI instruction vpdpbusd (u8 x s8) multiplies; a dot product with s8
 // activations a is then corrected by the activation's per-block sum:
@@ -101,17 +116,22 @@ struct QuantizedTensor {
   std::vector<float> scales;      ///< stored-precision scale values, as float
   std::vector<uint16_t> scalesF16;///< the fp16 bit patterns, if f16Scale
   std::vector<int32_t> sums;      ///< sum of q (not q + 128) per group, if sums
+  std::vector<int32_t> zeroPoints;///< z per group, if the scheme is asymmetric
 
   /// The signed integer q at (r, c), whatever the storage.
   int32_t q(int64_t r, int64_t c) const;
   /// Index into scales/sums for element (r, c).
   int64_t group(int64_t r, int64_t c) const;
-  /// scale * q at (r, c).
+  /// The zero point of the group of (r, c): 0 for a symmetric scheme.
+  int32_t zeroPoint(int64_t r, int64_t c) const;
+  /// scale * (q - z) at (r, c).
   float dequantized(int64_t r, int64_t c) const;
 };
 
-/// Quantizes a row-major [rows, cols] float tensor. Returns false (leaving out
-/// unspecified) when the layout is impossible or bits != 8. With
+/// Quantizes a row-major [rows, cols] float tensor, with zero points when the
+/// scheme is asymmetric. Returns false (leaving out unspecified) when the
+/// layout is impossible, bits != 8, or static scales meet an asymmetric
+/// scheme. With
 /// `staticScales` (static, calibrated quantization: one scale per group of a
 /// row, layout.scaleCols of them, the same for every row), group g of every
 /// row takes d = staticScales[g] instead of its absmax (quantizeGroupWithScale).
@@ -121,6 +141,13 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
 /// Quantizes one group of n values into q (signed), returning the unrounded
 /// scale d. The common core of every granularity.
 float quantizeGroup(const float *x, int64_t n, const Scheme &s, int8_t *q);
+/// The asymmetric form: returns d and sets the zero point z.
+float quantizeGroupAsymmetric(const float *x, int64_t n, const Scheme &s,
+                              int8_t *q, int32_t &z);
+
+/// Sets q.sums (and scheme.sums) to the sum of q per group, from its data:
+/// what a weight carries for an asymmetric activation's zero point.
+void computeSums(QuantizedTensor &q);
 
 //===----------------------------------------------------------------------===//
 // Static (calibrated) activation quantization
@@ -177,6 +204,7 @@ struct TiledTensor {
   std::vector<int8_t> data;        ///< rowTiles * cols * n0 bytes
   std::vector<uint16_t> scalesF16; ///< rowTiles * groups * n0, if f16 scales
   std::vector<float> scales;       ///< the same as float (stored precision)
+  std::vector<int32_t> sums;       ///< rowTiles * groups * n0, if sums (0 past rows)
 };
 
 /// x [rows, cols] zero-padded to [rows, paddedCols] (paddedCols >= cols).
@@ -212,9 +240,9 @@ bool unpackQ8_0(const uint8_t *blocks, int64_t rows, int64_t cols,
 //===----------------------------------------------------------------------===//
 
 /// The quantized matmul the kernels compute, in GGML's order: for every output
-/// y[m, n] = sum over groups g of float(sum_{k in g} qa[m,k] qw[n,k]) *
-/// (sa(m, g) * sw(n, g)), where a group is the finer of the two operands'
-/// column groups. `a` is [M, K] (activations), `w` is [N, K] (weights); y is
+/// y[m, n] = sum over groups g of float(sum_{k in g} (qa[m,k] - za(m,g))
+/// qw[n,k]) * (sa(m, g) * sw(n, g)), where a group is the finer of the two
+/// operands' column groups (za = 0 for symmetric activations). `a` is [M, K] (activations), `w` is [N, K] (weights); y is
 /// [M, N] row-major. Returns false if the operands cannot be multiplied.
 bool referenceMatmul(const QuantizedTensor &a, const QuantizedTensor &w,
                      float *y);

@@ -54,6 +54,11 @@ public:
   /// same input, over every call (probedError).
   void setProbe(const std::string &name);
   double probedError() const;
+  /// The same for the probed linear's input quantized asymmetrically (zero
+  /// points), computed beside the run on the same inputs.
+  double probedErrorAsymmetric() const;
+  /// A quantized model quantizes these linears' inputs with zero points.
+  void setAsymmetric(std::set<std::string> names) { asymmetric = std::move(names); }
   /// From now on, appends the input of every linear (cols floats per call)
   /// to (*inputs)[name]: what static calibration measures. Null stops it.
   void setRecorder(std::map<std::string, std::vector<float>> *inputs) {
@@ -89,11 +94,11 @@ private:
   Weight output;
   std::vector<Layer> layers;
   std::vector<float> keyCache, valueCache; ///< [layer][pos][kv_dim]
-  std::set<std::string> keptFloat;
+  std::set<std::string> keptFloat, asymmetric;
   std::string probe;
   std::map<std::string, std::vector<float>> *recorder = nullptr;
   std::map<std::string, std::vector<float>> staticScales;
-  double probeError = 0, probeNorm = 0;
+  double probeError = 0, probeNorm = 0, probeErrorAsymmetric = 0;
 };
 
 } // namespace qnt::reference

@@ -30,6 +30,8 @@ struct LayerSensitivity {
   int64_t parameters = 0;
   double kl = 0;          ///< mean KL with only this linear quantized
   double outputError = 0; ///< relative RMS error of its output
+  /// The same with its input quantized asymmetrically (zero points).
+  double asymmetricError = 0;
 };
 
 /// How static activation scales are derived from a calibration run.
@@ -56,6 +58,8 @@ public:
   /// Whether the quantized runs use the calibrated scales (else absmax at
   /// run time, the default).
   void useStaticScales(bool use);
+  /// The quantized runs quantize these linears' inputs with zero points.
+  void useAsymmetric(std::set<std::string> names);
 
   /// Mean KL (and top-1 agreement) of the quantized model with `keptFloat`
   /// in float, over every position.

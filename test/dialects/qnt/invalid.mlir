@@ -166,10 +166,30 @@ func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>,
 
 // -----
 
+// An asymmetric lhs is corrected with the rhs's sums: without them, no.
 func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token, symmetric = false>>,
              %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>) {
-  // expected-error @+1 {{expects symmetric schemes}}
+  // expected-error @+1 {{an asymmetric lhs needs rhs sums per group of 32}}
   %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token, symmetric = false>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+// Per-block zero points against a weight's whole-row sums do not line up.
+func.func @f(%a: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false>>,
+             %w: !qnt.tensor<4x64xf32, #qnt.scheme<granularity = per_channel, sums = true>>) {
+  // expected-error @+1 {{an asymmetric lhs needs rhs sums per group of 32}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false>>, !qnt.tensor<4x64xf32, #qnt.scheme<granularity = per_channel, sums = true>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, symmetric = false>>) {
+  // expected-error @+1 {{expects a symmetric rhs}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, symmetric = false>> -> tensor<?x4xf32>
   return
 }
 
@@ -758,4 +778,39 @@ func.func @static_scales_nan(%g: tensor<?x64xf32>, %u: tensor<?x64xf32>) -> !qnt
   // expected-error @+1 {{static_scales must be positive and finite}}
   %h = qnt.silu_mul %g, %u {static_scales = dense<0x7FC00000> : tensor<1x1xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>>
   return %h : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>>
+}
+
+// -----
+
+func.func @act_asymmetric_static(%x: tensor<?x64xf32>, %w: tensor<8x64xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{act_scales are symmetric: not with act_asymmetric}}
+  %y = qnt.linear %x, %w {act_scales = dense<0.1> : tensor<1x1xf32>, act_asymmetric} : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %z: tensor<4x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{lhs zero points and rhs sums go together}}
+  %t = qnt.matmul_tile %a, %s zero_points %z, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %z: tensor<4x1xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %ww: tensor<2x32xi32>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{lhs zero points must be i32 of the lhs scales' shape}}
+  %t = qnt.matmul_tile %a, %s zero_points %z, %w, %ws sums %ww, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x1xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<2x32xi32>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %z: tensor<4x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %ww: tensor<2x16xi32>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{rhs sums must be i32 of the rhs scales' shape}}
+  %t = qnt.matmul_tile %a, %s zero_points %z, %w, %ws sums %ww, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<2x16xi32>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
 }
