@@ -8,7 +8,9 @@
 // median tokens/s and the spread (min, max) of prompt processing (pp) and
 // decode (tg). --peer CMD runs another runner's benchmark in the same run
 // and prints the ratios (CMD prints one JSON line with prompt_tokens_per_s
-// and decode_tokens_per_s, as ../shared/peers/llama-cpp/run does).
+// and decode_tokens_per_s, as ../shared/peers/llama-cpp/run does). Several
+// -m models are measured one after another in the same run, with their
+// ratios to the first (a static or asymmetric compile against the default).
 //
 // Without a model: the compiler's own linear kernels (qnt.linear through the
 // whole pipeline, JIT-compiled for this CPU) on the shapes of real models,
@@ -47,7 +49,8 @@ namespace {
 const char *kUsage =
     "usage: quant-bench -m MODEL.so [options]     (a compiled model)\n"
     "       quant-bench --kernels [options]       (the linear kernels)\n\n"
-    "  -m, --model MODEL.so  a model compiled by quant-compile\n"
+    "  -m, --model MODEL.so  a model compiled by quant-compile; give -m again\n"
+    "                        to compare models in one run (ratios to the first)\n"
     "  -p, --prompt N        prompt tokens, one prefill call (default 512)\n"
     "  -n, --gen N           decode steps after the prompt (default 128)\n"
     "  --peer CMD            also run CMD (prints prompt_tokens_per_s and\n"
@@ -171,6 +174,8 @@ std::string jsonString(const std::string &s) {
 //===----------------------------------------------------------------------===//
 
 struct ModelRow {
+  std::string model; // its path
+  double weightsBytes;
   std::string test; // pp512, tg128
   int64_t threads;
   Stats tokensPerSecond;
@@ -244,13 +249,16 @@ PeerResult runPeer(const std::string &command) {
   return r;
 }
 
-int benchModel(const std::string &path, int64_t prompt, int64_t gen,
-               const std::vector<int64_t> &threads, int64_t repetitions,
-               bool json, const std::string &peer) {
+/// Measures one model: its rows, appended to `rows`; false after a message.
+bool measureModel(const std::string &path, int64_t prompt, int64_t gen,
+                  const std::vector<int64_t> &threads, int64_t repetitions,
+                  std::vector<ModelRow> &rows, std::string &failure) {
   qnt_model m;
   char message[1024];
-  if (qnt_model_load(&m, path.c_str(), message, sizeof message) != 0)
-    return fail(message);
+  if (qnt_model_load(&m, path.c_str(), message, sizeof message) != 0) {
+    failure = message;
+    return false;
+  }
   int64_t vocab = m.config.vocab;
   double size = double(m.weights_size);
   if (prompt + gen > m.config.context) {
@@ -259,7 +267,8 @@ int benchModel(const std::string &path, int64_t prompt, int64_t gen,
                                         prompt, gen, prompt + gen, path,
                                         m.config.context);
     qnt_model_free(&m);
-    return fail(message);
+    failure = message;
+    return false;
   }
   // The peer's tokens: spread over the vocabulary, past the special ones.
   std::vector<int32_t> tokens(prompt);
@@ -267,7 +276,6 @@ int benchModel(const std::string &path, int64_t prompt, int64_t gen,
     tokens[i] = int32_t(3 + (i * 7919) % std::max<int64_t>(1, vocab - 3));
   std::vector<float> logits(vocab);
 
-  std::vector<ModelRow> rows;
   for (int64_t t : threads) {
     qnt_rt_set_num_threads(int(t));
     std::vector<double> pp, tg;
@@ -276,7 +284,8 @@ int benchModel(const std::string &path, int64_t prompt, int64_t gen,
       double ps, gs;
       if (!runOnce(m, tokens, gen, logits, ps, gs, error)) {
         qnt_model_free(&m);
-        return fail(path + ": " + error);
+        failure = path + ": " + error;
+        return false;
       }
       if (r == 0)
         continue; // the warm-up: pages of the weights, the thread pool
@@ -284,11 +293,24 @@ int benchModel(const std::string &path, int64_t prompt, int64_t gen,
       if (gen > 0)
         tg.push_back(double(gen) / gs);
     }
-    rows.push_back({"pp" + std::to_string(prompt), t, stats(pp)});
+    rows.push_back({path, size, "pp" + std::to_string(prompt), t, stats(pp)});
     if (gen > 0)
-      rows.push_back({"tg" + std::to_string(gen), t, stats(tg)});
+      rows.push_back({path, size, "tg" + std::to_string(gen), t, stats(tg)});
   }
   qnt_model_free(&m);
+  return true;
+}
+
+/// Every model in turn, then the peer, in one run; the table, the models'
+/// ratios to the first, and each model's to the peer.
+int benchModels(const std::vector<std::string> &models, int64_t prompt,
+                int64_t gen, const std::vector<int64_t> &threads,
+                int64_t repetitions, bool json, const std::string &peer) {
+  std::vector<ModelRow> rows;
+  std::string failure;
+  for (const std::string &path : models)
+    if (!measureModel(path, prompt, gen, threads, repetitions, rows, failure))
+      return fail(failure);
 
   PeerResult peerResult;
   if (!peer.empty()) {
@@ -306,7 +328,7 @@ int benchModel(const std::string &path, int64_t prompt, int64_t gen,
                   "\"threads\": %lld, \"tokens_per_s_median\": %.3f, "
                   "\"tokens_per_s_min\": %.3f, \"tokens_per_s_max\": %.3f, "
                   "\"samples\": %s}%s\n",
-                  jsonString(path).c_str(), size, r.test.c_str(),
+                  jsonString(r.model).c_str(), r.weightsBytes, r.test.c_str(),
                   (long long)r.threads, r.tokensPerSecond.median,
                   r.tokensPerSecond.min, r.tokensPerSecond.max,
                   jsonList(r.tokensPerSecond.samples).c_str(),
@@ -323,22 +345,42 @@ int benchModel(const std::string &path, int64_t prompt, int64_t gen,
               "|---|---:|---|---:|---:|---:|---:|\n");
   for (const ModelRow &r : rows)
     std::printf("| %s | %.2f GB | %s | %lld | %.2f | %.2f | %.2f |\n",
-                path.c_str(), size / 1e9, r.test.c_str(), (long long)r.threads,
-                r.tokensPerSecond.median, r.tokensPerSecond.min,
-                r.tokensPerSecond.max);
+                r.model.c_str(), r.weightsBytes / 1e9, r.test.c_str(),
+                (long long)r.threads, r.tokensPerSecond.median,
+                r.tokensPerSecond.min, r.tokensPerSecond.max);
+  // Rows of one model come in the same order for each: row i of model j is
+  // rows[j * perModel + i].
+  size_t perModel = rows.size() / models.size();
+  if (models.size() > 1) {
+    std::printf("\nagainst %s (median / median):\n", models[0].c_str());
+    std::printf("| model | test | threads | ratio |\n|---|---|---:|---:|\n");
+    for (size_t j = 1; j < models.size(); ++j)
+      for (size_t i = 0; i < perModel; ++i) {
+        const ModelRow &r = rows[j * perModel + i], &base = rows[i];
+        std::printf("| %s | %s | %lld | %.3fx |\n", r.model.c_str(), r.test.c_str(),
+                    (long long)r.threads,
+                    r.tokensPerSecond.median / base.tokensPerSecond.median);
+      }
+  }
   if (peerResult.ok) {
     // The ratios at the last thread count (the peer runs once, at its own).
-    double pp = 0, tg = 0;
-    for (const ModelRow &r : rows)
-      (r.test[0] == 'p' ? pp : tg) = r.tokensPerSecond.median;
     std::printf("\npeer: %s\n", peer.c_str());
-    std::printf("| test | peer t/s | qnt t/s (median) | qnt / peer |\n"
-                "|---|---:|---:|---:|\n");
-    std::printf("| prompt | %.2f | %.2f | %.2fx |\n", peerResult.prompt, pp,
-                pp / peerResult.prompt);
-    if (gen > 0)
-      std::printf("| decode | %.2f | %.2f | %.2fx |\n", peerResult.decode, tg,
-                  tg / peerResult.decode);
+    std::printf("| %stest | peer t/s | qnt t/s (median) | qnt / peer |\n"
+                "|%s---|---:|---:|---:|\n",
+                models.size() > 1 ? "model | " : "", models.size() > 1 ? "---|" : "");
+    for (size_t j = 0; j < models.size(); ++j) {
+      double pp = 0, tg = 0;
+      for (size_t i = 0; i < perModel; ++i) {
+        const ModelRow &r = rows[j * perModel + i];
+        (r.test[0] == 'p' ? pp : tg) = r.tokensPerSecond.median;
+      }
+      std::string model = models.size() > 1 ? models[j] + " | " : "";
+      std::printf("| %sprompt | %.2f | %.2f | %.2fx |\n", model.c_str(),
+                  peerResult.prompt, pp, pp / peerResult.prompt);
+      if (gen > 0)
+        std::printf("| %sdecode | %.2f | %.2f | %.2fx |\n", model.c_str(),
+                    peerResult.decode, tg, tg / peerResult.decode);
+    }
   }
   return 0;
 }
@@ -575,6 +617,7 @@ int benchKernels(const std::vector<Shape> &shapes,
 
 int main(int argc, char **argv) {
   std::string model, peer, cpu = "host", output = "md";
+  std::vector<std::string> models;
   int64_t prompt = 512, gen = 128, repetitions = 5;
   std::vector<int64_t> threads = {qnt_rt_num_threads()};
   std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
@@ -610,6 +653,7 @@ int main(int argc, char **argv) {
     } else if (a == "-m" || a == "--model") {
       if (!value(model))
         return usageError(a + " needs a file");
+      models.push_back(model);
     } else if (a == "-p" || a == "--prompt") {
       if (!value(v) || !parseInt(v, prompt, 1))
         return usageError(a + " needs a number of tokens >= 1");
@@ -643,11 +687,11 @@ int main(int argc, char **argv) {
     if (hasInline)
       return usageError(a + " takes no value");
   }
-  if (kernels == !model.empty())
+  if (kernels == !models.empty())
     return usageError("give a model (-m MODEL.so) or --kernels");
   if (kernels)
     return benchKernels(shapes, tokenCounts, threads, repetitions,
                         output == "json", cpu);
-  return benchModel(model, prompt, gen, threads, repetitions, output == "json",
-                    peer);
+  return benchModels(models, prompt, gen, threads, repetitions, output == "json",
+                     peer);
 }
