@@ -232,9 +232,13 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
   int64_t cols = type.getShape()[1], stored = type.getStoredCols();
   int64_t group = groupCols(s, stored), numGroups = stored / group;
   // Past the row's end (a padded layout, or a last chunk cut short), the
-  // producer reads zeros, which quantize to 0; a chunk of the stored row is
-  // whole only when the stored row is a multiple of 32.
-  bool readInBounds = cols % kVec == 0, writeInBounds = stored % kVec == 0;
+  // producer reads zeros, which quantize to 0 (to z, asymmetric), so reads
+  // are masked unless every chunk of the stored row lies within the row (a
+  // padding of whole chunks, 96 -> 128 for blocks of 64, is past it too); a
+  // chunk of the stored row is whole only when the stored row is a multiple
+  // of 32.
+  bool readInBounds = cols % kVec == 0 && stored == cols;
+  bool writeInBounds = stored % kVec == 0;
   Value zero = e.index(0), step = e.index(kVec);
   return SmallVector<Value>(e.loop(
       zero, e.index(numGroups), e.index(1), rowTiles,

@@ -47,6 +47,7 @@ struct Config {
   /// The micro-kernel's target (#qnt.target); empty: the CPU's own.
   std::string kernel;
   std::string weightGranularity = "per-block";
+  int64_t weightBlock = 32;
   std::string weightStorage = "i8";
   std::string actGranularity = "per-block";
   std::string actScale = "f32";
@@ -60,21 +61,27 @@ struct Config {
 };
 
 std::string describe(const Config &c, int64_t k, int64_t n) {
-  return llvm::formatv("cpu={0} kernel={1} w={2}/{3} act={4}/{5}{6} rounding={7}{8} "
+  return llvm::formatv("cpu={0} kernel={1} w={2}{12}/{3} act={4}/{5}{6} rounding={7}{8} "
                        "max-m0={9} K={10} N={11}",
                        c.cpu, c.kernel.empty() ? "cpu's" : c.kernel,
                        c.weightGranularity, c.weightStorage, c.actGranularity,
                        c.actScale, c.asymmetric ? "/asymmetric" : "", c.rounding,
-                       c.intrinsics ? "" : " no-intrinsics", c.maxM0, k, n)
+                       c.intrinsics ? "" : " no-intrinsics", c.maxM0, k, n,
+                       c.weightBlock == 32 ? "" : "-" + std::to_string(c.weightBlock))
       .str();
 }
 
 /// The reduction padded to whole blocks, as the tiled layouts store it.
-int64_t paddedK(int64_t k) { return (k + 31) / 32 * 32; }
+/// (to blocks of 32, and of the weight's block where it is larger).
+int64_t paddedK(int64_t k, int64_t block = 32) {
+  int64_t pad = std::max<int64_t>(32, block);
+  return (k + pad - 1) / pad * pad;
+}
 
 /// The schemes the passes pick for a config, as the maths library's.
 void schemesFor(const Config &c, qm::Scheme &w, qm::Scheme &a) {
   w = qm::Scheme::q8_0();
+  w.block = c.weightBlock;
   w.storage = c.weightStorage == "u8" ? qm::Storage::U8Offset128
                                       : qm::Storage::I8;
   w.rounding = c.rounding == "half-even" ? qm::Rounding::HalfToEven
@@ -82,6 +89,7 @@ void schemesFor(const Config &c, qm::Scheme &w, qm::Scheme &a) {
   if (c.weightGranularity == "per-channel")
     w.granularity = qm::Granularity::PerChannel;
   a = qm::Scheme::q8_0();
+  a.block = w.block;
   a.rounding = w.rounding;
   a.f16Scale = c.actScale == "f16";
   a.sums = w.storage == qm::Storage::U8Offset128;
@@ -145,6 +153,7 @@ public:
     (*module)->setAttr(mlir::qnt::TargetAttr::kAttrName, kernel);
     ::qnt::QuantOptions quant;
     quant.weightGranularity = config.weightGranularity;
+    quant.weightBlock = config.weightBlock;
     quant.weightStorage = config.weightStorage;
     quant.actGranularity = config.actGranularity;
     quant.actScale = config.actScale;
@@ -202,7 +211,7 @@ void check(const Config &config, int64_t n, int64_t k,
   CompiledLinear linear(n, k);
   linear.compile(config, w);
   ASSERT_TRUE(linear.ok());
-  int64_t kp = paddedK(k);
+  int64_t kp = paddedK(k, config.weightBlock);
   qm::Scheme ws, as;
   schemesFor(config, ws, as);
   std::vector<float> wp = qm::padColumns(w.data(), n, k, kp);
@@ -344,8 +353,19 @@ TEST(CompiledLinear, Schemes) {
   c.actScale = "f16";
   c.rounding = "half-even";
   configs.push_back(c);
+  c = Config();
+  c.weightBlock = 64;
+  configs.push_back(c);
+  c.weightStorage = "u8";
+  configs.push_back(c);
+  c.asymmetric = true;
+  configs.push_back(c);
   for (const Config &config : configs)
     check(config, 37, 256);
+  // A reduction padded to whole blocks of 64.
+  c = Config();
+  c.weightBlock = 64;
+  check(c, 40, 96);
 }
 
 TEST(CompiledLinear, AsymmetricActivations) {
