@@ -470,44 +470,54 @@ int main(int argc, char **argv) {
   quant.keepFloat.assign(keepFloat.begin(), keepFloat.end());
   // What --accuracy-budget decides goes into model.meta as well.
   std::string notes;
+  // What the scalar reference measures (--sensitivity, --accuracy-budget,
+  // the static and asymmetric summaries): the default scheme, --keep-float
+  // layers staying float as asked.
+  auto measuresDefault = [&] {
+    ::qnt::QuantOptions measured = quant;
+    measured.keepFloat.clear();
+    return quantizationKind(measured) == QNT_QUANT_DEFAULT;
+  };
+  // The tokens of a text those measure on; false with `failure` set.
+  auto textTokens = [&](const std::string &flag, const std::string &path,
+                        std::vector<int32_t> &ids, std::string &failure) {
+    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+    if (!buffer) {
+      failure = "cannot read " + path;
+      return false;
+    }
+    if (!::qnt::compile::tokenizeText(*gguf, (*buffer)->getBuffer().str(), ids,
+                                      error)) {
+      failure = flag + ": " + error;
+      return false;
+    }
+    return true;
+  };
+  std::string failure;
   if (!sensitivityText.empty() || accuracyBudget >= 0) {
-    // Both measure the default scheme with the scalar reference.
     if (!gguf)
       return fail("--sensitivity and --accuracy-budget need a GGUF model");
-    ::qnt::QuantOptions measured = quant;
-    measured.keepFloat.clear(); // --keep-float layers stay float as asked
-    if (quantizationKind(measured) != QNT_QUANT_DEFAULT)
+    if (!measuresDefault())
       return fail("--sensitivity and --accuracy-budget measure the default "
                   "scheme (Q8_0 weights, per-block activations): drop the "
                   "other quantization options");
-    auto readText = [&](const std::string &path, std::string &text) {
-      auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-      if (!buffer)
-        return false;
-      text = (*buffer)->getBuffer().str();
-      return true;
-    };
     if (!sensitivityText.empty()) {
-      std::string text;
-      if (!readText(sensitivityText, text))
-        return fail("cannot read " + sensitivityText);
       std::vector<int32_t> ids;
       std::string prefix = sensitivityOut.empty() ? (stem + ".sensitivity").str()
                                                   : sensitivityOut.getValue();
-      if (!::qnt::compile::tokenizeText(*gguf, text, ids, error) ||
-          !::qnt::compile::writeSensitivity(*gguf, ids, prefix, error))
+      if (!textTokens("--sensitivity", sensitivityText, ids, failure))
+        return fail(failure);
+      if (!::qnt::compile::writeSensitivity(*gguf, ids, prefix, error))
         return fail("--sensitivity: " + error);
       return 0;
     }
     if (calibrationText.empty())
       return fail("--accuracy-budget needs --calibration TEXT");
-    std::string text;
-    if (!readText(calibrationText, text))
-      return fail("cannot read " + calibrationText);
     std::vector<int32_t> ids;
     std::set<std::string> kept(keepFloat.begin(), keepFloat.end());
-    if (!::qnt::compile::tokenizeText(*gguf, text, ids, error) ||
-        !::qnt::compile::chooseKeptFloat(*gguf, ids, accuracyBudget, kept, notes,
+    if (!textTokens("--accuracy-budget", calibrationText, ids, failure))
+      return fail(failure);
+    if (!::qnt::compile::chooseKeptFloat(*gguf, ids, accuracyBudget, kept, notes,
                                          error))
       return fail("--accuracy-budget: " + error);
     llvm::errs() << notes << "\n";
@@ -542,24 +552,19 @@ int main(int argc, char **argv) {
     if (accuracyBudget >= 0)
       return fail("--accuracy-budget measures dynamic activations: not with "
                   "--act-mode=static");
-    ::qnt::QuantOptions measured = quant;
-    measured.keepFloat.clear();
-    if (quantizationKind(measured) != QNT_QUANT_DEFAULT)
+    if (!measuresDefault())
       return fail("--act-mode=static calibrates the default scheme (Q8_0 "
                   "weights, per-block activations): drop the other "
                   "quantization options");
     if (calibrationText.empty())
       return fail("--act-mode=static needs --calibration TEXT");
-    auto buffer = llvm::MemoryBuffer::getFile(calibrationText, /*IsText=*/true);
-    if (!buffer)
-      return fail("cannot read " + calibrationText);
     std::vector<int32_t> ids;
     std::map<std::string, std::vector<float>> scales;
     std::set<std::string> kept(quant.keepFloat.begin(), quant.keepFloat.end());
     std::string summary;
-    if (!::qnt::compile::tokenizeText(*gguf, (*buffer)->getBuffer().str(), ids,
-                                      error) ||
-        !::qnt::compile::calibrateStatic(*gguf, ids, calibration, kept, scales,
+    if (!textTokens("--act-mode=static", calibrationText, ids, failure))
+      return fail(failure);
+    if (!::qnt::compile::calibrateStatic(*gguf, ids, calibration, kept, scales,
                                          summary, error))
       return fail("--act-mode=static: " + error);
     llvm::errs() << summary << "\n";
@@ -605,20 +610,15 @@ int main(int argc, char **argv) {
       return fail("--act-asymmetric: no linear is named " +
                   llvm::join(actAsymmetric, ","));
     if (gguf && !calibrationText.empty()) {
-      ::qnt::QuantOptions measured = quant;
-      measured.keepFloat.clear();
-      if (quantizationKind(measured) != QNT_QUANT_DEFAULT)
+      if (!measuresDefault())
         return fail("--act-asymmetric with --calibration measures the default "
                     "scheme (Q8_0 weights, per-block activations): drop the "
                     "other quantization options");
-      auto buffer = llvm::MemoryBuffer::getFile(calibrationText, /*IsText=*/true);
-      if (!buffer)
-        return fail("cannot read " + calibrationText);
       std::vector<int32_t> ids;
       std::string summary;
-      if (!::qnt::compile::tokenizeText(*gguf, (*buffer)->getBuffer().str(), ids,
-                                        error) ||
-          !::qnt::compile::measureAsymmetric(*gguf, ids, chooses, names, summary,
+      if (!textTokens("--act-asymmetric", calibrationText, ids, failure))
+        return fail(failure);
+      if (!::qnt::compile::measureAsymmetric(*gguf, ids, chooses, names, summary,
                                              error))
         return fail("--act-asymmetric: " + error);
       llvm::errs() << summary << "\n";
