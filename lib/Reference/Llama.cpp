@@ -91,16 +91,17 @@ void Llama::matmul(float *out, const float *x, const Weight &w) {
   auto fixed = staticScales.find(w.name);
   quantizedProduct(scheme, fixed == staticScales.end() ? nullptr : fixed->second.data(),
                    out);
-  if (w.name == probe) {
+  if (probeEvery || w.name == probe) {
     std::vector<float> exact(size_t(w.rows)), asym(size_t(w.rows));
     inFloat(exact.data());
     quantizedProduct(other, nullptr, asym.data());
+    ProbeSums &sums = probes[w.name];
     for (int64_t i = 0; i < w.rows; ++i) {
       double d = double(out[i]) - double(exact[i]);
       double da = double(asym[i]) - double(exact[i]);
-      probeError += d * d;
-      probeErrorAsymmetric += da * da;
-      probeNorm += double(exact[i]) * double(exact[i]);
+      sums.error += d * d;
+      sums.asymmetric += da * da;
+      sums.norm += double(exact[i]) * double(exact[i]);
     }
   }
 }
@@ -125,17 +126,37 @@ int64_t Llama::linearParameters(const std::string &name) const {
   return 0;
 }
 
+std::map<std::string, std::pair<double, double>> Llama::probedErrors() const {
+  std::map<std::string, std::pair<double, double>> out;
+  for (const auto &[name, sums] : probes)
+    out[name] = sums.norm > 0 ? std::make_pair(std::sqrt(sums.error / sums.norm),
+                                               std::sqrt(sums.asymmetric / sums.norm))
+                              : std::make_pair(0.0, 0.0);
+  return out;
+}
+
 double Llama::probedError() const {
-  return probeNorm > 0 ? std::sqrt(probeError / probeNorm) : 0.0;
+  auto all = probedErrors();
+  auto it = all.find(probe);
+  return it == all.end() ? 0.0 : it->second.first;
 }
 
 double Llama::probedErrorAsymmetric() const {
-  return probeNorm > 0 ? std::sqrt(probeErrorAsymmetric / probeNorm) : 0.0;
+  auto all = probedErrors();
+  auto it = all.find(probe);
+  return it == all.end() ? 0.0 : it->second.second;
 }
 
 void Llama::setProbe(const std::string &name) {
   probe = name;
-  probeError = probeNorm = probeErrorAsymmetric = 0;
+  probeEvery = false;
+  probes.clear();
+}
+
+void Llama::setProbeEvery() {
+  probe.clear();
+  probeEvery = true;
+  probes.clear();
 }
 
 std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,

@@ -138,4 +138,13 @@ std::vector<LayerSensitivity> Sensitivity::perLayer() {
   return out;
 }
 
+std::map<std::string, std::pair<double, double>> Sensitivity::outputErrors() {
+  quantized->setProbeEvery();
+  klWith({});
+  std::map<std::string, std::pair<double, double>> errors =
+      quantized->probedErrors();
+  quantized->setProbe("");
+  return errors;
+}
+
 } // namespace qnt::reference

@@ -252,9 +252,9 @@ bool measureAsymmetric(const gguf::File &file, const std::vector<int32_t> &ids,
     return false;
   if (choose) {
     names.clear();
-    for (const auto &l : s->perLayer())
-      if (l.asymmetricError < (1.0 - kAsymmetricGain) * l.outputError)
-        names.insert(l.name);
+    for (const auto &[name, errors] : s->outputErrors())
+      if (errors.second < (1.0 - kAsymmetricGain) * errors.first)
+        names.insert(name);
   }
   double symmetricTop1 = 0, asymmetricTop1 = 0;
   double symmetricKl = s->klWith({}, &symmetricTop1);

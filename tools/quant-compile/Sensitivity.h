@@ -40,7 +40,8 @@ constexpr double kAsymmetricGain = 0.10;
 
 /// --act-asymmetric with --calibration: with `choose` (auto), `names` becomes
 /// the linears whose output error asymmetric activations cut by
-/// kAsymmetricGain or more, each measured alone; then a line comparing the
+/// kAsymmetricGain or more, all measured in one run of the quantized model
+/// (each on the inputs it sees there); then a line comparing the
 /// model on `ids` with `names` asymmetric and with none: mean KL and top-1
 /// against float.
 bool measureAsymmetric(const gguf::File &file, const std::vector<int32_t> &ids,

@@ -49,14 +49,20 @@ public:
   int64_t linearParameters(const std::string &name) const;
   /// A quantized model computes these linears in float.
   void setKeptFloat(std::set<std::string> names) { keptFloat = std::move(names); }
-  /// Measures the quantization error of one linear from now on: the
-  /// relative RMS difference of its output from the float output of the
+  /// Measures the quantization error of one linear from now on ("": none):
+  /// the relative RMS difference of its output from the float output of the
   /// same input, over every call (probedError).
   void setProbe(const std::string &name);
   double probedError() const;
   /// The same for the probed linear's input quantized asymmetrically (zero
   /// points), computed beside the run on the same inputs.
   double probedErrorAsymmetric() const;
+  /// Measures every quantized linear at once from now on, each on the inputs
+  /// it sees in the quantized model (probedErrors).
+  void setProbeEvery();
+  /// By linear name: (output error, with asymmetric activations) of each
+  /// linear probed since the last setProbe / setProbeEvery.
+  std::map<std::string, std::pair<double, double>> probedErrors() const;
   /// A quantized model quantizes these linears' inputs with zero points.
   void setAsymmetric(std::set<std::string> names) { asymmetric = std::move(names); }
   /// From now on, appends the input of every linear (cols floats per call)
@@ -96,9 +102,14 @@ private:
   std::vector<float> keyCache, valueCache; ///< [layer][pos][kv_dim]
   std::set<std::string> keptFloat, asymmetric;
   std::string probe;
+  bool probeEvery = false;
+  /// Squared errors (symmetric, asymmetric) and squared norms, by linear.
+  struct ProbeSums {
+    double error = 0, asymmetric = 0, norm = 0;
+  };
+  std::map<std::string, ProbeSums> probes;
   std::map<std::string, std::vector<float>> *recorder = nullptr;
   std::map<std::string, std::vector<float>> staticScales;
-  double probeError = 0, probeNorm = 0, probeErrorAsymmetric = 0;
 };
 
 } // namespace qnt::reference
