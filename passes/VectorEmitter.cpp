@@ -127,11 +127,10 @@ Value emitElementwise(Emitter &e, RankedTensorType type, ValueRange inputs,
 // Quantizing a row
 //===----------------------------------------------------------------------===//
 
-ScaleAndInverse scaleFromAmax(Emitter &e, SchemeAttr s, Value amax) {
+ScaleAndInverse scaleOf(Emitter &e, SchemeAttr s, Value d) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  // d = amax / qmax; id = d != 0 ? 1 / d : 0.
-  Value d = arith::DivFOp::create(b, loc, amax, e.f32(float(s.getQMax())));
+  // id = d != 0 ? 1 / d : 0; d stored at the scheme's precision.
   Value nonZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, d,
                                         e.f32(0.0f));
   Value inv = arith::DivFOp::create(b, loc, e.f32(1.0f), d);
@@ -143,15 +142,10 @@ ScaleAndInverse scaleFromAmax(Emitter &e, SchemeAttr s, Value amax) {
                       b, loc, VectorType::get({kVec}, b.getF32Type()), id)};
 }
 
-ScaleAndInverse scaleFromStatic(Emitter &e, SchemeAttr s, Value d) {
-  OpBuilder &b = e.b;
-  Location loc = e.loc;
-  Value id = arith::DivFOp::create(b, loc, e.f32(1.0f), d);
-  Value stored = d;
-  if (s.getScale().isF16())
-    stored = arith::TruncFOp::create(b, loc, b.getF16Type(), d);
-  return {stored, vector::BroadcastOp::create(
-                      b, loc, VectorType::get({kVec}, b.getF32Type()), id)};
+ScaleAndInverse scaleFromAmax(Emitter &e, SchemeAttr s, Value amax) {
+  // d = amax / qmax.
+  return scaleOf(e, s, arith::DivFOp::create(e.b, e.loc, amax,
+                                             e.f32(float(s.getQMax()))));
 }
 
 /// v rounded to an integral float by the scheme's rule (scalar or vector).
@@ -184,23 +178,17 @@ Value quantizeChunk(Emitter &e, SchemeAttr s, Value y, Value idVec,
 AsymmetricScale scaleFromRange(Emitter &e, SchemeAttr s, Value lo, Value hi) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  // d = (hi - lo) / (2 qmax); id = d != 0 ? 1 / d : 0; z = round(-qmax - lo id).
+  // d = (hi - lo) / (2 qmax); z = round(-qmax - lo id).
   float qmax = float(s.getQMax());
-  Value d = arith::DivFOp::create(b, loc, arith::SubFOp::create(b, loc, hi, lo),
-                                  e.f32(2.0f * qmax));
-  Value nonZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, d,
-                                        e.f32(0.0f));
-  Value inv = arith::DivFOp::create(b, loc, e.f32(1.0f), d);
-  Value id = arith::SelectOp::create(b, loc, nonZero, inv, e.f32(0.0f));
+  ScaleAndInverse d = scaleOf(
+      e, s,
+      arith::DivFOp::create(b, loc, arith::SubFOp::create(b, loc, hi, lo),
+                            e.f32(2.0f * qmax)));
+  Value id = vector::ExtractOp::create(b, loc, d.inverse, ArrayRef<int64_t>{0});
   Value z = roundBy(e, s, arith::SubFOp::create(
                               b, loc, e.f32(-qmax),
                               arith::MulFOp::create(b, loc, lo, id)));
-  Value stored = d;
-  if (s.getScale().isF16())
-    stored = arith::TruncFOp::create(b, loc, b.getF16Type(), d);
-  auto f32Vec = VectorType::get({kVec}, b.getF32Type());
-  return {{stored, vector::BroadcastOp::create(b, loc, f32Vec, id)},
-          vector::BroadcastOp::create(b, loc, f32Vec, z),
+  return {d, vector::BroadcastOp::create(b, loc, VectorType::get({kVec}, b.getF32Type()), z),
           arith::FPToSIOp::create(b, loc, b.getI32Type(), z)};
 }
 
@@ -260,8 +248,8 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
           asym = scaleFromRange(e, s, range[0], range[1]);
           d = asym->scale;
         } else if (staticScales) {
-          d = scaleFromStatic(e, s, tensor::ExtractOp::create(
-                                        b, loc, staticScales, ValueRange{zero, g}));
+          d = scaleOf(e, s, tensor::ExtractOp::create(b, loc, staticScales,
+                                                      ValueRange{zero, g}));
         } else {
           Value amax = e.loop(zero, e.index(group), step, {e.f32(0.0f)},
                               [&](Value c, ValueRange a) -> SmallVector<Value> {

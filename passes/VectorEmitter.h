@@ -155,10 +155,10 @@ ValueRange rowChunks(Emitter &e, int64_t cols, ValueRange inits,
 struct ScaleAndInverse {
   Value scale, inverse;
 };
+/// A scale d (f32) as stored and its inverse, id = d != 0 ? 1 / d : 0.
+ScaleAndInverse scaleOf(Emitter &e, SchemeAttr s, Value d);
 /// d = amax / qmax, id = d != 0 ? 1 / d : 0: GGML's rule (qnt/Math/Quant.h).
 ScaleAndInverse scaleFromAmax(Emitter &e, SchemeAttr s, Value amax);
-/// A static scale d (f32, positive) as stored and its inverse 1 / d.
-ScaleAndInverse scaleFromStatic(Emitter &e, SchemeAttr s, Value d);
 /// q = round(y * id) of a 32-wide f32 chunk, as i8 (signed); with
 /// `saturate` (static scales), y * id is clamped to [-qmax, qmax] first.
 Value quantizeChunk(Emitter &e, SchemeAttr s, Value y, Value idVec,

@@ -126,25 +126,27 @@ int64_t Llama::linearParameters(const std::string &name) const {
   return 0;
 }
 
+std::pair<double, double> Llama::ProbeSums::relative() const {
+  if (norm <= 0)
+    return {0.0, 0.0};
+  return {std::sqrt(error / norm), std::sqrt(asymmetric / norm)};
+}
+
 std::map<std::string, std::pair<double, double>> Llama::probedErrors() const {
   std::map<std::string, std::pair<double, double>> out;
   for (const auto &[name, sums] : probes)
-    out[name] = sums.norm > 0 ? std::make_pair(std::sqrt(sums.error / sums.norm),
-                                               std::sqrt(sums.asymmetric / sums.norm))
-                              : std::make_pair(0.0, 0.0);
+    out[name] = sums.relative();
   return out;
 }
 
 double Llama::probedError() const {
-  auto all = probedErrors();
-  auto it = all.find(probe);
-  return it == all.end() ? 0.0 : it->second.first;
+  auto it = probes.find(probe);
+  return it == probes.end() ? 0.0 : it->second.relative().first;
 }
 
 double Llama::probedErrorAsymmetric() const {
-  auto all = probedErrors();
-  auto it = all.find(probe);
-  return it == all.end() ? 0.0 : it->second.second;
+  auto it = probes.find(probe);
+  return it == probes.end() ? 0.0 : it->second.relative().second;
 }
 
 void Llama::setProbe(const std::string &name) {

@@ -138,9 +138,10 @@ std::vector<LayerSensitivity> Sensitivity::perLayer() {
   return out;
 }
 
-std::map<std::string, std::pair<double, double>> Sensitivity::outputErrors() {
+std::map<std::string, std::pair<double, double>>
+Sensitivity::outputErrors(const std::set<std::string> &keptFloat) {
   quantized->setProbeEvery();
-  klWith({});
+  klWith(keptFloat);
   std::map<std::string, std::pair<double, double>> errors =
       quantized->probedErrors();
   quantized->setProbe("");

@@ -245,21 +245,22 @@ bool chooseKeptFloat(const gguf::File &file, const std::vector<int32_t> &ids,
 }
 
 bool measureAsymmetric(const gguf::File &file, const std::vector<int32_t> &ids,
-                       bool choose, std::set<std::string> &names,
-                       std::string &summary, std::string &error) {
+                       const std::set<std::string> &kept, bool choose,
+                       std::set<std::string> &names, std::string &summary,
+                       std::string &error) {
   auto s = reference::Sensitivity::create(file, ids, error);
   if (!s)
     return false;
   if (choose) {
     names.clear();
-    for (const auto &[name, errors] : s->outputErrors())
+    for (const auto &[name, errors] : s->outputErrors(kept))
       if (errors.second < (1.0 - kAsymmetricGain) * errors.first)
         names.insert(name);
   }
   double symmetricTop1 = 0, asymmetricTop1 = 0;
-  double symmetricKl = s->klWith({}, &symmetricTop1);
+  double symmetricKl = s->klWith(kept, &symmetricTop1);
   s->useAsymmetric(names);
-  double asymmetricKl = s->klWith({}, &asymmetricTop1);
+  double asymmetricKl = s->klWith(kept, &asymmetricTop1);
   std::ostringstream out;
   out << "asymmetric activations on " << names.size() << " of "
       << s->linears().size() << " linears";

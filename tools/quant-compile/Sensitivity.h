@@ -42,11 +42,12 @@ constexpr double kAsymmetricGain = 0.10;
 /// the linears whose output error asymmetric activations cut by
 /// kAsymmetricGain or more, all measured in one run of the quantized model
 /// (each on the inputs it sees there); then a line comparing the
-/// model on `ids` with `names` asymmetric and with none: mean KL and top-1
-/// against float.
+/// model on `ids` (with `kept` in float) with `names` asymmetric and with
+/// none: mean KL and top-1 against float.
 bool measureAsymmetric(const gguf::File &file, const std::vector<int32_t> &ids,
-                       bool choose, std::set<std::string> &names,
-                       std::string &summary, std::string &error);
+                       const std::set<std::string> &kept, bool choose,
+                       std::set<std::string> &names, std::string &summary,
+                       std::string &error);
 
 /// --act-mode=static: static activation scales of every linear, calibrated
 /// by the float reference on `ids`, and a line comparing the quantized

@@ -618,8 +618,9 @@ int main(int argc, char **argv) {
       std::string summary;
       if (!textTokens("--act-asymmetric", calibrationText, ids, failure))
         return fail(failure);
-      if (!::qnt::compile::measureAsymmetric(*gguf, ids, chooses, names, summary,
-                                             error))
+      std::set<std::string> kept(quant.keepFloat.begin(), quant.keepFloat.end());
+      if (!::qnt::compile::measureAsymmetric(*gguf, ids, kept, chooses, names,
+                                             summary, error))
         return fail("--act-asymmetric: " + error);
       llvm::errs() << summary << "\n";
       notes += (notes.empty() ? "" : "; ") + summary;

@@ -106,6 +106,8 @@ private:
   /// Squared errors (symmetric, asymmetric) and squared norms, by linear.
   struct ProbeSums {
     double error = 0, asymmetric = 0, norm = 0;
+    /// The relative RMS errors (symmetric, asymmetric).
+    std::pair<double, double> relative() const;
   };
   std::map<std::string, ProbeSums> probes;
   std::map<std::string, std::vector<float>> *recorder = nullptr;

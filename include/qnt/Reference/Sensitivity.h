@@ -66,9 +66,11 @@ public:
   double klWith(const std::set<std::string> &keptFloat, double *top1 = nullptr);
   /// One entry per linear, in model order.
   std::vector<LayerSensitivity> perLayer();
-  /// Every linear's output error, symmetric and asymmetric, in one run of
-  /// the quantized model (each on the inputs it sees there), by name.
-  std::map<std::string, std::pair<double, double>> outputErrors();
+  /// Every quantized linear's output error, symmetric and asymmetric, in
+  /// one run of the quantized model with `keptFloat` in float (each on the
+  /// inputs it sees there), by name.
+  std::map<std::string, std::pair<double, double>>
+  outputErrors(const std::set<std::string> &keptFloat);
 
   const std::vector<std::string> &linears() const { return names; }
   int64_t positions() const { return int64_t(tokens.size()); }
