@@ -14,7 +14,9 @@
 //
 // A weight that arrives quantized, qnt.dequantize of a qnt.constant, keeps its
 // integers and scales: only the storage changes (i8 <-> u8 offset 128, a flip
-// of the top bit). A weight in another GGML block format (qnt.ggml_constant:
+// of the top bit). A GGML Q4_0 weight with a tiled layout keeps its nibbles
+// and scales too (4-bit, u4 offset 8: ggml's own u = q + 8), repacked into
+// the tiles. A weight in another GGML block format (qnt.ggml_constant:
 // Q4_K, Q6_K, ...) is dequantized as ggml does and quantized like a float
 // one; an embedding table in such a format becomes Q8_0.
 //
@@ -153,7 +155,11 @@ static bool needsSums(Value weight) {
 
 namespace {
 
+/// Which weights become 4-bit (the `bits` option).
+enum class WeightBits { Auto, Eight, Four };
+
 struct FoldOptions {
+  WeightBits bits;
   Granularity granularity;
   int64_t block;
   Storage storage;
@@ -336,23 +342,45 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
         cols % options.block != 0)
       granularity = Granularity::PerChannel; // see the rule in the header
     MLIRContext *ctx = getContext();
-    auto scheme = SchemeAttr::get(ctx, 8, granularity, /*axis=*/0,
-                                  options.block, /*symmetric=*/true,
-                                  options.storage, options.scale,
-                                  options.rounding, sums);
+    // A Q4_0 weight with tiles to go into keeps its 4 bits as they are.
+    bool repackQ4 = source->ggml && source->ggml.getFormat() == GgmlFormat::Q4_0 &&
+                    options.bits != WeightBits::Eight && requested &&
+                    requested.isTiled();
+    bool fourBits = repackQ4 || options.bits == WeightBits::Four;
+    SchemeAttr scheme;
+    if (fourBits)
+      scheme = SchemeAttr::get(
+          ctx, 4, Granularity::PerBlock, /*axis=*/0,
+          repackQ4 ? ::qnt::math::kQ8_0BlockSize : options.block,
+          /*symmetric=*/true, Storage::U4Offset8,
+          repackQ4 ? Float16Type::get(ctx) : options.scale,
+          Rounding::HalfAwayFromZero, sums);
+    else
+      scheme = SchemeAttr::get(ctx, 8, granularity, /*axis=*/0, options.block,
+                               /*symmetric=*/true, options.storage,
+                               options.scale, options.rounding, sums);
     LayoutAttr layout = effectiveLayout(requested, scheme);
-
-    std::vector<float> values;
-    if (!source->read(values))
-      return rewriter.notifyMatchFailure(op, "weight elements are unreadable");
     int64_t stored = layout ? layout.paddedCols(cols) : cols;
-    if (stored != cols)
-      values = ::qnt::math::padColumns(values.data(), rows, cols, stored);
+
     ::qnt::math::QuantizedTensor q;
-    if (!::qnt::math::quantize(values.data(), rows, stored, toMathScheme(scheme),
-                               q))
-      return rewriter.notifyMatchFailure(op, "scheme does not fit the weight");
-    values = {}; // one weight's floats at a time
+    if (repackQ4) {
+      ArrayRef<char> blocks = rawElementBytes(source->ggml.getBlocks());
+      if (!::qnt::math::unpackQ4_0(
+              reinterpret_cast<const uint8_t *>(blocks.data()), rows, cols, q) ||
+          !::qnt::math::padColumns(q, stored))
+        return rewriter.notifyMatchFailure(op, "Q4_0 blocks are unreadable");
+      if (sums)
+        ::qnt::math::computeSums(q);
+    } else {
+      std::vector<float> values;
+      if (!source->read(values))
+        return rewriter.notifyMatchFailure(op, "weight elements are unreadable");
+      if (stored != cols)
+        values = ::qnt::math::padColumns(values.data(), rows, cols, stored);
+      if (!::qnt::math::quantize(values.data(), rows, stored,
+                                 toMathScheme(scheme), q))
+        return rewriter.notifyMatchFailure(op, "scheme does not fit the weight");
+    } // one weight's floats at a time
 
     auto type = QTensorType::get(ctx, weightType.getShape(),
                                  rewriter.getF32Type(), scheme, layout);
@@ -564,6 +592,14 @@ struct FoldWeightQuantPass
   LogicalResult parseOptions(FoldOptions &o) {
     MLIRContext *ctx = &getContext();
     Location loc = getOperation().getLoc();
+    if (bits == "auto")
+      o.bits = WeightBits::Auto;
+    else if (bits == "8")
+      o.bits = WeightBits::Eight;
+    else if (bits == "4")
+      o.bits = WeightBits::Four;
+    else
+      return emitError(loc) << "bits must be auto, 8 or 4, got '" << bits << "'";
     if (granularity == "per-block")
       o.granularity = Granularity::PerBlock;
     else if (granularity == "per-channel")
@@ -587,6 +623,12 @@ struct FoldWeightQuantPass
       o.scale = Float32Type::get(ctx);
     else
       return emitError(loc) << "scale must be f16 or f32, got '" << scale << "'";
+    if (o.bits == WeightBits::Four &&
+        (o.granularity != Granularity::PerBlock || o.block % 32 != 0))
+      return emitError(loc) << "4-bit weights are quantized per block of a "
+                               "multiple of 32 values, got "
+                            << granularity << " with block "
+                            << static_cast<int64_t>(block);
     o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     return parseRounding(loc, rounding, o.rounding);
   }

@@ -63,11 +63,14 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
       granularity = Granularity::PerBlock;
     }
   }
-  bool u8 = weight.getStorage() == Storage::U8Offset128;
-  if (u8 && weight.isBlocked() && granularity != Granularity::PerBlock) {
-    op.emitOpError("per-token activations cannot correct a u8_offset128 "
-                   "per-block weight; use per-block activations or i8 "
-                   "weight storage");
+  // An offset weight (u8 + 128, 4-bit u4 + 8) is corrected by the
+  // activation's per-group sums.
+  bool offset = weight.getStorage() != Storage::I8;
+  if (offset && weight.isBlocked() && granularity != Granularity::PerBlock) {
+    op.emitOpError("per-token activations cannot correct a ")
+        << stringifyStorage(weight.getStorage())
+        << " per-block weight; use per-block activations"
+        << (weight.getBits() == 8 ? " or i8 weight storage" : "");
     return {};
   }
   bool asymmetric = op.getActAsymmetric();
@@ -81,7 +84,7 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
     granularity = Granularity::PerToken;
   return SchemeAttr::get(op.getContext(), 8, granularity, /*axis=*/0, block,
                          /*symmetric=*/!asymmetric, Storage::I8, options.scale,
-                         options.rounding, /*sums=*/u8);
+                         options.rounding, /*sums=*/offset);
 }
 
 /// The type `op`'s input is quantized to, or null after a diagnostic.

@@ -8,8 +8,13 @@
 //   acc  += vpmaddwd(pairs, 1)                    adjacent i16 pairs to i32
 //
 // |a| * w' = a * w; a pair is at most 2 * 127 * 127 < 2^15, so vpmaddubsw's
-// saturation never triggers for quantized values (never -128). Everything
-// else becomes plain vector arithmetic, which LLVM lowers for any CPU.
+// saturation never triggers for quantized values (never -128). A qnt.dpbusd
+// on nibbles (4-bit weights, u <= 15) needs no sign trick on AVX2:
+//
+//   acc += vpmaddwd(vpmaddubsw(u, a), 1)          pairs at most 2 * 15 * 127
+//
+// Everything else becomes plain vector arithmetic, which LLVM lowers for any
+// CPU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -117,6 +122,32 @@ struct DpbssdToAvx2 : OpRewritePattern<DpbssdOp> {
   }
 };
 
+/// The u8 x s8 dot of nibbles on AVX2 (8 lanes: ymm): vpmaddubsw's pairs
+/// cannot saturate when every u8 is at most 15.
+struct DpbusdNibblesToAvx2 : OpRewritePattern<DpbusdOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DpbusdOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getNibbles())
+      return rewriter.notifyMatchFailure(op, "u8 values may saturate vpmaddubsw");
+    if (op.getAcc().getType().getNumElements() != 8)
+      return rewriter.notifyMatchFailure(op, "AVX2's form has 8 lanes");
+    Location loc = op.getLoc();
+    auto pairs = VectorType::get({16}, rewriter.getI16Type());
+    auto call = [&](StringRef name, Type type, ValueRange args) -> Value {
+      return LLVM::CallIntrinsicOp::create(rewriter, loc, type,
+                                           rewriter.getStringAttr(name), args)
+          .getResult(0);
+    };
+    Value p = call("llvm.x86.avx2.pmadd.ub.sw", pairs, {op.getLhs(), op.getRhs()});
+    Value ones = arith::ConstantOp::create(
+        rewriter, loc, DenseElementsAttr::get(pairs, rewriter.getI16IntegerAttr(1)));
+    Value quads = call("llvm.x86.avx2.pmadd.wd", op.getType(), {p, ones});
+    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), quads);
+    return success();
+  }
+};
+
 /// acc + p[0::4] + ... + p[3::4] with p = sext(lhs) * sext(rhs).
 struct DpbssdToArith : OpRewritePattern<DpbssdOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -141,9 +172,9 @@ struct LowerDpbusdPass
     RewritePatternSet patterns(&getContext());
     // The intrinsic where it applies, the arithmetic for the rest.
     if (vnni)
-      patterns.add<DpbusdToIntrinsic>(&getContext(), /*benefit=*/2);
+      patterns.add<DpbusdToIntrinsic>(&getContext(), /*benefit=*/3);
     if (avx2)
-      patterns.add<DpbssdToAvx2>(&getContext(), /*benefit=*/2);
+      patterns.add<DpbssdToAvx2, DpbusdNibblesToAvx2>(&getContext(), /*benefit=*/2);
     patterns.add<DpbusdToArith, DpbssdToArith>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -17,7 +17,11 @@
 // A u8_offset128 weight stores q + 128; sum (q + 128) a = sum q a + 128 sum a,
 // so starting the i32 accumulator at -128 * sum a (the activation quantizer
 // writes sum a per group) corrects it at the cost of a broadcast per row and
-// group. An asymmetric activation stands for d (q - z): sum (q - z) w =
+// group. A 4-bit (u4_offset8) weight is the same with 8: its data holds two
+// steps a row, step 2p in the low nibbles and 2p + 1 in the high ones, so
+// one load, one AND (0x0F) and one shift give the unsigned operands of two
+// dots (`qnt.dpbusd {nibbles}`: vpdpbusd with VNNI, vpmaddubsw + vpmaddwd on
+// AVX2, whose pairs cannot saturate at 2 * 15 * 127). An asymmetric activation stands for d (q - z): sum (q - z) w =
 // sum q w - z sum w, so the accumulator also starts at -z times the weight's
 // per-group sums (one multiply per accumulator and group). The broadcast
 // activation bytes are the memory operand of vpdpbusd
@@ -59,7 +63,12 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     int64_t aGroups = op.getLhsScales().getType().getDimSize(1);
     int64_t wGroups = op.getRhsScales().getType().getDimSize(0);
     DotKind dot = op.getDot();
-    bool u8 = op.getRhsStorage() == Storage::U8Offset128;
+    Storage storage = op.getRhsStorage();
+    bool u8 = storage == Storage::U8Offset128, u4 = storage == Storage::U4Offset8;
+    // The correction of an offset weight: -offset * sum a.
+    int32_t offset = u8 ? 128 : (u4 ? 8 : 0);
+    if (u4 && unroll % 2 != 0)
+      return rewriter.notifyMatchFailure(op, "4-bit steps come in pairs");
 
     Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
     auto accType = VectorType::get({lanes}, i32);
@@ -109,11 +118,12 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
           SmallVector<Value> iacc;
           for (int64_t m = 0; m < m0; ++m) {
             Value base = splat(accType, b.getI32IntegerAttr(0));
-            if (u8) {
+            if (offset) {
               Value sum = tensor::ExtractOp::create(b, loc, op.getLhsSums(),
                                                     ValueRange{index(m), ga});
               sum = arith::MulIOp::create(
-                  b, loc, sum, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-128)));
+                  b, loc, sum,
+                  arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-offset)));
               base = vector::BroadcastOp::create(b, loc, accType, sum);
             }
             Value za;
@@ -132,14 +142,32 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
               b, loc, index(0), index(steps), index(unroll), iacc,
               [&](OpBuilder &, Location, Value c, ValueRange iIn) {
                 SmallVector<Value> acc(iIn.begin(), iIn.end());
+                // 4-bit: the nibbles of the row holding steps u and u + 1.
+                SmallVector<Value> high;
                 for (int64_t u = 0; u < unroll; ++u) {
                   Value kq = add(add(step0, c), index(u));
                   SmallVector<Value> w;
-                  for (int64_t v = 0; v < nv; ++v)
-                    w.push_back(vector::TransferReadOp::create(
-                        b, loc, bytesType, op.getRhsData(),
-                        ValueRange{kq, index(v * 4 * lanes)}, zeroI8,
-                        ArrayRef<bool>{true}));
+                  if (u4 && u % 2 == 1) {
+                    w = high;
+                  } else {
+                    Value row = u4 ? arith::ShRUIOp::create(b, loc, kq, index(1))
+                                   : kq;
+                    high.clear();
+                    for (int64_t v = 0; v < nv; ++v) {
+                      Value bytes = vector::TransferReadOp::create(
+                          b, loc, bytesType, op.getRhsData(),
+                          ValueRange{row, index(v * 4 * lanes)}, zeroI8,
+                          ArrayRef<bool>{true});
+                      if (!u4) {
+                        w.push_back(bytes);
+                        continue;
+                      }
+                      w.push_back(arith::AndIOp::create(
+                          b, loc, bytes, splat(bytesType, b.getI8IntegerAttr(0x0F))));
+                      high.push_back(arith::ShRUIOp::create(
+                          b, loc, bytes, splat(bytesType, b.getI8IntegerAttr(4))));
+                    }
+                  }
                   Value col = mul(kq, index(4));
                   for (int64_t m = 0; m < m0; ++m) {
                     Value four = vector::TransferReadOp::create(
@@ -154,9 +182,15 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                         vector::BroadcastOp::create(b, loc, accType, word));
                     for (int64_t v = 0; v < nv; ++v) {
                       Value &x = acc[m * nv + v];
-                      x = dot == DotKind::Maddubs || !u8
-                              ? Value(DpbssdOp::create(b, loc, accType, x, a, w[v]))
-                              : Value(DpbusdOp::create(b, loc, accType, x, w[v], a));
+                      if (u4) {
+                        auto d = DpbusdOp::create(b, loc, accType, x, w[v], a);
+                        d.setNibbles(true);
+                        x = d;
+                      } else {
+                        x = dot == DotKind::Maddubs || !u8
+                                ? Value(DpbssdOp::create(b, loc, accType, x, a, w[v]))
+                                : Value(DpbusdOp::create(b, loc, accType, x, w[v], a));
+                      }
                     }
                   }
                 }

@@ -53,7 +53,8 @@ LogicalResult checkQuantized(Operation *op, QTensorType type,
   if (ShapedType::isDynamic(type.getShape()[1]))
     return op->emitOpError("lowering needs a static last dimension");
   if (s.getBits() != 8)
-    return op->emitOpError("lowering handles 8-bit schemes only");
+    return op->emitOpError("lowering handles 8-bit schemes only (4-bit weights "
+                           "are read by the matmul kernels alone)");
   if (!s.getSymmetric() &&
       !(rowQuantize && (s.isBlocked() ||
                         s.getGranularity() == Granularity::PerToken)))

@@ -17,10 +17,19 @@ MicroKernel mlir::qnt::chooseMicroKernel(TargetAttr target, Storage storage,
   MicroKernel k;
   k.n0 = n0;
   int64_t registers = target.getRegisters(), temporaries;
-  if (storage == Storage::U8Offset128 && target.getDot() == DotKind::Vnni) {
+  bool u4 = storage == Storage::U4Offset8;
+  if (storage != Storage::I8 && target.getDot() == DotKind::Vnni) {
     k.dot = DotKind::Vnni;
     k.lanes = target.getLanes();
-    temporaries = 2; // the act broadcast is a memory operand; sums, scale
+    // The act broadcast is a memory operand; sums, scale; 4-bit: the mask,
+    // the shifted bytes.
+    temporaries = u4 ? 4 : 2;
+  } else if (u4 && avx2) {
+    // Nibbles times s8 need no sign trick: vpmaddubsw + vpmaddwd + vpaddd.
+    k.dot = DotKind::Maddubs;
+    k.lanes = 8;
+    registers = 16; // VEX-encoded: ymm0-15 unless AVX-512 widens them
+    temporaries = 5; // the act broadcast, mask, nibbles, i16 pairs, ones
   } else if (storage == Storage::I8 && avx2) {
     // vpsignb has no EVEX form: ymm0-15 only.
     k.dot = DotKind::Maddubs;

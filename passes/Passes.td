@@ -88,6 +88,19 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     that layout: the reduction zero-padded to whole blocks (a padded block
     changes no dot product; no per-channel fallback then) and the data and
     scales in tiles of `n0` channels.
+
+    4-bit weights (`bits`): a GGML Q4_0 weight (`qnt.ggml_constant` in
+    `q4_0`) with a tiled layout keeps its nibbles and scales, repacked into
+    the layout without requantizing (`bits = auto` or `4`); with `bits = 4`
+    float weights are quantized by Q4_0's rule (per block of `block`) too.
+    ```mlir
+    %w = qnt.ggml_constant q4_0 dense_resource<blk> : tensor<9216xi8> : tensor<64x256xf32>
+    %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} ...
+    // becomes
+    %w = qnt.constant data(dense_resource<...> : tensor<4x32x16x4xi8>) scales(... : tensor<4x8x16xf16>)
+         : !qnt.tensor<64x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>,
+                       #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+    ```
   }];
   let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
@@ -97,8 +110,13 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
            "per-block (GGML Q8_0 blocks of `block`) or per-channel (one scale per output row)">,
     Option<"block", "block", "int64_t", /*default=*/"32",
            "values per block along K for per-block">,
+    Option<"bits", "bits", "std::string", /*default=*/"\"auto\"",
+           "auto (GGML Q4_0 weights stay 4-bit, the rest become 8-bit), 8 "
+           "(every weight 8-bit) or 4 (float weights quantized to 4 bits by "
+           "Q4_0's rule as well)">,
     Option<"storage", "storage", "std::string", /*default=*/"\"i8\"",
-           "i8, or u8 (q + 128, for u8 x s8 VNNI dot products)">,
+           "i8, or u8 (q + 128, for u8 x s8 VNNI dot products); 4-bit "
+           "weights are always u4_offset8">,
     Option<"scale", "scale", "std::string", /*default=*/"\"f16\"",
            "element type of the stored scales: f16 or f32">,
     Option<"rounding", "rounding", "std::string", /*default=*/"\"half-away\"",

@@ -79,12 +79,15 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     };
     SmallVector<Value> lhs = unpack(b, loc, op.getLhs());
     SmallVector<Value> rhs = unpack(b, loc, op.getRhs());
-    bool u8 = storage == Storage::U8Offset128;
+    // An offset weight (u8 + 128, 4-bit u4 + 8) reads the activation sums.
+    bool offset = storage != Storage::I8;
+    // 4-bit data holds two 4-byte steps a row.
+    int64_t pack = storage == Storage::U4Offset8 ? 2 : 1;
     // Components: data, scales, then zero points and sums where present.
     bool asymmetric = !lhsType.getScheme().getSymmetric();
     Value aData = lhs[0], aScales = lhs[1];
     Value aZeroPoints = asymmetric ? lhs[2] : Value();
-    Value aSums = u8 ? lhs[asymmetric ? 3 : 2] : Value();
+    Value aSums = offset ? lhs[asymmetric ? 3 : 2] : Value();
     Value wSums = asymmetric ? rhs[2] : Value();
     // [T, K'/4, n0, 4] -> [T, K'/4, n0 * 4]: a step's n0 channels are one row.
     Value wData = tensor::CollapseShapeOp::create(
@@ -96,7 +99,8 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     int64_t aGroups = cast<RankedTensorType>(aScales.getType()).getDimSize(1);
     int64_t wGroups = cast<RankedTensorType>(wScales.getType()).getDimSize(1);
     auto i8 = b.getI8Type();
-    auto wTileType = RankedTensorType::get({kStored / kTileK0, n0 * kTileK0}, i8);
+    int64_t wRows = kStored / kTileK0 / pack;
+    auto wTileType = RankedTensorType::get({wRows, n0 * kTileK0}, i8);
     auto wScaleType = RankedTensorType::get(
         {wGroups, n0}, cast<RankedTensorType>(wScales.getType()).getElementType());
     auto wSumType = RankedTensorType::get({wGroups, n0}, b.getI32Type());
@@ -122,7 +126,7 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
       SmallVector<OpFoldResult> colOffsets = {zero, col0}, colSizes = {rows, width};
       Value cols = slice(b, loc, forall.getRegionOutArgs()[0], colOffsets, colSizes);
       Value wTile = slice(b, loc, wData, {t, zero, zero},
-                          {one, b.getIndexAttr(kStored / kTileK0),
+                          {one, b.getIndexAttr(wRows),
                            b.getIndexAttr(n0 * kTileK0)},
                           wTileType);
       Value sTile = slice(b, loc, wScales, {t, zero, zero},
@@ -145,7 +149,7 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
                              RankedTensorType::get({m0, c}, type.getElementType()));
               };
               Value a = rowsOf(aData, kStored), s = rowsOf(aScales, aGroups);
-              Value sums = u8 ? rowsOf(aSums, aGroups) : Value();
+              Value sums = offset ? rowsOf(aSums, aGroups) : Value();
               Value zeroPoints = asymmetric ? rowsOf(aZeroPoints, aGroups) : Value();
               SmallVector<OpFoldResult> initSizes = {b.getIndexAttr(m0), width};
               Value init = slice(b, loc, iter[0], at, initSizes);

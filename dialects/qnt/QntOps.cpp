@@ -280,9 +280,9 @@ LogicalResult MatmulOp::verify() {
            << lhsType.getStoredCols() << " and " << rhsType.getStoredCols()
            << " (the two layouts must pad alike)";
   SchemeAttr lhs = lhsType.getScheme(), rhs = rhsType.getScheme();
+  if (lhs.getBits() != 8)
+    return emitOpError("expects an 8-bit lhs, got ") << lhs.getBits() << " bits";
   for (SchemeAttr s : {lhs, rhs}) {
-    if (s.getBits() != 8)
-      return emitOpError("expects 8-bit operands, got ") << s.getBits();
     if (!scalesFactorOutOfRows(s))
       return emitOpError("scales must not vary along the reduction axis "
                          "(per_channel axis must be 0)");
@@ -299,13 +299,14 @@ LogicalResult MatmulOp::verify() {
            << getGroupSize();
   if (lhs.getStorage() != Storage::I8)
     return emitOpError("lhs must be stored as i8");
-  if (rhs.getStorage() == Storage::U8Offset128) {
-    // The correction term -128 * sum(lhs) must be available per group.
+  if (rhs.getStorage() != Storage::I8) {
+    // The correction term -offset * sum(lhs) must be available per group.
     bool sameGrouping = lhs.isBlocked() == rhs.isBlocked() ||
                         (lhs.isBlocked() && !rhs.isBlocked());
     if (!lhs.getSums() || !sameGrouping)
-      return emitOpError("a u8_offset128 rhs needs lhs sums per group of ")
-             << getGroupSize();
+      return emitOpError("a ") << stringifyStorage(rhs.getStorage())
+                               << " rhs needs lhs sums per group of "
+                               << getGroupSize();
   }
   return success();
 }
@@ -354,9 +355,13 @@ LogicalResult MatmulTileOp::verify() {
     return emitOpError("lhs data and scales must have ") << m0 << " rows";
   if (lanes <= 0 || n0 % lanes != 0)
     return emitOpError("n0 ") << n0 << " must be a multiple of lanes " << lanes;
-  if (k % 4 != 0 || rhs.getDimSize(0) != k / 4 || rhs.getDimSize(1) != 4 * n0)
-    return emitOpError("rhs data must be [") << k / 4 << ", " << 4 * n0
-                                             << "] for K' = " << k;
+  // 4-bit data packs two 4-byte steps into one row.
+  int64_t pack = getRhsStorage() == Storage::U4Offset8 ? 2 : 1;
+  if (k % (4 * pack) != 0 || rhs.getDimSize(0) != k / 4 / pack ||
+      rhs.getDimSize(1) != 4 * n0)
+    return emitOpError("rhs data must be [")
+           << k / 4 / pack << ", " << 4 * n0 << "] for K' = " << k
+           << (pack == 2 ? " (4-bit: two steps a row)" : "");
   if (group <= 0 || group % 4 != 0 || k % group != 0)
     return emitOpError("group ") << group << " must be a multiple of 4 dividing "
                                  << k;
@@ -368,10 +373,10 @@ LogicalResult MatmulTileOp::verify() {
                            << " groups, got " << g;
   if (!init.isDynamicDim(1) && init.getDimSize(1) > n0)
     return emitOpError("output tile is wider than n0 = ") << n0;
-  bool u8 = getRhsStorage() == Storage::U8Offset128;
-  if (u8 != bool(getLhsSums()))
-    return emitOpError(u8 ? "a u8_offset128 rhs needs lhs sums"
-                          : "lhs sums are only for a u8_offset128 rhs");
+  bool offset = getRhsStorage() != Storage::I8;
+  if (offset != bool(getLhsSums()))
+    return emitOpError(offset ? "an offset rhs (u8_offset128, u4_offset8) needs lhs sums"
+                              : "lhs sums are only for an offset rhs");
   if (getLhsSums() && getLhsSums().getType() !=
                           RankedTensorType::get(lhsScales.getShape(),
                                                 IntegerType::get(getContext(), 32)))
@@ -387,10 +392,11 @@ LogicalResult MatmulTileOp::verify() {
                           RankedTensorType::get(rhsScales.getShape(),
                                                 IntegerType::get(getContext(), 32)))
     return emitOpError("rhs sums must be i32 of the rhs scales' shape");
-  if (getDot() == DotKind::Vnni && !u8)
-    return emitOpError("the vnni dot multiplies a u8_offset128 rhs");
-  if (getDot() == DotKind::Maddubs && u8)
-    return emitOpError("the maddubs dot multiplies an i8 rhs");
+  if (getDot() == DotKind::Vnni && !offset)
+    return emitOpError("the vnni dot multiplies an unsigned rhs (u8_offset128, "
+                       "u4_offset8)");
+  if (getDot() == DotKind::Maddubs && getRhsStorage() == Storage::U8Offset128)
+    return emitOpError("the maddubs dot multiplies an i8 or u4_offset8 rhs");
   if (getResult().getType() != init)
     return emitOpError("result must have the init's type");
   return success();

@@ -197,9 +197,10 @@ def Qnt_MatmulOp : Qnt_Op<"matmul", [Pure]> {
                   float(sum_{k in g} ql[m, k] * qr[n, k]) * sl(m, g) * sr(n, g)
 
     where a group is a block when either side is `per_block` (both sides'
-    blocks must then agree) and the whole row otherwise. A `u8_offset128` rhs
-    is multiplied as stored (the form `vpdpbusd` takes) and corrected with
-    the lhs's per-group sums: `lhs` must then carry `sums` at that grouping.
+    blocks must then agree) and the whole row otherwise. A `u8_offset128`
+    or `u4_offset8` (4-bit) rhs is multiplied as stored (the form
+    `vpdpbusd` takes) and corrected with the lhs's per-group sums: `lhs`
+    must then carry `sums` at that grouping. `lhs` is 8-bit.
     An asymmetric `lhs` (zero points z) contributes `ql - z`, corrected with
     the rhs's per-group sums: `-z * sum(qr)`; `rhs` must then carry `sums`
     per group of the lhs. `rhs` is symmetric.
@@ -380,17 +381,22 @@ def Qnt_DpbusdOp : Qnt_Op<"dpbusd", [Pure, AllTypesMatch<["acc", "result"]>,
 
       result[i] = acc[i] + sum_{j < 4} zext(lhs[4i + j]) * sext(rhs[4i + j])
 
-    `lhs` holds unsigned bytes (a `u8_offset128` weight), `rhs` signed ones.
-    Emitted by `--qnt-lower-to-vector` when VNNI is on; `--qnt-lower-dpbusd`
-    turns it into the VNNI intrinsic or into plain vector arithmetic.
+    `lhs` holds unsigned bytes (a `u8_offset128` weight, or unpacked
+    `u4_offset8` nibbles), `rhs` signed ones. With `nibbles`, every lhs
+    byte is at most 15: AVX2's `vpmaddubsw` then multiplies the pairs
+    without saturating (2 * 15 * 127 < 2^15), so `--qnt-lower-dpbusd` can
+    build it from `vpmaddubsw` + `vpmaddwd` where there is no VNNI; else it
+    becomes the VNNI intrinsic or plain vector arithmetic.
 
     ```mlir
     %r = qnt.dpbusd %acc, %w, %x : vector<32xi8> -> vector<8xi32>
+    %s = qnt.dpbusd %acc, %u, %x {nibbles} : vector<32xi8> -> vector<8xi32>
     ```
   }];
   let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc,
                        VectorOfRankAndType<[1], [I8]>:$lhs,
-                       VectorOfRankAndType<[1], [I8]>:$rhs);
+                       VectorOfRankAndType<[1], [I8]>:$rhs,
+                       UnitAttr:$nibbles);
   let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
   let assemblyFormat = [{
     $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
@@ -435,8 +441,9 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
       (asymmetric activations only): m0 quantized activation rows;
     - `rhs_data` [K' / 4, n0 * 4] i8: one tile of a weight in
       `#qnt.layout<n0, k0 = 4>` (4 consecutive bytes of each of the n0
-      channels side by side), `rhs_scales` [Gw, n0], `rhs_sums` [Gw, n0]
-      i32 (with `lhs_zero_points`, and only then);
+      channels side by side; [K' / 8, n0 * 4] for `u4_offset8`, two steps
+      a row in the low and high nibbles), `rhs_scales` [Gw, n0], `rhs_sums`
+      [Gw, n0] i32 (with `lhs_zero_points`, and only then);
     - `init` [m0, w] f32 with w <= n0: the output tile (w < n0 at the edge
       of the matrix, whose padding channels are not written).
 
@@ -445,8 +452,8 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
 
       acc[m, n] += float(sum_{k in g} (qa[m, k] - za(m, g)) * qw[n, k]) * sa(m, g) * sw(n, g)
 
-    with qw = stored byte - 128 when `rhs_storage` is `u8_offset128` (the
-    lhs sums correct it) and za = 0 without zero points (else the rhs sums
+    with qw = stored byte - 128 when `rhs_storage` is `u8_offset128`, or
+    stored nibble - 8 for `u4_offset8` (the lhs sums correct either) and za = 0 without zero points (else the rhs sums
     correct for it: the i32 accumulator starts at -za * sum(qw)). `acc` starts at 0; with `accumulate` the result is
     init + acc, added once after the last group (so a fused residual rounds
     as the separate add would), otherwise acc. `dot` is the instruction the lanes use, `lanes` the i32 lanes

@@ -94,6 +94,11 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "scale type must be f16 or f32, got " << scale;
   if (storage == Storage::U8Offset128 && (bits != 8 || !symmetric))
     return emitError() << "u8_offset128 storage needs a symmetric 8-bit scheme";
+  if ((bits == 4) != (storage == Storage::U4Offset8))
+    return emitError() << "4-bit schemes are stored as u4_offset8, and only they";
+  if (bits == 4 && (!symmetric || granularity != Granularity::PerBlock))
+    return emitError() << "a 4-bit scheme must be symmetric and per_block "
+                          "(GGML Q4_0's values)";
   return success();
 }
 
@@ -127,6 +132,7 @@ SchemeAttr SchemeAttr::withStorage(Storage storage) const {
 // The maths library mirrors the dialect's enums value for value.
 static_assert(int(::qnt::math::Granularity::PerToken) == int(Granularity::PerToken));
 static_assert(int(::qnt::math::Storage::U8Offset128) == int(Storage::U8Offset128));
+static_assert(int(::qnt::math::Storage::U4Offset8) == int(Storage::U4Offset8));
 static_assert(int(::qnt::math::Rounding::HalfToEven) == int(Rounding::HalfToEven));
 
 //===----------------------------------------------------------------------===//
@@ -189,7 +195,17 @@ LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
                               "(axis 0) scales";
     }
     last = layout.paddedCols(last);
+    if (layout.isTiled() && scheme.getBits() == 4 &&
+        last % (2 * layout.getK0()) != 0)
+      return emitError() << "4-bit tiles pack two groups of k0 = "
+                         << layout.getK0() << " columns a byte: " << last
+                         << " stored columns are not a multiple of "
+                         << 2 * layout.getK0();
   }
+  if (scheme.getBits() == 4 && !ShapedType::isDynamic(last) && last % 2 != 0)
+    return emitError() << "4-bit data packs two values a byte: the last "
+                          "dimension "
+                       << last << " is odd";
   switch (scheme.getGranularity()) {
   case Granularity::PerChannel:
     if (scheme.getAxis() >= rank)
@@ -253,14 +269,18 @@ SmallVector<int64_t> QTensorType::getScaleShape() const {
 RankedTensorType QTensorType::getDataType() const {
   auto i8 = IntegerType::get(getContext(), 8);
   LayoutAttr layout = getLayout();
-  if (!layout)
-    return RankedTensorType::get(getShape(), i8);
-  int64_t cols = getStoredCols();
-  if (!layout.isTiled())
-    return RankedTensorType::get({getShape()[0], cols}, i8);
+  // Values per byte along the last axis (or per k0 group, tiled).
+  int64_t pack = getScheme().getBits() == 4 ? 2 : 1;
+  if (!layout || !layout.isTiled()) {
+    SmallVector<int64_t> shape(getShape());
+    shape.back() = getStoredCols();
+    if (!ShapedType::isDynamic(shape.back()))
+      shape.back() /= pack;
+    return RankedTensorType::get(shape, i8);
+  }
   return RankedTensorType::get({layout.rowTiles(getShape()[0]),
-                                cols / layout.getK0(), layout.getN0(),
-                                layout.getK0()},
+                                getStoredCols() / layout.getK0() / pack,
+                                layout.getN0(), layout.getK0()},
                                i8);
 }
 

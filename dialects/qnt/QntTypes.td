@@ -22,7 +22,8 @@ def Qnt_Granularity : I32EnumAttr<"Granularity", "which values share a scale", [
 
 def Qnt_Storage : I32EnumAttr<"Storage", "how integer values are stored", [
     I32EnumAttrCase<"I8", 0, "i8">,
-    I32EnumAttrCase<"U8Offset128", 1, "u8_offset128">]> {
+    I32EnumAttrCase<"U8Offset128", 1, "u8_offset128">,
+    I32EnumAttrCase<"U4Offset8", 2, "u4_offset8">]> {
   let cppNamespace = "::mlir::qnt";
   let genSpecializedAttr = 0;
 }
@@ -127,12 +128,18 @@ def Qnt_LayoutAttr : AttrDef<Qnt_Dialect, "Layout"> {
       load feeds `n0` output channels of a `vpdpbusd` (k0 = 4). The scales
       (and sums) of a tiled tensor are `[ceil(R / n0), groups, n0]`, the
       `n0` channels of a tile and group side by side.
+      A 4-bit scheme packs two groups of `k0` columns into one:
+      `[ceil(R / n0), C' / (2 k0), n0, k0]`, the nibble of columns
+      2p*k0 + j low and of (2p+1)*k0 + j high in byte (p, i, j), so one AND
+      and one shift of a loaded vector give the operands of both.
 
     ```mlir
     !qnt.tensor<5632x2048xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>,
                 #qnt.layout<n0 = 32, k0 = 4, pad = 32>>   // data: tensor<176x512x32x4xi8>
     !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32>,
                 #qnt.layout<pad = 32>>                    // data: tensor<?x192xi8>
+    !qnt.tensor<5632x2048xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>,
+                #qnt.layout<n0 = 16, k0 = 4, pad = 32>>   // data: tensor<352x256x16x4xi8>
     ```
   }];
   let parameters = (ins
@@ -165,21 +172,25 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
   let description = [{
     How a float tensor maps to integers:
 
-    - `bits`: 8 (4 is accepted by the attribute for schemes still to come);
+    - `bits`: 8, or 4 (GGML Q4_0's values: per block, symmetric, q in
+      [-8, 7] stored as `u4_offset8`);
     - `granularity`: `per_tensor` (one scale), `per_channel` (one scale per
       index of `axis`), `per_block` (groups of `block` consecutive values
       along the last axis, the reduction axis), `per_token` (one scale per
       row: every index but the last);
     - `symmetric`: zero point 0 (asymmetric schemes add zero points);
-    - `storage`: `i8`, or `u8_offset128` (q + 128 as a byte, the u8 operand
-      of x86 `vpdpbusd`);
+    - `storage`: `i8`, `u8_offset128` (q + 128 as a byte, the u8 operand
+      of x86 `vpdpbusd`), or `u4_offset8` (4 bits: q + 8 as a nibble, two
+      per byte, an operand of `vpdpbusd` and of AVX2's `vpmaddubsw` once
+      unpacked; corrected like u8 by the other side's sums, times 8);
     - `scale`: f16 or f32;
     - `rounding`: `half_away_from_zero` (GGML's roundf) or `half_to_even`;
     - `sums`: per-group sums of q are kept with the data (the correction term
       for a `u8_offset128` operand on the other side of a dot product).
 
     Parameters equal to their default are not printed. GGML Q8_0 is
-    `#qnt.scheme<granularity = per_block>`: blocks of 32, f16 scales.
+    `#qnt.scheme<granularity = per_block>`: blocks of 32, f16 scales; GGML
+    Q4_0 is `#qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>`.
   }];
   let parameters = (ins
     DefaultValuedParameter<"unsigned", "8">:$bits,
@@ -198,6 +209,11 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
   let extraClassDeclaration = [{
     /// GGML Q8_0: blocks of 32 along the reduction axis, f16 scales.
     static SchemeAttr getQ8_0(::mlir::MLIRContext *ctx);
+    /// The offset the storage adds to q: 128, 8 or 0.
+    int64_t getOffset() const {
+      return getStorage() == ::mlir::qnt::Storage::U8Offset128 ? 128
+             : getStorage() == ::mlir::qnt::Storage::U4Offset8 ? 8 : 0;
+    }
     /// The largest magnitude of a quantized value: 127 for 8 bits.
     int64_t getQMax() const { return (int64_t(1) << (getBits() - 1)) - 1; }
     bool isBlocked() const {
@@ -221,8 +237,9 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
     Its value is made of components that lowering turns into plain tensors:
 
     - data: `tensor<shape x i8>` (the bytes are u8 when the storage is
-      `u8_offset128`), or the form an optional `#qnt.layout` gives it
-      (padded, tiled);
+      `u8_offset128`; 4-bit data packs two values a byte, the last axis
+      halved, low nibble first), or the form an optional `#qnt.layout` gives
+      it (padded, tiled);
     - scales: a tensor of the scheme's scale type, same rank as the data, with
       dimension i equal to the data's where the scale varies along i, to
       dim/block on the last axis for `per_block`, and 1 elsewhere (tiled:

@@ -153,6 +153,11 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   if (!quant.enabled)
     return success();
   mlir::qnt::FoldWeightQuantPassOptions fold;
+  fold.bits = quant.weightBits;
+  // 4-bit weights are corrected by per-block activation sums: per-token
+  // activations keep GGML Q4_0 weights 8-bit (requantized) by default.
+  if (quant.weightBits == "auto" && quant.actGranularity != "per-block")
+    fold.bits = "8";
   fold.granularity = quant.weightGranularity;
   fold.block = quant.weightBlock;
   fold.scale = quant.weightScale;

@@ -116,8 +116,8 @@ int64_t QuantizedTensor::group(int64_t r, int64_t c) const {
 
 int32_t QuantizedTensor::q(int64_t r, int64_t c) const {
   int8_t v = data[r * cols + c];
-  if (scheme.storage == Storage::U8Offset128)
-    return int32_t(uint8_t(v)) - 128;
+  if (scheme.storage != Storage::I8)
+    return int32_t(uint8_t(v)) - scheme.offset();
   return v;
 }
 
@@ -141,6 +141,20 @@ float quantizeGroup(const float *x, int64_t n, const Scheme &s, int8_t *q) {
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   for (int64_t i = 0; i < n; ++i)
     q[i] = int8_t(roundValue(x[i] * id, s.rounding));
+  return d;
+}
+
+float quantizeGroupQ4_0(const float *x, int64_t n, int8_t *q) {
+  float amax = 0.0f, max = 0.0f;
+  for (int64_t i = 0; i < n; ++i)
+    if (std::fabs(x[i]) > amax) {
+      amax = std::fabs(x[i]);
+      max = x[i];
+    }
+  const float d = max / -8.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  for (int64_t i = 0; i < n; ++i)
+    q[i] = int8_t(std::min(15, int(int8_t(x[i] * id + 8.5f))) - 8);
   return d;
 }
 
@@ -174,9 +188,7 @@ void computeSums(QuantizedTensor &t) {
 static void storeGroup(QuantizedTensor &t, int64_t offset, const int8_t *q,
                        int64_t n) {
   for (int64_t i = 0; i < n; ++i)
-    t.data[offset + i] = t.scheme.storage == Storage::U8Offset128
-                             ? int8_t(uint8_t(int32_t(q[i]) + 128))
-                             : q[i];
+    t.data[offset + i] = int8_t(uint8_t(int32_t(q[i]) + t.scheme.offset()));
 }
 
 void quantizeGroupWithScale(const float *x, int64_t n, float d, const Scheme &s,
@@ -204,7 +216,11 @@ float staticScale(float clip, float fallback, const Scheme &s) {
 
 bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
               QuantizedTensor &out, const float *staticScales) {
-  if (s.bits != 8 || (!s.symmetric && staticScales))
+  bool q4 = s.bits == 4;
+  if ((s.bits != 8 && !q4) || (!s.symmetric && staticScales) ||
+      (q4 != (s.storage == Storage::U4Offset8)) ||
+      (q4 && (!s.symmetric || s.granularity != Granularity::PerBlock ||
+              staticScales)))
     return false;
   ScaleLayout layout;
   if (!scaleLayout(s, rows, cols, layout))
@@ -219,8 +235,6 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
   out.scales.resize(numScales);
   if (s.f16Scale)
     out.scalesF16.resize(numScales);
-  if (s.sums)
-    out.sums.resize(numScales);
   if (!s.symmetric)
     out.zeroPoints.resize(numScales);
 
@@ -234,6 +248,8 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
     if (staticScales) {
       d = staticScales[g % layout.scaleCols];
       quantizeGroupWithScale(src, groupSize, d, s, q.data());
+    } else if (q4) {
+      d = quantizeGroupQ4_0(src, groupSize, q.data());
     } else if (!s.symmetric) {
       d = quantizeGroupAsymmetric(src, groupSize, s, q.data(), out.zeroPoints[g]);
     } else {
@@ -242,14 +258,10 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
     if (s.f16Scale)
       out.scalesF16[g] = floatToFp16(d);
     out.scales[g] = storedScale(d, s);
-    if (s.sums) {
-      int32_t sum = 0;
-      for (int8_t v : q)
-        sum += v;
-      out.sums[g] = sum;
-    }
     storeGroup(out, g * groupSize, q.data(), groupSize);
   }
+  if (s.sums)
+    computeSums(out);
   return true;
 }
 
@@ -288,7 +300,7 @@ bool padColumns(QuantizedTensor &q, int64_t paddedCols) {
   ScaleLayout layout;
   if (!scaleLayout(s, q.rows, paddedCols, layout))
     return false;
-  int8_t zero = s.storage == Storage::U8Offset128 ? int8_t(-128) : int8_t(0);
+  int8_t zero = int8_t(uint8_t(s.offset()));
   std::vector<int8_t> data(q.rows * paddedCols, zero);
   for (int64_t r = 0; r < q.rows; ++r)
     std::copy(q.data.begin() + r * q.cols, q.data.begin() + (r + 1) * q.cols,
@@ -317,7 +329,9 @@ bool padColumns(QuantizedTensor &q, int64_t paddedCols) {
 bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
   const Scheme &s = q.scheme;
   bool perChannel = s.granularity == Granularity::PerChannel && s.axis == 0;
-  if (n0 <= 0 || k0 <= 0 || q.cols % k0 != 0 ||
+  // Values per byte: 4-bit data packs the steps 2p and 2p + 1 into one.
+  const int64_t pack = s.bits == 4 ? 2 : 1;
+  if (n0 <= 0 || k0 <= 0 || q.cols % (pack * k0) != 0 ||
       !(perChannel || s.granularity == Granularity::PerBlock))
     return false;
   out = TiledTensor();
@@ -327,8 +341,10 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
   out.k0 = k0;
   out.rowTiles = (q.rows + n0 - 1) / n0;
   out.groups = q.layout.scaleCols;
-  int8_t zero = s.storage == Storage::U8Offset128 ? int8_t(-128) : int8_t(0);
-  out.data.assign(out.rowTiles * q.cols * n0, zero);
+  uint8_t zero = uint8_t(s.offset());
+  if (pack == 2)
+    zero = uint8_t(zero | zero << 4);
+  out.data.assign(out.rowTiles * q.cols * n0 / pack, int8_t(zero));
   int64_t numScales = out.rowTiles * out.groups * n0;
   out.scales.assign(numScales, 0.0f);
   if (s.f16Scale)
@@ -337,9 +353,18 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
     out.sums.assign(numScales, 0);
   for (int64_t r = 0; r < q.rows; ++r) {
     int64_t t = r / n0, i = r % n0;
-    for (int64_t c = 0; c < q.cols; ++c)
-      out.data[((t * (q.cols / k0) + c / k0) * n0 + i) * k0 + c % k0] =
-          q.data[r * q.cols + c];
+    for (int64_t c = 0; c < q.cols; ++c) {
+      int64_t step = c / k0, j = c % k0;
+      int64_t at = ((t * (q.cols / k0 / pack) + step / pack) * n0 + i) * k0 + j;
+      if (pack == 1) {
+        out.data[at] = q.data[r * q.cols + c];
+        continue;
+      }
+      // The nibble of step 2p is low, that of 2p + 1 high.
+      uint8_t u = uint8_t(q.data[r * q.cols + c]) & 0x0F;
+      uint8_t &byte = reinterpret_cast<uint8_t &>(out.data[at]);
+      byte = step % 2 ? uint8_t((byte & 0x0F) | u << 4) : uint8_t((byte & 0xF0) | u);
+    }
     for (int64_t g = 0; g < out.groups; ++g) {
       int64_t from = r * q.layout.scaleCols + g, to = (t * out.groups + g) * n0 + i;
       out.scales[to] = q.scales[from];
@@ -355,6 +380,40 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
 //===----------------------------------------------------------------------===//
 // GGML block formats
 //===----------------------------------------------------------------------===//
+
+Scheme q4_0Scheme() {
+  Scheme s;
+  s.bits = 4;
+  s.storage = Storage::U4Offset8;
+  return s;
+}
+
+bool unpackQ4_0(const uint8_t *blocks, int64_t rows, int64_t cols,
+                QuantizedTensor &out) {
+  if (rows <= 0 || cols <= 0 || cols % kQ8_0BlockSize != 0)
+    return false;
+  out = QuantizedTensor();
+  out.rows = rows;
+  out.cols = cols;
+  out.scheme = q4_0Scheme();
+  scaleLayout(out.scheme, rows, cols, out.layout);
+  int64_t numBlocks = rows * (cols / kQ8_0BlockSize);
+  out.data.resize(rows * cols);
+  out.scales.resize(numBlocks);
+  out.scalesF16.resize(numBlocks);
+  for (int64_t b = 0; b < numBlocks; ++b) {
+    const uint8_t *blk = blocks + b * kQ4_0BlockBytes;
+    uint16_t h = uint16_t(blk[0] | (blk[1] << 8)); // little-endian fp16
+    out.scalesF16[b] = h;
+    out.scales[b] = fp16ToFloat(h);
+    int8_t *u = out.data.data() + b * kQ8_0BlockSize;
+    for (int64_t j = 0; j < 16; ++j) {
+      u[j] = int8_t(blk[2 + j] & 0x0F);
+      u[j + 16] = int8_t(blk[2 + j] >> 4);
+    }
+  }
+  return true;
+}
 
 bool unpackQ8_0(const uint8_t *blocks, int64_t rows, int64_t cols,
                 Storage storage, QuantizedTensor &out) {

@@ -2,6 +2,8 @@
 
 #include "qnt/Reference/Llama.h"
 
+#include "qnt/Math/Ggml.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -182,17 +184,48 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
       return false;
     w.rows = t->shape()[0];
     w.cols = t->shape()[1];
-    std::vector<float> padded;
-    if (quantized)
-      padded = math::padColumns(w.values.data(), w.rows, w.cols, paddedCols(w.cols));
-    if (quantized && !math::quantize(padded.data(), w.rows, paddedCols(w.cols),
-                                     weightScheme(), w.quantized)) {
+    if (!quantized)
+      return true;
+    // A Q4_0 tensor stays 4-bit, its values as they are (quant-compile's
+    // default, --weight-bits=auto); the rest is quantized to Q8_0.
+    if (t->type == uint32_t(math::GgmlType::Q4_0)) {
+      if (!math::unpackQ4_0(t->data, w.rows, w.cols, w.quantized) ||
+          !math::padColumns(w.quantized, paddedCols(w.cols))) {
+        error = "cannot unpack " + name;
+        return false;
+      }
+      return true;
+    }
+    std::vector<float> padded =
+        math::padColumns(w.values.data(), w.rows, w.cols, paddedCols(w.cols));
+    if (!math::quantize(padded.data(), w.rows, paddedCols(w.cols), weightScheme(),
+                        w.quantized)) {
       error = "cannot quantize " + name;
       return false;
     }
     return true;
   };
-  if (!read("token_embd.weight", m->embedding) ||
+  // A table in a GGML block format other than Q8_0 is gathered from its
+  // Q8_0 requantization, as quant-compile stores it (rows of whole blocks).
+  auto table = [&](const std::string &name, std::vector<float> &out) {
+    if (!read(name, out))
+      return false;
+    const gguf::TensorInfo *t = file.tensor(name);
+    int64_t values = 0, bytes = 0, cols = t->shape()[1];
+    if (!quantized || t->type == uint32_t(math::GgmlType::Q8_0) ||
+        !math::ggmlBlockGeometry(t->type, values, bytes) || cols % 32 != 0)
+      return true;
+    math::QuantizedTensor q;
+    if (!math::quantize(out.data(), t->shape()[0], cols, math::Scheme::q8_0(), q)) {
+      error = "cannot quantize " + name;
+      return false;
+    }
+    for (int64_t r = 0; r < q.rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        out[r * cols + c] = q.dequantized(r, c);
+    return true;
+  };
+  if (!table("token_embd.weight", m->embedding) ||
       !read("output_norm.weight", m->outputNorm) ||
       !weight(m->c.tiedOutput ? "token_embd.weight" : "output.weight", m->output))
     return nullptr;

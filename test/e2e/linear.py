@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The built-in example: a linear layer y = x W^T with random weights.
 
-  linear.py gen DIR [--m M --k K --n N --seed S] [--static CLIP | --asymmetric]
+  linear.py gen DIR [--m M --k K --n N --seed S] [--static CLIP | --asymmetric] [--q4]
                                                    writes DIR/linear.mlir and DIR/x.bin
   linear.py check DIR [--quiet]                    checks DIR/y.bin, written by the compiled program
 
@@ -16,6 +16,11 @@ linear asks for asymmetric activations (act_asymmetric): per block, its range
 z = round(-127 - lo / d) and q = clamp(round(x / d) + z, -127, 127), the
 kernel multiplying (q - z) by the weight.
 
+With --q4 the weight is meant to be compiled with --weight-bits=4: the
+simulation quantizes it as GGML Q4_0 (ggml_blocks.py's transcription of
+quantize_row_q4_0_ref: d = signed max / -8, u = min(15, trunc(x / d + 8.5)),
+value d (u - 8)), decoded from the blocks' bytes.
+
 The check is independent of the project's C++ code: numpy simulates GGML Q8_0
 weights (blocks of 32, fp16 scales, round half away from zero) and per-block
 int8 activations (f32 scales), and computes the float product. The compiled
@@ -28,6 +33,9 @@ import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ggml_blocks  # noqa: E402
 
 BLOCK = 32
 
@@ -78,12 +86,24 @@ def quantize_asymmetric(a):
     return q - z.astype(np.int32)[:, :, None], d
 
 
+def quantize_q4_0(a):
+    """GGML Q4_0 per block of 32, through the bytes of its blocks: (q, d)."""
+    rows, k = a.shape
+    raw = ggml_blocks.q_32(a.reshape(-1, BLOCK).astype(np.float32), "q4_0")
+    d = ggml_blocks.h2f(raw[:, 0:2]).reshape(rows, k // BLOCK)
+    low, high = raw[:, 2:18] & 0x0F, raw[:, 2:18] >> 4
+    u = np.concatenate([low, high], axis=1).astype(np.int32)
+    return (u - 8).reshape(rows, k // BLOCK, BLOCK), d
+
+
 def gen(args):
     rng = np.random.default_rng(args.seed)
     w = rng.standard_normal((args.n, args.k)).astype(np.float32)
     x = rng.standard_normal((args.m, args.k)).astype(np.float32)
     os.makedirs(args.dir, exist_ok=True)
     attrs = ""
+    if args.q4:
+        open(os.path.join(args.dir, "q4"), "w").close()
     if args.asymmetric:
         x = (x + np.float32(1.5)).astype(np.float32)
         attrs = " {act_asymmetric}"
@@ -133,7 +153,11 @@ def check(args):
         qx, sx = quantize_asymmetric(x)
     else:
         qx, sx, dx = quantize_blocks(x, f16_scale=False)
-    qw, sw, dw = quantize_blocks(w, f16_scale=True)
+    q4 = os.path.exists(os.path.join(args.dir, "q4"))
+    if q4:
+        qw, sw = quantize_q4_0(w)
+    else:
+        qw, sw, dw = quantize_blocks(w, f16_scale=True)
     # Integer dot per block, then acc += float(idot) * (sx * sw), as the kernel.
     idot = np.einsum("mbj,nbj->mnb", qx, qw).astype(np.float32)
     terms = idot * (sx[:, None, :] * sw[None, :, :]).astype(np.float32)
@@ -147,7 +171,12 @@ def check(args):
         ex = np.abs(x - (qx * sx[:, :, None]).reshape(m, k)).astype(np.float64)
     else:
         ex = np.repeat(error_bound(dx, False), BLOCK, axis=1)
-    ew = np.repeat(error_bound(dw, True), BLOCK, axis=1)
+    if q4:
+        # Q4_0 clamps the far end of a block at 7 steps: take the simulated
+        # weight's own error.
+        ew = np.abs(w - (qw * sw[:, :, None]).reshape(n, k)).astype(np.float64)
+    else:
+        ew = np.repeat(error_bound(dw, True), BLOCK, axis=1)
     bound = (np.abs(x) @ ew.T + ex @ np.abs(w).T + ex @ ew.T) + 1e-6 * magnitude
 
     quant_err = np.abs(y - y_quant)
@@ -157,7 +186,7 @@ def check(args):
     rel = np.linalg.norm(y - y_float) / np.linalg.norm(y_float)
     if not args.quiet or not (ok_quant and ok_float):
         print(f"y = x W^T, x [{m}, {k}], W [{n}, {k}]")
-        print(f"  against numpy's Q8_0 simulation: max |diff| {quant_err.max():.3g} "
+        print(f"  against numpy's {'Q4_0' if q4 else 'Q8_0'} simulation: max |diff| {quant_err.max():.3g} "
               f"(allowed: float summation order) -> {'ok' if ok_quant else 'FAIL'}")
         print(f"  against float: max |diff| {float_err.max():.3g}, max allowed by the "
               f"quantization error bound {bound.min():.3g}..{bound.max():.3g}, "
@@ -178,6 +207,7 @@ def main():
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--static", type=float, default=None)
     g.add_argument("--asymmetric", action="store_true")
+    g.add_argument("--q4", action="store_true")
     c = sub.add_parser("check")
     c.add_argument("dir")
     c.add_argument("--quiet", action="store_true")

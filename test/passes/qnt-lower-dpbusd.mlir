@@ -1,6 +1,7 @@
 // RUN: quant-opt %s --qnt-lower-dpbusd | FileCheck %s
 // RUN: quant-opt %s --qnt-lower-dpbusd=vnni=0 | FileCheck %s --check-prefix=GENERIC
 // RUN: quant-opt %s --qnt-lower-dpbusd=avx2=1 | FileCheck %s --check-prefix=AVX2
+// RUN: quant-opt %s --qnt-lower-dpbusd="vnni=0 avx2=1" | FileCheck %s --check-prefix=AVX2ONLY
 
 // The three VNNI widths become the intrinsic.
 // CHECK-LABEL: func.func @widths
@@ -56,4 +57,35 @@ func.func @signed(%a8: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>, %a4:
   %r = qnt.dpbssd %a8, %a, %w : vector<32xi8> -> vector<8xi32>
   %r4 = qnt.dpbssd %a4, %b, %b : vector<16xi8> -> vector<4xi32>
   return %r, %r4 : vector<8xi32>, vector<4xi32>
+}
+
+// Nibbles (4-bit weights, u <= 15): with AVX2 on, vpmaddubsw takes them as
+// they are (no sign trick: 2 * 15 * 127 < 2^15), then vpmaddwd with ones.
+// With VNNI (the default, and before AVX2 when both are on) vpdpbusd; with
+// neither, the plain arithmetic.
+// AVX2ONLY-LABEL: func.func @nibbles
+// AVX2ONLY-NOT:     llvm.x86.avx2.psign.b
+// AVX2ONLY:         %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[U:[^,]+]], %[[X:[^)]+]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// AVX2ONLY:         %[[Q:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.+}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2ONLY:         arith.addi %{{.+}}, %[[Q]] : vector<8xi32>
+// CHECK-LABEL: func.func @nibbles
+// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// AVX2-LABEL: func.func @nibbles
+// AVX2:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// GENERIC-LABEL: func.func @nibbles
+// GENERIC:         arith.extui %{{.+}} : vector<32xi8> to vector<32xi32>
+// GENERIC-NOT:     llvm.call_intrinsic
+func.func @nibbles(%acc: vector<8xi32>, %u: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %r = qnt.dpbusd %acc, %u, %x {nibbles} : vector<32xi8> -> vector<8xi32>
+  return %r : vector<8xi32>
+}
+
+// Without `nibbles` the u8 side may reach 255, where vpmaddubsw saturates:
+// AVX2 alone leaves it to the plain arithmetic.
+// AVX2ONLY-LABEL: func.func @bytes
+// AVX2ONLY-NOT:     llvm.call_intrinsic
+// AVX2ONLY:         arith.extui
+func.func @bytes(%acc: vector<8xi32>, %u: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %r = qnt.dpbusd %acc, %u, %x : vector<32xi8> -> vector<8xi32>
+  return %r : vector<8xi32>
 }

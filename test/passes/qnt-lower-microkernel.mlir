@@ -79,3 +79,39 @@ func.func @zero_points(%a: tensor<1x32xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1x
        : (tensor<1x32xi8>, tensor<1x1xf32>, tensor<1x1xi32>, tensor<8x64xi8>, tensor<1x16xf16>, tensor<1x16xi32>, tensor<1x16xf32>) -> tensor<1x16xf32>
   return %t : tensor<1x16xf32>
 }
+
+// -----
+
+// 4-bit weights (u4_offset8): a row of the tile holds two 4-byte steps, the
+// first in the low nibbles (AND 0x0F), the second in the high ones (shift by
+// 4), so one load feeds two dots; the accumulators start at -8 * the row's
+// sum, and the dots are qnt.dpbusd on nibbles whatever the target.
+// CHECK-LABEL: func.func @u4
+// CHECK-SAME:    (%[[A:[^:]+]]: tensor<1x64xi8>, %{{[^:]+}}: tensor<1x2xf32>, %[[SUM:[^:]+]]: tensor<1x2xi32>, %[[W:[^:]+]]: tensor<8x64xi8>
+// CHECK-DAG:     %[[LOW:.+]] = arith.constant dense<15> : vector<32xi8>
+// CHECK-DAG:     %[[FOUR:.+]] = arith.constant dense<4> : vector<32xi8>
+// CHECK-DAG:     %[[M8:.+]] = arith.constant -8 : i32
+// CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK:           %[[S0:.+]] = tensor.extract %[[SUM]][%{{.+}}, %[[G]]] : tensor<1x2xi32>
+// CHECK:           %[[C0:.+]] = arith.muli %[[S0]], %[[M8]] : i32
+// CHECK:           %[[B0:.+]] = vector.broadcast %[[C0]] : i32 to vector<8xi32>
+// CHECK:           %[[ROW:.+]] = arith.shrui %{{.+}}, %{{.+}} : index
+// CHECK:           %[[R0:.+]] = vector.transfer_read %[[W]][%[[ROW]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<8x64xi8>, vector<32xi8>
+// CHECK:           %[[L0:.+]] = arith.andi %[[R0]], %[[LOW]] : vector<32xi8>
+// CHECK:           %[[H0:.+]] = arith.shrui %[[R0]], %[[FOUR]] : vector<32xi8>
+// CHECK:           %[[R1:.+]] = vector.transfer_read %[[W]][%[[ROW]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<8x64xi8>, vector<32xi8>
+// CHECK:           %[[L1:.+]] = arith.andi %[[R1]], %[[LOW]]
+// CHECK:           %[[H1:.+]] = arith.shrui %[[R1]], %[[FOUR]]
+// CHECK:           %[[X0:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<32xi8>
+// CHECK:           %[[D0:.+]] = qnt.dpbusd %[[B0]], %[[L0]], %[[X0]] {nibbles} : vector<32xi8> -> vector<8xi32>
+// CHECK:           %[[D1:.+]] = qnt.dpbusd %[[B0]], %[[L1]], %[[X0]] {nibbles}
+// CHECK:           %[[X1:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<32xi8>
+// CHECK:           qnt.dpbusd %[[D0]], %[[H0]], %[[X1]] {nibbles}
+// CHECK:           qnt.dpbusd %[[D1]], %[[H1]], %[[X1]] {nibbles}
+// CHECK-COUNT-12:  qnt.dpbusd {{.+}} {nibbles}
+// CHECK-NOT:       qnt.dpbssd
+func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>}
+       : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}

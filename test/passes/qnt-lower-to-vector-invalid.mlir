@@ -34,8 +34,8 @@ func.func @f(%q: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_token, symm
 // -----
 
 func.func @f(%x: tensor<4x32xf32>) {
-  // expected-error @+1 {{lowering handles 8-bit schemes only}}
-  %q = qnt.quantize %x : tensor<4x32xf32> -> !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block>>
+  // expected-error @+1 {{lowering handles 8-bit schemes only (4-bit weights are read by the matmul kernels alone)}}
+  %q = qnt.quantize %x : tensor<4x32xf32> -> !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>>
   return
 }
 

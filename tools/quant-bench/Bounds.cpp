@@ -176,6 +176,28 @@ __attribute__((target("avx2"))) int64_t dotAvx2(int64_t iterations) {
   return iterations * 12 * 32 * 2;
 }
 
+/// The sign trick of the AVX2 kernels on i8 weights: |a| and w with a's sign
+/// (two vpsignb), then the three instructions above: 32 multiply-adds in five.
+__attribute__((target("avx2"))) int64_t dotAvx2Sign(int64_t iterations) {
+  __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
+  __m256i ones = _mm256_set1_epi16(1);
+  __m256i c[12];
+  for (__m256i &x : c)
+    x = _mm256_setzero_si256();
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (__m256i &x : c)
+      x = _mm256_add_epi32(
+          x, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(a, a),
+                                                    _mm256_sign_epi8(b, a)),
+                               ones));
+    QNT_KEEP(a);
+    QNT_KEEP(b);
+  }
+  for (__m256i &x : c)
+    QNT_KEEP(x);
+  return iterations * 12 * 32 * 2;
+}
+
 struct DotTask {
   int64_t (*fn)(int64_t);
   int64_t iterations;
@@ -243,6 +265,8 @@ std::vector<DotPeak> dotPeaks(int threads) {
        dotAvxVnni},
       {"vpmaddubsw+vpmaddwd+vpaddd ymm (AVX2)",
        bool(__builtin_cpu_supports("avx2")), dotAvx2},
+      {"2 vpsignb+vpmaddubsw+vpmaddwd+vpaddd ymm (AVX2 sign trick)",
+       bool(__builtin_cpu_supports("avx2")), dotAvx2Sign},
   };
   int previous = qnt_rt_num_threads();
   qnt_rt_set_num_threads(threads);

@@ -60,6 +60,7 @@ const char *kUsage =
     "                        4096x14336,14336x4096,2048x5632)\n"
     "  --tokens LIST         rows of activations (default 1,8,64,512)\n"
     "  --mcpu CPU            compile the kernels for CPU (default: this one)\n"
+    "  --weight-bits 8|4     weights Q8_0, or 4-bit (Q4_0's values) (default 8)\n"
     "  -t, --threads LIST    thread counts, e.g. 1,2 (default: all CPUs)\n"
     "  -r, --repetitions N   timed runs after one warm-up (default 5)\n"
     "  -o, --output md|json  a Markdown table (default) or JSON\n"
@@ -403,7 +404,7 @@ struct CompiledKernel {
   ~CompiledKernel() { qnt_rt_free(weights); }
 };
 
-bool compileKernel(const Shape &s, const qnt::Target &target,
+bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
                    CompiledKernel &k, std::string &error) {
   mlir::DialectRegistry registry;
   qnt::registerCompilerDialects(registry);
@@ -428,6 +429,7 @@ bool compileKernel(const Shape &s, const qnt::Target &target,
   ::close(fd);
   llvm::FileRemover remove(weightsPath);
   qnt::QuantOptions quant;
+  quant.weightBits = std::to_string(bits);
   quant.weightsFile = weightsPath.str().str();
   mlir::qnt::LoweringOptions lowering = qnt::loweringOptions(target);
   lowering.weightsFile = quant.weightsFile;
@@ -471,14 +473,16 @@ struct KernelRow {
   double gops, gbps, dramShare, peakShare;
 };
 
-/// The peak of the dot the kernels of `target` use: vpdpbusd on zmm with
-/// AVX-512, on ymm with VNNI alone, AVX2's three-instruction sequence; none
-/// for generic x86-64.
+/// The peak of the dot the kernels of `target` use on `bits`-bit weights:
+/// vpdpbusd on zmm with AVX-512, on ymm with VNNI alone; with AVX2 alone, the
+/// sign trick's five instructions for 8-bit weights and the three of
+/// vpmaddubsw + vpmaddwd + vpaddd on 4-bit nibbles; none for generic x86-64.
 const qnt::bench::DotPeak *peakOf(const std::vector<qnt::bench::DotPeak> &peaks,
-                                  const qnt::Target &target) {
+                                  const qnt::Target &target, int64_t bits) {
   const char *want = target.avx512 && target.vnni ? "zmm (AVX-512 VNNI)"
                      : target.vnni                ? "ymm (AVX"
-                     : target.avx2                ? "(AVX2)"
+                     : target.avx2 && bits == 4   ? "(AVX2)"
+                     : target.avx2                ? "(AVX2 sign trick)"
                                                   : nullptr;
   if (!want)
     return nullptr;
@@ -491,7 +495,7 @@ const qnt::bench::DotPeak *peakOf(const std::vector<qnt::bench::DotPeak> &peaks,
 int benchKernels(const std::vector<Shape> &shapes,
                  const std::vector<int64_t> &tokenCounts,
                  const std::vector<int64_t> &threads, int64_t repetitions,
-                 bool json, const std::string &cpu) {
+                 bool json, const std::string &cpu, int64_t bits) {
   std::string error;
   mlir::FailureOr<qnt::Target> target = qnt::resolveTarget(cpu, "", error);
   if (failed(target))
@@ -515,7 +519,7 @@ int benchKernels(const std::vector<Shape> &shapes,
   std::vector<KernelRow> rows;
   for (const Shape &s : shapes) {
     CompiledKernel kernel;
-    if (!compileKernel(s, *target, kernel, error))
+    if (!compileKernel(s, *target, bits, kernel, error))
       return fail(llvm::formatv("{0}x{1}: {2}", s.out, s.in, error).str());
     qnt_memref_1d weights = qnt_memref_1d_of(kernel.weights, kernel.weightsBytes);
     for (int64_t m : tokenCounts) {
@@ -546,7 +550,7 @@ int benchKernels(const std::vector<Shape> &shapes,
         row.gops = 2.0 * double(m) * double(s.out) * double(s.in) / t / 1e9;
         row.gbps = double(kernel.weightsBytes) / t / 1e9;
         row.dramShare = row.gbps * 1e9 / bounds[b].dram;
-        const qnt::bench::DotPeak *peak = peakOf(bounds[b].peaks, *target);
+        const qnt::bench::DotPeak *peak = peakOf(bounds[b].peaks, *target, bits);
         row.peakShare = peak ? row.gops * 1e9 / peak->opsPerSecond : 0;
         rows.push_back(row);
       }
@@ -555,9 +559,10 @@ int benchKernels(const std::vector<Shape> &shapes,
 
   if (json) {
     const qnt::bench::DotPeak *peak =
-        bounds.empty() ? nullptr : peakOf(bounds[0].peaks, *target);
-    std::printf("{\n  \"target\": %s,\n  \"kernel_peak\": %s,\n  \"bounds\": [\n",
-                jsonString(target->describe()).c_str(),
+        bounds.empty() ? nullptr : peakOf(bounds[0].peaks, *target, bits);
+    std::printf("{\n  \"target\": %s,\n  \"weight_bits\": %lld,\n"
+                "  \"kernel_peak\": %s,\n  \"bounds\": [\n",
+                jsonString(target->describe()).c_str(), (long long)bits,
                 peak ? jsonString(peak->instruction).c_str() : "null");
     for (size_t i = 0; i < bounds.size(); ++i) {
       const Bound &b = bounds[i];
@@ -586,7 +591,9 @@ int benchKernels(const std::vector<Shape> &shapes,
     std::printf("  ]\n}\n");
     return 0;
   }
-  std::printf("target: %s\n\n", target->describe().c_str());
+  std::printf("target: %s\nweights: %s\n\n", target->describe().c_str(),
+              bits == 4 ? "4-bit (Q4_0's values, nibbles in the tiles)"
+                        : "8-bit (Q8_0)");
   std::printf("| bound | threads | figure |\n|---|---:|---:|\n");
   for (const Bound &b : bounds) {
     std::printf("| DRAM read, 1 GiB | %lld | %.1f GB/s |\n", (long long)b.threads,
@@ -596,8 +603,8 @@ int benchKernels(const std::vector<Shape> &shapes,
                   (long long)b.threads, p.opsPerSecond / 1e9);
   }
   const qnt::bench::DotPeak *peak =
-      bounds.empty() ? nullptr : peakOf(bounds[0].peaks, *target);
-  std::printf("\nint8 peak of these kernels: %s\n",
+      bounds.empty() ? nullptr : peakOf(bounds[0].peaks, *target, bits);
+  std::printf("\nint8 peak of these kernels' dot: %s\n",
               peak ? peak->instruction.c_str() : "none (generic code)");
   std::printf("\n| out x in | tokens | threads | ms (median) | min | max | GOPS "
               "| weights GB/s | %% of DRAM read | %% of int8 peak |\n"
@@ -623,6 +630,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
   bool kernels = false;
+  int64_t bits = 8;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     // --name=value as well as --name value.
@@ -675,6 +683,9 @@ int main(int argc, char **argv) {
     } else if (a == "--mcpu") {
       if (!value(cpu))
         return usageError(a + " needs a CPU name");
+    } else if (a == "--weight-bits") {
+      if (!value(v) || !parseInt(v, bits, 4) || (bits != 4 && bits != 8))
+        return usageError(a + " needs 8 or 4");
     } else if (a == "--peer") {
       if (!value(peer))
         return usageError(a + " needs a command");
@@ -691,7 +702,7 @@ int main(int argc, char **argv) {
     return usageError("give a model (-m MODEL.so) or --kernels");
   if (kernels)
     return benchKernels(shapes, tokenCounts, threads, repetitions,
-                        output == "json", cpu);
+                        output == "json", cpu, bits);
   return benchModels(models, prompt, gen, threads, repetitions, output == "json",
                      peer);
 }

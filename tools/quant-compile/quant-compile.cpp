@@ -81,6 +81,11 @@ cl::opt<bool> noQuantize("no-quantize",
 cl::opt<std::string> weightGranularity(
     "weight-granularity", cl::desc("per-block (GGML Q8_0) or per-channel"),
     cl::init("per-block"), cl::cat(category));
+cl::opt<std::string> weightBits(
+    "weight-bits",
+    cl::desc("auto (Q4_0 GGUF weights stay 4-bit, the rest 8-bit), 8 (every "
+             "weight Q8_0) or 4 (float weights quantized to 4 bits too)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<int64_t> weightBlock("weight-block",
                              cl::desc("values per weight block along K"),
                              cl::init(32), cl::cat(category));
@@ -244,7 +249,8 @@ WeightSizes measureWeights(ModuleOp module) {
 int32_t quantizationKind(const ::qnt::QuantOptions &q) {
   if (!q.enabled)
     return QNT_QUANT_FLOAT;
-  bool defaults = q.weightGranularity == "per-block" && q.weightBlock == 32 &&
+  bool defaults = q.weightBits == "auto" &&
+                  q.weightGranularity == "per-block" && q.weightBlock == 32 &&
                   q.weightScale == "f16" && q.actGranularity == "per-block" &&
                   q.actScale == "f32" && q.rounding == "half-away" &&
                   q.keepFloat.empty() && !q.staticActivations &&
@@ -461,6 +467,7 @@ int main(int argc, char **argv) {
   ::qnt::QuantOptions quant;
   quant.enabled = !noQuantize;
   quant.weightGranularity = weightGranularity;
+  quant.weightBits = weightBits;
   quant.weightBlock = weightBlock;
   quant.weightStorage = weightStorage;
   quant.weightScale = weightScale;

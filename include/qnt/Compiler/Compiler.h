@@ -61,6 +61,8 @@ mlir::FailureOr<Target> resolveTarget(llvm::StringRef cpu,
 /// How to quantize.
 struct QuantOptions {
   bool enabled = true;
+  /// auto (GGML Q4_0 weights stay 4-bit, the rest 8-bit), 8 or 4.
+  std::string weightBits = "auto";
   std::string weightGranularity = "per-block"; ///< or per-channel
   int64_t weightBlock = 32;
   std::string weightStorage = "auto"; ///< auto (u8 when VNNI), i8, u8

@@ -36,6 +36,18 @@
 // activations a is then corrected by the activation's per-block sum:
 //   sum_i q_i a_i = sum_i (q_i + 128) a_i - 128 * sum_i a_i.
 //
+// 4-bit weights (bits = 4) are GGML Q4_0's: blocks of 32, q in [-8, 7],
+// stored as the unsigned nibble u = q + 8 ("u4 offset 8"), corrected the same
+// way (- 8 * sum_i a_i). Floats are quantized by ggml's quantize_row_q4_0_ref:
+//
+//   m   = the value of largest magnitude in the block (signed)
+//   d   = m / -8,  id = d != 0 ? 1 / d : 0
+//   u_i = min(15, (int)(x_i * id + 8.5))      (truncation toward zero)
+//
+// so the extreme value maps to -8 exactly and the grid is [-8, 7] d. In a
+// QuantizedTensor each value takes a byte (u); only the tiled layout packs
+// two per byte (see tile()).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef QNT_MATH_QUANT_H
@@ -50,7 +62,7 @@ namespace qnt::math {
 /// How values share a scale. Mirrors the qnt dialect's Granularity enum.
 enum class Granularity { PerTensor, PerChannel, PerBlock, PerToken };
 /// How the integer values are stored. Mirrors the qnt dialect's Storage enum.
-enum class Storage { I8, U8Offset128 };
+enum class Storage { I8, U8Offset128, U4Offset8 };
 /// Rounding of x * id to an integer.
 enum class Rounding { HalfAwayFromZero, HalfToEven };
 
@@ -71,6 +83,12 @@ struct Scheme {
   /// GGML Q8_0: blocks of 32, fp16 scales, round half away from zero.
   static Scheme q8_0() { return Scheme(); }
   int64_t qmax() const { return (int64_t(1) << (bits - 1)) - 1; }
+  /// The offset the storage adds to q: 128 (u8), 8 (u4) or 0.
+  int32_t offset() const {
+    return storage == Storage::U8Offset128 ? 128
+           : storage == Storage::U4Offset8 ? 8
+                                           : 0;
+  }
 };
 
 //===----------------------------------------------------------------------===//
@@ -112,7 +130,7 @@ struct QuantizedTensor {
   int64_t rows = 0, cols = 0;
   Scheme scheme;
   ScaleLayout layout;
-  std::vector<int8_t> data;       ///< rows * cols bytes (u8 bit patterns if offset)
+  std::vector<int8_t> data;       ///< rows * cols bytes (q + offset() as bits)
   std::vector<float> scales;      ///< stored-precision scale values, as float
   std::vector<uint16_t> scalesF16;///< the fp16 bit patterns, if f16Scale
   std::vector<int32_t> sums;      ///< sum of q (not q + 128) per group, if sums
@@ -130,8 +148,8 @@ struct QuantizedTensor {
 
 /// Quantizes a row-major [rows, cols] float tensor, with zero points when the
 /// scheme is asymmetric. Returns false (leaving out unspecified) when the
-/// layout is impossible, bits != 8, or static scales meet an asymmetric
-/// scheme. With
+/// layout is impossible, static scales meet an asymmetric scheme, or a 4-bit
+/// scheme is not Q4_0's (symmetric, per block, u4 offset 8). With
 /// `staticScales` (static, calibrated quantization: one scale per group of a
 /// row, layout.scaleCols of them, the same for every row), group g of every
 /// row takes d = staticScales[g] instead of its absmax (quantizeGroupWithScale).
@@ -141,6 +159,9 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
 /// Quantizes one group of n values into q (signed), returning the unrounded
 /// scale d. The common core of every granularity.
 float quantizeGroup(const float *x, int64_t n, const Scheme &s, int8_t *q);
+/// GGML Q4_0's rule (quantize_row_q4_0_ref) for one group of n values: q in
+/// [-8, 7] (signed, not offset), returning d.
+float quantizeGroupQ4_0(const float *x, int64_t n, int8_t *q);
 /// The asymmetric form: returns d and sets the zero point z.
 float quantizeGroupAsymmetric(const float *x, int64_t n, const Scheme &s,
                               int8_t *q, int32_t &z);
@@ -197,11 +218,20 @@ void restore(QuantizedTensor &t, Storage storage);
 // k0 consecutive values of n0 channels, and tile t is one contiguous run.
 // Rows past `rows` hold q = 0 (stored form) and scale 0. cols is the padded
 // length C' (a multiple of k0 and of the block): see padColumns.
+//
+// 4-bit data packs two k0-steps into one row of n0 * k0 bytes: the low
+// nibble of byte (i, j) of packed step p is u of step 2p, the high nibble u of
+// step 2p + 1 (same channel i, same byte j):
+//
+//   data[t][p][i][j] = u[t*n0+i][2p*k0 + j] | u[t*n0+i][(2p+1)*k0 + j] << 4
+//
+// so one AND with 0x0F and one shift by 4 of a loaded vector give the
+// operands of two consecutive steps, each in the order the 8-bit layout has.
 
 /// A quantized tensor in the tiled layout (components in stored form).
 struct TiledTensor {
   int64_t rows = 0, cols = 0, n0 = 0, k0 = 0, rowTiles = 0, groups = 0;
-  std::vector<int8_t> data;        ///< rowTiles * cols * n0 bytes
+  std::vector<int8_t> data;        ///< rowTiles * cols * n0 bytes (half for 4 bits)
   std::vector<uint16_t> scalesF16; ///< rowTiles * groups * n0, if f16 scales
   std::vector<float> scales;       ///< the same as float (stored precision)
   std::vector<int32_t> sums;       ///< rowTiles * groups * n0, if sums (0 past rows)
@@ -217,8 +247,9 @@ std::vector<float> padColumns(const float *x, int64_t rows, int64_t cols,
 bool padColumns(QuantizedTensor &q, int64_t paddedCols);
 
 /// Rearranges a row-major quantized tensor (per-block or per-channel) into
-/// tiles of n0 x k0. Returns false when k0 does not divide its cols or the
-/// scheme is neither per-block nor per-channel on axis 0.
+/// tiles of n0 x k0 (4-bit data packed as above). Returns false when k0 (2 k0
+/// for 4 bits) does not divide its cols or the scheme is neither per-block nor
+/// per-channel on axis 0.
 bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out);
 
 //===----------------------------------------------------------------------===//
@@ -228,6 +259,20 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out);
 /// Bytes of one GGML Q8_0 block: an fp16 scale then 32 int8 values.
 constexpr int64_t kQ8_0BlockBytes = 34;
 constexpr int64_t kQ8_0BlockSize = 32;
+
+/// Bytes of one GGML Q4_0 block: an fp16 scale then 16 bytes, value j in the
+/// low nibble of byte j and value j + 16 in its high nibble (value u - 8).
+constexpr int64_t kQ4_0BlockBytes = 18;
+
+/// The 4-bit scheme of GGML Q4_0: blocks of 32, u4 offset 8, fp16 scales.
+Scheme q4_0Scheme();
+
+/// Unpacks `rows` rows of `cols` values stored as GGML Q4_0 blocks into a
+/// QuantizedTensor with q4_0Scheme(), without requantizing: q = u - 8 and d
+/// as stored, so scale * q is ggml's dequantized value to the bit. cols must
+/// be a multiple of 32.
+bool unpackQ4_0(const uint8_t *blocks, int64_t rows, int64_t cols,
+                QuantizedTensor &out);
 
 /// Unpacks `rows` rows of `cols` values stored as GGML Q8_0 blocks into a
 /// QuantizedTensor with scheme q8_0 (storage and sums as requested), without

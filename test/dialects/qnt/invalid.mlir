@@ -25,6 +25,36 @@ func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, 
 
 // -----
 
+// expected-error @+1 {{4-bit schemes are stored as u4_offset8, and only they}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block>>)
+
+// -----
+
+// expected-error @+1 {{4-bit schemes are stored as u4_offset8, and only they}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, storage = u4_offset8>>)
+
+// -----
+
+// expected-error @+1 {{a 4-bit scheme must be symmetric and per_block (GGML Q4_0's values)}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_channel, storage = u4_offset8>>)
+
+// -----
+
+// expected-error @+1 {{a 4-bit scheme must be symmetric and per_block (GGML Q4_0's values)}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8, symmetric = false>>)
+
+// -----
+
+// expected-error @+1 {{4-bit data packs two values a byte: the last dimension 3 is odd}}
+func.func private @f(!qnt.tensor<4x3xf32, #qnt.scheme<bits = 4, granularity = per_block, block = 3, storage = u4_offset8>>)
+
+// -----
+
+// expected-error @+1 {{4-bit tiles pack two groups of k0 = 4 columns a byte: 36 stored columns are not a multiple of 8}}
+func.func private @f(!qnt.tensor<4x36xf32, #qnt.scheme<bits = 4, granularity = per_block, block = 4, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 4>>)
+
+// -----
+
 // expected-error @+1 {{expressed type must be a float type, got 'i32'}}
 func.func private @f(!qnt.tensor<4x32xi32, #qnt.scheme<granularity = per_block>>)
 
@@ -157,10 +187,20 @@ func.func @f(%q: !qnt.tensor<4x32xbf16, #qnt.scheme<granularity = per_block>>) {
 
 // -----
 
-func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>,
-             %w: !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block>>) {
-  // expected-error @+1 {{expects 8-bit operands, got 4}}
-  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_token>>, !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block>> -> tensor<?x4xf32>
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>) {
+  // expected-error @+1 {{expects an 8-bit lhs, got 4 bits}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+// A 4-bit rhs (u4 + 8) is corrected with the lhs's per-block sums too.
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>>) {
+  // expected-error @+1 {{a u4_offset8 rhs needs lhs sums per group of 32}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block>>, !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>> -> tensor<?x4xf32>
   return
 }
 
@@ -616,7 +656,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %w
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{a u8_offset128 rhs needs lhs sums}}
+  // expected-error @+1 {{an offset rhs (u8_offset128, u4_offset8) needs lhs sums}}
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -625,7 +665,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %w
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{lhs sums are only for a u8_offset128 rhs}}
+  // expected-error @+1 {{lhs sums are only for an offset rhs}}
   %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -643,7 +683,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x1xi32>, %w: 
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{the vnni dot multiplies a u8_offset128 rhs}}
+  // expected-error @+1 {{the vnni dot multiplies an unsigned rhs (u8_offset128, u4_offset8)}}
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -652,8 +692,18 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %w
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{the maddubs dot multiplies an i8 rhs}}
+  // expected-error @+1 {{the maddubs dot multiplies an i8 or u4_offset8 rhs}}
   %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u8_offset128>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+// 4-bit data holds two 4-byte steps a row: [K'/8, 4 n0].
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{rhs data must be [8, 128] for K' = 64 (4-bit: two steps a row)}}
+  %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4_offset8>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
 }

@@ -9,7 +9,7 @@
 // CHECK-DAG: #[[$PC:.+]] = #qnt.scheme<granularity = per_channel, scale = f32>
 // CHECK-DAG: #[[$PT:.+]] = #qnt.scheme<granularity = per_token, rounding = half_to_even>
 // CHECK-DAG: #[[$AX:.+]] = #qnt.scheme<granularity = per_channel, axis = 2>
-// CHECK-DAG: #[[$B4:.+]] = #qnt.scheme<bits = 4, granularity = per_tensor, symmetric = false>
+// CHECK-DAG: #[[$B4:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>
 // CHECK-DAG: #[[$B64:.+]] = #qnt.scheme<granularity = per_block, block = 64>
 
 // CHECK-LABEL: func.func @graph
@@ -37,13 +37,13 @@ func.func @quantized(%x: tensor<?x64xf32>) -> (tensor<?x2xf32>, tensor<?x64xf32>
 // CHECK-SAME: !qnt.tensor<4x172xf32, #[[$PC]]>
 // CHECK-SAME: !qnt.tensor<?x?xf32, #[[$PT]]>
 // CHECK-SAME: !qnt.tensor<3x2x4xf32, #[[$AX]]>
-// CHECK-SAME: !qnt.tensor<16xf32, #[[$B4]]>
+// CHECK-SAME: !qnt.tensor<16x64xf32, #[[$B4]], #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
 // CHECK-SAME: !qnt.tensor<2x128xf32, #[[$B64]]>
 func.func private @schemes(
     !qnt.tensor<4x172xf32, #qnt.scheme<granularity = per_channel, scale = f32>>,
     !qnt.tensor<?x?xf32, #qnt.scheme<granularity = per_token, rounding = half_to_even>>,
     !qnt.tensor<3x2x4xf32, #qnt.scheme<granularity = per_channel, axis = 2>>,
-    !qnt.tensor<16xf32, #qnt.scheme<bits = 4, granularity = per_tensor, symmetric = false>>,
+    !qnt.tensor<16x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>,
     !qnt.tensor<2x128xf32, #qnt.scheme<granularity = per_block, block = 64>>)
 
 // CHECK-LABEL: func.func @dot
@@ -131,7 +131,33 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
   func.func @dots(%acc: vector<8xi32>, %a: vector<32xi8>) -> vector<8xi32> {
     // CHECK: qnt.dpbssd %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
     %r = qnt.dpbssd %acc, %a, %a : vector<32xi8> -> vector<8xi32>
-    return %r : vector<8xi32>
+    // CHECK: qnt.dpbusd %{{.+}}, %{{.+}}, %{{.+}} {nibbles} : vector<32xi8> -> vector<8xi32>
+    %n = qnt.dpbusd %r, %a, %a {nibbles} : vector<32xi8> -> vector<8xi32>
+    return %n : vector<8xi32>
+  }
+
+  // A 4-bit weight (GGML Q4_0's values): two 4-byte steps a row of its tile.
+  // CHECK-LABEL: func.func @four_bits
+  func.func @four_bits(%q: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+                       %w: !qnt.tensor<40x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>)
+      -> (tensor<?x40xf32>, tensor<4x16xf32>) {
+    // CHECK: qnt.matmul %{{.+}}, %{{.+}} : {{.+}} -> tensor<?x40xf32>
+    %y = qnt.matmul %q, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+         !qnt.tensor<40x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>> -> tensor<?x40xf32>
+    // CHECK: qnt.unpack %{{.+}} : {{.+}} -> tensor<3x8x16x4xi8>, tensor<3x2x16xf16>
+    %d, %sc = qnt.unpack %w : !qnt.tensor<40x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>> -> tensor<3x8x16x4xi8>, tensor<3x2x16xf16>
+    %ad, %as, %asum = qnt.unpack %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>> -> tensor<?x64xi8>, tensor<?x2xf32>, tensor<?x2xi32>
+    %a4 = tensor.extract_slice %ad[0, 0] [4, 64] [1, 1] : tensor<?x64xi8> to tensor<4x64xi8>
+    %s4 = tensor.extract_slice %as[0, 0] [4, 2] [1, 1] : tensor<?x2xf32> to tensor<4x2xf32>
+    %u4 = tensor.extract_slice %asum[0, 0] [4, 2] [1, 1] : tensor<?x2xi32> to tensor<4x2xi32>
+    %wt = tensor.collapse_shape %d [[0], [1], [2, 3]] : tensor<3x8x16x4xi8> into tensor<3x8x64xi8>
+    %w0 = tensor.extract_slice %wt[0, 0, 0] [1, 8, 64] [1, 1, 1] : tensor<3x8x64xi8> to tensor<8x64xi8>
+    %ws0 = tensor.extract_slice %sc[0, 0, 0] [1, 2, 16] [1, 1, 1] : tensor<3x2x16xf16> to tensor<2x16xf16>
+    %init = tensor.empty() : tensor<4x16xf32>
+    // CHECK: qnt.matmul_tile {{.+}} {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>}
+    %t = qnt.matmul_tile %a4, %s4 sums %u4, %w0, %ws0, %init {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>}
+         : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<4x16xf32>) -> tensor<4x16xf32>
+    return %y, %t : tensor<?x40xf32>, tensor<4x16xf32>
   }
 }
 
