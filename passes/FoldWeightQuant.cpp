@@ -343,10 +343,11 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
       granularity = Granularity::PerChannel; // see the rule in the header
     MLIRContext *ctx = getContext();
     // A Q4_0 weight with tiles to go into keeps its 4 bits as they are.
+    // 4-bit data lives in the tiles only: a linear without them stays 8-bit.
+    bool tiled = requested && requested.isTiled();
     bool repackQ4 = source->ggml && source->ggml.getFormat() == GgmlFormat::Q4_0 &&
-                    options.bits != WeightBits::Eight && requested &&
-                    requested.isTiled();
-    bool fourBits = repackQ4 || options.bits == WeightBits::Four;
+                    options.bits != WeightBits::Eight && tiled;
+    bool fourBits = repackQ4 || (options.bits == WeightBits::Four && tiled);
     SchemeAttr scheme;
     if (fourBits)
       scheme = SchemeAttr::get(

@@ -29,7 +29,7 @@ MicroKernel mlir::qnt::chooseMicroKernel(TargetAttr target, Storage storage,
     k.dot = DotKind::Maddubs;
     k.lanes = 8;
     registers = 16; // VEX-encoded: ymm0-15 unless AVX-512 widens them
-    temporaries = 5; // the act broadcast, mask, nibbles, i16 pairs, ones
+    temporaries = 4; // the act broadcast, mask, i16 pairs, ones
   } else if (storage == Storage::I8 && avx2) {
     // vpsignb has no EVEX form: ymm0-15 only.
     k.dot = DotKind::Maddubs;

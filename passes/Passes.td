@@ -93,6 +93,8 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     `q4_0`) with a tiled layout keeps its nibbles and scales, repacked into
     the layout without requantizing (`bits = auto` or `4`); with `bits = 4`
     float weights are quantized by Q4_0's rule (per block of `block`) too.
+    4-bit data exists only in tiles: a linear without a tiled layout keeps
+    8-bit weights.
     ```mlir
     %w = qnt.ggml_constant q4_0 dense_resource<blk> : tensor<9216xi8> : tensor<64x256xf32>
     %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} ...

@@ -4,6 +4,9 @@
 // RUN: not quant-opt %s --qnt-fold-weight-quant=storage=u4 2>&1 | FileCheck %s --check-prefix=FOLD-STORAGE
 // RUN: not quant-opt %s --qnt-fold-weight-quant=scale=bf16 2>&1 | FileCheck %s --check-prefix=FOLD-SCALE
 // RUN: not quant-opt %s --qnt-fold-weight-quant=rounding=up 2>&1 | FileCheck %s --check-prefix=ROUNDING
+// RUN: not quant-opt %s --qnt-fold-weight-quant=bits=3 2>&1 | FileCheck %s --check-prefix=FOLD-BITS
+// RUN: not quant-opt %s --qnt-fold-weight-quant="bits=4 granularity=per-channel" 2>&1 | FileCheck %s --check-prefix=FOLD-BITS4
+// RUN: not quant-opt %s --qnt-fold-weight-quant="bits=4 block=48" 2>&1 | FileCheck %s --check-prefix=FOLD-BITS4B
 // RUN: not quant-opt %s --qnt-insert-act-quant=granularity=per-channel 2>&1 | FileCheck %s --check-prefix=ACT-GRAN
 // RUN: not quant-opt %s --qnt-insert-act-quant=scale=bf16 2>&1 | FileCheck %s --check-prefix=ACT-SCALE
 // RUN: not quant-opt %s --qnt-insert-act-quant=rounding=down 2>&1 | FileCheck %s --check-prefix=ROUNDING
@@ -15,6 +18,9 @@
 // FOLD-BLOCK: error: block must be positive, got 0
 // FOLD-STORAGE: error: storage must be i8 or u8, got 'u4'
 // FOLD-SCALE: error: scale must be f16 or f32, got 'bf16'
+// FOLD-BITS: error: bits must be auto, 8 or 4, got '3'
+// FOLD-BITS4: error: 4-bit weights are quantized per block of a multiple of 32 values, got per-channel with block 32
+// FOLD-BITS4B: error: 4-bit weights are quantized per block of a multiple of 32 values, got per-block with block 48
 // ROUNDING: error: rounding must be half-away or half-even, got
 // ACT-GRAN: error: granularity must be per-block or per-token, got 'per-channel'
 // ACT-SCALE: error: scale must be f32 or f16, got 'bf16'

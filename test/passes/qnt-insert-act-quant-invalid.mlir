@@ -8,6 +8,14 @@ func.func @f(%x: tensor<?x64xf32>, %w: !qnt.tensor<2x64xf32, #qnt.scheme<granula
 
 // -----
 
+func.func @f(%x: tensor<?x64xf32>, %w: !qnt.tensor<2x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>>) -> tensor<?x2xf32> {
+  // expected-error @+1 {{per-token activations cannot correct a u4_offset8 per-block weight; use per-block activations}}
+  %y = qnt.linear %x, %w : tensor<?x64xf32>, !qnt.tensor<2x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>> -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
 // Per-token activations have one group per row: per-block scales do not fit.
 func.func @static_per_token(%x: tensor<?x64xf32>, %w: !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>>) -> tensor<?x2xf32> {
   // expected-error @+1 {{act_scales hold 2 scales, but its input is quantized in 1 groups per row (per_token): give 1}}

@@ -47,6 +47,18 @@ func.func @u8_weight(%x: tensor<?x128xf32>, %w: !qnt.tensor<2x128xf32, #qnt.sche
 
 // -----
 
+// A 4-bit weight (u4_offset8) is corrected the same way, by -8 * the sums.
+// CHECK:       #[[$SUMS4:.+]] = #qnt.scheme<granularity = per_block, scale = f32, sums = true>
+// CHECK-LABEL: func.func @u4_weight
+// CHECK:         %[[Q:.+]] = qnt.quantize %{{.+}} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #[[$SUMS4]], #qnt.layout<pad = 32>>
+// CHECK:         qnt.matmul %[[Q]], %{{.+}} : !qnt.tensor<?x64xf32, #[[$SUMS4]], #qnt.layout<pad = 32>>, !qnt.tensor<2x64xf32, #{{.+}}, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+func.func @u4_weight(%x: tensor<?x64xf32>, %w: !qnt.tensor<2x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>) -> tensor<?x2xf32> {
+  %y = qnt.linear %x, %w : tensor<?x64xf32>, !qnt.tensor<2x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>> -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
 // Against per-channel weights, activations are quantized in blocks of 32
 // when K allows it, per token otherwise.
 // CHECK-DAG:   #[[$B32:.+]] = #qnt.scheme<granularity = per_block, scale = f32, sums = true>

@@ -89,3 +89,35 @@ module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, regis
     return %y : tensor<?x32xf32>
   }
 }
+
+// -----
+
+// 4-bit weights (u4_offset8) on AVX2: the tile's rows hold two 4-byte steps
+// each ([K'/8, 4 n0] = [8, 64] for K' = 64, n0 = 16); vpmaddubsw on the
+// nibbles (the maddubs dot, 8 lanes), corrected with the activation sums.
+// On VNNI: vpdpbusd on 16 lanes, n0 = 32.
+// CHECK-LABEL: func.func @u4_avx2
+// CHECK:         %[[WD:.+]]:2 = qnt.unpack %{{.+}} -> tensor<2x8x16x4xi8>, tensor<2x2x16xf16>
+// CHECK:         tensor.collapse_shape %[[WD]]#0 {{\[\[}}0], [1], [2, 3]] : tensor<2x8x16x4xi8> into tensor<2x8x64xi8>
+// CHECK:         qnt.matmul_tile %{{.+}}, %{{.+}} sums %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>} : (tensor<{{[0-9]+}}x64xi8>, tensor<{{[0-9]+}}x2xf32>, tensor<{{[0-9]+}}x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<{{[0-9]+}}x?xf32>)
+module attributes {qnt.target = #qnt.target<vector_bits = 256, dot = maddubs>} {
+  func.func @u4_avx2(%x: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+                     %w: !qnt.tensor<20x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>) -> tensor<?x20xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+         !qnt.tensor<20x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>> -> tensor<?x20xf32>
+    return %y : tensor<?x20xf32>
+  }
+}
+
+// -----
+
+// CHECK-LABEL: func.func @u4_vnni
+// CHECK:         qnt.matmul_tile {{.+}} {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4_offset8>} : ({{.+}}, tensor<8x128xi8>, tensor<2x32xf16>, {{.+}})
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+  func.func @u4_vnni(%x: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+                     %w: !qnt.tensor<40x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>>) -> tensor<?x40xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+         !qnt.tensor<40x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>> -> tensor<?x40xf32>
+    return %y : tensor<?x40xf32>
+  }
+}

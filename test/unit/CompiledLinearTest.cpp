@@ -58,13 +58,16 @@ struct Config {
   int64_t maxM0 = 4;
   /// Activations with zero points (act_asymmetric), on inputs shifted by +1.
   bool asymmetric = false;
+  /// 4: weights quantized by Q4_0's rule and kept as nibbles (u4 + 8).
+  int64_t weightBits = 8;
 };
 
 std::string describe(const Config &c, int64_t k, int64_t n) {
   return llvm::formatv("cpu={0} kernel={1} w={2}{12}/{3} act={4}/{5}{6} rounding={7}{8} "
                        "max-m0={9} K={10} N={11}",
                        c.cpu, c.kernel.empty() ? "cpu's" : c.kernel,
-                       c.weightGranularity, c.weightStorage, c.actGranularity,
+                       c.weightGranularity,
+                       c.weightBits == 4 ? "u4" : c.weightStorage, c.actGranularity,
                        c.actScale, c.asymmetric ? "/asymmetric" : "", c.rounding,
                        c.intrinsics ? "" : " no-intrinsics", c.maxM0, k, n,
                        c.weightBlock == 32 ? "" : "-" + std::to_string(c.weightBlock))
@@ -88,11 +91,15 @@ void schemesFor(const Config &c, qm::Scheme &w, qm::Scheme &a) {
                                          : qm::Rounding::HalfAwayFromZero;
   if (c.weightGranularity == "per-channel")
     w.granularity = qm::Granularity::PerChannel;
+  if (c.weightBits == 4) {
+    w = qm::q4_0Scheme();
+    w.block = c.weightBlock;
+  }
   a = qm::Scheme::q8_0();
   a.block = w.block;
   a.rounding = w.rounding;
   a.f16Scale = c.actScale == "f16";
-  a.sums = w.storage == qm::Storage::U8Offset128;
+  a.sums = w.storage != qm::Storage::I8;
   if (c.actGranularity == "per-token")
     a.granularity = qm::Granularity::PerToken;
   a.symmetric = !c.asymmetric;
@@ -109,6 +116,14 @@ double quantError(float amax, bool f16) {
   return d / 2 + (f16 ? 127.0 * d * std::ldexp(1.0, -11) : 0.0);
 }
 
+/// Largest |x - dequantized x| of Q4_0 (4 bits): a whole step d = amax / 8,
+/// where the far end of the grid [-8, 7] d clamps, plus the scale's rounding
+/// to fp16 times 8 steps.
+double quantError4(float amax) {
+  double d = amax / 8.0;
+  return d + 8.0 * d * std::ldexp(1.0, -11);
+}
+
 /// Per-element error bound of a [rows, k] tensor by its scheme's groups.
 /// Asymmetric: a step (hi - lo) / 254 <= amax / 127, of which a value errs
 /// by at most one (half a step, or a whole one where the range's end is
@@ -123,7 +138,9 @@ std::vector<double> errorBounds(const std::vector<float> &x, int64_t rows,
       for (int64_t i = g; i < g + group; ++i)
         amax = std::max(amax, std::fabs(x[r * k + i]));
       for (int64_t i = g; i < g + group; ++i)
-        bound[r * k + i] = (s.symmetric ? 1 : 2) * quantError(amax, s.f16Scale);
+        bound[r * k + i] = s.bits == 4 ? quantError4(amax)
+                                       : (s.symmetric ? 1 : 2) *
+                                             quantError(amax, s.f16Scale);
     }
   return bound;
 }
@@ -155,6 +172,7 @@ public:
     quant.weightGranularity = config.weightGranularity;
     quant.weightBlock = config.weightBlock;
     quant.weightStorage = config.weightStorage;
+    quant.weightBits = std::to_string(config.weightBits);
     quant.actGranularity = config.actGranularity;
     quant.actScale = config.actScale;
     quant.rounding = config.rounding;
@@ -397,6 +415,39 @@ TEST(CompiledLinear, TargetsWithoutAvx512) {
     check(c, 21, 128);
     c.weightStorage = "u8";
     check(c, 21, 128);
+  }
+}
+
+TEST(CompiledLinear, FourBitWeights) {
+  // Q4_0's values as nibbles, on every micro-kernel (VNNI and the generic
+  // dots on 16 lanes, AVX2's vpmaddubsw on the nibbles as they are): against
+  // the scalar reference of the same 4-bit weights, padded reductions and
+  // the register tile's edges included; with zero points, blocks of 64, and
+  // register tiles of 1 to 6 rows.
+  for (Config c : kernelConfigs()) {
+    c.weightBits = 4;
+    check(c, 37, 256);
+    check(c, 64, 96, {1, 2, 8});
+    check(c, 3, 172, {5});
+    c.asymmetric = true;
+    check(c, 21, 128, {1, 5});
+  }
+  Config c;
+  c.weightBits = 4;
+  c.weightBlock = 64;
+  check(c, 37, 256);
+  check(c, 40, 96, {1, 3});
+  for (int64_t m0 : {1, 2, 3, 6}) {
+    Config t = kernelConfigs()[2]; // AVX2
+    t.weightBits = 4;
+    t.maxM0 = m0;
+    check(t, 40, 64, {1, 5, 7, 13});
+  }
+  for (const char *cpu : {"x86-64", "haswell"}) {
+    Config t;
+    t.cpu = cpu;
+    t.weightBits = 4;
+    check(t, 21, 128);
   }
 }
 

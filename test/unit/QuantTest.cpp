@@ -53,6 +53,39 @@ void ggmlQuantizeRowQ8_0(const float *x, BlockQ8_0 *y, int64_t k) {
   }
 }
 
+/// GGML's block_q4_0 and quantize_row_q4_0_ref (ggml-quants.c), transcribed.
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[16];
+};
+
+void ggmlQuantizeRowQ4_0(const float *x, BlockQ4_0 *y, int64_t k) {
+  static const int qk = 32;
+  const int nb = k / qk;
+  for (int i = 0; i < nb; i++) {
+    float amax = 0.0f; // absolute max
+    float max = 0.0f;
+    for (int j = 0; j < qk; j++) {
+      const float v = x[i * qk + j];
+      if (amax < fabsf(v)) {
+        amax = fabsf(v);
+        max = v;
+      }
+    }
+    const float d = max / -8;
+    const float id = d ? 1.0f / d : 0.0f;
+    y[i].d = halfBits(_Float16(d));
+    for (int j = 0; j < qk / 2; ++j) {
+      const float x0 = x[i * qk + 0 + j] * id;
+      const float x1 = x[i * qk + qk / 2 + j] * id;
+      const uint8_t xi0 = std::min<int8_t>(15, (int8_t)(x0 + 8.5f));
+      const uint8_t xi1 = std::min<int8_t>(15, (int8_t)(x1 + 8.5f));
+      y[i].qs[j] = xi0;
+      y[i].qs[j] |= xi1 << 4;
+    }
+  }
+}
+
 std::vector<float> randomValues(int64_t n, uint32_t seed, float scale = 1.0f) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, scale);
@@ -195,6 +228,100 @@ TEST(Q8_0, UnpackingGgmlBlocksKeepsEveryValue) {
   }
   QuantizedTensor bad;
   EXPECT_FALSE(unpackQ8_0(bytes.data(), 1, 48, Storage::I8, bad));
+}
+
+//===----------------------------------------------------------------------===//
+// 4 bits: GGML Q4_0
+//===----------------------------------------------------------------------===//
+
+TEST(Q4_0, MatchesGgmlBitForBit) {
+  const int64_t rows = 5, cols = 1024;
+  for (float scale : {1e-3f, 1.0f, 300.0f}) {
+    std::vector<float> x = randomValues(rows * cols, 43, scale);
+    QuantizedTensor q;
+    ASSERT_TRUE(quantize(x.data(), rows, cols, q4_0Scheme(), q));
+    std::vector<BlockQ4_0> ref(rows * cols / 32);
+    ggmlQuantizeRowQ4_0(x.data(), ref.data(), rows * cols);
+    ASSERT_EQ(q.scalesF16.size(), ref.size());
+    for (size_t b = 0; b < ref.size(); ++b) {
+      ASSERT_EQ(ref[b].d, q.scalesF16[b]) << "block " << b;
+      for (int j = 0; j < 16; ++j) {
+        // Stored as u = q + 8, one a byte; q() gives q back.
+        ASSERT_EQ(ref[b].qs[j] & 0x0F, uint8_t(q.data[b * 32 + j]));
+        ASSERT_EQ(ref[b].qs[j] >> 4, uint8_t(q.data[b * 32 + 16 + j]));
+        ASSERT_EQ((ref[b].qs[j] & 0x0F) - 8, q.q(b * 32 / cols, (b * 32 + j) % cols));
+      }
+    }
+  }
+}
+
+TEST(Q4_0, UnpackingGgmlBlocksKeepsEveryValue) {
+  const int64_t rows = 3, cols = 96;
+  std::vector<float> x = randomValues(rows * cols, 10);
+  std::vector<BlockQ4_0> blocks(rows * cols / 32);
+  ggmlQuantizeRowQ4_0(x.data(), blocks.data(), rows * cols);
+  std::vector<uint8_t> bytes(blocks.size() * kQ4_0BlockBytes);
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    std::memcpy(&bytes[b * 18], &blocks[b].d, 2);
+    std::memcpy(&bytes[b * 18 + 2], blocks[b].qs, 16);
+  }
+  QuantizedTensor q;
+  ASSERT_TRUE(unpackQ4_0(bytes.data(), rows, cols, q));
+  EXPECT_EQ(q.scheme.bits, 4u);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const BlockQ4_0 &blk = blocks[(r * cols + c) / 32];
+      int j = c % 32;
+      int u = j < 16 ? blk.qs[j] & 0x0F : blk.qs[j - 16] >> 4;
+      ASSERT_EQ(u - 8, q.q(r, c));
+      // ggml's dequantize_row_q4_0: (u - 8) * d, to the bit.
+      ASSERT_EQ(float(u - 8) * float(halfOf(blk.d)), q.dequantized(r, c));
+    }
+  QuantizedTensor bad;
+  EXPECT_FALSE(unpackQ4_0(bytes.data(), 1, 48, bad));
+}
+
+TEST(Q4_0, TilesPackTwoStepsAByteLowNibbleFirst) {
+  // 3 rows of 64 (two blocks) in tiles of n0 = 2 channels by k0 = 4: tile t,
+  // packed step p, channel i, byte j holds u of column 8p + j (low nibble)
+  // and of column 8p + 4 + j (high); the padding row holds u = 8 twice.
+  const int64_t rows = 3, cols = 64, n0 = 2, k0 = 4;
+  std::vector<float> x = randomValues(rows * cols, 11);
+  QuantizedTensor q;
+  ASSERT_TRUE(quantize(x.data(), rows, cols, q4_0Scheme(), q));
+  TiledTensor t;
+  ASSERT_TRUE(tile(q, n0, k0, t));
+  ASSERT_EQ(t.rowTiles, 2);
+  ASSERT_EQ(int64_t(t.data.size()), t.rowTiles * cols / 2 * n0);
+  for (int64_t r = 0; r < t.rowTiles * n0; ++r)
+    for (int64_t p = 0; p < cols / (2 * k0); ++p)
+      for (int64_t j = 0; j < k0; ++j) {
+        uint8_t byte = uint8_t(t.data[((r / n0 * (cols / k0 / 2) + p) * n0 + r % n0) * k0 + j]);
+        int low = r < rows ? q.q(r, 2 * p * k0 + j) + 8 : 8;
+        int high = r < rows ? q.q(r, (2 * p + 1) * k0 + j) + 8 : 8;
+        ASSERT_EQ(low, byte & 0x0F) << r << " " << p << " " << j;
+        ASSERT_EQ(high, byte >> 4) << r << " " << p << " " << j;
+      }
+  // Scales beside the tiles, 0 for the padding row; a k0 that does not
+  // divide the packed steps is refused.
+  EXPECT_EQ(q.scales[q.group(2, 32)], t.scales[(1 * t.groups + 1) * n0 + 0]);
+  EXPECT_EQ(0.0f, t.scales[(1 * t.groups + 1) * n0 + 1]);
+  TiledTensor bad;
+  EXPECT_FALSE(tile(q, n0, 48, bad));
+}
+
+TEST(Q4_0, FourBitSchemesOtherThanQ4_0AreRefused) {
+  std::vector<float> x = randomValues(64, 12);
+  QuantizedTensor q;
+  Scheme s = q4_0Scheme();
+  s.storage = Storage::I8;
+  EXPECT_FALSE(quantize(x.data(), 2, 32, s, q));
+  s = q4_0Scheme();
+  s.granularity = Granularity::PerChannel;
+  EXPECT_FALSE(quantize(x.data(), 2, 32, s, q));
+  s = q4_0Scheme();
+  s.symmetric = false;
+  EXPECT_FALSE(quantize(x.data(), 2, 32, s, q));
 }
 
 //===----------------------------------------------------------------------===//

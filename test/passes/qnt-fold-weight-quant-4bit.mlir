@@ -1,0 +1,62 @@
+// RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant | FileCheck %s
+// RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant=bits=8 | FileCheck %s --check-prefix=EIGHT
+// RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant=bits=4 | FileCheck %s --check-prefix=FOUR
+
+// 4-bit weights. One Q4_0 block: d = 1.0 (fp16 0x3C00), each byte 0x9A: the
+// low nibbles u = 10 are values 0..15 (q = 2), the high ones u = 9 values
+// 16..31 (q = 1). With a tiled layout (n0 = 16, k0 = 4) the nibbles stay as
+// they are, repacked: tile row p holds the 4-byte steps 2p (low nibbles) and
+// 2p + 1 (high) of each channel, so channel 0 reads 0xAA for steps 0-3
+// (columns 0-15) and 0x99 for steps 4-7; the 15 padding channels hold q = 0
+// (u = 8: 0x88) and scale 0.
+// CHECK:       #[[$Q4:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>
+// CHECK-LABEL: func.func @q4_0_tiled
+// CHECK:         %[[W:.+]] = qnt.constant data(dense_resource<qnt_w_q4> : tensor<1x4x16x4xi8>) scales(dense_resource<qnt_w_q4_scales> : tensor<1x1x16xf16>)
+// CHECK-SAME:      !qnt.tensor<1x32xf32, #[[$Q4]], #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+// CHECK:         qnt.linear %{{.+}}, %[[W]]
+// CHECK:       qnt_w_q4: "0x01000000AAAAAAAA888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888AAAAAAAA8888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888889999999988888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888899999999888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888"
+// CHECK:       qnt_w_q4_scales: "0x02000000003C000000000000000000000000000000000000000000000000000000000000"
+// bits=8 requantizes it into Q8_0 as before: q = 127 and 64.
+// EIGHT-LABEL: func.func @q4_0_tiled
+// EIGHT:         qnt.constant data(dense_resource<qnt_w_q4> : tensor<1x8x16x4xi8>) {{.+}} : !qnt.tensor<1x32xf32, #q8_0,
+// EIGHT:       qnt_w_q4: "0x010000007F7F7F7F
+func.func @q4_0_tiled(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
+  %w = qnt.ggml_constant q4_0 dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("w_q4")
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}
+
+// -----
+
+// An asymmetric input needs the weight's sums: of q (not u), per block:
+// 16 x 2 + 16 x 1 = 48 (0x30) for channel 0, 0 for the padding channels.
+// CHECK:       #[[$Q4S:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8, sums = true>
+// CHECK-LABEL: func.func @q4_0_sums
+// CHECK:         qnt.constant data({{.+}}) scales({{.+}}) sums(dense_resource<qnt_w_s_sums> : tensor<1x1x16xi32>) : !qnt.tensor<1x32xf32, #[[$Q4S]],
+// CHECK:       qnt_w_s_sums: "0x0400000030000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+func.func @q4_0_sums(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
+  %w = qnt.ggml_constant q4_0 dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("w_s")
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>, act_asymmetric} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}
+
+// -----
+
+// bits=4 quantizes float weights by Q4_0's rule: the value of largest
+// magnitude, -4, gives d = -4 / -8 = 0.5 (fp16 0x3800) and u = 0; 1.0 gives
+// u = trunc(1 / 0.5 + 8.5) = 10. Step 0 is (u0..u3) = (0, 10, 10, 10), step 1
+// all 10: row 0 of the tile is A0 AA AA AA. Without bits=4 the weight is
+// Q8_0.
+// FOUR:       #[[$F4:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>
+// FOUR-LABEL: func.func @float_to_4
+// FOUR:         qnt.constant data(dense_resource<qnt_wf> : tensor<1x4x16x4xi8>) scales(dense_resource<qnt_wf_scales> : tensor<1x1x16xf16>) : !qnt.tensor<1x32xf32, #[[$F4]],
+// FOUR:       qnt_wf: "0x01000000A0AAAAAA888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888AAAAAAAA
+// FOUR:       qnt_wf_scales: "0x020000000038
+// CHECK-LABEL: func.func @float_to_4
+// CHECK:         qnt.constant data(dense_resource<qnt_wf> : tensor<1x8x16x4xi8>) {{.+}} : !qnt.tensor<1x32xf32, #q8_0,
+func.func @float_to_4(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
+  %w = arith.constant dense<[[-4.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+                              1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]> : tensor<1x32xf32> loc("wf")
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}
