@@ -533,7 +533,12 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
 /// Q8_0, the default weight scheme) rather than from f32 ones four times its
 /// size. F32/F16/BF16 and Q8_0 tables stay as they are.
 struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
-  using OpRewritePattern::OpRewritePattern;
+  /// The Q8_0 data and scales of each table, by its blocks attribute: the
+  /// tables of several functions (prefill, decode) are one, stored once.
+  using TableCache = DenseMap<Attribute, std::pair<ElementsAttr, ElementsAttr>>;
+
+  QuantizeGgmlTable(MLIRContext *ctx, TableCache &cache)
+      : OpRewritePattern(ctx), cache(cache) {}
 
   LogicalResult matchAndRewrite(EmbeddingOp op,
                                 PatternRewriter &rewriter) const override {
@@ -543,17 +548,38 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
     auto type = cast<RankedTensorType>(ggml.getResult().getType());
     if (type.getRank() != 2 || type.getDimSize(1) % 32 != 0)
       return rewriter.notifyMatchFailure(op, "rows are not whole Q8_0 blocks");
-    std::vector<float> values;
-    if (!readGgmlElements(ggml, values))
-      return rewriter.notifyMatchFailure(op, "blocks are unreadable");
-    ::qnt::math::QuantizedTensor q;
-    if (!::qnt::math::quantize(values.data(), type.getDimSize(0),
-                               type.getDimSize(1), ::qnt::math::Scheme::q8_0(), q))
-      return rewriter.notifyMatchFailure(op, "table does not fit Q8_0");
-    values = {};
     MLIRContext *ctx = getContext();
     auto qtype = QTensorType::get(ctx, type.getShape(), rewriter.getF32Type(),
                                   SchemeAttr::getQ8_0(ctx));
+    auto it = cache.find(ggml.getBlocks());
+    if (it == cache.end()) {
+      FailureOr<std::pair<ElementsAttr, ElementsAttr>> table =
+          quantizeTable(ggml, type, qtype);
+      if (failed(table))
+        return rewriter.notifyMatchFailure(op, "blocks are unreadable");
+      it = cache.try_emplace(ggml.getBlocks(), *table).first;
+    }
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfter(ggml);
+    Value table = ConstantOp::create(rewriter, ggml.getLoc(), qtype,
+                                     it->second.first, it->second.second,
+                                     /*zero_points=*/nullptr, /*sums=*/nullptr);
+    rewriter.modifyOpInPlace(op, [&] { op.getTableMutable().assign(table); });
+    return success();
+  }
+
+  /// The table's Q8_0 data and scales, as dense_resource blobs.
+  FailureOr<std::pair<ElementsAttr, ElementsAttr>>
+  quantizeTable(GgmlConstantOp ggml, RankedTensorType type,
+                QTensorType qtype) const {
+    std::vector<float> values;
+    if (!readGgmlElements(ggml, values))
+      return failure();
+    ::qnt::math::QuantizedTensor q;
+    if (!::qnt::math::quantize(values.data(), type.getDimSize(0),
+                               type.getDimSize(1), ::qnt::math::Scheme::q8_0(), q))
+      return failure();
+    values = {};
     std::string name = blobName(ggml.getLoc());
     auto data = DenseResourceElementsAttr::get(
         qtype.getDataType(), name,
@@ -561,15 +587,10 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
     auto scales = DenseResourceElementsAttr::get(
         qtype.getScalesType(), name + "_scales",
         HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint16_t>(q.scalesF16)));
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointAfter(ggml);
-    Value table = ConstantOp::create(rewriter, ggml.getLoc(), qtype,
-                                     cast<ElementsAttr>(data),
-                                     cast<ElementsAttr>(scales),
-                                     /*zero_points=*/nullptr, /*sums=*/nullptr);
-    rewriter.modifyOpInPlace(op, [&] { op.getTableMutable().assign(table); });
-    return success();
+    return std::make_pair(cast<ElementsAttr>(data), cast<ElementsAttr>(scales));
   }
+
+  TableCache &cache;
 };
 
 /// True when a pattern above would rewrite this linear.
@@ -669,7 +690,8 @@ struct FoldWeightQuantPass
     patterns.add<QuantizeConstantWeight>(&getContext(), options, cache, store);
     patterns.add<RepackQuantizedWeight>(&getContext(), options, cache, store,
                                         streaming);
-    patterns.add<QuantizeGgmlTable>(&getContext());
+    QuantizeGgmlTable::TableCache tables;
+    patterns.add<QuantizeGgmlTable>(&getContext(), tables);
     // Rewrite the linears only: no folding or constant hoisting of the rest
     // of the module. Float weights left without users are erased as dead.
     GreedyRewriteConfig config;

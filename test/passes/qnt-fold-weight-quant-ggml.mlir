@@ -42,3 +42,24 @@ func.func @kept(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
   %y = qnt.linear %x, %w : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
   return %y : tensor<?x1xf32>
 }
+
+// -----
+
+// The table of two functions (prefill and decode read one) is quantized
+// once: both constants hold the same blobs, so the weights file holds it once.
+// CHECK-LABEL: func.func @prefill
+// CHECK:         qnt.constant data(dense_resource<qnt_embd2> : tensor<1x32xi8>) scales(dense_resource<qnt_embd2_scales> : tensor<1x1xf16>)
+// CHECK-LABEL: func.func @decode
+// CHECK:         qnt.constant data(dense_resource<qnt_embd2> : tensor<1x32xi8>) scales(dense_resource<qnt_embd2_scales> : tensor<1x1xf16>)
+// CHECK:       qnt_embd2: "0x01
+// CHECK-NOT:   qnt_embd2{{.+}}: "0x01
+func.func @prefill(%ids: tensor<?xi32>) -> tensor<?x32xf32> {
+  %t = qnt.ggml_constant q4_0 dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("embd2")
+  %x = qnt.embedding %t, %ids : tensor<1x32xf32>, tensor<?xi32> -> tensor<?x32xf32>
+  return %x : tensor<?x32xf32>
+}
+func.func @decode(%ids: tensor<1xi32>) -> tensor<1x32xf32> {
+  %t = qnt.ggml_constant q4_0 dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("embd2")
+  %x = qnt.embedding %t, %ids : tensor<1x32xf32>, tensor<1xi32> -> tensor<1x32xf32>
+  return %x : tensor<1x32xf32>
+}

@@ -166,10 +166,11 @@ __attribute__((target("avx2"))) int64_t dotAvx2(int64_t iterations) {
   for (__m256i &x : c)
     x = _mm256_setzero_si256();
   for (int64_t i = 0; i < iterations; ++i) {
-    for (__m256i &x : c)
+    for (__m256i &x : c) {
+      QNT_KEEP(a); // opaque each time: no product shared between dots
       x = _mm256_add_epi32(
           x, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones));
-    QNT_KEEP(a);
+    }
   }
   for (__m256i &x : c)
     QNT_KEEP(x);
@@ -185,13 +186,14 @@ __attribute__((target("avx2"))) int64_t dotAvx2Sign(int64_t iterations) {
   for (__m256i &x : c)
     x = _mm256_setzero_si256();
   for (int64_t i = 0; i < iterations; ++i) {
-    for (__m256i &x : c)
+    for (__m256i &x : c) {
+      // Opaque each time, so that neither vpsignb is shared between dots.
+      QNT_KEEP(a);
       x = _mm256_add_epi32(
           x, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(a, a),
                                                     _mm256_sign_epi8(b, a)),
                                ones));
-    QNT_KEEP(a);
-    QNT_KEEP(b);
+    }
   }
   for (__m256i &x : c)
     QNT_KEEP(x);
