@@ -160,6 +160,7 @@ enum class WeightBits { Auto, Eight, Four };
 
 struct FoldOptions {
   WeightBits bits;
+  bool mins; ///< 4-bit float weights with minimums (Q4_1's rule)
   Granularity granularity;
   int64_t block;
   Storage storage;
@@ -212,6 +213,8 @@ public:
     SmallVector<StringRef> suffixes = {"", "_scales"};
     if (type.getZeroPointsType())
       suffixes.push_back("_zero_points");
+    if (type.getMinsType())
+      suffixes.push_back("_mins");
     if (type.getSumsType())
       suffixes.push_back("_sums");
     for (auto [i, bytes] : llvm::enumerate(components)) {
@@ -233,12 +236,16 @@ public:
   Value materialize(OpBuilder &b, Location loc, Operation *fn,
                     const Folded &f) const {
     if (!writer) {
-      auto attr = [&](size_t i) { return cast<ElementsAttr>(f.blobs[i]); };
-      bool zeroPoints = bool(f.type.getZeroPointsType());
-      ElementsAttr zp = zeroPoints ? attr(2) : ElementsAttr();
-      ElementsAttr sums = f.type.getSumsType() ? attr(zeroPoints ? 3 : 2)
-                                               : ElementsAttr();
-      return ConstantOp::create(b, loc, f.type, attr(0), attr(1), zp, sums);
+      // The optional components in the type's order.
+      size_t next = 2;
+      auto optional = [&](RankedTensorType present) {
+        return present ? cast<ElementsAttr>(f.blobs[next++]) : ElementsAttr();
+      };
+      ElementsAttr zp = optional(f.type.getZeroPointsType());
+      ElementsAttr mins = optional(f.type.getMinsType());
+      ElementsAttr sums = optional(f.type.getSumsType());
+      return ConstantOp::create(b, loc, f.type, cast<ElementsAttr>(f.blobs[0]),
+                                cast<ElementsAttr>(f.blobs[1]), zp, mins, sums);
     }
     SmallVector<Type> types;
     f.type.getComponentTypes(types);
@@ -287,6 +294,8 @@ std::vector<std::vector<char>> componentBytes(const ::qnt::math::QuantizedTensor
   std::vector<std::vector<char>> parts;
   if (!layout || !layout.isTiled()) {
     parts = {bytes(q.data), f16 ? bytes(q.scalesF16) : bytes(q.scales)};
+    if (q.scheme.mins)
+      parts.push_back(f16 ? bytes(q.minsF16) : bytes(q.mins));
     if (q.scheme.sums)
       parts.push_back(bytes(q.sums));
     return parts;
@@ -296,6 +305,8 @@ std::vector<std::vector<char>> componentBytes(const ::qnt::math::QuantizedTensor
   assert(tiled && "the layout verifier admits only tileable schemes");
   (void)tiled;
   parts = {bytes(t.data), f16 ? bytes(t.scalesF16) : bytes(t.scales)};
+  if (q.scheme.mins)
+    parts.push_back(f16 ? bytes(t.minsF16) : bytes(t.mins));
   if (q.scheme.sums)
     parts.push_back(bytes(t.sums));
   return parts;
@@ -342,34 +353,54 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
         cols % options.block != 0)
       granularity = Granularity::PerChannel; // see the rule in the header
     MLIRContext *ctx = getContext();
-    // A Q4_0 weight with tiles to go into keeps its 4 bits as they are.
-    // 4-bit data lives in the tiles only: a linear without them stays 8-bit.
+    // A 4-bit GGML weight (Q4_0; Q4_1 and Q4_K with their minimums) with
+    // tiles to go into keeps its 4 bits as they are. 4-bit data lives in the
+    // tiles only: a linear without them stays 8-bit.
     bool tiled = requested && requested.isTiled();
-    bool repackQ4 = source->ggml && source->ggml.getFormat() == GgmlFormat::Q4_0 &&
-                    options.bits != WeightBits::Eight && tiled;
-    bool fourBits = repackQ4 || (options.bits == WeightBits::Four && tiled);
+    std::optional<GgmlFormat> format;
+    if (source->ggml)
+      format = source->ggml.getFormat();
+    bool keep4 = options.bits != WeightBits::Eight && tiled && format;
+    bool repackQ4 = keep4 && *format == GgmlFormat::Q4_0;
+    // Minimums are corrected with the activation's sums, which an input
+    // with zero points does not carry as they are: such linears stay 8-bit.
+    bool repackMins = keep4 && !sums &&
+                      (*format == GgmlFormat::Q4_1 || *format == GgmlFormat::Q4_K);
+    bool repack = repackQ4 || repackMins;
+    bool fourBits = repack || (options.bits == WeightBits::Four && tiled);
+    bool mins = repackMins || (fourBits && !repack && options.mins && !sums);
     SchemeAttr scheme;
-    if (fourBits)
+    if (fourBits) {
+      // Repacked blocks keep their scales: fp16 for Q4_0 and Q4_1, f32 for
+      // Q4_K's (products of two fp16 values, exact in f32).
+      Type scale = options.scale;
+      if (repack)
+        scale = *format == GgmlFormat::Q4_K ? Type(Float32Type::get(ctx))
+                                            : Type(Float16Type::get(ctx));
       scheme = SchemeAttr::get(
           ctx, 4, Granularity::PerBlock, /*axis=*/0,
-          repackQ4 ? ::qnt::math::kQ8_0BlockSize : options.block,
-          /*symmetric=*/true, Storage::U4Offset8,
-          repackQ4 ? Float16Type::get(ctx) : options.scale,
-          Rounding::HalfAwayFromZero, sums);
-    else
+          repack ? ::qnt::math::kQ8_0BlockSize : options.block,
+          /*symmetric=*/true, mins ? Storage::U4 : Storage::U4Offset8, scale,
+          Rounding::HalfAwayFromZero, sums, mins);
+    } else {
       scheme = SchemeAttr::get(ctx, 8, granularity, /*axis=*/0, options.block,
                                /*symmetric=*/true, options.storage,
-                               options.scale, options.rounding, sums);
+                               options.scale, options.rounding, sums,
+                               /*mins=*/false);
+    }
     LayoutAttr layout = effectiveLayout(requested, scheme);
     int64_t stored = layout ? layout.paddedCols(cols) : cols;
 
     ::qnt::math::QuantizedTensor q;
-    if (repackQ4) {
+    if (repack) {
       ArrayRef<char> blocks = rawElementBytes(source->ggml.getBlocks());
-      if (!::qnt::math::unpackQ4_0(
-              reinterpret_cast<const uint8_t *>(blocks.data()), rows, cols, q) ||
-          !::qnt::math::padColumns(q, stored))
-        return rewriter.notifyMatchFailure(op, "Q4_0 blocks are unreadable");
+      auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
+      bool unpacked =
+          repackQ4 ? ::qnt::math::unpackQ4_0(raw, rows, cols, q)
+                   : ::qnt::math::unpackGgmlWithMins(uint32_t(*format), raw,
+                                                     rows, cols, q);
+      if (!unpacked || !::qnt::math::padColumns(q, stored))
+        return rewriter.notifyMatchFailure(op, "4-bit blocks are unreadable");
       if (sums)
         ::qnt::math::computeSums(q);
     } else {
@@ -439,7 +470,8 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
       SchemeAttr newScheme = SchemeAttr::get(
           getContext(), scheme.getBits(), scheme.getGranularity(),
           scheme.getAxis(), scheme.getBlock(), scheme.getSymmetric(),
-          options.storage, scheme.getScale(), scheme.getRounding(), sums);
+          options.storage, scheme.getScale(), scheme.getRounding(), sums,
+          /*mins=*/false);
       FailureOr<Folded> folded =
           requested ? relayout(source, newScheme, requested)
                     : restore(source, newScheme);
@@ -563,7 +595,8 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
     rewriter.setInsertionPointAfter(ggml);
     Value table = ConstantOp::create(rewriter, ggml.getLoc(), qtype,
                                      it->second.first, it->second.second,
-                                     /*zero_points=*/nullptr, /*sums=*/nullptr);
+                                     /*zero_points=*/nullptr, /*mins=*/nullptr,
+                                     /*sums=*/nullptr);
     rewriter.modifyOpInPlace(op, [&] { op.getTableMutable().assign(table); });
     return success();
   }
@@ -645,6 +678,9 @@ struct FoldWeightQuantPass
       o.scale = Float32Type::get(ctx);
     else
       return emitError(loc) << "scale must be f16 or f32, got '" << scale << "'";
+    o.mins = mins;
+    if (o.mins && o.bits != WeightBits::Four)
+      return emitError(loc) << "mins are for 4-bit weights (bits=4)";
     if (o.bits == WeightBits::Four &&
         (o.granularity != Granularity::PerBlock || o.block % 32 != 0))
       return emitError(loc) << "4-bit weights are quantized per block of a "

@@ -74,6 +74,11 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
     return {};
   }
   bool asymmetric = op.getActAsymmetric();
+  if (asymmetric && weight.getMins()) {
+    op.emitOpError("act_asymmetric cannot correct a weight with mins (its "
+                   "minimums are corrected by the activation's plain sums)");
+    return {};
+  }
   if (asymmetric && !weight.getSums()) {
     op.emitOpError("act_asymmetric needs the weight's per-group sums (run "
                    "--qnt-fold-weight-quant on this linear, which keeps them)");
@@ -84,7 +89,7 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
     granularity = Granularity::PerToken;
   return SchemeAttr::get(op.getContext(), 8, granularity, /*axis=*/0, block,
                          /*symmetric=*/!asymmetric, Storage::I8, options.scale,
-                         options.rounding, /*sums=*/offset);
+                         options.rounding, /*sums=*/offset, /*mins=*/false);
 }
 
 /// The type `op`'s input is quantized to, or null after a diagnostic.

@@ -21,7 +21,9 @@
 // steps a row, step 2p in the low nibbles and 2p + 1 in the high ones, so
 // one load, one AND (0x0F) and one shift give the unsigned operands of two
 // dots (`qnt.dpbusd {nibbles}`: vpdpbusd with VNNI, vpmaddubsw + vpmaddwd on
-// AVX2, whose pairs cannot saturate at 2 * 15 * 127). An asymmetric activation stands for d (q - z): sum (q - z) w =
+// AVX2, whose pairs cannot saturate at 2 * 15 * 127). A 4-bit weight with
+// minimums (u4: x = sw * u + mw) takes no offset; its epilogue adds
+// float(sum a) * (sa * mw) per group, one more FMA per accumulator. An asymmetric activation stands for d (q - z): sum (q - z) w =
 // sum q w - z sum w, so the accumulator also starts at -z times the weight's
 // per-group sums (one multiply per accumulator and group). The broadcast
 // activation bytes are the memory operand of vpdpbusd
@@ -64,9 +66,10 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     int64_t wGroups = op.getRhsScales().getType().getDimSize(0);
     DotKind dot = op.getDot();
     Storage storage = op.getRhsStorage();
-    bool u8 = storage == Storage::U8Offset128, u4 = storage == Storage::U4Offset8;
+    bool u8 = storage == Storage::U8Offset128;
+    bool u4 = storage == Storage::U4Offset8 || storage == Storage::U4;
     // The correction of an offset weight: -offset * sum a.
-    int32_t offset = u8 ? 128 : (u4 ? 8 : 0);
+    int32_t offset = u8 ? 128 : (storage == Storage::U4Offset8 ? 8 : 0);
     if (u4 && unroll % 2 != 0)
       return rewriter.notifyMatchFailure(op, "4-bit steps come in pairs");
 
@@ -196,29 +199,46 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                 }
                 scf::YieldOp::create(b, loc, acc);
               });
-          // acc_f32 += float(acc_i32) * (scale_a * scale_w), per group.
-          SmallVector<Value> sw;
-          for (int64_t v = 0; v < nv; ++v) {
-            auto scaleType = op.getRhsScales().getType().getElementType();
+          // acc_f32 += float(acc_i32) * (scale_a * scale_w), per group;
+          // with mins, + float(sum_a) * (scale_a * min_w).
+          auto readRhs = [&](Value tensor, int64_t v) -> Value {
+            auto type = cast<RankedTensorType>(tensor.getType()).getElementType();
             Value s = vector::TransferReadOp::create(
-                b, loc, VectorType::get({lanes}, scaleType), op.getRhsScales(),
+                b, loc, VectorType::get({lanes}, type), tensor,
                 ValueRange{gw, index(v * lanes)},
-                arith::ConstantOp::create(b, loc, b.getZeroAttr(scaleType)),
+                arith::ConstantOp::create(b, loc, b.getZeroAttr(type)),
                 ArrayRef<bool>{true});
-            if (scaleType != f32)
-              s = arith::ExtFOp::create(b, loc, fType, s);
-            sw.push_back(s);
+            return type != f32 ? Value(arith::ExtFOp::create(b, loc, fType, s)) : s;
+          };
+          SmallVector<Value> sw, mw;
+          for (int64_t v = 0; v < nv; ++v) {
+            sw.push_back(readRhs(op.getRhsScales(), v));
+            if (op.getRhsMins())
+              mw.push_back(readRhs(op.getRhsMins(), v));
           }
           SmallVector<Value> fOut;
           for (int64_t m = 0; m < m0; ++m) {
-            Value sa = vector::BroadcastOp::create(
-                b, loc, fType, readScalar(op.getLhsScales(), index(m), ga));
+            Value saScalar = readScalar(op.getLhsScales(), index(m), ga);
+            Value sa = vector::BroadcastOp::create(b, loc, fType, saScalar);
+            // sa * float(sum_a), the minimums' factor for this row.
+            Value saSum;
+            if (op.getRhsMins())
+              saSum = vector::BroadcastOp::create(
+                  b, loc, fType,
+                  arith::MulFOp::create(
+                      b, loc, saScalar,
+                      arith::SIToFPOp::create(
+                          b, loc, f32,
+                          tensor::ExtractOp::create(b, loc, op.getLhsSums(),
+                                                    ValueRange{index(m), ga}))));
             for (int64_t v = 0; v < nv; ++v) {
               Value idot = arith::SIToFPOp::create(b, loc, fType,
                                                    stepLoop.getResult(m * nv + v));
               Value scale = arith::MulFOp::create(b, loc, sa, sw[v]);
-              fOut.push_back(vector::FMAOp::create(b, loc, idot, scale,
-                                                   fIn[m * nv + v]));
+              Value f = vector::FMAOp::create(b, loc, idot, scale, fIn[m * nv + v]);
+              if (saSum)
+                f = vector::FMAOp::create(b, loc, saSum, mw[v], f);
+              fOut.push_back(f);
             }
           }
           scf::YieldOp::create(b, loc, fOut);

@@ -38,7 +38,8 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
     for (Attribute a : {Attribute(op.getData()), Attribute(op.getScales())})
       parts.push_back(
           arith::ConstantOp::create(rewriter, op.getLoc(), cast<TypedAttr>(a)));
-    for (std::optional<ElementsAttr> part : {op.getZeroPoints(), op.getSums()})
+    for (std::optional<ElementsAttr> part :
+         {op.getZeroPoints(), op.getMins(), op.getSums()})
       if (part)
         parts.push_back(arith::ConstantOp::create(rewriter, op.getLoc(),
                                                   cast<TypedAttr>(*part)));

@@ -17,7 +17,7 @@ MicroKernel mlir::qnt::chooseMicroKernel(TargetAttr target, Storage storage,
   MicroKernel k;
   k.n0 = n0;
   int64_t registers = target.getRegisters(), temporaries;
-  bool u4 = storage == Storage::U4Offset8;
+  bool u4 = storage == Storage::U4Offset8 || storage == Storage::U4;
   if (storage != Storage::I8 && target.getDot() == DotKind::Vnni) {
     k.dot = DotKind::Vnni;
     k.lanes = target.getLanes();

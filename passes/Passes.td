@@ -89,10 +89,12 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     changes no dot product; no per-channel fallback then) and the data and
     scales in tiles of `n0` channels.
 
-    4-bit weights (`bits`): a GGML Q4_0 weight (`qnt.ggml_constant` in
-    `q4_0`) with a tiled layout keeps its nibbles and scales, repacked into
-    the layout without requantizing (`bits = auto` or `4`); with `bits = 4`
-    float weights are quantized by Q4_0's rule (per block of `block`) too.
+    4-bit weights (`bits`): a GGML Q4_0, Q4_1 or Q4_K weight
+    (`qnt.ggml_constant`) with a tiled layout keeps its nibbles and scales
+    (and Q4_1/Q4_K's minimums, per block of 32: `storage = u4, mins`),
+    repacked into the layout without requantizing (`bits = auto` or `4`);
+    with `bits = 4` float weights are quantized by Q4_0's rule (per block of
+    `block`) too, or by Q4_1's with `mins`.
     4-bit data exists only in tiles: a linear without a tiled layout keeps
     8-bit weights.
     ```mlir
@@ -116,6 +118,9 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
            "auto (GGML Q4_0 weights stay 4-bit, the rest become 8-bit), 8 "
            "(every weight 8-bit) or 4 (float weights quantized to 4 bits by "
            "Q4_0's rule as well)">,
+    Option<"mins", "mins", "bool", /*default=*/"false",
+           "with bits=4: float weights get a minimum per block beside the "
+           "scale (Q4_1's rule: x = d * u + m) instead of Q4_0's symmetric grid">,
     Option<"storage", "storage", "std::string", /*default=*/"\"i8\"",
            "i8, or u8 (q + 128, for u8 x s8 VNNI dot products); 4-bit "
            "weights are always u4_offset8">,

@@ -82,13 +82,15 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     // An offset weight (u8 + 128, 4-bit u4 + 8) reads the activation sums.
     bool offset = storage != Storage::I8;
     // 4-bit data holds two 4-byte steps a row.
-    int64_t pack = storage == Storage::U4Offset8 ? 2 : 1;
+    bool mins = rhsType.getScheme().getMins();
+    int64_t pack = rhsType.getScheme().getBits() == 4 ? 2 : 1;
     // Components: data, scales, then zero points and sums where present.
     bool asymmetric = !lhsType.getScheme().getSymmetric();
     Value aData = lhs[0], aScales = lhs[1];
     Value aZeroPoints = asymmetric ? lhs[2] : Value();
     Value aSums = offset ? lhs[asymmetric ? 3 : 2] : Value();
-    Value wSums = asymmetric ? rhs[2] : Value();
+    Value wMins = mins ? rhs[2] : Value();
+    Value wSums = asymmetric ? rhs[mins ? 3 : 2] : Value();
     // [T, K'/4, n0, 4] -> [T, K'/4, n0 * 4]: a step's n0 channels are one row.
     Value wData = tensor::CollapseShapeOp::create(
         b, loc, rhs[0], ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
@@ -136,6 +138,10 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
                                     {one, b.getIndexAttr(wGroups), b.getIndexAttr(n0)},
                                     wSumType)
                             : Value();
+      Value minTile = wMins ? slice(b, loc, wMins, {t, zero, zero},
+                                    {one, b.getIndexAttr(wGroups), b.getIndexAttr(n0)},
+                                    wScaleType)
+                            : Value();
 
       // Rows [lb, ub) in register tiles of `m0` rows.
       auto rowLoop = [&](Value lb, Value ub, int64_t m0, Value acc) -> Value {
@@ -155,7 +161,7 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
               Value init = slice(b, loc, iter[0], at, initSizes);
               Value tileOut = MatmulTileOp::create(
                   b, loc, init.getType(), a, s, sums, zeroPoints, wTile, sTile,
-                  sumTile, init,
+                  minTile, sumTile, init,
                   b.getI64IntegerAttr(op.getGroupSize()),
                   DotKindAttr::get(b.getContext(), kernel.dot),
                   b.getI64IntegerAttr(kernel.lanes),

@@ -144,7 +144,9 @@ LogicalResult ConstantOp::verify() {
                              type.getScalesType())))
     return failure();
   if (failed(verifyOptionalComponent(*this, "zero points", getZeroPoints(),
-                                     type.getZeroPointsType())))
+                                     type.getZeroPointsType())) ||
+      failed(verifyOptionalComponent(*this, "mins", getMins(),
+                                     type.getMinsType())))
     return failure();
   return verifyOptionalComponent(*this, "sums", getSums(), type.getSumsType());
 }
@@ -299,8 +301,12 @@ LogicalResult MatmulOp::verify() {
            << getGroupSize();
   if (lhs.getStorage() != Storage::I8)
     return emitOpError("lhs must be stored as i8");
+  if (rhs.getMins() && !lhs.getSymmetric())
+    return emitOpError("an rhs with mins needs a symmetric lhs (its sums "
+                       "correct the minimums)");
   if (rhs.getStorage() != Storage::I8) {
-    // The correction term -offset * sum(lhs) must be available per group.
+    // The correction term -offset * sum(lhs) (or min * sum(lhs)) must be
+    // available per group.
     bool sameGrouping = lhs.isBlocked() == rhs.isBlocked() ||
                         (lhs.isBlocked() && !rhs.isBlocked());
     if (!lhs.getSums() || !sameGrouping)
@@ -356,7 +362,9 @@ LogicalResult MatmulTileOp::verify() {
   if (lanes <= 0 || n0 % lanes != 0)
     return emitOpError("n0 ") << n0 << " must be a multiple of lanes " << lanes;
   // 4-bit data packs two 4-byte steps into one row.
-  int64_t pack = getRhsStorage() == Storage::U4Offset8 ? 2 : 1;
+  bool nibbles = getRhsStorage() == Storage::U4Offset8 ||
+                 getRhsStorage() == Storage::U4;
+  int64_t pack = nibbles ? 2 : 1;
   if (k % (4 * pack) != 0 || rhs.getDimSize(0) != k / 4 / pack ||
       rhs.getDimSize(1) != 4 * n0)
     return emitOpError("rhs data must be [")
@@ -375,8 +383,10 @@ LogicalResult MatmulTileOp::verify() {
     return emitOpError("output tile is wider than n0 = ") << n0;
   bool offset = getRhsStorage() != Storage::I8;
   if (offset != bool(getLhsSums()))
-    return emitOpError(offset ? "an offset rhs (u8_offset128, u4_offset8) needs lhs sums"
-                              : "lhs sums are only for an offset rhs");
+    return emitOpError(offset ? "an offset rhs (u8_offset128, u4_offset8) or one "
+                                "with mins (u4) needs lhs sums"
+                              : "lhs sums are only for an offset rhs or one "
+                                "with mins");
   if (getLhsSums() && getLhsSums().getType() !=
                           RankedTensorType::get(lhsScales.getShape(),
                                                 IntegerType::get(getContext(), 32)))
@@ -392,11 +402,17 @@ LogicalResult MatmulTileOp::verify() {
                           RankedTensorType::get(rhsScales.getShape(),
                                                 IntegerType::get(getContext(), 32)))
     return emitOpError("rhs sums must be i32 of the rhs scales' shape");
+  if ((getRhsStorage() == Storage::U4) != bool(getRhsMins()))
+    return emitOpError("a u4 rhs has mins, and only it");
+  if (getRhsMins() && getRhsMins().getType() != rhsScales)
+    return emitOpError("rhs mins must have the rhs scales' type");
+  if (getRhsMins() && getLhsZeroPoints())
+    return emitOpError("rhs mins need a symmetric lhs");
   if (getDot() == DotKind::Vnni && !offset)
     return emitOpError("the vnni dot multiplies an unsigned rhs (u8_offset128, "
-                       "u4_offset8)");
+                       "u4_offset8, u4)");
   if (getDot() == DotKind::Maddubs && getRhsStorage() == Storage::U8Offset128)
-    return emitOpError("the maddubs dot multiplies an i8 or u4_offset8 rhs");
+    return emitOpError("the maddubs dot multiplies an i8 or 4-bit rhs");
   if (getResult().getType() != init)
     return emitOpError("result must have the init's type");
   return success();

@@ -66,7 +66,7 @@ def Qnt_ConstantOp : Qnt_Op<"constant", [Pure]> {
   let summary = "A quantized tensor known at compile time (a folded weight)";
   let description = [{
     Holds the components of a `!qnt.tensor` as elements attributes (data,
-    scales, and zero points and sums where the scheme has them), in the
+    scales, and zero points, mins and sums where the scheme has them), in the
     layout the kernels read: usually `dense_resource` blobs, so that packed
     weights are never spelled element by element.
 
@@ -78,11 +78,13 @@ def Qnt_ConstantOp : Qnt_Op<"constant", [Pure]> {
   }];
   let arguments = (ins ElementsAttr:$data, ElementsAttr:$scales,
                        OptionalAttr<ElementsAttr>:$zero_points,
+                       OptionalAttr<ElementsAttr>:$mins,
                        OptionalAttr<ElementsAttr>:$sums);
   let results = (outs Qnt_QTensorType:$result);
   let assemblyFormat = [{
     `data` `(` $data `)` `scales` `(` $scales `)`
-    (`zero_points` `(` $zero_points^ `)`)? (`sums` `(` $sums^ `)`)?
+    (`zero_points` `(` $zero_points^ `)`)? (`mins` `(` $mins^ `)`)?
+    (`sums` `(` $sums^ `)`)?
     attr-dict `:` qualified(type($result))
   }];
   let hasVerifier = 1;
@@ -442,8 +444,9 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
     - `rhs_data` [K' / 4, n0 * 4] i8: one tile of a weight in
       `#qnt.layout<n0, k0 = 4>` (4 consecutive bytes of each of the n0
       channels side by side; [K' / 8, n0 * 4] for `u4_offset8`, two steps
-      a row in the low and high nibbles), `rhs_scales` [Gw, n0], `rhs_sums`
-      [Gw, n0] i32 (with `lhs_zero_points`, and only then);
+      a row in the low and high nibbles), `rhs_scales` [Gw, n0], `rhs_mins`
+      [Gw, n0] (`u4`: x = scale * u + min), `rhs_sums` [Gw, n0] i32 (with
+      `lhs_zero_points`, and only then);
     - `init` [m0, w] f32 with w <= n0: the output tile (w < n0 at the edge
       of the matrix, whose padding channels are not written).
 
@@ -453,7 +456,9 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
       acc[m, n] += float(sum_{k in g} (qa[m, k] - za(m, g)) * qw[n, k]) * sa(m, g) * sw(n, g)
 
     with qw = stored byte - 128 when `rhs_storage` is `u8_offset128`, or
-    stored nibble - 8 for `u4_offset8` (the lhs sums correct either) and za = 0 without zero points (else the rhs sums
+    stored nibble - 8 for `u4_offset8` (the lhs sums correct either); for
+    `u4` (the nibble u as it is) with mins, each group adds
+    float(sum_{k in g} qa[m, k]) * sa(m, g) * min(n, g) and za = 0 without zero points (else the rhs sums
     correct for it: the i32 accumulator starts at -za * sum(qw)). `acc` starts at 0; with `accumulate` the result is
     init + acc, added once after the last group (so a fused residual rounds
     as the separate add would), otherwise acc. `dot` is the instruction the lanes use, `lanes` the i32 lanes
@@ -470,6 +475,7 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
                        Optional<RankedTensorOf<[I32]>>:$lhs_zero_points,
                        RankedTensorOf<[I8]>:$rhs_data,
                        RankedTensorOf<[F32, F16]>:$rhs_scales,
+                       Optional<RankedTensorOf<[F32, F16]>>:$rhs_mins,
                        Optional<RankedTensorOf<[I32]>>:$rhs_sums,
                        Qnt_F32Tensor:$init,
                        I64Attr:$group, Qnt_DotKindAttr:$dot, I64Attr:$lanes,
@@ -477,7 +483,7 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
     $lhs_data `,` $lhs_scales (`sums` $lhs_sums^)? (`zero_points` $lhs_zero_points^)? `,`
-    $rhs_data `,` $rhs_scales (`sums` $rhs_sums^)? `,` $init attr-dict
+    $rhs_data `,` $rhs_scales (`mins` $rhs_mins^)? (`sums` $rhs_sums^)? `,` $init attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

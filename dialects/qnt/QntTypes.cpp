@@ -83,7 +83,7 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  unsigned bits, Granularity granularity,
                                  int64_t axis, int64_t block, bool symmetric,
                                  Storage storage, Type scale,
-                                 Rounding rounding, bool sums) {
+                                 Rounding rounding, bool sums, bool mins) {
   if (bits != 8 && bits != 4)
     return emitError() << "bits must be 8 or 4, got " << bits;
   if (axis < 0)
@@ -94,8 +94,13 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "scale type must be f16 or f32, got " << scale;
   if (storage == Storage::U8Offset128 && (bits != 8 || !symmetric))
     return emitError() << "u8_offset128 storage needs a symmetric 8-bit scheme";
-  if ((bits == 4) != (storage == Storage::U4Offset8))
-    return emitError() << "4-bit schemes are stored as u4_offset8, and only they";
+  bool nibbles = storage == Storage::U4Offset8 || storage == Storage::U4;
+  if ((bits == 4) != nibbles)
+    return emitError() << "4-bit schemes are stored as u4_offset8 or u4, and "
+                          "only they";
+  if (mins != (storage == Storage::U4))
+    return emitError() << "u4 storage (the nibble as it is) goes with mins, "
+                          "and mins with it";
   if (bits == 4 && (!symmetric || granularity != Granularity::PerBlock))
     return emitError() << "a 4-bit scheme must be symmetric and per_block "
                           "(GGML Q4_0's values)";
@@ -106,13 +111,13 @@ SchemeAttr SchemeAttr::getQ8_0(MLIRContext *ctx) {
   return SchemeAttr::get(ctx, /*bits=*/8, Granularity::PerBlock, /*axis=*/0,
                          /*block=*/32, /*symmetric=*/true, Storage::I8,
                          Float16Type::get(ctx), Rounding::HalfAwayFromZero,
-                         /*sums=*/false);
+                         /*sums=*/false, /*mins=*/false);
 }
 
 SchemeAttr SchemeAttr::withStorage(Storage storage) const {
   return SchemeAttr::get(getContext(), getBits(), getGranularity(), getAxis(),
                          getBlock(), getSymmetric(), storage, getScale(),
-                         getRounding(), getSums());
+                         getRounding(), getSums(), getMins());
 }
 
 ::qnt::math::Scheme mlir::qnt::toMathScheme(SchemeAttr scheme) {
@@ -126,6 +131,7 @@ SchemeAttr SchemeAttr::withStorage(Storage storage) const {
   s.f16Scale = scheme.getScale().isF16();
   s.rounding = static_cast<::qnt::math::Rounding>(scheme.getRounding());
   s.sums = scheme.getSums();
+  s.mins = scheme.getMins();
   return s;
 }
 
@@ -133,6 +139,7 @@ SchemeAttr SchemeAttr::withStorage(Storage storage) const {
 static_assert(int(::qnt::math::Granularity::PerToken) == int(Granularity::PerToken));
 static_assert(int(::qnt::math::Storage::U8Offset128) == int(Storage::U8Offset128));
 static_assert(int(::qnt::math::Storage::U4Offset8) == int(Storage::U4Offset8));
+static_assert(int(::qnt::math::Storage::U4) == int(Storage::U4));
 static_assert(int(::qnt::math::Rounding::HalfToEven) == int(Rounding::HalfToEven));
 
 //===----------------------------------------------------------------------===//
@@ -302,11 +309,19 @@ RankedTensorType QTensorType::getSumsType() const {
                                IntegerType::get(getContext(), 32));
 }
 
+RankedTensorType QTensorType::getMinsType() const {
+  if (!getScheme().getMins())
+    return {};
+  return getScalesType();
+}
+
 void QTensorType::getComponentTypes(SmallVectorImpl<Type> &types) const {
   types.push_back(getDataType());
   types.push_back(getScalesType());
   if (RankedTensorType zeroPoints = getZeroPointsType())
     types.push_back(zeroPoints);
+  if (RankedTensorType mins = getMinsType())
+    types.push_back(mins);
   if (RankedTensorType sums = getSumsType())
     types.push_back(sums);
 }

@@ -23,7 +23,8 @@ def Qnt_Granularity : I32EnumAttr<"Granularity", "which values share a scale", [
 def Qnt_Storage : I32EnumAttr<"Storage", "how integer values are stored", [
     I32EnumAttrCase<"I8", 0, "i8">,
     I32EnumAttrCase<"U8Offset128", 1, "u8_offset128">,
-    I32EnumAttrCase<"U4Offset8", 2, "u4_offset8">]> {
+    I32EnumAttrCase<"U4Offset8", 2, "u4_offset8">,
+    I32EnumAttrCase<"U4", 3, "u4">]> {
   let cppNamespace = "::mlir::qnt";
   let genSpecializedAttr = 0;
 }
@@ -186,7 +187,11 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     - `scale`: f16 or f32;
     - `rounding`: `half_away_from_zero` (GGML's roundf) or `half_to_even`;
     - `sums`: per-group sums of q are kept with the data (the correction term
-      for a `u8_offset128` operand on the other side of a dot product).
+      for a `u8_offset128` operand on the other side of a dot product);
+    - `mins` (4 bits, storage `u4`: the nibble u as it is): each group has a
+      minimum m beside its scale, in the scale's type, and x = scale * u + m
+      (GGML Q4_1's d and m; Q4_K's sub-block d * sc and -dmin * m). Its dot
+      with activations is corrected by their per-group sums, times m.
 
     Parameters equal to their default are not printed. GGML Q8_0 is
     `#qnt.scheme<granularity = per_block>`: blocks of 32, f16 scales; GGML
@@ -202,14 +207,15 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     DefaultValuedParameter<"::mlir::Type", "::mlir::Float16Type::get($_ctxt)">:$scale,
     DefaultValuedParameter<"::mlir::qnt::Rounding",
                            "::mlir::qnt::Rounding::HalfAwayFromZero">:$rounding,
-    DefaultValuedParameter<"bool", "false">:$sums
+    DefaultValuedParameter<"bool", "false">:$sums,
+    DefaultValuedParameter<"bool", "false">:$mins
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// GGML Q8_0: blocks of 32 along the reduction axis, f16 scales.
     static SchemeAttr getQ8_0(::mlir::MLIRContext *ctx);
-    /// The offset the storage adds to q: 128, 8 or 0.
+    /// The offset the storage adds to q: 128, 8 or 0 (none, or u4 with mins).
     int64_t getOffset() const {
       return getStorage() == ::mlir::qnt::Storage::U8Offset128 ? 128
              : getStorage() == ::mlir::qnt::Storage::U4Offset8 ? 8 : 0;
@@ -245,6 +251,7 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
       dim/block on the last axis for `per_block`, and 1 elsewhere (tiled:
       `[row tiles, groups, n0]`);
     - zero points (when the scheme is asymmetric): like scales, of i32;
+    - mins (when the scheme has `mins`): like scales, of the scale type;
     - sums (when the scheme has `sums`): like scales, of i32.
   }];
   let parameters = (ins
@@ -281,8 +288,10 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
     ::mlir::RankedTensorType getZeroPointsType() const;
     /// Null when the scheme has no sums.
     ::mlir::RankedTensorType getSumsType() const;
-    /// data, scales, then zero points and sums where the scheme has them:
-    /// what a value of this type lowers to.
+    /// Null when the scheme has no mins.
+    ::mlir::RankedTensorType getMinsType() const;
+    /// data, scales, then zero points, mins and sums where the scheme has
+    /// them: what a value of this type lowers to.
     void getComponentTypes(::llvm::SmallVectorImpl<::mlir::Type> &types) const;
   }];
 }

@@ -154,6 +154,7 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
     return success();
   mlir::qnt::FoldWeightQuantPassOptions fold;
   fold.bits = quant.weightBits;
+  fold.mins = quant.weightMin;
   // 4-bit weights are corrected by per-block activation sums: per-token
   // activations keep GGML Q4_0 weights 8-bit (requantized) by default.
   if (quant.weightBits == "auto" && quant.actGranularity != "per-block")

@@ -103,7 +103,8 @@ private:
     }
     return mlir::qnt::ConstantOp::create(b, loc, type, cast<ElementsAttr>(dataAttr),
                                    cast<ElementsAttr>(scalesAttr),
-                                   /*zero_points=*/nullptr, /*sums=*/nullptr);
+                                   /*zero_points=*/nullptr, /*mins=*/nullptr,
+                                   /*sums=*/nullptr);
   }
 
   /// A dense_resource constant over the mapped file's bytes.

@@ -262,4 +262,60 @@ bool ggmlDequantize(uint32_t type, const uint8_t *src, float *dst, int64_t n) {
   return true;
 }
 
+bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
+                        int64_t cols, QuantizedTensor &out) {
+  bool k = type == uint32_t(GgmlType::Q4_K);
+  if (!k && type != uint32_t(GgmlType::Q4_1))
+    return false;
+  const int64_t block = k ? QK_K : QK, bytes = k ? 144 : 20;
+  if (rows <= 0 || cols <= 0 || cols % block != 0)
+    return false;
+  out = QuantizedTensor();
+  out.rows = rows;
+  out.cols = cols;
+  out.scheme = q4MinScheme(/*f16=*/!k);
+  scaleLayout(out.scheme, rows, cols, out.layout);
+  const int64_t groups = rows * cols / QK;
+  out.data.resize(rows * cols);
+  out.scales.resize(groups);
+  out.mins.resize(groups);
+  if (!k) {
+    out.scalesF16.resize(groups);
+    out.minsF16.resize(groups);
+  }
+  int8_t *u = out.data.data();
+  int64_t g = 0;
+  for (int64_t b = 0; b < rows * cols / block; ++b) {
+    const uint8_t *x = blocks + b * bytes;
+    if (!k) { // {d, m, qs[16]}: value j low, j + 16 high
+      std::memcpy(&out.scalesF16[g], x, 2);
+      std::memcpy(&out.minsF16[g], x + 2, 2);
+      out.scales[g] = half(x);
+      out.mins[g] = half(x + 2);
+      for (int j = 0; j < QK / 2; ++j) {
+        u[j] = int8_t(x[4 + j] & 0x0F);
+        u[j + QK / 2] = int8_t(x[4 + j] >> 4);
+      }
+      u += QK;
+      ++g;
+      continue;
+    }
+    // {d, dmin, scales[12], qs[128]}: as q4_K above, 64 values a step.
+    const float d = half(x), min = half(x + 2);
+    const uint8_t *scales = x + 4, *q = x + 16;
+    for (int is = 0; is < 8; is += 2, q += 32) {
+      for (int half2 = 0; half2 < 2; ++half2) {
+        uint8_t sc, m;
+        scaleMinK4(is + half2, scales, sc, m);
+        out.scales[g] = d * float(sc);
+        out.mins[g] = -(min * float(m));
+        for (int l = 0; l < 32; ++l)
+          *u++ = int8_t(half2 ? q[l] >> 4 : q[l] & 0xF);
+        ++g;
+      }
+    }
+  }
+  return true;
+}
+
 } // namespace qnt::math

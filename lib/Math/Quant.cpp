@@ -126,6 +126,8 @@ int32_t QuantizedTensor::zeroPoint(int64_t r, int64_t c) const {
 }
 
 float QuantizedTensor::dequantized(int64_t r, int64_t c) const {
+  if (scheme.mins)
+    return scales[group(r, c)] * float(q(r, c)) + mins[group(r, c)];
   return scales[group(r, c)] * float(q(r, c) - zeroPoint(r, c));
 }
 
@@ -155,6 +157,20 @@ float quantizeGroupQ4_0(const float *x, int64_t n, int8_t *q) {
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   for (int64_t i = 0; i < n; ++i)
     q[i] = int8_t(std::min(15, int(int8_t(x[i] * id + 8.5f))) - 8);
+  return d;
+}
+
+float quantizeGroupQ4_1(const float *x, int64_t n, int8_t *u, float &m) {
+  float min = x[0], max = x[0];
+  for (int64_t i = 1; i < n; ++i) {
+    min = std::min(min, x[i]);
+    max = std::max(max, x[i]);
+  }
+  const float d = (max - min) / 15.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  for (int64_t i = 0; i < n; ++i)
+    u[i] = int8_t(std::min(15, int(int8_t((x[i] - min) * id + 0.5f))));
+  m = min;
   return d;
 }
 
@@ -217,8 +233,9 @@ float staticScale(float clip, float fallback, const Scheme &s) {
 bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
               QuantizedTensor &out, const float *staticScales) {
   bool q4 = s.bits == 4;
-  if ((s.bits != 8 && !q4) || (!s.symmetric && staticScales) ||
-      (q4 != (s.storage == Storage::U4Offset8)) ||
+  bool u4 = s.storage == Storage::U4Offset8 || s.storage == Storage::U4;
+  if ((s.bits != 8 && !q4) || (!s.symmetric && staticScales) || q4 != u4 ||
+      s.mins != (s.storage == Storage::U4) ||
       (q4 && (!s.symmetric || s.granularity != Granularity::PerBlock ||
               staticScales)))
     return false;
@@ -237,6 +254,11 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
     out.scalesF16.resize(numScales);
   if (!s.symmetric)
     out.zeroPoints.resize(numScales);
+  if (s.mins) {
+    out.mins.resize(numScales);
+    if (s.f16Scale)
+      out.minsF16.resize(numScales);
+  }
 
   // A group is a contiguous run of the row-major data, except per-tensor
   // whose one group is everything: also contiguous.
@@ -248,6 +270,12 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
     if (staticScales) {
       d = staticScales[g % layout.scaleCols];
       quantizeGroupWithScale(src, groupSize, d, s, q.data());
+    } else if (s.mins) {
+      float m;
+      d = quantizeGroupQ4_1(src, groupSize, q.data(), m);
+      if (s.f16Scale)
+        out.minsF16[g] = floatToFp16(m);
+      out.mins[g] = storedScale(m, s);
     } else if (q4) {
       d = quantizeGroupQ4_0(src, groupSize, q.data());
     } else if (!s.symmetric) {
@@ -320,6 +348,8 @@ bool padColumns(QuantizedTensor &q, int64_t paddedCols) {
   widen(q.scalesF16);
   widen(q.sums);
   widen(q.zeroPoints);
+  widen(q.mins);
+  widen(q.minsF16);
   q.data = std::move(data);
   q.cols = paddedCols;
   q.layout = layout;
@@ -351,6 +381,11 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
     out.scalesF16.assign(numScales, 0);
   if (s.sums)
     out.sums.assign(numScales, 0);
+  if (s.mins) {
+    out.mins.assign(numScales, 0.0f);
+    if (s.f16Scale)
+      out.minsF16.assign(numScales, 0);
+  }
   for (int64_t r = 0; r < q.rows; ++r) {
     int64_t t = r / n0, i = r % n0;
     for (int64_t c = 0; c < q.cols; ++c) {
@@ -372,6 +407,11 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
         out.scalesF16[to] = q.scalesF16[from];
       if (s.sums)
         out.sums[to] = q.sums[from];
+      if (s.mins) {
+        out.mins[to] = q.mins[from];
+        if (s.f16Scale)
+          out.minsF16[to] = q.minsF16[from];
+      }
     }
   }
   return true;
@@ -385,6 +425,15 @@ Scheme q4_0Scheme() {
   Scheme s;
   s.bits = 4;
   s.storage = Storage::U4Offset8;
+  return s;
+}
+
+Scheme q4MinScheme(bool f16) {
+  Scheme s;
+  s.bits = 4;
+  s.storage = Storage::U4;
+  s.mins = true;
+  s.f16Scale = f16;
   return s;
 }
 
@@ -456,11 +505,17 @@ bool referenceMatmul(const QuantizedTensor &a, const QuantizedTensor &w,
     for (int64_t n = 0; n < w.rows; ++n) {
       float acc = 0.0f;
       for (int64_t k0 = 0; k0 < k; k0 += group) {
-        int32_t idot = 0, za = a.zeroPoint(m, k0);
-        for (int64_t i = k0; i < k0 + group; ++i)
+        int32_t idot = 0, za = a.zeroPoint(m, k0), asum = 0;
+        for (int64_t i = k0; i < k0 + group; ++i) {
           idot += (a.q(m, i) - za) * w.q(n, i);
-        acc += float(idot) * (a.scales[a.group(m, k0)] *
-                              w.scales[w.group(n, k0)]);
+          asum += a.q(m, i) - za;
+        }
+        float sa = a.scales[a.group(m, k0)];
+        acc += float(idot) * (sa * w.scales[w.group(n, k0)]);
+        // x = scale * u + min: the minimum times the activations' sum (in
+        // the kernels' order: sa * sum first, then the minimum).
+        if (w.scheme.mins)
+          acc += (sa * float(asum)) * w.mins[w.group(n, k0)];
       }
       y[m * w.rows + n] = acc;
     }

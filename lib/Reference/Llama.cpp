@@ -186,11 +186,16 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
     w.cols = t->shape()[1];
     if (!quantized)
       return true;
-    // A Q4_0 tensor stays 4-bit, its values as they are (quant-compile's
-    // default, --weight-bits=auto); the rest is quantized to Q8_0.
-    if (t->type == uint32_t(math::GgmlType::Q4_0)) {
-      if (!math::unpackQ4_0(t->data, w.rows, w.cols, w.quantized) ||
-          !math::padColumns(w.quantized, paddedCols(w.cols))) {
+    // A Q4_0, Q4_1 or Q4_K tensor stays 4-bit, its values as they are
+    // (quant-compile's default, --weight-bits=auto); the rest is quantized
+    // to Q8_0.
+    bool q4_0 = t->type == uint32_t(math::GgmlType::Q4_0);
+    if (q4_0 || t->type == uint32_t(math::GgmlType::Q4_1) ||
+        t->type == uint32_t(math::GgmlType::Q4_K)) {
+      bool unpacked = q4_0 ? math::unpackQ4_0(t->data, w.rows, w.cols, w.quantized)
+                           : math::unpackGgmlWithMins(t->type, t->data, w.rows,
+                                                      w.cols, w.quantized);
+      if (!unpacked || !math::padColumns(w.quantized, paddedCols(w.cols))) {
         error = "cannot unpack " + name;
         return false;
       }

@@ -1,6 +1,7 @@
 // RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant | FileCheck %s
 // RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant=bits=8 | FileCheck %s --check-prefix=EIGHT
 // RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant=bits=4 | FileCheck %s --check-prefix=FOUR
+// RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant="bits=4 mins=1" | FileCheck %s --check-prefix=MINS
 
 // 4-bit weights. One Q4_0 block: d = 1.0 (fp16 0x3C00), each byte 0x9A: the
 // low nibbles u = 10 are values 0..15 (q = 2), the high ones u = 9 values
@@ -57,6 +58,61 @@ func.func @q4_0_sums(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
 func.func @float_to_4(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
   %w = arith.constant dense<[[-4.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
                               1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]> : tensor<1x32xf32> loc("wf")
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}
+
+
+// -----
+
+// Q4_1 (d = 1.0, m = -2.0, bytes 0x9A: u = 10 for values 0..15, 9 for
+// 16..31) keeps its nibbles as they are (storage u4, no offset) and its
+// minimum beside the scale, both fp16: value = 1.0 * u - 2.0. Padding
+// channels hold u = 0, scale 0 and minimum 0.
+// CHECK:       #[[$Q41:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true>
+// CHECK-LABEL: func.func @q4_1_tiled
+// CHECK:         qnt.constant data(dense_resource<qnt_w41> : tensor<1x4x16x4xi8>) scales(dense_resource<qnt_w41_scales> : tensor<1x1x16xf16>) mins(dense_resource<qnt_w41_mins> : tensor<1x1x16xf16>) : !qnt.tensor<1x32xf32, #[[$Q41]],
+// CHECK:       qnt_w41: "0x01000000AAAAAAAA000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000AAAAAAAA0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000009999999900000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000099999999000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+// CHECK:       qnt_w41_scales: "0x02000000003C000000000000000000000000000000000000000000000000000000000000"
+// CHECK:       qnt_w41_mins: "0x0200000000C0000000000000000000000000000000000000000000000000000000000000"
+func.func @q4_1_tiled(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
+  %w = qnt.ggml_constant q4_1 dense<[0, 60, 0, -64, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<20xi8> : tensor<1x32xf32> loc("w41")
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}
+
+// -----
+
+// Q4_K (d = 1.0, dmin = 0.5, every scale byte 1: sub-blocks 0-3 have sc = 1
+// and m = 1, 4-7 sc = 1 and m = 0; every nibble 0x21: u = 1 in the first
+// half of each 64-value chunk, 2 in the second) becomes blocks of 32 with f32
+// scales d * sc = 1.0 (0x3F800000) and minimums -dmin * m = -0.5
+// (0xBF000000), then -0.0 (0x80000000).
+// CHECK:       #[[$Q4K:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>
+// CHECK-LABEL: func.func @q4_k_tiled
+// CHECK:         qnt.constant data(dense_resource<qnt_w4k> : tensor<1x32x16x4xi8>) scales(dense_resource<qnt_w4k_scales> : tensor<1x8x16xf32>) mins(dense_resource<qnt_w4k_mins> : tensor<1x8x16xf32>) : !qnt.tensor<1x256xf32, #[[$Q4K]],
+// CHECK:       qnt_w4k: "0x010000001111111100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000011111111000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000111111110000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001111111100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000022222222
+// CHECK:       qnt_w4k_scales: "0x040000000000803F0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000803F
+// CHECK:       qnt_w4k_mins: "0x04000000000000BF000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000BF000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000BF000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000BF00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000080
+func.func @q4_k_tiled(%x: tensor<?x256xf32>) -> tensor<?x1xf32> {
+  %w = qnt.ggml_constant q4_k dense<[0, 60, 0, 56, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33]> : tensor<144xi8> : tensor<1x256xf32> loc("w4k")
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x256xf32>, tensor<1x256xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}
+
+// -----
+
+// bits=4 with mins quantizes floats by Q4_1's rule: min -1.0, max 2.0,
+// d = 3 / 15 = 0.2 (fp16 0x3266), u = trunc((x + 1) / 0.2 + 0.5): 0 and 15.
+// MINS:       #[[$F41:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true>
+// MINS-LABEL: func.func @float_to_4_mins
+// MINS:         qnt.constant data(dense_resource<qnt_wm> : tensor<1x4x16x4xi8>) scales(dense_resource<qnt_wm_scales> : tensor<1x1x16xf16>) mins(dense_resource<qnt_wm_mins> : tensor<1x1x16xf16>) : !qnt.tensor<1x32xf32, #[[$F41]],
+// MINS:       qnt_wm: "0x01000000F0FFFFFF
+// MINS:       qnt_wm_scales: "0x020000006632
+// MINS:       qnt_wm_mins: "0x0200000000BC
+func.func @float_to_4_mins(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
+  %w = arith.constant dense<[[-1.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0,
+                              2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]]> : tensor<1x32xf32> loc("wm")
   %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
   return %y : tensor<?x1xf32>
 }

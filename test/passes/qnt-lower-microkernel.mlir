@@ -115,3 +115,29 @@ func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %
        : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
   return %t : tensor<1x16xf32>
 }
+
+// -----
+
+// 4-bit weights with minimums (u4: x = sw * u + mw): no offset, so the
+// accumulators start at 0; each group's epilogue adds the minimum times the
+// row's activation sum: f = fma(float(acc), sa * sw, f), then
+// f = fma(sa * float(sum_a), mw, f).
+// CHECK-LABEL: func.func @u4_mins
+// CHECK-SAME:    (%{{[^:]+}}: tensor<1x64xi8>, %[[S:[^:]+]]: tensor<1x2xf32>, %[[SUM:[^:]+]]: tensor<1x2xi32>, %{{[^:]+}}: tensor<8x64xi8>, %[[WS:[^:]+]]: tensor<2x16xf32>, %[[WM:[^:]+]]: tensor<2x16xf32>
+// CHECK-DAG:     %[[ZERO:.+]] = arith.constant dense<0> : vector<8xi32>
+// CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK-NOT:       arith.muli %{{.+}}, %{{.+}} : i32
+// CHECK:           qnt.dpbusd %[[ZERO]], {{.+}} {nibbles}
+// CHECK:           %[[MW:.+]] = vector.transfer_read %[[WM]][%[[G]], %{{.+}}]
+// CHECK:           %[[SA:.+]] = tensor.extract %[[S]][%{{.+}}, %[[G]]]
+// CHECK:           %[[SUMG:.+]] = tensor.extract %[[SUM]][%{{.+}}, %[[G]]]
+// CHECK:           %[[SUMF:.+]] = arith.sitofp %[[SUMG]] : i32 to f32
+// CHECK:           %[[SAS:.+]] = arith.mulf %[[SA]], %[[SUMF]] : f32
+// CHECK:           %[[SASV:.+]] = vector.broadcast %[[SAS]] : f32 to vector<8xf32>
+// CHECK:           %[[F:.+]] = vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
+// CHECK:           vector.fma %[[SASV]], %[[MW]], %[[F]] : vector<8xf32>
+func.func @u4_mins(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf32>, %wm: tensor<2x16xf32>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws mins %wm, %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4>}
+       : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x64xi8>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}

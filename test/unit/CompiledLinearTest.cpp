@@ -60,6 +60,9 @@ struct Config {
   bool asymmetric = false;
   /// 4: weights quantized by Q4_0's rule and kept as nibbles (u4 + 8).
   int64_t weightBits = 8;
+  /// With 4 bits: Q4_1's rule, a minimum per block (u4 with mins).
+  bool weightMin = false;
+  std::string weightScale = "f16";
 };
 
 std::string describe(const Config &c, int64_t k, int64_t n) {
@@ -67,7 +70,9 @@ std::string describe(const Config &c, int64_t k, int64_t n) {
                        "max-m0={9} K={10} N={11}",
                        c.cpu, c.kernel.empty() ? "cpu's" : c.kernel,
                        c.weightGranularity,
-                       c.weightBits == 4 ? "u4" : c.weightStorage, c.actGranularity,
+                       c.weightBits == 4 ? (c.weightMin ? "u4+min" : "u4+8")
+                                         : c.weightStorage,
+                       c.actGranularity,
                        c.actScale, c.asymmetric ? "/asymmetric" : "", c.rounding,
                        c.intrinsics ? "" : " no-intrinsics", c.maxM0, k, n,
                        c.weightBlock == 32 ? "" : "-" + std::to_string(c.weightBlock))
@@ -92,8 +97,9 @@ void schemesFor(const Config &c, qm::Scheme &w, qm::Scheme &a) {
   if (c.weightGranularity == "per-channel")
     w.granularity = qm::Granularity::PerChannel;
   if (c.weightBits == 4) {
-    w = qm::q4_0Scheme();
+    w = c.weightMin ? qm::q4MinScheme(/*f16=*/true) : qm::q4_0Scheme();
     w.block = c.weightBlock;
+    w.f16Scale = c.weightScale == "f16";
   }
   a = qm::Scheme::q8_0();
   a.block = w.block;
@@ -124,6 +130,13 @@ double quantError4(float amax) {
   return d + 8.0 * d * std::ldexp(1.0, -11);
 }
 
+/// Q4_1's: half a step (max - min) / 15 <= 2 amax / 15, plus the fp16
+/// rounding of the scale (15 steps) and of the minimum (amax).
+double quantError4Min(float amax) {
+  double d = 2.0 * amax / 15.0;
+  return d / 2 + 15.0 * d * std::ldexp(1.0, -11) + amax * std::ldexp(1.0, -11);
+}
+
 /// Per-element error bound of a [rows, k] tensor by its scheme's groups.
 /// Asymmetric: a step (hi - lo) / 254 <= amax / 127, of which a value errs
 /// by at most one (half a step, or a whole one where the range's end is
@@ -138,7 +151,8 @@ std::vector<double> errorBounds(const std::vector<float> &x, int64_t rows,
       for (int64_t i = g; i < g + group; ++i)
         amax = std::max(amax, std::fabs(x[r * k + i]));
       for (int64_t i = g; i < g + group; ++i)
-        bound[r * k + i] = s.bits == 4 ? quantError4(amax)
+        bound[r * k + i] = s.mins       ? quantError4Min(amax)
+                           : s.bits == 4 ? quantError4(amax)
                                        : (s.symmetric ? 1 : 2) *
                                              quantError(amax, s.f16Scale);
     }
@@ -173,6 +187,8 @@ public:
     quant.weightBlock = config.weightBlock;
     quant.weightStorage = config.weightStorage;
     quant.weightBits = std::to_string(config.weightBits);
+    quant.weightMin = config.weightMin;
+    quant.weightScale = config.weightScale;
     quant.actGranularity = config.actGranularity;
     quant.actScale = config.actScale;
     quant.rounding = config.rounding;
@@ -449,6 +465,30 @@ TEST(CompiledLinear, FourBitWeights) {
     t.weightBits = 4;
     check(t, 21, 128);
   }
+}
+
+TEST(CompiledLinear, FourBitWeightsWithMinimums) {
+  // Q4_1's rule (x = d * u + m): plain nibbles, the minimum corrected by the
+  // activation sums in the epilogue, on every micro-kernel.
+  for (Config c : kernelConfigs()) {
+    c.weightBits = 4;
+    c.weightMin = true;
+    check(c, 37, 256);
+    check(c, 64, 96, {1, 2, 8});
+    check(c, 3, 172, {5});
+  }
+  Config c;
+  c.weightBits = 4;
+  c.weightMin = true;
+  c.weightBlock = 64;
+  check(c, 40, 96, {1, 3});
+  // f32 scales and minimums (as Q4_K's products are stored).
+  c = Config();
+  c.weightBits = 4;
+  c.weightMin = true;
+  c.weightScale = "f32";
+  check(c, 37, 256);
+  check(c, 64, 96, {1, 2, 8});
 }
 
 TEST(CompiledLinear, VnniOnThisHost) {

@@ -5,10 +5,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qnt/Math/Ggml.h"
 #include "qnt/Math/Quant.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -21,6 +23,12 @@ uint16_t halfBits(_Float16 h) {
   uint16_t b;
   std::memcpy(&b, &h, 2);
   return b;
+}
+
+uint32_t bitsOfFloat(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
 }
 
 _Float16 halfOf(uint16_t b) {
@@ -308,6 +316,82 @@ TEST(Q4_0, TilesPackTwoStepsAByteLowNibbleFirst) {
   EXPECT_EQ(0.0f, t.scales[(1 * t.groups + 1) * n0 + 1]);
   TiledTensor bad;
   EXPECT_FALSE(tile(q, n0, 48, bad));
+}
+
+TEST(Q4Mins, UnpackedQ4_1AndQ4_KAreGgmlsValuesToTheBit) {
+  // Random blocks (sane fp16 d and dmin/m, every other byte random): scale *
+  // u + min of each value, as the kernels and the reference take them, is
+  // ggml's dequantize_row_q4_1 / q4_K (ggmlDequantize, itself checked
+  // against numpy's transcription in test/e2e/ggml-types.test).
+  std::mt19937 rng(5);
+  for (GgmlType type : {GgmlType::Q4_1, GgmlType::Q4_K}) {
+    int64_t values, bytes;
+    ASSERT_TRUE(ggmlBlockGeometry(uint32_t(type), values, bytes));
+    const int64_t rows = 3, cols = 2 * values;
+    std::vector<uint8_t> raw(rows * cols / values * bytes);
+    for (uint8_t &b : raw)
+      b = uint8_t(rng());
+    std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+    for (size_t b = 0; b < raw.size(); b += bytes) {
+      uint16_t d = floatToFp16(scale(rng)), m = floatToFp16(-scale(rng));
+      if (type == GgmlType::Q4_K)
+        m = floatToFp16(scale(rng)); // dmin: the minimums are -dmin * m
+      std::memcpy(&raw[b], &d, 2);
+      std::memcpy(&raw[b + 2], &m, 2);
+    }
+    std::vector<float> ggml(rows * cols);
+    ASSERT_TRUE(ggmlDequantize(uint32_t(type), raw.data(), ggml.data(), rows * cols));
+    QuantizedTensor q;
+    ASSERT_TRUE(unpackGgmlWithMins(uint32_t(type), raw.data(), rows, cols, q));
+    EXPECT_TRUE(q.scheme.mins);
+    EXPECT_EQ(q.scheme.f16Scale, type == GgmlType::Q4_1);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        ASSERT_GE(q.q(r, c), 0);
+        ASSERT_LE(q.q(r, c), 15);
+        ASSERT_EQ(bitsOfFloat(ggml[r * cols + c]), bitsOfFloat(q.dequantized(r, c)))
+            << int(type) << " at " << r << ", " << c;
+      }
+    QuantizedTensor bad;
+    EXPECT_FALSE(unpackGgmlWithMins(uint32_t(type), raw.data(), 1, values / 2, bad));
+  }
+  QuantizedTensor none;
+  EXPECT_FALSE(unpackGgmlWithMins(uint32_t(GgmlType::Q4_0), nullptr, 1, 32, none));
+}
+
+TEST(Q4Mins, Q4_1sRuleAndTheReferenceMatmul) {
+  // quantize_row_q4_1_ref's rule: the block's min and (max - min) / 15, u in
+  // [0, 15]; the reference matmul adds sa * sum(qa) * min per block, and
+  // equals the dot of the dequantized values up to float rounding.
+  const int64_t k = 64;
+  std::vector<float> w = randomValues(2 * k, 21), x = randomValues(3 * k, 22);
+  QuantizedTensor qw, qx;
+  ASSERT_TRUE(quantize(w.data(), 2, k, q4MinScheme(true), qw));
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t b = 0; b < k / 32; ++b) {
+      const float *blk = &w[r * k + b * 32];
+      float lo = *std::min_element(blk, blk + 32), hi = *std::max_element(blk, blk + 32);
+      EXPECT_EQ(fp16ToFloat(floatToFp16(lo)), qw.mins[qw.group(r, b * 32)]);
+      EXPECT_EQ(fp16ToFloat(floatToFp16((hi - lo) / 15.0f)), qw.scales[qw.group(r, b * 32)]);
+      for (int i = 0; i < 32; ++i)
+        EXPECT_NEAR(blk[i], qw.dequantized(r, b * 32 + i),
+                    (hi - lo) / 15.0f * 0.51f + std::fabs(lo) * 1e-3f);
+    }
+  Scheme as = Scheme::q8_0();
+  as.f16Scale = false;
+  as.sums = true;
+  ASSERT_TRUE(quantize(x.data(), 3, k, as, qx));
+  std::vector<float> y(3 * 2);
+  ASSERT_TRUE(referenceMatmul(qx, qw, y.data()));
+  for (int64_t m = 0; m < 3; ++m)
+    for (int64_t n = 0; n < 2; ++n) {
+      double dot = 0, mag = 0;
+      for (int64_t i = 0; i < k; ++i) {
+        dot += double(qx.dequantized(m, i)) * qw.dequantized(n, i);
+        mag += std::fabs(double(qx.dequantized(m, i)) * qw.dequantized(n, i));
+      }
+      EXPECT_NEAR(dot, y[m * 2 + n], 1e-5 * mag);
+    }
 }
 
 TEST(Q4_0, FourBitSchemesOtherThanQ4_0AreRefused) {

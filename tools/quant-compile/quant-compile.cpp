@@ -86,6 +86,11 @@ cl::opt<std::string> weightBits(
     cl::desc("auto (Q4_0 GGUF weights stay 4-bit, the rest 8-bit), 8 (every "
              "weight Q8_0) or 4 (float weights quantized to 4 bits too)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<bool> weightMin(
+    "weight-min",
+    cl::desc("with --weight-bits=4: a minimum per block beside the scale "
+             "(Q4_1's rule) instead of Q4_0's symmetric grid"),
+    cl::init(false), cl::cat(category));
 cl::opt<int64_t> weightBlock("weight-block",
                              cl::desc("values per weight block along K"),
                              cl::init(32), cl::cat(category));
@@ -249,7 +254,7 @@ WeightSizes measureWeights(ModuleOp module) {
 int32_t quantizationKind(const ::qnt::QuantOptions &q) {
   if (!q.enabled)
     return QNT_QUANT_FLOAT;
-  bool defaults = q.weightBits == "auto" &&
+  bool defaults = q.weightBits == "auto" && !q.weightMin &&
                   q.weightGranularity == "per-block" && q.weightBlock == 32 &&
                   q.weightScale == "f16" && q.actGranularity == "per-block" &&
                   q.actScale == "f32" && q.rounding == "half-away" &&
@@ -468,6 +473,7 @@ int main(int argc, char **argv) {
   quant.enabled = !noQuantize;
   quant.weightGranularity = weightGranularity;
   quant.weightBits = weightBits;
+  quant.weightMin = weightMin;
   quant.weightBlock = weightBlock;
   quant.weightStorage = weightStorage;
   quant.weightScale = weightScale;

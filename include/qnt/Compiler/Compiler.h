@@ -63,6 +63,8 @@ struct QuantOptions {
   bool enabled = true;
   /// auto (GGML Q4_0 weights stay 4-bit, the rest 8-bit), 8 or 4.
   std::string weightBits = "auto";
+  /// With weightBits 4: float weights get a minimum per block (Q4_1's rule).
+  bool weightMin = false;
   std::string weightGranularity = "per-block"; ///< or per-channel
   int64_t weightBlock = 32;
   std::string weightStorage = "auto"; ///< auto (u8 when VNNI), i8, u8

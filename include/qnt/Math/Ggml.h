@@ -14,6 +14,8 @@
 #ifndef QNT_MATH_GGML_H
 #define QNT_MATH_GGML_H
 
+#include "qnt/Math/Quant.h"
+
 #include <cstdint>
 
 namespace qnt::math {
@@ -31,6 +33,15 @@ bool ggmlBlockGeometry(uint32_t type, int64_t &values, int64_t &bytes);
 /// Dequantizes `n` values (a multiple of the block) stored in `type`'s
 /// blocks at `src` into `dst`. False if the type or n does not fit.
 bool ggmlDequantize(uint32_t type, const uint8_t *src, float *dst, int64_t n);
+
+/// Unpacks `rows` rows of `cols` values in Q4_1 or Q4_K blocks into a
+/// QuantizedTensor with minimums (q4MinScheme), without requantizing: the
+/// nibbles as they are, and per block of 32 a scale and a minimum such that
+/// scale * u + min is ggml's dequantized value to the bit (Q4_1: d and m,
+/// fp16; Q4_K: d * sc and -(dmin * m) of each sub-block, f32, both exact
+/// products). False for other types, or rows that are not whole blocks.
+bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
+                        int64_t cols, QuantizedTensor &out);
 
 } // namespace qnt::math
 

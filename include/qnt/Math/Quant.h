@@ -48,6 +48,14 @@
 // QuantizedTensor each value takes a byte (u); only the tiled layout packs
 // two per byte (see tile()).
 //
+// 4-bit weights with a minimum (`mins`: GGML Q4_1 and Q4_K's sub-blocks) keep
+// the unsigned nibble as it is (storage "u4", no offset) and a minimum m per
+// block beside the scale: x = scale * u + m. Their dot with activations
+// a = sa * qa needs the activation's block sums, without any offset:
+//   sum_i x_i a_i = sa * (scale * sum_i u_i qa_i + m * sum_i qa_i).
+// Floats are quantized by ggml's quantize_row_q4_1_ref: m = the block's min,
+// d = (max - min) / 15, u = min(15, (int)((x - m) / d + 0.5)).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef QNT_MATH_QUANT_H
@@ -62,7 +70,7 @@ namespace qnt::math {
 /// How values share a scale. Mirrors the qnt dialect's Granularity enum.
 enum class Granularity { PerTensor, PerChannel, PerBlock, PerToken };
 /// How the integer values are stored. Mirrors the qnt dialect's Storage enum.
-enum class Storage { I8, U8Offset128, U4Offset8 };
+enum class Storage { I8, U8Offset128, U4Offset8, U4 };
 /// Rounding of x * id to an integer.
 enum class Rounding { HalfAwayFromZero, HalfToEven };
 
@@ -79,6 +87,7 @@ struct Scheme {
   bool f16Scale = true; ///< scales stored as fp16 (else f32).
   Rounding rounding = Rounding::HalfAwayFromZero;
   bool sums = false; ///< per-group sums of q are stored too.
+  bool mins = false; ///< a minimum per group: x = scale * q + min (storage U4).
 
   /// GGML Q8_0: blocks of 32, fp16 scales, round half away from zero.
   static Scheme q8_0() { return Scheme(); }
@@ -135,6 +144,8 @@ struct QuantizedTensor {
   std::vector<uint16_t> scalesF16;///< the fp16 bit patterns, if f16Scale
   std::vector<int32_t> sums;      ///< sum of q (not q + 128) per group, if sums
   std::vector<int32_t> zeroPoints;///< z per group, if the scheme is asymmetric
+  std::vector<float> mins;        ///< the minimum per group, if scheme.mins
+  std::vector<uint16_t> minsF16;  ///< its fp16 bit patterns, if f16Scale
 
   /// The signed integer q at (r, c), whatever the storage.
   int32_t q(int64_t r, int64_t c) const;
@@ -142,7 +153,7 @@ struct QuantizedTensor {
   int64_t group(int64_t r, int64_t c) const;
   /// The zero point of the group of (r, c): 0 for a symmetric scheme.
   int32_t zeroPoint(int64_t r, int64_t c) const;
-  /// scale * (q - z) at (r, c).
+  /// scale * (q - z) at (r, c), or scale * q + min with mins.
   float dequantized(int64_t r, int64_t c) const;
 };
 
@@ -162,6 +173,9 @@ float quantizeGroup(const float *x, int64_t n, const Scheme &s, int8_t *q);
 /// GGML Q4_0's rule (quantize_row_q4_0_ref) for one group of n values: q in
 /// [-8, 7] (signed, not offset), returning d.
 float quantizeGroupQ4_0(const float *x, int64_t n, int8_t *q);
+/// GGML Q4_1's rule (quantize_row_q4_1_ref): u in [0, 15], returning d and
+/// setting the minimum m.
+float quantizeGroupQ4_1(const float *x, int64_t n, int8_t *u, float &m);
 /// The asymmetric form: returns d and sets the zero point z.
 float quantizeGroupAsymmetric(const float *x, int64_t n, const Scheme &s,
                               int8_t *q, int32_t &z);
@@ -235,6 +249,8 @@ struct TiledTensor {
   std::vector<uint16_t> scalesF16; ///< rowTiles * groups * n0, if f16 scales
   std::vector<float> scales;       ///< the same as float (stored precision)
   std::vector<int32_t> sums;       ///< rowTiles * groups * n0, if sums (0 past rows)
+  std::vector<float> mins;         ///< rowTiles * groups * n0, if mins (0 past rows)
+  std::vector<uint16_t> minsF16;   ///< the same as fp16, if f16 scales
 };
 
 /// x [rows, cols] zero-padded to [rows, paddedCols] (paddedCols >= cols).
@@ -266,6 +282,9 @@ constexpr int64_t kQ4_0BlockBytes = 18;
 
 /// The 4-bit scheme of GGML Q4_0: blocks of 32, u4 offset 8, fp16 scales.
 Scheme q4_0Scheme();
+/// The 4-bit scheme with minimums: blocks of 32, plain u4 nibbles, a scale
+/// and a minimum per block (fp16 as Q4_1's, or f32 for Q4_K's products).
+Scheme q4MinScheme(bool f16);
 
 /// Unpacks `rows` rows of `cols` values stored as GGML Q4_0 blocks into a
 /// QuantizedTensor with q4_0Scheme(), without requantizing: q = u - 8 and d

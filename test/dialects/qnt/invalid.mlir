@@ -25,13 +25,23 @@ func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, 
 
 // -----
 
-// expected-error @+1 {{4-bit schemes are stored as u4_offset8, and only they}}
+// expected-error @+1 {{4-bit schemes are stored as u4_offset8 or u4, and only they}}
 func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block>>)
 
 // -----
 
-// expected-error @+1 {{4-bit schemes are stored as u4_offset8, and only they}}
+// expected-error @+1 {{4-bit schemes are stored as u4_offset8 or u4, and only they}}
 func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, storage = u4_offset8>>)
+
+// -----
+
+// expected-error @+1 {{u4 storage (the nibble as it is) goes with mins, and mins with it}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4>>)
+
+// -----
+
+// expected-error @+1 {{u4 storage (the nibble as it is) goes with mins, and mins with it}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8, mins = true>>)
 
 // -----
 
@@ -191,6 +201,16 @@ func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<bits = 4, granularity = per_b
              %w: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>>) {
   // expected-error @+1 {{expects an 8-bit lhs, got 4 bits}}
   %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+// Minimums are corrected with the lhs's plain sums: not with zero points.
+func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, symmetric = false, sums = true>>,
+             %w: !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, sums = true, mins = true>>) {
+  // expected-error @+1 {{an rhs with mins needs a symmetric lhs (its sums correct the minimums)}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block, symmetric = false, sums = true>>, !qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, sums = true, mins = true>> -> tensor<?x4xf32>
   return
 }
 
@@ -656,7 +676,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %w
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{an offset rhs (u8_offset128, u4_offset8) needs lhs sums}}
+  // expected-error @+1 {{an offset rhs (u8_offset128, u4_offset8) or one with mins (u4) needs lhs sums}}
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -665,7 +685,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %w
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{lhs sums are only for an offset rhs}}
+  // expected-error @+1 {{lhs sums are only for an offset rhs or one with mins}}
   %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -683,7 +703,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x1xi32>, %w: 
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{the vnni dot multiplies an unsigned rhs (u8_offset128, u4_offset8)}}
+  // expected-error @+1 {{the vnni dot multiplies an unsigned rhs (u8_offset128, u4_offset8, u4)}}
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -692,9 +712,28 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %w
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{the maddubs dot multiplies an i8 or u4_offset8 rhs}}
+  // expected-error @+1 {{the maddubs dot multiplies an i8 or 4-bit rhs}}
   %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u8_offset128>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+// A u4 rhs carries its minimums, of the scales' type.
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<8x128xi8>, %ws: tensor<2x32xf32>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{a u4 rhs has mins, and only it}}
+  %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x128xi8>, tensor<2x32xf32>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<8x128xi8>, %ws: tensor<2x32xf32>, %wm: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{rhs mins must have the rhs scales' type}}
+  %t = qnt.matmul_tile %a, %s sums %u, %w, %ws mins %wm, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x128xi8>, tensor<2x32xf32>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
 }
 

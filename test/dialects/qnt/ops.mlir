@@ -11,6 +11,7 @@
 // CHECK-DAG: #[[$AX:.+]] = #qnt.scheme<granularity = per_channel, axis = 2>
 // CHECK-DAG: #[[$B4:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>
 // CHECK-DAG: #[[$B64:.+]] = #qnt.scheme<granularity = per_block, block = 64>
+// CHECK-DAG: #[[$MINS:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>
 
 // CHECK-LABEL: func.func @graph
 func.func @graph(%x: tensor<?x64xf32>, %w: tensor<8x64xf16>) -> tensor<?x8xf32> {
@@ -157,7 +158,22 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
     // CHECK: qnt.matmul_tile {{.+}} {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>}
     %t = qnt.matmul_tile %a4, %s4 sums %u4, %w0, %ws0, %init {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>}
          : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<4x16xf32>) -> tensor<4x16xf32>
-    return %y, %t : tensor<?x40xf32>, tensor<4x16xf32>
+    // CHECK: qnt.matmul_tile {{.+}}, %{{.+}} mins %{{.+}}, %{{.+}} {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4>}
+    %mins = arith.constant dense<-1.0> : tensor<2x16xf32>
+    %ws32 = arith.constant dense<0.5> : tensor<2x16xf32>
+    %tm = qnt.matmul_tile %a4, %s4 sums %u4, %w0, %ws32 mins %mins, %init {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4>}
+         : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<8x64xi8>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+    %sum = arith.addf %t, %tm : tensor<4x16xf32>
+    return %y, %sum : tensor<?x40xf32>, tensor<4x16xf32>
+  }
+
+  // Q4_1/Q4_K's form: plain nibbles (u4) and a minimum per block.
+  // CHECK-LABEL: func.func @four_bits_with_mins
+  // CHECK: qnt.constant data({{.+}}) scales({{.+}}) mins(dense<-2.000000e+00> : tensor<1x1x16xf32>) : !qnt.tensor<2x32xf32, #[[$MINS]], #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+  func.func @four_bits_with_mins() -> !qnt.tensor<2x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>> {
+    %w = qnt.constant data(dense<0> : tensor<1x4x16x4xi8>) scales(dense<0.5> : tensor<1x1x16xf32>) mins(dense<-2.0> : tensor<1x1x16xf32>)
+         : !qnt.tensor<2x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+    return %w : !qnt.tensor<2x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
   }
 }
 
