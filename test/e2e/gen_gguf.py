@@ -3,7 +3,8 @@
 
   gen_gguf.py OUT.gguf [--dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 96
                         --vocab 300 --context 128 --type f32|f16|bf16|q8_0|
-                        q4_0|q4_1|q5_0|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl
+                        q4_0|q4_1|q5_0|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl|
+                        q4_k_m (Q4_K with Q6_K where llama-quantize's mix puts it)
                         --seed 1 --tied --version 3 --dequant-out FILE]
   gen_gguf.py OUT.gguf --corrupt KIND      a malformed file (see CORRUPTIONS)
   gen_gguf.py OUT.gguf --tokenizer-json DIR/tokenizer.json [--pre NAME]
@@ -210,7 +211,18 @@ def build(args):
     head_dim = args.head_dim or args.dim // args.heads
     q_dim = args.heads * head_dim
     kv_dim = args.kv_heads * head_dim
-    ttype = TYPES[args.type]
+    # q4_k_m: llama-quantize's Q4_K_M mix: Q4_K, with Q6_K for the output
+    # head and for attn_v and ffn_down of the layers use_more_bits picks (the
+    # first and last eighth, and every third between).
+    mix = args.type == "q4_k_m"
+    ttype = TYPES["q4_k"] if mix else TYPES[args.type]
+
+    def more_bits(l):
+        n = args.layers
+        return l < n // 8 or l >= 7 * n // 8 or (l - n // 8) % 3 == 2
+
+    def mixed(l):
+        return TYPES["q6_k"] if mix and more_bits(l) else ttype
     w = Writer()
     bpe = bpe_vocabulary(args.tokenizer_json, args.pre) if args.tokenizer_json else None
     if bpe:
@@ -289,7 +301,7 @@ def build(args):
         if corrupt == "bias":
             w.tensor(p + "attn_q.bias", norm(args.dim), F32)
         w.tensor(p + "attn_k.weight", matrix(kv_dim, args.dim), ttype)
-        w.tensor(p + "attn_v.weight", matrix(kv_dim, args.dim), ttype)
+        w.tensor(p + "attn_v.weight", matrix(kv_dim, args.dim), mixed(l))
         if arch == "qwen2":
             for name, n in (("attn_q", q_dim), ("attn_k", kv_dim), ("attn_v", kv_dim)):
                 w.tensor(p + name + ".bias", (0.5 * rng.standard_normal(n)).astype(np.float32), F32)
@@ -301,10 +313,11 @@ def build(args):
         w.tensor(p + "ffn_gate.weight", matrix(args.ffn, args.dim), ttype)
         if not (corrupt == "missing-tensor" and l == 0):
             w.tensor(p + "ffn_up.weight", matrix(args.ffn, args.dim), ttype)
-        w.tensor(p + "ffn_down.weight", matrix(args.dim, args.ffn), ttype)
+        w.tensor(p + "ffn_down.weight", matrix(args.dim, args.ffn), mixed(l))
     w.tensor("output_norm.weight", norm(args.dim), F32)
     if not args.tied:
-        w.tensor("output.weight", matrix(args.vocab, args.dim), ttype)
+        w.tensor("output.weight", matrix(args.vocab, args.dim),
+                 TYPES["q6_k"] if mix else ttype)
 
     version = 1 if corrupt == "version" else args.version
     blob = w.bytes(version, corrupt)
@@ -342,7 +355,7 @@ def main():
     parser.add_argument("--ffn", type=int, default=96)
     parser.add_argument("--vocab", type=int, default=300)
     parser.add_argument("--context", type=int, default=128)
-    parser.add_argument("--type", choices=sorted(TYPES), default="f32")
+    parser.add_argument("--type", choices=sorted(TYPES) + ["q4_k_m"], default="f32")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tied", action="store_true")
     parser.add_argument("--version", type=int, choices=[2, 3], default=3)
