@@ -13,6 +13,11 @@
 // RUN: quant-compile %s --emit=asm --mcpu=x86-64 -o - | FileCheck %s --check-prefix=SSE
 // RUN: quant-compile %s --emit=asm --mcpu=znver4 --mattr=-avx512vnni,-avxvnni -o - | FileCheck %s --check-prefix=NOVNNI
 // RUN: quant-compile %s --emit=asm --mcpu=alderlake -o - | FileCheck %s --check-prefix=AVXVNNI
+// RUN: quant-compile %s --emit=asm --mcpu=znver4 --weight-bits=4 -o - | FileCheck %s --check-prefix=VNNI4
+// RUN: quant-compile %s --emit=asm --mcpu=haswell --weight-bits=4 -o - | FileCheck %s --check-prefix=AVX2-4
+// RUN: quant-compile %s --emit=asm --mcpu=alderlake --weight-bits=4 -o - | FileCheck %s --check-prefix=AVXVNNI4
+// RUN: quant-compile %s --emit=asm --mcpu=x86-64 --weight-bits=4 -o - | FileCheck %s --check-prefix=SSE4
+// RUN: quant-compile %s -o %t.4.o --mcpu=x86-64-v3 --weight-bits=4 --weight-min --report 2>&1 | FileCheck %s --check-prefix=REPORT4
 // RUN: rm -rf %t && mkdir -p %t && quant-compile %s -o %t/model.o --mcpu=x86-64-v3 --report 2>&1 | FileCheck %s --check-prefix=REPORT
 // RUN: quant-compile %s -o %t/model.o --mcpu=x86-64-v3 --report --no-fuse 2>&1 | FileCheck %s --check-prefix=NOFUSE
 // NOFUSE: passes: qnt-expand-ggml, qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
@@ -59,6 +64,25 @@
 // AVX-VNNI (no AVX-512): the VEX-encoded form on ymm.
 // AVXVNNI-NOT: zmm
 // AVXVNNI: {vex} vpdpbusd {{.*}}ymm
+
+// 4-bit weights: the nibbles unpacked by an AND and a shift (vpsrlw + vpand;
+// with GFNI, LLVM shifts bytes in one vgf2p8affineqb), then vpdpbusd (zmm,
+// or {vex} ymm on AVX-VNNI), or on AVX2 vpmaddubsw on the nibbles as they
+// are, without the sign trick; plain SSE2 otherwise.
+// VNNI4-NOT: vpsignb
+// VNNI4: vpdpbusd {{.*}}zmm
+// AVX2-4-NOT: vpsignb
+// AVX2-4-NOT: zmm
+// AVX2-4: vpsrlw $4, {{.*}}ymm
+// AVX2-4: vpmaddubsw {{.*}}ymm
+// AVX2-4: vpmaddwd {{.*}}ymm
+// AVXVNNI4-NOT: zmm
+// AVXVNNI4: {vex} vpdpbusd {{.*}}ymm
+// SSE4-NOT: ymm
+// SSE4: psrlw $4, {{.*}}xmm
+// 24 x 64 with minimums: 2 tiles of 16 channels x 2 blocks x (16 bytes of
+// nibbles + an fp16 scale + an fp16 minimum) = 1280 bytes.
+// REPORT4: weights of the linear layers: 6144 bytes as given -> 1280 bytes quantized (0.83 bytes per value; f32 is 4)
 
 // REPORT: target: x86-64-v3 ({{.+}}), AVX2 yes, AVX-512 no, VNNI no; runs on this machine
 // REPORT: passes: qnt-data-tiling, qnt-fold-weight-quant, qnt-insert-act-quant
