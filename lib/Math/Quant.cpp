@@ -437,56 +437,60 @@ Scheme q4MinScheme(bool f16) {
   return s;
 }
 
-bool unpackQ4_0(const uint8_t *blocks, int64_t rows, int64_t cols,
-                QuantizedTensor &out) {
+/// Unpacks GGML blocks of 32 values led by an fp16 scale into `out`, of
+/// scheme `s`: `values(block, q)` gives a block's 32 values q (signed, or
+/// the nibbles u of a 4-bit scheme as they are stored).
+template <typename Values>
+static bool unpackScaledBlocks(const uint8_t *blocks, int64_t rows,
+                               int64_t cols, const Scheme &s,
+                               int64_t blockBytes, QuantizedTensor &out,
+                               Values values) {
   if (rows <= 0 || cols <= 0 || cols % kQ8_0BlockSize != 0)
     return false;
   out = QuantizedTensor();
   out.rows = rows;
   out.cols = cols;
-  out.scheme = q4_0Scheme();
+  out.scheme = s;
   scaleLayout(out.scheme, rows, cols, out.layout);
   int64_t numBlocks = rows * (cols / kQ8_0BlockSize);
   out.data.resize(rows * cols);
   out.scales.resize(numBlocks);
   out.scalesF16.resize(numBlocks);
   for (int64_t b = 0; b < numBlocks; ++b) {
-    const uint8_t *blk = blocks + b * kQ4_0BlockBytes;
+    const uint8_t *blk = blocks + b * blockBytes;
     uint16_t h = uint16_t(blk[0] | (blk[1] << 8)); // little-endian fp16
     out.scalesF16[b] = h;
     out.scales[b] = fp16ToFloat(h);
-    int8_t *u = out.data.data() + b * kQ8_0BlockSize;
-    for (int64_t j = 0; j < 16; ++j) {
-      u[j] = int8_t(blk[2 + j] & 0x0F);
-      u[j + 16] = int8_t(blk[2 + j] >> 4);
-    }
+    int8_t q[kQ8_0BlockSize];
+    values(blk, q);
+    if (s.bits == 4)
+      std::copy(q, q + kQ8_0BlockSize, out.data.begin() + b * kQ8_0BlockSize);
+    else
+      storeGroup(out, b * kQ8_0BlockSize, q, kQ8_0BlockSize);
   }
   return true;
 }
 
+bool unpackQ4_0(const uint8_t *blocks, int64_t rows, int64_t cols,
+                QuantizedTensor &out) {
+  // Value j in the low nibble of byte j, value j + 16 in its high nibble.
+  return unpackScaledBlocks(blocks, rows, cols, q4_0Scheme(), kQ4_0BlockBytes,
+                            out, [](const uint8_t *blk, int8_t *u) {
+                              for (int64_t j = 0; j < 16; ++j) {
+                                u[j] = int8_t(blk[2 + j] & 0x0F);
+                                u[j + 16] = int8_t(blk[2 + j] >> 4);
+                              }
+                            });
+}
+
 bool unpackQ8_0(const uint8_t *blocks, int64_t rows, int64_t cols,
                 Storage storage, QuantizedTensor &out) {
-  if (rows <= 0 || cols <= 0 || cols % kQ8_0BlockSize != 0)
-    return false;
-  out = QuantizedTensor();
-  out.rows = rows;
-  out.cols = cols;
-  out.scheme = Scheme::q8_0();
-  out.scheme.storage = storage;
-  scaleLayout(out.scheme, rows, cols, out.layout);
-  int64_t numBlocks = rows * (cols / kQ8_0BlockSize);
-  out.data.resize(rows * cols);
-  out.scales.resize(numBlocks);
-  out.scalesF16.resize(numBlocks);
-  for (int64_t b = 0; b < numBlocks; ++b) {
-    const uint8_t *blk = blocks + b * kQ8_0BlockBytes;
-    uint16_t h = uint16_t(blk[0] | (blk[1] << 8)); // little-endian fp16
-    out.scalesF16[b] = h;
-    out.scales[b] = fp16ToFloat(h);
-    storeGroup(out, b * kQ8_0BlockSize,
-               reinterpret_cast<const int8_t *>(blk + 2), kQ8_0BlockSize);
-  }
-  return true;
+  Scheme s = Scheme::q8_0();
+  s.storage = storage;
+  return unpackScaledBlocks(blocks, rows, cols, s, kQ8_0BlockBytes, out,
+                            [](const uint8_t *blk, int8_t *q) {
+                              std::memcpy(q, blk + 2, kQ8_0BlockSize);
+                            });
 }
 
 //===----------------------------------------------------------------------===//
