@@ -13,6 +13,9 @@
 //
 //   acc += vpmaddwd(vpmaddubsw(u, a), 1)          pairs at most 2 * 15 * 127
 //
+// The micro-kernels on AVX2 use a cheaper form for nibbles: qnt.dpbusw sums
+// the i16 pairs of up to 8 steps (vpmaddubsw + vpaddw, at most 8 x 3810 <
+// 2^15) and qnt.widen_pairs turns them into i32 once (vpmaddwd with ones).
 // Everything else becomes plain vector arithmetic, which LLVM lowers for any
 // CPU.
 //
@@ -148,6 +151,88 @@ struct DpbusdNibblesToAvx2 : OpRewritePattern<DpbusdOp> {
   }
 };
 
+/// acc + p[0::2] + p[1::2] of the lanes of `products` (2 * n lanes), each
+/// extended or truncated to acc's element type.
+Value sumOfPairs(PatternRewriter &rewriter, Location loc, Value acc,
+                 Value products) {
+  int64_t lanes = cast<VectorType>(acc.getType()).getNumElements();
+  Value sum = acc;
+  for (int64_t j = 0; j < 2; ++j) {
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < lanes; ++i)
+      mask.push_back(2 * i + j);
+    Value part = vector::ShuffleOp::create(rewriter, loc, products, products, mask);
+    if (part.getType() != acc.getType())
+      part = arith::ExtSIOp::create(rewriter, loc, acc.getType(), part);
+    sum = arith::AddIOp::create(rewriter, loc, sum, part);
+  }
+  return sum;
+}
+
+/// The i16 pairs of u8 x s8 on AVX2: vpmaddubsw, then vpaddw (16 lanes).
+struct DpbuswToAvx2 : OpRewritePattern<DpbuswOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DpbuswOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getAcc().getType().getNumElements() != 16)
+      return rewriter.notifyMatchFailure(op, "AVX2's form has 16 lanes");
+    Value p = LLVM::CallIntrinsicOp::create(
+                  rewriter, op.getLoc(), op.getType(),
+                  rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
+                  ValueRange{op.getLhs(), op.getRhs()})
+                  .getResult(0);
+    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), p);
+    return success();
+  }
+};
+
+/// acc + p[0::2] + p[1::2] with p = zext(lhs) * sext(rhs), in i16.
+struct DpbuswToArith : OpRewritePattern<DpbuswOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DpbuswOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t lanes = op.getAcc().getType().getNumElements();
+    auto wide = VectorType::get({2 * lanes}, rewriter.getI16Type());
+    Value lhs = arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs());
+    Value rhs = arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs());
+    rewriter.replaceOp(op, sumOfPairs(rewriter, loc, op.getAcc(),
+                                      arith::MulIOp::create(rewriter, loc, lhs, rhs)));
+    return success();
+  }
+};
+
+/// Adjacent i16 lanes into i32: vpmaddwd with ones on AVX2.
+struct WidenPairsToAvx2 : OpRewritePattern<WidenPairsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(WidenPairsOp op,
+                                PatternRewriter &rewriter) const override {
+    auto pairs = op.getInput().getType();
+    if (pairs.getNumElements() != 16)
+      return rewriter.notifyMatchFailure(op, "AVX2's form has 16 lanes");
+    Value ones = arith::ConstantOp::create(
+        rewriter, op.getLoc(),
+        DenseElementsAttr::get(pairs, rewriter.getI16IntegerAttr(1)));
+    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+        op, op.getType(), rewriter.getStringAttr("llvm.x86.avx2.pmadd.wd"),
+        ValueRange{op.getInput(), ones});
+    return success();
+  }
+};
+
+/// sext(in[0::2]) + sext(in[1::2]).
+struct WidenPairsToArith : OpRewritePattern<WidenPairsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(WidenPairsOp op,
+                                PatternRewriter &rewriter) const override {
+    Value zero = arith::ConstantOp::create(
+        rewriter, op.getLoc(),
+        DenseElementsAttr::get(op.getType(), rewriter.getI32IntegerAttr(0)));
+    rewriter.replaceOp(op, sumOfPairs(rewriter, op.getLoc(), zero, op.getInput()));
+    return success();
+  }
+};
+
 /// acc + p[0::4] + ... + p[3::4] with p = sext(lhs) * sext(rhs).
 struct DpbssdToArith : OpRewritePattern<DpbssdOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -174,8 +259,10 @@ struct LowerDpbusdPass
     if (vnni)
       patterns.add<DpbusdToIntrinsic>(&getContext(), /*benefit=*/3);
     if (avx2)
-      patterns.add<DpbssdToAvx2, DpbusdNibblesToAvx2>(&getContext(), /*benefit=*/2);
-    patterns.add<DpbusdToArith, DpbssdToArith>(&getContext());
+      patterns.add<DpbssdToAvx2, DpbusdNibblesToAvx2, DpbuswToAvx2,
+                   WidenPairsToAvx2>(&getContext(), /*benefit=*/2);
+    patterns.add<DpbusdToArith, DpbssdToArith, DpbuswToArith, WidenPairsToArith>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

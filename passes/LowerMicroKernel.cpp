@@ -21,7 +21,10 @@
 // steps a row, step 2p in the low nibbles and 2p + 1 in the high ones, so
 // one load, one AND (0x0F) and one shift give the unsigned operands of two
 // dots (`qnt.dpbusd {nibbles}`: vpdpbusd with VNNI, vpmaddubsw + vpmaddwd on
-// AVX2, whose pairs cannot saturate at 2 * 15 * 127). A 4-bit weight with
+// AVX2, whose pairs cannot saturate at 2 * 15 * 127; there the i16 pairs of
+// an iteration's 8 steps add up in i16, `qnt.dpbusw`, and are widened once,
+// `qnt.widen_pairs`: vpmaddubsw + vpaddw a step instead of vpmaddubsw +
+// vpmaddwd + vpaddd, one multiply per 32 multiply-adds). A 4-bit weight with
 // minimums (u4: x = sw * u + mw) takes no offset; its epilogue adds
 // float(sum a) * (sa * mw) per group, one more FMA per accumulator. An asymmetric activation stands for d (q - z): sum (q - z) w =
 // sum q w - z sum w, so the accumulator also starts at -z times the weight's
@@ -72,6 +75,10 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     int32_t offset = u8 ? 128 : (storage == Storage::U4Offset8 ? 8 : 0);
     if (u4 && unroll % 2 != 0)
       return rewriter.notifyMatchFailure(op, "4-bit steps come in pairs");
+    // 4-bit weights on AVX2 sum their i16 pairs over an iteration's steps.
+    bool pairSums = u4 && dot == DotKind::Maddubs;
+    auto pairType = VectorType::get({2 * lanes}, b.getI16Type());
+    static_assert(kUnroll <= 8, "i16 pair sums hold at most 8 steps");
 
     Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
     auto accType = VectorType::get({lanes}, i32);
@@ -145,6 +152,11 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
               b, loc, index(0), index(steps), index(unroll), iacc,
               [&](OpBuilder &, Location, Value c, ValueRange iIn) {
                 SmallVector<Value> acc(iIn.begin(), iIn.end());
+                // Nibbles on AVX2: the i16 pairs of this iteration's steps
+                // (at most 8: 8 x 2 x 15 x 127 < 2^15), widened once.
+                SmallVector<Value> pairs;
+                if (pairSums)
+                  pairs.assign(m0 * nv, splat(pairType, b.getI16IntegerAttr(0)));
                 // 4-bit: the nibbles of the row holding steps u and u + 1.
                 SmallVector<Value> high;
                 for (int64_t u = 0; u < unroll; ++u) {
@@ -185,7 +197,10 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                         vector::BroadcastOp::create(b, loc, accType, word));
                     for (int64_t v = 0; v < nv; ++v) {
                       Value &x = acc[m * nv + v];
-                      if (u4) {
+                      if (pairSums) {
+                        Value &p = pairs[m * nv + v];
+                        p = DpbuswOp::create(b, loc, pairType, p, w[v], a);
+                      } else if (u4) {
                         auto d = DpbusdOp::create(b, loc, accType, x, w[v], a);
                         d.setNibbles(true);
                         x = d;
@@ -197,6 +212,8 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                     }
                   }
                 }
+                for (auto [x, p] : llvm::zip(acc, pairs))
+                  x = add(x, WidenPairsOp::create(b, loc, accType, p));
                 scf::YieldOp::create(b, loc, acc);
               });
           // acc_f32 += float(acc_i32) * (scale_a * scale_w), per group;

@@ -25,11 +25,18 @@ MicroKernel mlir::qnt::chooseMicroKernel(TargetAttr target, Storage storage,
     // the shifted bytes.
     temporaries = u4 ? 4 : 2;
   } else if (u4 && avx2) {
-    // Nibbles times s8 need no sign trick: vpmaddubsw + vpmaddwd + vpaddd.
+    // Nibbles times s8 need no sign trick, and their i16 pairs add up over
+    // 8 steps (vpmaddubsw + vpaddw): within the steps the i16 sums and the
+    // i32 accumulators, the unpacked weights (2 per vector: low and high
+    // nibbles) and 3 temporaries (mask, broadcast, product) are live; the
+    // f32 accumulators, touched once per group, may live in memory. (Four
+    // rows, leaving the i32 ones to memory too, measured no faster.)
     k.dot = DotKind::Maddubs;
-    k.lanes = 8;
-    registers = 16; // VEX-encoded: ymm0-15 unless AVX-512 widens them
-    temporaries = 4; // the act broadcast, mask, i16 pairs, ones
+    k.lanes = std::min<int64_t>(8, n0);
+    int64_t vectors = n0 / k.lanes;
+    int64_t fits = (16 - 2 * vectors - 3) / (2 * vectors);
+    k.m0 = std::max<int64_t>(1, std::min(maxM0, fits));
+    return k;
   } else if (storage == Storage::I8 && avx2) {
     // vpsignb has no EVEX form: ymm0-15 only.
     k.dot = DotKind::Maddubs;

@@ -330,6 +330,24 @@ LogicalResult DpbusdOp::verify() {
   return success();
 }
 
+LogicalResult DpbuswOp::verify() {
+  int64_t lanes = getAcc().getType().getNumElements();
+  int64_t bytes = getLhs().getType().getNumElements();
+  if (bytes != 2 * lanes)
+    return emitOpError("expects 2 bytes per i16 lane: ")
+           << bytes << " bytes for " << lanes << " lanes";
+  return success();
+}
+
+LogicalResult WidenPairsOp::verify() {
+  int64_t in = getInput().getType().getNumElements();
+  int64_t out = getResult().getType().getNumElements();
+  if (in != 2 * out)
+    return emitOpError("expects 2 i16 lanes per i32 lane: ")
+           << in << " for " << out;
+  return success();
+}
+
 LogicalResult DpbssdOp::verify() {
   int64_t lanes = getAcc().getType().getNumElements();
   int64_t bytes = getLhs().getType().getNumElements();

@@ -431,6 +431,50 @@ def Qnt_DpbssdOp : Qnt_Op<"dpbssd", [Pure, AllTypesMatch<["acc", "result"]>,
   let hasVerifier = 1;
 }
 
+def Qnt_DpbuswOp : Qnt_Op<"dpbusw", [Pure, AllTypesMatch<["acc", "result"]>,
+                                     AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "u8 x s8 dot products of byte pairs, accumulated in i16 lanes";
+  let description = [{
+    result[i] = acc[i] + zext(lhs[2i]) * sext(rhs[2i]) + zext(lhs[2i + 1]) * sext(rhs[2i + 1])
+
+    in i16, wrapping. For 4-bit weights (lhs nibbles at most 15, rhs in
+    [-127, 127]) a pair is at most 3810 in magnitude, so eight of them add up
+    without overflow (30480 < 2^15): the micro-kernel sums the pairs of up to
+    8 steps in i16 and widens them once (`qnt.widen_pairs`). On AVX2
+    `--qnt-lower-dpbusd` builds it from `vpmaddubsw` and `vpaddw`: one
+    multiply per 32 multiply-adds instead of two.
+
+    ```mlir
+    %r = qnt.dpbusw %acc, %u, %x : vector<32xi8> -> vector<16xi16>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I16]>:$acc,
+                       VectorOfRankAndType<[1], [I8]>:$lhs,
+                       VectorOfRankAndType<[1], [I8]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I16]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qnt_WidenPairsOp : Qnt_Op<"widen_pairs", [Pure]> {
+  let summary = "Adjacent i16 lanes added into i32 lanes";
+  let description = [{
+    result[i] = sext(input[2i]) + sext(input[2i + 1]): the pair sums of
+    `qnt.dpbusw` as the i32 lanes of `qnt.dpbusd` (AVX2: `vpmaddwd` with
+    ones).
+
+    ```mlir
+    %q = qnt.widen_pairs %p : vector<16xi16> -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I16]>:$input);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
   let summary = "The micro-kernel: an m0 x n0 register tile of a data-tiled quantized matmul";
   let description = [{

@@ -89,3 +89,24 @@ func.func @bytes(%acc: vector<8xi32>, %u: vector<32xi8>, %x: vector<32xi8>) -> v
   %r = qnt.dpbusd %acc, %u, %x : vector<32xi8> -> vector<8xi32>
   return %r : vector<8xi32>
 }
+
+// The i16 pairs of the 4-bit AVX2 kernels: vpmaddubsw then vpaddw, and
+// vpmaddwd with ones to widen them; elsewhere extended, multiplied and the
+// adjacent lanes added.
+// AVX2ONLY-LABEL: func.func @pairs
+// AVX2ONLY:         %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.+}}, %{{.+}}) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// AVX2ONLY:         %[[S:.+]] = arith.addi %{{.+}}, %[[P]] : vector<16xi16>
+// AVX2ONLY:         llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[S]], %{{.+}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// GENERIC-LABEL: func.func @pairs
+// GENERIC:         arith.extui %{{.+}} : vector<32xi8> to vector<32xi16>
+// GENERIC:         arith.extsi %{{.+}} : vector<32xi8> to vector<32xi16>
+// GENERIC:         %[[M:.+]] = arith.muli %{{.+}}, %{{.+}} : vector<32xi16>
+// GENERIC:         vector.shuffle %[[M]], %[[M]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
+// GENERIC:         vector.shuffle %[[M]], %[[M]] [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]
+// GENERIC:         arith.extsi %{{.+}} : vector<8xi16> to vector<8xi32>
+// GENERIC-NOT:     llvm.call_intrinsic
+func.func @pairs(%acc: vector<16xi16>, %u: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %p = qnt.dpbusw %acc, %u, %x : vector<32xi8> -> vector<16xi16>
+  %q = qnt.widen_pairs %p : vector<16xi16> -> vector<8xi32>
+  return %q : vector<8xi32>
+}

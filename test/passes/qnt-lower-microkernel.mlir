@@ -85,7 +85,7 @@ func.func @zero_points(%a: tensor<1x32xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1x
 // 4-bit weights (u4_offset8): a row of the tile holds two 4-byte steps, the
 // first in the low nibbles (AND 0x0F), the second in the high ones (shift by
 // 4), so one load feeds two dots; the accumulators start at -8 * the row's
-// sum, and the dots are qnt.dpbusd on nibbles whatever the target.
+// sum, and with VNNI (or generic code) the dots are qnt.dpbusd on nibbles.
 // CHECK-LABEL: func.func @u4
 // CHECK-SAME:    (%[[A:[^:]+]]: tensor<1x64xi8>, %{{[^:]+}}: tensor<1x2xf32>, %[[SUM:[^:]+]]: tensor<1x2xi32>, %[[W:[^:]+]]: tensor<8x64xi8>
 // CHECK-DAG:     %[[LOW:.+]] = arith.constant dense<15> : vector<32xi8>
@@ -111,7 +111,7 @@ func.func @zero_points(%a: tensor<1x32xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1x
 // CHECK-COUNT-12:  qnt.dpbusd {{.+}} {nibbles}
 // CHECK-NOT:       qnt.dpbssd
 func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>}
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>}
        : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
   return %t : tensor<1x16xf32>
 }
@@ -121,20 +121,27 @@ func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %
 // 4-bit weights with minimums (u4: x = sw * u + mw): no offset, so the
 // accumulators start at 0; each group's epilogue adds the minimum times the
 // row's activation sum: f = fma(float(acc), sa * sw, f), then
-// f = fma(sa * float(sum_a), mw, f).
+// f = fma(sa * float(sum_a), mw, f). On AVX2 (the maddubs dot) the i16 pairs
+// of the group's 8 steps add up (qnt.dpbusw from 0) and are widened once.
 // CHECK-LABEL: func.func @u4_mins
 // CHECK-SAME:    (%{{[^:]+}}: tensor<1x64xi8>, %[[S:[^:]+]]: tensor<1x2xf32>, %[[SUM:[^:]+]]: tensor<1x2xi32>, %{{[^:]+}}: tensor<8x64xi8>, %[[WS:[^:]+]]: tensor<2x16xf32>, %[[WM:[^:]+]]: tensor<2x16xf32>
-// CHECK-DAG:     %[[ZERO:.+]] = arith.constant dense<0> : vector<8xi32>
+// CHECK-DAG:     %[[ZERO16:.+]] = arith.constant dense<0> : vector<16xi16>
 // CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
 // CHECK-NOT:       arith.muli %{{.+}}, %{{.+}} : i32
-// CHECK:           qnt.dpbusd %[[ZERO]], {{.+}} {nibbles}
+// CHECK:           %[[P0:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK:           %[[P1:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK:           qnt.dpbusw %[[P0]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK-COUNT-13:  qnt.dpbusw
+// CHECK:           %[[W0:.+]] = qnt.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
+// CHECK-NOT:       qnt.dpbusd
 // CHECK:           %[[MW:.+]] = vector.transfer_read %[[WM]][%[[G]], %{{.+}}]
 // CHECK:           %[[SA:.+]] = tensor.extract %[[S]][%{{.+}}, %[[G]]]
 // CHECK:           %[[SUMG:.+]] = tensor.extract %[[SUM]][%{{.+}}, %[[G]]]
 // CHECK:           %[[SUMF:.+]] = arith.sitofp %[[SUMG]] : i32 to f32
 // CHECK:           %[[SAS:.+]] = arith.mulf %[[SA]], %[[SUMF]] : f32
 // CHECK:           %[[SASV:.+]] = vector.broadcast %[[SAS]] : f32 to vector<8xf32>
-// CHECK:           %[[F:.+]] = vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
+// CHECK:           %[[IF:.+]] = arith.sitofp %[[W0]] : vector<8xi32> to vector<8xf32>
+// CHECK:           %[[F:.+]] = vector.fma %[[IF]], %{{.+}}, %{{.+}} : vector<8xf32>
 // CHECK:           vector.fma %[[SASV]], %[[MW]], %[[F]] : vector<8xf32>
 func.func @u4_mins(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf32>, %wm: tensor<2x16xf32>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws mins %wm, %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4>}

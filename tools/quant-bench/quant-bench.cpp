@@ -475,13 +475,14 @@ struct KernelRow {
 
 /// The peak of the dot the kernels of `target` use on `bits`-bit weights:
 /// vpdpbusd on zmm with AVX-512, on ymm with VNNI alone; with AVX2 alone, the
-/// sign trick's five instructions for 8-bit weights and the three of
-/// vpmaddubsw + vpmaddwd + vpaddd on 4-bit nibbles; none for generic x86-64.
+/// sign trick's five instructions for 8-bit weights and, for 4-bit nibbles,
+/// vpmaddubsw + vpaddw (i16 pairs, widened once per 8 steps); none for
+/// generic x86-64.
 const qnt::bench::DotPeak *peakOf(const std::vector<qnt::bench::DotPeak> &peaks,
                                   const qnt::Target &target, int64_t bits) {
   const char *want = target.avx512 && target.vnni ? "zmm (AVX-512 VNNI)"
                      : target.vnni                ? "ymm (AVX"
-                     : target.avx2 && bits == 4   ? "(AVX2)"
+                     : target.avx2 && bits == 4   ? "(AVX2 i16 pairs)"
                      : target.avx2                ? "(AVX2 sign trick)"
                                                   : nullptr;
   if (!want)

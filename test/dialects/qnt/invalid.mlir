@@ -903,3 +903,19 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %z: tensor<4x2xi32>, %w: 
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<2x16xi32>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
 }
+
+// -----
+
+func.func @f(%acc: vector<16xi16>, %u: vector<16xi8>) -> vector<16xi16> {
+  // expected-error @+1 {{expects 2 bytes per i16 lane: 16 bytes for 16 lanes}}
+  %p = qnt.dpbusw %acc, %u, %u : vector<16xi8> -> vector<16xi16>
+  return %p : vector<16xi16>
+}
+
+// -----
+
+func.func @f(%p: vector<16xi16>) -> vector<16xi32> {
+  // expected-error @+1 {{expects 2 i16 lanes per i32 lane: 16 for 16}}
+  %q = qnt.widen_pairs %p : vector<16xi16> -> vector<16xi32>
+  return %q : vector<16xi32>
+}

@@ -134,7 +134,13 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
     %r = qnt.dpbssd %acc, %a, %a : vector<32xi8> -> vector<8xi32>
     // CHECK: qnt.dpbusd %{{.+}}, %{{.+}}, %{{.+}} {nibbles} : vector<32xi8> -> vector<8xi32>
     %n = qnt.dpbusd %r, %a, %a {nibbles} : vector<32xi8> -> vector<8xi32>
-    return %n : vector<8xi32>
+    // CHECK: qnt.dpbusw %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<16xi16>
+    %z = arith.constant dense<0> : vector<16xi16>
+    %p = qnt.dpbusw %z, %a, %a : vector<32xi8> -> vector<16xi16>
+    // CHECK: qnt.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
+    %w = qnt.widen_pairs %p : vector<16xi16> -> vector<8xi32>
+    %sum = arith.addi %n, %w : vector<8xi32>
+    return %sum : vector<8xi32>
   }
 
   // A 4-bit weight (GGML Q4_0's values): two 4-byte steps a row of its tile.
