@@ -53,6 +53,9 @@ namespace {
 
 /// 4-byte steps unrolled in the loop over a group.
 constexpr int64_t kUnroll = 8;
+/// The same for 4-bit weights on AVX2, whose i16 pair sums widen once per
+/// iteration.
+constexpr int64_t kPairUnroll = 4;
 
 struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -64,7 +67,12 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     int64_t m0 = op.getM0(), n0 = op.getN0(), lanes = op.getLanes();
     int64_t nv = n0 / lanes, kStored = op.getStoredK(), group = op.getGroup();
     int64_t groups = kStored / group, steps = group / 4;
-    int64_t unroll = steps % kUnroll == 0 ? kUnroll : (steps % 4 == 0 ? 4 : 1);
+    bool nibbleStorage = op.getRhsStorage() == Storage::U4Offset8 ||
+                         op.getRhsStorage() == Storage::U4;
+    int64_t maxUnroll = nibbleStorage && op.getDot() == DotKind::Maddubs
+                            ? kPairUnroll
+                            : kUnroll;
+    int64_t unroll = steps % maxUnroll == 0 ? maxUnroll : (steps % 4 == 0 ? 4 : 1);
     int64_t aGroups = op.getLhsScales().getType().getDimSize(1);
     int64_t wGroups = op.getRhsScales().getType().getDimSize(0);
     DotKind dot = op.getDot();
@@ -78,7 +86,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     // 4-bit weights on AVX2 sum their i16 pairs over an iteration's steps.
     bool pairSums = u4 && dot == DotKind::Maddubs;
     auto pairType = VectorType::get({2 * lanes}, b.getI16Type());
-    static_assert(kUnroll <= 8, "i16 pair sums hold at most 8 steps");
+    static_assert(kPairUnroll <= 8, "i16 pair sums hold at most 8 steps");
 
     Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
     auto accType = VectorType::get({lanes}, i32);

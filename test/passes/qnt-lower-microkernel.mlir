@@ -122,25 +122,28 @@ func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %
 // accumulators start at 0; each group's epilogue adds the minimum times the
 // row's activation sum: f = fma(float(acc), sa * sw, f), then
 // f = fma(sa * float(sum_a), mw, f). On AVX2 (the maddubs dot) the i16 pairs
-// of the group's 8 steps add up (qnt.dpbusw from 0) and are widened once.
+// of 4 steps at a time add up (qnt.dpbusw from 0) and are widened once into
+// the i32 accumulators, which start at 0.
 // CHECK-LABEL: func.func @u4_mins
 // CHECK-SAME:    (%{{[^:]+}}: tensor<1x64xi8>, %[[S:[^:]+]]: tensor<1x2xf32>, %[[SUM:[^:]+]]: tensor<1x2xi32>, %{{[^:]+}}: tensor<8x64xi8>, %[[WS:[^:]+]]: tensor<2x16xf32>, %[[WM:[^:]+]]: tensor<2x16xf32>
 // CHECK-DAG:     %[[ZERO16:.+]] = arith.constant dense<0> : vector<16xi16>
+// CHECK-DAG:     %[[ZERO:.+]] = arith.constant dense<0> : vector<8xi32>
 // CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
-// CHECK-NOT:       arith.muli %{{.+}}, %{{.+}} : i32
-// CHECK:           %[[P0:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
-// CHECK:           %[[P1:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
-// CHECK:           qnt.dpbusw %[[P0]], {{.+}} : vector<32xi8> -> vector<16xi16>
-// CHECK-COUNT-13:  qnt.dpbusw
-// CHECK:           %[[W0:.+]] = qnt.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
-// CHECK-NOT:       qnt.dpbusd
+// CHECK:           %[[D:.+]]:2 = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[I0:.+]] = %[[ZERO]], %[[I1:.+]] = %[[ZERO]])
+// CHECK:             %[[P0:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK:             %[[P1:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK:             qnt.dpbusw %[[P0]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK-COUNT-5:     qnt.dpbusw
+// CHECK:             %[[W0:.+]] = qnt.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
+// CHECK:             arith.addi %[[I0]], %[[W0]] : vector<8xi32>
+// CHECK-NOT:         qnt.dpbusd
 // CHECK:           %[[MW:.+]] = vector.transfer_read %[[WM]][%[[G]], %{{.+}}]
 // CHECK:           %[[SA:.+]] = tensor.extract %[[S]][%{{.+}}, %[[G]]]
 // CHECK:           %[[SUMG:.+]] = tensor.extract %[[SUM]][%{{.+}}, %[[G]]]
 // CHECK:           %[[SUMF:.+]] = arith.sitofp %[[SUMG]] : i32 to f32
 // CHECK:           %[[SAS:.+]] = arith.mulf %[[SA]], %[[SUMF]] : f32
 // CHECK:           %[[SASV:.+]] = vector.broadcast %[[SAS]] : f32 to vector<8xf32>
-// CHECK:           %[[IF:.+]] = arith.sitofp %[[W0]] : vector<8xi32> to vector<8xf32>
+// CHECK:           %[[IF:.+]] = arith.sitofp %[[D]]#0 : vector<8xi32> to vector<8xf32>
 // CHECK:           %[[F:.+]] = vector.fma %[[IF]], %{{.+}}, %{{.+}} : vector<8xf32>
 // CHECK:           vector.fma %[[SASV]], %[[MW]], %[[F]] : vector<8xf32>
 func.func @u4_mins(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf32>, %wm: tensor<2x16xf32>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
