@@ -16,7 +16,8 @@
 // integers and scales: only the storage changes (i8 <-> u8 offset 128, a flip
 // of the top bit). A GGML Q4_0 weight with a tiled layout keeps its nibbles
 // and scales too (4-bit, u4 offset 8: ggml's own u = q + 8), repacked into
-// the tiles. A weight in another GGML block format (qnt.ggml_constant:
+// the tiles; so do Q4_1 and Q4_K, with a minimum per block of 32 beside the
+// scale (storage u4, mins). A weight in another GGML block format (qnt.ggml_constant:
 // Q4_K, Q6_K, ...) is dequantized as ggml does and quantized like a float
 // one; an embedding table in such a format becomes Q8_0.
 //

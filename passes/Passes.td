@@ -147,7 +147,8 @@ def InsertActQuantPass : Pass<"qnt-insert-act-quant", "ModuleOp"> {
     dynamic `qnt.quantize`, and the linear becomes `qnt.matmul`. Linears that
     read the same activation with the same scheme share one quantize (q/k/v,
     gate/up). The activation keeps per-group sums when the weight is stored
-    `u8_offset128`, for the offset correction. A per-block activation takes
+    `u8_offset128` or 4-bit (`u4_offset8`, `u4` with mins), for the offset
+    or minimum correction. A per-block activation takes
     the weight's block size.
 
     Before:
@@ -269,12 +270,16 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     The register tile as straight-line vector code in a loop over the
     reduction's groups. Per group, m0 x (n0 / lanes) i32 accumulators start at
     the offset correction (-128 * the activation row's sum, against a
-    u8_offset128 weight; 0 otherwise) and take, for each 4-byte step, one
-    vector of weights per n0 / lanes channels and one broadcast of 4
-    activation bytes per row, combined by the tile's dot (`qnt.dpbusd`,
-    `qnt.dpbssd`, or their generic forms). Then
+    u8_offset128 weight; -8 * it against a u4_offset8 one; 0 otherwise) and
+    take, for each 4-byte step, one vector of weights per n0 / lanes channels
+    and one broadcast of 4 activation bytes per row, combined by the tile's
+    dot (`qnt.dpbusd`, `qnt.dpbssd`, or their generic forms). A 4-bit tile
+    row holds two steps: the low nibbles (AND 0x0F) and the high ones (shift
+    by 4); on AVX2 their u8 x s8 pairs add up in i16 over 4 steps
+    (`qnt.dpbusw`) and are widened once (`qnt.widen_pairs`). Then
 
       acc_f32[m] += float(acc_i32[m]) * (scale_a[m] * scales_w)
+                    (+ scale_a[m] * float(sum_a[m]) * mins_w, with mins)
 
     once per group in registers. The f32 accumulators are written once, to
     the output tile (masked at the edge of the matrix).
@@ -385,8 +390,11 @@ def LowerDpbusdPass : Pass<"qnt-lower-dpbusd", "ModuleOp"> {
     and 256-bit forms are AVX512-VNNI with VL, or AVX-VNNI). With `avx2`, a
     `qnt.dpbssd` of 8 lanes becomes AVX2's sign trick: `vpsignb` twice,
     `vpmaddubsw`, `vpmaddwd` by ones (no saturation for values in
-    [-127, 127]). Otherwise, or for other lengths, either becomes
-    extensions, a multiply and four strided shuffles added to the
+    [-127, 127]). With `avx2` (and no VNNI), the 4-bit kernels' dots need
+    no sign trick: `qnt.dpbusd {nibbles}` becomes `vpmaddubsw` + `vpmaddwd`,
+    `qnt.dpbusw` (i16 pairs) `vpmaddubsw` + `vpaddw`, `qnt.widen_pairs`
+    `vpmaddwd` by ones. Otherwise, or for other lengths, each becomes
+    extensions, a multiply and strided shuffles added to the
     accumulator. Runs after bufferization: the intrinsic calls have no
     declared memory effects, which buffer deallocation does not accept.
 
@@ -405,7 +413,8 @@ def LowerDpbusdPass : Pass<"qnt-lower-dpbusd", "ModuleOp"> {
     Option<"vnni", "vnni", "bool", /*default=*/"true",
            "use the VNNI intrinsic for qnt.dpbusd (the target must have it)">,
     Option<"avx2", "avx2", "bool", /*default=*/"false",
-           "use AVX2's vpsignb / vpmaddubsw / vpmaddwd for qnt.dpbssd">
+           "use AVX2's vpsignb / vpmaddubsw / vpmaddwd for qnt.dpbssd, and "
+           "vpmaddubsw / vpmaddwd / vpaddw for the 4-bit dots">
   ];
 }
 
