@@ -20,13 +20,14 @@
 // group. A 4-bit (u4_offset8) weight is the same with 8: its data holds two
 // steps a row, step 2p in the low nibbles and 2p + 1 in the high ones, so
 // one load, one AND (0x0F) and one shift give the unsigned operands of two
-// dots (`qnt.dpbusd {nibbles}`: vpdpbusd with VNNI, vpmaddubsw + vpmaddwd on
-// AVX2, whose pairs cannot saturate at 2 * 15 * 127; there the i16 pairs of
-// an iteration's 8 steps add up in i16, `qnt.dpbusw`, and are widened once,
-// `qnt.widen_pairs`: vpmaddubsw + vpaddw a step instead of vpmaddubsw +
-// vpmaddwd + vpaddd, one multiply per 32 multiply-adds). A 4-bit weight with
-// minimums (u4: x = sw * u + mw) takes no offset; its epilogue adds
-// float(sum a) * (sa * mw) per group, one more FMA per accumulator. An asymmetric activation stands for d (q - z): sum (q - z) w =
+// dots (`qnt.dpbusd {nibbles}`: vpdpbusd with VNNI). On AVX2 the u8 x s8
+// pairs of nibbles cannot saturate (2 * 15 * 127 < 2^15): those of an
+// iteration's 4 steps add up in i16 (`qnt.dpbusw`: vpmaddubsw + vpaddw a
+// step) and are widened once (`qnt.widen_pairs`: vpmaddwd), one multiply per
+// 32 multiply-adds instead of the sign trick's two and its two vpsignb. A
+// 4-bit weight with minimums (u4: x = sw * u + mw) takes no offset; its
+// epilogue adds float(sum a) * (sa * mw) per group, one more FMA per
+// accumulator. An asymmetric activation stands for d (q - z): sum (q - z) w =
 // sum q w - z sum w, so the accumulator also starts at -z times the weight's
 // per-group sums (one multiply per accumulator and group). The broadcast
 // activation bytes are the memory operand of vpdpbusd
@@ -67,12 +68,6 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     int64_t m0 = op.getM0(), n0 = op.getN0(), lanes = op.getLanes();
     int64_t nv = n0 / lanes, kStored = op.getStoredK(), group = op.getGroup();
     int64_t groups = kStored / group, steps = group / 4;
-    bool nibbleStorage = op.getRhsStorage() == Storage::U4Offset8 ||
-                         op.getRhsStorage() == Storage::U4;
-    int64_t maxUnroll = nibbleStorage && op.getDot() == DotKind::Maddubs
-                            ? kPairUnroll
-                            : kUnroll;
-    int64_t unroll = steps % maxUnroll == 0 ? maxUnroll : (steps % 4 == 0 ? 4 : 1);
     int64_t aGroups = op.getLhsScales().getType().getDimSize(1);
     int64_t wGroups = op.getRhsScales().getType().getDimSize(0);
     DotKind dot = op.getDot();
@@ -81,10 +76,12 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     bool u4 = storage == Storage::U4Offset8 || storage == Storage::U4;
     // The correction of an offset weight: -offset * sum a.
     int32_t offset = u8 ? 128 : (storage == Storage::U4Offset8 ? 8 : 0);
-    if (u4 && unroll % 2 != 0)
-      return rewriter.notifyMatchFailure(op, "4-bit steps come in pairs");
     // 4-bit weights on AVX2 sum their i16 pairs over an iteration's steps.
     bool pairSums = u4 && dot == DotKind::Maddubs;
+    int64_t maxUnroll = pairSums ? kPairUnroll : kUnroll;
+    int64_t unroll = steps % maxUnroll == 0 ? maxUnroll : (steps % 4 == 0 ? 4 : 1);
+    if (u4 && unroll % 2 != 0)
+      return rewriter.notifyMatchFailure(op, "4-bit steps come in pairs");
     auto pairType = VectorType::get({2 * lanes}, b.getI16Type());
     static_assert(kPairUnroll <= 8, "i16 pair sums hold at most 8 steps");
 
