@@ -826,8 +826,17 @@ bool readVocabulary(const File &f, Vocabulary &v, std::string &error) {
       error = "tokenizer.ggml.token_type has the wrong length";
       return false;
     }
-    for (size_t i = 0; i < n; ++i)
-      v.types[i] = int32_t(types->numbers[i]);
+    for (size_t i = 0; i < n; ++i) {
+      // A type is a small integer (1 normal ... 6 byte); anything else, a
+      // float or a value past int32, is refused before it is converted.
+      double t = types->numbers[i];
+      if (!(t >= -2147483648.0 && t <= 2147483647.0) || t != std::floor(t)) {
+        error = "tokenizer.ggml.token_type[" + std::to_string(i) +
+                "] is not a token type";
+        return false;
+      }
+      v.types[i] = int32_t(t);
+    }
   }
   // SentencePiece's ids default to llama's; a BPE vocabulary names its own.
   if (bpe)

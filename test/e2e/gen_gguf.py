@@ -43,6 +43,7 @@ SPACE = "\u2581"
 
 CORRUPTIONS = [
     "truncated",        # cut in the middle of the tensor data
+    "token-type",       # token types as f32, one of them 1e27 (no int)
     "truncated-header", # cut in the middle of the metadata
     "magic",            # not GGUF
     "version",          # version 1
@@ -276,7 +277,11 @@ def build(args):
             w.kv.append(("tokenizer.ggml.pre", T_STRING, "x"))
         w.add("tokenizer.ggml.tokens", T_ARRAY, (T_STRING, tokens))
         w.add("tokenizer.ggml.scores", T_ARRAY, (T_F32, scores))
-        w.add("tokenizer.ggml.token_type", T_ARRAY, (T_I32, types))
+        if corrupt == "token-type":
+            w.add("tokenizer.ggml.token_type", T_ARRAY,
+                  (T_F32, [1e27] + [float(t) for t in types[1:]]))
+        else:
+            w.add("tokenizer.ggml.token_type", T_ARRAY, (T_I32, types))
         w.add("tokenizer.ggml.bos_token_id", T_U32, 1)
         w.add("tokenizer.ggml.eos_token_id", T_U32, 2)
         w.add("tokenizer.ggml.unknown_token_id", T_U32, 0)
