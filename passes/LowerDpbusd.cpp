@@ -66,20 +66,51 @@ struct DpbusdToIntrinsic : OpRewritePattern<DpbusdOp> {
   }
 };
 
-/// acc + p[0::4] + p[1::4] + p[2::4] + p[3::4] of 4 * lanes products: four
-/// strided shuffles keep every vector one-dimensional.
-Value sumOfQuads(PatternRewriter &rewriter, Location loc, Value acc,
-                 Value products) {
+/// acc + p[0::n] + p[1::n] + ... + p[n-1::n] of n * lanes products, each
+/// part extended to acc's element type: n strided shuffles keep every vector
+/// one-dimensional.
+Value sumOfStrided(PatternRewriter &rewriter, Location loc, Value acc,
+                   Value products, int64_t n) {
   int64_t lanes = cast<VectorType>(acc.getType()).getNumElements();
   Value sum = acc;
-  for (int64_t j = 0; j < 4; ++j) {
+  for (int64_t j = 0; j < n; ++j) {
     SmallVector<int64_t> mask;
     for (int64_t i = 0; i < lanes; ++i)
-      mask.push_back(4 * i + j);
+      mask.push_back(n * i + j);
     Value part = vector::ShuffleOp::create(rewriter, loc, products, products, mask);
+    if (part.getType() != acc.getType())
+      part = arith::ExtSIOp::create(rewriter, loc, acc.getType(), part);
     sum = arith::AddIOp::create(rewriter, loc, sum, part);
   }
   return sum;
+}
+
+/// The result of an x86 intrinsic.
+Value callX86(PatternRewriter &rewriter, Location loc, StringRef name, Type type,
+              ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(rewriter, loc, type,
+                                       rewriter.getStringAttr(name), args)
+      .getResult(0);
+}
+
+/// AVX2's i32 lanes of adjacent i16 pairs: vpmaddwd by ones.
+Value widenPairsAvx2(PatternRewriter &rewriter, Location loc, Type type,
+                     Value pairs) {
+  Value ones = arith::ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(cast<VectorType>(pairs.getType()),
+                             rewriter.getI16IntegerAttr(1)));
+  return callX86(rewriter, loc, "llvm.x86.avx2.pmadd.wd", type, {pairs, ones});
+}
+
+/// acc + the u8 x s8 dot of 4-byte groups on AVX2: vpmaddubsw (pairs to
+/// i16, which the caller knows cannot saturate), then vpmaddwd by ones.
+Value maddubsQuadsAvx2(PatternRewriter &rewriter, Location loc, Value acc,
+                       Value u, Value s) {
+  auto pairs = VectorType::get({16}, rewriter.getI16Type());
+  Value p = callX86(rewriter, loc, "llvm.x86.avx2.pmadd.ub.sw", pairs, {u, s});
+  return arith::AddIOp::create(rewriter, loc, acc,
+                               widenPairsAvx2(rewriter, loc, acc.getType(), p));
 }
 
 /// The same with p = zext(lhs) * sext(rhs).
@@ -92,8 +123,8 @@ struct DpbusdToArith : OpRewritePattern<DpbusdOp> {
     auto wide = VectorType::get({4 * lanes}, rewriter.getI32Type());
     Value lhs = arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs());
     Value rhs = arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs());
-    rewriter.replaceOp(op, sumOfQuads(rewriter, loc, op.getAcc(),
-                                      arith::MulIOp::create(rewriter, loc, lhs, rhs)));
+    rewriter.replaceOp(op, sumOfStrided(rewriter, loc, op.getAcc(),
+                                        arith::MulIOp::create(rewriter, loc, lhs, rhs), 4));
     return success();
   }
 };
@@ -107,20 +138,11 @@ struct DpbssdToAvx2 : OpRewritePattern<DpbssdOp> {
       return rewriter.notifyMatchFailure(op, "AVX2's form has 8 lanes");
     Location loc = op.getLoc();
     auto bytes = op.getLhs().getType();
-    auto pairs = VectorType::get({16}, rewriter.getI16Type());
-    auto call = [&](StringRef name, Type type, ValueRange args) -> Value {
-      return LLVM::CallIntrinsicOp::create(rewriter, loc, type,
-                                           rewriter.getStringAttr(name), args)
-          .getResult(0);
-    };
     Value a = op.getLhs(), w = op.getRhs();
-    Value absA = call("llvm.x86.avx2.psign.b", bytes, {a, a});
-    Value signedW = call("llvm.x86.avx2.psign.b", bytes, {w, a});
-    Value p = call("llvm.x86.avx2.pmadd.ub.sw", pairs, {absA, signedW});
-    Value ones = arith::ConstantOp::create(
-        rewriter, loc, DenseElementsAttr::get(pairs, rewriter.getI16IntegerAttr(1)));
-    Value quads = call("llvm.x86.avx2.pmadd.wd", op.getType(), {p, ones});
-    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), quads);
+    Value absA = callX86(rewriter, loc, "llvm.x86.avx2.psign.b", bytes, {a, a});
+    Value signedW = callX86(rewriter, loc, "llvm.x86.avx2.psign.b", bytes, {w, a});
+    Value quads = maddubsQuadsAvx2(rewriter, loc, op.getAcc(), absA, signedW);
+    rewriter.replaceOp(op, quads);
     return success();
   }
 };
@@ -135,39 +157,11 @@ struct DpbusdNibblesToAvx2 : OpRewritePattern<DpbusdOp> {
       return rewriter.notifyMatchFailure(op, "u8 values may saturate vpmaddubsw");
     if (op.getAcc().getType().getNumElements() != 8)
       return rewriter.notifyMatchFailure(op, "AVX2's form has 8 lanes");
-    Location loc = op.getLoc();
-    auto pairs = VectorType::get({16}, rewriter.getI16Type());
-    auto call = [&](StringRef name, Type type, ValueRange args) -> Value {
-      return LLVM::CallIntrinsicOp::create(rewriter, loc, type,
-                                           rewriter.getStringAttr(name), args)
-          .getResult(0);
-    };
-    Value p = call("llvm.x86.avx2.pmadd.ub.sw", pairs, {op.getLhs(), op.getRhs()});
-    Value ones = arith::ConstantOp::create(
-        rewriter, loc, DenseElementsAttr::get(pairs, rewriter.getI16IntegerAttr(1)));
-    Value quads = call("llvm.x86.avx2.pmadd.wd", op.getType(), {p, ones});
-    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), quads);
+    rewriter.replaceOp(op, maddubsQuadsAvx2(rewriter, op.getLoc(), op.getAcc(),
+                                            op.getLhs(), op.getRhs()));
     return success();
   }
 };
-
-/// acc + p[0::2] + p[1::2] of the lanes of `products` (2 * n lanes), each
-/// extended or truncated to acc's element type.
-Value sumOfPairs(PatternRewriter &rewriter, Location loc, Value acc,
-                 Value products) {
-  int64_t lanes = cast<VectorType>(acc.getType()).getNumElements();
-  Value sum = acc;
-  for (int64_t j = 0; j < 2; ++j) {
-    SmallVector<int64_t> mask;
-    for (int64_t i = 0; i < lanes; ++i)
-      mask.push_back(2 * i + j);
-    Value part = vector::ShuffleOp::create(rewriter, loc, products, products, mask);
-    if (part.getType() != acc.getType())
-      part = arith::ExtSIOp::create(rewriter, loc, acc.getType(), part);
-    sum = arith::AddIOp::create(rewriter, loc, sum, part);
-  }
-  return sum;
-}
 
 /// The i16 pairs of u8 x s8 on AVX2: vpmaddubsw, then vpaddw (16 lanes).
 struct DpbuswToAvx2 : OpRewritePattern<DpbuswOp> {
@@ -176,11 +170,8 @@ struct DpbuswToAvx2 : OpRewritePattern<DpbuswOp> {
                                 PatternRewriter &rewriter) const override {
     if (op.getAcc().getType().getNumElements() != 16)
       return rewriter.notifyMatchFailure(op, "AVX2's form has 16 lanes");
-    Value p = LLVM::CallIntrinsicOp::create(
-                  rewriter, op.getLoc(), op.getType(),
-                  rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
-                  ValueRange{op.getLhs(), op.getRhs()})
-                  .getResult(0);
+    Value p = callX86(rewriter, op.getLoc(), "llvm.x86.avx2.pmadd.ub.sw",
+                      op.getType(), {op.getLhs(), op.getRhs()});
     rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), p);
     return success();
   }
@@ -196,8 +187,8 @@ struct DpbuswToArith : OpRewritePattern<DpbuswOp> {
     auto wide = VectorType::get({2 * lanes}, rewriter.getI16Type());
     Value lhs = arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs());
     Value rhs = arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs());
-    rewriter.replaceOp(op, sumOfPairs(rewriter, loc, op.getAcc(),
-                                      arith::MulIOp::create(rewriter, loc, lhs, rhs)));
+    rewriter.replaceOp(op, sumOfStrided(rewriter, loc, op.getAcc(),
+                                        arith::MulIOp::create(rewriter, loc, lhs, rhs), 2));
     return success();
   }
 };
@@ -207,15 +198,10 @@ struct WidenPairsToAvx2 : OpRewritePattern<WidenPairsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(WidenPairsOp op,
                                 PatternRewriter &rewriter) const override {
-    auto pairs = op.getInput().getType();
-    if (pairs.getNumElements() != 16)
+    if (op.getInput().getType().getNumElements() != 16)
       return rewriter.notifyMatchFailure(op, "AVX2's form has 16 lanes");
-    Value ones = arith::ConstantOp::create(
-        rewriter, op.getLoc(),
-        DenseElementsAttr::get(pairs, rewriter.getI16IntegerAttr(1)));
-    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
-        op, op.getType(), rewriter.getStringAttr("llvm.x86.avx2.pmadd.wd"),
-        ValueRange{op.getInput(), ones});
+    rewriter.replaceOp(op, widenPairsAvx2(rewriter, op.getLoc(), op.getType(),
+                                          op.getInput()));
     return success();
   }
 };
@@ -228,7 +214,7 @@ struct WidenPairsToArith : OpRewritePattern<WidenPairsOp> {
     Value zero = arith::ConstantOp::create(
         rewriter, op.getLoc(),
         DenseElementsAttr::get(op.getType(), rewriter.getI32IntegerAttr(0)));
-    rewriter.replaceOp(op, sumOfPairs(rewriter, op.getLoc(), zero, op.getInput()));
+    rewriter.replaceOp(op, sumOfStrided(rewriter, op.getLoc(), zero, op.getInput(), 2));
     return success();
   }
 };
@@ -243,8 +229,8 @@ struct DpbssdToArith : OpRewritePattern<DpbssdOp> {
     auto wide = VectorType::get({4 * lanes}, rewriter.getI32Type());
     Value lhs = arith::ExtSIOp::create(rewriter, loc, wide, op.getLhs());
     Value rhs = arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs());
-    rewriter.replaceOp(op, sumOfQuads(rewriter, loc, op.getAcc(),
-                                      arith::MulIOp::create(rewriter, loc, lhs, rhs)));
+    rewriter.replaceOp(op, sumOfStrided(rewriter, loc, op.getAcc(),
+                                        arith::MulIOp::create(rewriter, loc, lhs, rhs), 4));
     return success();
   }
 };

@@ -321,22 +321,27 @@ LogicalResult MatmulOp::verify() {
 // DpbusdOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult DpbusdOp::verify() {
-  int64_t lanes = getAcc().getType().getNumElements();
-  int64_t bytes = getLhs().getType().getNumElements();
-  if (bytes != 4 * lanes)
-    return emitOpError("expects 4 bytes per i32 lane: ")
-           << bytes << " bytes for " << lanes << " lanes";
+/// The byte operands of a dot hold `per` bytes for each lane of `acc`.
+static LogicalResult verifyBytesPerLane(Operation *op, VectorType acc,
+                                        VectorType bytes, int64_t per) {
+  int64_t lanes = acc.getNumElements(), n = bytes.getNumElements();
+  if (n != per * lanes)
+    return op->emitOpError("expects ")
+           << per << " bytes per i" << acc.getElementTypeBitWidth()
+           << " lane: " << n << " bytes for " << lanes << " lanes";
   return success();
 }
 
+LogicalResult DpbusdOp::verify() {
+  return verifyBytesPerLane(*this, getAcc().getType(), getLhs().getType(), 4);
+}
+
+LogicalResult DpbssdOp::verify() {
+  return verifyBytesPerLane(*this, getAcc().getType(), getLhs().getType(), 4);
+}
+
 LogicalResult DpbuswOp::verify() {
-  int64_t lanes = getAcc().getType().getNumElements();
-  int64_t bytes = getLhs().getType().getNumElements();
-  if (bytes != 2 * lanes)
-    return emitOpError("expects 2 bytes per i16 lane: ")
-           << bytes << " bytes for " << lanes << " lanes";
-  return success();
+  return verifyBytesPerLane(*this, getAcc().getType(), getLhs().getType(), 2);
 }
 
 LogicalResult WidenPairsOp::verify() {
@@ -345,15 +350,6 @@ LogicalResult WidenPairsOp::verify() {
   if (in != 2 * out)
     return emitOpError("expects 2 i16 lanes per i32 lane: ")
            << in << " for " << out;
-  return success();
-}
-
-LogicalResult DpbssdOp::verify() {
-  int64_t lanes = getAcc().getType().getNumElements();
-  int64_t bytes = getLhs().getType().getNumElements();
-  if (bytes != 4 * lanes)
-    return emitOpError("expects 4 bytes per i32 lane: ")
-           << bytes << " bytes for " << lanes << " lanes";
   return success();
 }
 
