@@ -216,6 +216,8 @@ public:
       suffixes.push_back("_zero_points");
     if (type.getMinsType())
       suffixes.push_back("_mins");
+    if (type.getSuperType())
+      suffixes.append({"_super_scales", "_super_mins"});
     if (type.getSumsType())
       suffixes.push_back("_sums");
     for (auto [i, bytes] : llvm::enumerate(components)) {
@@ -237,16 +239,10 @@ public:
   Value materialize(OpBuilder &b, Location loc, Operation *fn,
                     const Folded &f) const {
     if (!writer) {
-      // The optional components in the type's order.
-      size_t next = 2;
-      auto optional = [&](RankedTensorType present) {
-        return present ? cast<ElementsAttr>(f.blobs[next++]) : ElementsAttr();
-      };
-      ElementsAttr zp = optional(f.type.getZeroPointsType());
-      ElementsAttr mins = optional(f.type.getMinsType());
-      ElementsAttr sums = optional(f.type.getSumsType());
-      return ConstantOp::create(b, loc, f.type, cast<ElementsAttr>(f.blobs[0]),
-                                cast<ElementsAttr>(f.blobs[1]), zp, mins, sums);
+      SmallVector<ElementsAttr> parts;
+      for (Attribute blob : f.blobs)
+        parts.push_back(cast<ElementsAttr>(blob));
+      return ConstantOp::create(b, loc, f.type, parts);
     }
     SmallVector<Type> types;
     f.type.getComponentTypes(types);
@@ -275,10 +271,11 @@ Attribute cacheForm(MLIRContext *ctx, LayoutAttr requested, bool sums) {
 /// The layout a weight of `cols` columns is stored in: `requested` with its
 /// padding made a multiple of the block as well.
 LayoutAttr effectiveLayout(LayoutAttr requested, SchemeAttr scheme) {
-  if (!requested || !scheme.isBlocked() ||
-      requested.getPad() % scheme.getBlock() == 0)
+  // A whole super-block, where the scales have two levels.
+  int64_t block = scheme.getSuperBlock() ? scheme.getSuperBlock() : scheme.getBlock();
+  if (!requested || !scheme.isBlocked() || requested.getPad() % block == 0)
     return requested;
-  int64_t pad = std::lcm(requested.getPad(), scheme.getBlock());
+  int64_t pad = std::lcm(requested.getPad(), block);
   return LayoutAttr::get(requested.getContext(), requested.getN0(),
                          requested.getK0(), pad);
 }
@@ -291,26 +288,31 @@ std::vector<std::vector<char>> componentBytes(const ::qnt::math::QuantizedTensor
     ArrayRef<char> b = asBytes(v);
     return std::vector<char>(b.begin(), b.end());
   };
-  bool f16 = q.scheme.f16Scale;
-  std::vector<std::vector<char>> parts;
-  if (!layout || !layout.isTiled()) {
-    parts = {bytes(q.data), f16 ? bytes(q.scalesF16) : bytes(q.scales)};
-    if (q.scheme.mins)
-      parts.push_back(f16 ? bytes(q.minsF16) : bytes(q.mins));
+  // The same components, row-major (QuantizedTensor) or tiled.
+  auto parts = [&](const auto &t) {
+    bool f16 = q.scheme.f16Scale;
+    std::vector<std::vector<char>> out = {bytes(t.data)};
+    if (q.scheme.superBlock) {
+      out.push_back(bytes(t.subScales));
+      out.push_back(bytes(t.subMins));
+      out.push_back(f16 ? bytes(t.superScalesF16) : bytes(t.superScales));
+      out.push_back(f16 ? bytes(t.superMinsF16) : bytes(t.superMins));
+    } else {
+      out.push_back(f16 ? bytes(t.scalesF16) : bytes(t.scales));
+      if (q.scheme.mins)
+        out.push_back(f16 ? bytes(t.minsF16) : bytes(t.mins));
+    }
     if (q.scheme.sums)
-      parts.push_back(bytes(q.sums));
-    return parts;
-  }
+      out.push_back(bytes(t.sums));
+    return out;
+  };
+  if (!layout || !layout.isTiled())
+    return parts(q);
   ::qnt::math::TiledTensor t;
   bool tiled = ::qnt::math::tile(q, layout.getN0(), layout.getK0(), t);
   assert(tiled && "the layout verifier admits only tileable schemes");
   (void)tiled;
-  parts = {bytes(t.data), f16 ? bytes(t.scalesF16) : bytes(t.scales)};
-  if (q.scheme.mins)
-    parts.push_back(f16 ? bytes(t.minsF16) : bytes(t.mins));
-  if (q.scheme.sums)
-    parts.push_back(bytes(t.sums));
-  return parts;
+  return parts(t);
 }
 
 //===----------------------------------------------------------------------===//
@@ -372,22 +374,21 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     bool mins = repackMins || (fourBits && !repack && options.mins && !sums);
     SchemeAttr scheme;
     if (fourBits) {
-      // Repacked blocks keep their scales: fp16 for Q4_0 and Q4_1, f32 for
-      // Q4_K's (products of two fp16 values, exact in f32).
-      Type scale = options.scale;
-      if (repack)
-        scale = *format == GgmlFormat::Q4_K ? Type(Float32Type::get(ctx))
-                                            : Type(Float16Type::get(ctx));
+      // Repacked blocks keep their scales: fp16 for Q4_0 and Q4_1, and
+      // Q4_K's two levels (6-bit sc and m per 32, fp16 d and dmin per 256).
+      Type scale = repack ? Type(Float16Type::get(ctx)) : options.scale;
+      int64_t superBlock =
+          repack && *format == GgmlFormat::Q4_K ? ::qnt::math::q4KScheme().superBlock : 0;
       scheme = SchemeAttr::get(
           ctx, 4, Granularity::PerBlock, /*axis=*/0,
           repack ? ::qnt::math::kQ8_0BlockSize : options.block,
           /*symmetric=*/true, mins ? Storage::U4 : Storage::U4Offset8, scale,
-          Rounding::HalfAwayFromZero, sums, mins);
+          Rounding::HalfAwayFromZero, sums, mins, superBlock);
     } else {
       scheme = SchemeAttr::get(ctx, 8, granularity, /*axis=*/0, options.block,
                                /*symmetric=*/true, options.storage,
                                options.scale, options.rounding, sums,
-                               /*mins=*/false);
+                               /*mins=*/false, /*superBlock=*/0);
     }
     LayoutAttr layout = effectiveLayout(requested, scheme);
     int64_t stored = layout ? layout.paddedCols(cols) : cols;
@@ -472,7 +473,7 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
           getContext(), scheme.getBits(), scheme.getGranularity(),
           scheme.getAxis(), scheme.getBlock(), scheme.getSymmetric(),
           options.storage, scheme.getScale(), scheme.getRounding(), sums,
-          /*mins=*/false);
+          /*mins=*/false, /*superBlock=*/0);
       FailureOr<Folded> folded =
           requested ? relayout(source, newScheme, requested)
                     : restore(source, newScheme);
@@ -595,9 +596,7 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfter(ggml);
     Value table = ConstantOp::create(rewriter, ggml.getLoc(), qtype,
-                                     it->second.first, it->second.second,
-                                     /*zero_points=*/nullptr, /*mins=*/nullptr,
-                                     /*sums=*/nullptr);
+                                     {it->second.first, it->second.second});
     rewriter.modifyOpInPlace(op, [&] { op.getTableMutable().assign(table); });
     return success();
   }

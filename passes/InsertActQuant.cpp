@@ -89,7 +89,8 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
     granularity = Granularity::PerToken;
   return SchemeAttr::get(op.getContext(), 8, granularity, /*axis=*/0, block,
                          /*symmetric=*/!asymmetric, Storage::I8, options.scale,
-                         options.rounding, /*sums=*/offset, /*mins=*/false);
+                         options.rounding, /*sums=*/offset, /*mins=*/false,
+                         /*superBlock=*/0);
 }
 
 /// The type `op`'s input is quantized to, or null after a diagnostic.

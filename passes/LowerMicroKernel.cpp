@@ -27,7 +27,8 @@
 // 32 multiply-adds instead of the sign trick's two and its two vpsignb. A
 // 4-bit weight with minimums (u4: x = sw * u + mw) takes no offset; its
 // epilogue adds float(sum a) * (sa * mw) per group, one more FMA per
-// accumulator. An asymmetric activation stands for d (q - z): sum (q - z) w =
+// accumulator; with two-level scales (Q4_K) the group's byte scale and
+// minimum are widened and multiplied by their super-block's factors first. An asymmetric activation stands for d (q - z): sum (q - z) w =
 // sum q w - z sum w, so the accumulator also starts at -z times the weight's
 // per-group sums (one multiply per accumulator and group). The broadcast
 // activation bytes are the memory operand of vpdpbusd
@@ -70,6 +71,11 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     int64_t groups = kStored / group, steps = group / 4;
     int64_t aGroups = op.getLhsScales().getType().getDimSize(1);
     int64_t wGroups = op.getRhsScales().getType().getDimSize(0);
+    // Groups sharing a super-block's factors (two-level scales).
+    int64_t superRatio =
+        op.getRhsSupers().empty()
+            ? 1
+            : wGroups / cast<RankedTensorType>(op.getRhsSupers()[0].getType()).getDimSize(0);
     DotKind dot = op.getDot();
     Storage storage = op.getRhsStorage();
     bool u8 = storage == Storage::U8Offset128;
@@ -223,20 +229,35 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
               });
           // acc_f32 += float(acc_i32) * (scale_a * scale_w), per group;
           // with mins, + float(sum_a) * (scale_a * min_w).
-          auto readRhs = [&](Value tensor, int64_t v) -> Value {
+          // A vector of lanes factors at group `at`, as f32 (bytes are
+          // unsigned: two-level scales' sc and m).
+          auto readRhs = [&](Value tensor, Value at, int64_t v) -> Value {
             auto type = cast<RankedTensorType>(tensor.getType()).getElementType();
             Value s = vector::TransferReadOp::create(
                 b, loc, VectorType::get({lanes}, type), tensor,
-                ValueRange{gw, index(v * lanes)},
+                ValueRange{at, index(v * lanes)},
                 arith::ConstantOp::create(b, loc, b.getZeroAttr(type)),
                 ArrayRef<bool>{true});
+            if (type.isInteger(8))
+              return arith::UIToFPOp::create(
+                  b, loc, fType, arith::ExtUIOp::create(b, loc, accType, s));
             return type != f32 ? Value(arith::ExtFOp::create(b, loc, fType, s)) : s;
           };
+          // Two levels: scale = sc * d, min = m * (-dmin), exact in f32.
+          ValueRange supers = op.getRhsSupers();
+          Value gs = supers.empty() ? Value()
+                                    : arith::DivUIOp::create(b, loc, gw, index(superRatio));
           SmallVector<Value> sw, mw;
           for (int64_t v = 0; v < nv; ++v) {
-            sw.push_back(readRhs(op.getRhsScales(), v));
+            sw.push_back(readRhs(op.getRhsScales(), gw, v));
             if (op.getRhsMins())
-              mw.push_back(readRhs(op.getRhsMins(), v));
+              mw.push_back(readRhs(op.getRhsMins(), gw, v));
+            if (!supers.empty()) {
+              sw.back() = arith::MulFOp::create(b, loc, sw.back(),
+                                                readRhs(supers[0], gs, v));
+              mw.back() = arith::MulFOp::create(b, loc, mw.back(),
+                                                readRhs(supers[1], gs, v));
+            }
           }
           SmallVector<Value> fOut;
           for (int64_t m = 0; m < m0; ++m) {

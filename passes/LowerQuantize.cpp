@@ -35,14 +35,9 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
   matchAndRewrite(ConstantOp op, OneToNOpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     SmallVector<Value> parts;
-    for (Attribute a : {Attribute(op.getData()), Attribute(op.getScales())})
-      parts.push_back(
-          arith::ConstantOp::create(rewriter, op.getLoc(), cast<TypedAttr>(a)));
-    for (std::optional<ElementsAttr> part :
-         {op.getZeroPoints(), op.getMins(), op.getSums()})
-      if (part)
-        parts.push_back(arith::ConstantOp::create(rewriter, op.getLoc(),
-                                                  cast<TypedAttr>(*part)));
+    for (ElementsAttr part : op.getComponents())
+      parts.push_back(arith::ConstantOp::create(rewriter, op.getLoc(),
+                                                cast<TypedAttr>(part)));
     rewriter.replaceOpWithMultiple(op, {parts});
     return success();
   }

@@ -89,8 +89,13 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     Value aData = lhs[0], aScales = lhs[1];
     Value aZeroPoints = asymmetric ? lhs[2] : Value();
     Value aSums = offset ? lhs[asymmetric ? 3 : 2] : Value();
+    // Then mins, the super-blocks' two factors, and sums, as present.
+    bool supers = bool(rhsType.getSuperType());
     Value wMins = mins ? rhs[2] : Value();
-    Value wSums = asymmetric ? rhs[mins ? 3 : 2] : Value();
+    SmallVector<Value> wSupers;
+    if (supers)
+      wSupers = {rhs[3], rhs[4]};
+    Value wSums = asymmetric ? rhs.back() : Value();
     // [T, K'/4, n0, 4] -> [T, K'/4, n0 * 4]: a step's n0 channels are one row.
     Value wData = tensor::CollapseShapeOp::create(
         b, loc, rhs[0], ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
@@ -142,6 +147,15 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
                                     {one, b.getIndexAttr(wGroups), b.getIndexAttr(n0)},
                                     wScaleType)
                             : Value();
+      SmallVector<Value> superTiles;
+      for (Value factors : wSupers) {
+        auto type = cast<RankedTensorType>(factors.getType());
+        int64_t superGroups = type.getDimSize(1);
+        superTiles.push_back(slice(
+            b, loc, factors, {t, zero, zero},
+            {one, b.getIndexAttr(superGroups), b.getIndexAttr(n0)},
+            RankedTensorType::get({superGroups, n0}, type.getElementType())));
+      }
 
       // Rows [lb, ub) in register tiles of `m0` rows.
       auto rowLoop = [&](Value lb, Value ub, int64_t m0, Value acc) -> Value {
@@ -161,7 +175,7 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
               Value init = slice(b, loc, iter[0], at, initSizes);
               Value tileOut = MatmulTileOp::create(
                   b, loc, init.getType(), a, s, sums, zeroPoints, wTile, sTile,
-                  minTile, sumTile, init,
+                  minTile, superTiles, sumTile, init,
                   b.getI64IntegerAttr(op.getGroupSize()),
                   DotKindAttr::get(b.getContext(), kernel.dot),
                   b.getI64IntegerAttr(kernel.lanes),

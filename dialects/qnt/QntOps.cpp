@@ -146,9 +146,38 @@ LogicalResult ConstantOp::verify() {
   if (failed(verifyOptionalComponent(*this, "zero points", getZeroPoints(),
                                      type.getZeroPointsType())) ||
       failed(verifyOptionalComponent(*this, "mins", getMins(),
-                                     type.getMinsType())))
+                                     type.getMinsType())) ||
+      failed(verifyOptionalComponent(*this, "super scales", getSuperScales(),
+                                     type.getSuperType())) ||
+      failed(verifyOptionalComponent(*this, "super mins", getSuperMins(),
+                                     type.getSuperType())))
     return failure();
   return verifyOptionalComponent(*this, "sums", getSums(), type.getSumsType());
+}
+
+void ConstantOp::build(OpBuilder &builder, OperationState &state,
+                       QTensorType type, ArrayRef<ElementsAttr> components) {
+  // The optional components in the type's order.
+  size_t next = 2;
+  auto optional = [&](bool present) {
+    return present ? components[next++] : ElementsAttr();
+  };
+  ElementsAttr zeroPoints = optional(bool(type.getZeroPointsType()));
+  ElementsAttr mins = optional(bool(type.getMinsType()));
+  ElementsAttr superScales = optional(bool(type.getSuperType()));
+  ElementsAttr superMins = optional(bool(type.getSuperType()));
+  ElementsAttr sums = optional(bool(type.getSumsType()));
+  build(builder, state, type, components[0], components[1], zeroPoints, mins,
+        superScales, superMins, sums);
+}
+
+SmallVector<ElementsAttr> ConstantOp::getComponents() {
+  SmallVector<ElementsAttr> parts = {getData(), getScales()};
+  for (std::optional<ElementsAttr> part :
+       {getZeroPoints(), getMins(), getSuperScales(), getSuperMins(), getSums()})
+    if (part)
+      parts.push_back(*part);
+  return parts;
 }
 
 //===----------------------------------------------------------------------===//
@@ -422,6 +451,21 @@ LogicalResult MatmulTileOp::verify() {
     return emitOpError("rhs mins must have the rhs scales' type");
   if (getRhsMins() && getLhsZeroPoints())
     return emitOpError("rhs mins need a symmetric lhs");
+  // Two-level scales: byte sc and m, and their factors per super-block.
+  bool bytes = rhsScales.getElementType().isInteger(8);
+  if (!getRhsSupers().empty() || bytes) {
+    if (getRhsSupers().size() != 2 || !bytes || !getRhsMins())
+      return emitOpError("two-level rhs scales are i8 scales and mins with "
+                         "two super factors (scales', mins')");
+    auto supers = cast<RankedTensorType>(getRhsSupers()[0].getType());
+    if (getRhsSupers()[1].getType() != supers || supers.getRank() != 2 ||
+        supers.getDimSize(1) != rhsScales.getDimSize(1) ||
+        supers.getDimSize(0) <= 0 ||
+        rhsScales.getDimSize(0) % supers.getDimSize(0) != 0)
+      return emitOpError("rhs super factors must be two [Gs, n0] tensors, "
+                         "Gs dividing the rhs scales' ")
+             << rhsScales.getDimSize(0) << " groups";
+  }
   if (getDot() == DotKind::Vnni && !offset)
     return emitOpError("the vnni dot multiplies an unsigned rhs (u8_offset128, "
                        "u4_offset8, u4)");

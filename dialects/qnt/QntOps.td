@@ -79,13 +79,24 @@ def Qnt_ConstantOp : Qnt_Op<"constant", [Pure]> {
   let arguments = (ins ElementsAttr:$data, ElementsAttr:$scales,
                        OptionalAttr<ElementsAttr>:$zero_points,
                        OptionalAttr<ElementsAttr>:$mins,
+                       OptionalAttr<ElementsAttr>:$super_scales,
+                       OptionalAttr<ElementsAttr>:$super_mins,
                        OptionalAttr<ElementsAttr>:$sums);
   let results = (outs Qnt_QTensorType:$result);
   let assemblyFormat = [{
     `data` `(` $data `)` `scales` `(` $scales `)`
     (`zero_points` `(` $zero_points^ `)`)? (`mins` `(` $mins^ `)`)?
+    (`super_scales` `(` $super_scales^ `)`)? (`super_mins` `(` $super_mins^ `)`)?
     (`sums` `(` $sums^ `)`)?
     attr-dict `:` qualified(type($result))
+  }];
+  let builders = [
+    // The components in the type's order (QTensorType::getComponentTypes).
+    OpBuilder<(ins "QTensorType":$type, "::llvm::ArrayRef<ElementsAttr>":$components)>
+  ];
+  let extraClassDeclaration = [{
+    /// The components present, in the type's order.
+    ::llvm::SmallVector<ElementsAttr> getComponents();
   }];
   let hasVerifier = 1;
 }
@@ -490,7 +501,10 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
       channels side by side; [K' / 8, n0 * 4] for `u4_offset8`, two steps
       a row in the low and high nibbles), `rhs_scales` [Gw, n0], `rhs_mins`
       [Gw, n0] (`u4`: x = scale * u + min), `rhs_sums` [Gw, n0] i32 (with
-      `lhs_zero_points`, and only then);
+      `lhs_zero_points`, and only then); with two-level scales (a scheme's
+      `super_block`) `rhs_scales` and `rhs_mins` are bytes (unsigned sc and
+      m) and `rhs_supers` [Gs, n0] and [Gs, n0] (Gs = Gw / super ratio) the
+      factors: scale(n, g) = sc(g, n) * d(g / ratio, n), min likewise;
     - `init` [m0, w] f32 with w <= n0: the output tile (w < n0 at the edge
       of the matrix, whose padding channels are not written).
 
@@ -518,8 +532,9 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
                        Optional<RankedTensorOf<[I32]>>:$lhs_sums,
                        Optional<RankedTensorOf<[I32]>>:$lhs_zero_points,
                        RankedTensorOf<[I8]>:$rhs_data,
-                       RankedTensorOf<[F32, F16]>:$rhs_scales,
-                       Optional<RankedTensorOf<[F32, F16]>>:$rhs_mins,
+                       RankedTensorOf<[F32, F16, I8]>:$rhs_scales,
+                       Optional<RankedTensorOf<[F32, F16, I8]>>:$rhs_mins,
+                       Variadic<RankedTensorOf<[F32, F16]>>:$rhs_supers,
                        Optional<RankedTensorOf<[I32]>>:$rhs_sums,
                        Qnt_F32Tensor:$init,
                        I64Attr:$group, Qnt_DotKindAttr:$dot, I64Attr:$lanes,
@@ -527,7 +542,7 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
     $lhs_data `,` $lhs_scales (`sums` $lhs_sums^)? (`zero_points` $lhs_zero_points^)? `,`
-    $rhs_data `,` $rhs_scales (`mins` $rhs_mins^)? (`sums` $rhs_sums^)? `,` $init attr-dict
+    $rhs_data `,` $rhs_scales (`mins` $rhs_mins^)? (`supers` `(` $rhs_supers^ `)`)? (`sums` $rhs_sums^)? `,` $init attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

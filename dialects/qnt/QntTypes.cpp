@@ -83,7 +83,8 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  unsigned bits, Granularity granularity,
                                  int64_t axis, int64_t block, bool symmetric,
                                  Storage storage, Type scale,
-                                 Rounding rounding, bool sums, bool mins) {
+                                 Rounding rounding, bool sums, bool mins,
+                                 int64_t superBlock) {
   if (bits != 8 && bits != 4)
     return emitError() << "bits must be 8 or 4, got " << bits;
   if (axis < 0)
@@ -104,6 +105,15 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (bits == 4 && (!symmetric || granularity != Granularity::PerBlock))
     return emitError() << "a 4-bit scheme must be symmetric and per_block "
                           "(GGML Q4_0's values)";
+  if (superBlock < 0)
+    return emitError() << "super_block must be non-negative, got "
+                       << superBlock;
+  if (superBlock && !mins)
+    return emitError() << "super_block (two-level scales) needs mins";
+  if (superBlock && (superBlock <= block || superBlock % block != 0))
+    return emitError() << "super_block " << superBlock
+                       << " must be a multiple of the block " << block
+                       << ", larger than it";
   return success();
 }
 
@@ -111,13 +121,13 @@ SchemeAttr SchemeAttr::getQ8_0(MLIRContext *ctx) {
   return SchemeAttr::get(ctx, /*bits=*/8, Granularity::PerBlock, /*axis=*/0,
                          /*block=*/32, /*symmetric=*/true, Storage::I8,
                          Float16Type::get(ctx), Rounding::HalfAwayFromZero,
-                         /*sums=*/false, /*mins=*/false);
+                         /*sums=*/false, /*mins=*/false, /*superBlock=*/0);
 }
 
 SchemeAttr SchemeAttr::withStorage(Storage storage) const {
   return SchemeAttr::get(getContext(), getBits(), getGranularity(), getAxis(),
                          getBlock(), getSymmetric(), storage, getScale(),
-                         getRounding(), getSums(), getMins());
+                         getRounding(), getSums(), getMins(), getSuperBlock());
 }
 
 ::qnt::math::Scheme mlir::qnt::toMathScheme(SchemeAttr scheme) {
@@ -132,6 +142,7 @@ SchemeAttr SchemeAttr::withStorage(Storage storage) const {
   s.rounding = static_cast<::qnt::math::Rounding>(scheme.getRounding());
   s.sums = scheme.getSums();
   s.mins = scheme.getMins();
+  s.superBlock = scheme.getSuperBlock();
   return s;
 }
 
@@ -227,6 +238,10 @@ LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
       return emitError() << "block size " << scheme.getBlock()
                          << " does not divide the last dimension " << last
                          << (layout ? " (padded)" : "");
+    if (scheme.getSuperBlock() && last % scheme.getSuperBlock() != 0)
+      return emitError() << "super_block " << scheme.getSuperBlock()
+                         << " does not divide the last dimension " << last
+                         << (layout ? " (padded)" : "");
     break;
   }
   case Granularity::PerTensor:
@@ -292,7 +307,22 @@ RankedTensorType QTensorType::getDataType() const {
 }
 
 RankedTensorType QTensorType::getScalesType() const {
-  return RankedTensorType::get(getScaleShape(), getScheme().getScale());
+  // Two-level scales keep a byte per group (the 6-bit sc).
+  Type element = getScheme().getSuperBlock()
+                     ? Type(IntegerType::get(getContext(), 8))
+                     : getScheme().getScale();
+  return RankedTensorType::get(getScaleShape(), element);
+}
+
+RankedTensorType QTensorType::getSuperType() const {
+  SchemeAttr scheme = getScheme();
+  if (!scheme.getSuperBlock())
+    return {};
+  SmallVector<int64_t> shape = getScaleShape();
+  // The groups axis: 1 of [row tiles, groups, n0], else the last.
+  int64_t axis = isTiled() ? 1 : shape.size() - 1;
+  shape[axis] /= scheme.getSuperRatio();
+  return RankedTensorType::get(shape, scheme.getScale());
 }
 
 RankedTensorType QTensorType::getZeroPointsType() const {
@@ -322,6 +352,8 @@ void QTensorType::getComponentTypes(SmallVectorImpl<Type> &types) const {
     types.push_back(zeroPoints);
   if (RankedTensorType mins = getMinsType())
     types.push_back(mins);
+  if (RankedTensorType supers = getSuperType())
+    types.append({supers, supers});
   if (RankedTensorType sums = getSumsType())
     types.push_back(sums);
 }

@@ -191,7 +191,12 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     - `mins` (4 bits, storage `u4`: the nibble u as it is): each group has a
       minimum m beside its scale, in the scale's type, and x = scale * u + m
       (GGML Q4_1's d and m; Q4_K's sub-block d * sc and -dmin * m). Its dot
-      with activations is corrected by their per-group sums, times m.
+      with activations is corrected by their per-group sums, times m;
+    - `super_block` (with `mins`; 0: none): two-level scales, as GGML Q4_K's
+      super-blocks of 256. Each group's scale and minimum are bytes (6-bit
+      sc and m), and every `super_block` values of a row have one factor for
+      each, of the scale's type (Q4_K's fp16 d and -dmin): scale = d * sc,
+      min = -dmin * m, exact in f32. 18.5 bytes a group of 32 instead of 24.
 
     Parameters equal to their default are not printed. GGML Q8_0 is
     `#qnt.scheme<granularity = per_block>`: blocks of 32, f16 scales; GGML
@@ -208,7 +213,8 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     DefaultValuedParameter<"::mlir::qnt::Rounding",
                            "::mlir::qnt::Rounding::HalfAwayFromZero">:$rounding,
     DefaultValuedParameter<"bool", "false">:$sums,
-    DefaultValuedParameter<"bool", "false">:$mins
+    DefaultValuedParameter<"bool", "false">:$mins,
+    DefaultValuedParameter<"int64_t", "0">:$super_block
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
@@ -227,6 +233,10 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     }
     /// This scheme with another storage.
     SchemeAttr withStorage(::mlir::qnt::Storage storage) const;
+    /// Groups sharing a super-block's factors (1 without super-blocks).
+    int64_t getSuperRatio() const {
+      return getSuperBlock() ? getSuperBlock() / getBlock() : 1;
+    }
   }];
 }
 
@@ -252,6 +262,9 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
       `[row tiles, groups, n0]`);
     - zero points (when the scheme is asymmetric): like scales, of i32;
     - mins (when the scheme has `mins`): like scales, of the scale type;
+    - super scales and super mins (when the scheme has a `super_block`, whose
+      scales and mins are then i8 bytes, 6-bit sc and m): like scales with
+      the groups axis divided by super_block / block, of the scale type;
     - sums (when the scheme has `sums`): like scales, of i32.
   }];
   let parameters = (ins
@@ -290,8 +303,10 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
     ::mlir::RankedTensorType getSumsType() const;
     /// Null when the scheme has no mins.
     ::mlir::RankedTensorType getMinsType() const;
-    /// data, scales, then zero points, mins and sums where the scheme has
-    /// them: what a value of this type lowers to.
+    /// The super-blocks' factors (both types alike); null without them.
+    ::mlir::RankedTensorType getSuperType() const;
+    /// data, scales, then zero points, mins, super scales and super mins, and
+    /// sums where the scheme has them: what a value of this type lowers to.
     void getComponentTypes(::llvm::SmallVectorImpl<::mlir::Type> &types) const;
   }];
 }

@@ -62,8 +62,10 @@ void *Jit::lookup(llvm::StringRef name, std::string &error) {
   return *address;
 }
 
-OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
-                                   ArrayRef<float> w, bool asymmetric) {
+/// @linear(x) = qnt.linear(x, the weight `makeWeight` builds).
+static OwningOpRef<ModuleOp>
+linearModule(MLIRContext *context, int64_t n, int64_t k, bool asymmetric,
+             function_ref<Value(OpBuilder &, Location, RankedTensorType)> makeWeight) {
   context->loadDialect<func::FuncDialect, arith::ArithDialect,
                        mlir::qnt::QntDialect>();
   OpBuilder b(context);
@@ -77,14 +79,36 @@ OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
   auto fn = func::FuncOp::create(b, loc, "linear",
                                  b.getFunctionType({xType}, {yType}));
   b.setInsertionPointToStart(fn.addEntryBlock());
-  Value weights = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(wType, w));
+  Value weights = makeWeight(b, loc, wType);
   Value y = mlir::qnt::LinearOp::create(b, loc, yType, fn.getArgument(0),
                                         weights, mlir::qnt::LayoutAttr(),
                                         /*act_scales=*/DenseElementsAttr(),
                                         asymmetric ? b.getUnitAttr() : UnitAttr());
   func::ReturnOp::create(b, loc, y);
   return module;
+}
+
+OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
+                                   ArrayRef<float> w, bool asymmetric) {
+  return linearModule(context, n, k, asymmetric,
+                      [&](OpBuilder &b, Location loc, RankedTensorType type) {
+                        return arith::ConstantOp::create(
+                            b, loc, DenseElementsAttr::get(type, w));
+                      });
+}
+
+OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
+                                   uint32_t ggmlType, ArrayRef<uint8_t> blocks) {
+  return linearModule(
+      context, n, k, /*asymmetric=*/false,
+      [&](OpBuilder &b, Location loc, RankedTensorType type) -> Value {
+        auto bytes = RankedTensorType::get({int64_t(blocks.size())}, b.getI8Type());
+        ArrayRef<int8_t> values(reinterpret_cast<const int8_t *>(blocks.data()),
+                                blocks.size());
+        return mlir::qnt::GgmlConstantOp::create(
+            b, loc, type, mlir::qnt::GgmlFormat(ggmlType),
+            cast<ElementsAttr>(DenseElementsAttr::get(bytes, values)));
+      });
 }
 
 } // namespace qnt

@@ -101,10 +101,9 @@ private:
           HeapAsmResourceBlob::allocateAndCopyInferAlign(
               ArrayRef<uint16_t>(q.scalesF16)));
     }
-    return mlir::qnt::ConstantOp::create(b, loc, type, cast<ElementsAttr>(dataAttr),
-                                   cast<ElementsAttr>(scalesAttr),
-                                   /*zero_points=*/nullptr, /*mins=*/nullptr,
-                                   /*sums=*/nullptr);
+    return mlir::qnt::ConstantOp::create(
+        b, loc, type,
+        {cast<ElementsAttr>(dataAttr), cast<ElementsAttr>(scalesAttr)});
   }
 
   /// A dense_resource constant over the mapped file's bytes.

@@ -273,7 +273,7 @@ bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
   out = QuantizedTensor();
   out.rows = rows;
   out.cols = cols;
-  out.scheme = q4MinScheme(/*f16=*/!k);
+  out.scheme = k ? q4KScheme() : q4MinScheme(/*f16=*/true);
   scaleLayout(out.scheme, rows, cols, out.layout);
   const int64_t groups = rows * cols / QK;
   out.data.resize(rows * cols);
@@ -282,6 +282,11 @@ bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
   if (!k) {
     out.scalesF16.resize(groups);
     out.minsF16.resize(groups);
+  } else {
+    out.subScales.resize(groups);
+    out.subMins.resize(groups);
+    out.superScalesF16.resize(rows * cols / QK_K);
+    out.superMinsF16.resize(rows * cols / QK_K);
   }
   int8_t *u = out.data.data();
   int64_t g = 0;
@@ -302,6 +307,9 @@ bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
     }
     // {d, dmin, scales[12], qs[128]}: as q4_K above, 64 values a step.
     const float d = half(x), min = half(x + 2);
+    std::memcpy(&out.superScalesF16[b], x, 2);
+    std::memcpy(&out.superMinsF16[b], x + 2, 2);
+    out.superMinsF16[b] ^= 0x8000; // -dmin: the sign bit flipped, exactly
     const uint8_t *scales = x + 4, *q = x + 16;
     for (int is = 0; is < 8; is += 2, q += 32) {
       for (int half2 = 0; half2 < 2; ++half2) {
@@ -309,6 +317,8 @@ bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
         scaleMinK4(is + half2, scales, sc, m);
         out.scales[g] = d * float(sc);
         out.mins[g] = -(min * float(m));
+        out.subScales[g] = sc;
+        out.subMins[g] = m;
         for (int l = 0; l < 32; ++l)
           *u++ = int8_t(half2 ? q[l] >> 4 : q[l] & 0xF);
         ++g;

@@ -99,7 +99,8 @@ bool scaleLayout(const Scheme &s, int64_t rows, int64_t cols,
     out.groupCols = cols;
     return true;
   case Granularity::PerBlock:
-    if (s.block <= 0 || cols % s.block != 0)
+    if (s.block <= 0 || cols % s.block != 0 ||
+        (s.superBlock && (s.superBlock % s.block != 0 || cols % s.superBlock != 0)))
       return false;
     out.rowsVary = true;
     out.scaleRows = rows;
@@ -237,7 +238,8 @@ bool quantize(const float *x, int64_t rows, int64_t cols, const Scheme &s,
   if ((s.bits != 8 && !q4) || (!s.symmetric && staticScales) || q4 != u4 ||
       s.mins != (s.storage == Storage::U4) ||
       (q4 && (!s.symmetric || s.granularity != Granularity::PerBlock ||
-              staticScales)))
+              staticScales)) ||
+      s.superBlock != 0) // two levels arrive from GGML blocks only
     return false;
   ScaleLayout layout;
   if (!scaleLayout(s, rows, cols, layout))
@@ -322,7 +324,8 @@ bool padColumns(QuantizedTensor &q, int64_t paddedCols) {
     return true;
   const Scheme &s = q.scheme;
   if (paddedCols < q.cols ||
-      (s.granularity == Granularity::PerBlock && paddedCols % s.block != 0) ||
+      (s.granularity == Granularity::PerBlock &&
+       paddedCols % (s.superBlock ? s.superBlock : s.block) != 0) ||
       s.granularity == Granularity::PerTensor)
     return false;
   ScaleLayout layout;
@@ -350,6 +353,25 @@ bool padColumns(QuantizedTensor &q, int64_t paddedCols) {
   widen(q.zeroPoints);
   widen(q.mins);
   widen(q.minsF16);
+  widen(q.subScales);
+  widen(q.subMins);
+  // The super factors: a row's groups / superRatio of them, whole.
+  const int64_t ratio = s.superRatio();
+  auto widenSuper = [&](auto &v) {
+    using T = typename std::decay_t<decltype(v)>::value_type;
+    if (v.empty())
+      return;
+    int64_t from = q.layout.scaleCols / ratio, to = layout.scaleCols / ratio;
+    std::vector<T> out(layout.scaleRows * to, T(0));
+    for (int64_t r = 0; r < layout.scaleRows; ++r)
+      std::copy(v.begin() + r * from, v.begin() + (r + 1) * from,
+                out.begin() + r * to);
+    v = std::move(out);
+  };
+  widenSuper(q.superScales);
+  widenSuper(q.superScalesF16);
+  widenSuper(q.superMins);
+  widenSuper(q.superMinsF16);
   q.data = std::move(data);
   q.cols = paddedCols;
   q.layout = layout;
@@ -377,14 +399,29 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
   out.data.assign(out.rowTiles * q.cols * n0 / pack, int8_t(zero));
   int64_t numScales = out.rowTiles * out.groups * n0;
   out.scales.assign(numScales, 0.0f);
-  if (s.f16Scale)
+  if (s.f16Scale && !s.superBlock)
     out.scalesF16.assign(numScales, 0);
   if (s.sums)
     out.sums.assign(numScales, 0);
   if (s.mins) {
     out.mins.assign(numScales, 0.0f);
-    if (s.f16Scale)
+    if (s.f16Scale && !s.superBlock)
       out.minsF16.assign(numScales, 0);
+  }
+  const int64_t ratio = s.superRatio();
+  if (s.superBlock) {
+    if (out.groups % ratio != 0)
+      return false;
+    out.subScales.assign(numScales, 0);
+    out.subMins.assign(numScales, 0);
+    int64_t numSupers = numScales / ratio;
+    if (s.f16Scale) {
+      out.superScalesF16.assign(numSupers, 0);
+      out.superMinsF16.assign(numSupers, 0);
+    } else {
+      out.superScales.assign(numSupers, 0.0f);
+      out.superMins.assign(numSupers, 0.0f);
+    }
   }
   for (int64_t r = 0; r < q.rows; ++r) {
     int64_t t = r / n0, i = r % n0;
@@ -403,14 +440,29 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
     for (int64_t g = 0; g < out.groups; ++g) {
       int64_t from = r * q.layout.scaleCols + g, to = (t * out.groups + g) * n0 + i;
       out.scales[to] = q.scales[from];
-      if (s.f16Scale)
+      if (s.f16Scale && !s.superBlock)
         out.scalesF16[to] = q.scalesF16[from];
       if (s.sums)
         out.sums[to] = q.sums[from];
       if (s.mins) {
         out.mins[to] = q.mins[from];
-        if (s.f16Scale)
+        if (s.f16Scale && !s.superBlock)
           out.minsF16[to] = q.minsF16[from];
+      }
+      if (s.superBlock) {
+        out.subScales[to] = q.subScales[from];
+        out.subMins[to] = q.subMins[from];
+      }
+    }
+    for (int64_t g = 0; s.superBlock && g < out.groups / ratio; ++g) {
+      int64_t from = r * (q.layout.scaleCols / ratio) + g;
+      int64_t to = (t * (out.groups / ratio) + g) * n0 + i;
+      if (s.f16Scale) {
+        out.superScalesF16[to] = q.superScalesF16[from];
+        out.superMinsF16[to] = q.superMinsF16[from];
+      } else {
+        out.superScales[to] = q.superScales[from];
+        out.superMins[to] = q.superMins[from];
       }
     }
   }
@@ -425,6 +477,12 @@ Scheme q4_0Scheme() {
   Scheme s;
   s.bits = 4;
   s.storage = Storage::U4Offset8;
+  return s;
+}
+
+Scheme q4KScheme() {
+  Scheme s = q4MinScheme(/*f16=*/true);
+  s.superBlock = 256;
   return s;
 }
 

@@ -151,3 +151,30 @@ func.func @u4_mins(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi3
        : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x64xi8>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<1x16xf32>) -> tensor<1x16xf32>
   return %t : tensor<1x16xf32>
 }
+
+// -----
+
+// Two-level scales (Q4_K): the group's byte scale and minimum are widened
+// (zero-extended, converted) and multiplied by their super-block's factors,
+// read at group / 8, before the epilogue's FMAs.
+// CHECK-LABEL: func.func @u4_two_level
+// CHECK-SAME:    %[[WS:[^:]+]]: tensor<8x16xi8>, %[[WM:[^:]+]]: tensor<8x16xi8>, %[[D:[^:]+]]: tensor<1x16xf16>, %[[DM:[^:]+]]: tensor<1x16xf16>
+// CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK:           %[[GS:.+]] = arith.divui %[[G]], %{{.+}} : index
+// CHECK:           %[[SC:.+]] = vector.transfer_read %[[WS]][%[[G]], %{{.+}}], {{.+}} : tensor<8x16xi8>, vector<16xi8>
+// CHECK:           %[[SC32:.+]] = arith.extui %[[SC]] : vector<16xi8> to vector<16xi32>
+// CHECK:           %[[SCF:.+]] = arith.uitofp %[[SC32]] : vector<16xi32> to vector<16xf32>
+// CHECK:           %[[M:.+]] = vector.transfer_read %[[WM]][%[[G]], %{{.+}}]
+// CHECK:           %[[DV:.+]] = vector.transfer_read %[[D]][%[[GS]], %{{.+}}], {{.+}} : tensor<1x16xf16>, vector<16xf16>
+// CHECK:           %[[DF:.+]] = arith.extf %[[DV]] : vector<16xf16> to vector<16xf32>
+// CHECK:           %[[SW:.+]] = arith.mulf %[[SCF]], %[[DF]] : vector<16xf32>
+// CHECK:           %[[DMV:.+]] = vector.transfer_read %[[DM]][%[[GS]], %{{.+}}]
+// CHECK:           %[[MW:.+]] = arith.mulf %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK:           %[[SCALE:.+]] = arith.mulf %{{.+}}, %[[SW]] : vector<16xf32>
+// CHECK:           %[[F:.+]] = vector.fma %{{.+}}, %[[SCALE]], %{{.+}} : vector<16xf32>
+// CHECK:           vector.fma %{{.+}}, %[[MW]], %[[F]] : vector<16xf32>
+func.func @u4_two_level(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>, %w: tensor<32x64xi8>, %ws: tensor<8x16xi8>, %wm: tensor<8x16xi8>, %d: tensor<1x16xf16>, %dm: tensor<1x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws mins %wm supers(%d, %dm), %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>}
+       : (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xi32>, tensor<32x64xi8>, tensor<8x16xi8>, tensor<8x16xi8>, tensor<1x16xf16>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}

@@ -121,3 +121,24 @@ module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, regis
     return %y : tensor<?x40xf32>
   }
 }
+
+// -----
+
+// Two-level scales (Q4_K): each tile takes its byte scales and minimums
+// [groups, n0] and its super factors [groups / 8, n0].
+// CHECK-LABEL: func.func @u4_two_level
+// CHECK:         %[[W:.+]]:5 = qnt.unpack %{{.+}}
+// CHECK:         scf.forall (%[[T:.+]]) in (2)
+// CHECK-DAG:       %[[SC:.+]] = tensor.extract_slice %[[W]]#1[%[[T]], 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xi8> to tensor<16x32xi8>
+// CHECK-DAG:       %[[M:.+]] = tensor.extract_slice %[[W]]#2[%[[T]], 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xi8> to tensor<16x32xi8>
+// CHECK-DAG:       %[[D:.+]] = tensor.extract_slice %[[W]]#3[%[[T]], 0, 0] [1, 2, 32] [1, 1, 1] : tensor<2x2x32xf16> to tensor<2x32xf16>
+// CHECK-DAG:       %[[DM:.+]] = tensor.extract_slice %[[W]]#4[%[[T]], 0, 0] [1, 2, 32] [1, 1, 1] : tensor<2x2x32xf16> to tensor<2x32xf16>
+// CHECK:           qnt.matmul_tile {{.+}}, %[[SC]] mins %[[M]] supers(%[[D]], %[[DM]]), {{.+}} {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>}
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+  func.func @u4_two_level(%x: !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+                          %w: !qnt.tensor<40x512xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256>>) -> tensor<?x40xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+         !qnt.tensor<40x512xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256>> -> tensor<?x40xf32>
+    return %y : tensor<?x40xf32>
+  }
+}

@@ -14,6 +14,7 @@
 
 #include "qnt/Compiler/Compiler.h"
 #include "qnt/Compiler/Jit.h"
+#include "qnt/Math/Ggml.h"
 #include "qnt/Math/Quant.h"
 #include "qnt/runtime.h"
 
@@ -27,6 +28,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 
 using namespace mlir;
@@ -165,11 +167,28 @@ public:
 
   /// Compiles y = x * W^T for W [n, k] under `config`.
   void compile(const Config &config, const std::vector<float> &w) {
+    compileModule(config, [&](MLIRContext *ctx) {
+      return ::qnt::linearModule(ctx, n, k, w, config.asymmetric);
+    });
+  }
+
+  /// The same for W in GGML blocks of `ggmlType` (--weight-bits=auto: 4-bit
+  /// blocks are repacked as they are).
+  void compileGgml(Config config, uint32_t ggmlType,
+                   const std::vector<uint8_t> &blocks) {
+    config.weightBits = 0;
+    compileModule(config, [&](MLIRContext *ctx) {
+      return ::qnt::linearModule(ctx, n, k, ggmlType, blocks);
+    });
+  }
+
+  void compileModule(const Config &config,
+                     llvm::function_ref<OwningOpRef<ModuleOp>(MLIRContext *)> build) {
     DialectRegistry registry;
     ::qnt::registerCompilerDialects(registry);
     context = std::make_unique<MLIRContext>(registry);
     context->loadAllAvailableDialects();
-    module = ::qnt::linearModule(context.get(), n, k, w, config.asymmetric);
+    module = build(context.get());
     ASSERT_TRUE(module);
 
     std::string error;
@@ -186,7 +205,7 @@ public:
     quant.weightGranularity = config.weightGranularity;
     quant.weightBlock = config.weightBlock;
     quant.weightStorage = config.weightStorage;
-    quant.weightBits = std::to_string(config.weightBits);
+    quant.weightBits = config.weightBits ? std::to_string(config.weightBits) : "auto";
     quant.weightMin = config.weightMin;
     quant.weightScale = config.weightScale;
     quant.actGranularity = config.actGranularity;
@@ -285,6 +304,65 @@ void check(const Config &config, int64_t n, int64_t k,
             << "against the quantized reference at (" << i << ", " << j << ")";
         ASSERT_NEAR(yf[i * n + j], got, bound + 1e-6 * magnitude)
             << "against float at (" << i << ", " << j << ")";
+      }
+  }
+}
+
+/// Random GGML blocks of `type` for [n, k]: every byte random but the fp16
+/// factors (d, and Q4_1's m or Q4_K's dmin), kept in a sane range.
+std::vector<uint8_t> randomBlocks(qm::GgmlType type, int64_t n, int64_t k,
+                                  uint32_t seed) {
+  int64_t values, bytes;
+  EXPECT_TRUE(qm::ggmlBlockGeometry(uint32_t(type), values, bytes));
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> raw(n * k / values * bytes);
+  for (uint8_t &b : raw)
+    b = uint8_t(rng());
+  std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+  for (size_t b = 0; b < raw.size(); b += bytes) {
+    uint16_t d = qm::floatToFp16(scale(rng));
+    std::memcpy(&raw[b], &d, 2);
+    if (type == qm::GgmlType::Q4_0)
+      continue;
+    // Q4_1's minimum is negative, Q4_K's dmin positive (minimums -dmin * m).
+    uint16_t m = qm::floatToFp16(type == qm::GgmlType::Q4_1 ? -scale(rng) : scale(rng));
+    std::memcpy(&raw[b + 2], &m, 2);
+  }
+  return raw;
+}
+
+/// Compiles a linear whose weight arrives in GGML 4-bit blocks (kept 4-bit:
+/// Q4_0, Q4_1, Q4_K's two levels) and checks it against the scalar reference
+/// of the same blocks unpacked (referenceMatmul), up to summation order.
+void checkGgml(const Config &config, qm::GgmlType type, int64_t n, int64_t k,
+               std::vector<int64_t> ms = {1, 3, 4, 5, 17}) {
+  SCOPED_TRACE(describe(config, k, n) + " ggml type " + std::to_string(int(type)));
+  std::vector<uint8_t> blocks = randomBlocks(type, n, k, 500 + n + k);
+  CompiledLinear linear(n, k);
+  linear.compileGgml(config, uint32_t(type), blocks);
+  ASSERT_TRUE(linear.ok());
+  qm::QuantizedTensor qw;
+  ASSERT_TRUE(type == qm::GgmlType::Q4_0
+                  ? qm::unpackQ4_0(blocks.data(), n, k, qw)
+                  : qm::unpackGgmlWithMins(uint32_t(type), blocks.data(), n, k, qw));
+  qm::Scheme as = qm::Scheme::q8_0();
+  as.f16Scale = config.actScale == "f16";
+  as.sums = true;
+  for (int64_t m : ms) {
+    SCOPED_TRACE("M=" + std::to_string(m));
+    std::vector<float> x = randomValues(m * k, 91 + m);
+    std::vector<float> y = linear.run(x, m);
+    qm::QuantizedTensor qx;
+    ASSERT_TRUE(qm::quantize(x.data(), m, k, as, qx));
+    std::vector<float> yq(m * n);
+    ASSERT_TRUE(qm::referenceMatmul(qx, qw, yq.data()));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double magnitude = 0;
+        for (int64_t p = 0; p < k; ++p)
+          magnitude += std::fabs(double(qx.dequantized(i, p)) * qw.dequantized(j, p));
+        ASSERT_NEAR(yq[i * n + j], y[i * n + j], 1e-6 * magnitude + 1e-30)
+            << "against the quantized reference at (" << i << ", " << j << ")";
       }
   }
 }
@@ -489,6 +567,23 @@ TEST(CompiledLinear, FourBitWeightsWithMinimums) {
   c.weightScale = "f32";
   check(c, 37, 256);
   check(c, 64, 96, {1, 2, 8});
+}
+
+TEST(CompiledLinear, GgmlFourBitBlocks) {
+  // GGUF tensors kept 4-bit, on every micro-kernel: Q4_0 (u4 + 8), Q4_1
+  // (fp16 scales and minimums) and Q4_K (byte scales and minimums times an
+  // fp16 d and dmin per 256 values), edges of the register tile included.
+  for (Config c : kernelConfigs()) {
+    checkGgml(c, qm::GgmlType::Q4_K, 37, 512);
+    checkGgml(c, qm::GgmlType::Q4_K, 16, 256, {1, 2});
+    checkGgml(c, qm::GgmlType::Q4_1, 21, 128, {1, 5});
+    checkGgml(c, qm::GgmlType::Q4_0, 21, 128, {1, 5});
+  }
+  for (int64_t m0 : {1, 3}) {
+    Config t = kernelConfigs()[2]; // AVX2
+    t.maxM0 = m0;
+    checkGgml(t, qm::GgmlType::Q4_K, 24, 768, {1, 4, 7});
+  }
 }
 
 TEST(CompiledLinear, VnniOnThisHost) {

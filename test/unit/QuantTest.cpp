@@ -344,14 +344,47 @@ TEST(Q4Mins, UnpackedQ4_1AndQ4_KAreGgmlsValuesToTheBit) {
     QuantizedTensor q;
     ASSERT_TRUE(unpackGgmlWithMins(uint32_t(type), raw.data(), rows, cols, q));
     EXPECT_TRUE(q.scheme.mins);
-    EXPECT_EQ(q.scheme.f16Scale, type == GgmlType::Q4_1);
+    EXPECT_TRUE(q.scheme.f16Scale);
+    bool k = type == GgmlType::Q4_K;
+    EXPECT_EQ(q.scheme.superBlock, k ? 256 : 0);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) {
         ASSERT_GE(q.q(r, c), 0);
         ASSERT_LE(q.q(r, c), 15);
         ASSERT_EQ(bitsOfFloat(ggml[r * cols + c]), bitsOfFloat(q.dequantized(r, c)))
             << int(type) << " at " << r << ", " << c;
+        if (!k)
+          continue;
+        // Q4_K's two levels, as the kernels multiply them: the 6-bit byte
+        // times its super-block's fp16 factor is the f32 product, exactly.
+        int64_t g = q.group(r, c), s = (r * cols + c) / 256;
+        ASSERT_LT(q.subScales[g], 64);
+        ASSERT_LT(q.subMins[g], 64);
+        ASSERT_EQ(bitsOfFloat(q.scales[g]),
+                  bitsOfFloat(float(q.subScales[g]) * fp16ToFloat(q.superScalesF16[s])));
+        ASSERT_EQ(bitsOfFloat(q.mins[g]),
+                  bitsOfFloat(float(q.subMins[g]) * fp16ToFloat(q.superMinsF16[s])));
       }
+    if (k) {
+      // Tiled: the bytes beside their channels, a factor per 8 groups.
+      const int64_t n0 = 2;
+      TiledTensor t;
+      ASSERT_TRUE(tile(q, n0, 4, t));
+      ASSERT_EQ(t.subScales.size(), size_t(2 * t.groups * n0));
+      ASSERT_EQ(t.superScalesF16.size(), size_t(2 * t.groups / 8 * n0));
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t g = 0; g < t.groups; ++g) {
+          int64_t at = ((r / n0) * t.groups + g) * n0 + r % n0;
+          int64_t sat = ((r / n0) * (t.groups / 8) + g / 8) * n0 + r % n0;
+          EXPECT_EQ(t.subScales[at], q.subScales[r * t.groups + g]);
+          EXPECT_EQ(t.subMins[at], q.subMins[r * t.groups + g]);
+          EXPECT_EQ(t.superScalesF16[sat], q.superScalesF16[r * 2 + g / 8]);
+          EXPECT_EQ(t.superMinsF16[sat], q.superMinsF16[r * 2 + g / 8]);
+        }
+      // The padding channel (row 3 of tile 1) has zero factors.
+      EXPECT_EQ(0, t.superScalesF16[(1 * (t.groups / 8)) * n0 + 1]);
+      EXPECT_EQ(0, t.subScales[(1 * t.groups) * n0 + 1]);
+    }
     QuantizedTensor bad;
     EXPECT_FALSE(unpackGgmlWithMins(uint32_t(type), raw.data(), 1, values / 2, bad));
   }

@@ -44,6 +44,12 @@ mlir::OwningOpRef<mlir::ModuleOp>
 linearModule(mlir::MLIRContext *context, int64_t n, int64_t k,
              llvm::ArrayRef<float> w, bool asymmetric = false);
 
+/// The same with weights in GGML blocks of ggml type `ggmlType`, as a GGUF
+/// holds them (a qnt.ggml_constant of `blocks`, rows of k values).
+mlir::OwningOpRef<mlir::ModuleOp>
+linearModule(mlir::MLIRContext *context, int64_t n, int64_t k,
+             uint32_t ggmlType, llvm::ArrayRef<uint8_t> blocks);
+
 } // namespace qnt
 
 #endif // QNT_COMPILER_JIT_H

@@ -38,8 +38,10 @@ bool ggmlDequantize(uint32_t type, const uint8_t *src, float *dst, int64_t n);
 /// QuantizedTensor with minimums (q4MinScheme), without requantizing: the
 /// nibbles as they are, and per block of 32 a scale and a minimum such that
 /// scale * u + min is ggml's dequantized value to the bit (Q4_1: d and m,
-/// fp16; Q4_K: d * sc and -(dmin * m) of each sub-block, f32, both exact
-/// products). False for other types, or rows that are not whole blocks.
+/// fp16; Q4_K: d * sc and -(dmin * m) of each sub-block, exact f32
+/// products, kept as their two levels too: q4KScheme's sub-block bytes sc
+/// and m, and d and -dmin per 256 values). False for other types, or rows
+/// that are not whole blocks.
 bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
                         int64_t cols, QuantizedTensor &out);
 

@@ -88,6 +88,13 @@ struct Scheme {
   Rounding rounding = Rounding::HalfAwayFromZero;
   bool sums = false; ///< per-group sums of q are stored too.
   bool mins = false; ///< a minimum per group: x = scale * q + min (storage U4).
+  /// Two-level scales (GGML Q4_K's super-blocks; with mins): every group of
+  /// `block` has a 6-bit scale and minimum as bytes, and every `superBlock`
+  /// values of a row an fp16 (f16Scale) or f32 factor for each:
+  /// scale = superScale * sub, min = superMin * subMin. 0: one level.
+  int64_t superBlock = 0;
+  /// Groups sharing a super factor (1 without super-blocks).
+  int64_t superRatio() const { return superBlock ? superBlock / block : 1; }
 
   /// GGML Q8_0: blocks of 32, fp16 scales, round half away from zero.
   static Scheme q8_0() { return Scheme(); }
@@ -146,6 +153,12 @@ struct QuantizedTensor {
   std::vector<int32_t> zeroPoints;///< z per group, if the scheme is asymmetric
   std::vector<float> mins;        ///< the minimum per group, if scheme.mins
   std::vector<uint16_t> minsF16;  ///< its fp16 bit patterns, if f16Scale
+  /// With super-blocks: the per-group bytes (scales and mins above hold the
+  /// products, exact in f32), and per (row, super-block) the factors' fp16
+  /// bit patterns (f16Scale) or floats; superMins are the negated dmin.
+  std::vector<uint8_t> subScales, subMins;
+  std::vector<uint16_t> superScalesF16, superMinsF16;
+  std::vector<float> superScales, superMins;
 
   /// The signed integer q at (r, c), whatever the storage.
   int32_t q(int64_t r, int64_t c) const;
@@ -251,6 +264,11 @@ struct TiledTensor {
   std::vector<int32_t> sums;       ///< rowTiles * groups * n0, if sums (0 past rows)
   std::vector<float> mins;         ///< rowTiles * groups * n0, if mins (0 past rows)
   std::vector<uint16_t> minsF16;   ///< the same as fp16, if f16 scales
+  /// Super-blocks: subScales/subMins rowTiles * groups * n0 bytes, the super
+  /// factors rowTiles * (groups / superRatio) * n0 (0 past rows).
+  std::vector<uint8_t> subScales, subMins;
+  std::vector<uint16_t> superScalesF16, superMinsF16;
+  std::vector<float> superScales, superMins;
 };
 
 /// x [rows, cols] zero-padded to [rows, paddedCols] (paddedCols >= cols).
@@ -286,6 +304,9 @@ Scheme q4_0Scheme();
 /// and a minimum per block (fp16 as Q4_1's, or f32 for Q4_K's products).
 Scheme q4MinScheme(bool f16);
 
+/// GGML Q4_K's: q4MinScheme with super-blocks of 256 and fp16 factors d and
+/// dmin (scale = d * sc, min = -dmin * m, sc and m 6-bit).
+Scheme q4KScheme();
 /// Unpacks `rows` rows of `cols` values stored as GGML Q4_0 blocks into a
 /// QuantizedTensor with q4_0Scheme(), without requantizing: q = u - 8 and d
 /// as stored, so scale * q is ggml's dequantized value to the bit. cols must

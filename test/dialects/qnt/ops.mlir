@@ -12,6 +12,7 @@
 // CHECK-DAG: #[[$B4:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>
 // CHECK-DAG: #[[$B64:.+]] = #qnt.scheme<granularity = per_block, block = 64>
 // CHECK-DAG: #[[$MINS:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>
+// CHECK-DAG: #[[$TWO:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>
 
 // CHECK-LABEL: func.func @graph
 func.func @graph(%x: tensor<?x64xf32>, %w: tensor<8x64xf16>) -> tensor<?x8xf32> {
@@ -180,6 +181,16 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
     %w = qnt.constant data(dense<0> : tensor<1x4x16x4xi8>) scales(dense<0.5> : tensor<1x1x16xf32>) mins(dense<-2.0> : tensor<1x1x16xf32>)
          : !qnt.tensor<2x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
     return %w : !qnt.tensor<2x32xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+  }
+
+  // Q4_K's two levels: byte scales and minimums, fp16 factors per 256.
+  // CHECK-LABEL: func.func @two_level_scales
+  // CHECK: qnt.constant data({{.+}}) scales(dense<3> : tensor<1x8x16xi8>) mins(dense<1> : tensor<1x8x16xi8>) super_scales(dense<5.000000e-01> : tensor<1x1x16xf16>) super_mins(dense<-2.500000e-01> : tensor<1x1x16xf16>) : !qnt.tensor<2x256xf32, #[[$TWO]], #qnt.layout<n0 = 16, k0 = 4, pad = 256>>
+  func.func @two_level_scales() -> !qnt.tensor<2x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>> {
+    %w = qnt.constant data(dense<0> : tensor<1x32x16x4xi8>) scales(dense<3> : tensor<1x8x16xi8>) mins(dense<1> : tensor<1x8x16xi8>)
+           super_scales(dense<0.5> : tensor<1x1x16xf16>) super_mins(dense<-0.25> : tensor<1x1x16xf16>)
+         : !qnt.tensor<2x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>>
+    return %w : !qnt.tensor<2x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>>
   }
 }
 
