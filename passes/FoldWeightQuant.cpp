@@ -17,9 +17,12 @@
 // of the top bit). A GGML Q4_0 weight with a tiled layout keeps its nibbles
 // and scales too (4-bit, u4 offset 8: ggml's own u = q + 8), repacked into
 // the tiles; so do Q4_1 and Q4_K, with a minimum per block of 32 beside the
-// scale (storage u4, mins). A weight in another GGML block format (qnt.ggml_constant:
-// Q4_K, Q6_K, ...) is dequantized as ggml does and quantized like a float
-// one; an embedding table in such a format becomes Q8_0.
+// scale (storage u4, mins; Q4_K's scales and minimums in two levels, bytes
+// and a factor per 256). A weight in another GGML block format
+// (qnt.ggml_constant: Q5_K, Q6_K, ...) is dequantized as ggml does and
+// quantized like a float one. An embedding table in Q4_0, Q4_1 or Q4_K
+// keeps its 4-bit rows (row-major nibbles); in another block format it
+// becomes Q8_0.
 //
 // A weight attribute is quantized once, however many linears read it; the
 // keep-float option leaves chosen layers in float.
@@ -284,7 +287,7 @@ LayoutAttr effectiveLayout(LayoutAttr requested, SchemeAttr scheme) {
 /// q padded and tiled as the layout says, scales as the scheme stores them.
 std::vector<std::vector<char>> componentBytes(const ::qnt::math::QuantizedTensor &q,
                                               LayoutAttr layout) {
-  auto bytes = [](auto &v) {
+  auto bytes = [](const auto &v) {
     ArrayRef<char> b = asBytes(v);
     return std::vector<char>(b.begin(), b.end());
   };
@@ -306,6 +309,12 @@ std::vector<std::vector<char>> componentBytes(const ::qnt::math::QuantizedTensor
       out.push_back(bytes(t.sums));
     return out;
   };
+  if ((!layout || !layout.isTiled()) && q.scheme.bits == 4) {
+    // Row-major nibbles, two values a byte.
+    std::vector<std::vector<char>> out = parts(q);
+    out[0] = bytes(::qnt::math::packRowNibbles(q));
+    return out;
+  }
   if (!layout || !layout.isTiled())
     return parts(q);
   ::qnt::math::TiledTensor t;
@@ -562,17 +571,22 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
   bool streaming;
 };
 
-/// embedding(qnt.ggml_constant T) -> embedding(qnt.constant Q8_0(T)): a table
-/// that arrives in a GGML block format is gathered from int8 rows (GGML's
-/// Q8_0, the default weight scheme) rather than from f32 ones four times its
-/// size. F32/F16/BF16 and Q8_0 tables stay as they are.
+/// embedding(qnt.ggml_constant T) -> embedding(qnt.constant Q(T)): a table
+/// that arrives in a GGML block format is gathered from quantized rows
+/// rather than from f32 ones: Q4_0, Q4_1 and Q4_K rows stay 4-bit as they
+/// are (unless bits=8), other formats become int8 rows (GGML's Q8_0, the
+/// default weight scheme). F32/F16/BF16 and Q8_0 tables stay as they are.
 struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
-  /// The Q8_0 data and scales of each table, by its blocks attribute: the
-  /// tables of several functions (prefill, decode) are one, stored once.
-  using TableCache = DenseMap<Attribute, std::pair<ElementsAttr, ElementsAttr>>;
+  /// Each table's quantized form, by its blocks attribute: the tables of
+  /// several functions (prefill, decode) are one, stored once.
+  struct Table {
+    QTensorType type;
+    SmallVector<ElementsAttr> components;
+  };
+  using TableCache = DenseMap<Attribute, Table>;
 
-  QuantizeGgmlTable(MLIRContext *ctx, TableCache &cache)
-      : OpRewritePattern(ctx), cache(cache) {}
+  QuantizeGgmlTable(MLIRContext *ctx, const FoldOptions &options, TableCache &cache)
+      : OpRewritePattern(ctx), options(options), cache(cache) {}
 
   LogicalResult matchAndRewrite(EmbeddingOp op,
                                 PatternRewriter &rewriter) const override {
@@ -582,47 +596,70 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
     auto type = cast<RankedTensorType>(ggml.getResult().getType());
     if (type.getRank() != 2 || type.getDimSize(1) % 32 != 0)
       return rewriter.notifyMatchFailure(op, "rows are not whole Q8_0 blocks");
-    MLIRContext *ctx = getContext();
-    auto qtype = QTensorType::get(ctx, type.getShape(), rewriter.getF32Type(),
-                                  SchemeAttr::getQ8_0(ctx));
     auto it = cache.find(ggml.getBlocks());
     if (it == cache.end()) {
-      FailureOr<std::pair<ElementsAttr, ElementsAttr>> table =
-          quantizeTable(ggml, type, qtype);
+      FailureOr<Table> table = quantizeTable(ggml, type);
       if (failed(table))
         return rewriter.notifyMatchFailure(op, "blocks are unreadable");
       it = cache.try_emplace(ggml.getBlocks(), *table).first;
     }
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfter(ggml);
-    Value table = ConstantOp::create(rewriter, ggml.getLoc(), qtype,
-                                     {it->second.first, it->second.second});
+    Value table = ConstantOp::create(rewriter, ggml.getLoc(), it->second.type,
+                                     it->second.components);
     rewriter.modifyOpInPlace(op, [&] { op.getTableMutable().assign(table); });
     return success();
   }
 
-  /// The table's Q8_0 data and scales, as dense_resource blobs.
-  FailureOr<std::pair<ElementsAttr, ElementsAttr>>
-  quantizeTable(GgmlConstantOp ggml, RankedTensorType type,
-                QTensorType qtype) const {
-    std::vector<float> values;
-    if (!readGgmlElements(ggml, values))
-      return failure();
+  /// The table's rows quantized: 4-bit GGML blocks unpacked as they are,
+  /// other formats requantized to Q8_0; components as dense_resource blobs.
+  FailureOr<Table> quantizeTable(GgmlConstantOp ggml, RankedTensorType type) const {
+    MLIRContext *ctx = getContext();
+    int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+    GgmlFormat format = ggml.getFormat();
     ::qnt::math::QuantizedTensor q;
-    if (!::qnt::math::quantize(values.data(), type.getDimSize(0),
-                               type.getDimSize(1), ::qnt::math::Scheme::q8_0(), q))
-      return failure();
-    values = {};
+    bool fourBits = options.bits != WeightBits::Eight &&
+                    (format == GgmlFormat::Q4_0 || format == GgmlFormat::Q4_1 ||
+                     format == GgmlFormat::Q4_K);
+    if (fourBits) {
+      ArrayRef<char> blocks = rawElementBytes(ggml.getBlocks());
+      auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
+      if (!(format == GgmlFormat::Q4_0
+                ? ::qnt::math::unpackQ4_0(raw, rows, cols, q)
+                : ::qnt::math::unpackGgmlWithMins(uint32_t(format), raw, rows, cols, q)))
+        return failure();
+    } else {
+      std::vector<float> values;
+      if (!readGgmlElements(ggml, values) ||
+          !::qnt::math::quantize(values.data(), rows, cols,
+                                 ::qnt::math::Scheme::q8_0(), q))
+        return failure();
+    }
+    const ::qnt::math::Scheme &m = q.scheme;
+    auto scheme = SchemeAttr::get(
+        ctx, m.bits, Granularity::PerBlock, /*axis=*/0, m.block,
+        /*symmetric=*/true, static_cast<Storage>(m.storage),
+        m.f16Scale ? Type(Float16Type::get(ctx)) : Type(Float32Type::get(ctx)),
+        Rounding::HalfAwayFromZero, /*sums=*/false, m.mins, m.superBlock);
+    Table table{QTensorType::get(ctx, type.getShape(), Float32Type::get(ctx), scheme), {}};
+    SmallVector<Type> types;
+    table.type.getComponentTypes(types);
     std::string name = blobName(ggml.getLoc());
-    auto data = DenseResourceElementsAttr::get(
-        qtype.getDataType(), name,
-        HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<int8_t>(q.data)));
-    auto scales = DenseResourceElementsAttr::get(
-        qtype.getScalesType(), name + "_scales",
-        HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint16_t>(q.scalesF16)));
-    return std::make_pair(cast<ElementsAttr>(data), cast<ElementsAttr>(scales));
+    SmallVector<StringRef> suffixes = {"", "_scales", "_mins", "_super_scales",
+                                       "_super_mins"};
+    if (!m.mins)
+      suffixes.resize(2);
+    for (auto [i, bytes] : llvm::enumerate(componentBytes(q, LayoutAttr()))) {
+      auto shaped = cast<ShapedType>(types[i]);
+      table.components.push_back(DenseResourceElementsAttr::get(
+          shaped, name + suffixes[i].str(),
+          HeapAsmResourceBlob::allocateAndCopyWithAlign(
+              ArrayRef<char>(bytes), shaped.getElementTypeBitWidth() / 8)));
+    }
+    return table;
   }
 
+  const FoldOptions &options;
   TableCache &cache;
 };
 
@@ -727,7 +764,7 @@ struct FoldWeightQuantPass
     patterns.add<RepackQuantizedWeight>(&getContext(), options, cache, store,
                                         streaming);
     QuantizeGgmlTable::TableCache tables;
-    patterns.add<QuantizeGgmlTable>(&getContext(), tables);
+    patterns.add<QuantizeGgmlTable>(&getContext(), options, tables);
     // Rewrite the linears only: no folding or constant hoisting of the rest
     // of the module. Float weights left without users are erased as dead.
     GreedyRewriteConfig config;

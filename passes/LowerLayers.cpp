@@ -30,6 +30,54 @@ using namespace mlir::qnt::lowering;
 
 namespace {
 
+/// The 32 values at column c of row `id` of a 4-bit table (a GGML Q4_0,
+/// Q4_1 or Q4_K table kept as it is; 32 is its group): 16 bytes, values 2j
+/// and 2j + 1 in the low and high nibbles of byte j, dequantized as ggml
+/// does: scale * (u - 8), or scale * u + min, where a two-level scale is the
+/// byte times its super-block's factor (exact products).
+Value gatherNibbles(Emitter &e, ValueRange table, SchemeAttr s, Value id,
+                    Value c, bool inBounds) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type i8 = b.getI8Type(), f32 = b.getF32Type();
+  auto bytesType = VectorType::get({kVec / 2}, i8);
+  auto f32Vec = VectorType::get({kVec}, f32);
+  Value bytes = vector::TransferReadOp::create(
+      b, loc, bytesType, table[0],
+      ValueRange{id, arith::DivUIOp::create(b, loc, c, e.index(2))},
+      arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)),
+      ArrayRef<bool>{inBounds});
+  Value lo = arith::AndIOp::create(b, loc, bytes,
+                                   e.splat(bytesType, b.getI8IntegerAttr(0x0F)));
+  Value hi = arith::ShRUIOp::create(b, loc, bytes,
+                                    e.splat(bytesType, b.getI8IntegerAttr(4)));
+  Value u = vector::InterleaveOp::create(b, loc, lo, hi);
+  Value f = arith::UIToFPOp::create(b, loc, f32Vec, u);
+  if (s.getOffset())
+    f = arith::SubFOp::create(b, loc, f,
+                              e.splat(f32Vec, b.getF32FloatAttr(float(s.getOffset()))));
+  Value g = arith::DivUIOp::create(b, loc, c, e.index(s.getBlock()));
+  // A component's factor of group g: as stored, or byte times super factor.
+  auto factor = [&](Value component, Value super) -> Value {
+    Value x = tensor::ExtractOp::create(b, loc, component, ValueRange{id, g});
+    if (!super)
+      return x.getType().isF32() ? x : Value(arith::ExtFOp::create(b, loc, f32, x));
+    x = arith::UIToFPOp::create(b, loc, f32, x);
+    Value gs = arith::DivUIOp::create(b, loc, g, e.index(s.getSuperRatio()));
+    Value d = tensor::ExtractOp::create(b, loc, super, ValueRange{id, gs});
+    if (!d.getType().isF32())
+      d = arith::ExtFOp::create(b, loc, f32, d);
+    return arith::MulFOp::create(b, loc, x, d);
+  };
+  bool supers = s.getSuperBlock() != 0;
+  Value scale = factor(table[1], supers ? table[3] : Value());
+  Value v = arith::MulFOp::create(b, loc, f, broadcastScale(e, scale));
+  if (s.getMins())
+    v = arith::AddFOp::create(
+        b, loc, v, broadcastScale(e, factor(table[2], supers ? table[4] : Value())));
+  return v;
+}
+
 struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -57,6 +105,8 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
             Value v;
             if (!qtype) {
               v = readF32(e, data, ValueRange{id, c}, kVec, inBounds);
+            } else if (qtype.getScheme().getBits() == 4) {
+              v = gatherNibbles(e, table, qtype.getScheme(), id, c, inBounds);
             } else {
               SchemeAttr s = qtype.getScheme();
               Value g = arith::DivUIOp::create(b, loc, c,

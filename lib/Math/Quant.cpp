@@ -378,6 +378,14 @@ bool padColumns(QuantizedTensor &q, int64_t paddedCols) {
   return true;
 }
 
+std::vector<int8_t> packRowNibbles(const QuantizedTensor &q) {
+  std::vector<int8_t> out(q.data.size() / 2);
+  for (size_t j = 0; j < out.size(); ++j)
+    out[j] = int8_t((uint8_t(q.data[2 * j]) & 0x0F) |
+                    (uint8_t(q.data[2 * j + 1]) & 0x0F) << 4);
+  return out;
+}
+
 bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
   const Scheme &s = q.scheme;
   bool perChannel = s.granularity == Granularity::PerChannel && s.axis == 0;

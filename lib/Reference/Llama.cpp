@@ -210,15 +210,20 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
     }
     return true;
   };
-  // A table in a GGML block format other than Q8_0 is gathered from its
-  // Q8_0 requantization, as quant-compile stores it (rows of whole blocks).
+  // A table in a GGML block format other than Q8_0, Q4_0, Q4_1 and Q4_K
+  // (gathered as they are: ggml's values) is gathered from its Q8_0
+  // requantization, as quant-compile stores it (rows of whole blocks).
   auto table = [&](const std::string &name, std::vector<float> &out) {
     if (!read(name, out))
       return false;
     const gguf::TensorInfo *t = file.tensor(name);
     int64_t values = 0, bytes = 0, cols = t->shape()[1];
-    if (!quantized || t->type == uint32_t(math::GgmlType::Q8_0) ||
-        !math::ggmlBlockGeometry(t->type, values, bytes) || cols % 32 != 0)
+    bool kept = t->type == uint32_t(math::GgmlType::Q8_0) ||
+                t->type == uint32_t(math::GgmlType::Q4_0) ||
+                t->type == uint32_t(math::GgmlType::Q4_1) ||
+                t->type == uint32_t(math::GgmlType::Q4_K);
+    if (!quantized || kept || !math::ggmlBlockGeometry(t->type, values, bytes) ||
+        cols % 32 != 0)
       return true;
     math::QuantizedTensor q;
     if (!math::quantize(out.data(), t->shape()[0], cols, math::Scheme::q8_0(), q)) {

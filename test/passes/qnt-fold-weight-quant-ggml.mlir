@@ -20,11 +20,20 @@ func.func @q4_0_linear(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
 
 // -----
 
-// An embedding table in GGML blocks is gathered from Q8_0 rows.
+// An embedding table in Q4_0 keeps its 4-bit rows, row-major: ggml's byte j
+// holds values j and j + 16 (here u = 10 and 9, 0x9A), the table's byte j
+// values 2j and 2j + 1 (0xAA for the first 16 values, 0x99 for the rest),
+// beside the fp16 scale 1.0 as it was. With bits=8 (or in another block
+// format) a table is gathered from Q8_0 rows: q = 2 -> 127, 1 -> 64.
+// RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant=bits=8 | FileCheck %s --check-prefix=EIGHT
 // CHECK-LABEL: func.func @q4_0_table
-// CHECK:         %[[T:.+]] = qnt.constant data(dense_resource<qnt_embd> : tensor<1x32xi8>) scales(dense_resource<qnt_embd_scales> : tensor<1x1xf16>) : !qnt.tensor<1x32xf32, #q8_0>
-// CHECK:         qnt.embedding %[[T]], %{{.+}} : !qnt.tensor<1x32xf32, #q8_0>, tensor<?xi32>
-// CHECK:       qnt_embd: "0x010000007F7F7F7F7F7F7F7F7F7F7F7F7F7F7F7F40404040404040404040404040404040"
+// CHECK:         %[[T:.+]] = qnt.constant data(dense_resource<qnt_embd> : tensor<1x16xi8>) scales(dense_resource<qnt_embd_scales> : tensor<1x1xf16>) : !qnt.tensor<1x32xf32, #[[$Q40:.+]]>
+// CHECK:         qnt.embedding %[[T]], %{{.+}} : !qnt.tensor<1x32xf32, #[[$Q40]]>, tensor<?xi32>
+// CHECK:       qnt_embd: "0x01000000AAAAAAAAAAAAAAAA9999999999999999"
+// CHECK:       qnt_embd_scales: "0x02000000003C"
+// EIGHT-LABEL: func.func @q4_0_table
+// EIGHT:         %[[T:.+]] = qnt.constant data(dense_resource<qnt_embd> : tensor<1x32xi8>) scales(dense_resource<qnt_embd_scales> : tensor<1x1xf16>) : !qnt.tensor<1x32xf32, #q8_0>
+// EIGHT:       qnt_embd: "0x010000007F7F7F7F7F7F7F7F7F7F7F7F7F7F7F7F40404040404040404040404040404040"
 func.func @q4_0_table(%ids: tensor<?xi32>) -> tensor<?x32xf32> {
   %t = qnt.ggml_constant q4_0 dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("embd")
   %x = qnt.embedding %t, %ids : tensor<1x32xf32>, tensor<?xi32> -> tensor<?x32xf32>
@@ -48,9 +57,9 @@ func.func @kept(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
 // The table of two functions (prefill and decode read one) is quantized
 // once: both constants hold the same blobs, so the weights file holds it once.
 // CHECK-LABEL: func.func @prefill
-// CHECK:         qnt.constant data(dense_resource<qnt_embd2> : tensor<1x32xi8>) scales(dense_resource<qnt_embd2_scales> : tensor<1x1xf16>)
+// CHECK:         qnt.constant data(dense_resource<qnt_embd2> : tensor<1x16xi8>) scales(dense_resource<qnt_embd2_scales> : tensor<1x1xf16>)
 // CHECK-LABEL: func.func @decode
-// CHECK:         qnt.constant data(dense_resource<qnt_embd2> : tensor<1x32xi8>) scales(dense_resource<qnt_embd2_scales> : tensor<1x1xf16>)
+// CHECK:         qnt.constant data(dense_resource<qnt_embd2> : tensor<1x16xi8>) scales(dense_resource<qnt_embd2_scales> : tensor<1x1xf16>)
 // CHECK:       qnt_embd2: "0x01
 // CHECK-NOT:   qnt_embd2{{.+}}: "0x01
 func.func @prefill(%ids: tensor<?xi32>) -> tensor<?x32xf32> {

@@ -271,6 +271,32 @@ func.func @embedding(%t: tensor<300x64xf32>, %ids: tensor<?xi32>) -> tensor<?x64
 
 // -----
 
+// A 4-bit table with two-level scales (GGML Q4_K's, kept as it is): per 32
+// values, 16 bytes of the row whose low and high nibbles interleave into
+// values 2j and 2j + 1, times the group's byte scale widened and multiplied
+// by its super-block's d, plus the minimum made the same way.
+// CHECK-LABEL: func.func @embedding_q4_k
+// CHECK:         %[[BYTES:.+]] = vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<300x128xi8>, vector<16xi8>
+// CHECK:         %[[LO:.+]] = arith.andi %[[BYTES]], %{{.+}} : vector<16xi8>
+// CHECK:         %[[HI:.+]] = arith.shrui %[[BYTES]], %{{.+}} : vector<16xi8>
+// CHECK:         %[[U:.+]] = vector.interleave %[[LO]], %[[HI]] : vector<16xi8> -> vector<32xi8>
+// CHECK:         %[[F:.+]] = arith.uitofp %[[U]] : vector<32xi8> to vector<32xf32>
+// CHECK:         %[[SC:.+]] = tensor.extract %{{.+}} : tensor<300x8xi8>
+// CHECK:         %[[SCF:.+]] = arith.uitofp %[[SC]] : i8 to f32
+// CHECK:         %[[D:.+]] = tensor.extract %{{.+}} : tensor<300x1xf16>
+// CHECK:         %[[DF:.+]] = arith.extf %[[D]] : f16 to f32
+// CHECK:         %[[S:.+]] = arith.mulf %[[SCF]], %[[DF]] : f32
+// CHECK:         %[[SV:.+]] = vector.broadcast %[[S]] : f32 to vector<32xf32>
+// CHECK:         %[[X:.+]] = arith.mulf %[[F]], %[[SV]] : vector<32xf32>
+// CHECK:         %[[M:.+]] = tensor.extract %{{.+}} : tensor<300x8xi8>
+// CHECK:         arith.addf %[[X]], %{{.+}} : vector<32xf32>
+func.func @embedding_q4_k(%t: !qnt.tensor<300x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>>, %ids: tensor<?xi32>) -> tensor<?x256xf32> {
+  %x = qnt.embedding %t, %ids : !qnt.tensor<300x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>>, tensor<?xi32> -> tensor<?x256xf32>
+  return %x : tensor<?x256xf32>
+}
+
+// -----
+
 // SwiGLU and the residual add, elementwise and 32 wide; exp as a polynomial
 // (a range reduction by floor, then fused multiply-adds), no libm call.
 // CHECK-LABEL: func.func @ffn

@@ -280,6 +280,9 @@ std::vector<float> padColumns(const float *x, int64_t rows, int64_t cols,
 /// if the padding is not a whole number of its groups.
 bool padColumns(QuantizedTensor &q, int64_t paddedCols);
 
+/// The row-major form of 4-bit data (the type's data without tiles): byte j
+/// of a row holds values 2j and 2j + 1 in its low and high nibbles.
+std::vector<int8_t> packRowNibbles(const QuantizedTensor &q);
 /// Rearranges a row-major quantized tensor (per-block or per-channel) into
 /// tiles of n0 x k0 (4-bit data packed as above). Returns false when k0 (2 k0
 /// for 4 bits) does not divide its cols or the scheme is neither per-block nor
