@@ -663,6 +663,55 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
   TableCache &cache;
 };
 
+/// embedding(T) -> embedding(W) where a linear's weight W was folded from the
+/// same constant (a tied output head): the table is gathered from the head's
+/// 8-bit tiles, so the weights file holds it once. Runs after the linears.
+struct ShareTiledTable : OpRewritePattern<EmbeddingOp> {
+  ShareTiledTable(MLIRContext *ctx, const FoldCache &cache,
+                  const WeightStore &store, bool streaming,
+                  const DenseMap<Operation *, Value> &weightsArgs)
+      : OpRewritePattern(ctx, /*benefit=*/2), cache(cache), store(store),
+        streaming(streaming), weightsArgs(weightsArgs) {}
+
+  LogicalResult matchAndRewrite(EmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    Attribute source;
+    Operation *def = op.getTable().getDefiningOp();
+    if (auto ggml = dyn_cast_or_null<GgmlConstantOp>(def))
+      source = ggml.getBlocks();
+    else if (auto constant = dyn_cast_or_null<ConstantOp>(def))
+      source = constant.getData();
+    if (!source)
+      return rewriter.notifyMatchFailure(op, "table is no constant");
+    Operation *fn = op->getParentOfType<func::FuncOp>();
+    if (streaming && !weightsArgs.lookup(fn))
+      return rewriter.notifyMatchFailure(op, "no weights argument here");
+    const Folded *shared = nullptr;
+    for (const auto &[key, folded] : cache) {
+      SchemeAttr s = folded.type.getScheme();
+      if (key.first == source && folded.type.isTiled() && s.getBits() == 8 &&
+          s.isBlocked() && s.getBlock() % kVecBlock == 0 && !s.getSums()) {
+        shared = &folded;
+        break;
+      }
+    }
+    if (!shared)
+      return rewriter.notifyMatchFailure(op, "no linear shares this table");
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfter(def);
+    Value table = store.materialize(rewriter, def->getLoc(), fn, *shared);
+    rewriter.modifyOpInPlace(op, [&] { op.getTableMutable().assign(table); });
+    return success();
+  }
+
+  /// The gather dequantizes 32 values a step, within one group.
+  static constexpr int64_t kVecBlock = 32;
+  const FoldCache &cache;
+  const WeightStore &store;
+  bool streaming;
+  const DenseMap<Operation *, Value> &weightsArgs;
+};
+
 /// True when a pattern above would rewrite this linear.
 bool folds(LinearOp op, const FoldOptions &options) {
   if (keptFloat(op, options) || !isa<RankedTensorType>(op.getWeight().getType()))
@@ -763,14 +812,21 @@ struct FoldWeightQuantPass
     patterns.add<QuantizeConstantWeight>(&getContext(), options, cache, store);
     patterns.add<RepackQuantizedWeight>(&getContext(), options, cache, store,
                                         streaming);
-    QuantizeGgmlTable::TableCache tables;
-    patterns.add<QuantizeGgmlTable>(&getContext(), options, tables);
     // Rewrite the linears only: no folding or constant hoisting of the rest
     // of the module. Float weights left without users are erased as dead.
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false).setRegionSimplificationLevel(
         GreedySimplifyRegionLevel::Disabled);
     if (failed(applyPatternsGreedily(module, std::move(patterns), config)))
+      return signalPassFailure();
+    // Then the tables: a tied head's tiles where a linear has them, else
+    // their own quantized rows.
+    RewritePatternSet tablePatterns(&getContext());
+    tablePatterns.add<ShareTiledTable>(&getContext(), cache, store, streaming,
+                                       weightsArgs);
+    QuantizeGgmlTable::TableCache tables;
+    tablePatterns.add<QuantizeGgmlTable>(&getContext(), options, tables);
+    if (failed(applyPatternsGreedily(module, std::move(tablePatterns), config)))
       return signalPassFailure();
     if (streaming && failed(writer.close(module.getLoc())))
       return signalPassFailure();

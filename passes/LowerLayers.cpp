@@ -78,6 +78,40 @@ Value gatherNibbles(Emitter &e, ValueRange table, SchemeAttr s, Value id,
   return v;
 }
 
+/// The 32 values at column c of row `id` of an 8-bit table in the tiled
+/// layout of a linear's weight (a tied output head read as the embedding):
+/// the row is channel id % n0 of row tile id / n0, 4 bytes a step, so the
+/// 32 values are 8 reads of 4 bytes, dequantized as the row-major form is.
+Value gatherTiled(Emitter &e, ValueRange table, QTensorType type, Value id,
+                  Value c) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  SchemeAttr s = type.getScheme();
+  LayoutAttr layout = type.getLayout();
+  int64_t k0 = layout.getK0();
+  Type i8 = b.getI8Type();
+  Value t = arith::DivUIOp::create(b, loc, id, e.index(layout.getN0()));
+  Value i = arith::RemUIOp::create(b, loc, id, e.index(layout.getN0()));
+  Value step0 = arith::DivUIOp::create(b, loc, c, e.index(k0));
+  Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  auto chunkType = VectorType::get({kVec}, i8);
+  Value q = e.splat(chunkType, b.getI8IntegerAttr(0));
+  for (int64_t step = 0; step < kVec / k0; ++step) {
+    Value at = arith::AddIOp::create(b, loc, step0, e.index(step));
+    Value bytes = vector::TransferReadOp::create(
+        b, loc, VectorType::get({k0}, i8), table[0],
+        ValueRange{t, at, i, e.index(0)}, zero, ArrayRef<bool>{true});
+    q = vector::InsertStridedSliceOp::create(b, loc, bytes, q,
+                                             ArrayRef<int64_t>{step * k0},
+                                             ArrayRef<int64_t>{1});
+  }
+  Value g = arith::DivUIOp::create(b, loc, c, e.index(groupCols(s, type.getStoredCols())));
+  Value scale = tensor::ExtractOp::create(b, loc, table[1], ValueRange{t, g, i});
+  if (!scale.getType().isF32())
+    scale = arith::ExtFOp::create(b, loc, b.getF32Type(), scale);
+  return dequantizeChunk(e, q, s, broadcastScale(e, scale));
+}
+
 struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -90,7 +124,9 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
     Value tokens = adaptor.getTokens().front();
     auto qtype = dyn_cast<QTensorType>(op.getTable().getType());
     Value data = table[0];
-    int64_t vocab = cast<RankedTensorType>(data.getType()).getDimSize(0);
+    // Rows of the table (the data's rows, but for tiles: its row tiles).
+    int64_t vocab = qtype ? qtype.getShape()[0]
+                          : cast<RankedTensorType>(data.getType()).getDimSize(0);
     int64_t cols = op.getResult().getType().getDimSize(1);
 
     Value result = emitRowParallel(
@@ -105,6 +141,8 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
             Value v;
             if (!qtype) {
               v = readF32(e, data, ValueRange{id, c}, kVec, inBounds);
+            } else if (qtype.isTiled()) {
+              v = gatherTiled(e, table, qtype, id, c);
             } else if (qtype.getScheme().getBits() == 4) {
               v = gatherNibbles(e, table, qtype.getScheme(), id, c, inBounds);
             } else {

@@ -72,3 +72,22 @@ func.func @decode(%ids: tensor<1xi32>) -> tensor<1x32xf32> {
   %x = qnt.embedding %t, %ids : tensor<1x32xf32>, tensor<1xi32> -> tensor<1x32xf32>
   return %x : tensor<1x32xf32>
 }
+
+// -----
+
+// A tied output head: the table and the head are one GGML tensor; the
+// embedding gathers from the head's tiles (the same blobs, stored once),
+// rather than from rows of its own.
+// CHECK-LABEL: func.func @tied
+// CHECK:         %[[T:.+]] = qnt.constant data(dense_resource<qnt_tok> : tensor<1x8x16x4xi8>) scales(dense_resource<qnt_tok_scales> : tensor<1x1x16xf16>) : !qnt.tensor<1x32xf32, #q8_0, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+// CHECK:         %[[W:.+]] = qnt.constant data(dense_resource<qnt_tok> : tensor<1x8x16x4xi8>) scales(dense_resource<qnt_tok_scales> : tensor<1x1x16xf16>)
+// CHECK:         qnt.embedding %[[T]], %{{.+}} : !qnt.tensor<1x32xf32, #q8_0, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>, tensor<?xi32>
+// CHECK:         qnt.linear %{{.+}}, %[[W]]
+// CHECK:       qnt_tok: "0x01
+// CHECK-NOT:   qnt_tok{{(_[0-9]+)?}}: "0x01
+func.func @tied(%ids: tensor<?xi32>) -> tensor<?x1xf32> {
+  %t = qnt.ggml_constant q5_0 dense<[0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<22xi8> : tensor<1x32xf32> loc("tok")
+  %x = qnt.embedding %t, %ids : tensor<1x32xf32>, tensor<?xi32> -> tensor<?x32xf32>
+  %y = qnt.linear %x, %t {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}

@@ -392,3 +392,23 @@ func.func @quantize_asymmetric(%x: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #q
   %q = qnt.quantize %x : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false, scale = f32, sums = true>>
   return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false, scale = f32, sums = true>>
 }
+
+// -----
+
+// A table in a linear's tiles (a tied head, u8 + 128): row id is channel
+// id % 16 of row tile id / 16; its 32 values at column c are 8 reads of the 4
+// bytes of steps c/4 .. c/4 + 7, put side by side, made signed (xor 128) and
+// scaled by the scale at [tile, group, channel].
+// CHECK-LABEL: func.func @embedding_tiled
+// CHECK:         %[[ROW:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
+// CHECK:         %[[T:.+]] = arith.divui %[[ROW]], %[[C16:.+]] : index
+// CHECK:         %[[I:.+]] = arith.remui %[[ROW]], %[[C16]] : index
+// CHECK-COUNT-8: vector.transfer_read %{{.+}}[%[[T]], %{{.+}}, %[[I]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<19x16x16x4xi8>, vector<4xi8>
+// CHECK:         %[[Q:.+]] = vector.insert_strided_slice %{{.+}}, %{{.+}} {offsets = [28], strides = [1]} : vector<4xi8> into vector<32xi8>
+// CHECK:         %[[SC:.+]] = tensor.extract %{{.+}}[%[[T]], %{{.+}}, %[[I]]] : tensor<19x2x16xf16>
+// CHECK:         %[[S:.+]] = arith.xori %[[Q]], %{{.+}} : vector<32xi8>
+// CHECK:         arith.sitofp %[[S]] : vector<32xi8> to vector<32xf32>
+func.func @embedding_tiled(%t: !qnt.tensor<300x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>, %ids: tensor<?xi32>) -> tensor<?x64xf32> {
+  %x = qnt.embedding %t, %ids : !qnt.tensor<300x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>, tensor<?xi32> -> tensor<?x64xf32>
+  return %x : tensor<?x64xf32>
+}
