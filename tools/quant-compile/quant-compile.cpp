@@ -26,6 +26,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Support/ToolUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -399,6 +400,7 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
   // --help shows this tool's flags; MLIR's and LLVM's (--mlir-print-ir-*,
   // --mlir-timing, ...) still work and are listed by --help-hidden.
   cl::HideUnrelatedOptions(category);
@@ -647,8 +649,15 @@ int main(int argc, char **argv) {
   }
   // The quantized weights stream into the weights file as they are made.
   quant.weightsFile = weightsPath;
+  // --mlir-timing: the passes of every pipeline in one report, printed when
+  // the compile is done (the timing manager's destruction).
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope timingRoot = timing.getRootScope();
   // With --report, each pipeline is shown before it runs.
   ::qnt::PassManagerHook hook = [&](PassManager &pm) -> LogicalResult {
+    if (timing.isEnabled())
+      pm.enableTiming(timingRoot);
     if (report) {
       SmallVector<StringRef> names;
       for (Pass &pass : pm.getPasses())
@@ -738,8 +747,10 @@ int main(int argc, char **argv) {
   }
 
   llvm::LLVMContext llvmContext;
+  TimingScope translateTimer = timingRoot.nest("LLVM IR: translate, optimize (O3)");
   std::unique_ptr<llvm::Module> llvmModule =
       ::qnt::translate(*module, llvmContext, *target);
+  translateTimer.stop();
   if (!llvmModule)
     return fail("translation to LLVM IR failed");
   if (emitAction == Emit::LLVMIR) {
@@ -747,12 +758,15 @@ int main(int argc, char **argv) {
     out->keep();
     return 0;
   }
+  TimingScope codegenTimer = timingRoot.nest("LLVM codegen");
   if (failed(::qnt::emit(*llvmModule, *target, emitAction == Emit::Asm,
                        out->os(), error)))
     return fail(error);
+  codegenTimer.stop();
   out->keep();
   out.reset();
   if (sharedLibrary) {
+    TimingScope linkTimer = timingRoot.nest("link");
     bool linked = succeeded(linkShared(objectPath, output, error));
     llvm::sys::fs::remove(objectPath);
     if (!linked)
