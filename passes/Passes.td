@@ -227,6 +227,38 @@ def ProfilePass : Pass<"qnt-profile", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def ShareKernelsPass : Pass<"qnt-share-kernels", "ModuleOp"> {
+  let summary = "One kernel function per distinct matmul, called by every layer";
+  let description = [{
+    A model's layers repeat the same matmuls on different weights. Each
+    `qnt.matmul` becomes a `func.call` of a private function holding it, one
+    function per distinct signature (operand and result types: shapes,
+    schemes, layouts, a residual or not), so the kernels are tiled, lowered
+    and compiled by LLVM once per shape rather than once per call site. The
+    weights are the calls' arguments (views of the weights file, or
+    constants), and a residual accumulated in place stays in place. The
+    numbers do not change.
+
+    Before:
+    ```mlir
+    %y0 = qnt.matmul %x0, %w0 : !qnt.tensor<?x64xf32, #act>, !qnt.tensor<64x64xf32, #w, #tiled> -> tensor<?x64xf32>
+    %y1 = qnt.matmul %x1, %w1 : !qnt.tensor<?x64xf32, #act>, !qnt.tensor<64x64xf32, #w, #tiled> -> tensor<?x64xf32>
+    ```
+    After:
+    ```mlir
+    %y0 = call @qnt_matmul_0(%x0, %w0) : (...) -> tensor<?x64xf32>
+    %y1 = call @qnt_matmul_0(%x1, %w1) : (...) -> tensor<?x64xf32>
+    func.func private @qnt_matmul_0(%x: !qnt.tensor<...>, %w: !qnt.tensor<...>) -> tensor<?x64xf32> {
+      %y = qnt.matmul %x, %w : ...
+      return %y : tensor<?x64xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::func::FuncDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
+}
+
 def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
   let summary = "Cut data-tiled qnt.matmul into register tiles of the micro-kernel";
   let description = [{

@@ -45,6 +45,8 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
     pm.addPass(createFusePass());
   if (options.profile)
     pm.addPass(createProfilePass());
+  if (options.shareKernels)
+    pm.addPass(createShareKernelsPass());
   TileMatmulPassOptions tileOptions;
   tileOptions.maxM0 = options.maxM0;
   pm.addPass(createTileMatmulPass(tileOptions));
@@ -64,6 +66,9 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   // Buffers: entry points take dense row-major memrefs; results that are
   // arguments updated in place (a KV cache) are dropped, the others become
   // out-parameters the caller allocates.
+  // A kernel's result lands in the destination its caller gives
+  // (bufferization.materialize_in_destination of --qnt-share-kernels).
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

@@ -21,6 +21,8 @@
 
 #include "dialects/qnt/QntOps.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -115,6 +117,21 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     Value rows = tensor::DimOp::create(b, loc, aData, 0);
     RankedTensorType resultType = op.getResult().getType();
     Value out = op.getAcc();
+    // A result materialized into a destination (a shared kernel's, see
+    // --qnt-share-kernels) is computed there directly.
+    bufferization::MaterializeInDestinationOp materialize;
+    if (!out && op.getResult().hasOneUse())
+      materialize = dyn_cast<bufferization::MaterializeInDestinationOp>(
+          *op.getResult().getUsers().begin());
+    auto before = [&](Value v) { // defined where the tiles can write it
+      Operation *def = v.getDefiningOp();
+      return !def || (def->getBlock() == op->getBlock() && def->isBeforeInBlock(op));
+    };
+    if (materialize && isa<RankedTensorType>(materialize.getDest().getType()) &&
+        materialize.getSource() == op.getResult() && before(materialize.getDest()))
+      out = materialize.getDest();
+    else
+      materialize = {};
     if (!out)
       out = tensor::EmptyOp::create(
           b, loc, resultType.getShape(), b.getF32Type(),
@@ -200,6 +217,8 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
           b, loc, result, forall.getRegionOutArgs()[0], colOffsets, colSizes,
           SmallVector<OpFoldResult>{one, one});
     }
+    if (materialize)
+      rewriter.replaceOp(materialize, forall.getResults());
     rewriter.replaceOp(op, forall.getResults());
     return success();
   }

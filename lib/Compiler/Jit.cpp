@@ -46,6 +46,7 @@ std::unique_ptr<Jit> Jit::create(ModuleOp module, const Target &target,
         reinterpret_cast<void *>(&_mlir_memref_to_llvm_aligned_alloc));
     add("_mlir_memref_to_llvm_free",
         reinterpret_cast<void *>(&_mlir_memref_to_llvm_free));
+    add("memrefCopy", reinterpret_cast<void *>(&memrefCopy));
     return map;
   });
   auto jit = std::unique_ptr<Jit>(new Jit());

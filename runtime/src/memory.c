@@ -50,8 +50,9 @@ typedef struct {
   void *descriptor;
 } qnt_unranked_memref;
 
-void memrefCopy(int64_t elemSize, qnt_unranked_memref *src,
-                qnt_unranked_memref *dst) {
+void memrefCopy(int64_t elemSize, void *srcMemref, void *dstMemref) {
+  qnt_unranked_memref *src = (qnt_unranked_memref *)srcMemref;
+  qnt_unranked_memref *dst = (qnt_unranked_memref *)dstMemref;
   int64_t rank = src->rank;
   /* descriptor: allocated, aligned, offset, sizes[rank], strides[rank] */
   char **s = (char **)src->descriptor, **d = (char **)dst->descriptor;

@@ -118,6 +118,11 @@ cl::opt<bool> noFuse("no-fuse",
                      cl::desc("keep quantizes and residual adds separate "
                               "(skip --qnt-fuse)"),
                      cl::init(false), cl::cat(category));
+cl::opt<bool> shareKernels(
+    "share-kernels",
+    cl::desc("one kernel function per distinct matmul shape, called by every "
+             "layer: compiles several times faster (README: its prompt cost)"),
+    cl::init(false), cl::cat(category));
 cl::opt<bool> profile("profile",
                       cl::desc("time each layer op when the model runs "
                                "(quant-run --profile reports it)"),
@@ -725,6 +730,7 @@ int main(int argc, char **argv) {
   mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(*target, tileCols);
   lowering.fuse = !noFuse;
   lowering.profile = profile;
+  lowering.shareKernels = shareKernels;
   lowering.weightsFile = weightsPath;
   lowering.appendWeights = quant.enabled && !weightsPath.empty();
   if (failed(::qnt::lowerToBuffers(*module, lowering, hook)))

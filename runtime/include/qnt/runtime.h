@@ -76,6 +76,10 @@ void qnt_rt_free(void *p);
 void *_mlir_memref_to_llvm_alloc(size_t bytes);
 void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t bytes);
 void _mlir_memref_to_llvm_free(void *p);
+/* MLIR's generic strided copy (memref.copy between non-identity layouts):
+ * element size, then source and destination as unranked memrefs
+ * {rank, pointer to the ranked descriptor}. */
+void memrefCopy(int64_t elemSize, void *src, void *dst);
 
 /*===----------------------------------------------------------------------===*
  * Threads
