@@ -288,6 +288,9 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
         });
 
     // The output tile, written once; channels past its width are masked off.
+    // An accumulated tile reads each vector from the tile being written (its
+    // own place, not yet written), not from `init`: reading the old value
+    // after writes to it would make bufferization copy the tile.
     Value out = init;
     for (int64_t m = 0; m < m0; ++m)
       for (int64_t v = 0; v < nv; ++v) {
@@ -296,7 +299,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
         if (op.getAccumulate())
           tile = arith::AddFOp::create(
               b, loc,
-              vector::TransferReadOp::create(b, loc, fType, init, at, zeroF,
+              vector::TransferReadOp::create(b, loc, fType, out, at, zeroF,
                                              ArrayRef<bool>{false}),
               tile);
         out = vector::TransferWriteOp::create(b, loc, tile, out, at,

@@ -39,7 +39,8 @@ func.func @vnni(%a: tensor<2x64xi8>, %s: tensor<2x2xf32>, %sum: tensor<2x2xi32>,
 
 // i8 weights: the s8 x s8 dot (activations first, so that |a| is shared by
 // the tile's vectors), accumulators from 0; with accumulate, the output tile
-// is added once after the last group. Per-channel weights against per-token
+// is added once after the last group, each vector read from the tile as
+// written so far (its own place: in place once bufferized). Per-channel weights against per-token
 // activations: one group over all of K' = 64, the steps in a loop.
 // CHECK-LABEL: func.func @i8_accumulate
 // CHECK-SAME:    (%{{[^:]+}}: tensor<1x64xi8>, %{{[^:]+}}: tensor<1x1xf32>, %{{[^:]+}}: tensor<16x64xi8>, %{{[^:]+}}: tensor<1x16xf32>, %[[I:[^:]+]]: tensor<1x16xf32>)
@@ -53,8 +54,8 @@ func.func @vnni(%a: tensor<2x64xi8>, %s: tensor<2x2xf32>, %sum: tensor<2x2xi32>,
 // CHECK:         %[[F1:.+]] = vector.fma %{{.+}}, %{{.+}}, %[[FZERO]] : vector<8xf32>
 // CHECK:         %[[R0:.+]] = vector.transfer_read %[[I]]
 // CHECK:         %[[S0:.+]] = arith.addf %[[R0]], %[[F0]] : vector<8xf32>
-// CHECK:         vector.transfer_write %[[S0]], %[[I]]
-// CHECK:         %[[R1:.+]] = vector.transfer_read %[[I]]
+// CHECK:         %[[O1:.+]] = vector.transfer_write %[[S0]], %[[I]]
+// CHECK:         %[[R1:.+]] = vector.transfer_read %[[O1]]
 // CHECK:         arith.addf %[[R1]], %[[F1]] : vector<8xf32>
 func.func @i8_accumulate(%a: tensor<1x64xi8>, %s: tensor<1x1xf32>, %w: tensor<16x64xi8>, %ws: tensor<1x16xf32>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {accumulate, dot = #qnt<dot_kind maddubs>, group = 64 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage i8>}
