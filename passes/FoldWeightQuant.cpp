@@ -642,20 +642,13 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
         m.f16Scale ? Type(Float16Type::get(ctx)) : Type(Float32Type::get(ctx)),
         Rounding::HalfAwayFromZero, /*sums=*/false, m.mins, m.superBlock);
     Table table{QTensorType::get(ctx, type.getShape(), Float32Type::get(ctx), scheme), {}};
-    SmallVector<Type> types;
-    table.type.getComponentTypes(types);
-    std::string name = blobName(ggml.getLoc());
-    SmallVector<StringRef> suffixes = {"", "_scales", "_mins", "_super_scales",
-                                       "_super_mins"};
-    if (!m.mins)
-      suffixes.resize(2);
-    for (auto [i, bytes] : llvm::enumerate(componentBytes(q, LayoutAttr()))) {
-      auto shaped = cast<ShapedType>(types[i]);
-      table.components.push_back(DenseResourceElementsAttr::get(
-          shaped, name + suffixes[i].str(),
-          HeapAsmResourceBlob::allocateAndCopyWithAlign(
-              ArrayRef<char>(bytes), shaped.getElementTypeBitWidth() / 8)));
-    }
+    // In memory, as blobs named like a weight's (externalized later).
+    static const DenseMap<Operation *, Value> noWeightsArgs;
+    Folded folded = WeightStore(/*writer=*/nullptr, noWeightsArgs)
+                        .store(table.type, blobName(ggml.getLoc()),
+                               componentBytes(q, LayoutAttr()));
+    for (Attribute blob : folded.blobs)
+      table.components.push_back(cast<ElementsAttr>(blob));
     return table;
   }
 
