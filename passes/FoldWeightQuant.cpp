@@ -20,9 +20,11 @@
 // scale (storage u4, mins; Q4_K's scales and minimums in two levels, bytes
 // and a factor per 256). A weight in another GGML block format
 // (qnt.ggml_constant: Q5_K, Q6_K, ...) is dequantized as ggml does and
-// quantized like a float one. An embedding table in Q4_0, Q4_1 or Q4_K
-// keeps its 4-bit rows (row-major nibbles); in another block format it
-// becomes Q8_0.
+// quantized like a float one; Q6_K with a tiled layout keeps its 6 bits
+// (u6 offset 32 in groups of 16, int8 scales times an fp16 d per 256). An
+// embedding table in Q4_0, Q4_1 or Q4_K keeps its 4-bit rows (row-major
+// nibbles); in another block format it becomes Q8_0, unless it is a tied
+// output head's, gathered from the head's tiles.
 //
 // A weight attribute is quantized once, however many linears read it; the
 // keep-float option leaves chosen layers in float.
@@ -220,7 +222,9 @@ public:
     if (type.getMinsType())
       suffixes.push_back("_mins");
     if (type.getSuperType())
-      suffixes.append({"_super_scales", "_super_mins"});
+      suffixes.push_back("_super_scales");
+    if (type.getSuperMinsType())
+      suffixes.push_back("_super_mins");
     if (type.getSumsType())
       suffixes.push_back("_sums");
     for (auto [i, bytes] : llvm::enumerate(components)) {
@@ -297,9 +301,11 @@ std::vector<std::vector<char>> componentBytes(const ::qnt::math::QuantizedTensor
     std::vector<std::vector<char>> out = {bytes(t.data)};
     if (q.scheme.superBlock) {
       out.push_back(bytes(t.subScales));
-      out.push_back(bytes(t.subMins));
+      if (q.scheme.mins)
+        out.push_back(bytes(t.subMins));
       out.push_back(f16 ? bytes(t.superScalesF16) : bytes(t.superScales));
-      out.push_back(f16 ? bytes(t.superMinsF16) : bytes(t.superMins));
+      if (q.scheme.mins)
+        out.push_back(f16 ? bytes(t.superMinsF16) : bytes(t.superMins));
     } else {
       out.push_back(f16 ? bytes(t.scalesF16) : bytes(t.scales));
       if (q.scheme.mins)
@@ -378,11 +384,19 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     // with zero points does not carry as they are: such linears stay 8-bit.
     bool repackMins = keep4 && !sums &&
                       (*format == GgmlFormat::Q4_1 || *format == GgmlFormat::Q4_K);
+    // Q6_K keeps its 6 bits (groups of 16, int8 scales times d per 256).
+    bool repackQ6 = keep4 && *format == GgmlFormat::Q6_K;
     bool repack = repackQ4 || repackMins;
-    bool fourBits = repack || (options.bits == WeightBits::Four && tiled);
+    bool fourBits = repack || (options.bits == WeightBits::Four && tiled && !repackQ6);
     bool mins = repackMins || (fourBits && !repack && options.mins && !sums);
     SchemeAttr scheme;
-    if (fourBits) {
+    if (repackQ6) {
+      ::qnt::math::Scheme q6 = ::qnt::math::q6KScheme();
+      scheme = SchemeAttr::get(ctx, q6.bits, Granularity::PerBlock, /*axis=*/0,
+                               q6.block, /*symmetric=*/true, Storage::U6Offset32,
+                               Float16Type::get(ctx), Rounding::HalfAwayFromZero,
+                               sums, /*mins=*/false, q6.superBlock);
+    } else if (fourBits) {
       // Repacked blocks keep their scales: fp16 for Q4_0 and Q4_1, and
       // Q4_K's two levels (6-bit sc and m per 32, fp16 d and dmin per 256).
       Type scale = repack ? Type(Float16Type::get(ctx)) : options.scale;
@@ -403,7 +417,15 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     int64_t stored = layout ? layout.paddedCols(cols) : cols;
 
     ::qnt::math::QuantizedTensor q;
-    if (repack) {
+    if (repackQ6) {
+      ArrayRef<char> blocks = rawElementBytes(source->ggml.getBlocks());
+      if (!::qnt::math::unpackQ6_K(reinterpret_cast<const uint8_t *>(blocks.data()),
+                                   rows, cols, q) ||
+          !::qnt::math::padColumns(q, stored))
+        return rewriter.notifyMatchFailure(op, "6-bit blocks are unreadable");
+      if (sums)
+        ::qnt::math::computeSums(q);
+    } else if (repack) {
       ArrayRef<char> blocks = rawElementBytes(source->ggml.getBlocks());
       auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
       bool unpacked =
@@ -658,7 +680,8 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
 
 /// embedding(T) -> embedding(W) where a linear's weight W was folded from the
 /// same constant (a tied output head): the table is gathered from the head's
-/// 8-bit tiles, so the weights file holds it once. Runs after the linears.
+/// 8-bit or 6-bit tiles, so the weights file holds it once. Runs after the
+/// linears.
 struct ShareTiledTable : OpRewritePattern<EmbeddingOp> {
   ShareTiledTable(MLIRContext *ctx, const FoldCache &cache,
                   const WeightStore &store, bool streaming,
@@ -682,8 +705,13 @@ struct ShareTiledTable : OpRewritePattern<EmbeddingOp> {
     const Folded *shared = nullptr;
     for (const auto &[key, folded] : cache) {
       SchemeAttr s = folded.type.getScheme();
-      if (key.first == source && folded.type.isTiled() && s.getBits() == 8 &&
-          s.isBlocked() && s.getBlock() % kVecBlock == 0 && !s.getSums()) {
+      // 8-bit tiles (32 values within a group), or 6-bit ones (Q6_K's
+      // super-blocks: two groups of 16 a step).
+      bool eight = s.getBits() == 8 && s.getBlock() % kVecBlock == 0;
+      bool six = s.getBits() == 6 && s.getBlock() == kVecBlock / 2 &&
+                 s.getSuperBlock() % kVecBlock == 0;
+      if (key.first == source && folded.type.isTiled() && (eight || six) &&
+          s.isBlocked() && !s.getSums()) {
         shared = &folded;
         break;
       }

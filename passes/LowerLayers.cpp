@@ -62,7 +62,7 @@ Value gatherNibbles(Emitter &e, ValueRange table, SchemeAttr s, Value id,
     Value x = tensor::ExtractOp::create(b, loc, component, ValueRange{id, g});
     if (!super)
       return x.getType().isF32() ? x : Value(arith::ExtFOp::create(b, loc, f32, x));
-    x = arith::UIToFPOp::create(b, loc, f32, x);
+    x = arith::SIToFPOp::create(b, loc, f32, x); // bytes are int8
     Value gs = arith::DivUIOp::create(b, loc, g, e.index(s.getSuperRatio()));
     Value d = tensor::ExtractOp::create(b, loc, super, ValueRange{id, gs});
     if (!d.getType().isF32())
@@ -112,6 +112,69 @@ Value gatherTiled(Emitter &e, ValueRange table, QTensorType type, Value id,
   return dequantizeChunk(e, q, s, broadcastScale(e, scale));
 }
 
+/// The 32 values at column c of row `id` of a 6-bit table in a linear's
+/// tiled layout (a tied Q6_K output head): two groups of four steps, each
+/// three rows of 4 bytes (two of nibbles, one of high bits), joined into
+/// u = q + 32 and dequantized per group of 16 as the micro-kernel scales:
+/// (u - 32) * (sc * d).
+Value gatherTiledSix(Emitter &e, ValueRange table, QTensorType type, Value id,
+                     Value c) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  SchemeAttr s = type.getScheme();
+  LayoutAttr layout = type.getLayout();
+  int64_t k0 = layout.getK0(), block = s.getBlock();
+  Type i8 = b.getI8Type(), f32 = b.getF32Type();
+  auto wordType = VectorType::get({k0}, i8);
+  auto half = VectorType::get({kVec / 2}, f32);
+  Value t = arith::DivUIOp::create(b, loc, id, e.index(layout.getN0()));
+  Value i = arith::RemUIOp::create(b, loc, id, e.index(layout.getN0()));
+  Value g0 = arith::DivUIOp::create(b, loc, c, e.index(block));
+  Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  auto bytes = [&](int v) { return e.splat(wordType, b.getI8IntegerAttr(v)); };
+  Value u = e.splat(VectorType::get({kVec}, i8), b.getI8IntegerAttr(0));
+  Value scales = e.splat(VectorType::get({kVec}, f32), b.getF32FloatAttr(0.0f));
+  for (int64_t h = 0; h < kVec / block; ++h) {
+    Value g = arith::AddIOp::create(b, loc, g0, e.index(h));
+    Value row = arith::MulIOp::create(b, loc, g, e.index(3));
+    SmallVector<Value> rows;
+    for (int64_t r = 0; r < 3; ++r)
+      rows.push_back(vector::TransferReadOp::create(
+          b, loc, wordType, table[0],
+          ValueRange{t, arith::AddIOp::create(b, loc, row, e.index(r)), i, e.index(0)},
+          zero, ArrayRef<bool>{true}));
+    for (int64_t st = 0; st < 4; ++st) {
+      Value nib = rows[st / 2];
+      Value lo = st % 2 ? Value(arith::ShRUIOp::create(b, loc, nib, bytes(4)))
+                        : Value(arith::AndIOp::create(b, loc, nib, bytes(0x0F)));
+      Value hi = rows[2];
+      if (st)
+        hi = arith::ShRUIOp::create(b, loc, hi, bytes(2 * st));
+      hi = arith::ShLIOp::create(b, loc, arith::AndIOp::create(b, loc, hi, bytes(3)),
+                                 bytes(4));
+      u = vector::InsertStridedSliceOp::create(
+          b, loc, arith::OrIOp::create(b, loc, lo, hi), u,
+          ArrayRef<int64_t>{(h * 4 + st) * k0}, ArrayRef<int64_t>{1});
+    }
+    // sc (int8) * d of the group's super-block.
+    Value sc = arith::SIToFPOp::create(
+        b, loc, f32, tensor::ExtractOp::create(b, loc, table[1], ValueRange{t, g, i}));
+    Value gs = arith::DivUIOp::create(b, loc, g, e.index(s.getSuperRatio()));
+    Value d = tensor::ExtractOp::create(b, loc, table[2], ValueRange{t, gs, i});
+    if (!d.getType().isF32())
+      d = arith::ExtFOp::create(b, loc, f32, d);
+    scales = vector::InsertStridedSliceOp::create(
+        b, loc,
+        vector::BroadcastOp::create(b, loc, half,
+                                    arith::MulFOp::create(b, loc, sc, d)),
+        scales, ArrayRef<int64_t>{h * block}, ArrayRef<int64_t>{1});
+  }
+  auto f32Vec = VectorType::get({kVec}, f32);
+  Value f = arith::SubFOp::create(b, loc, arith::UIToFPOp::create(b, loc, f32Vec, u),
+                                  e.splat(f32Vec, b.getF32FloatAttr(32.0f)));
+  return arith::MulFOp::create(b, loc, f, scales);
+}
+
 struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -141,6 +204,8 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
             Value v;
             if (!qtype) {
               v = readF32(e, data, ValueRange{id, c}, kVec, inBounds);
+            } else if (qtype.isTiled() && qtype.getScheme().getBits() == 6) {
+              v = gatherTiledSix(e, table, qtype, id, c);
             } else if (qtype.isTiled()) {
               v = gatherTiled(e, table, qtype, id, c);
             } else if (qtype.getScheme().getBits() == 4) {

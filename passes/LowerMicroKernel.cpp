@@ -30,7 +30,13 @@
 // accumulator; with two-level scales (Q4_K) the group's byte scale and
 // minimum are widened and multiplied by their super-block's factors first. An asymmetric activation stands for d (q - z): sum (q - z) w =
 // sum q w - z sum w, so the accumulator also starts at -z times the weight's
-// per-group sums (one multiply per accumulator and group). The broadcast
+// per-group sums (one multiply per accumulator and group). A 6-bit
+// (u6_offset32, Q6_K) weight holds four steps in three rows: per step one
+// AND or shift of a nibble row gives the low 4 bits, one shift and one AND
+// (0x30) of the high-bits row the top 2 in place, one OR joins them; the
+// offset 32 is corrected like 8's, its groups are 16 columns (the
+// activation's too) and its byte scales signed. On AVX2 its i16 pairs widen
+// every two steps (2 x 2 x 63 x 127 < 2^15). The broadcast
 // activation bytes are the memory operand of vpdpbusd
 // ({1to16}), the weights a register reused by all m0 rows.
 //
@@ -80,14 +86,22 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     Storage storage = op.getRhsStorage();
     bool u8 = storage == Storage::U8Offset128;
     bool u4 = storage == Storage::U4Offset8 || storage == Storage::U4;
+    bool u6 = storage == Storage::U6Offset32;
     // The correction of an offset weight: -offset * sum a.
-    int32_t offset = u8 ? 128 : (storage == Storage::U4Offset8 ? 8 : 0);
-    // 4-bit weights on AVX2 sum their i16 pairs over an iteration's steps.
-    bool pairSums = u4 && dot == DotKind::Maddubs;
+    int32_t offset = u8 ? 128
+                     : storage == Storage::U4Offset8 ? 8
+                     : u6 ? 32
+                          : 0;
+    // 4-bit and 6-bit weights on AVX2 sum their i16 pairs over an
+    // iteration's steps (6 bits: two steps at most, 2 x 2 x 63 x 127 < 2^15).
+    bool pairSums = (u4 || u6) && dot == DotKind::Maddubs;
     int64_t maxUnroll = pairSums ? kPairUnroll : kUnroll;
     int64_t unroll = steps % maxUnroll == 0 ? maxUnroll : (steps % 4 == 0 ? 4 : 1);
+    int64_t pairSpan = u6 ? 2 : unroll;
     if (u4 && unroll % 2 != 0)
       return rewriter.notifyMatchFailure(op, "4-bit steps come in pairs");
+    if (u6 && unroll % 4 != 0)
+      return rewriter.notifyMatchFailure(op, "6-bit steps come in fours");
     auto pairType = VectorType::get({2 * lanes}, b.getI16Type());
     static_assert(kPairUnroll <= 8, "i16 pair sums hold at most 8 steps");
 
@@ -170,10 +184,43 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                   pairs.assign(m0 * nv, splat(pairType, b.getI16IntegerAttr(0)));
                 // 4-bit: the nibbles of the row holding steps u and u + 1.
                 SmallVector<Value> high;
+                // 6-bit: the three rows of steps u .. u + 3 (two of
+                // nibbles, one of high bits).
+                SmallVector<Value> sixRows;
+                auto byteSplat = [&](int v) {
+                  return splat(bytesType, b.getI8IntegerAttr(v));
+                };
                 for (int64_t u = 0; u < unroll; ++u) {
                   Value kq = add(add(step0, c), index(u));
                   SmallVector<Value> w;
-                  if (u4 && u % 2 == 1) {
+                  if (u6) {
+                    int64_t s = u % 4;
+                    if (s == 0) {
+                      // Rows 3 (kq / 4) .. + 2.
+                      Value row = mul(arith::ShRUIOp::create(b, loc, kq, index(2)),
+                                      index(3));
+                      sixRows.clear();
+                      for (int64_t r = 0; r < 3; ++r)
+                        for (int64_t v = 0; v < nv; ++v)
+                          sixRows.push_back(vector::TransferReadOp::create(
+                              b, loc, bytesType, op.getRhsData(),
+                              ValueRange{add(row, index(r)), index(v * 4 * lanes)},
+                              zeroI8, ArrayRef<bool>{true}));
+                    }
+                    for (int64_t v = 0; v < nv; ++v) {
+                      Value nib = sixRows[(s / 2) * nv + v];
+                      Value lo = s % 2 ? Value(arith::ShRUIOp::create(b, loc, nib, byteSplat(4)))
+                                       : Value(arith::AndIOp::create(b, loc, nib, byteSplat(0x0F)));
+                      // Step s's high bits, at bits 2s: moved to bits 4, 5.
+                      Value hi = sixRows[2 * nv + v];
+                      if (s < 2)
+                        hi = arith::ShLIOp::create(b, loc, hi, byteSplat(4 - 2 * s));
+                      else if (s == 3)
+                        hi = arith::ShRUIOp::create(b, loc, hi, byteSplat(2));
+                      hi = arith::AndIOp::create(b, loc, hi, byteSplat(0x30));
+                      w.push_back(arith::OrIOp::create(b, loc, lo, hi));
+                    }
+                  } else if (u4 && u % 2 == 1) {
                     w = high;
                   } else {
                     Value row = u4 ? arith::ShRUIOp::create(b, loc, kq, index(1))
@@ -211,9 +258,14 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                       if (pairSums) {
                         Value &p = pairs[m * nv + v];
                         p = DpbuswOp::create(b, loc, pairType, p, w[v], a);
-                      } else if (u4) {
+                        // Widened every pairSpan steps.
+                        if ((u + 1) % pairSpan == 0 && u + 1 < unroll) {
+                          x = add(x, WidenPairsOp::create(b, loc, accType, p));
+                          p = splat(pairType, b.getI16IntegerAttr(0));
+                        }
+                      } else if (u4 || u6) {
                         auto d = DpbusdOp::create(b, loc, accType, x, w[v], a);
-                        d.setNibbles(true);
+                        d.setNibbles(u4);
                         x = d;
                       } else {
                         x = dot == DotKind::Maddubs || !u8
@@ -230,7 +282,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
           // acc_f32 += float(acc_i32) * (scale_a * scale_w), per group;
           // with mins, + float(sum_a) * (scale_a * min_w).
           // A vector of lanes factors at group `at`, as f32 (bytes are
-          // unsigned: two-level scales' sc and m).
+          // int8: two-level scales' sc and m).
           auto readRhs = [&](Value tensor, Value at, int64_t v) -> Value {
             auto type = cast<RankedTensorType>(tensor.getType()).getElementType();
             Value s = vector::TransferReadOp::create(
@@ -238,9 +290,9 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                 ValueRange{at, index(v * lanes)},
                 arith::ConstantOp::create(b, loc, b.getZeroAttr(type)),
                 ArrayRef<bool>{true});
-            if (type.isInteger(8))
-              return arith::UIToFPOp::create(
-                  b, loc, fType, arith::ExtUIOp::create(b, loc, accType, s));
+            if (type.isInteger(8)) // int8: Q6_K's signed sc, Q4_K's 6 bits
+              return arith::SIToFPOp::create(
+                  b, loc, fType, arith::ExtSIOp::create(b, loc, accType, s));
             return type != f32 ? Value(arith::ExtFOp::create(b, loc, fType, s)) : s;
           };
           // Two levels: scale = sc * d, min = m * (-dmin), exact in f32.
@@ -252,12 +304,12 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
             sw.push_back(readRhs(op.getRhsScales(), gw, v));
             if (op.getRhsMins())
               mw.push_back(readRhs(op.getRhsMins(), gw, v));
-            if (!supers.empty()) {
+            if (!supers.empty())
               sw.back() = arith::MulFOp::create(b, loc, sw.back(),
                                                 readRhs(supers[0], gs, v));
+            if (supers.size() > 1)
               mw.back() = arith::MulFOp::create(b, loc, mw.back(),
                                                 readRhs(supers[1], gs, v));
-            }
           }
           SmallVector<Value> fOut;
           for (int64_t m = 0; m < m0; ++m) {

@@ -62,9 +62,11 @@ LogicalResult checkQuantized(Operation *op, QTensorType type,
                            "activations are quantized per_block or per_token");
   if (s.getGranularity() == Granularity::PerChannel && s.getAxis() != 0)
     return op->emitOpError("lowering handles per_channel on axis 0 only");
-  if (s.isBlocked() && s.getBlock() % kVec != 0)
+  // Blocks of whole chunks, or (quantizing) several blocks a chunk.
+  if (s.isBlocked() && s.getBlock() % kVec != 0 &&
+      (kVec % s.getBlock() != 0 || !rowQuantize))
     return op->emitOpError("lowering needs a block size that is a multiple of ")
-           << kVec << ", got " << s.getBlock();
+           << kVec << " (or, for a quantize, divides it), got " << s.getBlock();
   return success();
 }
 

@@ -18,19 +18,23 @@ MicroKernel mlir::qnt::chooseMicroKernel(TargetAttr target, Storage storage,
   k.n0 = n0;
   int64_t registers = target.getRegisters(), temporaries;
   bool u4 = storage == Storage::U4Offset8 || storage == Storage::U4;
+  bool u6 = storage == Storage::U6Offset32;
   if (storage != Storage::I8 && target.getDot() == DotKind::Vnni) {
     k.dot = DotKind::Vnni;
     k.lanes = target.getLanes();
     // The act broadcast is a memory operand; sums, scale; 4-bit: the mask,
-    // the shifted bytes.
-    temporaries = u4 ? 4 : 2;
-  } else if (u4 && avx2) {
+    // the shifted bytes; 6-bit: two masks, the high bits' row, a shifted
+    // copy.
+    temporaries = u4 ? 4 : u6 ? 6 : 2;
+  } else if ((u4 || u6) && avx2) {
     // Nibbles times s8 need no sign trick, and their i16 pairs add up over
     // 8 steps (vpmaddubsw + vpaddw): within the steps the i16 sums and the
     // i32 accumulators, the unpacked weights (2 per vector: low and high
     // nibbles) and 3 temporaries (mask, broadcast, product) are live; the
     // f32 accumulators, touched once per group, may live in memory. (Four
-    // rows, leaving the i32 ones to memory too, measured no faster.)
+    // rows, leaving the i32 ones to memory too, measured no faster.) 6-bit
+    // weights (i16 pairs of two steps) take the same tile: their rows of
+    // high bits reload from L1 where registers run out.
     k.dot = DotKind::Maddubs;
     k.lanes = std::min<int64_t>(8, n0);
     int64_t vectors = n0 / k.lanes;

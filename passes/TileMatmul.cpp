@@ -83,20 +83,19 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     SmallVector<Value> rhs = unpack(b, loc, op.getRhs());
     // An offset weight (u8 + 128, 4-bit u4 + 8) reads the activation sums.
     bool offset = storage != Storage::I8;
-    // 4-bit data holds two 4-byte steps a row.
     bool mins = rhsType.getScheme().getMins();
-    int64_t pack = rhsType.getScheme().getBits() == 4 ? 2 : 1;
     // Components: data, scales, then zero points and sums where present.
     bool asymmetric = !lhsType.getScheme().getSymmetric();
     Value aData = lhs[0], aScales = lhs[1];
     Value aZeroPoints = asymmetric ? lhs[2] : Value();
     Value aSums = offset ? lhs[asymmetric ? 3 : 2] : Value();
-    // Then mins, the super-blocks' two factors, and sums, as present.
+    // Then mins, the super-blocks' factors (of the scales, and of the mins
+    // with mins), and sums, as present.
     bool supers = bool(rhsType.getSuperType());
     Value wMins = mins ? rhs[2] : Value();
     SmallVector<Value> wSupers;
     if (supers)
-      wSupers = {rhs[3], rhs[4]};
+      wSupers.append(rhs.begin() + (mins ? 3 : 2), rhs.begin() + (mins ? 5 : 3));
     Value wSums = asymmetric ? rhs.back() : Value();
     // [T, K'/4, n0, 4] -> [T, K'/4, n0 * 4]: a step's n0 channels are one row.
     Value wData = tensor::CollapseShapeOp::create(
@@ -108,7 +107,9 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     int64_t aGroups = cast<RankedTensorType>(aScales.getType()).getDimSize(1);
     int64_t wGroups = cast<RankedTensorType>(wScales.getType()).getDimSize(1);
     auto i8 = b.getI8Type();
-    int64_t wRows = kStored / kTileK0 / pack;
+    // Rows of n0 * k0 bytes: 4-bit data holds two steps a row, 6-bit four
+    // steps in three.
+    int64_t wRows = rhsType.packedCols(kStored) / kTileK0;
     auto wTileType = RankedTensorType::get({wRows, n0 * kTileK0}, i8);
     auto wScaleType = RankedTensorType::get(
         {wGroups, n0}, cast<RankedTensorType>(wScales.getType()).getElementType());

@@ -212,6 +212,104 @@ Value chunkSum(Emitter &e, Value q) {
   return e.reduce(vector::CombiningKind::ADD, wide);
 }
 
+/// quantizeRow for groups smaller than a chunk (16 against a 6-bit weight's
+/// groups): each chunk of 32 is produced once and holds kVec / group groups,
+/// each with its absmax (or static) scale and its sum; the chunk is
+/// quantized with their inverses (and zero points) side by side.
+static SmallVector<Value>
+quantizeSmallGroups(Emitter &e, QTensorType type, RowProducer produce,
+                    ValueRange rowTiles, Value staticScales, bool readInBounds,
+                    bool writeInBounds) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  SchemeAttr s = type.getScheme();
+  int64_t group = s.getBlock(), per = kVec / group;
+  Type f32 = b.getF32Type();
+  auto f32Vec = VectorType::get({kVec}, f32);
+  Value zero = e.index(0);
+  auto part = [&](Value v, int64_t h) -> Value {
+    return vector::ExtractStridedSliceOp::create(b, loc, v, ArrayRef<int64_t>{h * group},
+                                                 ArrayRef<int64_t>{group},
+                                                 ArrayRef<int64_t>{1});
+  };
+  return SmallVector<Value>(e.loop(
+      zero, e.index(type.getStoredCols() / kVec), e.index(1), rowTiles,
+      [&](Value j, ValueRange tiles) -> SmallVector<Value> {
+        Value col = e.mul(j, e.index(kVec));
+        Value y = produce(col, readInBounds);
+        Value magnitudes = math::AbsFOp::create(b, loc, y);
+        bool asymmetric = !s.getSymmetric();
+        SmallVector<ScaleAndInverse> scales;
+        SmallVector<Value> groups, zeroPoints;
+        Value inverse = e.splat(f32Vec, b.getF32FloatAttr(0.0f));
+        Value zeroVec = inverse;
+        auto place = [&](Value into, Value whole, int64_t h) -> Value {
+          return vector::InsertStridedSliceOp::create(
+              b, loc, part(whole, 0), into, ArrayRef<int64_t>{h * group},
+              ArrayRef<int64_t>{1});
+        };
+        for (int64_t h = 0; h < per; ++h) {
+          Value g = e.add(e.mul(j, e.index(per)), e.index(h));
+          groups.push_back(g);
+          ScaleAndInverse d;
+          if (asymmetric) {
+            // The group's range, widened to hold 0.
+            Value lo = arith::MinNumFOp::create(
+                b, loc, e.f32(0.0f),
+                e.reduce(vector::CombiningKind::MINNUMF, part(y, h)));
+            Value hi = arith::MaxNumFOp::create(
+                b, loc, e.f32(0.0f),
+                e.reduce(vector::CombiningKind::MAXNUMF, part(y, h)));
+            AsymmetricScale a = scaleFromRange(e, s, lo, hi);
+            d = a.scale;
+            zeroVec = place(zeroVec, a.zeroVec, h);
+            zeroPoints.push_back(a.zeroPoint);
+          } else if (staticScales) {
+            d = scaleOf(e, s, tensor::ExtractOp::create(b, loc, staticScales,
+                                                        ValueRange{zero, g}));
+          } else {
+            d = scaleFromAmax(e, s, e.reduce(vector::CombiningKind::MAXNUMF,
+                                             part(magnitudes, h)));
+          }
+          scales.push_back(d);
+          inverse = place(inverse, d.inverse, h);
+        }
+        Value q = asymmetric
+                      ? quantizeChunkAsymmetric(
+                            e, s, y, AsymmetricScale{{Value(), inverse}, zeroVec, Value()})
+                      : quantizeChunk(e, s, y, inverse, /*saturate=*/bool(staticScales));
+        SmallVector<Value> next = {
+            e.write(storedChunk(e, s, q), tiles[0], zero, col, writeInBounds)};
+        // Components: data, scales, then zero points and sums where kept.
+        Value scaleTile = tiles[1];
+        Value zeroTile = asymmetric ? tiles[2] : Value();
+        Value sumTile = s.getSums() ? tiles[asymmetric ? 3 : 2] : Value();
+        for (int64_t h = 0; h < per; ++h) {
+          scaleTile = tensor::InsertOp::create(b, loc, scales[h].scale, scaleTile,
+                                               ValueRange{zero, groups[h]});
+          if (zeroTile)
+            zeroTile = tensor::InsertOp::create(b, loc, zeroPoints[h], zeroTile,
+                                                ValueRange{zero, groups[h]});
+          if (!sumTile)
+            continue;
+          Value qh = vector::ExtractStridedSliceOp::create(
+              b, loc, q, ArrayRef<int64_t>{h * group}, ArrayRef<int64_t>{group},
+              ArrayRef<int64_t>{1});
+          Value sum = e.reduce(vector::CombiningKind::ADD,
+                               arith::ExtSIOp::create(
+                                   b, loc, VectorType::get({group}, b.getI32Type()), qh));
+          sumTile = tensor::InsertOp::create(b, loc, sum, sumTile,
+                                             ValueRange{zero, groups[h]});
+        }
+        next.push_back(scaleTile);
+        if (zeroTile)
+          next.push_back(zeroTile);
+        if (sumTile)
+          next.push_back(sumTile);
+        return next;
+      }));
+}
+
 SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce,
                                ValueRange rowTiles, Value staticScales) {
   OpBuilder &b = e.b;
@@ -228,6 +326,9 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
   bool readInBounds = cols % kVec == 0 && stored == cols;
   bool writeInBounds = stored % kVec == 0;
   Value zero = e.index(0), step = e.index(kVec);
+  if (group < kVec)
+    return quantizeSmallGroups(e, type, produce, rowTiles, staticScales,
+                               readInBounds, writeInBounds);
   return SmallVector<Value>(e.loop(
       zero, e.index(numGroups), e.index(1), rowTiles,
       [&](Value g, ValueRange tiles) -> SmallVector<Value> {

@@ -150,7 +150,7 @@ LogicalResult ConstantOp::verify() {
       failed(verifyOptionalComponent(*this, "super scales", getSuperScales(),
                                      type.getSuperType())) ||
       failed(verifyOptionalComponent(*this, "super mins", getSuperMins(),
-                                     type.getSuperType())))
+                                     type.getSuperMinsType())))
     return failure();
   return verifyOptionalComponent(*this, "sums", getSums(), type.getSumsType());
 }
@@ -165,7 +165,7 @@ void ConstantOp::build(OpBuilder &builder, OperationState &state,
   ElementsAttr zeroPoints = optional(bool(type.getZeroPointsType()));
   ElementsAttr mins = optional(bool(type.getMinsType()));
   ElementsAttr superScales = optional(bool(type.getSuperType()));
-  ElementsAttr superMins = optional(bool(type.getSuperType()));
+  ElementsAttr superMins = optional(bool(type.getSuperMinsType()));
   ElementsAttr sums = optional(bool(type.getSumsType()));
   build(builder, state, type, components[0], components[1], zeroPoints, mins,
         superScales, superMins, sums);
@@ -404,15 +404,23 @@ LogicalResult MatmulTileOp::verify() {
     return emitOpError("lhs data and scales must have ") << m0 << " rows";
   if (lanes <= 0 || n0 % lanes != 0)
     return emitOpError("n0 ") << n0 << " must be a multiple of lanes " << lanes;
-  // 4-bit data packs two 4-byte steps into one row.
+  // 4-bit data packs two 4-byte steps into one row, 6-bit data four steps
+  // into three.
   bool nibbles = getRhsStorage() == Storage::U4Offset8 ||
                  getRhsStorage() == Storage::U4;
-  int64_t pack = nibbles ? 2 : 1;
-  if (k % (4 * pack) != 0 || rhs.getDimSize(0) != k / 4 / pack ||
-      rhs.getDimSize(1) != 4 * n0)
+  bool six = getRhsStorage() == Storage::U6Offset32;
+  int64_t unit = nibbles ? 8 : six ? 16 : 4;
+  int64_t rows = k / unit * (six ? 3 : 1);
+  if (k % unit != 0 || rhs.getDimSize(0) != rows || rhs.getDimSize(1) != 4 * n0)
     return emitOpError("rhs data must be [")
-           << k / 4 / pack << ", " << 4 * n0 << "] for K' = " << k
-           << (pack == 2 ? " (4-bit: two steps a row)" : "");
+           << rows << ", " << 4 * n0 << "] for K' = " << k
+           << (nibbles ? " (4-bit: two steps a row)"
+               : six   ? " (6-bit: four steps in three rows)"
+                       : "");
+  if (six && group % 16 != 0)
+    return emitOpError("a u6_offset32 rhs needs groups of a multiple of 16, "
+                       "got ")
+           << group;
   if (group <= 0 || group % 4 != 0 || k % group != 0)
     return emitOpError("group ") << group << " must be a multiple of 4 dividing "
                                  << k;
@@ -451,24 +459,28 @@ LogicalResult MatmulTileOp::verify() {
     return emitOpError("rhs mins must have the rhs scales' type");
   if (getRhsMins() && getLhsZeroPoints())
     return emitOpError("rhs mins need a symmetric lhs");
-  // Two-level scales: byte sc and m, and their factors per super-block.
+  // Two-level scales: byte sc (and m), and their factors per super-block.
   bool bytes = rhsScales.getElementType().isInteger(8);
+  if (six && !bytes)
+    return emitOpError("a u6_offset32 rhs has two-level scales");
   if (!getRhsSupers().empty() || bytes) {
-    if (getRhsSupers().size() != 2 || !bytes || !getRhsMins())
-      return emitOpError("two-level rhs scales are i8 scales and mins with "
-                         "two super factors (scales', mins')");
+    size_t factors = getRhsMins() ? 2 : 1;
+    if (getRhsSupers().size() != factors || !bytes || (!getRhsMins() && !six))
+      return emitOpError("two-level rhs scales are i8 scales (and mins) with "
+                         "a super factor for each (scales', mins'), for a u4 "
+                         "or u6_offset32 rhs");
     auto supers = cast<RankedTensorType>(getRhsSupers()[0].getType());
-    if (getRhsSupers()[1].getType() != supers || supers.getRank() != 2 ||
+    if (getRhsSupers().back().getType() != supers || supers.getRank() != 2 ||
         supers.getDimSize(1) != rhsScales.getDimSize(1) ||
         supers.getDimSize(0) <= 0 ||
         rhsScales.getDimSize(0) % supers.getDimSize(0) != 0)
-      return emitOpError("rhs super factors must be two [Gs, n0] tensors, "
+      return emitOpError("rhs super factors must be [Gs, n0] tensors, "
                          "Gs dividing the rhs scales' ")
              << rhsScales.getDimSize(0) << " groups";
   }
   if (getDot() == DotKind::Vnni && !offset)
     return emitOpError("the vnni dot multiplies an unsigned rhs (u8_offset128, "
-                       "u4_offset8, u4)");
+                       "u4_offset8, u4, u6_offset32)");
   if (getDot() == DotKind::Maddubs && getRhsStorage() == Storage::U8Offset128)
     return emitOpError("the maddubs dot multiplies an i8 or 4-bit rhs");
   if (getResult().getType() != init)

@@ -499,12 +499,15 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
     - `rhs_data` [K' / 4, n0 * 4] i8: one tile of a weight in
       `#qnt.layout<n0, k0 = 4>` (4 consecutive bytes of each of the n0
       channels side by side; [K' / 8, n0 * 4] for `u4_offset8`, two steps
-      a row in the low and high nibbles), `rhs_scales` [Gw, n0], `rhs_mins`
+      a row in the low and high nibbles; [3 K' / 16, n0 * 4] for
+      `u6_offset32`, four steps in three rows: two of nibbles, one of their
+      high 2 bits), `rhs_scales` [Gw, n0], `rhs_mins`
       [Gw, n0] (`u4`: x = scale * u + min), `rhs_sums` [Gw, n0] i32 (with
       `lhs_zero_points`, and only then); with two-level scales (a scheme's
-      `super_block`) `rhs_scales` and `rhs_mins` are bytes (unsigned sc and
-      m) and `rhs_supers` [Gs, n0] and [Gs, n0] (Gs = Gw / super ratio) the
-      factors: scale(n, g) = sc(g, n) * d(g / ratio, n), min likewise;
+      `super_block`) `rhs_scales` and `rhs_mins` are bytes (int8 sc and m)
+      and `rhs_supers` [Gs, n0] (and [Gs, n0] with mins; Gs = Gw / super
+      ratio) the factors: scale(n, g) = sc(g, n) * d(g / ratio, n), min
+      likewise;
     - `init` [m0, w] f32 with w <= n0: the output tile (w < n0 at the edge
       of the matrix, whose padding channels are not written).
 
@@ -514,7 +517,8 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
       acc[m, n] += float(sum_{k in g} (qa[m, k] - za(m, g)) * qw[n, k]) * sa(m, g) * sw(n, g)
 
     with qw = stored byte - 128 when `rhs_storage` is `u8_offset128`, or
-    stored nibble - 8 for `u4_offset8` (the lhs sums correct either); for
+    stored nibble - 8 for `u4_offset8`, or stored 6 bits - 32 for
+    `u6_offset32` (the lhs sums correct each); for
     `u4` (the nibble u as it is) with mins, each group adds
     float(sum_{k in g} qa[m, k]) * sa(m, g) * min(n, g) and za = 0 without zero points (else the rhs sums
     correct for it: the i32 accumulator starts at -za * sum(qw)). `acc` starts at 0; with `accumulate` the result is

@@ -85,8 +85,8 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  Storage storage, Type scale,
                                  Rounding rounding, bool sums, bool mins,
                                  int64_t superBlock) {
-  if (bits != 8 && bits != 4)
-    return emitError() << "bits must be 8 or 4, got " << bits;
+  if (bits != 8 && bits != 4 && bits != 6)
+    return emitError() << "bits must be 8, 6 or 4, got " << bits;
   if (axis < 0)
     return emitError() << "axis must be non-negative, got " << axis;
   if (granularity == Granularity::PerBlock && block <= 0)
@@ -105,11 +105,20 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (bits == 4 && (!symmetric || granularity != Granularity::PerBlock))
     return emitError() << "a 4-bit scheme must be symmetric and per_block "
                           "(GGML Q4_0's values)";
+  if ((bits == 6) != (storage == Storage::U6Offset32))
+    return emitError() << "6-bit schemes are stored as u6_offset32, and only "
+                          "they";
+  if (bits == 6 && (!symmetric || granularity != Granularity::PerBlock ||
+                    block % 16 != 0 || !superBlock))
+    return emitError() << "a 6-bit scheme must be symmetric, per_block with "
+                          "blocks a multiple of 16, and have a super_block "
+                          "(GGML Q6_K's values)";
   if (superBlock < 0)
     return emitError() << "super_block must be non-negative, got "
                        << superBlock;
-  if (superBlock && !mins)
-    return emitError() << "super_block (two-level scales) needs mins";
+  if (superBlock && !mins && bits != 6)
+    return emitError() << "super_block (two-level scales) needs mins or 6 "
+                          "bits";
   if (superBlock && (superBlock <= block || superBlock % block != 0))
     return emitError() << "super_block " << superBlock
                        << " must be a multiple of the block " << block
@@ -151,6 +160,7 @@ static_assert(int(::qnt::math::Granularity::PerToken) == int(Granularity::PerTok
 static_assert(int(::qnt::math::Storage::U8Offset128) == int(Storage::U8Offset128));
 static_assert(int(::qnt::math::Storage::U4Offset8) == int(Storage::U4Offset8));
 static_assert(int(::qnt::math::Storage::U4) == int(Storage::U4));
+static_assert(int(::qnt::math::Storage::U6Offset32) == int(Storage::U6Offset32));
 static_assert(int(::qnt::math::Rounding::HalfToEven) == int(Rounding::HalfToEven));
 
 //===----------------------------------------------------------------------===//
@@ -220,6 +230,12 @@ LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
                          << " stored columns are not a multiple of "
                          << 2 * layout.getK0();
   }
+  if (layout && layout.isTiled() && scheme.getBits() == 6 &&
+      last % (4 * layout.getK0()) != 0)
+    return emitError() << "6-bit tiles pack four groups of k0 = "
+                       << layout.getK0() << " columns in three rows: " << last
+                       << " stored columns are not a multiple of "
+                       << 4 * layout.getK0();
   if (scheme.getBits() == 4 && !ShapedType::isDynamic(last) && last % 2 != 0)
     return emitError() << "4-bit data packs two values a byte: the last "
                           "dimension "
@@ -291,7 +307,8 @@ SmallVector<int64_t> QTensorType::getScaleShape() const {
 RankedTensorType QTensorType::getDataType() const {
   auto i8 = IntegerType::get(getContext(), 8);
   LayoutAttr layout = getLayout();
-  // Values per byte along the last axis (or per k0 group, tiled).
+  // Values per byte along the last axis (4 bits: 2, else 1; tiled: 8 bits
+  // per value, or 4 or 6).
   int64_t pack = getScheme().getBits() == 4 ? 2 : 1;
   if (!layout || !layout.isTiled()) {
     SmallVector<int64_t> shape(getShape());
@@ -301,7 +318,7 @@ RankedTensorType QTensorType::getDataType() const {
     return RankedTensorType::get(shape, i8);
   }
   return RankedTensorType::get({layout.rowTiles(getShape()[0]),
-                                getStoredCols() / layout.getK0() / pack,
+                                packedCols(getStoredCols()) / layout.getK0(),
                                 layout.getN0(), layout.getK0()},
                                i8);
 }
@@ -353,7 +370,9 @@ void QTensorType::getComponentTypes(SmallVectorImpl<Type> &types) const {
   if (RankedTensorType mins = getMinsType())
     types.push_back(mins);
   if (RankedTensorType supers = getSuperType())
-    types.append({supers, supers});
+    types.push_back(supers);
+  if (RankedTensorType superMins = getSuperMinsType())
+    types.push_back(superMins);
   if (RankedTensorType sums = getSumsType())
     types.push_back(sums);
 }

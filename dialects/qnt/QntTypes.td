@@ -24,7 +24,8 @@ def Qnt_Storage : I32EnumAttr<"Storage", "how integer values are stored", [
     I32EnumAttrCase<"I8", 0, "i8">,
     I32EnumAttrCase<"U8Offset128", 1, "u8_offset128">,
     I32EnumAttrCase<"U4Offset8", 2, "u4_offset8">,
-    I32EnumAttrCase<"U4", 3, "u4">]> {
+    I32EnumAttrCase<"U4", 3, "u4">,
+    I32EnumAttrCase<"U6Offset32", 4, "u6_offset32">]> {
   let cppNamespace = "::mlir::qnt";
   let genSpecializedAttr = 0;
 }
@@ -173,8 +174,9 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
   let description = [{
     How a float tensor maps to integers:
 
-    - `bits`: 8, or 4 (GGML Q4_0's values: per block, symmetric, q in
-      [-8, 7] stored as `u4_offset8`);
+    - `bits`: 8, 4 (GGML Q4_0's values: per block, symmetric, q in
+      [-8, 7] stored as `u4_offset8`), or 6 (GGML Q6_K's: q in [-32, 31]
+      stored as `u6_offset32`, per block of 16 with two-level scales);
     - `granularity`: `per_tensor` (one scale), `per_channel` (one scale per
       index of `axis`), `per_block` (groups of `block` consecutive values
       along the last axis, the reduction axis), `per_token` (one scale per
@@ -183,7 +185,9 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     - `storage`: `i8`, `u8_offset128` (q + 128 as a byte, the u8 operand
       of x86 `vpdpbusd`), or `u4_offset8` (4 bits: q + 8 as a nibble, two
       per byte, an operand of `vpdpbusd` and of AVX2's `vpmaddubsw` once
-      unpacked; corrected like u8 by the other side's sums, times 8);
+      unpacked; corrected like u8 by the other side's sums, times 8), or
+      `u6_offset32` (6 bits: q + 32, corrected by the sums times 32; data
+      tiled only, else a byte a value);
     - `scale`: f16 or f32;
     - `rounding`: `half_away_from_zero` (GGML's roundf) or `half_to_even`;
     - `sums`: per-group sums of q are kept with the data (the correction term
@@ -192,11 +196,14 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
       minimum m beside its scale, in the scale's type, and x = scale * u + m
       (GGML Q4_1's d and m; Q4_K's sub-block d * sc and -dmin * m). Its dot
       with activations is corrected by their per-group sums, times m;
-    - `super_block` (with `mins`; 0: none): two-level scales, as GGML Q4_K's
-      super-blocks of 256. Each group's scale and minimum are bytes (6-bit
-      sc and m), and every `super_block` values of a row have one factor for
-      each, of the scale's type (Q4_K's fp16 d and -dmin): scale = d * sc,
-      min = -dmin * m, exact in f32. 18.5 bytes a group of 32 instead of 24.
+    - `super_block` (0: none): two-level scales, as GGML's K-quant
+      super-blocks of 256. Each group's scale (and minimum) is a byte, read
+      as int8 (Q4_K's 6-bit sc and m, Q6_K's signed sc), and every
+      `super_block` values of a row have one factor for each, of the scale's
+      type (Q4_K's fp16 d and -dmin, Q6_K's d): scale = d * sc,
+      min = -dmin * m, exact in f32. 18.5 bytes a group of 32 instead of 24
+      for Q4_K; 6.5625 bits a value for Q6_K. Only 4-bit schemes with mins
+      and 6-bit ones have them.
 
     Parameters equal to their default are not printed. GGML Q8_0 is
     `#qnt.scheme<granularity = per_block>`: blocks of 32, f16 scales; GGML
@@ -224,7 +231,8 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     /// The offset the storage adds to q: 128, 8 or 0 (none, or u4 with mins).
     int64_t getOffset() const {
       return getStorage() == ::mlir::qnt::Storage::U8Offset128 ? 128
-             : getStorage() == ::mlir::qnt::Storage::U4Offset8 ? 8 : 0;
+             : getStorage() == ::mlir::qnt::Storage::U4Offset8 ? 8
+             : getStorage() == ::mlir::qnt::Storage::U6Offset32 ? 32 : 0;
     }
     /// The largest magnitude of a quantized value: 127 for 8 bits.
     int64_t getQMax() const { return (int64_t(1) << (getBits() - 1)) - 1; }
@@ -262,9 +270,9 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
       `[row tiles, groups, n0]`);
     - zero points (when the scheme is asymmetric): like scales, of i32;
     - mins (when the scheme has `mins`): like scales, of the scale type;
-    - super scales and super mins (when the scheme has a `super_block`, whose
-      scales and mins are then i8 bytes, 6-bit sc and m): like scales with
-      the groups axis divided by super_block / block, of the scale type;
+    - super scales, and super mins with mins (when the scheme has a
+      `super_block`, whose scales and mins are then i8 bytes): like scales
+      with the groups axis divided by super_block / block, of the scale type;
     - sums (when the scheme has `sums`): like scales, of i32.
   }];
   let parameters = (ins
@@ -305,6 +313,14 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
     ::mlir::RankedTensorType getMinsType() const;
     /// The super-blocks' factors (both types alike); null without them.
     ::mlir::RankedTensorType getSuperType() const;
+    /// The super factors of the minimums; null without super-blocks or mins.
+    ::mlir::RankedTensorType getSuperMinsType() const {
+      return getScheme().getMins() ? getSuperType() : ::mlir::RankedTensorType();
+    }
+    /// Values a byte of data holds along the reduction (6-bit: 4 in 3).
+    int64_t packedCols(int64_t cols) const {
+      return cols * getScheme().getBits() / 8;
+    }
     /// data, scales, then zero points, mins, super scales and super mins, and
     /// sums where the scheme has them: what a value of this type lowers to.
     void getComponentTypes(::llvm::SmallVectorImpl<::mlir::Type> &types) const;

@@ -328,4 +328,42 @@ bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
   return true;
 }
 
+bool unpackQ6_K(const uint8_t *blocks, int64_t rows, int64_t cols,
+                QuantizedTensor &out) {
+  if (rows <= 0 || cols <= 0 || cols % QK_K != 0)
+    return false;
+  out = QuantizedTensor();
+  out.rows = rows;
+  out.cols = cols;
+  out.scheme = q6KScheme();
+  scaleLayout(out.scheme, rows, cols, out.layout);
+  const int64_t supers = rows * cols / QK_K, groups = supers * 16;
+  out.data.resize(rows * cols);
+  out.scales.resize(groups);
+  out.subScales.resize(groups);
+  out.superScalesF16.resize(supers);
+  // {ql[128], qh[64], scales[16], d}: as q6_K above, value v of a half of
+  // 128 in group v / 16 of the half's 8.
+  for (int64_t b = 0; b < supers; ++b) {
+    const uint8_t *x = blocks + b * 210;
+    const float d = half(x + 208);
+    std::memcpy(&out.superScalesF16[b], x + 208, 2);
+    const int8_t *sc = reinterpret_cast<const int8_t *>(x + 192);
+    for (int g = 0; g < 16; ++g) {
+      out.subScales[b * 16 + g] = uint8_t(sc[g]);
+      out.scales[b * 16 + g] = d * float(sc[g]);
+    }
+    int8_t *u = out.data.data() + b * QK_K;
+    const uint8_t *ql = x, *qh = x + 128;
+    for (int n = 0; n < QK_K; n += 128, ql += 64, qh += 32, u += 128)
+      for (int l = 0; l < 32; ++l) {
+        u[l + 0] = int8_t((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4));
+        u[l + 32] = int8_t((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+        u[l + 64] = int8_t((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4));
+        u[l + 96] = int8_t((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+      }
+  }
+  return true;
+}
+
 } // namespace qnt::math

@@ -389,9 +389,11 @@ std::vector<int8_t> packRowNibbles(const QuantizedTensor &q) {
 bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
   const Scheme &s = q.scheme;
   bool perChannel = s.granularity == Granularity::PerChannel && s.axis == 0;
-  // Values per byte: 4-bit data packs the steps 2p and 2p + 1 into one.
+  // Values per byte: 4-bit data packs the steps 2p and 2p + 1 into one;
+  // 6-bit data takes three rows for four steps.
   const int64_t pack = s.bits == 4 ? 2 : 1;
-  if (n0 <= 0 || k0 <= 0 || q.cols % (pack * k0) != 0 ||
+  const bool six = s.bits == 6;
+  if (n0 <= 0 || k0 <= 0 || q.cols % ((six ? 4 : pack) * k0) != 0 ||
       !(perChannel || s.granularity == Granularity::PerBlock))
     return false;
   out = TiledTensor();
@@ -404,7 +406,16 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
   uint8_t zero = uint8_t(s.offset());
   if (pack == 2)
     zero = uint8_t(zero | zero << 4);
-  out.data.assign(out.rowTiles * q.cols * n0 / pack, int8_t(zero));
+  if (six) // u = 32: the low nibbles 0, the high bits 2
+    zero = 0;
+  out.data.assign(out.rowTiles * q.cols * n0 * (six ? 6 : 8 / pack) / 8, int8_t(zero));
+  // Rows of a tile, of n0 * k0 bytes.
+  const int64_t tileRows = q.cols / k0 * (six ? 3 : 1) / (six ? 4 : pack);
+  if (six)
+    for (int64_t t = 0; t < out.rowTiles; ++t)
+      for (int64_t h = 0; h < tileRows / 3; ++h)
+        std::fill_n(out.data.begin() + ((t * tileRows + 3 * h + 2) * n0) * k0,
+                    n0 * k0, int8_t(0xAA)); // 2 in each of the four steps
   int64_t numScales = out.rowTiles * out.groups * n0;
   out.scales.assign(numScales, 0.0f);
   if (s.f16Scale && !s.superBlock)
@@ -421,21 +432,38 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
     if (out.groups % ratio != 0)
       return false;
     out.subScales.assign(numScales, 0);
-    out.subMins.assign(numScales, 0);
     int64_t numSupers = numScales / ratio;
-    if (s.f16Scale) {
+    if (s.f16Scale)
       out.superScalesF16.assign(numSupers, 0);
-      out.superMinsF16.assign(numSupers, 0);
-    } else {
+    else
       out.superScales.assign(numSupers, 0.0f);
-      out.superMins.assign(numSupers, 0.0f);
+    if (s.mins) {
+      out.subMins.assign(numScales, 0);
+      if (s.f16Scale)
+        out.superMinsF16.assign(numSupers, 0);
+      else
+        out.superMins.assign(numSupers, 0.0f);
     }
   }
   for (int64_t r = 0; r < q.rows; ++r) {
     int64_t t = r / n0, i = r % n0;
     for (int64_t c = 0; c < q.cols; ++c) {
       int64_t step = c / k0, j = c % k0;
-      int64_t at = ((t * (q.cols / k0 / pack) + step / pack) * n0 + i) * k0 + j;
+      auto byteAt = [&](int64_t row) -> uint8_t & {
+        return reinterpret_cast<uint8_t &>(
+            out.data[((t * tileRows + row) * n0 + i) * k0 + j]);
+      };
+      if (six) {
+        // Steps 4h + s: nibbles in rows 3h + s / 2, high bits in row 3h + 2.
+        uint8_t u = uint8_t(q.data[r * q.cols + c]) & 0x3F;
+        int64_t h = step / 4, st = step % 4;
+        uint8_t &lo = byteAt(3 * h + st / 2), &hi = byteAt(3 * h + 2);
+        lo = st % 2 ? uint8_t((lo & 0x0F) | (u & 0x0F) << 4)
+                    : uint8_t((lo & 0xF0) | (u & 0x0F));
+        hi = uint8_t((hi & ~(3 << 2 * st)) | (u >> 4) << 2 * st);
+        continue;
+      }
+      int64_t at = ((t * tileRows + step / pack) * n0 + i) * k0 + j;
       if (pack == 1) {
         out.data[at] = q.data[r * q.cols + c];
         continue;
@@ -459,19 +487,21 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
       }
       if (s.superBlock) {
         out.subScales[to] = q.subScales[from];
-        out.subMins[to] = q.subMins[from];
+        if (s.mins)
+          out.subMins[to] = q.subMins[from];
       }
     }
     for (int64_t g = 0; s.superBlock && g < out.groups / ratio; ++g) {
       int64_t from = r * (q.layout.scaleCols / ratio) + g;
       int64_t to = (t * (out.groups / ratio) + g) * n0 + i;
-      if (s.f16Scale) {
+      if (s.f16Scale)
         out.superScalesF16[to] = q.superScalesF16[from];
-        out.superMinsF16[to] = q.superMinsF16[from];
-      } else {
+      else
         out.superScales[to] = q.superScales[from];
+      if (s.mins && s.f16Scale)
+        out.superMinsF16[to] = q.superMinsF16[from];
+      else if (s.mins)
         out.superMins[to] = q.superMins[from];
-      }
     }
   }
   return true;
@@ -490,6 +520,15 @@ Scheme q4_0Scheme() {
 
 Scheme q4KScheme() {
   Scheme s = q4MinScheme(/*f16=*/true);
+  s.superBlock = 256;
+  return s;
+}
+
+Scheme q6KScheme() {
+  Scheme s;
+  s.bits = 6;
+  s.block = 16;
+  s.storage = Storage::U6Offset32;
   s.superBlock = 256;
   return s;
 }

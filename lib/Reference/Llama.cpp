@@ -87,7 +87,11 @@ void Llama::matmul(float *out, const float *x, const Weight &w) {
     math::quantize(padded.data(), 1, w.quantized.cols, s, qx, scales);
     math::referenceMatmul(qx, w.quantized, y);
   };
-  math::Scheme scheme = activationScheme(), other = scheme;
+  math::Scheme scheme = activationScheme();
+  // Activation blocks follow the weight's (16 against Q6_K's groups).
+  if (w.quantized.scheme.granularity == math::Granularity::PerBlock)
+    scheme.block = w.quantized.scheme.block;
+  math::Scheme other = scheme;
   scheme.symmetric = !asymmetric.count(w.name);
   other.symmetric = false;
   auto fixed = staticScales.find(w.name);
@@ -186,10 +190,18 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
     w.cols = t->shape()[1];
     if (!quantized)
       return true;
-    // A Q4_0, Q4_1 or Q4_K tensor stays 4-bit, its values as they are
-    // (quant-compile's default, --weight-bits=auto); the rest is quantized
-    // to Q8_0.
+    // A Q4_0, Q4_1 or Q4_K tensor stays 4-bit, and Q6_K 6-bit, its values
+    // as they are (quant-compile's default, --weight-bits=auto); the rest
+    // is quantized to Q8_0.
     bool q4_0 = t->type == uint32_t(math::GgmlType::Q4_0);
+    if (t->type == uint32_t(math::GgmlType::Q6_K)) {
+      if (!math::unpackQ6_K(t->data, w.rows, w.cols, w.quantized) ||
+          !math::padColumns(w.quantized, paddedCols(w.cols))) {
+        error = "cannot unpack " + name;
+        return false;
+      }
+      return true;
+    }
     if (q4_0 || t->type == uint32_t(math::GgmlType::Q4_1) ||
         t->type == uint32_t(math::GgmlType::Q4_K)) {
       bool unpacked = q4_0 ? math::unpackQ4_0(t->data, w.rows, w.cols, w.quantized)
@@ -211,7 +223,8 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
     return true;
   };
   // A table in a GGML block format other than Q8_0, Q4_0, Q4_1 and Q4_K
-  // (gathered as they are: ggml's values) is gathered from its Q8_0
+  // (gathered as they are: ggml's values), or Q6_K as a tied output head's
+  // (gathered from the head's 6-bit tiles), is gathered from its Q8_0
   // requantization, as quant-compile stores it (rows of whole blocks).
   auto table = [&](const std::string &name, std::vector<float> &out) {
     if (!read(name, out))
@@ -221,7 +234,8 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
     bool kept = t->type == uint32_t(math::GgmlType::Q8_0) ||
                 t->type == uint32_t(math::GgmlType::Q4_0) ||
                 t->type == uint32_t(math::GgmlType::Q4_1) ||
-                t->type == uint32_t(math::GgmlType::Q4_K);
+                t->type == uint32_t(math::GgmlType::Q4_K) ||
+                (t->type == uint32_t(math::GgmlType::Q6_K) && m->c.tiedOutput);
     if (!quantized || kept || !math::ggmlBlockGeometry(t->type, values, bytes) ||
         cols % 32 != 0)
       return true;

@@ -119,3 +119,27 @@ func.func @float_to_4_mins(%x: tensor<?x32xf32>) -> tensor<?x1xf32> {
   %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
   return %y : tensor<?x1xf32>
 }
+
+// -----
+
+// Q6_K keeps its 6 bits (d = 1.0; scale bytes -1 then 2; every ql byte 0x21
+// and qh byte 0xE4, so u = 1, 17, 34, 50 for values 0-31, 32-63, 64-95,
+// 96-127 of each half). Tiled, every four steps (16 columns) take three rows:
+// channel 0's nibbles of steps 0, 1 (0x11: u = 1 low and high), of steps 2, 3
+// (0x11), then their high bits (0x00); the padding channels hold u = 32
+// (nibbles 0, high bits 2 in each step: 0xAA). Columns 32-47 (u = 17) have
+// high bits 1 (0x55). Scales: a signed byte per 16 (0xFF, then 0x02), d per
+// 256 (0x3C00); no minimums.
+// CHECK:       #[[$Q6K:.+]] = #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>
+// CHECK-LABEL: func.func @q6_k_tiled
+// CHECK:         qnt.constant data(dense_resource<qnt_w6k> : tensor<1x48x16x4xi8>) scales(dense_resource<qnt_w6k_scales> : tensor<1x16x16xi8>) super_scales(dense_resource<qnt_w6k_super_scales> : tensor<1x1x16xf16>) : !qnt.tensor<1x256xf32, #[[$Q6K]], #qnt.layout<n0 = 16, k0 = 4, pad = 256>>
+// CHECK:       qnt_w6k: "0x0100000011111111{{(0{120})}}11111111{{(0{120})}}00000000{{((AA){60})}}11111111{{(0{120})}}11111111{{(0{120})}}00000000{{((AA){60})}}11111111{{(0{120})}}11111111{{(0{120})}}55555555
+// CHECK:       qnt_w6k_scales: "0x01000000FF{{(0{30})}}02{{(0{30})}}02
+// CHECK:       qnt_w6k_super_scales: "0x02000000003C000000000000000000000000000000000000000000000000000000000000"
+// EIGHT-LABEL: func.func @q6_k_tiled
+// EIGHT:         qnt.constant data(dense_resource<qnt_w6k> : tensor<1x64x16x4xi8>) {{.+}} : !qnt.tensor<1x256xf32, #q8_0,
+func.func @q6_k_tiled(%x: tensor<?x256xf32>) -> tensor<?x1xf32> {
+  %w = qnt.ggml_constant q6_k dense<[33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 60]> : tensor<210xi8> : tensor<1x256xf32> loc("w6k")
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x256xf32>, tensor<1x256xf32> -> tensor<?x1xf32>
+  return %y : tensor<?x1xf32>
+}

@@ -84,3 +84,23 @@ func.func @padded(%x: tensor<?x40xf32>,
   %y = qnt.linear %x, %w : tensor<?x40xf32>, !qnt.tensor<8x40xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 8, k0 = 4, pad = 32>> -> tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }
+
+// -----
+
+// A 6-bit weight (Q6_K: groups of 16, u6_offset32) gets activations in
+// blocks of 16 with their sums (-32 * sum per group); a 4-bit weight reading
+// the same input keeps its own quantize in blocks of 32.
+// CHECK-DAG:   #[[$SUMS16:.+]] = #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>
+// CHECK-DAG:   #[[$SUMS32:.+]] = #qnt.scheme<granularity = per_block, scale = f32, sums = true>
+// CHECK-LABEL: func.func @u6_weight
+// CHECK-DAG:     %[[Q16:.+]] = qnt.quantize %{{.+}} : tensor<?x256xf32> -> !qnt.tensor<?x256xf32, #[[$SUMS16]], #qnt.layout<pad = 256>>
+// CHECK-DAG:     %[[Q32:.+]] = qnt.quantize %{{.+}} : tensor<?x256xf32> -> !qnt.tensor<?x256xf32, #[[$SUMS32]], #qnt.layout<pad = 32>>
+// CHECK-DAG:     qnt.matmul %[[Q16]], %{{.+}} : !qnt.tensor<?x256xf32, #[[$SUMS16]], #qnt.layout<pad = 256>>, !qnt.tensor<2x256xf32
+// CHECK-DAG:     qnt.matmul %[[Q32]], %{{.+}} : !qnt.tensor<?x256xf32, #[[$SUMS32]], #qnt.layout<pad = 32>>, !qnt.tensor<2x256xf32
+func.func @u6_weight(%x: tensor<?x256xf32>,
+                     %w6: !qnt.tensor<2x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>>,
+                     %w4: !qnt.tensor<2x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>) -> (tensor<?x2xf32>, tensor<?x2xf32>) {
+  %y = qnt.linear %x, %w6 : tensor<?x256xf32>, !qnt.tensor<2x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>> -> tensor<?x2xf32>
+  %z = qnt.linear %x, %w4 : tensor<?x256xf32>, !qnt.tensor<2x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>> -> tensor<?x2xf32>
+  return %y, %z : tensor<?x2xf32>, tensor<?x2xf32>
+}

@@ -163,8 +163,8 @@ func.func @u4_mins(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi3
 // CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
 // CHECK:           %[[GS:.+]] = arith.divui %[[G]], %{{.+}} : index
 // CHECK:           %[[SC:.+]] = vector.transfer_read %[[WS]][%[[G]], %{{.+}}], {{.+}} : tensor<8x16xi8>, vector<16xi8>
-// CHECK:           %[[SC32:.+]] = arith.extui %[[SC]] : vector<16xi8> to vector<16xi32>
-// CHECK:           %[[SCF:.+]] = arith.uitofp %[[SC32]] : vector<16xi32> to vector<16xf32>
+// CHECK:           %[[SC32:.+]] = arith.extsi %[[SC]] : vector<16xi8> to vector<16xi32>
+// CHECK:           %[[SCF:.+]] = arith.sitofp %[[SC32]] : vector<16xi32> to vector<16xf32>
 // CHECK:           %[[M:.+]] = vector.transfer_read %[[WM]][%[[G]], %{{.+}}]
 // CHECK:           %[[DV:.+]] = vector.transfer_read %[[D]][%[[GS]], %{{.+}}], {{.+}} : tensor<1x16xf16>, vector<16xf16>
 // CHECK:           %[[DF:.+]] = arith.extf %[[DV]] : vector<16xf16> to vector<16xf32>
@@ -178,4 +178,64 @@ func.func @u4_two_level(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws mins %wm supers(%d, %dm), %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>}
        : (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xi32>, tensor<32x64xi8>, tensor<8x16xi8>, tensor<8x16xi8>, tensor<1x16xf16>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
   return %t : tensor<1x16xf32>
+}
+
+// -----
+
+// 6 bits (Q6_K), VNNI: per group of 16 (four steps) one read of each of the
+// three rows; each step's low bits come from a nibble row (AND 0x0F or shift
+// by 4), its high bits from the third row shifted into bits 4-5 and masked
+// (0x30), joined by an OR; the accumulator starts at -32 * sum a. The signed
+// byte scale times its super factor (group / 16) scales the group.
+// CHECK-LABEL: func.func @u6_vnni
+// CHECK-SAME:    %[[A:[^:]+]]: tensor<1x256xi8>, %{{[^:]+}}: tensor<1x16xf32>, %[[SUM:[^:]+]]: tensor<1x16xi32>, %[[W:[^:]+]]: tensor<48x64xi8>, %[[WS:[^:]+]]: tensor<16x16xi8>, %[[D:[^:]+]]: tensor<1x16xf16>
+// CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK:           %[[S:.+]] = tensor.extract %[[SUM]][%{{.+}}, %[[G]]] : tensor<1x16xi32>
+// CHECK:           %[[NEG:.+]] = arith.muli %[[S]], %{{.+}} : i32
+// CHECK:           vector.broadcast %[[NEG]] : i32 to vector<16xi32>
+// CHECK:             %[[R0:.+]] = vector.transfer_read %[[W]][%{{.+}}, %{{.+}}], {{.+}} : tensor<48x64xi8>, vector<64xi8>
+// CHECK:             %[[R1:.+]] = vector.transfer_read %[[W]]
+// CHECK:             %[[R2:.+]] = vector.transfer_read %[[W]]
+// CHECK:             %[[LO0:.+]] = arith.andi %[[R0]], %{{.+}} : vector<64xi8>
+// CHECK:             %[[HI0:.+]] = arith.shli %[[R2]], %{{.+}} : vector<64xi8>
+// CHECK:             %[[HM0:.+]] = arith.andi %[[HI0]], %{{.+}} : vector<64xi8>
+// CHECK:             %[[W0:.+]] = arith.ori %[[LO0]], %[[HM0]] : vector<64xi8>
+// CHECK:             qnt.dpbusd %{{.+}}, %[[W0]], %{{.+}} : vector<64xi8> -> vector<16xi32>
+// CHECK:             %[[LO1:.+]] = arith.shrui %[[R0]], %{{.+}} : vector<64xi8>
+// CHECK:             %[[LO2:.+]] = arith.andi %[[R1]], %{{.+}} : vector<64xi8>
+// CHECK:             %[[HM2:.+]] = arith.andi %[[R2]], %{{.+}} : vector<64xi8>
+// CHECK:             arith.ori %[[LO2]], %[[HM2]] : vector<64xi8>
+// CHECK:             %[[LO3:.+]] = arith.shrui %[[R1]], %{{.+}} : vector<64xi8>
+// CHECK:             %[[HI3:.+]] = arith.shrui %[[R2]], %{{.+}} : vector<64xi8>
+// CHECK:           %[[GS:.+]] = arith.divui %[[G]], %{{.+}} : index
+// CHECK:           %[[SC:.+]] = vector.transfer_read %[[WS]][%[[G]], %{{.+}}]
+// CHECK:           arith.extsi %[[SC]] : vector<16xi8> to vector<16xi32>
+// CHECK:           vector.transfer_read %[[D]][%[[GS]], %{{.+}}]
+func.func @u6_vnni(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1x16xi32>, %w: tensor<48x64xi8>, %ws: tensor<16x16xi8>, %d: tensor<1x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws supers(%d), %i {dot = #qnt<dot_kind vnni>, group = 16 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u6_offset32>}
+       : (tensor<1x256xi8>, tensor<1x16xf32>, tensor<1x16xi32>, tensor<48x64xi8>, tensor<16x16xi8>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}
+
+// -----
+
+// 6 bits on AVX2: the i16 pairs of two steps are widened (qnt.widen_pairs)
+// before two more are summed (2 x 2 x 63 x 127 < 2^15): two widenings per
+// four steps.
+// CHECK-LABEL: func.func @u6_maddubs
+// CHECK:           scf.for
+// CHECK:             qnt.dpbusw
+// CHECK:             qnt.dpbusw
+// CHECK-NOT:         qnt.dpbusw
+// CHECK:             qnt.widen_pairs
+// CHECK:             qnt.dpbusw
+// CHECK:             qnt.dpbusw
+// CHECK-NOT:         qnt.dpbusw
+// CHECK:             qnt.widen_pairs
+// CHECK-NOT:         qnt.dpbusw
+// CHECK:             scf.yield
+func.func @u6_maddubs(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1x16xi32>, %w: tensor<48x32xi8>, %ws: tensor<16x8xi8>, %d: tensor<1x8xf16>, %i: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws supers(%d), %i {dot = #qnt<dot_kind maddubs>, group = 16 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u6_offset32>}
+       : (tensor<1x256xi8>, tensor<1x16xf32>, tensor<1x16xi32>, tensor<48x32xi8>, tensor<16x8xi8>, tensor<1x8xf16>, tensor<1x8xf32>) -> tensor<1x8xf32>
+  return %t : tensor<1x8xf32>
 }

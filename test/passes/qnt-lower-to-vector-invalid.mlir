@@ -50,8 +50,17 @@ func.func @f(%q: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, ax
 // -----
 
 func.func @f(%x: tensor<?x96xf32>) {
-  // expected-error @+1 {{lowering needs a block size that is a multiple of 32, got 48}}
+  // expected-error @+1 {{lowering needs a block size that is a multiple of 32 (or, for a quantize, divides it), got 48}}
   %q = qnt.quantize %x : tensor<?x96xf32> -> !qnt.tensor<?x96xf32, #qnt.scheme<granularity = per_block, block = 48>>
+  return
+}
+
+// -----
+
+// Blocks of 16 (a 6-bit weight's) are quantized two a chunk; dequantized, no.
+func.func @f(%q: !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, block = 16>>) {
+  // expected-error @+1 {{lowering needs a block size that is a multiple of 32 (or, for a quantize, divides it), got 16}}
+  %x = qnt.dequantize %q : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, block = 16>> -> tensor<4x32xf32>
   return
 }
 

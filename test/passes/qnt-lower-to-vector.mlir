@@ -282,7 +282,7 @@ func.func @embedding(%t: tensor<300x64xf32>, %ids: tensor<?xi32>) -> tensor<?x64
 // CHECK:         %[[U:.+]] = vector.interleave %[[LO]], %[[HI]] : vector<16xi8> -> vector<32xi8>
 // CHECK:         %[[F:.+]] = arith.uitofp %[[U]] : vector<32xi8> to vector<32xf32>
 // CHECK:         %[[SC:.+]] = tensor.extract %{{.+}} : tensor<300x8xi8>
-// CHECK:         %[[SCF:.+]] = arith.uitofp %[[SC]] : i8 to f32
+// CHECK:         %[[SCF:.+]] = arith.sitofp %[[SC]] : i8 to f32
 // CHECK:         %[[D:.+]] = tensor.extract %{{.+}} : tensor<300x1xf16>
 // CHECK:         %[[DF:.+]] = arith.extf %[[D]] : f16 to f32
 // CHECK:         %[[S:.+]] = arith.mulf %[[SCF]], %[[DF]] : f32
@@ -411,4 +411,61 @@ func.func @quantize_asymmetric(%x: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #q
 func.func @embedding_tiled(%t: !qnt.tensor<300x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>, %ids: tensor<?xi32>) -> tensor<?x64xf32> {
   %x = qnt.embedding %t, %ids : !qnt.tensor<300x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>, tensor<?xi32> -> tensor<?x64xf32>
   return %x : tensor<?x64xf32>
+}
+
+// -----
+
+// Blocks of 16 (the activations of a 6-bit weight): each chunk of 32 is read
+// once and holds two groups; each half's absmax gives its scale, the two
+// inverses side by side quantize the chunk, and each half's sum and scale go
+// to groups 2j and 2j + 1.
+// CHECK-LABEL: func.func @quantize_blocks_of_16
+// CHECK:         scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK:           %[[Y:.+]] = vector.transfer_read %{{.+}} : tensor<?x64xf32>, vector<32xf32>
+// CHECK:           %[[ABS:.+]] = math.absf %[[Y]] : vector<32xf32>
+// CHECK:           %[[H0:.+]] = vector.extract_strided_slice %[[ABS]] {offsets = [0], sizes = [16], strides = [1]} : vector<32xf32> to vector<16xf32>
+// CHECK:           vector.reduction <maxnumf>, %[[H0]] : vector<16xf32> into f32
+// CHECK:           vector.insert_strided_slice %{{.+}}, %{{.+}} {offsets = [0], strides = [1]} : vector<16xf32> into vector<32xf32>
+// CHECK:           %[[H1:.+]] = vector.extract_strided_slice %[[ABS]] {offsets = [16], sizes = [16], strides = [1]} : vector<32xf32> to vector<16xf32>
+// CHECK:           vector.reduction <maxnumf>, %[[H1]] : vector<16xf32> into f32
+// CHECK:           %[[INV:.+]] = vector.insert_strided_slice %{{.+}}, %{{.+}} {offsets = [16], strides = [1]} : vector<16xf32> into vector<32xf32>
+// CHECK:           arith.mulf %[[Y]], %[[INV]] : vector<32xf32>
+// CHECK:           %[[Q:.+]] = arith.fptosi %{{.+}} : vector<32xf32> to vector<32xi8>
+// CHECK:           vector.transfer_write %[[Q]]
+// CHECK:           tensor.insert %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}] : tensor<1x4xf32>
+// CHECK:           vector.extract_strided_slice %[[Q]] {offsets = [0], sizes = [16], strides = [1]} : vector<32xi8> to vector<16xi8>
+// CHECK:           vector.reduction <add>, %{{.+}} : vector<16xi32> into i32
+// CHECK:           tensor.insert %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}] : tensor<1x4xi32>
+// CHECK:           vector.extract_strided_slice %[[Q]] {offsets = [16], sizes = [16], strides = [1]} : vector<32xi8> to vector<16xi8>
+func.func @quantize_blocks_of_16(%x: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>> {
+  %q = qnt.quantize %x : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>>
+  return %q : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>>
+}
+
+// -----
+
+// A table in a 6-bit linear's tiles (a tied Q6_K head): the 32 values at
+// column c are two groups of four steps; each reads its three rows (4 bytes
+// of the channel), joins each step's low nibble and high bits, and scales its
+// 16 values by its byte scale (signed) times the super factor: u - 32 times
+// sc * d.
+// CHECK-LABEL: func.func @embedding_tiled_six
+// CHECK:         %[[T:.+]] = arith.divui %{{.+}}, %[[C16:.+]] : index
+// CHECK:         %[[I:.+]] = arith.remui %{{.+}}, %[[C16]] : index
+// CHECK-COUNT-3: vector.transfer_read %{{.+}}[%[[T]], %{{.+}}, %[[I]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<19x48x16x4xi8>, vector<4xi8>
+// CHECK:         arith.andi
+// CHECK:         arith.shli
+// CHECK:         arith.ori
+// CHECK:         %[[SC:.+]] = tensor.extract %{{.+}}[%[[T]], %{{.+}}, %[[I]]] : tensor<19x16x16xi8>
+// CHECK:         arith.sitofp %[[SC]] : i8 to f32
+// CHECK:         tensor.extract %{{.+}}[%[[T]], %{{.+}}, %[[I]]] : tensor<19x1x16xf16>
+// CHECK-COUNT-3: vector.transfer_read %{{.+}}[%[[T]], %{{.+}}, %[[I]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<19x48x16x4xi8>, vector<4xi8>
+// CHECK:         %[[U:.+]] = vector.insert_strided_slice %{{.+}}, %{{.+}} {offsets = [28], strides = [1]} : vector<4xi8> into vector<32xi8>
+// CHECK:         %[[SCALES:.+]] = vector.insert_strided_slice %{{.+}}, %{{.+}} {offsets = [16], strides = [1]} : vector<16xf32> into vector<32xf32>
+// CHECK:         %[[F:.+]] = arith.uitofp %[[U]] : vector<32xi8> to vector<32xf32>
+// CHECK:         %[[Q:.+]] = arith.subf %[[F]], %{{.+}} : vector<32xf32>
+// CHECK:         arith.mulf %[[Q]], %[[SCALES]] : vector<32xf32>
+func.func @embedding_tiled_six(%t: !qnt.tensor<300x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>>, %ids: tensor<?xi32>) -> tensor<?x256xf32> {
+  %x = qnt.embedding %t, %ids : !qnt.tensor<300x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>>, tensor<?xi32> -> tensor<?x256xf32>
+  return %x : tensor<?x256xf32>
 }

@@ -142,3 +142,25 @@ module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, regis
     return %y : tensor<?x40xf32>
   }
 }
+
+// -----
+
+// 6 bits (Q6_K): the data tile holds four steps in three rows ([3 K / 16,
+// n0 * 4]), the byte scales are per 16 (the activation's blocks too), and one
+// super factor per 256 values, without minimums.
+// CHECK-LABEL: func.func @u6_two_level
+// CHECK:         %[[W:.+]]:3 = qnt.unpack %{{.+}} : !qnt.tensor<40x512xf32
+// CHECK:         %[[WD:.+]] = tensor.collapse_shape %[[W]]#0 {{.+}} : tensor<2x96x32x4xi8> into tensor<2x96x128xi8>
+// CHECK:         scf.forall (%[[T:.+]]) in (2)
+// CHECK-DAG:       %[[DATA:.+]] = tensor.extract_slice %[[WD]][%[[T]], 0, 0] [1, 96, 128] [1, 1, 1] : tensor<2x96x128xi8> to tensor<96x128xi8>
+// CHECK-DAG:       %[[SC:.+]] = tensor.extract_slice %[[W]]#1[%[[T]], 0, 0] [1, 32, 32] [1, 1, 1] : tensor<2x32x32xi8> to tensor<32x32xi8>
+// CHECK-DAG:       %[[D:.+]] = tensor.extract_slice %[[W]]#2[%[[T]], 0, 0] [1, 2, 32] [1, 1, 1] : tensor<2x2x32xf16> to tensor<2x32xf16>
+// CHECK:           qnt.matmul_tile {{.+}} sums {{.+}}, %[[DATA]], %[[SC]] supers(%[[D]]), {{.+}} {dot = #qnt<dot_kind vnni>, group = 16 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u6_offset32>}
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+  func.func @u6_two_level(%x: !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>>,
+                          %w: !qnt.tensor<40x512xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256>>) -> tensor<?x40xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>>,
+         !qnt.tensor<40x512xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256>> -> tensor<?x40xf32>
+    return %y : tensor<?x40xf32>
+  }
+}

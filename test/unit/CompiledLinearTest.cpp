@@ -309,7 +309,8 @@ void check(const Config &config, int64_t n, int64_t k,
 }
 
 /// Random GGML blocks of `type` for [n, k]: every byte random but the fp16
-/// factors (d, and Q4_1's m or Q4_K's dmin), kept in a sane range.
+/// factors (d, and Q4_1's m or Q4_K's dmin; Q6_K's d, last in its block),
+/// kept in a sane range.
 std::vector<uint8_t> randomBlocks(qm::GgmlType type, int64_t n, int64_t k,
                                   uint32_t seed) {
   int64_t values, bytes;
@@ -321,6 +322,10 @@ std::vector<uint8_t> randomBlocks(qm::GgmlType type, int64_t n, int64_t k,
   std::uniform_real_distribution<float> scale(0.001f, 0.1f);
   for (size_t b = 0; b < raw.size(); b += bytes) {
     uint16_t d = qm::floatToFp16(scale(rng));
+    if (type == qm::GgmlType::Q6_K) {
+      std::memcpy(&raw[b + 208], &d, 2);
+      continue;
+    }
     std::memcpy(&raw[b], &d, 2);
     if (type == qm::GgmlType::Q4_0)
       continue;
@@ -331,9 +336,10 @@ std::vector<uint8_t> randomBlocks(qm::GgmlType type, int64_t n, int64_t k,
   return raw;
 }
 
-/// Compiles a linear whose weight arrives in GGML 4-bit blocks (kept 4-bit:
-/// Q4_0, Q4_1, Q4_K's two levels) and checks it against the scalar reference
-/// of the same blocks unpacked (referenceMatmul), up to summation order.
+/// Compiles a linear whose weight arrives in GGML 4-bit or 6-bit blocks (kept
+/// as they are: Q4_0, Q4_1, Q4_K's two levels, Q6_K) and checks it against
+/// the scalar reference of the same blocks unpacked (referenceMatmul), up to
+/// summation order.
 void checkGgml(const Config &config, qm::GgmlType type, int64_t n, int64_t k,
                std::vector<int64_t> ms = {1, 3, 4, 5, 17}) {
   SCOPED_TRACE(describe(config, k, n) + " ggml type " + std::to_string(int(type)));
@@ -342,10 +348,12 @@ void checkGgml(const Config &config, qm::GgmlType type, int64_t n, int64_t k,
   linear.compileGgml(config, uint32_t(type), blocks);
   ASSERT_TRUE(linear.ok());
   qm::QuantizedTensor qw;
-  ASSERT_TRUE(type == qm::GgmlType::Q4_0
-                  ? qm::unpackQ4_0(blocks.data(), n, k, qw)
-                  : qm::unpackGgmlWithMins(uint32_t(type), blocks.data(), n, k, qw));
+  ASSERT_TRUE(type == qm::GgmlType::Q4_0   ? qm::unpackQ4_0(blocks.data(), n, k, qw)
+              : type == qm::GgmlType::Q6_K ? qm::unpackQ6_K(blocks.data(), n, k, qw)
+                                           : qm::unpackGgmlWithMins(uint32_t(type),
+                                                                    blocks.data(), n, k, qw));
   qm::Scheme as = qm::Scheme::q8_0();
+  as.block = qw.scheme.block; // the activation's blocks follow the weight's
   as.f16Scale = config.actScale == "f16";
   as.sums = true;
   for (int64_t m : ms) {
@@ -567,6 +575,22 @@ TEST(CompiledLinear, FourBitWeightsWithMinimums) {
   c.weightScale = "f32";
   check(c, 37, 256);
   check(c, 64, 96, {1, 2, 8});
+}
+
+TEST(CompiledLinear, GgmlSixBitBlocks) {
+  // Q6_K kept 6-bit (u6 + 32 in three rows a four steps, groups of 16 with
+  // int8 scales times an fp16 d per 256, activations in blocks of 16), on
+  // every micro-kernel, edges of the register tile included; on AVX2 with
+  // the i16 pairs widened every two steps, at several register tiles.
+  for (Config c : kernelConfigs()) {
+    checkGgml(c, qm::GgmlType::Q6_K, 37, 512);
+    checkGgml(c, qm::GgmlType::Q6_K, 16, 256, {1, 2});
+  }
+  for (int64_t m0 : {1, 3}) {
+    Config t = kernelConfigs()[2]; // AVX2
+    t.maxM0 = m0;
+    checkGgml(t, qm::GgmlType::Q6_K, 24, 768, {1, 4, 7});
+  }
 }
 
 TEST(CompiledLinear, GgmlFourBitBlocks) {

@@ -392,6 +392,75 @@ TEST(Q4Mins, UnpackedQ4_1AndQ4_KAreGgmlsValuesToTheBit) {
   EXPECT_FALSE(unpackGgmlWithMins(uint32_t(GgmlType::Q4_0), nullptr, 1, 32, none));
 }
 
+TEST(Q6K, UnpackedQ6_KIsGgmlsValuesToTheBitAndTilesInThreeRows) {
+  // Random Q6_K blocks (a sane fp16 d, every other byte random, so the int8
+  // scales take both signs): d * sc * (u - 32) is ggml's dequantize_row_q6_K
+  // to the bit, and sc * d is the f32 product the kernels multiply.
+  std::mt19937 rng(11);
+  const int64_t rows = 3, cols = 512;
+  std::vector<uint8_t> raw(rows * cols / 256 * 210);
+  for (uint8_t &b : raw)
+    b = uint8_t(rng());
+  std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+  for (size_t b = 0; b < raw.size(); b += 210) {
+    uint16_t d = floatToFp16(scale(rng));
+    std::memcpy(&raw[b + 208], &d, 2);
+  }
+  std::vector<float> ggml(rows * cols);
+  ASSERT_TRUE(ggmlDequantize(uint32_t(GgmlType::Q6_K), raw.data(), ggml.data(),
+                             rows * cols));
+  QuantizedTensor q;
+  ASSERT_TRUE(unpackQ6_K(raw.data(), rows, cols, q));
+  EXPECT_EQ(q.scheme.bits, 6u);
+  EXPECT_EQ(q.scheme.block, 16);
+  EXPECT_EQ(q.scheme.superBlock, 256);
+  EXPECT_EQ(q.scheme.offset(), 32);
+  bool negative = false;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      ASSERT_GE(q.q(r, c), -32);
+      ASSERT_LE(q.q(r, c), 31);
+      ASSERT_EQ(bitsOfFloat(ggml[r * cols + c]), bitsOfFloat(q.dequantized(r, c)))
+          << r << ", " << c;
+      int64_t g = q.group(r, c), s = (r * cols + c) / 256;
+      int8_t sc = int8_t(q.subScales[g]);
+      negative |= sc < 0;
+      ASSERT_EQ(bitsOfFloat(q.scales[g]),
+                bitsOfFloat(float(sc) * fp16ToFloat(q.superScalesF16[s])));
+    }
+  EXPECT_TRUE(negative) << "the random scales should take both signs";
+
+  // The tiles: per four steps (16 columns) two rows of nibbles and one of
+  // high bits (step s in bits 2s, 2s + 1); the padding channel holds u = 32.
+  const int64_t n0 = 2, k0 = 4, steps = cols / k0;
+  TiledTensor t;
+  ASSERT_TRUE(tile(q, n0, k0, t));
+  ASSERT_EQ(t.rowTiles, 2);
+  ASSERT_EQ(int64_t(t.data.size()), t.rowTiles * cols * n0 * 6 / 8);
+  const int64_t tileRows = steps / 4 * 3;
+  auto byteAt = [&](int64_t tt, int64_t row, int64_t i, int64_t j) {
+    return uint8_t(t.data[((tt * tileRows + row) * n0 + i) * k0 + j]);
+  };
+  for (int64_t r = 0; r < t.rowTiles * n0; ++r)
+    for (int64_t step = 0; step < steps; ++step)
+      for (int64_t j = 0; j < k0; ++j) {
+        int64_t h = step / 4, s = step % 4;
+        int u = r < rows ? q.q(r, step * k0 + j) + 32 : 32;
+        uint8_t nib = byteAt(r / n0, 3 * h + s / 2, r % n0, j);
+        uint8_t hi = byteAt(r / n0, 3 * h + 2, r % n0, j);
+        int lo = s % 2 ? nib >> 4 : nib & 0x0F;
+        ASSERT_EQ(u, lo | ((hi >> (2 * s)) & 3) << 4) << r << " " << step << " " << j;
+      }
+  // One super factor per 16 groups, no minimums.
+  EXPECT_EQ(t.superScalesF16.size(), size_t(2 * t.groups / 16 * n0));
+  EXPECT_TRUE(t.subMins.empty());
+  EXPECT_TRUE(t.superMinsF16.empty());
+  TiledTensor bad;
+  EXPECT_FALSE(tile(q, n0, 48, bad));
+  QuantizedTensor short_;
+  EXPECT_FALSE(unpackQ6_K(raw.data(), 1, 128, short_));
+}
+
 TEST(Q4Mins, Q4_1sRuleAndTheReferenceMatmul) {
   // quantize_row_q4_1_ref's rule: the block's min and (max - min) / 15, u in
   // [0, 15]; the reference matmul adds sa * sum(qa) * min per block, and

@@ -45,6 +45,14 @@ bool ggmlDequantize(uint32_t type, const uint8_t *src, float *dst, int64_t n);
 bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
                         int64_t cols, QuantizedTensor &out);
 
+/// Unpacks `rows` rows of `cols` values in Q6_K blocks into a QuantizedTensor
+/// with q6KScheme(), without requantizing: u = q + 32 as the 6 bits are
+/// stored, per 16 values the int8 scale byte sc (and the f32 product d * sc),
+/// per 256 the fp16 d; d * sc * (u - 32) is ggml's value to the bit. False
+/// for rows that are not whole blocks.
+bool unpackQ6_K(const uint8_t *blocks, int64_t rows, int64_t cols,
+                QuantizedTensor &out);
+
 } // namespace qnt::math
 
 #endif // QNT_MATH_GGML_H

@@ -56,6 +56,13 @@
 // Floats are quantized by ggml's quantize_row_q4_1_ref: m = the block's min,
 // d = (max - min) / 15, u = min(15, (int)((x - m) / d + 0.5)).
 //
+// 6-bit weights (bits = 6) are GGML Q6_K's, repacked, never computed from
+// floats here: q in [-32, 31] stored as u = q + 32 ("u6 offset 32"),
+// corrected like the others (- 32 * sum_i a_i), in groups of 16 whose int8
+// scale sc times the fp16 d of their 256 values is the scale (exact in f32);
+// their activations are quantized in blocks of 16 too, so that each group's
+// sum is at hand.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef QNT_MATH_QUANT_H
@@ -70,7 +77,7 @@ namespace qnt::math {
 /// How values share a scale. Mirrors the qnt dialect's Granularity enum.
 enum class Granularity { PerTensor, PerChannel, PerBlock, PerToken };
 /// How the integer values are stored. Mirrors the qnt dialect's Storage enum.
-enum class Storage { I8, U8Offset128, U4Offset8, U4 };
+enum class Storage { I8, U8Offset128, U4Offset8, U4, U6Offset32 };
 /// Rounding of x * id to an integer.
 enum class Rounding { HalfAwayFromZero, HalfToEven };
 
@@ -88,10 +95,12 @@ struct Scheme {
   Rounding rounding = Rounding::HalfAwayFromZero;
   bool sums = false; ///< per-group sums of q are stored too.
   bool mins = false; ///< a minimum per group: x = scale * q + min (storage U4).
-  /// Two-level scales (GGML Q4_K's super-blocks; with mins): every group of
-  /// `block` has a 6-bit scale and minimum as bytes, and every `superBlock`
+  /// Two-level scales (GGML's K-quant super-blocks): every group of `block`
+  /// has its scale (and minimum, with mins) as a byte, and every `superBlock`
   /// values of a row an fp16 (f16Scale) or f32 factor for each:
   /// scale = superScale * sub, min = superMin * subMin. 0: one level.
+  /// Q4_K's bytes are unsigned 6-bit, Q6_K's scales signed int8: bytes read
+  /// as int8 serve both.
   int64_t superBlock = 0;
   /// Groups sharing a super factor (1 without super-blocks).
   int64_t superRatio() const { return superBlock ? superBlock / block : 1; }
@@ -101,9 +110,10 @@ struct Scheme {
   int64_t qmax() const { return (int64_t(1) << (bits - 1)) - 1; }
   /// The offset the storage adds to q: 128 (u8), 8 (u4) or 0.
   int32_t offset() const {
-    return storage == Storage::U8Offset128 ? 128
-           : storage == Storage::U4Offset8 ? 8
-                                           : 0;
+    return storage == Storage::U8Offset128  ? 128
+           : storage == Storage::U4Offset8  ? 8
+           : storage == Storage::U6Offset32 ? 32
+                                            : 0;
   }
 };
 
@@ -154,8 +164,9 @@ struct QuantizedTensor {
   std::vector<float> mins;        ///< the minimum per group, if scheme.mins
   std::vector<uint16_t> minsF16;  ///< its fp16 bit patterns, if f16Scale
   /// With super-blocks: the per-group bytes (scales and mins above hold the
-  /// products, exact in f32), and per (row, super-block) the factors' fp16
-  /// bit patterns (f16Scale) or floats; superMins are the negated dmin.
+  /// products, exact in f32; the bytes are int8 bit patterns), and per (row,
+  /// super-block) the factors' fp16 bit patterns (f16Scale) or floats;
+  /// superMins are the negated dmin (with mins only).
   std::vector<uint8_t> subScales, subMins;
   std::vector<uint16_t> superScalesF16, superMinsF16;
   std::vector<float> superScales, superMins;
@@ -254,11 +265,23 @@ void restore(QuantizedTensor &t, Storage storage);
 //
 // so one AND with 0x0F and one shift by 4 of a loaded vector give the
 // operands of two consecutive steps, each in the order the 8-bit layout has.
+//
+// 6-bit data (u = q + 32 in [0, 63], GGML Q6_K's) takes three rows for every
+// four k0-steps 4h .. 4h + 3 (16 columns, one group): two rows of nibbles as
+// the 4-bit layout packs them (the low 4 bits of steps 4h, 4h + 1, then of
+// 4h + 2, 4h + 3), and one row holding the high 2 bits of the four steps,
+// step 4h + s in bits 2s and 2s + 1:
+//
+//   data[t][3h + p][i][j] = lo(4h + 2p) | lo(4h + 2p + 1) << 4   (p = 0, 1)
+//   data[t][3h + 2][i][j] = sum over s of hi(4h + s) << 2s
+//
+// 6 bits a value; one AND or shift gives a step's low bits, one shift and
+// one AND its high bits already in place (<< 4), and one OR joins them.
 
 /// A quantized tensor in the tiled layout (components in stored form).
 struct TiledTensor {
   int64_t rows = 0, cols = 0, n0 = 0, k0 = 0, rowTiles = 0, groups = 0;
-  std::vector<int8_t> data;        ///< rowTiles * cols * n0 bytes (half for 4 bits)
+  std::vector<int8_t> data;        ///< rowTiles * cols * n0 * bits / 8 bytes
   std::vector<uint16_t> scalesF16; ///< rowTiles * groups * n0, if f16 scales
   std::vector<float> scales;       ///< the same as float (stored precision)
   std::vector<int32_t> sums;       ///< rowTiles * groups * n0, if sums (0 past rows)
@@ -284,9 +307,9 @@ bool padColumns(QuantizedTensor &q, int64_t paddedCols);
 /// of a row holds values 2j and 2j + 1 in its low and high nibbles.
 std::vector<int8_t> packRowNibbles(const QuantizedTensor &q);
 /// Rearranges a row-major quantized tensor (per-block or per-channel) into
-/// tiles of n0 x k0 (4-bit data packed as above). Returns false when k0 (2 k0
-/// for 4 bits) does not divide its cols or the scheme is neither per-block nor
-/// per-channel on axis 0.
+/// tiles of n0 x k0 (4-bit and 6-bit data packed as above). Returns false
+/// when k0 (2 k0 for 4 bits, 4 k0 for 6) does not divide its cols or the
+/// scheme is neither per-block nor per-channel on axis 0.
 bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out);
 
 //===----------------------------------------------------------------------===//
@@ -310,6 +333,10 @@ Scheme q4MinScheme(bool f16);
 /// GGML Q4_K's: q4MinScheme with super-blocks of 256 and fp16 factors d and
 /// dmin (scale = d * sc, min = -dmin * m, sc and m 6-bit).
 Scheme q4KScheme();
+/// GGML Q6_K's: 6 bits stored as u = q + 32 ("u6 offset 32"), groups of 16
+/// with an int8 scale byte each, and an fp16 factor d per 256 values
+/// (scale = d * sc, exact in f32); no minimums.
+Scheme q6KScheme();
 /// Unpacks `rows` rows of `cols` values stored as GGML Q4_0 blocks into a
 /// QuantizedTensor with q4_0Scheme(), without requantizing: q = u - 8 and d
 /// as stored, so scale * q is ggml's dequantized value to the bit. cols must

@@ -1,6 +1,6 @@
 // RUN: quant-opt %s --split-input-file --verify-diagnostics
 
-// expected-error @+1 {{bits must be 8 or 4, got 5}}
+// expected-error @+1 {{bits must be 8, 6 or 4, got 5}}
 func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<bits = 5, granularity = per_block>>)
 
 // -----
@@ -703,7 +703,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x1xi32>, %w: 
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{the vnni dot multiplies an unsigned rhs (u8_offset128, u4_offset8, u4)}}
+  // expected-error @+1 {{the vnni dot multiplies an unsigned rhs (u8_offset128, u4_offset8, u4, u6_offset32)}}
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -918,4 +918,80 @@ func.func @f(%p: vector<16xi16>) -> vector<16xi32> {
   // expected-error @+1 {{expects 2 i16 lanes per i32 lane: 16 for 16}}
   %q = qnt.widen_pairs %p : vector<16xi16> -> vector<16xi32>
   return %q : vector<16xi32>
+}
+
+// -----
+
+// expected-error @+1 {{6-bit schemes are stored as u6_offset32, and only they}}
+func.func private @f(!qnt.tensor<4x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, super_block = 256>>)
+
+// -----
+
+// expected-error @+1 {{6-bit schemes are stored as u6_offset32, and only they}}
+func.func private @f(!qnt.tensor<4x256xf32, #qnt.scheme<granularity = per_block, storage = u6_offset32>>)
+
+// -----
+
+// expected-error @+1 {{a 6-bit scheme must be symmetric, per_block with blocks a multiple of 16, and have a super_block (GGML Q6_K's values)}}
+func.func private @f(!qnt.tensor<4x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32>>)
+
+// -----
+
+// expected-error @+1 {{a 6-bit scheme must be symmetric, per_block with blocks a multiple of 16, and have a super_block (GGML Q6_K's values)}}
+func.func private @f(!qnt.tensor<4x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 8, storage = u6_offset32, super_block = 256>>)
+
+// -----
+
+// expected-error @+1 {{super_block (two-level scales) needs mins or 6 bits}}
+func.func private @f(!qnt.tensor<4x256xf32, #qnt.scheme<granularity = per_block, super_block = 256>>)
+
+// -----
+
+// expected-error @+1 {{6-bit tiles pack four groups of k0 = 4 columns in three rows: 8 stored columns are not a multiple of 16}}
+func.func private @f(!qnt.tensor<4x8xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 4>>)
+
+// -----
+
+// A 6-bit constant has no super mins.
+func.func @f() {
+  // expected-error @+1 {{super mins}}
+  %w = qnt.constant data(dense<0> : tensor<1x48x16x4xi8>) scales(dense<1> : tensor<1x16x16xi8>) super_scales(dense<1.0> : tensor<1x1x16xf16>) super_mins(dense<1.0> : tensor<1x1x16xf16>)
+       : !qnt.tensor<2x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1x16xi32>, %w: tensor<64x64xi8>, %ws: tensor<16x16xi8>, %d: tensor<1x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{rhs data must be [48, 64] for K' = 256 (6-bit: four steps in three rows)}}
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws supers(%d), %i {dot = #qnt<dot_kind vnni>, group = 16 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u6_offset32>}
+       : (tensor<1x256xi8>, tensor<1x16xf32>, tensor<1x16xi32>, tensor<64x64xi8>, tensor<16x16xi8>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @f(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1x16xi32>, %w: tensor<48x64xi8>, %ws: tensor<16x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{a u6_offset32 rhs has two-level scales}}
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 16 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u6_offset32>}
+       : (tensor<1x256xi8>, tensor<1x16xf32>, tensor<1x16xi32>, tensor<48x64xi8>, tensor<16x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @f(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1x16xi32>, %w: tensor<48x64xi8>, %ws: tensor<16x16xi8>, %d: tensor<1x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{two-level rhs scales are i8 scales (and mins) with a super factor for each (scales', mins'), for a u4 or u6_offset32 rhs}}
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws supers(%d, %d), %i {dot = #qnt<dot_kind vnni>, group = 16 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u6_offset32>}
+       : (tensor<1x256xi8>, tensor<1x16xf32>, tensor<1x16xi32>, tensor<48x64xi8>, tensor<16x16xi8>, tensor<1x16xf16>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @f(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>, %w: tensor<48x64xi8>, %ws: tensor<8x16xi8>, %d: tensor<1x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{a u6_offset32 rhs needs groups of a multiple of 16, got 8}}
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws supers(%d), %i {dot = #qnt<dot_kind vnni>, group = 8 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u6_offset32>}
+       : (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xi32>, tensor<48x64xi8>, tensor<8x16xi8>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
 }

@@ -13,6 +13,7 @@
 // CHECK-DAG: #[[$B64:.+]] = #qnt.scheme<granularity = per_block, block = 64>
 // CHECK-DAG: #[[$MINS:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>
 // CHECK-DAG: #[[$TWO:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>
+// CHECK-DAG: #[[$SIX:.+]] = #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>
 
 // CHECK-LABEL: func.func @graph
 func.func @graph(%x: tensor<?x64xf32>, %w: tensor<8x64xf16>) -> tensor<?x8xf32> {
@@ -201,4 +202,13 @@ func.func @ggml_and_bias(%x: tensor<?x32xf32>, %b: tensor<32xf16>) -> (tensor<1x
   %w = qnt.ggml_constant q4_0 dense<0> : tensor<18xi8> : tensor<1x32xf32>
   %y = qnt.bias_add %x, %b : tensor<?x32xf32>, tensor<32xf16> -> tensor<?x32xf32>
   return %w, %y : tensor<1x32xf32>, tensor<?x32xf32>
+}
+
+// A 6-bit constant (Q6_K): byte scales and one super factor, no minimums.
+// CHECK-LABEL: func.func @six_bit
+// CHECK: qnt.constant data(dense<0> : tensor<1x48x16x4xi8>) scales(dense<-3> : tensor<1x16x16xi8>) super_scales(dense<5.000000e-01> : tensor<1x1x16xf16>) : !qnt.tensor<2x256xf32, #[[$SIX]], #qnt.layout<n0 = 16, k0 = 4, pad = 256>>
+func.func @six_bit() -> !qnt.tensor<2x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>> {
+  %w = qnt.constant data(dense<0> : tensor<1x48x16x4xi8>) scales(dense<-3> : tensor<1x16x16xi8>) super_scales(dense<0.5> : tensor<1x1x16xf16>)
+       : !qnt.tensor<2x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>>
+  return %w : !qnt.tensor<2x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>>
 }
