@@ -212,6 +212,33 @@ __attribute__((target("avx2"))) int64_t dotAvx2Pairs(int64_t iterations) {
   return iterations * 8 * 32 * 2;
 }
 
+/// The 6-bit kernels' AVX2 steps: two steps' u8 x s8 pairs (vpmaddubsw, at
+/// most 2 x 63 x 127) added in i16 (vpaddw), widened (vpmaddwd with ones)
+/// and added (vpaddd): 64 multiply-adds in five instructions.
+#define QNT_MADD2(i, t, u)                                                    \
+  "vpmaddubsw %[b], %[a], %%ymm" #t "\n\t"                                    \
+  "vpmaddubsw %[b], %[a], %%ymm" #u "\n\t"                                    \
+  "vpaddw %%ymm" #u ", %%ymm" #t ", %%ymm" #t "\n\t"                           \
+  "vpmaddwd %[ones], %%ymm" #t ", %%ymm" #t "\n\t"                            \
+  "vpaddd %%ymm" #t ", %" #i ", %" #i "\n\t"
+
+__attribute__((target("avx2"))) int64_t dotAvx2Pairs2(int64_t iterations) {
+  __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
+  __m256i ones = _mm256_set1_epi16(1);
+  __m256i c[8];
+  for (__m256i &x : c)
+    x = _mm256_setzero_si256();
+  for (int64_t i = 0; i < iterations; ++i)
+    asm volatile(QNT_MADD2(0, 12, 13) QNT_MADD2(1, 14, 15)
+                     QNT_MADD2(2, 12, 13) QNT_MADD2(3, 14, 15)
+                         QNT_MADD2(4, 12, 13) QNT_MADD2(5, 14, 15)
+                             QNT_MADD2(6, 12, 13) QNT_MADD2(7, 14, 15)
+                 : QNT_ACC8(c)
+                 : [a] "x"(a), [b] "x"(b), [ones] "x"(ones)
+                 : "xmm12", "xmm13", "xmm14", "xmm15");
+  return iterations * 8 * 64 * 2;
+}
+
 __attribute__((target("avx2"))) int64_t dotAvx2Sign(int64_t iterations) {
   __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
   __m256i ones = _mm256_set1_epi16(1);
@@ -300,6 +327,8 @@ std::vector<DotPeak> dotPeaks(int threads) {
        bool(__builtin_cpu_supports("avx2")), dotAvx2Sign},
       {"vpmaddubsw+vpaddw ymm (AVX2 i16 pairs)",
        bool(__builtin_cpu_supports("avx2")), dotAvx2Pairs},
+      {"2 vpmaddubsw+vpaddw+vpmaddwd+vpaddd ymm (AVX2 6-bit pairs)",
+       bool(__builtin_cpu_supports("avx2")), dotAvx2Pairs2},
   };
   int previous = qnt_rt_num_threads();
   qnt_rt_set_num_threads(threads);

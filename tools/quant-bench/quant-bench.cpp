@@ -25,6 +25,7 @@
 
 #include "qnt/Compiler/Compiler.h"
 #include "qnt/Compiler/Jit.h"
+#include "qnt/Math/Ggml.h"
 #include "qnt/model.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -60,7 +61,8 @@ const char *kUsage =
     "                        4096x14336,14336x4096,2048x5632)\n"
     "  --tokens LIST         rows of activations (default 1,8,64,512)\n"
     "  --mcpu CPU            compile the kernels for CPU (default: this one)\n"
-    "  --weight-bits 8|4     weights Q8_0, or 4-bit (Q4_0's values) (default 8)\n"
+    "  --weight-bits 8|6|4   weights Q8_0, 6-bit (random Q6_K blocks), or 4-bit\n"
+    "                        (Q4_0's values) (default 8)\n"
     "  -t, --threads LIST    thread counts, e.g. 1,2 (default: all CPUs)\n"
     "  -r, --repetitions N   timed runs after one warm-up (default 5)\n"
     "  -o, --output md|json  a Markdown table (default) or JSON\n"
@@ -415,8 +417,27 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   std::normal_distribution<float> dist(0.0f, 0.02f);
   for (float &x : w)
     x = dist(rng);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      qnt::linearModule(k.context.get(), s.out, s.in, w);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (bits == 6) {
+    // Random Q6_K blocks (GGUFs carry them; nothing quantizes floats to 6
+    // bits): random bytes, a sane fp16 d last in each block of 210.
+    if (s.in % 256 != 0) {
+      error = "6-bit weights need an input a multiple of 256";
+      return false;
+    }
+    std::vector<uint8_t> blocks(size_t(s.out * s.in / 256 * 210));
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (uint8_t &b : blocks)
+      b = uint8_t(byte(rng));
+    for (size_t b = 0; b < blocks.size(); b += 210) {
+      uint16_t d = qnt::math::floatToFp16(0.001f);
+      std::memcpy(&blocks[b + 208], &d, 2);
+    }
+    module = qnt::linearModule(k.context.get(), s.out, s.in,
+                               uint32_t(qnt::math::GgmlType::Q6_K), blocks);
+  } else {
+    module = qnt::linearModule(k.context.get(), s.out, s.in, w);
+  }
   w = {};
 
   llvm::SmallString<128> weightsPath;
@@ -429,7 +450,7 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   ::close(fd);
   llvm::FileRemover remove(weightsPath);
   qnt::QuantOptions quant;
-  quant.weightBits = std::to_string(bits);
+  quant.weightBits = bits == 6 ? "auto" : std::to_string(bits);
   quant.weightsFile = weightsPath.str().str();
   mlir::qnt::LoweringOptions lowering = qnt::loweringOptions(target);
   lowering.weightsFile = quant.weightsFile;
@@ -475,14 +496,15 @@ struct KernelRow {
 
 /// The peak of the dot the kernels of `target` use on `bits`-bit weights:
 /// vpdpbusd on zmm with AVX-512, on ymm with VNNI alone; with AVX2 alone, the
-/// sign trick's five instructions for 8-bit weights and, for 4-bit nibbles,
-/// vpmaddubsw + vpaddw (i16 pairs, widened once per 8 steps); none for
-/// generic x86-64.
+/// sign trick's five instructions for 8-bit weights, for 4-bit nibbles
+/// vpmaddubsw + vpaddw (i16 pairs, widened once per 8 steps), for 6 bits
+/// the pairs of two steps widened; none for generic x86-64.
 const qnt::bench::DotPeak *peakOf(const std::vector<qnt::bench::DotPeak> &peaks,
                                   const qnt::Target &target, int64_t bits) {
   const char *want = target.avx512 && target.vnni ? "zmm (AVX-512 VNNI)"
                      : target.vnni                ? "ymm (AVX"
                      : target.avx2 && bits == 4   ? "(AVX2 i16 pairs)"
+                     : target.avx2 && bits == 6   ? "(AVX2 6-bit pairs)"
                      : target.avx2                ? "(AVX2 sign trick)"
                                                   : nullptr;
   if (!want)
@@ -593,8 +615,9 @@ int benchKernels(const std::vector<Shape> &shapes,
     return 0;
   }
   std::printf("target: %s\nweights: %s\n\n", target->describe().c_str(),
-              bits == 4 ? "4-bit (Q4_0's values, nibbles in the tiles)"
-                        : "8-bit (Q8_0)");
+              bits == 4   ? "4-bit (Q4_0's values, nibbles in the tiles)"
+              : bits == 6 ? "6-bit (Q6_K's, nibble and high-bit rows in the tiles)"
+                          : "8-bit (Q8_0)");
   std::printf("| bound | threads | figure |\n|---|---:|---:|\n");
   for (const Bound &b : bounds) {
     std::printf("| DRAM read, 1 GiB | %lld | %.1f GB/s |\n", (long long)b.threads,
@@ -685,8 +708,8 @@ int main(int argc, char **argv) {
       if (!value(cpu))
         return usageError(a + " needs a CPU name");
     } else if (a == "--weight-bits") {
-      if (!value(v) || !parseInt(v, bits, 4) || (bits != 4 && bits != 8))
-        return usageError(a + " needs 8 or 4");
+      if (!value(v) || !parseInt(v, bits, 4) || (bits != 4 && bits != 6 && bits != 8))
+        return usageError(a + " needs 8, 6 or 4");
     } else if (a == "--peer") {
       if (!value(peer))
         return usageError(a + " needs a command");
