@@ -14,8 +14,11 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Transforms/Scalar/LoopDataPrefetch.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
@@ -248,6 +251,27 @@ LogicalResult lowerToLLVM(ModuleOp module,
 // LLVM
 //===----------------------------------------------------------------------===//
 
+/// Software prefetching of the kernels' streamed weights. LLVM's
+/// LoopDataPrefetch pass prefetches the strided loads of inner loops a
+/// distance ahead, but x86's cost model gives it neither a cache line size
+/// nor a distance, so it does nothing there by default: the distance (in
+/// instructions of the loop; ~30 groups of a 6-bit decode kernel, 3-6 KB of
+/// weights) and the line size are set here unless given on the command line
+/// (`--prefetch-distance=N`, 0 turns it off; `--cache-line-size`). Measured
+/// on the Llama-3.2-1B Q4_K_M shape (README): decode 1.29x, prompt 1.12x.
+constexpr llvm::StringLiteral kPrefetchDistance = "1500";
+
+static void setPrefetchDefaults() {
+  auto options = llvm::cl::getRegisteredOptions();
+  for (auto [name, value] : {std::pair<llvm::StringRef, llvm::StringRef>{
+                                 "prefetch-distance", kPrefetchDistance},
+                             {"cache-line-size", "64"}}) {
+    auto it = options.find(name);
+    if (it != options.end() && it->second->getNumOccurrences() == 0)
+      (void)it->second->addOccurrence(0, name, value);
+  }
+}
+
 std::unique_ptr<llvm::Module> translate(ModuleOp module,
                                         llvm::LLVMContext &context,
                                         const Target &target) {
@@ -271,6 +295,25 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module,
   if (llvm::Error err = optimize(llvmModule.get())) {
     llvm::consumeError(std::move(err));
     return nullptr;
+  }
+  {
+    // The prefetches, after O3 (whose loop passes would move them).
+    setPrefetchDefaults();
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(target.machine.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    llvm::FunctionPassManager fpm;
+    fpm.addPass(llvm::LoopDataPrefetchPass());
+    llvm::ModulePassManager mpm;
+    mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+    mpm.run(*llvmModule, mam);
   }
   return llvmModule;
 }
