@@ -36,9 +36,10 @@ struct MicroKernel {
 int64_t tileChannels(TargetAttr target);
 
 /// The micro-kernel for a weight stored as `storage` in tiles of n0 channels:
-/// vpdpbusd for u8 + 128 and 4-bit weights on a VNNI target; where the target
-/// has AVX2 but no VNNI, vpmaddubsw + vpmaddwd, on the nibbles of 4-bit
-/// weights as they are and on i8 weights by the sign trick; plain vector
+/// vpdpbusd for u8 + 128, 4-bit and 6-bit weights on a VNNI target; where the
+/// target has AVX2 but no VNNI, vpmaddubsw + vpmaddwd, on the nibbles of 4-bit
+/// and the 6 bits of 6-bit weights as they are and on i8 weights by the sign
+/// trick; plain vector
 /// arithmetic otherwise. m0 as large as the registers allow, at most maxM0.
 MicroKernel chooseMicroKernel(TargetAttr target, Storage storage, int64_t n0,
                               int64_t maxM0);

@@ -94,9 +94,11 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     (and Q4_1/Q4_K's minimums, per block of 32: `storage = u4, mins`),
     repacked into the layout without requantizing (`bits = auto` or `4`);
     with `bits = 4` float weights are quantized by Q4_0's rule (per block of
-    `block`) too, or by Q4_1's with `mins`.
-    4-bit data exists only in tiles: a linear without a tiled layout keeps
-    8-bit weights.
+    `block`) too, or by Q4_1's with `mins`. A GGML Q6_K weight with a tiled
+    layout keeps its 6 bits (`bits = 6`, `u6_offset32`, int8 scales per 16
+    and an fp16 factor per 256) unless `bits = 8`.
+    4-bit and 6-bit data exist only in tiles: a linear without a tiled
+    layout keeps 8-bit weights.
     ```mlir
     %w = qnt.ggml_constant q4_0 dense_resource<blk> : tensor<9216xi8> : tensor<64x256xf32>
     %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} ...
@@ -115,7 +117,8 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     Option<"block", "block", "int64_t", /*default=*/"32",
            "values per block along K for per-block">,
     Option<"bits", "bits", "std::string", /*default=*/"\"auto\"",
-           "auto (GGML Q4_0 weights stay 4-bit, the rest become 8-bit), 8 "
+           "auto (GGML Q4_0/Q4_1/Q4_K weights stay 4-bit, Q6_K 6-bit, the "
+           "rest become 8-bit), 8 "
            "(every weight 8-bit) or 4 (float weights quantized to 4 bits by "
            "Q4_0's rule as well)">,
     Option<"mins", "mins", "bool", /*default=*/"false",
@@ -147,9 +150,9 @@ def InsertActQuantPass : Pass<"qnt-insert-act-quant", "ModuleOp"> {
     dynamic `qnt.quantize`, and the linear becomes `qnt.matmul`. Linears that
     read the same activation with the same scheme share one quantize (q/k/v,
     gate/up). The activation keeps per-group sums when the weight is stored
-    `u8_offset128` or 4-bit (`u4_offset8`, `u4` with mins), for the offset
-    or minimum correction. A per-block activation takes
-    the weight's block size.
+    `u8_offset128`, 4-bit (`u4_offset8`, `u4` with mins) or 6-bit
+    (`u6_offset32`), for the offset or minimum correction. A per-block
+    activation takes the weight's block size (16 against a 6-bit weight).
 
     Before:
     ```mlir
@@ -302,13 +305,17 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     The register tile as straight-line vector code in a loop over the
     reduction's groups. Per group, m0 x (n0 / lanes) i32 accumulators start at
     the offset correction (-128 * the activation row's sum, against a
-    u8_offset128 weight; -8 * it against a u4_offset8 one; 0 otherwise) and
+    u8_offset128 weight; -8 or -32 * it against a u4_offset8 or u6_offset32
+    one; 0 otherwise) and
     take, for each 4-byte step, one vector of weights per n0 / lanes channels
     and one broadcast of 4 activation bytes per row, combined by the tile's
     dot (`qnt.dpbusd`, `qnt.dpbssd`, or their generic forms). A 4-bit tile
     row holds two steps: the low nibbles (AND 0x0F) and the high ones (shift
     by 4); on AVX2 their u8 x s8 pairs add up in i16 over 4 steps
-    (`qnt.dpbusw`) and are widened once (`qnt.widen_pairs`). Then
+    (`qnt.dpbusw`) and are widened once (`qnt.widen_pairs`). A 6-bit tile
+    holds four steps in three rows, a step's low 4 bits from a nibble row
+    and its high 2 from the third row (shifted into bits 4-5, AND 0x30, OR);
+    on AVX2 its pairs are widened every two steps. Then
 
       acc_f32[m] += float(acc_i32[m]) * (scale_a[m] * scales_w)
                     (+ scale_a[m] * float(sum_a[m]) * mins_w, with mins)

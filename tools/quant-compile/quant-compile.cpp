@@ -84,8 +84,9 @@ cl::opt<std::string> weightGranularity(
     cl::init("per-block"), cl::cat(category));
 cl::opt<std::string> weightBits(
     "weight-bits",
-    cl::desc("auto (Q4_0 GGUF weights stay 4-bit, the rest 8-bit), 8 (every "
-             "weight Q8_0) or 4 (float weights quantized to 4 bits too)"),
+    cl::desc("auto (Q4_0/Q4_1/Q4_K GGUF weights stay 4-bit, Q6_K 6-bit, the "
+             "rest 8-bit), 8 (every weight Q8_0) or 4 (float weights "
+             "quantized to 4 bits too)"),
     cl::init("auto"), cl::cat(category));
 cl::opt<bool> weightMin(
     "weight-min",
