@@ -207,7 +207,9 @@ typedef struct qnt_model {
 /** Loads model.so with model.weights and model.meta beside it, after
  *  checking that the three belong together (sizes, fingerprint, model id,
  *  ABI version). Returns 0, or -1 with a message in `error` that names the
- *  file and what is wrong. */
+ *  file and what is wrong. The first call also keeps the process's freed
+ *  buffers mapped (glibc: mmap threshold 32 MiB, trim threshold 1 GiB), as
+ *  the compiled code allocates and frees its activations every call. */
 int qnt_model_load(qnt_model *m, const char *library_path, char *error,
                    size_t error_size);
 void qnt_model_free(qnt_model *m);
