@@ -392,10 +392,8 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     SchemeAttr scheme;
     if (repackQ6) {
       ::qnt::math::Scheme q6 = ::qnt::math::q6KScheme();
-      scheme = SchemeAttr::get(ctx, q6.bits, Granularity::PerBlock, /*axis=*/0,
-                               q6.block, /*symmetric=*/true, Storage::U6Offset32,
-                               Float16Type::get(ctx), Rounding::HalfAwayFromZero,
-                               sums, /*mins=*/false, q6.superBlock);
+      q6.sums = sums;
+      scheme = fromMathScheme(ctx, q6);
     } else if (fourBits) {
       // Repacked blocks keep their scales: fp16 for Q4_0 and Q4_1, and
       // Q4_K's two levels (6-bit sc and m per 32, fp16 d and dmin per 256).
@@ -417,23 +415,16 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     int64_t stored = layout ? layout.paddedCols(cols) : cols;
 
     ::qnt::math::QuantizedTensor q;
-    if (repackQ6) {
-      ArrayRef<char> blocks = rawElementBytes(source->ggml.getBlocks());
-      if (!::qnt::math::unpackQ6_K(reinterpret_cast<const uint8_t *>(blocks.data()),
-                                   rows, cols, q) ||
-          !::qnt::math::padColumns(q, stored))
-        return rewriter.notifyMatchFailure(op, "6-bit blocks are unreadable");
-      if (sums)
-        ::qnt::math::computeSums(q);
-    } else if (repack) {
+    if (repack || repackQ6) {
       ArrayRef<char> blocks = rawElementBytes(source->ggml.getBlocks());
       auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
       bool unpacked =
-          repackQ4 ? ::qnt::math::unpackQ4_0(raw, rows, cols, q)
-                   : ::qnt::math::unpackGgmlWithMins(uint32_t(*format), raw,
-                                                     rows, cols, q);
+          repackQ6   ? ::qnt::math::unpackQ6_K(raw, rows, cols, q)
+          : repackQ4 ? ::qnt::math::unpackQ4_0(raw, rows, cols, q)
+                     : ::qnt::math::unpackGgmlWithMins(uint32_t(*format), raw,
+                                                       rows, cols, q);
       if (!unpacked || !::qnt::math::padColumns(q, stored))
-        return rewriter.notifyMatchFailure(op, "4-bit blocks are unreadable");
+        return rewriter.notifyMatchFailure(op, "GGML blocks are unreadable");
       if (sums)
         ::qnt::math::computeSums(q);
     } else {
@@ -657,12 +648,7 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
                                  ::qnt::math::Scheme::q8_0(), q))
         return failure();
     }
-    const ::qnt::math::Scheme &m = q.scheme;
-    auto scheme = SchemeAttr::get(
-        ctx, m.bits, Granularity::PerBlock, /*axis=*/0, m.block,
-        /*symmetric=*/true, static_cast<Storage>(m.storage),
-        m.f16Scale ? Type(Float16Type::get(ctx)) : Type(Float32Type::get(ctx)),
-        Rounding::HalfAwayFromZero, /*sums=*/false, m.mins, m.superBlock);
+    SchemeAttr scheme = fromMathScheme(ctx, q.scheme);
     Table table{QTensorType::get(ctx, type.getShape(), Float32Type::get(ctx), scheme), {}};
     // In memory, as blobs named like a weight's (externalized later).
     static const DenseMap<Operation *, Value> noWeightsArgs;

@@ -237,8 +237,10 @@ quantizeSmallGroups(Emitter &e, QTensorType type, RowProducer produce,
       [&](Value j, ValueRange tiles) -> SmallVector<Value> {
         Value col = e.mul(j, e.index(kVec));
         Value y = produce(col, readInBounds);
-        Value magnitudes = math::AbsFOp::create(b, loc, y);
         bool asymmetric = !s.getSymmetric();
+        Value magnitudes = asymmetric || staticScales
+                               ? Value()
+                               : Value(math::AbsFOp::create(b, loc, y));
         SmallVector<ScaleAndInverse> scales;
         SmallVector<Value> groups, zeroPoints;
         Value inverse = e.splat(f32Vec, b.getF32FloatAttr(0.0f));

@@ -25,6 +25,8 @@ namespace mlir::qnt {
 /// The scheme in the form the dependency-free maths library takes (field for
 /// field; the library refuses to quantize what it does not handle).
 ::qnt::math::Scheme toMathScheme(SchemeAttr scheme);
+/// The reverse: the attribute of a maths scheme (a GGML format's, say).
+SchemeAttr fromMathScheme(MLIRContext *context, const ::qnt::math::Scheme &s);
 
 } // namespace mlir::qnt
 

@@ -155,6 +155,17 @@ SchemeAttr SchemeAttr::withStorage(Storage storage) const {
   return s;
 }
 
+SchemeAttr mlir::qnt::fromMathScheme(MLIRContext *context,
+                                     const ::qnt::math::Scheme &s) {
+  Type scale = s.f16Scale ? Type(Float16Type::get(context))
+                          : Type(Float32Type::get(context));
+  return SchemeAttr::get(context, s.bits, static_cast<Granularity>(s.granularity),
+                         s.axis, s.block, s.symmetric,
+                         static_cast<Storage>(s.storage), scale,
+                         static_cast<Rounding>(s.rounding), s.sums, s.mins,
+                         s.superBlock);
+}
+
 // The maths library mirrors the dialect's enums value for value.
 static_assert(int(::qnt::math::Granularity::PerToken) == int(Granularity::PerToken));
 static_assert(int(::qnt::math::Storage::U8Offset128) == int(Storage::U8Offset128));
