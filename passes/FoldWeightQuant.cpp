@@ -21,7 +21,8 @@
 // and a factor per 256). A weight in another GGML block format
 // (qnt.ggml_constant: Q5_K, Q6_K, ...) is dequantized as ggml does and
 // quantized like a float one; Q6_K with a tiled layout keeps its 6 bits
-// (u6 offset 32 in groups of 16, int8 scales times an fp16 d per 256). An
+// (u6 offset 32 in groups of 16, int8 scales times an fp16 d per 256), and
+// IQ4_NL its 4-bit indices into the grid (u4_grid, fp16 d per 32). An
 // embedding table in Q4_0, Q4_1 or Q4_K keeps its 4-bit rows (row-major
 // nibbles); in another block format it becomes Q8_0, unless it is a tied
 // output head's, gathered from the head's tiles.
@@ -386,14 +387,22 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
                       (*format == GgmlFormat::Q4_1 || *format == GgmlFormat::Q4_K);
     // Q6_K keeps its 6 bits (groups of 16, int8 scales times d per 256).
     bool repackQ6 = keep4 && *format == GgmlFormat::Q6_K;
+    // IQ4_NL keeps its grid indices (and gets the sums of its grid values
+    // for zero points).
+    bool repackGrid = keep4 && *format == GgmlFormat::IQ4_NL;
     bool repack = repackQ4 || repackMins;
-    bool fourBits = repack || (options.bits == WeightBits::Four && tiled && !repackQ6);
+    bool fourBits = repack || (options.bits == WeightBits::Four && tiled &&
+                               !repackQ6 && !repackGrid);
     bool mins = repackMins || (fourBits && !repack && options.mins && !sums);
     SchemeAttr scheme;
     if (repackQ6) {
       ::qnt::math::Scheme q6 = ::qnt::math::q6KScheme();
       q6.sums = sums;
       scheme = fromMathScheme(ctx, q6);
+    } else if (repackGrid) {
+      ::qnt::math::Scheme grid = ::qnt::math::iq4nlScheme();
+      grid.sums = sums;
+      scheme = fromMathScheme(ctx, grid);
     } else if (fourBits) {
       // Repacked blocks keep their scales: fp16 for Q4_0 and Q4_1, and
       // Q4_K's two levels (6-bit sc and m per 32, fp16 d and dmin per 256).
@@ -415,12 +424,13 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     int64_t stored = layout ? layout.paddedCols(cols) : cols;
 
     ::qnt::math::QuantizedTensor q;
-    if (repack || repackQ6) {
+    if (repack || repackQ6 || repackGrid) {
       ArrayRef<char> blocks = rawElementBytes(source->ggml.getBlocks());
       auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
       bool unpacked =
-          repackQ6   ? ::qnt::math::unpackQ6_K(raw, rows, cols, q)
-          : repackQ4 ? ::qnt::math::unpackQ4_0(raw, rows, cols, q)
+          repackQ6     ? ::qnt::math::unpackQ6_K(raw, rows, cols, q)
+          : repackGrid ? ::qnt::math::unpackIQ4_NL(raw, rows, cols, q)
+          : repackQ4   ? ::qnt::math::unpackQ4_0(raw, rows, cols, q)
                      : ::qnt::math::unpackGgmlWithMins(uint32_t(*format), raw,
                                                        rows, cols, q);
       if (!unpacked || !::qnt::math::padColumns(q, stored))

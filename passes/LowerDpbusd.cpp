@@ -16,6 +16,8 @@
 // The micro-kernels on AVX2 use a cheaper form for nibbles: qnt.dpbusw sums
 // the i16 pairs of up to 8 steps (vpmaddubsw + vpaddw, at most 8 x 3810 <
 // 2^15) and qnt.widen_pairs turns them into i32 once (vpmaddwd with ones).
+// qnt.lookup (IQ4_NL's grid values of unpacked nibbles) becomes vpshufb,
+// the 16-byte table repeated in each 128-bit lane, where the target has AVX2.
 // Everything else becomes plain vector arithmetic, which LLVM lowers for any
 // CPU.
 //
@@ -235,6 +237,54 @@ struct DpbssdToArith : OpRewritePattern<DpbssdOp> {
   }
 };
 
+/// The table lookup as vpshufb: xmm (SSSE3, implied by AVX2), ymm (AVX2) or
+/// zmm (AVX-512BW, which every AVX-512 VNNI CPU has).
+struct LookupToPshufb : OpRewritePattern<LookupOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LookupOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorType type = op.getType();
+    int64_t n = type.getNumElements();
+    StringRef name = n == 16   ? "llvm.x86.ssse3.pshuf.b.128"
+                     : n == 32 ? "llvm.x86.avx2.pshuf.b"
+                     : n == 64 ? "llvm.x86.avx512.pshuf.b.512"
+                               : StringRef();
+    if (name.empty())
+      return rewriter.notifyMatchFailure(op, "no vpshufb of this length");
+    SmallVector<int8_t> table;
+    for (int64_t i = 0; i < n; ++i)
+      table.push_back(op.getTable()[i % 16]);
+    Value t = arith::ConstantOp::create(
+        rewriter, op.getLoc(), DenseElementsAttr::get(type, ArrayRef<int8_t>(table)));
+    rewriter.replaceOp(op, callX86(rewriter, op.getLoc(), name, type,
+                                   {t, op.getIndices()}));
+    return success();
+  }
+};
+
+/// The table lookup as 15 compares and selects over the entries.
+struct LookupToArith : OpRewritePattern<LookupOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LookupOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType type = op.getType();
+    auto splat = [&](int8_t v) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(type, rewriter.getI8IntegerAttr(v)));
+    };
+    Value result = splat(op.getTable()[0]);
+    for (int64_t i = 1; i < 16; ++i) {
+      Value hit = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                        op.getIndices(), splat(int8_t(i)));
+      result = arith::SelectOp::create(rewriter, loc, hit, splat(op.getTable()[i]),
+                                       result);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct LowerDpbusdPass
     : public mlir::qnt::impl::LowerDpbusdPassBase<LowerDpbusdPass> {
   using LowerDpbusdPassBase::LowerDpbusdPassBase;
@@ -247,8 +297,10 @@ struct LowerDpbusdPass
     if (avx2)
       patterns.add<DpbssdToAvx2, DpbusdNibblesToAvx2, DpbuswToAvx2,
                    WidenPairsToAvx2>(&getContext(), /*benefit=*/2);
-    patterns.add<DpbusdToArith, DpbssdToArith, DpbuswToArith, WidenPairsToArith>(
-        &getContext());
+    if (avx2 || vnni)
+      patterns.add<LookupToPshufb>(&getContext(), /*benefit=*/2);
+    patterns.add<DpbusdToArith, DpbssdToArith, DpbuswToArith, WidenPairsToArith,
+                 LookupToArith>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -152,7 +152,7 @@ struct LowerToVectorPass
     ConversionTarget target(*ctx);
     target.addIllegalDialect<QntDialect>();
     // The kernel-level dots stay until after bufferization.
-    target.addLegalOp<DpbusdOp, DpbssdOp, DpbuswOp, WidenPairsOp>();
+    target.addLegalOp<DpbusdOp, DpbssdOp, DpbuswOp, WidenPairsOp, LookupOp>();
     target.addLegalDialect<arith::ArithDialect, math::MathDialect,
                            scf::SCFDialect, tensor::TensorDialect,
                            vector::VectorDialect, LLVM::LLVMDialect>();

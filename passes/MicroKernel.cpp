@@ -19,30 +19,32 @@ MicroKernel mlir::qnt::chooseMicroKernel(TargetAttr target, Storage storage,
   int64_t registers = target.getRegisters(), temporaries;
   bool u4 = storage == Storage::U4Offset8 || storage == Storage::U4;
   bool u6 = storage == Storage::U6Offset32;
+  bool grid = storage == Storage::U4Grid; // nibbles, then IQ4_NL's values
   if (storage != Storage::I8 && target.getDot() == DotKind::Vnni) {
     k.dot = DotKind::Vnni;
     k.lanes = target.getLanes();
     // The act broadcast is a memory operand; sums, scale; 4-bit: the mask,
     // the shifted bytes; 6-bit: two masks, the high bits' row, a shifted
-    // copy.
-    temporaries = u4 ? 4 : u6 ? 6 : 2;
+    // copy; the grid: the nibbles' and the table.
+    temporaries = u4 ? 4 : u6 ? 6 : grid ? 5 : 2;
   } else if ((u4 || u6) && avx2) {
     // Nibbles times s8 need no sign trick, and their i16 pairs add up over
-    // 8 steps (vpmaddubsw + vpaddw): within the steps the i16 sums and the
-    // i32 accumulators, the unpacked weights (2 per vector: low and high
-    // nibbles) and 3 temporaries (mask, broadcast, product) are live; the
-    // f32 accumulators, touched once per group, may live in memory. (Four
-    // rows, leaving the i32 ones to memory too, measured no faster.) 6-bit
-    // weights (i16 pairs of two steps) take the same tile: their rows of
-    // high bits reload from L1 where registers run out.
+    // a group's 8 steps (vpmaddubsw + vpaddw), widened once (vpmaddwd): the
+    // pairs of m0 rows, the unpacked weights of a row (low and high nibbles)
+    // and 3 temporaries (mask, broadcast, product) are live; the i32 and f32
+    // accumulators, touched once per group, and unpacked weights reused by
+    // later rows may live in L1. m0 = 4 measured 7% faster than 2 on a
+    // 8192x2048 GEMM of 512 rows (quant-bench --kernels, x86-64-v3), 6-bit
+    // weights (i16 pairs of two steps) 11%.
     k.dot = DotKind::Maddubs;
     k.lanes = std::min<int64_t>(8, n0);
     int64_t vectors = n0 / k.lanes;
-    int64_t fits = (16 - 2 * vectors - 3) / (2 * vectors);
+    int64_t fits = (16 - 2 * vectors - 3) / vectors;
     k.m0 = std::max<int64_t>(1, std::min(maxM0, fits));
     return k;
-  } else if (storage == Storage::I8 && avx2) {
-    // vpsignb has no EVEX form: ymm0-15 only.
+  } else if ((storage == Storage::I8 || grid) && avx2) {
+    // vpsignb has no EVEX form: ymm0-15 only. The grid's values (looked up
+    // from nibbles: vpand, vpsrlw, vpshufb) take the sign trick too.
     k.dot = DotKind::Maddubs;
     k.lanes = 8;
     registers = 16;

@@ -311,7 +311,7 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     and one broadcast of 4 activation bytes per row, combined by the tile's
     dot (`qnt.dpbusd`, `qnt.dpbssd`, or their generic forms). A 4-bit tile
     row holds two steps: the low nibbles (AND 0x0F) and the high ones (shift
-    by 4); on AVX2 their u8 x s8 pairs add up in i16 over 4 steps
+    by 4); on AVX2 their u8 x s8 pairs add up in i16 over a group's 8 steps
     (`qnt.dpbusw`) and are widened once (`qnt.widen_pairs`). A 6-bit tile
     holds four steps in three rows, a step's low 4 bits from a nibble row
     and its high 2 from the third row (shifted into bits 4-5, AND 0x30, OR);

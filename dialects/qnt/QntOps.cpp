@@ -373,6 +373,12 @@ LogicalResult DpbuswOp::verify() {
   return verifyBytesPerLane(*this, getAcc().getType(), getLhs().getType(), 2);
 }
 
+LogicalResult LookupOp::verify() {
+  if (getTable().size() != 16)
+    return emitOpError("expects a table of 16 bytes, got ") << getTable().size();
+  return success();
+}
+
 LogicalResult WidenPairsOp::verify() {
   int64_t in = getInput().getType().getNumElements();
   int64_t out = getResult().getType().getNumElements();
@@ -407,7 +413,8 @@ LogicalResult MatmulTileOp::verify() {
   // 4-bit data packs two 4-byte steps into one row, 6-bit data four steps
   // into three.
   bool nibbles = getRhsStorage() == Storage::U4Offset8 ||
-                 getRhsStorage() == Storage::U4;
+                 getRhsStorage() == Storage::U4 ||
+                 getRhsStorage() == Storage::U4Grid;
   bool six = getRhsStorage() == Storage::U6Offset32;
   int64_t unit = nibbles ? 8 : six ? 16 : 4;
   int64_t rows = k / unit * (six ? 3 : 1);
@@ -434,8 +441,9 @@ LogicalResult MatmulTileOp::verify() {
     return emitOpError("output tile is wider than n0 = ") << n0;
   bool offset = getRhsStorage() != Storage::I8;
   if (offset != bool(getLhsSums()))
-    return emitOpError(offset ? "an offset rhs (u8_offset128, u4_offset8) or one "
-                                "with mins (u4) needs lhs sums"
+    return emitOpError(offset ? "an offset rhs (u8_offset128, u4_offset8, "
+                                "u6_offset32, u4_grid) or one with mins (u4) "
+                                "needs lhs sums"
                               : "lhs sums are only for an offset rhs or one "
                                 "with mins");
   if (getLhsSums() && getLhsSums().getType() !=
@@ -480,7 +488,7 @@ LogicalResult MatmulTileOp::verify() {
   }
   if (getDot() == DotKind::Vnni && !offset)
     return emitOpError("the vnni dot multiplies an unsigned rhs (u8_offset128, "
-                       "u4_offset8, u4, u6_offset32)");
+                       "u4_offset8, u4, u6_offset32, u4_grid)");
   if (getDot() == DotKind::Maddubs && getRhsStorage() == Storage::U8Offset128)
     return emitOpError("the maddubs dot multiplies an i8 or 4-bit rhs");
   if (getResult().getType() != init)

@@ -486,6 +486,26 @@ def Qnt_WidenPairsOp : Qnt_Op<"widen_pairs", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Qnt_LookupOp : Qnt_Op<"lookup", [Pure, AllTypesMatch<["indices", "result"]>]> {
+  let summary = "Bytes looked up in a table of 16";
+  let description = [{
+    result[i] = table[indices[i]] for indices in [0, 15] (the unpacked
+    nibbles of a `u4_grid` weight); a lane outside that range gives an
+    unspecified byte. `--qnt-lower-dpbusd` makes it x86's `vpshufb` (the
+    table in every 16-byte lane) where the target has it, else 16 compares
+    and selects.
+
+    ```mlir
+    %q = qnt.lookup %u [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I8]>:$indices,
+                       DenseI8ArrayAttr:$table);
+  let results = (outs VectorOfRankAndType<[1], [I8]>:$result);
+  let assemblyFormat = "$indices $table attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
   let summary = "The micro-kernel: an m0 x n0 register tile of a data-tiled quantized matmul";
   let description = [{
@@ -498,8 +518,8 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
       (asymmetric activations only): m0 quantized activation rows;
     - `rhs_data` [K' / 4, n0 * 4] i8: one tile of a weight in
       `#qnt.layout<n0, k0 = 4>` (4 consecutive bytes of each of the n0
-      channels side by side; [K' / 8, n0 * 4] for `u4_offset8`, two steps
-      a row in the low and high nibbles; [3 K' / 16, n0 * 4] for
+      channels side by side; [K' / 8, n0 * 4] for `u4_offset8` (and `u4`,
+      `u4_grid`), two steps a row in the low and high nibbles; [3 K' / 16, n0 * 4] for
       `u6_offset32`, four steps in three rows: two of nibbles, one of their
       high 2 bits), `rhs_scales` [Gw, n0], `rhs_mins`
       [Gw, n0] (`u4`: x = scale * u + min), `rhs_sums` [Gw, n0] i32 (with
@@ -518,7 +538,9 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
 
     with qw = stored byte - 128 when `rhs_storage` is `u8_offset128`, or
     stored nibble - 8 for `u4_offset8`, or stored 6 bits - 32 for
-    `u6_offset32` (the lhs sums correct each); for
+    `u6_offset32` (the lhs sums correct each), or IQ4_NL's grid value at
+    the stored nibble for `u4_grid` (looked up in registers, + 128 with the
+    vnni dot, the lhs sums correcting it; signed with the others); for
     `u4` (the nibble u as it is) with mins, each group adds
     float(sum_{k in g} qa[m, k]) * sa(m, g) * min(n, g) and za = 0 without zero points (else the rhs sums
     correct for it: the i32 accumulator starts at -za * sum(qw)). `acc` starts at 0; with `accumulate` the result is

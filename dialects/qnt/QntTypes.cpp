@@ -95,10 +95,11 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "scale type must be f16 or f32, got " << scale;
   if (storage == Storage::U8Offset128 && (bits != 8 || !symmetric))
     return emitError() << "u8_offset128 storage needs a symmetric 8-bit scheme";
-  bool nibbles = storage == Storage::U4Offset8 || storage == Storage::U4;
+  bool nibbles = storage == Storage::U4Offset8 || storage == Storage::U4 ||
+                 storage == Storage::U4Grid;
   if ((bits == 4) != nibbles)
-    return emitError() << "4-bit schemes are stored as u4_offset8 or u4, and "
-                          "only they";
+    return emitError() << "4-bit schemes are stored as u4_offset8, u4 or "
+                          "u4_grid, and only they";
   if (mins != (storage == Storage::U4))
     return emitError() << "u4 storage (the nibble as it is) goes with mins, "
                           "and mins with it";
@@ -172,6 +173,7 @@ static_assert(int(::qnt::math::Storage::U8Offset128) == int(Storage::U8Offset128
 static_assert(int(::qnt::math::Storage::U4Offset8) == int(Storage::U4Offset8));
 static_assert(int(::qnt::math::Storage::U4) == int(Storage::U4));
 static_assert(int(::qnt::math::Storage::U6Offset32) == int(Storage::U6Offset32));
+static_assert(int(::qnt::math::Storage::U4Grid) == int(Storage::U4Grid));
 static_assert(int(::qnt::math::Rounding::HalfToEven) == int(Rounding::HalfToEven));
 
 //===----------------------------------------------------------------------===//

@@ -25,7 +25,8 @@ def Qnt_Storage : I32EnumAttr<"Storage", "how integer values are stored", [
     I32EnumAttrCase<"U8Offset128", 1, "u8_offset128">,
     I32EnumAttrCase<"U4Offset8", 2, "u4_offset8">,
     I32EnumAttrCase<"U4", 3, "u4">,
-    I32EnumAttrCase<"U6Offset32", 4, "u6_offset32">]> {
+    I32EnumAttrCase<"U6Offset32", 4, "u6_offset32">,
+    I32EnumAttrCase<"U4Grid", 5, "u4_grid">]> {
   let cppNamespace = "::mlir::qnt";
   let genSpecializedAttr = 0;
 }
@@ -187,7 +188,9 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
       per byte, an operand of `vpdpbusd` and of AVX2's `vpmaddubsw` once
       unpacked; corrected like u8 by the other side's sums, times 8), or
       `u6_offset32` (6 bits: q + 32, corrected by the sums times 32; data
-      tiled only, else a byte a value);
+      tiled only, else a byte a value), or `u4_grid` (4 bits: an index u
+      into GGML IQ4_NL's non-linear grid of 16 int8 values, q = grid[u] in
+      [-127, 113]; the kernels look q up in registers);
     - `scale`: f16 or f32;
     - `rounding`: `half_away_from_zero` (GGML's roundf) or `half_to_even`;
     - `sums`: per-group sums of q are kept with the data (the correction term
@@ -207,7 +210,8 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
 
     Parameters equal to their default are not printed. GGML Q8_0 is
     `#qnt.scheme<granularity = per_block>`: blocks of 32, f16 scales; GGML
-    Q4_0 is `#qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>`.
+    Q4_0 is `#qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>`,
+    IQ4_NL `#qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid>`.
   }];
   let parameters = (ins
     DefaultValuedParameter<"unsigned", "8">:$bits,

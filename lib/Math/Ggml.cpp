@@ -210,8 +210,7 @@ void q6_K(const uint8_t *x, float *y) { // {ql[128], qh[64], scales[16], d}
 }
 
 void iq4_nl(const uint8_t *x, float *y) { // {d, qs[16]}
-  static const int8_t kvalues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
-                                     1,    13,   25,  38,  53,  69,  89,  113};
+  const int8_t *kvalues = kIq4nlGrid;
   const float d = half(x);
   const uint8_t *qs = x + 2;
   for (int j = 0; j < QK / 2; ++j) {

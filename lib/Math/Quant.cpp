@@ -117,6 +117,8 @@ int64_t QuantizedTensor::group(int64_t r, int64_t c) const {
 
 int32_t QuantizedTensor::q(int64_t r, int64_t c) const {
   int8_t v = data[r * cols + c];
+  if (scheme.storage == Storage::U4Grid)
+    return kIq4nlGrid[uint8_t(v) & 0x0F];
   if (scheme.storage != Storage::I8)
     return int32_t(uint8_t(v)) - scheme.offset();
   return v;
@@ -518,6 +520,13 @@ Scheme q4_0Scheme() {
   return s;
 }
 
+Scheme iq4nlScheme() {
+  Scheme s;
+  s.bits = 4;
+  s.storage = Storage::U4Grid;
+  return s;
+}
+
 Scheme q4KScheme() {
   Scheme s = q4MinScheme(/*f16=*/true);
   s.superBlock = 256;
@@ -576,16 +585,25 @@ static bool unpackScaledBlocks(const uint8_t *blocks, int64_t rows,
   return true;
 }
 
+/// The 32 nibbles of a Q4_0 or IQ4_NL block (after its fp16 d): value j in
+/// the low nibble of byte j, value j + 16 in its high nibble.
+static void blockNibbles(const uint8_t *blk, int8_t *u) {
+  for (int64_t j = 0; j < 16; ++j) {
+    u[j] = int8_t(blk[2 + j] & 0x0F);
+    u[j + 16] = int8_t(blk[2 + j] >> 4);
+  }
+}
+
 bool unpackQ4_0(const uint8_t *blocks, int64_t rows, int64_t cols,
                 QuantizedTensor &out) {
-  // Value j in the low nibble of byte j, value j + 16 in its high nibble.
   return unpackScaledBlocks(blocks, rows, cols, q4_0Scheme(), kQ4_0BlockBytes,
-                            out, [](const uint8_t *blk, int8_t *u) {
-                              for (int64_t j = 0; j < 16; ++j) {
-                                u[j] = int8_t(blk[2 + j] & 0x0F);
-                                u[j + 16] = int8_t(blk[2 + j] >> 4);
-                              }
-                            });
+                            out, blockNibbles);
+}
+
+bool unpackIQ4_NL(const uint8_t *blocks, int64_t rows, int64_t cols,
+                  QuantizedTensor &out) {
+  return unpackScaledBlocks(blocks, rows, cols, iq4nlScheme(), kQ4_0BlockBytes,
+                            out, blockNibbles);
 }
 
 bool unpackQ8_0(const uint8_t *blocks, int64_t rows, int64_t cols,

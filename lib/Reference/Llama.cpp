@@ -190,12 +190,14 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
     w.cols = t->shape()[1];
     if (!quantized)
       return true;
-    // A Q4_0, Q4_1 or Q4_K tensor stays 4-bit, and Q6_K 6-bit, its values
-    // as they are (quant-compile's default, --weight-bits=auto); the rest
-    // is quantized to Q8_0.
+    // A Q4_0, Q4_1, Q4_K or IQ4_NL tensor stays 4-bit, and Q6_K 6-bit, its
+    // values as they are (quant-compile's default, --weight-bits=auto); the
+    // rest is quantized to Q8_0.
     bool q4_0 = t->type == uint32_t(math::GgmlType::Q4_0);
-    if (t->type == uint32_t(math::GgmlType::Q6_K)) {
-      if (!math::unpackQ6_K(t->data, w.rows, w.cols, w.quantized) ||
+    bool q6_k = t->type == uint32_t(math::GgmlType::Q6_K);
+    if (q6_k || t->type == uint32_t(math::GgmlType::IQ4_NL)) {
+      if (!(q6_k ? math::unpackQ6_K(t->data, w.rows, w.cols, w.quantized)
+                 : math::unpackIQ4_NL(t->data, w.rows, w.cols, w.quantized)) ||
           !math::padColumns(w.quantized, paddedCols(w.cols))) {
         error = "cannot unpack " + name;
         return false;

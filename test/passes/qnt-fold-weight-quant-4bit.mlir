@@ -143,3 +143,30 @@ func.func @q6_k_tiled(%x: tensor<?x256xf32>) -> tensor<?x1xf32> {
   %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x256xf32>, tensor<1x256xf32> -> tensor<?x1xf32>
   return %y : tensor<?x1xf32>
 }
+
+// -----
+
+// IQ4_NL keeps its grid indices: the block of @q4_0_tiled read as IQ4_NL
+// (u = 10 for values 0..15, q = grid[10] = 25; u = 9 for 16..31, q = 13)
+// is repacked as Q4_0's nibbles, the padding channels holding index 0 and
+// scale 0. With an asymmetric input the sums are of the grid's values:
+// 16 x 25 + 16 x 13 = 608 (0x260). bits=8 requantizes it: q = 127 and
+// round(13 x 127 / 25) = 66 (0x42).
+// CHECK:       #[[$GRID:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid>
+// CHECK:       #[[$GRIDS:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid, sums = true>
+// CHECK-LABEL: func.func @iq4_nl_tiled
+// CHECK:         qnt.constant data(dense_resource<qnt_w_nl> : tensor<1x4x16x4xi8>) scales(dense_resource<qnt_w_nl_scales> : tensor<1x1x16xf16>) : !qnt.tensor<1x32xf32, #[[$GRID]], #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+// CHECK:         qnt.constant data({{.+}}) scales({{.+}}) sums(dense_resource<qnt_w_nls_sums> : tensor<1x1x16xi32>) : !qnt.tensor<1x32xf32, #[[$GRIDS]],
+// CHECK:       qnt_w_nl: "0x01000000AAAAAAAA{{(0{120})}}AAAAAAAA{{(0{120})}}99999999{{(0{120})}}99999999{{(0{120})}}"
+// CHECK:       qnt_w_nl_scales: "0x02000000003C0000
+// CHECK:       qnt_w_nls_sums: "0x0400000060020000
+// EIGHT-LABEL: func.func @iq4_nl_tiled
+// EIGHT:         qnt.constant data(dense_resource<qnt_w_nl> : tensor<1x8x16x4xi8>) {{.+}} : !qnt.tensor<1x32xf32, #q8_0,
+// EIGHT:       qnt_w_nl: "0x010000007F7F7F7F{{(0{120})}}7F7F7F7F{{(0{120})}}7F7F7F7F{{(0{120})}}7F7F7F7F{{(0{120})}}42424242
+func.func @iq4_nl_tiled(%x: tensor<?x32xf32>) -> (tensor<?x1xf32>, tensor<?x1xf32>) {
+  %w = qnt.ggml_constant iq4_nl dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("w_nl")
+  %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  %v = qnt.ggml_constant iq4_nl dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("w_nls")
+  %z = qnt.linear %x, %v {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>, act_asymmetric} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y, %z : tensor<?x1xf32>, tensor<?x1xf32>
+}

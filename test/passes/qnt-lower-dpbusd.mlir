@@ -110,3 +110,37 @@ func.func @pairs(%acc: vector<16xi16>, %u: vector<32xi8>, %x: vector<32xi8>) -> 
   %q = qnt.widen_pairs %p : vector<16xi16> -> vector<8xi32>
   return %q : vector<8xi32>
 }
+
+
+// The grid lookup (qnt.lookup): vpshufb, the table in each 16-byte lane,
+// where the target has AVX2 (every VNNI target has it, and AVX-512BW with
+// 64-byte vectors); otherwise 15 compares and selects, the table's first
+// entry where none matches.
+// CHECK-LABEL: func.func @lookup
+// CHECK-DAG:     %[[T16:.+]] = arith.constant dense<[-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7]> : vector<16xi8>
+// CHECK-DAG:     %[[T32:.+]] = arith.constant dense<[-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7]> : vector<32xi8>
+// CHECK-DAG:     %[[T64:.+]] = arith.constant dense<[-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7]> : vector<64xi8>
+// CHECK:         llvm.call_intrinsic "llvm.x86.ssse3.pshuf.b.128"(%[[T16]], %{{.+}}) : (vector<16xi8>, vector<16xi8>) -> vector<16xi8>
+// CHECK:         llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"(%[[T32]], %{{.+}}) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
+// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"(%[[T64]], %{{.+}}) : (vector<64xi8>, vector<64xi8>) -> vector<64xi8>
+// CHECK-NOT:     qnt.lookup
+// AVX2ONLY-LABEL: func.func @lookup
+// AVX2ONLY:         llvm.call_intrinsic "llvm.x86.ssse3.pshuf.b.128"
+// AVX2ONLY:         llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"
+// AVX2ONLY:         llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"
+// GENERIC-LABEL: func.func @lookup
+// GENERIC-SAME:    (%[[U:[^:]+]]: vector<16xi8>
+// GENERIC-DAG:     %[[E0:.+]] = arith.constant dense<-8> : vector<16xi8>
+// GENERIC-DAG:     %[[I1:.+]] = arith.constant dense<1> : vector<16xi8>
+// GENERIC-DAG:     %[[E1:.+]] = arith.constant dense<-7> : vector<16xi8>
+// GENERIC:         %[[H1:.+]] = arith.cmpi eq, %[[U]], %[[I1]] : vector<16xi8>
+// GENERIC:         %[[S1:.+]] = arith.select %[[H1]], %[[E1]], %[[E0]] : vector<16xi1>, vector<16xi8>
+// GENERIC-COUNT-14: arith.select
+// GENERIC-NOT:     llvm.call_intrinsic
+// GENERIC-NOT:     qnt.lookup
+func.func @lookup(%u16: vector<16xi8>, %u32: vector<32xi8>, %u64: vector<64xi8>) -> (vector<16xi8>, vector<32xi8>, vector<64xi8>) {
+  %a = qnt.lookup %u16 [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] : vector<16xi8>
+  %b = qnt.lookup %u32 [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] : vector<32xi8>
+  %c = qnt.lookup %u64 [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] : vector<64xi8>
+  return %a, %b, %c : vector<16xi8>, vector<32xi8>, vector<64xi8>
+}

@@ -123,20 +123,20 @@ func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %
 // accumulators start at 0; each group's epilogue adds the minimum times the
 // row's activation sum: f = fma(float(acc), sa * sw, f), then
 // f = fma(sa * float(sum_a), mw, f). On AVX2 (the maddubs dot) the i16 pairs
-// of 4 steps at a time add up (qnt.dpbusw from 0) and are widened once into
-// the i32 accumulators, which start at 0.
+// of a group's 8 steps add up (qnt.dpbusw from 0) and are widened once: with
+// no offset the i32 dot is the widened pairs (the loop over one iteration of
+// steps and the add to 0 fold away).
 // CHECK-LABEL: func.func @u4_mins
 // CHECK-SAME:    (%{{[^:]+}}: tensor<1x64xi8>, %[[S:[^:]+]]: tensor<1x2xf32>, %[[SUM:[^:]+]]: tensor<1x2xi32>, %{{[^:]+}}: tensor<8x64xi8>, %[[WS:[^:]+]]: tensor<2x16xf32>, %[[WM:[^:]+]]: tensor<2x16xf32>
 // CHECK-DAG:     %[[ZERO16:.+]] = arith.constant dense<0> : vector<16xi16>
-// CHECK-DAG:     %[[ZERO:.+]] = arith.constant dense<0> : vector<8xi32>
 // CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
-// CHECK:           %[[D:.+]]:2 = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[I0:.+]] = %[[ZERO]], %[[I1:.+]] = %[[ZERO]])
-// CHECK:             %[[P0:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
-// CHECK:             %[[P1:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
-// CHECK:             qnt.dpbusw %[[P0]], {{.+}} : vector<32xi8> -> vector<16xi16>
-// CHECK-COUNT-5:     qnt.dpbusw
-// CHECK:             %[[W0:.+]] = qnt.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
-// CHECK:             arith.addi %[[I0]], %[[W0]] : vector<8xi32>
+// CHECK-NOT:       scf.for
+// CHECK:           %[[P0:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK:           %[[P1:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK:           qnt.dpbusw %[[P0]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK-COUNT-13:  qnt.dpbusw
+// CHECK-NOT:       qnt.dpbusw
+// CHECK:           %[[W0:.+]] = qnt.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
 // CHECK-NOT:         qnt.dpbusd
 // CHECK:           %[[MW:.+]] = vector.transfer_read %[[WM]][%[[G]], %{{.+}}]
 // CHECK:           %[[SA:.+]] = tensor.extract %[[S]][%{{.+}}, %[[G]]]
@@ -144,7 +144,7 @@ func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %
 // CHECK:           %[[SUMF:.+]] = arith.sitofp %[[SUMG]] : i32 to f32
 // CHECK:           %[[SAS:.+]] = arith.mulf %[[SA]], %[[SUMF]] : f32
 // CHECK:           %[[SASV:.+]] = vector.broadcast %[[SAS]] : f32 to vector<8xf32>
-// CHECK:           %[[IF:.+]] = arith.sitofp %[[D]]#0 : vector<8xi32> to vector<8xf32>
+// CHECK:           %[[IF:.+]] = arith.sitofp %[[W0]] : vector<8xi32> to vector<8xf32>
 // CHECK:           %[[F:.+]] = vector.fma %[[IF]], %{{.+}}, %{{.+}} : vector<8xf32>
 // CHECK:           vector.fma %[[SASV]], %[[MW]], %[[F]] : vector<8xf32>
 func.func @u4_mins(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf32>, %wm: tensor<2x16xf32>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
@@ -238,4 +238,55 @@ func.func @u6_maddubs(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws supers(%d), %i {dot = #qnt<dot_kind maddubs>, group = 16 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u6_offset32>}
        : (tensor<1x256xi8>, tensor<1x16xf32>, tensor<1x16xi32>, tensor<48x32xi8>, tensor<16x8xi8>, tensor<1x8xf16>, tensor<1x8xf32>) -> tensor<1x8xf32>
   return %t : tensor<1x8xf32>
+}
+
+// -----
+
+// IQ4_NL's grid (u4_grid): unpacked as 4-bit, each nibble vector looked up
+// in the grid. With vpdpbusd the table holds grid + 128 (u8: 1, 24, ...,
+// 241) and the accumulator starts at -128 x the activations' sum, as for u8
+// weights (no {nibbles}: the values pass 15).
+// CHECK-LABEL: func.func @u4_grid_vnni
+// CHECK-SAME:    (%{{[^:]+}}: tensor<1x64xi8>, %{{[^:]+}}: tensor<1x2xf32>, %[[SUM:[^:]+]]: tensor<1x2xi32>, %[[W:[^:]+]]: tensor<8x64xi8>
+// CHECK-DAG:     %[[LOW:.+]] = arith.constant dense<15> : vector<32xi8>
+// CHECK-DAG:     %[[M128:.+]] = arith.constant -128 : i32
+// CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK:           %[[S0:.+]] = tensor.extract %[[SUM]][%{{.+}}, %[[G]]] : tensor<1x2xi32>
+// CHECK:           %[[C0:.+]] = arith.muli %[[S0]], %[[M128]] : i32
+// CHECK:           %[[B0:.+]] = vector.broadcast %[[C0]] : i32 to vector<8xi32>
+// CHECK:           %[[R0:.+]] = vector.transfer_read %[[W]]
+// CHECK:           %[[L0:.+]] = arith.andi %[[R0]], %[[LOW]] : vector<32xi8>
+// CHECK:           %[[H0:.+]] = arith.shrui %[[R0]], %{{.+}} : vector<32xi8>
+// CHECK:           %[[GL0:.+]] = qnt.lookup %[[L0]] [1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15] : vector<32xi8>
+// CHECK:           %[[GH0:.+]] = qnt.lookup %[[H0]] [1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15] : vector<32xi8>
+// CHECK:           qnt.dpbusd %[[B0]], %[[GL0]], %{{.+}} : vector<32xi8> -> vector<8xi32>
+// CHECK-COUNT-15:  qnt.dpbusd {{.+}} : vector<32xi8> -> vector<8xi32>
+// CHECK-NOT:       qnt.dpbssd
+// CHECK-NOT:       {nibbles}
+func.func @u4_grid_vnni(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_grid>}
+       : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}
+
+// -----
+
+// On AVX2 (maddubs) the grid's values stay signed and take the sign trick
+// (qnt.dpbssd: activations first), the accumulator starting at 0: no offset,
+// the activation sums unused; no i16 pair sums (a pair may reach 2 x 127 x
+// 127).
+// CHECK-LABEL: func.func @u4_grid_maddubs
+// CHECK-DAG:     %[[ZERO:.+]] = arith.constant dense<0> : vector<8xi32>
+// CHECK:         scf.for
+// CHECK:           %[[GL0:.+]] = qnt.lookup %{{.+}} [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+// CHECK:           qnt.lookup %{{.+}} [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+// CHECK:           %[[X0:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<32xi8>
+// CHECK:           qnt.dpbssd %[[ZERO]], %[[X0]], %[[GL0]] : vector<32xi8> -> vector<8xi32>
+// CHECK-COUNT-15:  qnt.dpbssd
+// CHECK-NOT:       qnt.dpbusw
+// CHECK-NOT:       qnt.dpbusd
+func.func @u4_grid_maddubs(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_grid>}
+       : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
 }

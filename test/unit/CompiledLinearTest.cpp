@@ -327,7 +327,7 @@ std::vector<uint8_t> randomBlocks(qm::GgmlType type, int64_t n, int64_t k,
       continue;
     }
     std::memcpy(&raw[b], &d, 2);
-    if (type == qm::GgmlType::Q4_0)
+    if (type == qm::GgmlType::Q4_0 || type == qm::GgmlType::IQ4_NL)
       continue;
     // Q4_1's minimum is negative, Q4_K's dmin positive (minimums -dmin * m).
     uint16_t m = qm::floatToFp16(type == qm::GgmlType::Q4_1 ? -scale(rng) : scale(rng));
@@ -337,7 +337,7 @@ std::vector<uint8_t> randomBlocks(qm::GgmlType type, int64_t n, int64_t k,
 }
 
 /// Compiles a linear whose weight arrives in GGML 4-bit or 6-bit blocks (kept
-/// as they are: Q4_0, Q4_1, Q4_K's two levels, Q6_K) and checks it against
+/// as they are: Q4_0, Q4_1, Q4_K's two levels, Q6_K, IQ4_NL) and checks it against
 /// the scalar reference of the same blocks unpacked (referenceMatmul), up to
 /// summation order.
 void checkGgml(const Config &config, qm::GgmlType type, int64_t n, int64_t k,
@@ -348,8 +348,9 @@ void checkGgml(const Config &config, qm::GgmlType type, int64_t n, int64_t k,
   linear.compileGgml(config, uint32_t(type), blocks);
   ASSERT_TRUE(linear.ok());
   qm::QuantizedTensor qw;
-  ASSERT_TRUE(type == qm::GgmlType::Q4_0   ? qm::unpackQ4_0(blocks.data(), n, k, qw)
-              : type == qm::GgmlType::Q6_K ? qm::unpackQ6_K(blocks.data(), n, k, qw)
+  ASSERT_TRUE(type == qm::GgmlType::Q4_0     ? qm::unpackQ4_0(blocks.data(), n, k, qw)
+              : type == qm::GgmlType::Q6_K   ? qm::unpackQ6_K(blocks.data(), n, k, qw)
+              : type == qm::GgmlType::IQ4_NL ? qm::unpackIQ4_NL(blocks.data(), n, k, qw)
                                            : qm::unpackGgmlWithMins(uint32_t(type),
                                                                     blocks.data(), n, k, qw));
   qm::Scheme as = qm::Scheme::q8_0();
@@ -590,6 +591,22 @@ TEST(CompiledLinear, GgmlSixBitBlocks) {
     Config t = kernelConfigs()[2]; // AVX2
     t.maxM0 = m0;
     checkGgml(t, qm::GgmlType::Q6_K, 24, 768, {1, 4, 7});
+  }
+}
+
+TEST(CompiledLinear, GgmlGridBlocks) {
+  // IQ4_NL kept 4-bit (grid indices looked up in registers: + 128 for
+  // vpdpbusd, signed for the sign trick and generic code), on every
+  // micro-kernel, edges of the register tile included, at several AVX2
+  // register tiles.
+  for (Config c : kernelConfigs()) {
+    checkGgml(c, qm::GgmlType::IQ4_NL, 37, 256);
+    checkGgml(c, qm::GgmlType::IQ4_NL, 16, 64, {1, 2});
+  }
+  for (int64_t m0 : {1, 3}) {
+    Config t = kernelConfigs()[2]; // AVX2
+    t.maxM0 = m0;
+    checkGgml(t, qm::GgmlType::IQ4_NL, 24, 128, {1, 4, 7});
   }
 }
 

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 
 using namespace qnt::math;
 
@@ -392,20 +393,64 @@ TEST(Q4Mins, UnpackedQ4_1AndQ4_KAreGgmlsValuesToTheBit) {
   EXPECT_FALSE(unpackGgmlWithMins(uint32_t(GgmlType::Q4_0), nullptr, 1, 32, none));
 }
 
+/// `count` GGML blocks of `bytes` each, every byte random but the fp16 d at
+/// byte `dAt` of each, kept in a sane range.
+static std::vector<uint8_t> randomBlocks(int64_t count, int64_t bytes, int64_t dAt,
+                                         uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> raw(count * bytes);
+  for (uint8_t &b : raw)
+    b = uint8_t(rng());
+  std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+  for (int64_t b = 0; b < count; ++b) {
+    uint16_t d = floatToFp16(scale(rng));
+    std::memcpy(&raw[b * bytes + dAt], &d, 2);
+  }
+  return raw;
+}
+
+TEST(IQ4NL, UnpackedIQ4_NLIsGgmlsValuesToTheBitAndTilesAsNibbles) {
+  // Random IQ4_NL blocks (a sane fp16 d, random index bytes): d * grid[u]
+  // is ggml's dequantize_row_iq4_nl to the bit; every index shows up, and
+  // the tiles hold the indices as Q4_0's nibbles (step 2p low, 2p + 1 high).
+  const int64_t rows = 3, cols = 128;
+  std::vector<uint8_t> raw = randomBlocks(rows * cols / 32, 18, 0, 12);
+  std::vector<float> ggml(rows * cols);
+  ASSERT_TRUE(ggmlDequantize(uint32_t(GgmlType::IQ4_NL), raw.data(), ggml.data(),
+                             rows * cols));
+  QuantizedTensor q;
+  ASSERT_TRUE(unpackIQ4_NL(raw.data(), rows, cols, q));
+  EXPECT_EQ(q.scheme.bits, 4u);
+  EXPECT_EQ(q.scheme.storage, Storage::U4Grid);
+  std::set<int32_t> seen;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      ASSERT_EQ(bitsOfFloat(ggml[r * cols + c]), bitsOfFloat(q.dequantized(r, c)))
+          << r << ", " << c;
+      seen.insert(q.q(r, c));
+    }
+  EXPECT_EQ(seen.size(), 16u);
+  EXPECT_EQ(*seen.begin(), -127);
+  EXPECT_EQ(*seen.rbegin(), 113);
+
+  const int64_t n0 = 2, k0 = 4;
+  TiledTensor t;
+  ASSERT_TRUE(tile(q, n0, k0, t));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      int64_t kq = c / k0, row = kq / 2;
+      uint8_t byte = uint8_t(t.data[(((r / n0) * (cols / k0 / 2) + row) * n0 + r % n0) * k0 + c % k0]);
+      uint8_t u = kq % 2 ? byte >> 4 : byte & 0x0F;
+      ASSERT_EQ(kIq4nlGrid[u], q.q(r, c)) << r << ", " << c;
+    }
+}
+
 TEST(Q6K, UnpackedQ6_KIsGgmlsValuesToTheBitAndTilesInThreeRows) {
   // Random Q6_K blocks (a sane fp16 d, every other byte random, so the int8
   // scales take both signs): d * sc * (u - 32) is ggml's dequantize_row_q6_K
   // to the bit, and sc * d is the f32 product the kernels multiply.
-  std::mt19937 rng(11);
   const int64_t rows = 3, cols = 512;
-  std::vector<uint8_t> raw(rows * cols / 256 * 210);
-  for (uint8_t &b : raw)
-    b = uint8_t(rng());
-  std::uniform_real_distribution<float> scale(0.001f, 0.1f);
-  for (size_t b = 0; b < raw.size(); b += 210) {
-    uint16_t d = floatToFp16(scale(rng));
-    std::memcpy(&raw[b + 208], &d, 2);
-  }
+  std::vector<uint8_t> raw = randomBlocks(rows * cols / 256, 210, 208, 11);
   std::vector<float> ggml(rows * cols);
   ASSERT_TRUE(ggmlDequantize(uint32_t(GgmlType::Q6_K), raw.data(), ggml.data(),
                              rows * cols));

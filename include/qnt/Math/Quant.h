@@ -77,7 +77,11 @@ namespace qnt::math {
 /// How values share a scale. Mirrors the qnt dialect's Granularity enum.
 enum class Granularity { PerTensor, PerChannel, PerBlock, PerToken };
 /// How the integer values are stored. Mirrors the qnt dialect's Storage enum.
-enum class Storage { I8, U8Offset128, U4Offset8, U4, U6Offset32 };
+enum class Storage { I8, U8Offset128, U4Offset8, U4, U6Offset32, U4Grid };
+
+/// GGML IQ4_NL's non-linear grid: a U4Grid nibble u stands for q = grid[u].
+constexpr int8_t kIq4nlGrid[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                   1,    13,   25,  38,  53,  69,  89,  113};
 /// Rounding of x * id to an integer.
 enum class Rounding { HalfAwayFromZero, HalfToEven };
 
@@ -337,6 +341,15 @@ Scheme q4KScheme();
 /// with an int8 scale byte each, and an fp16 factor d per 256 values
 /// (scale = d * sc, exact in f32); no minimums.
 Scheme q6KScheme();
+/// GGML IQ4_NL's: blocks of 32, an fp16 scale d each, 4-bit indices into
+/// kIq4nlGrid (storage U4Grid): x = d * grid[u].
+Scheme iq4nlScheme();
+/// Unpacks `rows` rows of `cols` values stored as GGML IQ4_NL blocks into a
+/// QuantizedTensor with iq4nlScheme(), without requantizing: the indices u
+/// as stored and d, so scale * q (q = grid[u]) is ggml's value to the bit.
+/// cols must be a multiple of 32.
+bool unpackIQ4_NL(const uint8_t *blocks, int64_t rows, int64_t cols,
+                  QuantizedTensor &out);
 /// Unpacks `rows` rows of `cols` values stored as GGML Q4_0 blocks into a
 /// QuantizedTensor with q4_0Scheme(), without requantizing: q = u - 8 and d
 /// as stored, so scale * q is ggml's dequantized value to the bit. cols must

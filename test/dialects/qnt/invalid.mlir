@@ -25,13 +25,19 @@ func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, 
 
 // -----
 
-// expected-error @+1 {{4-bit schemes are stored as u4_offset8 or u4, and only they}}
+// expected-error @+1 {{4-bit schemes are stored as u4_offset8, u4 or u4_grid, and only they}}
 func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<bits = 4, granularity = per_block>>)
 
 // -----
 
-// expected-error @+1 {{4-bit schemes are stored as u4_offset8 or u4, and only they}}
+// expected-error @+1 {{4-bit schemes are stored as u4_offset8, u4 or u4_grid, and only they}}
 func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, storage = u4_offset8>>)
+
+// -----
+
+// IQ4_NL's grid indices are 4 bits.
+// expected-error @+1 {{4-bit schemes are stored as u4_offset8, u4 or u4_grid, and only they}}
+func.func private @f(!qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block, storage = u4_grid>>)
 
 // -----
 
@@ -676,7 +682,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %w
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{an offset rhs (u8_offset128, u4_offset8) or one with mins (u4) needs lhs sums}}
+  // expected-error @+1 {{an offset rhs (u8_offset128, u4_offset8, u6_offset32, u4_grid) or one with mins (u4) needs lhs sums}}
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -703,7 +709,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x1xi32>, %w: 
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{the vnni dot multiplies an unsigned rhs (u8_offset128, u4_offset8, u4, u6_offset32)}}
+  // expected-error @+1 {{the vnni dot multiplies an unsigned rhs (u8_offset128, u4_offset8, u4, u6_offset32, u4_grid)}}
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -918,6 +924,14 @@ func.func @f(%p: vector<16xi16>) -> vector<16xi32> {
   // expected-error @+1 {{expects 2 i16 lanes per i32 lane: 16 for 16}}
   %q = qnt.widen_pairs %p : vector<16xi16> -> vector<16xi32>
   return %q : vector<16xi32>
+}
+
+// -----
+
+func.func @f(%u: vector<32xi8>) -> vector<32xi8> {
+  // expected-error @+1 {{expects a table of 16 bytes, got 15}}
+  %q = qnt.lookup %u [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] : vector<32xi8>
+  return %q : vector<32xi8>
 }
 
 // -----

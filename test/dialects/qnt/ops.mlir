@@ -14,6 +14,7 @@
 // CHECK-DAG: #[[$MINS:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, scale = f32, mins = true>
 // CHECK-DAG: #[[$TWO:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>
 // CHECK-DAG: #[[$SIX:.+]] = #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>
+// CHECK-DAG: #[[$GRID:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid>
 
 // CHECK-LABEL: func.func @graph
 func.func @graph(%x: tensor<?x64xf32>, %w: tensor<8x64xf16>) -> tensor<?x8xf32> {
@@ -141,7 +142,10 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
     %p = qnt.dpbusw %z, %a, %a : vector<32xi8> -> vector<16xi16>
     // CHECK: qnt.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
     %w = qnt.widen_pairs %p : vector<16xi16> -> vector<8xi32>
-    %sum = arith.addi %n, %w : vector<8xi32>
+    // CHECK: qnt.lookup %{{.+}} [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+    %g = qnt.lookup %a [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+    %gn = qnt.dpbusd %w, %g, %a : vector<32xi8> -> vector<8xi32>
+    %sum = arith.addi %n, %gn : vector<8xi32>
     return %sum : vector<8xi32>
   }
 
@@ -202,6 +206,15 @@ func.func @ggml_and_bias(%x: tensor<?x32xf32>, %b: tensor<32xf16>) -> (tensor<1x
   %w = qnt.ggml_constant q4_0 dense<0> : tensor<18xi8> : tensor<1x32xf32>
   %y = qnt.bias_add %x, %b : tensor<?x32xf32>, tensor<32xf16> -> tensor<?x32xf32>
   return %w, %y : tensor<1x32xf32>, tensor<?x32xf32>
+}
+
+// IQ4_NL's grid indices: 4-bit tiles (two steps a row) and fp16 scales.
+// CHECK-LABEL: func.func @grid
+// CHECK: qnt.constant data(dense<8> : tensor<1x32x16x4xi8>) scales(dense<5.000000e-01> : tensor<1x8x16xf16>) : !qnt.tensor<2x256xf32, #[[$GRID]], #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+func.func @grid() -> !qnt.tensor<2x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>> {
+  %w = qnt.constant data(dense<8> : tensor<1x32x16x4xi8>) scales(dense<0.5> : tensor<1x8x16xf16>)
+       : !qnt.tensor<2x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
+  return %w : !qnt.tensor<2x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
 }
 
 // A 6-bit constant (Q6_K): byte scales and one super factor, no minimums.
