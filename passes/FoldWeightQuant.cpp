@@ -229,6 +229,7 @@ public:
     if (type.getSumsType())
       suffixes.push_back("_sums");
     for (auto [i, bytes] : llvm::enumerate(components)) {
+      bytesStored += bytes.size();
       if (writer) {
         f.offsets.push_back(writer->write(bytes));
         continue;
@@ -241,6 +242,19 @@ public:
     }
     return f;
   }
+
+  /// Counts a weight now folded (for all its linears), of `toFold`; with
+  /// `progress`, says so in a remark at the linear: "folded weight N of M,
+  /// B bytes stored" (quant-compile shows these as its progress). A weight
+  /// in two functions (prefill, decode) counts twice, its bytes once.
+  void folded(Operation *linear) {
+    ++done;
+    if (progress)
+      linear->emitRemark() << "folded weight " << done << " of " << toFold
+                           << ", " << bytesStored << " bytes stored";
+  }
+  bool progress = false;
+  int64_t toFold = 0;
 
   /// The quantized value for a linear in `fn`: a qnt.constant of the blobs,
   /// or qnt.pack of views of the weights file.
@@ -262,6 +276,8 @@ public:
   }
 
 private:
+  int64_t done = 0;
+  uint64_t bytesStored = 0;
   WeightsFileWriter *writer;
   const DenseMap<Operation *, Value> &weightsArgs;
 };
@@ -362,6 +378,7 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     if (auto it = cache.find({attr, form}); it != cache.end()) {
       useAsWeight(rewriter, weight,
                   store.materialize(rewriter, weight.getLoc(), fn, it->second));
+      store.folded(op);
       return success();
     }
 
@@ -454,6 +471,7 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
         type, blobName(weight.getLoc()), componentBytes(q, layout));
     useAsWeight(rewriter, weight,
                 store.materialize(rewriter, weight.getLoc(), fn, folded));
+    store.folded(op);
     return success();
   }
 
@@ -491,6 +509,7 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
     if (sums == scheme.getSums() && scheme.getStorage() == options.storage &&
         !streaming && !requested) {
       useAsWeight(rewriter, dequant.getResult(), source.getResult());
+      store.folded(op);
       return success();
     }
     // Sums are computed by relayout, in a row-major layout if none is asked.
@@ -515,6 +534,7 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
     }
     useAsWeight(rewriter, dequant.getResult(),
                 store.materialize(rewriter, source.getLoc(), fn, it->second));
+    store.folded(op);
     return success();
   }
 
@@ -825,6 +845,15 @@ struct FoldWeightQuantPass
 
     FoldCache cache;
     WeightStore store(streaming ? &writer : nullptr, weightsArgs);
+    store.progress = progress;
+    if (progress) { // weights, not linears: a weight's users fold at once
+      llvm::DenseSet<Value> weights;
+      module.walk([&](LinearOp op) {
+        if (folds(op, options))
+          weights.insert(op.getWeight());
+      });
+      store.toFold = weights.size();
+    }
     RewritePatternSet patterns(&getContext());
     patterns.add<QuantizeConstantWeight>(&getContext(), options, cache, store);
     patterns.add<RepackQuantizedWeight>(&getContext(), options, cache, store,

@@ -117,16 +117,17 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     Option<"block", "block", "int64_t", /*default=*/"32",
            "values per block along K for per-block">,
     Option<"bits", "bits", "std::string", /*default=*/"\"auto\"",
-           "auto (GGML Q4_0/Q4_1/Q4_K weights stay 4-bit, Q6_K 6-bit, the "
-           "rest become 8-bit), 8 "
+           "auto (GGML Q4_0/Q4_1/Q4_K/IQ4_NL weights stay 4-bit, Q6_K "
+           "6-bit, the rest become 8-bit), 8 "
            "(every weight 8-bit) or 4 (float weights quantized to 4 bits by "
            "Q4_0's rule as well)">,
     Option<"mins", "mins", "bool", /*default=*/"false",
            "with bits=4: float weights get a minimum per block beside the "
            "scale (Q4_1's rule: x = d * u + m) instead of Q4_0's symmetric grid">,
     Option<"storage", "storage", "std::string", /*default=*/"\"i8\"",
-           "i8, or u8 (q + 128, for u8 x s8 VNNI dot products); 4-bit "
-           "weights are always u4_offset8">,
+           "i8, or u8 (q + 128, for u8 x s8 VNNI dot products) for 8-bit "
+           "weights; 4-bit ones are u4_offset8 (u4 with mins, u4_grid for "
+           "IQ4_NL)">,
     Option<"scale", "scale", "std::string", /*default=*/"\"f16\"",
            "element type of the stored scales: f16 or f32">,
     Option<"rounding", "rounding", "std::string", /*default=*/"\"half-away\"",
@@ -136,6 +137,9 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
                "is a prefix of its name or of its weight's name (name "
                "locations; the GGUF importer names linears 'blk.N.attn_q', "
                "..., 'output')">,
+    Option<"progress", "progress", "bool", /*default=*/"false",
+           "a remark at each linear as its weight is folded: 'folded weight "
+           "N of M, B bytes stored' (quant-compile's progress)">,
     Option<"weightsFile", "weights-file", "std::string", /*default=*/"",
            "stream the quantized weights into this file, one at a time, and "
            "read them through views of a new weights argument (qnt.pack); "

@@ -169,6 +169,7 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   fold.storage = quant.weightStorage;
   fold.keepFloat.assign(quant.keepFloat.begin(), quant.keepFloat.end());
   fold.weightsFile = quant.weightsFile;
+  fold.progress = quant.progress;
   if (quant.weightStorage == "auto") {
     // u8 weights pay off with vpdpbusd; they need activation sums at the
     // weight's grouping, which per-token activations of blocked weights lack.

@@ -39,6 +39,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include "Progress.h"
 #include "Sensitivity.h"
 
 #include <map>
@@ -188,11 +189,20 @@ cl::opt<bool> printTarget(
     cl::desc("print the target --mcpu/--mattr resolve to, and whether this "
              "machine can run its code, then exit"),
     cl::init(false), cl::cat(category));
+cl::opt<bool> quiet("q",
+                    cl::desc("no progress on stderr (on a terminal one line "
+                             "updated in place, else a line per step)"),
+                    cl::cat(category));
 cl::opt<bool> report("report",
                      cl::desc("print the target and the weights' sizes"),
                      cl::init(false), cl::cat(category));
 
+/// The progress line, ended before an error is printed.
+::qnt::Progress *progressLine = nullptr;
+
 int fail(const Twine &message) {
+  if (progressLine)
+    progressLine->finish();
   llvm::WithColor::error(llvm::errs(), "quant-compile") << message << "\n";
   return 1;
 }
@@ -439,6 +449,12 @@ int main(int argc, char **argv) {
   std::unique_ptr<::qnt::gguf::File> gguf;
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  // Progress: steps, passes and the fold pass's weights (its remarks).
+  ::qnt::Progress progress(quiet || emitAction != Emit::Obj,
+                           ::qnt::Progress::stderrIsTerminal());
+  progressLine = &progress;
+  auto progressHandler = progress.handle(context);
+  progress.step(("reading " + llvm::sys::path::filename(inputFile)).str());
   OwningOpRef<ModuleOp> module;
   if (StringRef(inputFile).ends_with(".gguf")) {
     gguf = ::qnt::gguf::File::open(inputFile, error);
@@ -655,16 +671,22 @@ int main(int argc, char **argv) {
   }
   // The quantized weights stream into the weights file as they are made.
   quant.weightsFile = weightsPath;
+  quant.progress = progress.enabled();
   // --mlir-timing: the passes of every pipeline in one report, printed when
   // the compile is done (the timing manager's destruction).
   DefaultTimingManager timing;
   applyDefaultTimingManagerCLOptions(timing);
   TimingScope timingRoot = timing.getRootScope();
   // With --report, each pipeline is shown before it runs.
+  // The pipelines in the order they run, for the progress line.
+  const char *pipelines[] = {"quantize", "lower", "to LLVM"};
+  int pipeline = 0;
   ::qnt::PassManagerHook hook = [&](PassManager &pm) -> LogicalResult {
+    progress.instrument(pm, pipelines[std::min(pipeline++, 2)]);
     if (timing.isEnabled())
       pm.enableTiming(timingRoot);
     if (report) {
+      progress.finish();
       SmallVector<StringRef> names;
       for (Pass &pass : pm.getPasses())
         names.push_back(pass.getArgument());
@@ -695,6 +717,7 @@ int main(int argc, char **argv) {
     return 1;
   WeightSizes after = measureWeights(*module);
   if (report) {
+    progress.finish();
     llvm::errs() << "linear layers: " << after.linears << ", quantized "
                  << after.quantized << "\n";
     llvm::errs() << "weights of the linear layers: " << before.floatBytes
@@ -754,6 +777,7 @@ int main(int argc, char **argv) {
   }
 
   llvm::LLVMContext llvmContext;
+  progress.step("LLVM: translate, optimize (O3)");
   TimingScope translateTimer = timingRoot.nest("LLVM IR: translate, optimize (O3)");
   std::unique_ptr<llvm::Module> llvmModule =
       ::qnt::translate(*module, llvmContext, *target);
@@ -765,6 +789,7 @@ int main(int argc, char **argv) {
     out->keep();
     return 0;
   }
+  progress.step("LLVM codegen");
   TimingScope codegenTimer = timingRoot.nest("LLVM codegen");
   if (failed(::qnt::emit(*llvmModule, *target, emitAction == Emit::Asm,
                        out->os(), error)))
@@ -773,6 +798,7 @@ int main(int argc, char **argv) {
   out->keep();
   out.reset();
   if (sharedLibrary) {
+    progress.step("link");
     TimingScope linkTimer = timingRoot.nest("link");
     bool linked = succeeded(linkShared(objectPath, output, error));
     llvm::sys::fs::remove(objectPath);

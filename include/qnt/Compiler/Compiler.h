@@ -81,6 +81,8 @@ struct QuantOptions {
   /// If set, the quantized weights are streamed into this file as they are
   /// quantized (lowering must then append to it: appendWeights).
   std::string weightsFile;
+  /// The fold pass reports each folded weight in a remark (progress=1).
+  bool progress = false;
 };
 
 /// Registers every dialect and interface the compiler needs.
