@@ -11,6 +11,8 @@
 // and decode_tokens_per_s, as ../shared/peers/llama-cpp/run does). Several
 // -m models are measured one after another in the same run, with their
 // ratios to the first (a static or asymmetric compile against the default).
+// Decode rows give the weights' GB/s (the weights file read once a token)
+// and its share of the DRAM read bound, measured in the same run.
 //
 // Without a model: the compiler's own linear kernels (qnt.linear through the
 // whole pipeline, JIT-compiled for this CPU) on the shapes of real models,
@@ -315,6 +317,18 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt,
     if (!measureModel(path, prompt, gen, threads, repetitions, rows, failure))
       return fail(failure);
 
+  // Decode streams every weight byte once a token: its GB/s against the
+  // DRAM read bound, measured here for each thread count.
+  std::vector<double> dram(threads.size(), 0.0);
+  if (gen > 0)
+    dram = qnt::bench::readBandwidth(threads, int64_t(1) << 30);
+  auto dramOf = [&](int64_t t) {
+    for (size_t i = 0; i < threads.size(); ++i)
+      if (threads[i] == t)
+        return dram[i];
+    return 0.0;
+  };
+
   PeerResult peerResult;
   if (!peer.empty()) {
     peerResult = runPeer(peer);
@@ -328,11 +342,12 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt,
     for (size_t i = 0; i < rows.size(); ++i) {
       const ModelRow &r = rows[i];
       std::printf("  {\"model\": %s, \"weights_bytes\": %.0f, \"test\": \"%s\", "
-                  "\"threads\": %lld, \"tokens_per_s_median\": %.3f, "
+                  "\"threads\": %lld, \"dram_read_bytes_per_s\": %.0f, "
+                  "\"tokens_per_s_median\": %.3f, "
                   "\"tokens_per_s_min\": %.3f, \"tokens_per_s_max\": %.3f, "
                   "\"samples\": %s}%s\n",
                   jsonString(r.model).c_str(), r.weightsBytes, r.test.c_str(),
-                  (long long)r.threads, r.tokensPerSecond.median,
+                  (long long)r.threads, dramOf(r.threads), r.tokensPerSecond.median,
                   r.tokensPerSecond.min, r.tokensPerSecond.max,
                   jsonList(r.tokensPerSecond.samples).c_str(),
                   i + 1 < rows.size() || peerResult.ok ? "," : "");
@@ -344,13 +359,26 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt,
     std::printf("]\n");
     return 0;
   }
-  std::printf("| model | weights | test | threads | t/s (median) | min | max |\n"
-              "|---|---:|---|---:|---:|---:|---:|\n");
-  for (const ModelRow &r : rows)
-    std::printf("| %s | %.2f GB | %s | %lld | %.2f | %.2f | %.2f |\n",
+  std::printf("| model | weights | test | threads | t/s (median) | min | max "
+              "| weights GB/s | %% of DRAM read |\n"
+              "|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
+  for (const ModelRow &r : rows) {
+    std::printf("| %s | %.2f GB | %s | %lld | %.2f | %.2f | %.2f |",
                 r.model.c_str(), r.weightsBytes / 1e9, r.test.c_str(),
                 (long long)r.threads, r.tokensPerSecond.median,
                 r.tokensPerSecond.min, r.tokensPerSecond.max);
+    // Decode only: a prompt reads each weight once for many tokens.
+    double gbps = r.weightsBytes * r.tokensPerSecond.median;
+    if (r.test[0] == 't' && dramOf(r.threads) > 0)
+      std::printf(" %.1f | %.0f%% |\n", gbps / 1e9, 100 * gbps / dramOf(r.threads));
+    else
+      std::printf("  |  |\n");
+  }
+  if (gen > 0)
+    std::printf("\nDRAM read, 1 GiB:");
+  for (size_t i = 0; gen > 0 && i < threads.size(); ++i)
+    std::printf(" %.1f GB/s on %lld thread%s%s", dram[i] / 1e9, (long long)threads[i],
+                threads[i] == 1 ? "" : "s", i + 1 < threads.size() ? "," : "\n");
   // Rows of one model come in the same order for each: row i of model j is
   // rows[j * perModel + i].
   size_t perModel = rows.size() / models.size();
