@@ -13,3 +13,20 @@ func.func @untiled(%x: tensor<?x32xf32>) -> (tensor<?x1xf32>, tensor<?x1xf32>) {
   %z = qnt.linear %x, %f : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
   return %y, %z : tensor<?x1xf32>, tensor<?x1xf32>
 }
+
+// -----
+
+// Q6_K and IQ4_NL blocks without a tiled layout stay 8-bit too (Q8_0): their
+// 6 bits and grid indices live in tiles only.
+// CHECK-LABEL: func.func @untiled_six_and_grid
+// CHECK:         qnt.constant data(dense_resource<qnt_w6u> : tensor<1x256xi8>) {{.+}} : !qnt.tensor<1x256xf32, #q8_0>
+// CHECK:         qnt.constant data(dense_resource<qnt_wnlu> : tensor<1x32xi8>) {{.+}} : !qnt.tensor<1x32xf32, #q8_0>
+// CHECK-NOT:     bits = 6
+// CHECK-NOT:     u4_grid
+func.func @untiled_six_and_grid(%x: tensor<?x256xf32>, %x32: tensor<?x32xf32>) -> (tensor<?x1xf32>, tensor<?x1xf32>) {
+  %w = qnt.ggml_constant q6_k dense<[33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -28, -1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 60]> : tensor<210xi8> : tensor<1x256xf32> loc("w6u")
+  %y = qnt.linear %x, %w : tensor<?x256xf32>, tensor<1x256xf32> -> tensor<?x1xf32>
+  %g = qnt.ggml_constant iq4_nl dense<[0, 60, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102, -102]> : tensor<18xi8> : tensor<1x32xf32> loc("wnlu")
+  %z = qnt.linear %x32, %g : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  return %y, %z : tensor<?x1xf32>, tensor<?x1xf32>
+}
