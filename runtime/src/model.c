@@ -197,6 +197,33 @@ done:
 }
 
 /* Maps model.weights after checking it is the file model.meta records. */
+/* The weights in anonymous memory the kernel may back with 2 MiB pages
+ * (MADV_HUGEPAGE; transparent huge pages in "madvise" or "always" mode),
+ * read from the file, then made read-only. Decode streams every weight once a
+ * token: with 4 KiB pages of a file mapping it takes a TLB miss every 4 KiB;
+ * Llama-3.2-1B Q4_K_M decoded 1.06-1.07x as fast this way. NULL if the memory
+ * cannot be had or the file not read (the caller maps the file instead);
+ * QNT_MMAP_WEIGHTS=1 asks for the file mapping (shared with other
+ * processes through the page cache, no copy). */
+static void *readIntoHugePages(int fd, size_t bytes) {
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+  madvise(p, bytes, MADV_HUGEPAGE); /* a hint: fails where THP is off */
+  size_t done = 0;
+  while (done < bytes) {
+    ssize_t n = pread(fd, (char *)p + done, bytes - done, (off_t)done);
+    if (n <= 0) {
+      munmap(p, bytes);
+      return NULL;
+    }
+    done += (size_t)n;
+  }
+  mprotect(p, bytes, PROT_READ);
+  return p;
+}
+
 static int mapWeights(qnt_model *m, const char *path, const char *meta,
                       char *error, size_t size) {
   uint64_t expected = m->config.weights_size;
@@ -220,8 +247,11 @@ static int mapWeights(qnt_model *m, const char *path, const char *meta,
                 actual < expected ? "truncated" : "from another compile");
   }
   m->weights_size = (size_t)actual;
-  m->weights = actual ? mmap(NULL, m->weights_size, PROT_READ, MAP_PRIVATE, fd, 0)
-                      : NULL;
+  m->weights = NULL;
+  if (actual && !getenv("QNT_MMAP_WEIGHTS"))
+    m->weights = readIntoHugePages(fd, m->weights_size);
+  if (actual && !m->weights)
+    m->weights = mmap(NULL, m->weights_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
   if (m->weights == MAP_FAILED) {
     m->weights = NULL;
