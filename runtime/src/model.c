@@ -352,6 +352,7 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
   }
   memset(m->kcache, 0, cache * sizeof(float));
   memset(m->vcache, 0, cache * sizeof(float));
+  m->batch = QNT_DEFAULT_BATCH;
   rc = 0;
 done:
   free(meta);
@@ -387,17 +388,35 @@ static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
     if (tokens[i] < 0 || tokens[i] >= c->vocab)
       return qnt_rt_fail(error, size, "token %d is not in the vocabulary", tokens[i]);
   int64_t kvDim = c->kv_heads * c->head_dim;
-  qnt_memref_1d ids = qnt_memref_1d_of((void *)(uintptr_t)tokens, count);
   qnt_memref_3d kc = {m->kcache, m->kcache, 0, {c->blocks, c->context, kvDim},
                       {c->context * kvDim, kvDim, 1}};
   qnt_memref_3d vc = {m->vcache, m->vcache, 0, {c->blocks, c->context, kvDim},
                       {c->context * kvDim, kvDim, 1}};
   qnt_memref_1d w = qnt_memref_1d_of(m->weights, (int64_t)m->weights_size);
-  qnt_memref_2d out = qnt_memref_2d_of(logits, count - from, c->vocab);
-  if (count == 1)
-    m->decode(&ids, pos, &kc, &vc, &w, &out);
-  else
-    m->forward(&ids, pos, from, &kc, &vc, &w, &out);
+  /* Batches of at most m->batch tokens, each attending to the cache the
+   * earlier ones wrote. A batch whose positions all precede `from` still
+   * computes one row of logits (the compiled forward writes at least one):
+   * into `spare`. */
+  int64_t batch = m->batch > 0 ? m->batch : count;
+  float *spare = NULL;
+  for (int64_t start = 0; start < count; start += batch) {
+    int64_t n = count - start < batch ? count - start : batch;
+    int64_t first = from > start ? from - start : 0; /* first row wanted */
+    float *rows = logits + (start + first - from) * c->vocab;
+    if (first >= n) {
+      if (!spare && !(spare = malloc((size_t)c->vocab * sizeof(float))))
+        return qnt_rt_fail(error, size, "cannot allocate a row of logits");
+      first = n - 1;
+      rows = spare;
+    }
+    qnt_memref_1d chunk = qnt_memref_1d_of((void *)(uintptr_t)(tokens + start), n);
+    qnt_memref_2d out = qnt_memref_2d_of(rows, n - first, c->vocab);
+    if (n == 1)
+      m->decode(&chunk, pos + start, &kc, &vc, &w, &out);
+    else
+      m->forward(&chunk, pos + start, first, &kc, &vc, &w, &out);
+  }
+  free(spare);
   return 0;
 }
 

@@ -54,7 +54,9 @@ const char *kUsage =
     "       quant-bench --kernels [options]       (the linear kernels)\n\n"
     "  -m, --model MODEL.so  a model compiled by quant-compile; give -m again\n"
     "                        to compare models in one run (ratios to the first)\n"
-    "  -p, --prompt N        prompt tokens, one prefill call (default 512)\n"
+    "  -p, --prompt N        prompt tokens, prefilled in batches of -b (default 512)\n"
+    "  -b, --batch N         prefill at most N tokens a call; 0: the whole\n"
+    "                        prompt in one (default 512)\n"
     "  -n, --gen N           decode steps after the prompt (default 128)\n"
     "  --peer CMD            also run CMD (prints prompt_tokens_per_s and\n"
     "                        decode_tokens_per_s as JSON) and show the ratios\n"
@@ -255,7 +257,7 @@ PeerResult runPeer(const std::string &command) {
 }
 
 /// Measures one model: its rows, appended to `rows`; false after a message.
-bool measureModel(const std::string &path, int64_t prompt, int64_t gen,
+bool measureModel(const std::string &path, int64_t prompt, int64_t batch, int64_t gen,
                   const std::vector<int64_t> &threads, int64_t repetitions,
                   std::vector<ModelRow> &rows, std::string &failure) {
   qnt_model m;
@@ -264,6 +266,7 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t gen,
     failure = message;
     return false;
   }
+  m.batch = batch;
   int64_t vocab = m.config.vocab;
   double size = double(m.weights_size);
   if (prompt + gen > m.config.context) {
@@ -308,13 +311,13 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t gen,
 
 /// Every model in turn, then the peer, in one run; the table, the models'
 /// ratios to the first, and each model's to the peer.
-int benchModels(const std::vector<std::string> &models, int64_t prompt,
+int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t batch,
                 int64_t gen, const std::vector<int64_t> &threads,
                 int64_t repetitions, bool json, const std::string &peer) {
   std::vector<ModelRow> rows;
   std::string failure;
   for (const std::string &path : models)
-    if (!measureModel(path, prompt, gen, threads, repetitions, rows, failure))
+    if (!measureModel(path, prompt, batch, gen, threads, repetitions, rows, failure))
       return fail(failure);
 
   // Decode streams every weight byte once a token: its GB/s against the
@@ -677,7 +680,7 @@ int benchKernels(const std::vector<Shape> &shapes,
 int main(int argc, char **argv) {
   std::string model, peer, cpu = "host", output = "md";
   std::vector<std::string> models;
-  int64_t prompt = 512, gen = 128, repetitions = 5;
+  int64_t prompt = 512, gen = 128, repetitions = 5, batch = QNT_DEFAULT_BATCH;
   std::vector<int64_t> threads = {qnt_rt_num_threads()};
   std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
@@ -717,6 +720,9 @@ int main(int argc, char **argv) {
     } else if (a == "-p" || a == "--prompt") {
       if (!value(v) || !parseInt(v, prompt, 1))
         return usageError(a + " needs a number of tokens >= 1");
+    } else if (a == "-b" || a == "--batch") {
+      if (!value(v) || !parseInt(v, batch, 0))
+        return usageError(a + " needs a number of tokens >= 0");
     } else if (a == "-n" || a == "--gen") {
       if (!value(v) || !parseInt(v, gen, 0))
         return usageError(a + " needs a number of tokens >= 0");
@@ -755,6 +761,6 @@ int main(int argc, char **argv) {
   if (kernels)
     return benchKernels(shapes, tokenCounts, threads, repetitions,
                         output == "json", cpu, bits);
-  return benchModels(models, prompt, gen, threads, repetitions, output == "json",
+  return benchModels(models, prompt, batch, gen, threads, repetitions, output == "json",
                      peer);
 }

@@ -48,6 +48,8 @@ const char *kUsage =
     "  --top-p P            and from the smallest set of mass P (default 0.95)\n"
     "  --seed S             random seed (default 1)\n"
     "  --threads N          threads (default: QNT_NUM_THREADS or all CPUs)\n"
+    "  -b, --batch N        prefill at most N tokens a call, so memory does not\n"
+    "                       grow with the prompt; 0: one call (default 512)\n"
     "  --check MODEL.gguf   compare every position's logits with the float\n"
     "                       reference forward pass of MODEL.gguf\n"
     "  --max-kl X           with --check: fail if the mean KL exceeds X\n"
@@ -419,7 +421,8 @@ void printProfile(const char *names) {
 int main(int argc, char **argv) {
   std::string modelPath, prompt, checkPath, logitsOut, perplexityPath, klBase;
   double chunk = 0;
-  double tokens = 64, temp = 0, topK = 40, topP = 0.95, seed = 1, threads = 0;
+  double tokens = 64, temp = 0, topK = 40, topP = 0.95, seed = 1, threads = 0,
+         batch = QNT_DEFAULT_BATCH;
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
   bool quiet = false, printIds = false, havePrompt = false, profile = false;
   bool tokenizeOnly = false, chat = false;
@@ -459,6 +462,8 @@ int main(int argc, char **argv) {
       number("--seed", seed);
     } else if (a == "--threads") {
       number("--threads", threads);
+    } else if (a == "-b" || a == "--batch") {
+      number("--batch", batch);
     } else if (a == "--check") {
       checkPath = value("--check");
     } else if (a == "--max-kl") {
@@ -507,6 +512,8 @@ int main(int argc, char **argv) {
     return usageError("--temp >= 0, --top-k >= 0 and 0 < --top-p <= 1");
   if (threads < 0 || threads != std::floor(threads))
     return usageError("--threads must be a whole number");
+  if (batch < 0 || batch != std::floor(batch))
+    return usageError("--batch must be a whole number >= 0");
   if ((maxKl >= 0 || minTop1 >= 0 || maxKlRatio >= 0) && checkPath.empty())
     return usageError("--max-kl, --min-top1 and --max-kl-ratio go with --check");
   if ((chunk != 0 || !klBase.empty()) && perplexityPath.empty())
@@ -540,6 +547,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "quant-run: error: %s\n", error);
     return 1;
   }
+  model.batch = int64_t(batch);
   if (!quiet && model.notes && model.notes[0])
     std::fprintf(stderr, "compiled with %s\n", model.notes);
   if (profile && !model.profile_names) {

@@ -202,7 +202,16 @@ typedef struct qnt_model {
   /* What quant-compile recorded about its choices (the layers an accuracy
    * budget kept in float), NUL-terminated; "" if nothing. */
   char *notes;
+  /* Prefill batch: a run of more tokens calls the compiled forward on at
+   * most this many at a time, so its activation buffers do not grow with
+   * the prompt (QNT_DEFAULT_BATCH after loading; 0: one call whatever the
+   * count). */
+  int64_t batch;
 } qnt_model;
+
+/** The prefill batch qnt_model_load sets: 512 tokens, as llama.cpp's
+ *  micro-batch. */
+#define QNT_DEFAULT_BATCH 512
 
 /** Loads model.so with model.weights and model.meta beside it, after
  *  checking that the three belong together (sizes, fingerprint, model id,
@@ -215,9 +224,9 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
 void qnt_model_free(qnt_model *m);
 
 /** Runs `count` tokens at positions pos .. pos + count - 1 (prefill when
- *  count > 1, a decode step when 1) and writes count x vocab logits, one
- *  row per position. Returns -1 with a message if the positions run past
- *  the context. */
+ *  count > 1, a decode step when 1; in calls of at most m->batch tokens)
+ *  and writes count x vocab logits, one row per position. Returns -1 with a
+ *  message if the positions run past the context. */
 int qnt_model_run(qnt_model *m, const int32_t *tokens, int64_t count,
                   int64_t pos, float *logits, char *error, size_t error_size);
 /** The same, but writes the logits of the last position only (1 x vocab):
