@@ -114,10 +114,13 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     if (u6 && unroll % 4 != 0)
       return rewriter.notifyMatchFailure(op, "6-bit steps come in fours");
     auto pairType = VectorType::get({2 * lanes}, b.getI16Type());
-    SmallVector<int8_t> gridEntries;
-    for (int8_t q : ::qnt::math::kIq4nlGrid)
-      gridEntries.push_back(gridUnsigned ? int8_t(uint8_t(q + 128)) : q);
-    auto gridTable = b.getDenseI8ArrayAttr(gridEntries);
+    DenseI8ArrayAttr gridTable;
+    if (grid) {
+      SmallVector<int8_t> entries;
+      for (int8_t q : ::qnt::math::kIq4nlGrid)
+        entries.push_back(gridUnsigned ? int8_t(uint8_t(q + 128)) : q);
+      gridTable = b.getDenseI8ArrayAttr(entries);
+    }
     static_assert(kPairUnroll <= 8, "i16 pair sums hold at most 8 steps");
 
     Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();

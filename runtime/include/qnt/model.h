@@ -2,7 +2,8 @@
  *
  * quant-compile model.gguf -o model.so writes three files:
  *   model.so       the compiled code: _mlir_ciface_forward, _mlir_ciface_decode
- *   model.weights  the packed (quantized) weights, mapped at load
+ *   model.weights  the packed (quantized) weights, read at load into
+ *                  huge-page memory (mapped with QNT_MMAP_WEIGHTS=1)
  *   model.meta     hyperparameters and the tokenizer, in the layout below
  * They are a checked triple: model.meta records the size and fingerprint of
  * model.weights and a model id that model.so carries too (QNT_MODEL_ID_SYMBOL),
@@ -193,7 +194,7 @@ typedef struct qnt_model {
   void *library;               /* dlopen handle */
   qnt_forward_fn forward;
   qnt_decode_fn decode;
-  void *weights;               /* mapped model.weights */
+  void *weights;               /* model.weights, read or mapped */
   size_t weights_size;
   float *kcache, *vcache;      /* [blocks, context, kv_heads * head_dim] */
   /* Compiled with --profile: the name of each timed op id, "function layer
