@@ -677,14 +677,28 @@ int main(int argc, char **argv) {
   DefaultTimingManager timing;
   applyDefaultTimingManagerCLOptions(timing);
   TimingScope timingRoot = timing.getRootScope();
+  // Timers are keyed by addresses. A pass's timer is keyed by the pass, so
+  // each pipeline's passes get a timer of their own (a later pass manager's
+  // pass may sit where an earlier, destroyed one sat), and the LLVM phases are
+  // keyed by static addresses (a TimingIdentifier's heap address could be a
+  // destroyed pass's).
+  static const char pipelineIds[3] = {}, translateId = 0, codegenId = 0,
+                    linkId = 0;
+  std::array<TimingScope, 3> pipelineTimers;
   // With --report, each pipeline is shown before it runs.
   // The pipelines in the order they run, for the progress line.
   const char *pipelines[] = {"quantize", "lower", "to LLVM"};
   int pipeline = 0;
   ::qnt::PassManagerHook hook = [&](PassManager &pm) -> LogicalResult {
-    progress.instrument(pm, pipelines[std::min(pipeline++, 2)]);
-    if (timing.isEnabled())
-      pm.enableTiming(timingRoot);
+    int index = std::min(pipeline++, 2);
+    progress.instrument(pm, pipelines[index]);
+    if (timing.isEnabled()) {
+      if (index > 0)
+        pipelineTimers[index - 1].stop();
+      pipelineTimers[index] = timingRoot.nest(
+          &pipelineIds[index], [&] { return std::string(pipelines[index]); });
+      pm.enableTiming(pipelineTimers[index]);
+    }
     if (report) {
       progress.finish();
       SmallVector<StringRef> names;
@@ -778,7 +792,10 @@ int main(int argc, char **argv) {
 
   llvm::LLVMContext llvmContext;
   progress.step("LLVM: translate, optimize (O3)");
-  TimingScope translateTimer = timingRoot.nest("LLVM IR: translate, optimize (O3)");
+  for (TimingScope &pipelineTimer : pipelineTimers)
+    pipelineTimer.stop();
+  TimingScope translateTimer = timingRoot.nest(
+      &translateId, [] { return std::string("LLVM IR: translate, optimize (O3)"); });
   std::unique_ptr<llvm::Module> llvmModule =
       ::qnt::translate(*module, llvmContext, *target);
   translateTimer.stop();
@@ -790,7 +807,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   progress.step("LLVM codegen");
-  TimingScope codegenTimer = timingRoot.nest("LLVM codegen");
+  TimingScope codegenTimer = timingRoot.nest(
+      &codegenId, [] { return std::string("LLVM codegen"); });
   if (failed(::qnt::emit(*llvmModule, *target, emitAction == Emit::Asm,
                        out->os(), error)))
     return fail(error);
@@ -799,7 +817,8 @@ int main(int argc, char **argv) {
   out.reset();
   if (sharedLibrary) {
     progress.step("link");
-    TimingScope linkTimer = timingRoot.nest("link");
+    TimingScope linkTimer = timingRoot.nest(
+        &linkId, [] { return std::string("link"); });
     bool linked = succeeded(linkShared(objectPath, output, error));
     llvm::sys::fs::remove(objectPath);
     if (!linked)
