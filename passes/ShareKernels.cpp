@@ -64,8 +64,11 @@ struct ShareKernelsPass
           Value data = UnpackOp::create(b, loc, parts, op.getLhs()).getResult(0);
           dynamic.push_back(tensor::DimOp::create(b, loc, data, 0));
         }
-        // A new buffer at each call (tensor.empty ops would be CSE'd into one).
-        args.push_back(bufferization::AllocTensorOp::create(b, loc, result, dynamic));
+        // CSE makes the layers' destinations of one shape one tensor.empty,
+        // and one-shot bufferization one buffer where their values do not
+        // overlap in time, as for the matmuls left inline.
+        args.push_back(tensor::EmptyOp::create(b, loc, result.getShape(),
+                                               result.getElementType(), dynamic));
       }
       auto type = FunctionType::get(&getContext(), ValueRange(args).getTypes(),
                                     op->getResultTypes());
@@ -88,6 +91,9 @@ struct ShareKernelsPass
                        kb, loc, result, body->getArguments().back())
                        .getResult();
         func::ReturnOp::create(kb, loc, result);
+        // The result is the destination, or the residual accumulated into.
+        kernel.setResultAttr(0, QntDialect::kInLastArgAttrName,
+                             kb.getUnitAttr());
       }
       auto call = func::CallOp::create(b, loc, kernel, args);
       op->replaceAllUsesWith(call.getResults());

@@ -3,7 +3,12 @@
 #include "dialects/qnt/QntDialect.h"
 #include "dialects/qnt/QntOps.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::qnt;
@@ -36,4 +41,54 @@ void QntDialect::initialize() {
 #include "dialects/qnt/QntOps.cpp.inc"
       >();
   addInterfaces<QntOpAsmInterface>();
+}
+
+LogicalResult QntDialect::verifyRegionResultAttribute(
+    Operation *op, unsigned regionIndex, unsigned resultIndex,
+    NamedAttribute attribute) {
+  if (attribute.getName() != kInLastArgAttrName)
+    return op->emitError() << "unknown qnt attribute on a result: "
+                           << attribute.getName();
+  auto fn = dyn_cast<FunctionOpInterface>(op);
+  if (!fn || !isa<UnitAttr>(attribute.getValue()))
+    return op->emitError() << "'" << kInLastArgAttrName
+                           << "' must be a unit attribute of a function's result";
+  ArrayRef<Type> args = fn.getArgumentTypes();
+  auto result = dyn_cast<ShapedType>(fn.getResultTypes()[resultIndex]);
+  auto last = args.empty() ? nullptr : dyn_cast<ShapedType>(args.back());
+  if (!result || !last || !result.hasRank() || !last.hasRank() ||
+      result.getShape() != last.getShape())
+    return op->emitError() << "result " << resultIndex << " ("
+                           << fn.getResultTypes()[resultIndex]
+                           << ") is not shaped like the last argument ("
+                           << (args.empty() ? Type() : args.back()) << ")";
+  return success();
+}
+
+namespace {
+/// tensor.dim %r, i of %r = call @f(..., %d) whose result is `qnt.in_last_arg`:
+/// tensor.dim %d, i.
+struct DimOfResultInLastArg : OpRewritePattern<tensor::DimOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::DimOp op,
+                                PatternRewriter &rewriter) const override {
+    auto result = dyn_cast<OpResult>(op.getSource());
+    auto call = result ? dyn_cast<func::CallOp>(result.getOwner()) : nullptr;
+    if (!call || call.getNumOperands() == 0)
+      return failure();
+    auto fn = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+        call, call.getCalleeAttr());
+    if (!fn ||
+        !fn.getResultAttr(result.getResultNumber(), QntDialect::kInLastArgAttrName))
+      return failure();
+    rewriter.replaceOpWithNewOp<tensor::DimOp>(op, call.getOperands().back(),
+                                               op.getIndex());
+    return success();
+  }
+};
+} // namespace
+
+void QntDialect::getCanonicalizationPatterns(RewritePatternSet &results) const {
+  results.add<DimOfResultInLastArg>(getContext());
 }

@@ -21,7 +21,17 @@ def Qnt_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let useDefaultTypePrinterParser = 1;
+  // `qnt.in_last_arg` on a function's result: the result is the function's
+  // last argument, written or accumulated into (destination-passing style, as
+  // linalg puts its inits last; the kernels of --qnt-share-kernels). The last
+  // argument, not an index: signature conversions split quantized arguments
+  // into their components. `tensor.dim` of such a call's result
+  // canonicalizes to the last operand's, so the caller's shapes stay those of
+  // its own values (and its tensor.empty ops CSE into one).
+  let hasCanonicalizer = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
+    static constexpr ::llvm::StringLiteral kInLastArgAttrName = "qnt.in_last_arg";
     void registerAttributes();
     void registerTypes();
   }];

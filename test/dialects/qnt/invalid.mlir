@@ -1009,3 +1009,23 @@ func.func @f(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>, %
        : (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xi32>, tensor<48x64xi8>, tensor<8x16xi8>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
   return %t : tensor<1x16xf32>
 }
+
+// -----
+
+// expected-error @+1 {{result 0 ('tensor<?x32xf32>') is not shaped like the last argument ('tensor<?x64xf32>')}}
+func.func private @kernel(tensor<?x64xf32>) -> (tensor<?x32xf32> {qnt.in_last_arg})
+
+// -----
+
+// expected-error @+1 {{result 0 ('tensor<4xf32>') is not shaped like the last argument ('<<NULL TYPE>>')}}
+func.func private @kernel() -> (tensor<4xf32> {qnt.in_last_arg})
+
+// -----
+
+// expected-error @+1 {{'qnt.in_last_arg' must be a unit attribute of a function's result}}
+func.func private @kernel(tensor<4xf32>) -> (tensor<4xf32> {qnt.in_last_arg = 1})
+
+// -----
+
+// expected-error @+1 {{unknown qnt attribute on a result: "qnt.shaped_like"}}
+func.func private @kernel(tensor<4xf32>) -> (tensor<4xf32> {qnt.shaped_like})
