@@ -46,8 +46,9 @@ struct LoweringOptions {
   bool fuse = true;
   /// Time each layer op at run time (--qnt-profile).
   bool profile = false;
-  /// One kernel function per distinct matmul (--qnt-share-kernels).
-  bool shareKernels = false;
+  /// One kernel function per distinct matmul (--qnt-share-kernels), called
+  /// by every layer: LLVM compiles each kernel once, whatever the depth.
+  bool shareKernels = true;
   /// The dots become the intrinsics (true) or plain vector arithmetic
   /// (false: runs the VNNI and AVX2 kernels' structure on any CPU).
   bool intrinsics = true;

@@ -139,6 +139,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<bool> profile{*this, "profile",
                        llvm::cl::desc("time each layer op (--qnt-profile)"),
                        llvm::cl::init(false)};
+  Option<bool> shareKernels{
+      *this, "share-kernels",
+      llvm::cl::desc("one kernel function per distinct matmul, called by "
+                     "every layer (--qnt-share-kernels)"),
+      llvm::cl::init(true)};
   Option<std::string> weightsFile{
       *this, "weights-file",
       llvm::cl::desc("move large constants into this file"), llvm::cl::init("")};
@@ -157,6 +162,7 @@ void mlir::qnt::registerPipelines() {
         options.maxM0 = o.maxM0;
         options.fuse = o.fuse;
         options.profile = o.profile;
+        options.shareKernels = o.shareKernels;
         options.weightsFile = o.weightsFile;
         buildLowerToLLVMPipeline(pm, options);
       });

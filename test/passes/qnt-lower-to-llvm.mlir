@@ -1,20 +1,34 @@
 // RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant=storage=u8 --qnt-insert-act-quant --qnt-lower-to-llvm=vnni=1 | FileCheck %s
 // RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm=avx2=1 | FileCheck %s --check-prefix=AVX2
 // RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm | FileCheck %s --check-prefix=GENERIC
+// RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm=share-kernels=0 | FileCheck %s --check-prefix=INLINE
 
 // The named pipeline takes quantized qnt IR to the LLVM dialect: the kernels
 // outlined onto the runtime's thread pool, scratch buffers from the
-// runtime's allocator, the result an out-parameter, no casts left.
+// runtime's allocator, the result an out-parameter, no casts left. The
+// matmul is a kernel function of its own (share-kernels, on by default)
+// that the entry point calls after quantizing its input.
 // CHECK-DAG: llvm.func @qnt_rt_parallel_for(!llvm.ptr, !llvm.ptr, i64, i64)
 // CHECK-DAG: llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
 // CHECK-DAG: llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)
-// CHECK-DAG: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
-// AVX2-DAG: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // CHECK-NOT: unrealized_conversion_cast
 // CHECK-LABEL: llvm.func @proj(
-// CHECK-COUNT-2: llvm.call @qnt_rt_parallel_for
+// CHECK: llvm.call @qnt_rt_parallel_for
+// CHECK: llvm.call @qnt_matmul_0(
+// CHECK-NOT: unrealized_conversion_cast
+// CHECK-LABEL: llvm.func @qnt_matmul_0_par(
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-LABEL: llvm.func @qnt_matmul_0(
+// CHECK: llvm.call @qnt_rt_parallel_for
+// CHECK-NOT: unrealized_conversion_cast
+// AVX2-LABEL: llvm.func @qnt_matmul_0_par(
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // GENERIC-NOT: llvm.call_intrinsic
 // GENERIC-LABEL: llvm.func @proj(
+// With share-kernels=false the entry point holds both loops.
+// INLINE-LABEL: llvm.func @proj(
+// INLINE-COUNT-2: llvm.call @qnt_rt_parallel_for
+// INLINE-NOT: llvm.call @qnt_matmul
 // The module's target makes the kernels 256 bits wide: 8 lanes, tiles of
 // 16 channels.
 module attributes {qnt.target = #qnt.target<vector_bits = 256, dot = vnni>} {

@@ -20,7 +20,9 @@
 // RUN: quant-compile %s -o %t.4.o --mcpu=x86-64-v3 --weight-bits=4 --weight-min --report 2>&1 | FileCheck %s --check-prefix=REPORT4
 // RUN: rm -rf %t && mkdir -p %t && quant-compile %s -o %t/model.o --mcpu=x86-64-v3 --report 2>&1 | FileCheck %s --check-prefix=REPORT
 // RUN: quant-compile %s -o %t/model.o --mcpu=x86-64-v3 --report --no-fuse 2>&1 | FileCheck %s --check-prefix=NOFUSE
-// NOFUSE: passes: qnt-expand-ggml, qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
+// NOFUSE: passes: qnt-expand-ggml, qnt-share-kernels, qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
+// RUN: quant-compile %s -o %t/model.o --mcpu=x86-64-v3 --report --share-kernels=false 2>&1 | FileCheck %s --check-prefix=INLINE
+// INLINE: passes: qnt-expand-ggml, qnt-fuse, qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
 // RUN: quant-compile --print-target --mcpu=x86-64 | FileCheck %s --check-prefix=PRINT-GENERIC
 // RUN: quant-compile --print-target --mcpu=znver4 --mattr=-avx512f | FileCheck %s --check-prefix=PRINT-NOAVX512
 // RUN: FileCheck %s --check-prefix=HEADER < %t/model.h
@@ -90,7 +92,7 @@
 // 24 x 64 f32 = 6144 bytes; Q8_0 in tiles of 16 channels (AVX2): 2 tiles,
 // 32 rows x 2 blocks of 34 bytes = 2176, the 8 rows of padding included.
 // REPORT: weights of the linear layers: 6144 bytes as given -> 2176 bytes quantized (1.42 bytes per value; f32 is 4)
-// REPORT: passes: qnt-expand-ggml, qnt-fuse, qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
+// REPORT: passes: qnt-expand-ggml, qnt-fuse, qnt-share-kernels, qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
 // REPORT: passes: qnt-lower-dpbusd,
 
 // PRINT-GENERIC: target: x86-64 ({{.+}}), AVX2 no, AVX-512 no, VNNI no; runs on this machine

@@ -123,8 +123,9 @@ cl::opt<bool> noFuse("no-fuse",
 cl::opt<bool> shareKernels(
     "share-kernels",
     cl::desc("one kernel function per distinct matmul shape, called by every "
-             "layer: compiles several times faster (README: its prompt cost)"),
-    cl::init(false), cl::cat(category));
+             "layer, so the compile time does not grow with the depth "
+             "(--share-kernels=false: a kernel per call site)"),
+    cl::init(true), cl::cat(category));
 cl::opt<bool> profile("profile",
                       cl::desc("time each layer op when the model runs "
                                "(quant-run --profile reports it)"),
