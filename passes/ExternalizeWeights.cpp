@@ -72,7 +72,7 @@ struct ExternalizeWeightsPass
             c.emitError("cannot read this constant's bytes");
             return signalPassFailure();
           }
-          it->second = writer.write(data);
+          it->second = writer.write(std::move(data));
         }
         OpBuilder b(c);
         c.replaceAllUsesWith(viewWeights(b, c.getLoc(), *weights, it->second,

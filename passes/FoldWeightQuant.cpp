@@ -51,6 +51,11 @@
 #include <cstring>
 #include <numeric>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 namespace mlir::qnt {
 #define GEN_PASS_DEF_FOLDWEIGHTQUANTPASS
 #include "passes/Passes.h.inc"
@@ -125,6 +130,26 @@ static std::optional<ConstantWeight> constantWeight(Value weight) {
   if (matchPattern(weight, m_Constant(&attr)))
     return ConstantWeight{attr, {}};
   return std::nullopt;
+}
+
+/// Hints that a weight's source bytes will not be read again soon. With a
+/// weights file each weight is read once, and a model mapped from disk
+/// would otherwise stay resident whole to the end of the compile (a Q8_0
+/// model's peak memory was its GGUF plus everything else). The hint keeps
+/// the contents whatever memory holds them: MADV_PAGEOUT reclaims clean
+/// pages of a file mapping (read again from the file if they are used
+/// again, as a tied head's are) and leaves anonymous memory alone or swaps
+/// it. Only the pages wholly inside the bytes are touched.
+static void releaseSourcePages(ArrayRef<char> bytes) {
+#if defined(__linux__) && defined(MADV_PAGEOUT)
+  static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t begin = (uintptr_t(bytes.data()) + page - 1) & ~(page - 1);
+  uintptr_t end = (uintptr_t(bytes.data()) + bytes.size()) & ~(page - 1);
+  if (end > begin)
+    (void)madvise(reinterpret_cast<void *>(begin), end - begin, MADV_PAGEOUT);
+#else
+  (void)bytes;
+#endif
 }
 
 /// The bytes of a vector, for the weights file.
@@ -210,10 +235,13 @@ public:
               const DenseMap<Operation *, Value> &weightsArgs)
       : writer(writer), weightsArgs(weightsArgs) {}
 
+  /// The weights go to a file as they are folded.
+  bool streaming() const { return writer != nullptr; }
+
   /// Stores the components of a weight of `type` (their bytes, in the
   /// type's component order) under `name`.
   Folded store(QTensorType type, StringRef name,
-               ArrayRef<std::vector<char>> components) {
+               std::vector<std::vector<char>> components) {
     Folded f{type, {}, {}};
     SmallVector<Type> types;
     type.getComponentTypes(types);
@@ -231,7 +259,7 @@ public:
     for (auto [i, bytes] : llvm::enumerate(components)) {
       bytesStored += bytes.size();
       if (writer) {
-        f.offsets.push_back(writer->write(bytes));
+        f.offsets.push_back(writer->write(std::move(bytes)));
         continue;
       }
       auto shaped = cast<ShapedType>(types[i]);
@@ -407,9 +435,12 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     // IQ4_NL keeps its grid indices (and gets the sums of its grid values
     // for zero points).
     bool repackGrid = keep4 && *format == GgmlFormat::IQ4_NL;
+    // Q8_0 blocks are the default 8-bit scheme's: their integers and fp16
+    // scales kept, in the requested storage (as a qnt.constant's are).
+    bool repackQ8 = format && *format == GgmlFormat::Q8_0;
     bool repack = repackQ4 || repackMins;
     bool fourBits = repack || (options.bits == WeightBits::Four && tiled &&
-                               !repackQ6 && !repackGrid);
+                               !repackQ6 && !repackGrid && !repackQ8);
     bool mins = repackMins || (fourBits && !repack && options.mins && !sums);
     SchemeAttr scheme;
     if (repackQ6) {
@@ -420,6 +451,12 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
       ::qnt::math::Scheme grid = ::qnt::math::iq4nlScheme();
       grid.sums = sums;
       scheme = fromMathScheme(ctx, grid);
+    } else if (repackQ8) {
+      SchemeAttr q8 = SchemeAttr::getQ8_0(ctx);
+      scheme = SchemeAttr::get(ctx, 8, q8.getGranularity(), q8.getAxis(),
+                               q8.getBlock(), /*symmetric=*/true,
+                               options.storage, q8.getScale(), q8.getRounding(),
+                               sums, /*mins=*/false, /*superBlock=*/0);
     } else if (fourBits) {
       // Repacked blocks keep their scales: fp16 for Q4_0 and Q4_1, and
       // Q4_K's two levels (6-bit sc and m per 32, fp16 d and dmin per 256).
@@ -441,11 +478,13 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     int64_t stored = layout ? layout.paddedCols(cols) : cols;
 
     ::qnt::math::QuantizedTensor q;
-    if (repack || repackQ6 || repackGrid) {
+    if (repack || repackQ6 || repackGrid || repackQ8) {
       ArrayRef<char> blocks = rawElementBytes(source->ggml.getBlocks());
       auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
       bool unpacked =
-          repackQ6     ? ::qnt::math::unpackQ6_K(raw, rows, cols, q)
+          repackQ8 ? ::qnt::math::unpackQ8_0(raw, rows, cols,
+                                             toMathScheme(scheme).storage, q)
+          : repackQ6   ? ::qnt::math::unpackQ6_K(raw, rows, cols, q)
           : repackGrid ? ::qnt::math::unpackIQ4_NL(raw, rows, cols, q)
           : repackQ4   ? ::qnt::math::unpackQ4_0(raw, rows, cols, q)
                      : ::qnt::math::unpackGgmlWithMins(uint32_t(*format), raw,
@@ -464,6 +503,8 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
                                  toMathScheme(scheme), q))
         return rewriter.notifyMatchFailure(op, "scheme does not fit the weight");
     } // one weight's floats at a time
+    if (store.streaming())
+      releaseSourcePages(rawElementBytes(source->attr));
 
     auto type = QTensorType::get(ctx, weightType.getShape(),
                                  rewriter.getF32Type(), scheme, layout);
@@ -555,11 +596,13 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
       if (extra)
         others.push_back(*extra);
     if (streaming) {
-      SmallVector<std::vector<char>> components = {std::move(data)};
+      std::vector<std::vector<char>> components;
+      components.push_back(std::move(data));
       for (ElementsAttr other : others)
         if (!elementBytes(other, components.emplace_back()))
           return failure();
-      return store.store(newType, blobName(source.getLoc()), components);
+      return store.store(newType, blobName(source.getLoc()),
+                         std::move(components));
     }
     // In memory: new data; the scales (and the rest) are shared as they are.
     Folded folded = store.store(newType, blobName(source.getLoc()), {data});
@@ -617,8 +660,9 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
 /// embedding(qnt.ggml_constant T) -> embedding(qnt.constant Q(T)): a table
 /// that arrives in a GGML block format is gathered from quantized rows
 /// rather than from f32 ones: Q4_0, Q4_1 and Q4_K rows stay 4-bit as they
-/// are (unless bits=8), other formats become int8 rows (GGML's Q8_0, the
-/// default weight scheme). F32/F16/BF16 and Q8_0 tables stay as they are.
+/// are (unless bits=8), Q8_0 rows as they are, other formats become int8 rows
+/// (GGML's Q8_0, the default weight scheme). F32/F16/BF16 tables stay as they
+/// are.
 struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
   /// Each table's quantized form, by its blocks attribute: the tables of
   /// several functions (prefill, decode) are one, stored once.
@@ -654,8 +698,9 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
     return success();
   }
 
-  /// The table's rows quantized: 4-bit GGML blocks unpacked as they are,
-  /// other formats requantized to Q8_0; components as dense_resource blobs.
+  /// The table's rows quantized: 4-bit and Q8_0 GGML blocks unpacked as they
+  /// are, other formats requantized to Q8_0; components as dense_resource
+  /// blobs.
   FailureOr<Table> quantizeTable(GgmlConstantOp ggml, RankedTensorType type) const {
     MLIRContext *ctx = getContext();
     int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
@@ -664,12 +709,15 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
     bool fourBits = options.bits != WeightBits::Eight &&
                     (format == GgmlFormat::Q4_0 || format == GgmlFormat::Q4_1 ||
                      format == GgmlFormat::Q4_K);
+    ArrayRef<char> blocks = rawElementBytes(ggml.getBlocks());
+    auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
     if (fourBits) {
-      ArrayRef<char> blocks = rawElementBytes(ggml.getBlocks());
-      auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
       if (!(format == GgmlFormat::Q4_0
                 ? ::qnt::math::unpackQ4_0(raw, rows, cols, q)
                 : ::qnt::math::unpackGgmlWithMins(uint32_t(format), raw, rows, cols, q)))
+        return failure();
+    } else if (format == GgmlFormat::Q8_0) {
+      if (!::qnt::math::unpackQ8_0(raw, rows, cols, ::qnt::math::Storage::I8, q))
         return failure();
     } else {
       std::vector<float> values;

@@ -29,20 +29,53 @@ LogicalResult WeightsFileWriter::open(StringRef file, bool append,
     os.reset();
     return emitError(loc) << "cannot write " << path << ": " << ec.message();
   }
+  closing = false;
+  thread = std::thread([this] { writeQueued(); });
   return success();
 }
 
-uint64_t WeightsFileWriter::write(ArrayRef<char> bytes) {
+void WeightsFileWriter::writeQueued() {
+  std::unique_lock<std::mutex> lock(mutex);
+  for (;;) {
+    changed.wait(lock, [&] { return closing || !queue.empty(); });
+    if (queue.empty())
+      return; // closing, all written
+    auto [padding, bytes] = std::move(queue.front());
+    queue.pop_front();
+    lock.unlock();
+    os->write_zeros(padding);
+    os->write(bytes.data(), bytes.size());
+    size_t written = bytes.size();
+    bytes = std::vector<char>(); // freed before the next is taken
+    lock.lock();
+    queued -= written;
+    changed.notify_all();
+  }
+}
+
+uint64_t WeightsFileWriter::write(std::vector<char> bytes) {
   uint64_t start = (size + kAlignment - 1) / kAlignment * kAlignment;
-  os->write_zeros(start - size);
-  os->write(bytes.data(), bytes.size());
+  uint64_t padding = start - size;
   size = start + bytes.size();
+  std::unique_lock<std::mutex> lock(mutex);
+  changed.wait(lock, [&] {
+    return queued == 0 || queued + bytes.size() <= kInFlight;
+  });
+  queued += bytes.size();
+  queue.emplace_back(padding, std::move(bytes));
+  changed.notify_all();
   return start;
 }
 
 LogicalResult WeightsFileWriter::close(Location loc) {
   if (!os)
     return success();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    closing = true;
+  }
+  changed.notify_all();
+  thread.join();
   os->write_zeros((size + kAlignment - 1) / kAlignment * kAlignment - size);
   os->close();
   bool failed = os->has_error();
@@ -52,6 +85,21 @@ LogicalResult WeightsFileWriter::close(Location loc) {
   if (failed)
     return emitError(loc) << "writing " << path << " failed";
   return success();
+}
+
+WeightsFileWriter::~WeightsFileWriter() {
+  if (thread.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      closing = true;
+    }
+    changed.notify_all();
+    thread.join();
+  }
+  if (os) {
+    os->close();
+    os->clear_error();
+  }
 }
 
 FailureOr<Value> mlir::qnt::getOrAddWeightsArgument(func::FuncOp fn,

@@ -18,28 +18,51 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace mlir::qnt {
 
-/// Appends aligned runs of bytes to a weights file.
+/// Appends aligned runs of bytes to a weights file. The bytes are written
+/// on a thread of the writer's own while the caller makes the next ones (a
+/// copy into the page cache takes about as long as repacking a weight); at
+/// most kInFlight bytes wait to be written (or one larger run).
 class WeightsFileWriter {
 public:
   static constexpr uint64_t kAlignment = 64;
+  static constexpr uint64_t kInFlight = 256ull << 20;
+
+  WeightsFileWriter() = default;
+  WeightsFileWriter(const WeightsFileWriter &) = delete;
+  WeightsFileWriter &operator=(const WeightsFileWriter &) = delete;
+  ~WeightsFileWriter();
 
   /// Opens `path`, truncated, or to append after its content.
   LogicalResult open(StringRef path, bool append, Location loc);
-  /// Writes `bytes` at the next aligned offset and returns that offset.
-  uint64_t write(ArrayRef<char> bytes);
-  /// Pads the file to the alignment; fails if any write failed.
+  /// Queues `bytes` for the next aligned offset and returns that offset.
+  uint64_t write(std::vector<char> bytes);
+  /// Writes what is queued and pads the file to the alignment; fails if any
+  /// write failed.
   LogicalResult close(Location loc);
 
 private:
+  void writeQueued();
+
   std::unique_ptr<llvm::raw_fd_ostream> os;
   std::string path;
   uint64_t size = 0;
+  std::thread thread;
+  std::mutex mutex;
+  std::condition_variable changed;
+  /// Runs to write: zero bytes of padding first, then the bytes.
+  std::deque<std::pair<uint64_t, std::vector<char>>> queue;
+  uint64_t queued = 0;
+  bool closing = false;
 };
 
 /// The attribute that marks a function's weights argument.

@@ -37,8 +37,9 @@ public:
   }
 
 private:
-  /// A weight as a float tensor value (Q8_0 through qnt.dequantize, the
-  /// other GGML block formats as qnt.ggml_constant).
+  /// A weight as a float tensor value (the GGML block formats, Q8_0 too, as
+  /// qnt.ggml_constant over the mapped file: read by the fold pass one weight
+  /// at a time, none copied at import).
   Value weight(const std::string &name) {
     const gguf::TensorInfo *t = file.tensor(name);
     Location loc = NameLoc::get(b.getStringAttr(name));
@@ -56,11 +57,6 @@ private:
       return constant(loc, name, shape, type,
                       ArrayRef<uint16_t>(reinterpret_cast<const uint16_t *>(t->data),
                                          t->numElements()));
-    }
-    case gguf::TensorType::Q8_0: {
-      Value q = q8Constant(loc, name, *t);
-      auto f32 = RankedTensorType::get(shape, b.getF32Type());
-      return mlir::qnt::DequantizeOp::create(b, loc, f32, q);
     }
     default:
       return ggmlConstant(loc, name, *t);
@@ -82,30 +78,6 @@ private:
         b, loc, type, mlir::qnt::GgmlFormat(t.type), cast<ElementsAttr>(attr));
   }
 
-  /// A Q8_0 tensor as a qnt.constant: blocks split into data and scales.
-  Value q8Constant(Location loc, const std::string &name,
-                   const gguf::TensorInfo &t) {
-    std::vector<int64_t> shape = t.shape();
-    int64_t cols = shape.back(), rows = int64_t(t.numElements()) / cols;
-    auto type = mlir::qnt::QTensorType::get(ctx, shape, b.getF32Type(),
-                                      mlir::qnt::SchemeAttr::getQ8_0(ctx));
-    auto &[dataAttr, scalesAttr] = q8Attrs[name];
-    if (!dataAttr) {
-      math::QuantizedTensor q;
-      math::unpackQ8_0(t.data, rows, cols, math::Storage::I8, q);
-      dataAttr = DenseResourceElementsAttr::get(
-          type.getDataType(), name,
-          HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<int8_t>(q.data)));
-      scalesAttr = DenseResourceElementsAttr::get(
-          type.getScalesType(), name + ".scales",
-          HeapAsmResourceBlob::allocateAndCopyInferAlign(
-              ArrayRef<uint16_t>(q.scalesF16)));
-    }
-    return mlir::qnt::ConstantOp::create(
-        b, loc, type,
-        {cast<ElementsAttr>(dataAttr), cast<ElementsAttr>(scalesAttr)});
-  }
-
   /// A dense_resource constant over the mapped file's bytes.
   template <typename T>
   Value constant(Location loc, const std::string &name,
@@ -120,12 +92,7 @@ private:
   }
 
   /// The embedding table as the embedding op takes it.
-  Value table() {
-    const gguf::TensorInfo *t = file.tensor("token_embd.weight");
-    if (gguf::TensorType(t->type) == gguf::TensorType::Q8_0)
-      return q8Constant(NameLoc::get(b.getStringAttr(t->name)), t->name, *t);
-    return weight(t->name);
-  }
+  Value table() { return weight("token_embd.weight"); }
 
   /// A linear named after its layer ("blk.0.attn_q", "output"), the name the
   /// fold pass's keep-float option matches.
@@ -313,7 +280,6 @@ private:
   // One attribute per weight, shared by both entry points: resources with the
   // same name would otherwise be renamed apart and stored twice.
   std::map<std::string, Attribute> floatAttrs;
-  std::map<std::string, std::pair<Attribute, Attribute>> q8Attrs;
   MLIRContext *ctx;
   OpBuilder b;
   int64_t context;

@@ -449,7 +449,11 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
   }
   for (int64_t r = 0; r < q.rows; ++r) {
     int64_t t = r / n0, i = r % n0;
-    for (int64_t c = 0; c < q.cols; ++c) {
+    // 8-bit data: each step's k0 bytes are contiguous in both layouts.
+    for (int64_t step = 0; !six && pack == 1 && step < q.cols / k0; ++step)
+      std::memcpy(&out.data[((t * tileRows + step) * n0 + i) * k0],
+                  &q.data[r * q.cols + step * k0], size_t(k0));
+    for (int64_t c = 0; (six || pack != 1) && c < q.cols; ++c) {
       int64_t step = c / k0, j = c % k0;
       auto byteAt = [&](int64_t row) -> uint8_t & {
         return reinterpret_cast<uint8_t &>(
@@ -466,10 +470,6 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
         continue;
       }
       int64_t at = ((t * tileRows + step / pack) * n0 + i) * k0 + j;
-      if (pack == 1) {
-        out.data[at] = q.data[r * q.cols + c];
-        continue;
-      }
       // The nibble of step 2p is low, that of 2p + 1 high.
       uint8_t u = uint8_t(q.data[r * q.cols + c]) & 0x0F;
       uint8_t &byte = reinterpret_cast<uint8_t &>(out.data[at]);

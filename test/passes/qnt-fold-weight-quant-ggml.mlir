@@ -91,3 +91,30 @@ func.func @tied(%ids: tensor<?xi32>) -> tensor<?x1xf32> {
   %y = qnt.linear %x, %t {weight_layout = #qnt.layout<n0 = 16, k0 = 4, pad = 32>} : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
   return %y : tensor<?x1xf32>
 }
+
+// -----
+
+// Q8_0 blocks are repacked, not requantized: q = 5 and -3 with d = 1.0 stay
+// as they are (requantizing would make them 127 and -76 with d = 5/127),
+// as signed bytes, or + 128 with storage=u8 (0x85, 0x7D), the fp16 scale as
+// it was. An embedding table in Q8_0 keeps its rows too.
+// RUN: quant-opt %s --split-input-file --qnt-fold-weight-quant=storage=u8 | FileCheck %s --check-prefix=U8
+// CHECK-LABEL: func.func @q8_0_linear
+// CHECK:         %[[W:.+]] = qnt.constant data(dense_resource<qnt_w_q8> : tensor<1x32xi8>) scales(dense_resource<qnt_w_q8_scales> : tensor<1x1xf16>) : !qnt.tensor<1x32xf32, #q8_0>
+// CHECK:         qnt.linear %{{.+}}, %[[W]]
+// CHECK:         %[[T:.+]] = qnt.constant data(dense_resource<qnt_embd_q8> : tensor<1x32xi8>) scales(dense_resource<qnt_embd_q8_scales> : tensor<1x1xf16>) : !qnt.tensor<1x32xf32, #q8_0>
+// CHECK:         qnt.embedding %[[T]]
+// CHECK-NOT:     qnt.ggml_constant
+// CHECK:       qnt_w_q8: "0x0100000005050505050505050505050505050505FDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFD"
+// CHECK:       qnt_w_q8_scales: "0x02000000003C"
+// CHECK:       qnt_embd_q8: "0x0100000005050505050505050505050505050505FDFDFDFDFDFDFDFDFDFDFDFDFDFDFDFD"
+// U8-LABEL:    func.func @q8_0_linear
+// U8:          qnt_w_q8: "0x01000000858585858585858585858585858585857D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D"
+// U8:          qnt_w_q8_scales: "0x02000000003C"
+func.func @q8_0_linear(%x: tensor<?x32xf32>, %ids: tensor<?xi32>) -> (tensor<?x1xf32>, tensor<?x32xf32>) {
+  %w = qnt.ggml_constant q8_0 dense<[0, 60, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3]> : tensor<34xi8> : tensor<1x32xf32> loc("w_q8")
+  %y = qnt.linear %x, %w : tensor<?x32xf32>, tensor<1x32xf32> -> tensor<?x1xf32>
+  %t = qnt.ggml_constant q8_0 dense<[0, 60, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3]> : tensor<34xi8> : tensor<1x32xf32> loc("embd_q8")
+  %e = qnt.embedding %t, %ids : tensor<1x32xf32>, tensor<?xi32> -> tensor<?x32xf32>
+  return %y, %e : tensor<?x1xf32>, tensor<?x32xf32>
+}
