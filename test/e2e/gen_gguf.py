@@ -23,6 +23,7 @@ ggml's dequantizers makes of them: every block-format tensor's f32 values
 in file order.
 """
 import argparse
+import io
 import os
 import struct
 import sys
@@ -144,6 +145,26 @@ def tensor_bytes(a, ttype):
     return ggml_blocks.quantize(a, BLOCK_NAMES[ttype])
 
 
+def tensor_size(shape, ttype):
+    n = int(np.prod(shape))
+    if ttype == F32:
+        return 4 * n
+    if ttype in (F16, BF16):
+        return 2 * n
+    _, block, nbytes = ggml_blocks.FORMATS[BLOCK_NAMES[ttype]]
+    return n // block * nbytes
+
+
+class Lazy:
+    """A tensor made when it is written: the model is never whole in memory
+    (an 8B-shaped model is 32 GB of float32). Tensors are made in the order
+    they were added, so the random draws are those of an eager writer."""
+
+    def __init__(self, shape, make):
+        self.shape = tuple(shape)
+        self.make = make
+
+
 class Writer:
     def __init__(self):
         self.kv = []
@@ -177,7 +198,9 @@ class Writer:
                 self.value(etype, x) for x in items)
         return struct.pack("<I", v)  # for the value-type corruption
 
-    def bytes(self, version, corrupt=None):
+    def write(self, out, version, corrupt=None, dequant_out=None):
+        """Writes the file to `out`, one tensor at a time (and numpy's
+        dequantization of the block-format ones to `dequant_out`)."""
         head = GGUF_MAGIC + struct.pack("<IQQ", version, len(self.tensors), len(self.kv))
         if corrupt == "tensor-count":
             head = GGUF_MAGIC + struct.pack("<IQQ", version, 1 << 40, len(self.kv))
@@ -185,12 +208,10 @@ class Writer:
         for key, vtype, v in self.kv:
             body += self.string(key) + struct.pack("<I", vtype) + self.value(vtype, v)
         infos = bytearray()
-        data = bytearray()
+        size = 0
         for name, a, ttype in self.tensors:
-            raw = tensor_bytes(a, ttype)
-            while len(data) % ALIGN:
-                data += b"\0"
-            offset = len(data)
+            size = (size + ALIGN - 1) // ALIGN * ALIGN
+            offset = size
             if corrupt == "offset" and name == "output_norm.weight":
                 offset = 1 << 33
             dims = list(reversed(a.shape))  # GGUF: innermost first
@@ -200,11 +221,22 @@ class Writer:
             infos += self.string(name) + struct.pack("<I", len(dims))
             infos += b"".join(struct.pack("<Q", d) for d in dims)
             infos += struct.pack("<IQ", shown_type, offset)
-            data += raw
-        out = bytearray(head + body + infos)
-        while len(out) % ALIGN:
-            out += b"\0"
-        return bytes(out + data)
+            size += tensor_size(a.shape, ttype)
+        header = bytearray(head + body + infos)
+        while len(header) % ALIGN:
+            header += b"\0"
+        out.write(header)
+        written = 0
+        for name, a, ttype in self.tensors:
+            if isinstance(a, Lazy):
+                a = a.make()
+            raw = tensor_bytes(a, ttype)
+            pad = (written + ALIGN - 1) // ALIGN * ALIGN - written
+            out.write(b"\0" * pad)
+            out.write(raw)
+            written += pad + len(raw)
+            if dequant_out and ttype in BLOCK_NAMES:
+                dequant_out.write(ggml_blocks.dequantize(raw, BLOCK_NAMES[ttype], a.size).tobytes())
 
 
 def build(args):
@@ -288,16 +320,16 @@ def build(args):
         w.add("tokenizer.ggml.add_bos_token", T_BOOL, True)
 
     def matrix(rows, cols):
-        return rng.standard_normal((rows, cols)).astype(np.float32) / np.sqrt(cols)
+        return Lazy((rows, cols), lambda: rng.standard_normal((rows, cols)).astype(np.float32) / np.sqrt(cols))
 
     def norm(n):
-        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+        return Lazy((n,), lambda: (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32))
 
     if args.rope_freqs:
         # Llama 3.1's factors: 1 for the high frequencies, up to 8 for the low.
         factors = np.linspace(1.0, 8.0, head_dim // 2).astype(np.float32)
         w.tensor("rope_freqs.weight", factors, F32)
-    w.tensor("token_embd.weight", rng.standard_normal((args.vocab, args.dim)).astype(np.float32), ttype)
+    w.tensor("token_embd.weight", Lazy((args.vocab, args.dim), lambda: rng.standard_normal((args.vocab, args.dim)).astype(np.float32)), ttype)
     for l in range(args.layers):
         p = f"blk.{l}."
         w.tensor(p + "attn_norm.weight", norm(args.dim), F32)
@@ -309,7 +341,7 @@ def build(args):
         w.tensor(p + "attn_v.weight", matrix(kv_dim, args.dim), mixed(l))
         if arch == "qwen2":
             for name, n in (("attn_q", q_dim), ("attn_k", kv_dim), ("attn_v", kv_dim)):
-                w.tensor(p + name + ".bias", (0.5 * rng.standard_normal(n)).astype(np.float32), F32)
+                w.tensor(p + name + ".bias", Lazy((n,), lambda n=n: (0.5 * rng.standard_normal(n)).astype(np.float32)), F32)
         if arch == "qwen3":
             w.tensor(p + "attn_q_norm.weight", norm(head_dim), F32)
             w.tensor(p + "attn_k_norm.weight", norm(head_dim), F32)
@@ -325,13 +357,11 @@ def build(args):
                  TYPES["q6_k"] if mix else ttype)
 
     version = 1 if corrupt == "version" else args.version
-    blob = w.bytes(version, corrupt)
-    if args.dequant_out:
-        with open(args.dequant_out, "wb") as out:
-            for name, a, tt in w.tensors:
-                if tt in BLOCK_NAMES:
-                    raw = tensor_bytes(a, tt)
-                    out.write(ggml_blocks.dequantize(raw, BLOCK_NAMES[tt], a.size).tobytes())
+    return w, version
+
+
+def patch(blob, corrupt):
+    """The corruptions made on the written bytes (of small models)."""
     if corrupt == "magic":
         blob = b"GGML" + blob[4:]
     elif corrupt == "truncated":
@@ -382,8 +412,18 @@ def main():
         block = ggml_blocks.FORMATS[args.type][1]
         if args.dim % block or args.ffn % block:
             sys.exit(f"{args.type} needs dim and ffn multiples of {block}")
+    w, version = build(args)
+    dequant = open(args.dequant_out, "wb") if args.dequant_out else None
+    patched = ("magic", "truncated", "truncated-header", "string-length", "array-count")
     with open(args.out, "wb") as f:
-        f.write(build(args))
+        if args.corrupt in patched:
+            buffer = io.BytesIO()
+            w.write(buffer, version, args.corrupt, dequant)
+            f.write(patch(buffer.getvalue(), args.corrupt))
+        else:
+            w.write(f, version, args.corrupt, dequant)
+    if dequant:
+        dequant.close()
 
 
 if __name__ == "__main__":
