@@ -142,7 +142,12 @@ def tensor_bytes(a, ttype):
         return a.astype(np.float16).tobytes()
     if ttype == BF16:
         return (a.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16).tobytes()
-    return ggml_blocks.quantize(a, BLOCK_NAMES[ttype])
+    # Blocks are independent: a large tensor is quantized a slice at a time
+    # (numpy's temporaries are many times the slice).
+    flat = a.reshape(-1)
+    chunk = 1 << 22  # values, a multiple of every block size
+    return b"".join(ggml_blocks.quantize(flat[i:i + chunk], BLOCK_NAMES[ttype])
+                    for i in range(0, flat.size, chunk))
 
 
 def tensor_size(shape, ttype):
