@@ -453,27 +453,28 @@ bool tile(const QuantizedTensor &q, int64_t n0, int64_t k0, TiledTensor &out) {
     for (int64_t step = 0; !six && pack == 1 && step < q.cols / k0; ++step)
       std::memcpy(&out.data[((t * tileRows + step) * n0 + i) * k0],
                   &q.data[r * q.cols + step * k0], size_t(k0));
-    for (int64_t c = 0; (six || pack != 1) && c < q.cols; ++c) {
+    // 4-bit data: the byte of steps 2p and 2p + 1, step 2p's nibble low.
+    for (int64_t p = 0; !six && pack == 2 && p < q.cols / k0 / 2; ++p) {
+      auto *dst = reinterpret_cast<uint8_t *>(
+          &out.data[((t * tileRows + p) * n0 + i) * k0]);
+      const int8_t *lo = &q.data[r * q.cols + 2 * p * k0], *hi = lo + k0;
+      for (int64_t j = 0; j < k0; ++j)
+        dst[j] = uint8_t((uint8_t(lo[j]) & 0x0F) | (uint8_t(hi[j]) & 0x0F) << 4);
+    }
+    // 6-bit data: steps 4h + s, nibbles in rows 3h + s / 2, high bits in
+    // row 3h + 2.
+    for (int64_t c = 0; six && c < q.cols; ++c) {
       int64_t step = c / k0, j = c % k0;
       auto byteAt = [&](int64_t row) -> uint8_t & {
         return reinterpret_cast<uint8_t &>(
             out.data[((t * tileRows + row) * n0 + i) * k0 + j]);
       };
-      if (six) {
-        // Steps 4h + s: nibbles in rows 3h + s / 2, high bits in row 3h + 2.
-        uint8_t u = uint8_t(q.data[r * q.cols + c]) & 0x3F;
-        int64_t h = step / 4, st = step % 4;
-        uint8_t &lo = byteAt(3 * h + st / 2), &hi = byteAt(3 * h + 2);
-        lo = st % 2 ? uint8_t((lo & 0x0F) | (u & 0x0F) << 4)
-                    : uint8_t((lo & 0xF0) | (u & 0x0F));
-        hi = uint8_t((hi & ~(3 << 2 * st)) | (u >> 4) << 2 * st);
-        continue;
-      }
-      int64_t at = ((t * tileRows + step / pack) * n0 + i) * k0 + j;
-      // The nibble of step 2p is low, that of 2p + 1 high.
-      uint8_t u = uint8_t(q.data[r * q.cols + c]) & 0x0F;
-      uint8_t &byte = reinterpret_cast<uint8_t &>(out.data[at]);
-      byte = step % 2 ? uint8_t((byte & 0x0F) | u << 4) : uint8_t((byte & 0xF0) | u);
+      uint8_t u = uint8_t(q.data[r * q.cols + c]) & 0x3F;
+      int64_t h = step / 4, st = step % 4;
+      uint8_t &lo = byteAt(3 * h + st / 2), &hi = byteAt(3 * h + 2);
+      lo = st % 2 ? uint8_t((lo & 0x0F) | (u & 0x0F) << 4)
+                  : uint8_t((lo & 0xF0) | (u & 0x0F));
+      hi = uint8_t((hi & ~(3 << 2 * st)) | (u >> 4) << 2 * st);
     }
     for (int64_t g = 0; g < out.groups; ++g) {
       int64_t from = r * q.layout.scaleCols + g, to = (t * out.groups + g) * n0 + i;
