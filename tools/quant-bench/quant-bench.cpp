@@ -6,7 +6,8 @@
 // With a model (llama-bench's habits): a prompt of -p tokens in one prefill
 // call, then -n greedy decode steps after it, -r times after a warm-up; the
 // median tokens/s and the spread (min, max) of prompt processing (pp) and
-// decode (tg). --peer CMD runs another runner's benchmark in the same run
+// decode (tg); with -d D, decode after D tokens in the cache (prefilled,
+// untimed, after the timed prompt). --peer CMD runs another runner's benchmark in the same run
 // and prints the ratios (CMD prints one JSON line with prompt_tokens_per_s
 // and decode_tokens_per_s, as ../shared/peers/llama-cpp/run does). Several
 // -m models are measured one after another in the same run, with their
@@ -58,6 +59,9 @@ const char *kUsage =
     "  -b, --batch N         prefill at most N tokens a call; 0: the whole\n"
     "                        prompt in one (default 512)\n"
     "  -n, --gen N           decode steps after the prompt (default 128)\n"
+    "  -d, --depth N         decode after N tokens in the cache instead\n"
+    "                        (llama-bench's -d; the test is tgN @ dD; the\n"
+    "                        peer: DECODE_DEPTH=N .../llama-cpp/bench)\n"
     "  --peer CMD            also run CMD (prints prompt_tokens_per_s and\n"
     "                        decode_tokens_per_s as JSON) and show the ratios\n"
     "  --kernels             benchmark qnt.linear instead of a model\n"
@@ -192,9 +196,11 @@ int32_t argmax(const float *logits, int64_t vocab) {
   return int32_t(std::max_element(logits, logits + vocab) - logits);
 }
 
-/// One prompt of `prompt` tokens, then `gen` greedy decode steps after it:
-/// the seconds of each part.
-bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens, int64_t gen,
+/// One prompt of `prompt` tokens, then `gen` greedy decode steps after it
+/// (or, with `depthTokens`, after those tokens, prefilled untimed in place
+/// of the prompt's): the seconds of each part.
+bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens,
+             const std::vector<int32_t> &depthTokens, int64_t gen,
              std::vector<float> &logits, double &promptSeconds,
              double &genSeconds, std::string &error) {
   char message[512];
@@ -206,6 +212,15 @@ bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens, int64_t gen,
     return false;
   }
   double t1 = now();
+  if (!depthTokens.empty()) {
+    p = int64_t(depthTokens.size());
+    if (qnt_model_run_last(&m, depthTokens.data(), p, 0, logits.data(),
+                           message, sizeof message) != 0) {
+      error = message;
+      return false;
+    }
+    t1 = now();
+  }
   int32_t next = argmax(logits.data(), vocab);
   for (int64_t i = 0; i < gen; ++i) {
     if (qnt_model_run(&m, &next, 1, p + i, logits.data(), message,
@@ -257,7 +272,8 @@ PeerResult runPeer(const std::string &command) {
 }
 
 /// Measures one model: its rows, appended to `rows`; false after a message.
-bool measureModel(const std::string &path, int64_t prompt, int64_t batch, int64_t gen,
+bool measureModel(const std::string &path, int64_t prompt, int64_t batch,
+                  int64_t gen, int64_t depth,
                   const std::vector<int64_t> &threads, int64_t repetitions,
                   std::vector<ModelRow> &rows, std::string &failure) {
   qnt_model m;
@@ -269,19 +285,35 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t batch, int64_
   m.batch = batch;
   int64_t vocab = m.config.vocab;
   double size = double(m.weights_size);
-  if (prompt + gen > m.config.context) {
-    std::string message = llvm::formatv("-p {0} and -n {1} need {2} positions; "
-                                        "{3} has a context of {4}",
-                                        prompt, gen, prompt + gen, path,
-                                        m.config.context);
+  // Decode runs after the prompt, or after -d tokens.
+  int64_t before = depth < 0 ? prompt : depth;
+  if (std::max(prompt, before + gen) > m.config.context) {
+    std::string message =
+        depth < 0 ? std::string(llvm::formatv(
+                        "-p {0} and -n {1} need {2} positions; {3} has a "
+                        "context of {4}",
+                        prompt, gen, prompt + gen, path, m.config.context))
+                  : std::string(llvm::formatv(
+                        "-d {0} and -n {1} need {2} positions; {3} has a "
+                        "context of {4}",
+                        depth, gen, depth + gen, path, m.config.context));
     qnt_model_free(&m);
     failure = message;
     return false;
   }
   // The peer's tokens: spread over the vocabulary, past the special ones.
-  std::vector<int32_t> tokens(prompt);
-  for (int64_t i = 0; i < prompt; ++i)
-    tokens[i] = int32_t(3 + (i * 7919) % std::max<int64_t>(1, vocab - 3));
+  auto spread = [&](int64_t n) {
+    std::vector<int32_t> out(n);
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = int32_t(3 + (i * 7919) % std::max<int64_t>(1, vocab - 3));
+    return out;
+  };
+  std::vector<int32_t> tokens = spread(prompt);
+  std::vector<int32_t> depthTokens = depth < 0 ? std::vector<int32_t>() : spread(depth);
+  // llama-bench's name for a decode test at a depth: "tg128 @ d4000".
+  std::string genTest = "tg" + std::to_string(gen);
+  if (depth >= 0)
+    genTest += " @ d" + std::to_string(depth);
   std::vector<float> logits(vocab);
 
   for (int64_t t : threads) {
@@ -290,7 +322,7 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t batch, int64_
     std::string error;
     for (int64_t r = 0; r <= repetitions; ++r) {
       double ps, gs;
-      if (!runOnce(m, tokens, gen, logits, ps, gs, error)) {
+      if (!runOnce(m, tokens, depthTokens, gen, logits, ps, gs, error)) {
         qnt_model_free(&m);
         failure = path + ": " + error;
         return false;
@@ -303,7 +335,7 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t batch, int64_
     }
     rows.push_back({path, size, "pp" + std::to_string(prompt), t, stats(pp)});
     if (gen > 0)
-      rows.push_back({path, size, "tg" + std::to_string(gen), t, stats(tg)});
+      rows.push_back({path, size, genTest, t, stats(tg)});
   }
   qnt_model_free(&m);
   return true;
@@ -312,12 +344,13 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t batch, int64_
 /// Every model in turn, then the peer, in one run; the table, the models'
 /// ratios to the first, and each model's to the peer.
 int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t batch,
-                int64_t gen, const std::vector<int64_t> &threads,
+                int64_t gen, int64_t depth, const std::vector<int64_t> &threads,
                 int64_t repetitions, bool json, const std::string &peer) {
   std::vector<ModelRow> rows;
   std::string failure;
   for (const std::string &path : models)
-    if (!measureModel(path, prompt, batch, gen, threads, repetitions, rows, failure))
+    if (!measureModel(path, prompt, batch, gen, depth, threads, repetitions,
+                      rows, failure))
       return fail(failure);
 
   // Decode streams every weight byte once a token: its GB/s against the
@@ -681,6 +714,7 @@ int main(int argc, char **argv) {
   std::string model, peer, cpu = "host", output = "md";
   std::vector<std::string> models;
   int64_t prompt = 512, gen = 128, repetitions = 5, batch = QNT_DEFAULT_BATCH;
+  int64_t depth = -1; // decode after the prompt
   std::vector<int64_t> threads = {qnt_rt_num_threads()};
   std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
@@ -726,6 +760,9 @@ int main(int argc, char **argv) {
     } else if (a == "-n" || a == "--gen") {
       if (!value(v) || !parseInt(v, gen, 0))
         return usageError(a + " needs a number of tokens >= 0");
+    } else if (a == "-d" || a == "--depth") {
+      if (!value(v) || !parseInt(v, depth, 0))
+        return usageError(a + " needs a number of tokens >= 0");
     } else if (a == "-r" || a == "--repetitions") {
       if (!value(v) || !parseInt(v, repetitions, 1))
         return usageError(a + " needs a number >= 1");
@@ -761,6 +798,6 @@ int main(int argc, char **argv) {
   if (kernels)
     return benchKernels(shapes, tokenCounts, threads, repetitions,
                         output == "json", cpu, bits);
-  return benchModels(models, prompt, batch, gen, threads, repetitions, output == "json",
-                     peer);
+  return benchModels(models, prompt, batch, gen, depth, threads, repetitions,
+                     output == "json", peer);
 }
