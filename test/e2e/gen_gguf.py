@@ -324,8 +324,22 @@ def build(args):
         w.add("tokenizer.ggml.unknown_token_id", T_U32, 0)
         w.add("tokenizer.ggml.add_bos_token", T_BOOL, True)
 
+    def draw(shape, f):
+        """f(standard normal draws) for a tensor of `shape`, drawn a slice of
+        rows at a time (the same stream as one draw: float64 draws of a
+        128k x 4096 table would be 4 GB)."""
+        rows = shape[0]
+        step = max(1, (1 << 22) // max(1, int(np.prod(shape[1:]))))
+        out = None
+        for i in range(0, rows, step):
+            part = f(rng.standard_normal((min(step, rows - i),) + tuple(shape[1:])))
+            if out is None:
+                out = np.empty(shape, part.dtype)
+            out[i:i + part.shape[0]] = part
+        return out
+
     def matrix(rows, cols):
-        return Lazy((rows, cols), lambda: rng.standard_normal((rows, cols)).astype(np.float32) / np.sqrt(cols))
+        return Lazy((rows, cols), lambda: draw((rows, cols), lambda d: d.astype(np.float32) / np.sqrt(cols)))
 
     def norm(n):
         return Lazy((n,), lambda: (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32))
@@ -334,7 +348,7 @@ def build(args):
         # Llama 3.1's factors: 1 for the high frequencies, up to 8 for the low.
         factors = np.linspace(1.0, 8.0, head_dim // 2).astype(np.float32)
         w.tensor("rope_freqs.weight", factors, F32)
-    w.tensor("token_embd.weight", Lazy((args.vocab, args.dim), lambda: rng.standard_normal((args.vocab, args.dim)).astype(np.float32)), ttype)
+    w.tensor("token_embd.weight", Lazy((args.vocab, args.dim), lambda: draw((args.vocab, args.dim), lambda d: d.astype(np.float32))), ttype)
     for l in range(args.layers):
         p = f"blk.{l}."
         w.tensor(p + "attn_norm.weight", norm(args.dim), F32)
