@@ -32,10 +32,42 @@ static float uniform(qnt_sampler *s) {
   return (float)((s->state * 0x2545f4914f6cdd1dull) >> 40) / 16777216.0f;
 }
 
+/* More probable first; among equals, the lower token id. */
+static int before(const float *p, int32_t a, int32_t b) {
+  return p[a] > p[b] || (p[a] == p[b] && a < b);
+}
+
 static int byProbability(const void *a, const void *b, void *probs) {
-  const float *p = probs;
-  float x = p[*(const int32_t *)a], y = p[*(const int32_t *)b];
-  return (x < y) - (x > y);
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return before(probs, y, x) - before(probs, x, y);
+}
+
+/* Moves the k tokens that come first (see before()) to order[0, k), in no
+ * particular order: quickselect, O(n) on average, so top-k sorts k tokens,
+ * not the vocabulary. */
+static void selectFirst(int32_t *order, int32_t n, int32_t k, const float *p) {
+  int32_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    int32_t pivot = order[lo + (hi - lo) / 2], i = lo, j = hi;
+    while (i <= j) {
+      while (before(p, order[i], pivot))
+        ++i;
+      while (before(p, pivot, order[j]))
+        --j;
+      if (i <= j) {
+        int32_t t = order[i];
+        order[i++] = order[j];
+        order[j--] = t;
+      }
+    }
+    /* order[lo, j] come before or tie the pivot, order[i, hi] after. */
+    if (k - 1 <= j)
+      hi = j;
+    else if (k - 1 >= i)
+      lo = i;
+    else
+      return;
+  }
 }
 
 int32_t qnt_sample(qnt_sampler *s, const float *logits, int32_t vocab) {
@@ -56,9 +88,12 @@ int32_t qnt_sample(qnt_sampler *s, const float *logits, int32_t vocab) {
   for (int32_t i = 0; i < vocab; ++i)
     s->probs[i] /= sum;
 
-  /* Most probable first; keep top-k, then the top-p nucleus. */
-  qsort_r(s->order, (size_t)vocab, sizeof(int32_t), byProbability, s->probs);
+  /* Most probable first; keep top-k, then the top-p nucleus. With top-k,
+   * only the k selected are sorted. */
   int32_t keep = s->top_k > 0 && s->top_k < vocab ? s->top_k : vocab;
+  if (keep < vocab)
+    selectFirst(s->order, vocab, keep, s->probs);
+  qsort_r(s->order, (size_t)keep, sizeof(int32_t), byProbability, s->probs);
   float mass = 0.0f;
   for (int32_t i = 0; i < keep; ++i) {
     mass += s->probs[s->order[i]];
