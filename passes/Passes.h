@@ -49,6 +49,9 @@ struct LoweringOptions {
   /// One kernel function per distinct matmul (--qnt-share-kernels), called
   /// by every layer: LLVM compiles each kernel once, whatever the depth.
   bool shareKernels = true;
+  /// Each layer of an entry point into a function of its own
+  /// (--qnt-outline-layers): bufferization analyses one layer at a time.
+  bool outlineLayers = true;
   /// The dots become the intrinsics (true) or plain vector arithmetic
   /// (false: runs the VNNI and AVX2 kernels' structure on any CPU).
   bool intrinsics = true;

@@ -234,6 +234,40 @@ def ProfilePass : Pass<"qnt-profile", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def OutlineLayersPass : Pass<"qnt-outline-layers", "ModuleOp"> {
+  let summary = "Each layer of an entry point into a function of its own";
+  let description = [{
+    The ops of layer N of a public function (those located at
+    `blk.N.*`, and any unlocated op between them) move into a private
+    function `@<function>_blk<N>`, called where they were: its arguments are
+    the values the layer reads from outside (the residual stream, the KV
+    cache, positions, the weights argument), its results those read after
+    it; constants and `tensor.empty` are rematerialized inside rather than
+    passed. One-shot bufferization then analyses one layer at a time (its
+    alias sets, the residual stream and the cache, no longer span every
+    layer: its cost stops growing with the square of the depth), and each
+    layer's scratch buffers are freed when it returns. A function whose
+    layers are not contiguous ranges is left as it is. The numbers do not
+    change.
+
+    Before:
+    ```mlir
+    func.func @forward(...) {
+      %h = qnt.rms_norm %x, ... loc("blk.0.attn_norm")
+      ...
+      %r = call @qnt_matmul_4(..., %x1) loc("blk.0.ffn_down")
+      %h1 = qnt.rms_norm %r, ... loc("blk.1.attn_norm")
+    ```
+    After:
+    ```mlir
+      %r, %k, %v = call @forward_blk0(%x, %kcache, %vcache, %pos, %weights)
+      ...
+    func.func private @forward_blk0(...) { ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def ShareKernelsPass : Pass<"qnt-share-kernels", "ModuleOp"> {
   let summary = "One kernel function per distinct matmul, called by every layer";
   let description = [{

@@ -62,6 +62,10 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
     weights.append = options.appendWeights;
     pm.addPass(createExternalizeWeightsPass(weights));
   }
+  // Each layer in a function of its own, so that bufferization analyses one
+  // layer at a time.
+  if (options.outlineLayers)
+    pm.addPass(createOutlineLayersPass());
 
   // Buffers: entry points take dense row-major memrefs; results that are
   // arguments updated in place (a KV cache) are dropped, the others become
@@ -144,6 +148,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("one kernel function per distinct matmul, called by "
                      "every layer (--qnt-share-kernels)"),
       llvm::cl::init(true)};
+  Option<bool> outlineLayers{
+      *this, "outline-layers",
+      llvm::cl::desc("each layer of an entry point into a function of its own "
+                     "(--qnt-outline-layers)"),
+      llvm::cl::init(true)};
   Option<std::string> weightsFile{
       *this, "weights-file",
       llvm::cl::desc("move large constants into this file"), llvm::cl::init("")};
@@ -163,6 +172,7 @@ void mlir::qnt::registerPipelines() {
         options.fuse = o.fuse;
         options.profile = o.profile;
         options.shareKernels = o.shareKernels;
+        options.outlineLayers = o.outlineLayers;
         options.weightsFile = o.weightsFile;
         buildLowerToLLVMPipeline(pm, options);
       });
