@@ -87,9 +87,7 @@ struct OutlineLayersPass
           return; // layer N again after another: not contiguous
       ranges.push_back({layer, {&op, &op}});
     }
-    // An op of another layer inside a range (possible only through nesting
-    // orders we do not make) would be caught above; unlocated ops between a
-    // range's ends go with it.
+    // Unlocated ops between a range's ends go with it.
     for (auto &[layer, ends] : ranges)
       if (failed(outline(fn, layer, ends.first, ends.second, symbols)))
         return signalPassFailure();
@@ -147,16 +145,50 @@ struct OutlineLayersPass
         for (Value operand : nested->getOperands())
           use(operand);
       });
+    auto usedOutside = [&](Value v) {
+      return llvm::any_of(v.getUsers(), [&](Operation *user) {
+        return !inRange.contains(topLevel(user));
+      });
+    };
     // A constant or tensor.empty of the range that later layers use too
     // (CSE makes the layers' destinations one tensor.empty) is made again
     // before the call for them, if its operands are there.
+    auto hoisted = [&](Operation *op) {
+      return rematerialized(op) &&
+             !llvm::any_of(op->getOperands(), definedInRange) &&
+             llvm::any_of(op->getResults(), usedOutside);
+    };
+    // A tensor of dynamic shape may leave the layer only as an argument
+    // updated in place (the residual stream, through the kernels that
+    // accumulate into their last argument): the buffer passes cannot return
+    // a buffer of unknown size to the caller. Otherwise the layer stays, and
+    // the IR is left as it was.
+    for (Operation *op : ops) {
+      if (hoisted(op))
+        continue;
+      for (Value v : op->getResults()) {
+        auto tensor = dyn_cast<RankedTensorType>(v.getType());
+        if (!tensor || tensor.hasStaticShape() || !usedOutside(v))
+          continue;
+        Value at = v;
+        while (definedInRange(at)) {
+          auto call = at.getDefiningOp<func::CallOp>();
+          auto kernel = call ? SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+                                   call, call.getCalleeAttr())
+                             : nullptr;
+          if (!kernel || call.getNumOperands() == 0 ||
+              !kernel.getResultAttr(cast<OpResult>(at).getResultNumber(),
+                                    mlir::qnt::QntDialect::kInLastArgAttrName))
+            break;
+          at = call.getOperands().back();
+        }
+        if (!liveIns.contains(at))
+          return success();
+      }
+    }
     OpBuilder caller(first);
     for (Operation *op : ops) {
-      if (!rematerialized(op) ||
-          llvm::any_of(op->getOperands(), definedInRange) ||
-          llvm::all_of(op->getUsers(), [&](Operation *user) {
-            return inRange.contains(topLevel(user));
-          }))
+      if (!hoisted(op))
         continue;
       Operation *copy = caller.clone(*op);
       copies.push_back(copy);
@@ -170,36 +202,8 @@ struct OutlineLayersPass
     SmallVector<Value> liveOuts;
     for (Operation *op : ops)
       for (Value result : op->getResults())
-        if (llvm::any_of(result.getUsers(), [&](Operation *user) {
-              return !inRange.contains(topLevel(user));
-            }))
+        if (usedOutside(result))
           liveOuts.push_back(result);
-
-    // A tensor of dynamic shape may leave the layer only as an argument
-    // updated in place (the residual stream, through the kernels that
-    // accumulate into their last argument): the buffer passes cannot return
-    // a buffer of unknown size to the caller. Otherwise the layer stays.
-    for (Value v : liveOuts) {
-      auto tensor = dyn_cast<RankedTensorType>(v.getType());
-      if (!tensor || tensor.hasStaticShape())
-        continue;
-      Value at = v;
-      while (definedInRange(at)) {
-        auto call = at.getDefiningOp<func::CallOp>();
-        auto kernel = call ? SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
-                                 call, call.getCalleeAttr())
-                           : nullptr;
-        if (!kernel || call.getNumOperands() == 0 ||
-            !kernel.getResultAttr(cast<OpResult>(at).getResultNumber(),
-                                  mlir::qnt::QntDialect::kInLastArgAttrName))
-          break;
-        at = call.getOperands().back();
-      }
-      if (!liveIns.contains(at)) {
-        // The copies made for later layers stay: they are what those use.
-        return success();
-      }
-    }
 
     MLIRContext *ctx = fn.getContext();
     Location loc = NameLoc::get(
