@@ -17,6 +17,8 @@
 //   o^T[i] = o^T[i] * alpha + sum_j p[j] * v_j[i]
 //
 // the online softmax of the float reference, a block at a time; out = o / l.
+// An f16 cache's keys and values are widened to f32 a block at a time, 16
+// values a conversion (vcvtph2ps), into a tile the loops read as f32.
 // Decode (one row) puts the group's heads in the lanes.
 //
 //===----------------------------------------------------------------------===//
@@ -133,6 +135,8 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
       };
       auto cacheAt = [&](Value tensor, Value row, Value col) -> Value {
         Value x = tensor::ExtractOp::create(b, loc, tensor, ValueRange{row, col});
+        if (x.getType() != f32) // an f16 cache
+          x = arith::ExtFOp::create(b, loc, f32, x);
         return vector::BroadcastOp::create(b, loc, vec, x);
       };
 
@@ -149,23 +153,66 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
       })[0];
       Value m0 = vector::BroadcastOp::create(b, loc, vec, minusBig);
       Value l0 = e.splat(vec, b.getF32FloatAttr(0.0f));
+      // An f16 cache: each block's 8 rows of the head, keys then values,
+      // widened to f32 a vector at a time into one [16, d] tile (carried by
+      // the loop, so one buffer; two empty tiles would be CSE'd into one),
+      // which the loops below read as they read an f32 cache.
+      bool widen = !cast<RankedTensorType>(keys.getType()).getElementType().isF32();
+      SmallVector<Value> inits = {m0, l0, ot};
+      if (widen)
+        inits.push_back(e.empty({2 * kKeyBlock, d}, f32, {}));
+      int64_t width = 1; // a power of two up to 16 that divides d
+      while (width < 16 && d % (2 * width) == 0)
+        width *= 2;
+      auto widenRows = [&](Value cache, ArrayRef<Value> rowOf, int64_t first,
+                           Value tile) {
+        Type f16 = cast<RankedTensorType>(cache.getType()).getElementType();
+        auto halfVec = VectorType::get({width}, f16);
+        auto floatVec = VectorType::get({width}, f32);
+        Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(f16));
+        for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+          for (int64_t c = 0; c < d; c += width) {
+            Value h = vector::TransferReadOp::create(
+                b, loc, halfVec, cache,
+                ValueRange{rowOf[jj], e.add(kvCol, e.index(c))}, pad,
+                ArrayRef<bool>{true});
+            Value f = arith::ExtFOp::create(b, loc, floatVec, h);
+            tile = vector::TransferWriteOp::create(b, loc, f, tile,
+                                                   ValueRange{e.index(first + jj),
+                                                              e.index(c)},
+                                                   ArrayRef<bool>{true})
+                       .getResult();
+          }
+        return tile;
+      };
       ValueRange state = e.loop(
-          e.index(0), numKeys, e.index(kKeyBlock), {m0, l0, ot},
+          e.index(0), numKeys, e.index(kKeyBlock), inits,
           [&](Value j0, ValueRange acc) -> SmallVector<Value> {
             SmallVector<Value> rowOf;
             for (int64_t jj = 0; jj < kKeyBlock; ++jj)
               rowOf.push_back(arith::MinUIOp::create(
                   b, loc, e.add(j0, e.index(jj)), e.index(cacheRows - 1)));
+            // Where element i of row jj of the block is read from.
+            Value tile;
+            if (widen)
+              tile = widenRows(values, rowOf, kKeyBlock,
+                               widenRows(keys, rowOf, 0, acc[3]));
+            auto keyAt = [&](int64_t jj, Value i) {
+              return widen ? cacheAt(tile, e.index(jj), i)
+                           : cacheAt(keys, rowOf[jj], e.add(kvCol, i));
+            };
+            auto valueAt = [&](int64_t jj, Value i) {
+              return widen ? cacheAt(tile, e.index(kKeyBlock + jj), i)
+                           : cacheAt(values, rowOf[jj], e.add(kvCol, i));
+            };
             SmallVector<Value> zeros(kKeyBlock, e.splat(vec, b.getF32FloatAttr(0.0f)));
             ValueRange scores = e.loop(
                 e.index(0), e.index(d), e.index(1), zeros,
                 [&](Value i, ValueRange s) -> SmallVector<Value> {
                   Value q = readLanes(qt, i);
-                  Value col = e.add(kvCol, i);
                   SmallVector<Value> next;
                   for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-                    next.push_back(vector::FMAOp::create(
-                        b, loc, q, cacheAt(keys, rowOf[jj], col), s[jj]));
+                    next.push_back(vector::FMAOp::create(b, loc, q, keyAt(jj, i), s[jj]));
                   return next;
                 });
             SmallVector<Value> p;
@@ -190,16 +237,17 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
             Value o = e.loop(e.index(0), e.index(d), e.index(1), {acc[2]},
                              [&](Value i, ValueRange oacc) -> SmallVector<Value> {
               Value oi = arith::MulFOp::create(b, loc, readLanes(oacc[0], i), alpha);
-              Value col = e.add(kvCol, i);
               for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-                oi = vector::FMAOp::create(b, loc, p[jj],
-                                           cacheAt(values, rowOf[jj], col), oi);
+                oi = vector::FMAOp::create(b, loc, p[jj], valueAt(jj, i), oi);
               return {vector::TransferWriteOp::create(b, loc, oi, oacc[0],
                                                       ValueRange{i, e.index(0)},
                                                       ArrayRef<bool>{true})
                           .getResult()};
             })[0];
-            return {m, l, o};
+            SmallVector<Value> next = {m, l, o};
+            if (widen)
+              next.push_back(tile);
+            return next;
           });
 
       // out = o / l, lane by lane into the task's [rows, heads * d] tile.

@@ -464,6 +464,27 @@ struct TensorAddLowering : OpConversionPattern<arith::AddFOp> {
   }
 };
 
+/// Keys and values rounded to an f16 cache as they are written: a rank-2
+/// tensor truncf, 32 values a step (vcvtps2ph where the target has F16C).
+struct TensorTruncLowering : OpConversionPattern<arith::TruncFOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(arith::TruncFOp op, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isActivationTrunc(op))
+      return rewriter.notifyMatchFailure(op, "not a rank-2 f32 tensor truncf");
+    auto type = cast<RankedTensorType>(op.getType());
+    auto vecType = VectorType::get({kVec}, type.getElementType());
+    Emitter e{rewriter, op.getLoc()};
+    Value result = emitElementwise(
+        e, type, {adaptor.getIn().front()}, [&](ValueRange v) -> Value {
+          return arith::TruncFOp::create(rewriter, op.getLoc(), vecType, v[0]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// The loop nest of the float linear: one parallel task per tile of
 /// `tileCols` output columns; each task computes out[m, n] = dot(m, n) for
 /// every row m and column n of its tile.
@@ -546,11 +567,19 @@ bool mlir::qnt::lowering::isActivationAdd(arith::AddFOp op) {
          type.getElementType().isF32();
 }
 
+bool mlir::qnt::lowering::isActivationTrunc(arith::TruncFOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getType());
+  auto in = dyn_cast<RankedTensorType>(op.getIn().getType());
+  return type && in && type.getRank() == 2 && !type.isDynamicDim(1) &&
+         in.getElementType().isF32() && type.getElementType().isF16();
+}
+
 void mlir::qnt::lowering::populateLayerLoweringPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns,
     int64_t tileCols) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<EmbeddingLowering, RmsNormLowering, RopeLowering,
-               SiluMulLowering, BiasAddLowering, TensorAddLowering>(converter, ctx);
+               SiluMulLowering, BiasAddLowering, TensorAddLowering,
+               TensorTruncLowering>(converter, ctx);
   patterns.add<FloatLinearLowering>(converter, ctx, tileCols);
 }

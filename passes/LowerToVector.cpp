@@ -165,6 +165,9 @@ struct LowerToVectorPass
     // The residual adds are lowered here too; other adds stay.
     target.addDynamicallyLegalOp<arith::AddFOp>(
         [](arith::AddFOp op) { return !isActivationAdd(op); });
+    // So are the roundings of keys and values to an f16 cache.
+    target.addDynamicallyLegalOp<arith::TruncFOp>(
+        [](arith::TruncFOp op) { return !isActivationTrunc(op); });
 
     RewritePatternSet patterns(ctx);
     populateQuantizeLoweringPatterns(converter, patterns);

@@ -87,7 +87,7 @@ Value slice(Emitter &e, Value source, ArrayRef<OpFoldResult> offsets,
 Value emitRowParallel(Emitter &e, Value rows, RankedTensorType resultType,
                       function_ref<Value(Value row, Value tile)> body) {
   int64_t cols = resultType.getDimSize(1);
-  Value out = e.empty(resultType.getShape(), e.b.getF32Type(),
+  Value out = e.empty(resultType.getShape(), resultType.getElementType(),
                       {rows, e.index(cols)});
   auto forall = parallelLoop(e, rows, {out}, [&](Value r, ValueRange outs) {
     SmallVector<OpFoldResult> offsets = {r, e.b.getIndexAttr(0)};

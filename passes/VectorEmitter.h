@@ -223,7 +223,8 @@ Value emitElementwise(Emitter &e, RankedTensorType type, ValueRange inputs,
 void populateQuantizeLoweringPatterns(const TypeConverter &converter,
                                       RewritePatternSet &patterns);
 /// qnt.embedding, qnt.rms_norm, qnt.rope, qnt.silu_mul, float qnt.linear and
-/// the residual arith.addf (isActivationAdd).
+/// the residual arith.addf (isActivationAdd) and the f16 cache's truncf
+/// (isActivationTrunc).
 void populateLayerLoweringPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns,
                                    int64_t tileCols);
@@ -234,6 +235,9 @@ void populateAttentionLoweringPatterns(const TypeConverter &converter,
 /// The tensor adds --qnt-lower-to-vector lowers: rank-2 f32 with a static row
 /// length (the residual connections). Other arith.addf ops are left alone.
 bool isActivationAdd(arith::AddFOp op);
+/// The tensor truncf it lowers: rank-2 f32 -> f16 with a static row length
+/// (keys and values written to an f16 KV cache).
+bool isActivationTrunc(arith::TruncFOp op);
 
 } // namespace mlir::qnt::lowering
 

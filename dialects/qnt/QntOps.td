@@ -9,6 +9,8 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Qnt_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
 def Qnt_F32Tensor : RankedTensorOf<[F32]>;
+// A KV cache: f32, or f16 (keys and values rounded as written).
+def Qnt_CacheTensor : RankedTensorOf<[F32, F16]>;
 // Calibrated scales: a dense f32 elements attribute (tensor<1xGxf32>).
 def Qnt_F32ElementsAttr : FloatElementsAttr<32>;
 
@@ -336,8 +338,8 @@ def Qnt_BiasAddOp : Qnt_Op<"bias_add", [Pure]> {
 def Qnt_AttentionOp : Qnt_Op<"attention", [Pure]> {
   let summary = "Causal grouped-query attention over a KV cache";
   let description = [{
-    `query` is [T, H * d]; `keys` and `values` are the cache [C, KV * d],
-    whose rows 0 .. position + T - 1 are filled. Query row t, at position
+    `query` is [T, H * d]; `keys` and `values` are the cache [C, KV * d]
+    (f32, or f16: read as f32), whose rows 0 .. position + T - 1 are filled. Query row t, at position
     p = `position` + t, head h, attends to cache rows 0 .. p of KV head
     h / (H / KV):
 
@@ -348,8 +350,8 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure]> {
          : tensor<?x64xf32>, tensor<512x32xf32>, tensor<512x32xf32> -> tensor<?x64xf32>
     ```
   }];
-  let arguments = (ins Qnt_F32Tensor:$query, Qnt_F32Tensor:$keys,
-                       Qnt_F32Tensor:$values, Index:$position,
+  let arguments = (ins Qnt_F32Tensor:$query, Qnt_CacheTensor:$keys,
+                       Qnt_CacheTensor:$values, Index:$position,
                        I64Attr:$num_heads, I64Attr:$num_kv_heads, F32Attr:$scale);
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{

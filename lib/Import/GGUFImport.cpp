@@ -25,8 +25,9 @@ namespace {
 class Importer {
 public:
   Importer(const gguf::File &file, const gguf::LlamaConfig &config,
-           MLIRContext *ctx, int64_t context)
-      : file(file), c(config), ctx(ctx), b(ctx), context(context) {}
+           MLIRContext *ctx, int64_t context, KvCache kvCache)
+      : file(file), c(config), ctx(ctx), b(ctx), context(context),
+        kvCache(kvCache) {}
 
   OwningOpRef<ModuleOp> run() {
     OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
@@ -154,9 +155,11 @@ private:
   void buildEntry(StringRef name, int64_t tokens) {
     int64_t kvDim = c.kvHeads * c.headDim;
     auto tokensType = RankedTensorType::get({tokens}, b.getI32Type());
-    auto cacheType = RankedTensorType::get({c.blocks, context, kvDim},
-                                           b.getF32Type());
-    auto cacheBuffer = MemRefType::get(cacheType.getShape(), b.getF32Type());
+    // The cache's element type: f32, or f16 (K and V rounded as written).
+    Type cacheElement = kvCache == KvCache::F16 ? Type(b.getF16Type())
+                                                : Type(b.getF32Type());
+    auto cacheType = RankedTensorType::get({c.blocks, context, kvDim}, cacheElement);
+    auto cacheBuffer = MemRefType::get(cacheType.getShape(), cacheElement);
     auto logitsType = RankedTensorType::get({tokens, c.vocab}, b.getF32Type());
     // The caches are the caller's buffers, updated in place: read as tensors
     // (to_tensor restrict writable) and written back with
@@ -225,13 +228,18 @@ private:
       };
       q = rope(q);
       k = rope(k);
-      // Cache rows pos .. pos + T - 1 of layer l.
+      // Cache rows pos .. pos + T - 1 of layer l, in the cache's type.
+      if (cacheElement != cast<RankedTensorType>(k.getType()).getElementType()) {
+        auto rowsType = cast<RankedTensorType>(k.getType()).clone(cacheElement);
+        k = arith::TruncFOp::create(b, lloc, rowsType, k);
+        v = arith::TruncFOp::create(b, lloc, rowsType, v);
+      }
       SmallVector<OpFoldResult> offsets = {index(l), pos, index(0)};
       SmallVector<OpFoldResult> sizes = {index(1), count, index(kvDim)};
       SmallVector<OpFoldResult> strides(3, index(1));
       kcache = tensor::InsertSliceOp::create(b, lloc, k, kcache, offsets, sizes, strides);
       vcache = tensor::InsertSliceOp::create(b, lloc, v, vcache, offsets, sizes, strides);
-      auto layerType = RankedTensorType::get({context, kvDim}, b.getF32Type());
+      auto layerType = RankedTensorType::get({context, kvDim}, cacheElement);
       SmallVector<OpFoldResult> layerOffsets = {index(l), index(0), index(0)};
       SmallVector<OpFoldResult> layerSizes = {index(1), index(context), index(kvDim)};
       Value keys = tensor::ExtractSliceOp::create(b, lloc, layerType, kcache,
@@ -283,6 +291,7 @@ private:
   MLIRContext *ctx;
   OpBuilder b;
   int64_t context;
+  KvCache kvCache;
 };
 
 } // namespace
@@ -300,7 +309,7 @@ OwningOpRef<ModuleOp> importGGUF(const gguf::File &file, MLIRContext *ctx,
   ctx->getOrLoadDialect<func::FuncDialect>();
   ctx->getOrLoadDialect<tensor::TensorDialect>();
   ctx->getOrLoadDialect<bufferization::BufferizationDialect>();
-  return Importer(file, config, ctx, context).run();
+  return Importer(file, config, ctx, context, options.kvCache).run();
 }
 
 } // namespace qnt

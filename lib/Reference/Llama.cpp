@@ -311,6 +311,11 @@ void Llama::forward(int32_t token, int64_t pos, float *logits) {
     }
     rope(q.data(), qDim, c, pos);
     rope(k, kvDim, c, pos);
+    if (halfCache) // stored in an f16 cache: rounded as written
+      for (int64_t i = 0; i < kvDim; ++i) {
+        k[i] = math::fp16ToFloat(math::floatToFp16(k[i]));
+        v[i] = math::fp16ToFloat(math::floatToFp16(v[i]));
+      }
 
     for (int64_t h = 0; h < c.heads; ++h) {
       const float *qh = &q[h * hd];

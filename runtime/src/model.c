@@ -72,6 +72,22 @@ _Static_assert(sizeof(qnt_meta_header) == 176 &&
                    offsetof(qnt_meta_header, model_id) == 168,
                "no padding: the model id hashes the header's bytes");
 
+size_t qnt_kv_cache_element_size(int32_t kv_cache) {
+  switch (kv_cache) {
+  case QNT_KV_CACHE_F32:
+    return 4;
+  case QNT_KV_CACHE_F16:
+    return 2;
+  default:
+    return 0;
+  }
+}
+
+int64_t qnt_kv_cache_bytes_per_token(const qnt_meta_header *h) {
+  return 2 * h->blocks * h->kv_heads * h->head_dim *
+         (int64_t)qnt_kv_cache_element_size(h->kv_cache);
+}
+
 uint64_t qnt_model_id(const qnt_meta_header *header) {
   return fnv1a(kFnvOffset, header, offsetof(qnt_meta_header, model_id));
 }
@@ -109,6 +125,11 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
       h->context <= 0 || h->context > (1 << 24)) {
     fclose(f);
     return qnt_rt_fail(error, size, "%s is not a model.meta file quant-compile wrote", path);
+  }
+  if (qnt_kv_cache_element_size(h->kv_cache) == 0) {
+    fclose(f);
+    return qnt_rt_fail(error, size, "%s names KV cache type %d, which this runtime "
+                "does not know", path, h->kv_cache);
   }
   if (h->tokenizer != QNT_TOKENIZER_SPM && h->tokenizer != QNT_TOKENIZER_BPE) {
     fclose(f);
@@ -343,15 +364,16 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
   m->profile_names = (const char *)dlsym(m->library, QNT_PROFILE_NAMES_SYMBOL);
 
   size_t cache = (size_t)(m->config.blocks * m->config.context *
-                          m->config.kv_heads * m->config.head_dim);
-  m->kcache = qnt_rt_alloc(cache * sizeof(float));
-  m->vcache = qnt_rt_alloc(cache * sizeof(float));
+                          m->config.kv_heads * m->config.head_dim) *
+                 qnt_kv_cache_element_size(m->config.kv_cache);
+  m->kcache = qnt_rt_alloc(cache);
+  m->vcache = qnt_rt_alloc(cache);
   if (!m->kcache || !m->vcache) {
-    qnt_rt_fail(error, size, "cannot allocate the KV cache (%zu floats)", 2 * cache);
+    qnt_rt_fail(error, size, "cannot allocate the KV cache (2 x %zu bytes)", cache);
     goto done;
   }
-  memset(m->kcache, 0, cache * sizeof(float));
-  memset(m->vcache, 0, cache * sizeof(float));
+  memset(m->kcache, 0, cache);
+  memset(m->vcache, 0, cache);
   m->batch = QNT_DEFAULT_BATCH;
   rc = 0;
 done:

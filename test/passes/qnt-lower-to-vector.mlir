@@ -240,6 +240,45 @@ func.func @attention(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<64x
 
 // -----
 
+// An f16 cache: each block's 8 key rows then 8 value rows of the head are
+// widened, 16 values a conversion, into one [16, d] f32 tile carried by the
+// key loop; the score and value loops read the tile (rows 0-7 keys, 8-15
+// values) as they read an f32 cache.
+// CHECK-LABEL: func.func @attention_f16_cache
+// CHECK:         scf.forall
+// CHECK:           %[[EMPTY:.+]] = tensor.empty() : tensor<16x32xf32>
+// CHECK:           scf.for {{.+}} iter_args({{.+}}, {{.+}}, {{.+}}, %[[TILE:.+]] = %[[EMPTY]]) -> (vector<16xf32>, vector<16xf32>, tensor<32x16xf32>, tensor<16x32xf32>)
+// CHECK-COUNT-32:    %[[H:.+]] = vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<64x32xf16>, vector<16xf16>
+// CHECK-NEXT:        arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
+// CHECK-NEXT:        vector.transfer_write
+// CHECK:             scf.for
+// CHECK-COUNT-8:       tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<16x32xf32>
+// CHECK:             scf.for
+// CHECK-COUNT-8:       tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<16x32xf32>
+// CHECK-NOT:         arith.extf {{.+}} : f16 to f32
+// CHECK:           scf.forall.in_parallel
+func.func @attention_f16_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xf16>, %v: tensor<64x32xf16>, %p: index) -> tensor<?x64xf32> {
+  %a = qnt.attention %q, %k, %v, %p {num_heads = 2, num_kv_heads = 1, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<64x32xf16>, tensor<64x32xf16> -> tensor<?x64xf32>
+  return %a : tensor<?x64xf32>
+}
+
+// -----
+
+// Keys and values rounded to an f16 cache as written: a row-parallel loop,
+// 32 values a truncf.
+// CHECK-LABEL: func.func @truncf_to_cache
+// CHECK:         scf.forall
+// CHECK:           %[[X:.+]] = vector.transfer_read {{.+}} : tensor<?x64xf32>, vector<32xf32>
+// CHECK:           %[[H:.+]] = arith.truncf %[[X]] : vector<32xf32> to vector<32xf16>
+// CHECK:           vector.transfer_write %[[H]], {{.+}} : vector<32xf16>, tensor<1x64xf16>
+// CHECK-NOT:     arith.truncf {{.+}} : tensor
+func.func @truncf_to_cache(%x: tensor<?x64xf32>) -> tensor<?x64xf16> {
+  %h = arith.truncf %x : tensor<?x64xf32> to tensor<?x64xf16>
+  return %h : tensor<?x64xf16>
+}
+
+// -----
+
 // RMSNorm: s = 1 / sqrt(sum(x^2) / D + eps); y = w * (s * x).
 // CHECK-LABEL: func.func @rms_norm
 // CHECK:         vector.fma %[[V:.+]], %[[V]], %{{.+}} : vector<32xf32>

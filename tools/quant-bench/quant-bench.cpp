@@ -12,8 +12,9 @@
 // and decode_tokens_per_s, as ../shared/peers/llama-cpp/run does). Several
 // -m models are measured one after another in the same run, with their
 // ratios to the first (a static or asymmetric compile against the default).
-// Decode rows give the weights' GB/s (the weights file read once a token)
-// and its share of the DRAM read bound, measured in the same run.
+// Decode rows give the GB/s read (the weights file once a token, and the KV
+// cache rows at the steps' mean depth) and its share of the DRAM read bound,
+// measured in the same run.
 //
 // Without a model: the compiler's own linear kernels (qnt.linear through the
 // whole pipeline, JIT-compiled for this CPU) on the shapes of real models,
@@ -187,6 +188,7 @@ std::string jsonString(const std::string &s) {
 struct ModelRow {
   std::string model; // its path
   double weightsBytes;
+  double cacheBytes = 0; // decode: the KV cache read a token, at the mean depth
   std::string test; // pp512, tg128
   int64_t threads;
   Stats tokensPerSecond;
@@ -212,7 +214,8 @@ bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens,
     return false;
   }
   double t1 = now();
-  if (!depthTokens.empty()) {
+  promptSeconds = t1 - t0;
+  if (!depthTokens.empty()) { // untimed: neither prompt nor decode
     p = int64_t(depthTokens.size());
     if (qnt_model_run_last(&m, depthTokens.data(), p, 0, logits.data(),
                            message, sizeof message) != 0) {
@@ -230,7 +233,6 @@ bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens,
     }
     next = argmax(logits.data(), vocab);
   }
-  promptSeconds = t1 - t0;
   genSeconds = now() - t1;
   return true;
 }
@@ -315,6 +317,10 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t batch,
   if (depth >= 0)
     genTest += " @ d" + std::to_string(depth);
   std::vector<float> logits(vocab);
+  // A decode step at position q reads rows 0 .. q of every layer's keys and
+  // values: before + (gen + 1) / 2 rows on average over the steps.
+  double cacheRead = double(qnt_kv_cache_bytes_per_token(&m.config)) *
+                     (double(before) + double(gen + 1) / 2);
 
   for (int64_t t : threads) {
     qnt_rt_set_num_threads(int(t));
@@ -333,9 +339,9 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t batch,
       if (gen > 0)
         tg.push_back(double(gen) / gs);
     }
-    rows.push_back({path, size, "pp" + std::to_string(prompt), t, stats(pp)});
+    rows.push_back({path, size, 0, "pp" + std::to_string(prompt), t, stats(pp)});
     if (gen > 0)
-      rows.push_back({path, size, genTest, t, stats(tg)});
+      rows.push_back({path, size, cacheRead, genTest, t, stats(tg)});
   }
   qnt_model_free(&m);
   return true;
@@ -377,12 +383,14 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
     std::printf("[\n");
     for (size_t i = 0; i < rows.size(); ++i) {
       const ModelRow &r = rows[i];
-      std::printf("  {\"model\": %s, \"weights_bytes\": %.0f, \"test\": \"%s\", "
+      std::printf("  {\"model\": %s, \"weights_bytes\": %.0f, "
+                  "\"kv_cache_bytes_per_token\": %.0f, \"test\": \"%s\", "
                   "\"threads\": %lld, \"dram_read_bytes_per_s\": %.0f, "
                   "\"tokens_per_s_median\": %.3f, "
                   "\"tokens_per_s_min\": %.3f, \"tokens_per_s_max\": %.3f, "
                   "\"samples\": %s}%s\n",
-                  jsonString(r.model).c_str(), r.weightsBytes, r.test.c_str(),
+                  jsonString(r.model).c_str(), r.weightsBytes, r.cacheBytes,
+                  r.test.c_str(),
                   (long long)r.threads, dramOf(r.threads), r.tokensPerSecond.median,
                   r.tokensPerSecond.min, r.tokensPerSecond.max,
                   jsonList(r.tokensPerSecond.samples).c_str(),
@@ -396,22 +404,25 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
     return 0;
   }
   std::printf("| model | weights | test | threads | t/s (median) | min | max "
-              "| weights GB/s | %% of DRAM read |\n"
+              "| GB/s read | %% of DRAM read |\n"
               "|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
   for (const ModelRow &r : rows) {
     std::printf("| %s | %.2f GB | %s | %lld | %.2f | %.2f | %.2f |",
                 r.model.c_str(), r.weightsBytes / 1e9, r.test.c_str(),
                 (long long)r.threads, r.tokensPerSecond.median,
                 r.tokensPerSecond.min, r.tokensPerSecond.max);
-    // Decode only: a prompt reads each weight once for many tokens.
-    double gbps = r.weightsBytes * r.tokensPerSecond.median;
+    // Decode only (a prompt reads each weight once for many tokens): the
+    // weights and the KV cache rows a token reads.
+    double gbps = (r.weightsBytes + r.cacheBytes) * r.tokensPerSecond.median;
     if (r.test[0] == 't' && dramOf(r.threads) > 0)
       std::printf(" %.1f | %.0f%% |\n", gbps / 1e9, 100 * gbps / dramOf(r.threads));
     else
       std::printf("  |  |\n");
   }
   if (gen > 0)
-    std::printf("\nDRAM read, 1 GiB:");
+    std::printf("\nGB/s read: decode's bytes a token (the weights file, and "
+                "the KV cache rows at the mean depth) times tokens/s.\n"
+                "DRAM read, 1 GiB:");
   for (size_t i = 0; gen > 0 && i < threads.size(); ++i)
     std::printf(" %.1f GB/s on %lld thread%s%s", dram[i] / 1e9, (long long)threads[i],
                 threads[i] == 1 ? "" : "s", i + 1 < threads.size() ? "," : "\n");

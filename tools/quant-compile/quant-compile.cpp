@@ -133,6 +133,14 @@ cl::opt<bool> profile("profile",
 cl::opt<int64_t> contextLength(
     "context", cl::desc("KV cache length for a GGUF model (default: the model's)"),
     cl::init(0), cl::cat(category));
+cl::opt<::qnt::KvCache> kvCache(
+    "kv-cache",
+    cl::desc("what the KV cache of a GGUF model holds: keys and values are "
+             "rounded to it as written and read back as f32"),
+    cl::values(clEnumValN(::qnt::KvCache::F16, "f16",
+                          "half the bytes of f32 (default; llama.cpp's default)"),
+               clEnumValN(::qnt::KvCache::F32, "f32", "as computed")),
+    cl::init(::qnt::KvCache::F16), cl::cat(category));
 cl::opt<std::string> sensitivityText(
     "sensitivity",
     cl::desc("measure on this text what quantizing each linear costs (KL with "
@@ -317,6 +325,9 @@ LogicalResult makeMetaHeader(const ::qnt::gguf::File &file, int64_t context,
   h.unk = vocab.unk;
   h.add_bos = vocab.addBos;
   h.eot = vocab.eot;
+  h.kv_cache = int32_t(kvCache.getValue());
+  static_assert(int32_t(::qnt::KvCache::F16) == QNT_KV_CACHE_F16 &&
+                int32_t(::qnt::KvCache::F32) == QNT_KV_CACHE_F32);
   ::qnt::compile::runtimeTokenizer(vocab, h.tokenizer, h.pre);
   h.merges = int64_t(vocab.merges.size());
   h.chat_template = int64_t(vocab.chatTemplate.size());
@@ -463,6 +474,7 @@ int main(int argc, char **argv) {
       return fail(error);
     ::qnt::ImportOptions importOptions;
     importOptions.context = contextLength;
+    importOptions.kvCache = kvCache;
     module = ::qnt::importGGUF(*gguf, &context, importOptions, error);
     if (!module)
       return fail(inputFile + ": " + error);
@@ -727,6 +739,19 @@ int main(int argc, char **argv) {
       separator = ", ";
     }
     llvm::errs() << "\n";
+    ::qnt::gguf::LlamaConfig c;
+    if (::qnt::gguf::readLlamaConfig(*gguf, c, error)) {
+      // Keys and values of every layer, for each position of the context.
+      int64_t contextRows = contextLength > 0 ? std::min<int64_t>(contextLength, c.context)
+                                              : c.context;
+      int64_t perToken = 2 * c.blocks * c.kvHeads * c.headDim *
+                         (kvCache == ::qnt::KvCache::F16 ? 2 : 4);
+      llvm::errs() << "KV cache: " << (kvCache == ::qnt::KvCache::F16 ? "f16" : "f32")
+                   << ", " << perToken << " bytes per token, "
+                   << llvm::format("%.1f MiB", double(perToken) * double(contextRows) /
+                                                   (1 << 20))
+                   << " for the context of " << contextRows << " tokens\n";
+    }
   }
   if (failed(::qnt::quantize(*module, quant, *target, hook)))
     return 1;

@@ -183,6 +183,8 @@ int check(const std::string &path, const qnt_meta_header &c,
       std::fprintf(stderr, "quant-run: error: --check: %s\n", why.c_str());
       return 1;
     }
+    // The same cache as the model's: keys and values rounded to f16 or not.
+    quant->setHalfCache(c.kv_cache == QNT_KV_CACHE_F16);
     std::vector<float> quantized = referenceLogits(*quant, tokens, vocab);
     CheckResult quantError = compare(floats, quantized, vocab);
     printCheck("  the quantized reference against float (quantization error)",
@@ -751,6 +753,13 @@ int main(int argc, char **argv) {
                            "%d threads\n",
                    (long long)decodeSteps, decodeTime * 1e3,
                    double(decodeSteps) / decodeTime, qnt_rt_num_threads());
+    // What the cache holds: bytes per token, in use and allocated.
+    int64_t perToken = qnt_kv_cache_bytes_per_token(&c);
+    std::fprintf(stderr, "KV cache: %s, %lld bytes per token, %.1f MiB used of %.1f MiB "
+                         "(%lld tokens)\n",
+                 c.kv_cache == QNT_KV_CACHE_F16 ? "f16" : "f32", (long long)perToken,
+                 double(perToken) * double(sequence.size()) / (1 << 20),
+                 double(perToken) * double(c.context) / (1 << 20), (long long)c.context);
   }
 
   if (profile)

@@ -7,7 +7,8 @@
 //   @decode(token: tensor<1xi32>, pos: index, kcache, vcache)
 //       -> (logits: tensor<1xVxf32>, kcache, vcache)       one step, static
 //
-// kcache and vcache are [layers, context, kv_heads * head_dim] f32, updated in
+// kcache and vcache are [layers, context, kv_heads * head_dim] f16 (or f32,
+// ImportOptions::kvCache), updated in
 // place at rows pos .. pos + T - 1. Per layer: RMSNorm, q/k/v linears, RoPE,
 // cache writes (tensor.insert_slice), causal grouped-query attention, output
 // linear, residual add, RMSNorm, SwiGLU FFN (gate, up, silu*mul, down),
@@ -33,9 +34,14 @@
 
 namespace qnt {
 
+/// The KV cache's element type (qnt/model.h's QNT_KV_CACHE_*, same values).
+enum class KvCache : int32_t { F32 = 0, F16 = 1 };
+
 struct ImportOptions {
   /// KV cache length; 0 for the model's context length.
   int64_t context = 0;
+  /// What the cache holds: keys and values are rounded to it as written.
+  KvCache kvCache = KvCache::F16;
 };
 
 /// Imports a llama GGUF; null with `error` set if the model is not one this

@@ -49,6 +49,9 @@ public:
   int64_t linearParameters(const std::string &name) const;
   /// A quantized model computes these linears in float.
   void setKeptFloat(std::set<std::string> names) { keptFloat = std::move(names); }
+  /// Keys and values rounded to f16 as they enter the cache (a model
+  /// compiled with --kv-cache=f16), or kept f32 (the default here).
+  void setHalfCache(bool half) { halfCache = half; }
   /// Measures the quantization error of one linear from now on ("": none):
   /// the relative RMS difference of its output from the float output of the
   /// same input, over every call (probedError).
@@ -95,6 +98,7 @@ private:
 
   gguf::LlamaConfig c;
   bool quantized = false;
+  bool halfCache = false;
   int64_t contextLength = 0;
   std::vector<float> embedding, outputNorm;
   Weight output;

@@ -15,7 +15,8 @@
  *           logits [T - from, V])
  *   decode (token  [1] i32, pos, kcache, vcache, weights, logits [1, V])
  * Both write the keys and values of positions pos .. pos + T - 1 into the
- * caches ([layers, context, kv_dim] f32) and read positions 0 .. pos + T - 1.
+ * caches ([layers, context, kv_dim], f16 or f32 as model.meta's kv_cache
+ * says) and read positions 0 .. pos + T - 1.
  * forward computes the logits of positions from .. T - 1 of the call only
  * (0 <= from < T): T - 1 when generating, 0 for every position's.
  *
@@ -72,7 +73,7 @@ typedef struct qnt_meta_header {
   int32_t tokenizer;              /* QNT_TOKENIZER_* */
   int32_t pre;                    /* QNT_PRE_*, for BPE */
   int32_t eot;                    /* end of turn, -1 if none */
-  int32_t unused;                 /* zero: keeps the header free of padding */
+  int32_t kv_cache;               /* QNT_KV_CACHE_*: the caches' element type */
   int64_t merges;                 /* merges after the tokens */
   int64_t chat_template;          /* bytes of the chat template after them */
   int64_t notes;                  /* bytes of compile notes after that */
@@ -93,6 +94,13 @@ typedef struct qnt_meta_header {
 uint64_t qnt_weights_fingerprint(const void *data, uint64_t size);
 /** The id of a model: FNV-1a of the header's bytes before `model_id`. */
 uint64_t qnt_model_id(const qnt_meta_header *header);
+
+#define QNT_KV_CACHE_F32 0 /* quant-compile --kv-cache=f32 */
+#define QNT_KV_CACHE_F16 1 /* --kv-cache=f16 (the default) */
+/** Bytes of one cached key or value element: 4 or 2; 0 for an unknown type. */
+size_t qnt_kv_cache_element_size(int32_t kv_cache);
+/** Bytes the KV cache holds per position: keys and values of every layer. */
+int64_t qnt_kv_cache_bytes_per_token(const qnt_meta_header *header);
 
 #define QNT_QUANT_FLOAT 0   /* --no-quantize */
 #define QNT_QUANT_DEFAULT 1 /* Q8_0 weights, per-block f32 int8 activations */
@@ -196,7 +204,8 @@ typedef struct qnt_model {
   qnt_decode_fn decode;
   void *weights;               /* model.weights, read or mapped */
   size_t weights_size;
-  float *kcache, *vcache;      /* [blocks, context, kv_heads * head_dim] */
+  void *kcache, *vcache;       /* [blocks, context, kv_heads * head_dim] of
+                                  config.kv_cache's type (f32 or f16) */
   /* Compiled with --profile: the name of each timed op id, "function layer
    * op", NUL-separated, an empty name last; NULL otherwise. */
   const char *profile_names;

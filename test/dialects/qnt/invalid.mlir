@@ -451,6 +451,22 @@ func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xf32>, %v: tensor<64x32xf32>
 
 // -----
 
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xf16>, %v: tensor<128x32xf32>, %p: index) {
+  // expected-error @+1 {{keys and values must have the same type}}
+  %a = qnt.attention %q, %k, %v, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf16>, tensor<128x32xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xbf16>, %p: index) {
+  // expected-error @+1 {{operand #1 must be ranked tensor of 32-bit float or 16-bit float values}}
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xbf16>, tensor<128x32xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
 func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x48xf32>, %p: index) {
   // expected-error @+1 {{keys must have 32 columns (num_kv_heads x head size)}}
   %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x48xf32>, tensor<128x48xf32> -> tensor<?x64xf32>

@@ -83,6 +83,11 @@ func.func @transformer(%table: tensor<300x64xf16>, %ids: tensor<?xi32>, %w: tens
   %qn = qnt.rope %h, %pos {head_dim = 16, rope_dim = 8, base = 1.0e+04 : f32, neox, factors = array<f32: 1.0, 2.0, 4.0, 8.0>} : tensor<?x64xf32> -> tensor<?x64xf32>
   // CHECK: qnt.attention %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
   %a = qnt.attention %q, %k, %v, %pos {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf32>, tensor<128x32xf32> -> tensor<?x64xf32>
+  // An f16 cache.
+  // CHECK: qnt.attention {{.+}} : tensor<?x64xf32>, tensor<128x32xf16>, tensor<128x32xf16> -> tensor<?x64xf32>
+  %kh = arith.truncf %k : tensor<128x32xf32> to tensor<128x32xf16>
+  %vh = arith.truncf %v : tensor<128x32xf32> to tensor<128x32xf16>
+  %ah = qnt.attention %q, %kh, %vh, %pos {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf16>, tensor<128x32xf16> -> tensor<?x64xf32>
   // CHECK: qnt.silu_mul %{{.+}}, %{{.+}} : tensor<?x64xf32> -> tensor<?x64xf32>
   %s = qnt.silu_mul %a, %h : tensor<?x64xf32> -> tensor<?x64xf32>
   return %s : tensor<?x64xf32>
