@@ -18,7 +18,9 @@
 //
 // the online softmax of the float reference, a block at a time; out = o / l.
 // An f16 cache's keys and values are widened to f32 a block at a time, 16
-// values a conversion (vcvtph2ps), into a tile the loops read as f32.
+// values a conversion (vcvtph2ps), into a tile the loops read as f32; a
+// q8_0 cache's are converted from i8 and multiplied by their block's scale
+// into the same tile.
 // Decode (one row) puts the group's heads in the lanes.
 //
 //===----------------------------------------------------------------------===//
@@ -53,6 +55,10 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     Value query = adaptor.getQuery().front(), keys = adaptor.getKeys().front(),
           values = adaptor.getValues().front();
     Value position = adaptor.getPosition().front();
+    // A q8_0 cache's scales, one per block of 32 of a row (else null).
+    Value keyScales = adaptor.getKeyScales().empty() ? Value() : adaptor.getKeyScales().front();
+    Value valueScales =
+        adaptor.getValueScales().empty() ? Value() : adaptor.getValueScales().front();
     RankedTensorType queryType = op.getQuery().getType();
     int64_t heads = op.getNumHeads(), group = heads / op.getNumKvHeads();
     int64_t d = op.getHeadDim();
@@ -164,19 +170,32 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
       int64_t width = 1; // a power of two up to 16 that divides d
       while (width < 16 && d % (2 * width) == 0)
         width *= 2;
-      auto widenRows = [&](Value cache, ArrayRef<Value> rowOf, int64_t first,
-                           Value tile) {
-        Type f16 = cast<RankedTensorType>(cache.getType()).getElementType();
-        auto halfVec = VectorType::get({width}, f16);
+      auto widenRows = [&](Value cache, Value scales, ArrayRef<Value> rowOf,
+                           int64_t first, Value tile) {
+        Type stored = cast<RankedTensorType>(cache.getType()).getElementType();
+        auto storedVec = VectorType::get({width}, stored);
         auto floatVec = VectorType::get({width}, f32);
-        Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(f16));
+        Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(stored));
         for (int64_t jj = 0; jj < kKeyBlock; ++jj)
           for (int64_t c = 0; c < d; c += width) {
+            Value col = e.add(kvCol, e.index(c));
             Value h = vector::TransferReadOp::create(
-                b, loc, halfVec, cache,
-                ValueRange{rowOf[jj], e.add(kvCol, e.index(c))}, pad,
+                b, loc, storedVec, cache, ValueRange{rowOf[jj], col}, pad,
                 ArrayRef<bool>{true});
-            Value f = arith::ExtFOp::create(b, loc, floatVec, h);
+            Value f;
+            if (scales) {
+              // q8_0: q * d, d the f16 scale of the block of 32 holding
+              // these `width` values (width divides 32 and the column).
+              f = arith::SIToFPOp::create(b, loc, floatVec, h);
+              Value block = arith::DivUIOp::create(b, loc, col, e.index(32));
+              Value dscale = tensor::ExtractOp::create(b, loc, scales,
+                                                       ValueRange{rowOf[jj], block});
+              dscale = arith::ExtFOp::create(b, loc, f32, dscale);
+              f = arith::MulFOp::create(
+                  b, loc, f, vector::BroadcastOp::create(b, loc, floatVec, dscale));
+            } else {
+              f = arith::ExtFOp::create(b, loc, floatVec, h);
+            }
             tile = vector::TransferWriteOp::create(b, loc, f, tile,
                                                    ValueRange{e.index(first + jj),
                                                               e.index(c)},
@@ -195,8 +214,8 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
             // Where element i of row jj of the block is read from.
             Value tile;
             if (widen)
-              tile = widenRows(values, rowOf, kKeyBlock,
-                               widenRows(keys, rowOf, 0, acc[3]));
+              tile = widenRows(values, valueScales, rowOf, kKeyBlock,
+                               widenRows(keys, keyScales, rowOf, 0, acc[3]));
             auto keyAt = [&](int64_t jj, Value i) {
               return widen ? cacheAt(tile, e.index(jj), i)
                            : cacheAt(keys, rowOf[jj], e.add(kvCol, i));

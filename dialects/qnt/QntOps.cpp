@@ -596,6 +596,15 @@ LogicalResult BiasAddOp::verify() {
   return success();
 }
 
+void AttentionOp::build(OpBuilder &b, OperationState &state, Type result,
+                        Value query, Value keys, Value values, Value position,
+                        int64_t numHeads, int64_t numKvHeads, float scale,
+                        Value keyScales, Value valueScales) {
+  build(b, state, result, query, keys, values, position, keyScales, valueScales,
+        b.getI64IntegerAttr(numHeads), b.getI64IntegerAttr(numKvHeads),
+        b.getF32FloatAttr(scale));
+}
+
 int64_t AttentionOp::getHeadDim() {
   return getQuery().getType().getDimSize(1) / getNumHeads();
 }
@@ -614,6 +623,24 @@ LogicalResult AttentionOp::verify() {
   int64_t headDim = query.getDimSize(1) / heads;
   if (getKeys().getType() != getValues().getType())
     return emitOpError("keys and values must have the same type");
+  bool quantized = getKeys().getType().getElementType().isInteger(8);
+  if (quantized != bool(getKeyScales()) || bool(getKeyScales()) != bool(getValueScales()))
+    return emitOpError("i8 keys and values (a q8_0 cache) go with key and value "
+                       "scales, and only they");
+  if (quantized) {
+    RankedTensorType keys = getKeys().getType();
+    if (getKeyScales().getType() != getValueScales().getType())
+      return emitOpError("key and value scales must have the same type");
+    int64_t cols = keys.getDimSize(1);
+    if (cols % 32 != 0)
+      return emitOpError("a q8_0 cache needs rows of whole blocks of 32, got ") << cols;
+    RankedTensorType scales = getKeyScales().getType();
+    if (scales.getRank() != 2 || scales.getDimSize(0) != keys.getDimSize(0) ||
+        scales.getDimSize(1) != cols / 32)
+      return emitOpError("scales must be [") << keys.getDimSize(0) << ", " << cols / 32
+                                              << "] (a scale per block of 32), got "
+                                              << scales;
+  }
   if (getKeys().getType().getDimSize(1) != kvHeads * headDim)
     return emitOpError("keys must have ") << kvHeads * headDim
                                           << " columns (num_kv_heads x head size)";

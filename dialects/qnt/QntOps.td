@@ -9,8 +9,10 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Qnt_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
 def Qnt_F32Tensor : RankedTensorOf<[F32]>;
-// A KV cache: f32, or f16 (keys and values rounded as written).
-def Qnt_CacheTensor : RankedTensorOf<[F32, F16]>;
+// A KV cache: f32, f16 (keys and values rounded as written), or the i8
+// values of a q8_0 cache with its scales.
+def Qnt_CacheTensor : RankedTensorOf<[F32, F16, I8]>;
+def Qnt_CacheScales : RankedTensorOf<[F16]>;
 // Calibrated scales: a dense f32 elements attribute (tensor<1xGxf32>).
 def Qnt_F32ElementsAttr : FloatElementsAttr<32>;
 
@@ -335,7 +337,7 @@ def Qnt_BiasAddOp : Qnt_Op<"bias_add", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Qnt_AttentionOp : Qnt_Op<"attention", [Pure]> {
+def Qnt_AttentionOp : Qnt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let summary = "Causal grouped-query attention over a KV cache";
   let description = [{
     `query` is [T, H * d]; `keys` and `values` are the cache [C, KV * d]
@@ -345,19 +347,36 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure]> {
 
       out[t, h] = sum_j softmax_j(scale * q[t, h] . k[j, kvh]) v[j, kvh]
 
+    A q8_0 cache holds i8 keys and values with `key_scales` and
+    `value_scales` [C, KV * d / 32] (f16, one per block of 32 along a row,
+    GGML Q8_0's): element c of row j is `keys[j, c] * key_scales[j, c / 32]`.
+
     ```mlir
     %o = qnt.attention %q, %k, %v, %pos {num_heads = 8, num_kv_heads = 4, scale = 0.35355 : f32}
          : tensor<?x64xf32>, tensor<512x32xf32>, tensor<512x32xf32> -> tensor<?x64xf32>
+    %o8 = qnt.attention %q, %k8, %v8, %pos scales(%ks, %vs) {num_heads = 8, num_kv_heads = 4, scale = 0.35355 : f32}
+         : tensor<?x64xf32>, tensor<512x32xi8>, tensor<512x32xi8>, tensor<512x1xf16>, tensor<512x1xf16> -> tensor<?x64xf32>
     ```
   }];
   let arguments = (ins Qnt_F32Tensor:$query, Qnt_CacheTensor:$keys,
                        Qnt_CacheTensor:$values, Index:$position,
+                       Optional<Qnt_CacheScales>:$key_scales,
+                       Optional<Qnt_CacheScales>:$value_scales,
                        I64Attr:$num_heads, I64Attr:$num_kv_heads, F32Attr:$scale);
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
-    $query `,` $keys `,` $values `,` $position attr-dict `:` qualified(type($query)) `,`
-    qualified(type($keys)) `,` qualified(type($values)) `->` qualified(type($result))
+    $query `,` $keys `,` $values `,` $position (`scales` `(` $key_scales^ `,` $value_scales `)`)?
+    attr-dict `:` qualified(type($query)) `,`
+    qualified(type($keys)) `,` qualified(type($values))
+    (`,` qualified(type($key_scales))^ `,` qualified(type($value_scales)))?
+    `->` qualified(type($result))
   }];
+  let builders = [
+    OpBuilder<(ins "Type":$result, "Value":$query, "Value":$keys, "Value":$values,
+                   "Value":$position, "int64_t":$num_heads, "int64_t":$num_kv_heads,
+                   "float":$scale, CArg<"Value", "{}">:$key_scales,
+                   CArg<"Value", "{}">:$value_scales)>
+  ];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     int64_t getHeadDim();

@@ -155,11 +155,19 @@ private:
   void buildEntry(StringRef name, int64_t tokens) {
     int64_t kvDim = c.kvHeads * c.headDim;
     auto tokensType = RankedTensorType::get({tokens}, b.getI32Type());
-    // The cache's element type: f32, or f16 (K and V rounded as written).
-    Type cacheElement = kvCache == KvCache::F16 ? Type(b.getF16Type())
-                                                : Type(b.getF32Type());
+    // The cache's element type: f32, f16 (K and V rounded as written), or
+    // q8_0: i8 values with an f16 scale per block of 32 of a row, in two
+    // more caches of [layers, context, kv_dim / 32].
+    bool q8 = kvCache == KvCache::Q8_0;
+    Type cacheElement = q8 ? Type(b.getI8Type())
+                        : kvCache == KvCache::F16 ? Type(b.getF16Type())
+                                                  : Type(b.getF32Type());
     auto cacheType = RankedTensorType::get({c.blocks, context, kvDim}, cacheElement);
-    auto cacheBuffer = MemRefType::get(cacheType.getShape(), cacheElement);
+    auto scalesType = RankedTensorType::get({c.blocks, context, kvDim / 32},
+                                            b.getF16Type());
+    auto bufferOf = [](RankedTensorType t) {
+      return MemRefType::get(t.getShape(), t.getElementType());
+    };
     auto logitsType = RankedTensorType::get({tokens, c.vocab}, b.getF32Type());
     // The caches are the caller's buffers, updated in place: read as tensors
     // (to_tensor restrict writable) and written back with
@@ -171,7 +179,9 @@ private:
     SmallVector<Type> args = {tokensType, b.getIndexType()};
     if (prefill)
       args.push_back(b.getIndexType());
-    args.append({cacheBuffer, cacheBuffer});
+    args.append({bufferOf(cacheType), bufferOf(cacheType)});
+    if (q8)
+      args.append({bufferOf(scalesType), bufferOf(scalesType)});
     auto fnType = b.getFunctionType(args, {logitsType});
     Location loc = NameLoc::get(b.getStringAttr(name));
     auto fn = func::FuncOp::create(b, loc, name, fnType);
@@ -180,14 +190,18 @@ private:
     b.setInsertionPointToStart(entry);
     Value ids = entry->getArgument(0), pos = entry->getArgument(1);
     Value from = prefill ? entry->getArgument(2) : Value();
-    Value kbuffer = entry->getArgument(prefill ? 3 : 2);
-    Value vbuffer = entry->getArgument(prefill ? 4 : 3);
-    auto asTensor = [&](Value buffer) -> Value {
-      return bufferization::ToTensorOp::create(b, loc, cacheType, buffer,
-                                               /*restrict=*/true,
-                                               /*writable=*/true);
-    };
-    Value kcache = asTensor(kbuffer), vcache = asTensor(vbuffer);
+    // The cache buffers (keys, values, then key and value scales) and their
+    // tensors as the layers update them.
+    unsigned first = prefill ? 3 : 2;
+    SmallVector<Value> buffers, caches;
+    for (unsigned i = first; i < entry->getNumArguments(); ++i) {
+      Value buffer = entry->getArgument(i);
+      buffers.push_back(buffer);
+      auto type = cast<MemRefType>(buffer.getType());
+      caches.push_back(bufferization::ToTensorOp::create(
+          b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),
+          buffer, /*restrict=*/true, /*writable=*/true));
+    }
 
     auto act = [&](int64_t cols) {
       return RankedTensorType::get({tokens, cols}, b.getF32Type());
@@ -229,27 +243,48 @@ private:
       q = rope(q);
       k = rope(k);
       // Cache rows pos .. pos + T - 1 of layer l, in the cache's type.
-      if (cacheElement != cast<RankedTensorType>(k.getType()).getElementType()) {
-        auto rowsType = cast<RankedTensorType>(k.getType()).clone(cacheElement);
-        k = arith::TruncFOp::create(b, lloc, rowsType, k);
-        v = arith::TruncFOp::create(b, lloc, rowsType, v);
+      SmallVector<Value> rows = {k, v};
+      auto rowsType = cast<RankedTensorType>(k.getType());
+      if (q8) {
+        // Quantized as GGML's q8_0 cache: d = amax / 127 per block of 32,
+        // stored f16; the i8 values and the scales go to their caches.
+        auto qtype = mlir::qnt::QTensorType::get(ctx, rowsType.getShape(), b.getF32Type(),
+                                      mlir::qnt::SchemeAttr::getQ8_0(ctx));
+        auto scaleRows = RankedTensorType::get({rowsType.getDimSize(0), kvDim / 32},
+                                               b.getF16Type());
+        SmallVector<Value> data, scales;
+        for (Value r : rows) {
+          Value qr = mlir::qnt::QuantizeOp::create(b, lloc, qtype, r,
+                                                   /*static_scales=*/DenseElementsAttr());
+          auto parts = mlir::qnt::UnpackOp::create(
+              b, lloc, TypeRange{rowsType.clone(b.getI8Type()), scaleRows}, qr);
+          data.push_back(parts.getResult(0));
+          scales.push_back(parts.getResult(1));
+        }
+        rows = {data[0], data[1], scales[0], scales[1]};
+      } else if (cacheElement != rowsType.getElementType()) {
+        for (Value &r : rows)
+          r = arith::TruncFOp::create(b, lloc, rowsType.clone(cacheElement), r);
       }
-      SmallVector<OpFoldResult> offsets = {index(l), pos, index(0)};
-      SmallVector<OpFoldResult> sizes = {index(1), count, index(kvDim)};
-      SmallVector<OpFoldResult> strides(3, index(1));
-      kcache = tensor::InsertSliceOp::create(b, lloc, k, kcache, offsets, sizes, strides);
-      vcache = tensor::InsertSliceOp::create(b, lloc, v, vcache, offsets, sizes, strides);
-      auto layerType = RankedTensorType::get({context, kvDim}, cacheElement);
-      SmallVector<OpFoldResult> layerOffsets = {index(l), index(0), index(0)};
-      SmallVector<OpFoldResult> layerSizes = {index(1), index(context), index(kvDim)};
-      Value keys = tensor::ExtractSliceOp::create(b, lloc, layerType, kcache,
-                                                  layerOffsets, layerSizes, strides);
-      Value values = tensor::ExtractSliceOp::create(b, lloc, layerType, vcache,
-                                                    layerOffsets, layerSizes, strides);
+      SmallVector<Value> layer;
+      for (auto [i, r] : llvm::enumerate(rows)) {
+        int64_t cols = cast<RankedTensorType>(r.getType()).getDimSize(1);
+        Type element = cast<RankedTensorType>(r.getType()).getElementType();
+        SmallVector<OpFoldResult> offsets = {index(l), pos, index(0)};
+        SmallVector<OpFoldResult> sizes = {index(1), count, index(cols)};
+        SmallVector<OpFoldResult> strides(3, index(1));
+        caches[i] = tensor::InsertSliceOp::create(b, lloc, r, caches[i], offsets,
+                                                  sizes, strides);
+        auto layerType = RankedTensorType::get({context, cols}, element);
+        SmallVector<OpFoldResult> layerOffsets = {index(l), index(0), index(0)};
+        SmallVector<OpFoldResult> layerSizes = {index(1), index(context), index(cols)};
+        layer.push_back(tensor::ExtractSliceOp::create(b, lloc, layerType, caches[i],
+                                                       layerOffsets, layerSizes,
+                                                       strides));
+      }
       Value attn = mlir::qnt::AttentionOp::create(
-          b, lloc, q.getType(), q, keys, values, pos,
-          b.getI64IntegerAttr(c.heads), b.getI64IntegerAttr(c.kvHeads),
-          b.getF32FloatAttr(scale));
+          b, lloc, q.getType(), q, layer[0], layer[1], pos, c.heads, c.kvHeads,
+          scale, q8 ? layer[2] : Value(), q8 ? layer[3] : Value());
       x = arith::AddFOp::create(b, lloc, x,
                                 linear(attn, p + "attn_output.weight", c.dim, p + "attn_output"));
 
@@ -274,7 +309,7 @@ private:
     Value out = rmsNorm(x, "output_norm.weight");
     Value logits = linear(out, c.tiedOutput ? "token_embd.weight" : "output.weight",
                           c.vocab, "output");
-    for (auto [tensor, buffer] : {std::pair(kcache, kbuffer), std::pair(vcache, vbuffer)}) {
+    for (auto [tensor, buffer] : llvm::zip_equal(caches, buffers)) {
       auto store = bufferization::MaterializeInDestinationOp::create(
           b, loc, tensor, buffer);
       store.setRestrict(true);
@@ -309,6 +344,12 @@ OwningOpRef<ModuleOp> importGGUF(const gguf::File &file, MLIRContext *ctx,
   ctx->getOrLoadDialect<func::FuncDialect>();
   ctx->getOrLoadDialect<tensor::TensorDialect>();
   ctx->getOrLoadDialect<bufferization::BufferizationDialect>();
+  if (options.kvCache == KvCache::Q8_0 && config.headDim % 32 != 0) {
+    // Blocks never span two heads (llama.cpp refuses the same).
+    error = "a q8_0 KV cache quantizes each head in blocks of 32: the head size is " +
+            std::to_string(config.headDim) + " here (use --kv-cache=f16)";
+    return nullptr;
+  }
   return Importer(file, config, ctx, context, options.kvCache).run();
 }
 

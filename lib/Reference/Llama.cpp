@@ -311,11 +311,21 @@ void Llama::forward(int32_t token, int64_t pos, float *logits) {
     }
     rope(q.data(), qDim, c, pos);
     rope(k, kvDim, c, pos);
-    if (halfCache) // stored in an f16 cache: rounded as written
+    if (cache == Cache::F16) // stored in an f16 cache: rounded as written
       for (int64_t i = 0; i < kvDim; ++i) {
         k[i] = math::fp16ToFloat(math::floatToFp16(k[i]));
         v[i] = math::fp16ToFloat(math::floatToFp16(v[i]));
       }
+    if (cache == Cache::Q8_0) { // quantized as written, read as d * q
+      const math::Scheme q8 = math::Scheme::q8_0();
+      int8_t q[32];
+      for (float *row : {k, v})
+        for (int64_t b0 = 0; b0 + 32 <= kvDim; b0 += 32) {
+          float d = math::storedScale(math::quantizeGroup(row + b0, 32, q8, q), q8);
+          for (int64_t i = 0; i < 32; ++i)
+            row[b0 + i] = d * float(q[i]);
+        }
+    }
 
     for (int64_t h = 0; h < c.heads; ++h) {
       const float *qh = &q[h * hd];

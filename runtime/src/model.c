@@ -78,14 +78,32 @@ size_t qnt_kv_cache_element_size(int32_t kv_cache) {
     return 4;
   case QNT_KV_CACHE_F16:
     return 2;
+  case QNT_KV_CACHE_Q8_0:
+    return 1;
   default:
     return 0;
   }
 }
 
+const char *qnt_kv_cache_name(int32_t kv_cache) {
+  switch (kv_cache) {
+  case QNT_KV_CACHE_F32:
+    return "f32";
+  case QNT_KV_CACHE_F16:
+    return "f16";
+  case QNT_KV_CACHE_Q8_0:
+    return "q8_0";
+  default:
+    return "?";
+  }
+}
+
 int64_t qnt_kv_cache_bytes_per_token(const qnt_meta_header *h) {
-  return 2 * h->blocks * h->kv_heads * h->head_dim *
-         (int64_t)qnt_kv_cache_element_size(h->kv_cache);
+  int64_t kvDim = h->kv_heads * h->head_dim;
+  int64_t row = kvDim * (int64_t)qnt_kv_cache_element_size(h->kv_cache);
+  if (h->kv_cache == QNT_KV_CACHE_Q8_0)
+    row += kvDim / 32 * 2; /* the f16 scales */
+  return 2 * h->blocks * row;
 }
 
 uint64_t qnt_model_id(const qnt_meta_header *header) {
@@ -130,6 +148,10 @@ static int readMeta(qnt_model *m, const char *path, const char *library,
     fclose(f);
     return qnt_rt_fail(error, size, "%s names KV cache type %d, which this runtime "
                 "does not know", path, h->kv_cache);
+  }
+  if (h->kv_cache == QNT_KV_CACHE_Q8_0 && h->head_dim % 32 != 0) {
+    fclose(f);
+    return qnt_rt_fail(error, size, "%s is not a model.meta file quant-compile wrote", path);
   }
   if (h->tokenizer != QNT_TOKENIZER_SPM && h->tokenizer != QNT_TOKENIZER_BPE) {
     fclose(f);
@@ -374,6 +396,19 @@ int qnt_model_load(qnt_model *m, const char *library_path, char *error,
   }
   memset(m->kcache, 0, cache);
   memset(m->vcache, 0, cache);
+  if (m->config.kv_cache == QNT_KV_CACHE_Q8_0) {
+    size_t scales = (size_t)(m->config.blocks * m->config.context *
+                             (m->config.kv_heads * m->config.head_dim / 32)) * 2;
+    m->kscales = qnt_rt_alloc(scales);
+    m->vscales = qnt_rt_alloc(scales);
+    if (!m->kscales || !m->vscales) {
+      qnt_rt_fail(error, size, "cannot allocate the KV cache's scales (2 x %zu bytes)",
+                  scales);
+      goto done;
+    }
+    memset(m->kscales, 0, scales);
+    memset(m->vscales, 0, scales);
+  }
   m->batch = QNT_DEFAULT_BATCH;
   rc = 0;
 done:
@@ -393,6 +428,8 @@ void qnt_model_free(qnt_model *m) {
     dlclose(m->library);
   qnt_rt_free(m->kcache);
   qnt_rt_free(m->vcache);
+  qnt_rt_free(m->kscales);
+  qnt_rt_free(m->vscales);
   memset(m, 0, sizeof *m);
 }
 
@@ -414,6 +451,12 @@ static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
                       {c->context * kvDim, kvDim, 1}};
   qnt_memref_3d vc = {m->vcache, m->vcache, 0, {c->blocks, c->context, kvDim},
                       {c->context * kvDim, kvDim, 1}};
+  int64_t blocks = kvDim / 32;
+  qnt_memref_3d ks = {m->kscales, m->kscales, 0, {c->blocks, c->context, blocks},
+                      {c->context * blocks, blocks, 1}};
+  qnt_memref_3d vs = {m->vscales, m->vscales, 0, {c->blocks, c->context, blocks},
+                      {c->context * blocks, blocks, 1}};
+  int q8 = c->kv_cache == QNT_KV_CACHE_Q8_0;
   qnt_memref_1d w = qnt_memref_1d_of(m->weights, (int64_t)m->weights_size);
   /* Batches of at most m->batch tokens, each attending to the cache the
    * earlier ones wrote. A batch whose positions all precede `from` still
@@ -433,8 +476,13 @@ static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
     }
     qnt_memref_1d chunk = qnt_memref_1d_of((void *)(uintptr_t)(tokens + start), n);
     qnt_memref_2d out = qnt_memref_2d_of(rows, n - first, c->vocab);
-    if (n == 1)
+    if (n == 1 && q8)
+      ((qnt_decode_q8_fn)m->decode)(&chunk, pos + start, &kc, &vc, &ks, &vs, &w, &out);
+    else if (n == 1)
       m->decode(&chunk, pos + start, &kc, &vc, &w, &out);
+    else if (q8)
+      ((qnt_forward_q8_fn)m->forward)(&chunk, pos + start, first, &kc, &vc, &ks, &vs,
+                                      &w, &out);
     else
       m->forward(&chunk, pos + start, first, &kc, &vc, &w, &out);
   }

@@ -264,6 +264,23 @@ func.func @attention_f16_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xf16>, %v: 
 
 // -----
 
+// A q8_0 cache: the same tile, each 16 i8 values converted and multiplied by
+// the f16 scale of their block of 32 (block = column / 32).
+// CHECK-LABEL: func.func @attention_q8_0_cache
+// CHECK:           scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, tensor<32x16xf32>, tensor<16x32xf32>)
+// CHECK:             %[[Q:.+]] = vector.transfer_read %{{.+}} : tensor<64x32xi8>, vector<16xi8>
+// CHECK-NEXT:        %[[F:.+]] = arith.sitofp %[[Q]] : vector<16xi8> to vector<16xf32>
+// CHECK:             %[[D:.+]] = tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<64x1xf16>
+// CHECK-NEXT:        %[[D32:.+]] = arith.extf %[[D]] : f16 to f32
+// CHECK-NEXT:        %[[DV:.+]] = vector.broadcast %[[D32]] : f32 to vector<16xf32>
+// CHECK-NEXT:        arith.mulf %[[F]], %[[DV]] : vector<16xf32>
+func.func @attention_q8_0_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xi8>, %v: tensor<64x32xi8>, %ks: tensor<64x1xf16>, %vs: tensor<64x1xf16>, %p: index) -> tensor<?x64xf32> {
+  %a = qnt.attention %q, %k, %v, %p scales(%ks, %vs) {num_heads = 2, num_kv_heads = 1, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<64x32xi8>, tensor<64x32xi8>, tensor<64x1xf16>, tensor<64x1xf16> -> tensor<?x64xf32>
+  return %a : tensor<?x64xf32>
+}
+
+// -----
+
 // Keys and values rounded to an f16 cache as written: a row-parallel loop,
 // 32 values a truncf.
 // CHECK-LABEL: func.func @truncf_to_cache

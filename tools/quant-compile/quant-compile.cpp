@@ -139,7 +139,10 @@ cl::opt<::qnt::KvCache> kvCache(
              "rounded to it as written and read back as f32"),
     cl::values(clEnumValN(::qnt::KvCache::F16, "f16",
                           "half the bytes of f32 (default; llama.cpp's default)"),
-               clEnumValN(::qnt::KvCache::F32, "f32", "as computed")),
+               clEnumValN(::qnt::KvCache::F32, "f32", "as computed"),
+               clEnumValN(::qnt::KvCache::Q8_0, "q8_0",
+                          "GGML Q8_0 blocks of 32 along a row: 34 bytes per 32 "
+                          "values, 0.27 of f32")),
     cl::init(::qnt::KvCache::F16), cl::cat(category));
 cl::opt<std::string> sensitivityText(
     "sensitivity",
@@ -327,7 +330,8 @@ LogicalResult makeMetaHeader(const ::qnt::gguf::File &file, int64_t context,
   h.eot = vocab.eot;
   h.kv_cache = int32_t(kvCache.getValue());
   static_assert(int32_t(::qnt::KvCache::F16) == QNT_KV_CACHE_F16 &&
-                int32_t(::qnt::KvCache::F32) == QNT_KV_CACHE_F32);
+                int32_t(::qnt::KvCache::F32) == QNT_KV_CACHE_F32 &&
+                int32_t(::qnt::KvCache::Q8_0) == QNT_KV_CACHE_Q8_0);
   ::qnt::compile::runtimeTokenizer(vocab, h.tokenizer, h.pre);
   h.merges = int64_t(vocab.merges.size());
   h.chat_template = int64_t(vocab.chatTemplate.size());
@@ -744,9 +748,15 @@ int main(int argc, char **argv) {
       // Keys and values of every layer, for each position of the context.
       int64_t contextRows = contextLength > 0 ? std::min<int64_t>(contextLength, c.context)
                                               : c.context;
-      int64_t perToken = 2 * c.blocks * c.kvHeads * c.headDim *
-                         (kvCache == ::qnt::KvCache::F16 ? 2 : 4);
-      llvm::errs() << "KV cache: " << (kvCache == ::qnt::KvCache::F16 ? "f16" : "f32")
+      int64_t kvDim = c.kvHeads * c.headDim;
+      int64_t rowBytes = kvCache == ::qnt::KvCache::Q8_0 ? kvDim + kvDim / 32 * 2
+                         : kvCache == ::qnt::KvCache::F16 ? kvDim * 2
+                                                         : kvDim * 4;
+      int64_t perToken = 2 * c.blocks * rowBytes;
+      llvm::errs() << "KV cache: "
+                   << (kvCache == ::qnt::KvCache::Q8_0  ? "q8_0"
+                       : kvCache == ::qnt::KvCache::F16 ? "f16"
+                                                        : "f32")
                    << ", " << perToken << " bytes per token, "
                    << llvm::format("%.1f MiB", double(perToken) * double(contextRows) /
                                                    (1 << 20))

@@ -184,7 +184,9 @@ int check(const std::string &path, const qnt_meta_header &c,
       return 1;
     }
     // The same cache as the model's: keys and values rounded to f16 or not.
-    quant->setHalfCache(c.kv_cache == QNT_KV_CACHE_F16);
+    quant->setCache(c.kv_cache == QNT_KV_CACHE_F16    ? qnt::reference::Llama::Cache::F16
+                    : c.kv_cache == QNT_KV_CACHE_Q8_0 ? qnt::reference::Llama::Cache::Q8_0
+                                                      : qnt::reference::Llama::Cache::F32);
     std::vector<float> quantized = referenceLogits(*quant, tokens, vocab);
     CheckResult quantError = compare(floats, quantized, vocab);
     printCheck("  the quantized reference against float (quantization error)",
@@ -757,7 +759,7 @@ int main(int argc, char **argv) {
     int64_t perToken = qnt_kv_cache_bytes_per_token(&c);
     std::fprintf(stderr, "KV cache: %s, %lld bytes per token, %.1f MiB used of %.1f MiB "
                          "(%lld tokens)\n",
-                 c.kv_cache == QNT_KV_CACHE_F16 ? "f16" : "f32", (long long)perToken,
+                 qnt_kv_cache_name(c.kv_cache), (long long)perToken,
                  double(perToken) * double(sequence.size()) / (1 << 20),
                  double(perToken) * double(c.context) / (1 << 20), (long long)c.context);
   }

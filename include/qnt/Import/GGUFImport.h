@@ -35,7 +35,7 @@
 namespace qnt {
 
 /// The KV cache's element type (qnt/model.h's QNT_KV_CACHE_*, same values).
-enum class KvCache : int32_t { F32 = 0, F16 = 1 };
+enum class KvCache : int32_t { F32 = 0, F16 = 1, Q8_0 = 2 };
 
 struct ImportOptions {
   /// KV cache length; 0 for the model's context length.

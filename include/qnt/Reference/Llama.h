@@ -49,9 +49,12 @@ public:
   int64_t linearParameters(const std::string &name) const;
   /// A quantized model computes these linears in float.
   void setKeptFloat(std::set<std::string> names) { keptFloat = std::move(names); }
-  /// Keys and values rounded to f16 as they enter the cache (a model
-  /// compiled with --kv-cache=f16), or kept f32 (the default here).
-  void setHalfCache(bool half) { halfCache = half; }
+  /// What the KV cache holds: keys and values kept f32 (the default here),
+  /// rounded to f16 as they enter it, or quantized as GGML Q8_0 blocks of 32
+  /// along the row (and read back as scale * q): a model compiled with that
+  /// --kv-cache.
+  enum class Cache { F32, F16, Q8_0 };
+  void setCache(Cache type) { cache = type; }
   /// Measures the quantization error of one linear from now on ("": none):
   /// the relative RMS difference of its output from the float output of the
   /// same input, over every call (probedError).
@@ -98,7 +101,7 @@ private:
 
   gguf::LlamaConfig c;
   bool quantized = false;
-  bool halfCache = false;
+  Cache cache = Cache::F32;
   int64_t contextLength = 0;
   std::vector<float> embedding, outputNorm;
   Weight output;

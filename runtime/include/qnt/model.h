@@ -14,9 +14,10 @@
  *   forward(tokens [T] i32, pos, from, kcache, vcache, weights,
  *           logits [T - from, V])
  *   decode (token  [1] i32, pos, kcache, vcache, weights, logits [1, V])
+ * (with a q8_0 cache, kscales and vscales after vcache).
  * Both write the keys and values of positions pos .. pos + T - 1 into the
- * caches ([layers, context, kv_dim], f16 or f32 as model.meta's kv_cache
- * says) and read positions 0 .. pos + T - 1.
+ * caches ([layers, context, kv_dim], f16, f32 or q8_0 as model.meta's
+ * kv_cache says) and read positions 0 .. pos + T - 1.
  * forward computes the logits of positions from .. T - 1 of the call only
  * (0 <= from < T): T - 1 when generating, 0 for every position's.
  *
@@ -97,8 +98,14 @@ uint64_t qnt_model_id(const qnt_meta_header *header);
 
 #define QNT_KV_CACHE_F32 0 /* quant-compile --kv-cache=f32 */
 #define QNT_KV_CACHE_F16 1 /* --kv-cache=f16 (the default) */
-/** Bytes of one cached key or value element: 4 or 2; 0 for an unknown type. */
+#define QNT_KV_CACHE_Q8_0 2 /* --kv-cache=q8_0: i8 values, and an f16 scale
+                               per block of 32 of a row in a second cache
+                               ([blocks, context, kv_dim / 32]) */
+/** Bytes of one cached key or value element: 4, 2 or 1 (q8_0's values,
+ *  without their scales); 0 for an unknown type. */
 size_t qnt_kv_cache_element_size(int32_t kv_cache);
+/** "f32", "f16", "q8_0", or "?" for an unknown type. */
+const char *qnt_kv_cache_name(int32_t kv_cache);
 /** Bytes the KV cache holds per position: keys and values of every layer. */
 int64_t qnt_kv_cache_bytes_per_token(const qnt_meta_header *header);
 
@@ -195,6 +202,16 @@ typedef void (*qnt_forward_fn)(qnt_memref_1d *tokens, int64_t pos,
 typedef void (*qnt_decode_fn)(qnt_memref_1d *token, int64_t pos,
                               qnt_memref_3d *kcache, qnt_memref_3d *vcache,
                               qnt_memref_1d *weights, qnt_memref_2d *logits);
+/* With a q8_0 cache the scales follow the caches. */
+typedef void (*qnt_forward_q8_fn)(qnt_memref_1d *tokens, int64_t pos,
+                                  int64_t logits_from, qnt_memref_3d *kcache,
+                                  qnt_memref_3d *vcache, qnt_memref_3d *kscales,
+                                  qnt_memref_3d *vscales, qnt_memref_1d *weights,
+                                  qnt_memref_2d *logits);
+typedef void (*qnt_decode_q8_fn)(qnt_memref_1d *token, int64_t pos,
+                                 qnt_memref_3d *kcache, qnt_memref_3d *vcache,
+                                 qnt_memref_3d *kscales, qnt_memref_3d *vscales,
+                                 qnt_memref_1d *weights, qnt_memref_2d *logits);
 
 typedef struct qnt_model {
   qnt_meta_header config;
@@ -205,7 +222,9 @@ typedef struct qnt_model {
   void *weights;               /* model.weights, read or mapped */
   size_t weights_size;
   void *kcache, *vcache;       /* [blocks, context, kv_heads * head_dim] of
-                                  config.kv_cache's type (f32 or f16) */
+                                  config.kv_cache's type (f32, f16 or i8) */
+  void *kscales, *vscales;     /* q8_0: [blocks, context, kv_dim / 32] f16;
+                                  NULL otherwise */
   /* Compiled with --profile: the name of each timed op id, "function layer
    * op", NUL-separated, an empty name last; NULL otherwise. */
   const char *profile_names;

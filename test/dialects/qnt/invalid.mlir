@@ -459,8 +459,48 @@ func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xf16>, %v: tensor<128x32xf32
 
 // -----
 
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xi8>, %p: index) {
+  // expected-error @+1 {{i8 keys and values (a q8_0 cache) go with key and value scales, and only they}}
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xi8>, tensor<128x32xi8> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xf16>, %s: tensor<128x1xf16>, %p: index) {
+  // expected-error @+1 {{i8 keys and values (a q8_0 cache) go with key and value scales, and only they}}
+  %a = qnt.attention %q, %k, %k, %p scales(%s, %s) {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf16>, tensor<128x32xf16>, tensor<128x1xf16>, tensor<128x1xf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xi8>, %s: tensor<128x2xf16>, %p: index) {
+  // expected-error @+1 {{scales must be [128, 1] (a scale per block of 32), got 'tensor<128x2xf16>'}}
+  %a = qnt.attention %q, %k, %k, %p scales(%s, %s) {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xi8>, tensor<128x32xi8>, tensor<128x2xf16>, tensor<128x2xf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x32xf32>, %k: tensor<128x16xi8>, %s: tensor<128x1xf16>, %p: index) {
+  // expected-error @+1 {{a q8_0 cache needs rows of whole blocks of 32, got 16}}
+  %a = qnt.attention %q, %k, %k, %p scales(%s, %s) {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x32xf32>, tensor<128x16xi8>, tensor<128x16xi8>, tensor<128x1xf16>, tensor<128x1xf16> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xi8>, %s: tensor<128x1xf16>, %t: tensor<128x1xf32>, %p: index) {
+  // expected-error @+1 {{operand #5 must be ranked tensor of 16-bit float values}}
+  %a = qnt.attention %q, %k, %k, %p scales(%s, %t) {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xi8>, tensor<128x32xi8>, tensor<128x1xf16>, tensor<128x1xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
 func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xbf16>, %p: index) {
-  // expected-error @+1 {{operand #1 must be ranked tensor of 32-bit float or 16-bit float values}}
+  // expected-error @+1 {{operand #1 must be ranked tensor of 32-bit float or 16-bit float or 8-bit signless integer values}}
   %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xbf16>, tensor<128x32xbf16> -> tensor<?x64xf32>
   return
 }

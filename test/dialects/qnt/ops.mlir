@@ -88,6 +88,12 @@ func.func @transformer(%table: tensor<300x64xf16>, %ids: tensor<?xi32>, %w: tens
   %kh = arith.truncf %k : tensor<128x32xf32> to tensor<128x32xf16>
   %vh = arith.truncf %v : tensor<128x32xf32> to tensor<128x32xf16>
   %ah = qnt.attention %q, %kh, %vh, %pos {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xf16>, tensor<128x32xf16> -> tensor<?x64xf32>
+  // A q8_0 cache: i8 values, an f16 scale per block of 32.
+  // CHECK: qnt.attention %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} scales(%{{.+}}, %{{.+}}) {{.+}} : tensor<?x64xf32>, tensor<128x32xi8>, tensor<128x32xi8>, tensor<128x1xf16>, tensor<128x1xf16> -> tensor<?x64xf32>
+  %k8 = arith.fptosi %k : tensor<128x32xf32> to tensor<128x32xi8>
+  %s8 = arith.truncf %k : tensor<128x32xf32> to tensor<128x32xf16>
+  %ks = tensor.extract_slice %s8[0, 0] [128, 1] [1, 1] : tensor<128x32xf16> to tensor<128x1xf16>
+  %a8 = qnt.attention %q, %k8, %k8, %pos scales(%ks, %ks) {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xi8>, tensor<128x32xi8>, tensor<128x1xf16>, tensor<128x1xf16> -> tensor<?x64xf32>
   // CHECK: qnt.silu_mul %{{.+}}, %{{.+}} : tensor<?x64xf32> -> tensor<?x64xf32>
   %s = qnt.silu_mul %a, %h : tensor<?x64xf32> -> tensor<?x64xf32>
   return %s : tensor<?x64xf32>
