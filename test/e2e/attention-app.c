@@ -51,6 +51,8 @@ int main(int argc, char **argv) {
   qnt_memref_2d ksd = qnt_memref_2d_of(ks, c, kvcols / 32);
   qnt_memref_2d vsd = qnt_memref_2d_of(vs, c, kvcols / 32);
   _mlir_ciface_attention(&qd, &kd, &vd, &ksd, &vsd, pos, &od);
+  qnt_rt_free(ks);
+  qnt_rt_free(vs);
 #else
   _mlir_ciface_attention(&qd, &kd, &vd, pos, &od);
 #endif
@@ -61,5 +63,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   fclose(f);
+  qnt_rt_free(q);
+  qnt_rt_free(k);
+  qnt_rt_free(v);
+  qnt_rt_free(out);
   return 0;
 }
