@@ -7,7 +7,9 @@
 //
 // the same for qnt.silu_mul, when every use of the float result is a quantize
 // to one type with the same static scales, if any, which the fused op takes
-// over (insert-act-quant shares one between q/k/v and gate/up); and
+// over (insert-act-quant shares one between q/k/v and gate/up); for
+// qnt.attention when the quantize is dynamic and its blocks tile the columns
+// each attention task computes (each task quantizes its own); and
 //
 //   %y = qnt.matmul %a, %w                    %z = qnt.matmul %a, %w acc %r
 //   %z = arith.addf %r, %y                =>  (the residual in the epilogue)
@@ -76,6 +78,33 @@ struct FuseQuantizeIntoProducer : OpRewritePattern<Producer> {
   }
 };
 
+/// quantize(attention(...)) -> attention(...) with the quantized result,
+/// when the quantize is dynamic and its blocks tile each attention task's
+/// columns (AttentionOp::canQuantizeResultAs); otherwise the quantize stays.
+struct FuseQuantizeIntoAttention : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Value result = op.getResult();
+    if (!isa<RankedTensorType>(result.getType()))
+      return rewriter.notifyMatchFailure(op, "already quantizes its result");
+    QuantizeOp quantize = soleQuantize(result);
+    if (!quantize)
+      return rewriter.notifyMatchFailure(op, "a use needs the float result");
+    if (quantize.getStaticScalesAttr())
+      return rewriter.notifyMatchFailure(op, "static scales: the quantize stays");
+    if (!op.canQuantizeResultAs(quantize.getType()))
+      return rewriter.notifyMatchFailure(op, "blocks do not tile a task's columns");
+    auto fused = cast<AttentionOp>(rewriter.clone(*op));
+    fused.getResult().setType(quantize.getType());
+    for (Operation *user : llvm::make_early_inc_range(result.getUsers()))
+      rewriter.replaceOp(user, fused.getResult());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 /// addf(r, matmul(a, w)) -> matmul(a, w) acc r.
 struct FuseResidualAdd : OpRewritePattern<arith::AddFOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -107,7 +136,8 @@ struct FusePass : public mlir::qnt::impl::FusePassBase<FusePass> {
     RewritePatternSet patterns(&getContext());
     if (quantize)
       patterns.add<FuseQuantizeIntoProducer<RmsNormOp>,
-                   FuseQuantizeIntoProducer<SiluMulOp>>(&getContext());
+                   FuseQuantizeIntoProducer<SiluMulOp>, FuseQuantizeIntoAttention>(
+          &getContext());
     if (residual)
       patterns.add<FuseResidualAdd>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -65,13 +65,9 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     int64_t cacheRows = op.getKeys().getType().getDimSize(0);
 
     // The lanes: `headBlock` heads of one KV group (the largest divisor of
-    // the group that fits) times `tokens` consecutive query rows.
-    int64_t headBlock = 1;
-    for (int64_t h = std::min(group, kLanes); h >= 1; --h)
-      if (group % h == 0) {
-        headBlock = h;
-        break;
-      }
+    // the group up to kLanes) times `tokens` consecutive query rows.
+    static_assert(kLanes == 16, "AttentionOp::getTaskHeads assumes 16 lanes");
+    int64_t headBlock = op.getTaskHeads();
     bool oneRow = queryType.getDimSize(0) == 1;
     int64_t tokens = oneRow ? 1 : std::max<int64_t>(1, kLanes / headBlock);
     int64_t lanes = tokens * headBlock, headBlocks = heads / headBlock;
@@ -80,13 +76,29 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     auto ivec = VectorType::get({lanes}, b.getI64Type());
 
     Value rows = e.dim(query, 0);
-    Value out = e.empty(queryType.getShape(), f32,
-                        {rows, e.index(queryType.getDimSize(1))});
+    // The outputs: the f32 result, or the components of the quantized one
+    // (data, scales, sums), each task quantizing the blocks of its columns.
+    auto qtype = dyn_cast<QTensorType>(op.getResult().getType());
+    SmallVector<Type> componentTypes;
+    QTensorType tileType;
+    if (qtype) {
+      qtype.getComponentTypes(componentTypes);
+      tileType = QTensorType::get(b.getContext(), {1, headBlock * d}, f32,
+                                  qtype.getScheme());
+    } else {
+      componentTypes.push_back(queryType);
+    }
+    SmallVector<Value> outInits;
+    for (Type t : componentTypes) {
+      auto tensor = cast<RankedTensorType>(t);
+      outInits.push_back(e.empty(tensor.getShape(), tensor.getElementType(),
+                                 {rows, e.index(tensor.getDimSize(1))}));
+    }
     Value tokenBlocks = arith::CeilDivUIOp::create(b, loc, rows, e.index(tokens));
     Value tasks = e.mul(tokenBlocks, e.index(headBlocks));
     Value minusBig = e.f32(-1.0e30f); // exp underflows to 0; no inf - inf
 
-    auto forall = parallelLoop(e, tasks, {out}, [&](Value task, ValueRange outs) {
+    auto forall = parallelLoop(e, tasks, outInits, [&](Value task, ValueRange outs) {
       Value t0 = e.mul(arith::DivUIOp::create(b, loc, task, e.index(headBlocks)),
                        e.index(tokens));
       Value h0 = e.mul(arith::RemUIOp::create(b, loc, task, e.index(headBlocks)),
@@ -287,10 +299,59 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
       })[0];
       SmallVector<OpFoldResult> offsets = {t0, e.mul(h0, e.index(d))};
       SmallVector<OpFoldResult> sizes = {rowsHere, b.getIndexAttr(headBlock * d)};
-      Value written = slice(e, tile, {b.getIndexAttr(0), b.getIndexAttr(0)}, sizes);
-      return SmallVector<TileInsert>{{written, offsets, sizes}};
+      if (!qtype) {
+        Value written = slice(e, tile, {b.getIndexAttr(0), b.getIndexAttr(0)}, sizes);
+        return SmallVector<TileInsert>{{written, offsets, sizes}};
+      }
+      // Quantized as computed: each row of the tile, a block of 32 at a
+      // time (the blocks tile the task's columns: canQuantizeResultAs), into
+      // tiles of the components, written like the f32 tile.
+      SmallVector<Type> tileComponents;
+      tileType.getComponentTypes(tileComponents);
+      SmallVector<Value> parts;
+      for (Type t : tileComponents) {
+        auto tensor = cast<RankedTensorType>(t);
+        parts.push_back(e.empty({tokens, tensor.getDimSize(1)}, tensor.getElementType(), {}));
+      }
+      for (int64_t r = 0; r < tokens; ++r) {
+        SmallVector<Value> rowTiles;
+        for (auto [t, part] : llvm::zip(tileComponents, parts))
+          rowTiles.push_back(slice(e, part, {b.getIndexAttr(r), b.getIndexAttr(0)},
+                                   {b.getIndexAttr(1),
+                                    b.getIndexAttr(cast<RankedTensorType>(t).getDimSize(1))}));
+        SmallVector<Value> quantized = quantizeRow(
+            e, tileType,
+            [&](Value col, bool inBounds) {
+              return readF32(e, tile, ValueRange{e.index(r), col}, kVec, inBounds);
+            },
+            rowTiles);
+        for (auto [i, t] : llvm::enumerate(tileComponents))
+          parts[i] = tensor::InsertSliceOp::create(
+              b, loc, quantized[i], parts[i],
+              ArrayRef<OpFoldResult>{b.getIndexAttr(r), b.getIndexAttr(0)},
+              ArrayRef<OpFoldResult>{b.getIndexAttr(1),
+                                     b.getIndexAttr(cast<RankedTensorType>(t).getDimSize(1))},
+              ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+      }
+      SmallVector<TileInsert> inserts;
+      for (auto [i, t] : llvm::enumerate(tileComponents)) {
+        int64_t cols = cast<RankedTensorType>(t).getDimSize(1);
+        // This task's columns of the component: data by value, scales and
+        // sums by block.
+        Value first = e.mul(h0, e.index(d));
+        if (cols != headBlock * d)
+          first = arith::DivUIOp::create(b, loc, first, e.index(headBlock * d / cols));
+        SmallVector<OpFoldResult> partSizes = {rowsHere, b.getIndexAttr(cols)};
+        inserts.push_back({slice(e, parts[i], {b.getIndexAttr(0), b.getIndexAttr(0)},
+                                 partSizes),
+                           {t0, first}, partSizes});
+      }
+      return inserts;
     });
-    rewriter.replaceOp(op, forall.getResults());
+    if (qtype)
+      rewriter.replaceOpWithMultiple(op, {SmallVector<Value>(forall.getResults())});
+    else
+      rewriter.replaceOp(op, forall.getResults());
     return success();
   }
 };

@@ -609,6 +609,24 @@ int64_t AttentionOp::getHeadDim() {
   return getQuery().getType().getDimSize(1) / getNumHeads();
 }
 
+int64_t AttentionOp::getTaskHeads() {
+  int64_t group = getNumHeads() / std::max<int64_t>(1, getNumKvHeads());
+  for (int64_t h = std::min<int64_t>(group, 16); h > 1; --h)
+    if (group % h == 0)
+      return h;
+  return 1;
+}
+
+bool AttentionOp::canQuantizeResultAs(QTensorType type) {
+  SchemeAttr s = type.getScheme();
+  int64_t cols = getQuery().getType().getDimSize(1);
+  int64_t taskCols = getTaskHeads() * getHeadDim();
+  return type.getRank() == 2 && !type.isTiled() && type.getStoredCols() == cols &&
+         s.getStorage() == Storage::I8 && s.getSymmetric() && s.getBits() == 8 &&
+         s.getGranularity() == Granularity::PerBlock && s.getSuperBlock() == 0 &&
+         s.getBlock() > 0 && taskCols % s.getBlock() == 0;
+}
+
 LogicalResult AttentionOp::verify() {
   RankedTensorType query = getQuery().getType();
   if (failed(verifyActivation(*this, query, "query")) ||
@@ -644,8 +662,17 @@ LogicalResult AttentionOp::verify() {
   if (getKeys().getType().getDimSize(1) != kvHeads * headDim)
     return emitOpError("keys must have ") << kvHeads * headDim
                                           << " columns (num_kv_heads x head size)";
-  if (getResult().getType() != query)
+  if (auto q = dyn_cast<QTensorType>(getResult().getType())) {
+    if (failed(verifySameValues(*this, query, q)))
+      return failure();
+    if (!canQuantizeResultAs(q))
+      return emitOpError("quantizes its result only as symmetric i8 blocks that divide "
+                         "the ")
+             << getTaskHeads() * getHeadDim()
+             << " columns a task computes (row-major, unpadded), not as " << q;
+  } else if (getResult().getType() != query) {
     return emitOpError("result type must equal the query type");
+  }
   return success();
 }
 

@@ -347,6 +347,10 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
 
       out[t, h] = sum_j softmax_j(scale * q[t, h] . k[j, kvh]) v[j, kvh]
 
+    The result may be a `!qnt.tensor` (per_block, each block within the
+    columns one task computes; see canQuantizeResultAs): the attention
+    output quantized as computed, for the output linear.
+
     A q8_0 cache holds i8 keys and values with `key_scales` and
     `value_scales` [C, KV * d / 32] (f16, one per block of 32 along a row,
     GGML Q8_0's): element c of row j is `keys[j, c] * key_scales[j, c / 32]`.
@@ -363,7 +367,7 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
                        Optional<Qnt_CacheScales>:$key_scales,
                        Optional<Qnt_CacheScales>:$value_scales,
                        I64Attr:$num_heads, I64Attr:$num_kv_heads, F32Attr:$scale);
-  let results = (outs Qnt_F32Tensor:$result);
+  let results = (outs AnyTypeOf<[Qnt_F32Tensor, Qnt_QTensorType]>:$result);
   let assemblyFormat = [{
     $query `,` $keys `,` $values `,` $position (`scales` `(` $key_scales^ `,` $value_scales `)`)?
     attr-dict `:` qualified(type($query)) `,`
@@ -380,6 +384,14 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     int64_t getHeadDim();
+    /// The heads of one KV group a task of the lowering puts side by side
+    /// in its lanes (the largest divisor of the group up to 16), and so the
+    /// columns of the output each task writes: getTaskHeads() * head size.
+    int64_t getTaskHeads();
+    /// Whether the result can be quantized as `type` inside the op: blocks
+    /// that tile each task's columns (per_block, symmetric i8, row-major,
+    /// unpadded), computed from the values the task holds.
+    bool canQuantizeResultAs(::mlir::qnt::QTensorType type);
   }];
 }
 

@@ -66,3 +66,42 @@ func.func @different_static_scales(%x: tensor<?x64xf32>, %g: tensor<64xf32>)
   %b = qnt.quantize %h : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
   return %a, %b : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
 }
+
+// -----
+
+// Attention whose tasks compute 16 columns (one head of 16 per KV group)
+// cannot quantize blocks of 32 itself: the quantize stays.
+// CHECK-LABEL: func.func @attention_blocks_span_tasks
+// CHECK:         %[[A:.+]] = qnt.attention {{.+}} -> tensor<?x64xf32>
+// CHECK:         qnt.quantize %[[A]]
+func.func @attention_blocks_span_tasks(%q: tensor<?x64xf32>, %k: tensor<32x64xf32>, %p: index)
+    -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>> {
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 4, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<32x64xf32>, tensor<32x64xf32> -> tensor<?x64xf32>
+  %aq = qnt.quantize %a : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>>
+  return %aq : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>>
+}
+
+// -----
+
+// Static scales: attention has none to take over, the quantize stays.
+// CHECK-LABEL: func.func @attention_static_scales
+// CHECK:         %[[A:.+]] = qnt.attention {{.+}} -> tensor<?x64xf32>
+// CHECK:         qnt.quantize %[[A]] {static_scales
+func.func @attention_static_scales(%q: tensor<?x64xf32>, %k: tensor<32x16xf32>, %p: index)
+    -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>> {
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 1, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<32x16xf32>, tensor<32x16xf32> -> tensor<?x64xf32>
+  %aq = qnt.quantize %a {static_scales = dense<0.5> : tensor<1x2xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>>
+  return %aq : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>>
+}
+
+// -----
+
+// Per token: one scale for the whole row, which no task holds.
+// CHECK-LABEL: func.func @attention_per_token
+// CHECK:         qnt.quantize
+func.func @attention_per_token(%q: tensor<?x64xf32>, %k: tensor<32x16xf32>, %p: index)
+    -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token>> {
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 1, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<32x16xf32>, tensor<32x16xf32> -> tensor<?x64xf32>
+  %aq = qnt.quantize %a : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token>>
+  return %aq : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token>>
+}

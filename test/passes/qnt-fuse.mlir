@@ -62,3 +62,19 @@ func.func @static_scales(%x: tensor<?x64xf32>, %g: tensor<64xf32>, %u: tensor<?x
   %sq = qnt.quantize %s {static_scales = dense<0.3> : tensor<1x2xf32>} : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
   return %hq, %sq : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>, !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32>>
 }
+
+// -----
+
+// Attention quantizes its output when the quantize's blocks tile the columns
+// each of its tasks computes (4 heads of a KV group x 16 = 64, blocks of
+// 32): no quantize left for the output linear.
+// CHECK-LABEL: func.func @attention_quantized
+// CHECK-NOT:     qnt.quantize
+// CHECK:         %[[A:.+]] = qnt.attention {{.+}} -> !qnt.tensor<?x64xf32, #scheme>
+// CHECK-NEXT:    return %[[A]]
+func.func @attention_quantized(%q: tensor<?x64xf32>, %k: tensor<32x16xf16>, %p: index)
+    -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>> {
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 1, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<32x16xf16>, tensor<32x16xf16> -> tensor<?x64xf32>
+  %aq = qnt.quantize %a : tensor<?x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+  return %aq : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+}

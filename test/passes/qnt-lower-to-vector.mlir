@@ -281,6 +281,29 @@ func.func @attention_q8_0_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xi8>, %v: 
 
 // -----
 
+// The output quantized inside attention: each task (2 heads x 32 = 64
+// columns, 8 rows) quantizes its rows of the f32 tile in blocks of 32 (amax,
+// d = amax / 127, q, the sums) and writes three tiles: the i8 data at its
+// columns, the scales and sums at its columns / 32.
+// CHECK-LABEL: func.func @attention_quantized
+// CHECK:         %[[D:.+]] = tensor.empty(%{{.+}}) : tensor<?x128xi8>
+// CHECK:         %[[S:.+]] = tensor.empty(%{{.+}}) : tensor<?x4xf32>
+// CHECK:         %[[U:.+]] = tensor.empty(%{{.+}}) : tensor<?x4xi32>
+// CHECK:         scf.forall (%{{.+}}) in (%{{.+}}) shared_outs(%{{.+}} = %[[D]], %{{.+}} = %[[S]], %{{.+}} = %[[U]])
+// CHECK-COUNT-8:   vector.reduction <maxnumf>
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice {{.+}} : tensor<?x64xi8> into tensor<?x128xi8>
+// CHECK-NEXT:        tensor.parallel_insert_slice {{.+}} : tensor<?x2xf32> into tensor<?x4xf32>
+// CHECK-NEXT:        tensor.parallel_insert_slice {{.+}} : tensor<?x2xi32> into tensor<?x4xi32>
+// CHECK-NOT:     qnt.quantize
+func.func @attention_quantized(%q: tensor<?x128xf32>, %k: tensor<64x64xf32>, %p: index) -> (tensor<?x128xi8>, tensor<?x4xf32>, tensor<?x4xi32>) {
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x128xf32>, tensor<64x64xf32>, tensor<64x64xf32> -> !qnt.tensor<?x128xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
+  %d, %s, %u = qnt.unpack %a : !qnt.tensor<?x128xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>> -> tensor<?x128xi8>, tensor<?x4xf32>, tensor<?x4xi32>
+  return %d, %s, %u : tensor<?x128xi8>, tensor<?x4xf32>, tensor<?x4xi32>
+}
+
+// -----
+
 // Keys and values rounded to an f16 cache as written: a row-parallel loop,
 // 32 values a truncf.
 // CHECK-LABEL: func.func @truncf_to_cache

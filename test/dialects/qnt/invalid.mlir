@@ -1085,3 +1085,11 @@ func.func private @kernel(tensor<4xf32>) -> (tensor<4xf32> {qnt.in_last_arg = 1}
 
 // expected-error @+1 {{unknown qnt attribute on a result: "qnt.shaped_like"}}
 func.func private @kernel(tensor<4xf32>) -> (tensor<4xf32> {qnt.shaped_like})
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x64xf32>, %p: index) {
+  // expected-error @+1 {{quantizes its result only as symmetric i8 blocks that divide the 16 columns a task computes (row-major, unpadded), not as '!qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>>'}}
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 4, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>>
+  return
+}
