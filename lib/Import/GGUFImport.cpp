@@ -3,7 +3,6 @@
 #include "qnt/Import/GGUFImport.h"
 
 #include "dialects/qnt/QntOps.h"
-#include "qnt/Math/Quant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
