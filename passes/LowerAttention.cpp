@@ -88,12 +88,7 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     } else {
       componentTypes.push_back(queryType);
     }
-    SmallVector<Value> outInits;
-    for (Type t : componentTypes) {
-      auto tensor = cast<RankedTensorType>(t);
-      outInits.push_back(e.empty(tensor.getShape(), tensor.getElementType(),
-                                 {rows, e.index(tensor.getDimSize(1))}));
-    }
+    SmallVector<Value> outInits = emptyRows(e, componentTypes, rows);
     Value tokenBlocks = arith::CeilDivUIOp::create(b, loc, rows, e.index(tokens));
     Value tasks = e.mul(tokenBlocks, e.index(headBlocks));
     Value minusBig = e.f32(-1.0e30f); // exp underflows to 0; no inf - inf
@@ -153,8 +148,6 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
       };
       auto cacheAt = [&](Value tensor, Value row, Value col) -> Value {
         Value x = tensor::ExtractOp::create(b, loc, tensor, ValueRange{row, col});
-        if (x.getType() != f32) // an f16 cache
-          x = arith::ExtFOp::create(b, loc, f32, x);
         return vector::BroadcastOp::create(b, loc, vec, x);
       };
 

@@ -392,6 +392,16 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
       }));
 }
 
+SmallVector<Value> emptyRows(Emitter &e, TypeRange types, Value rows) {
+  SmallVector<Value> out;
+  for (Type t : types) {
+    auto tensor = cast<RankedTensorType>(t);
+    out.push_back(e.empty(tensor.getShape(), tensor.getElementType(),
+                          {rows, e.index(tensor.getDimSize(1))}));
+  }
+  return out;
+}
+
 SmallVector<Value> emitQuantizedRows(Emitter &e, QTensorType type, Value rows,
                                      RowSetup setup,
                                      DenseElementsAttr staticScales) {
@@ -401,12 +411,7 @@ SmallVector<Value> emitQuantizedRows(Emitter &e, QTensorType type, Value rows,
     scales = arith::ConstantOp::create(b, e.loc, staticScales);
   SmallVector<Type> componentTypes;
   type.getComponentTypes(componentTypes);
-  SmallVector<Value> outs;
-  for (Type t : componentTypes) {
-    auto tensor = cast<RankedTensorType>(t);
-    outs.push_back(e.empty(tensor.getShape(), tensor.getElementType(),
-                           {rows, e.index(tensor.getDimSize(1))}));
-  }
+  SmallVector<Value> outs = emptyRows(e, componentTypes, rows);
   auto forall = parallelLoop(e, rows, outs, [&](Value r, ValueRange outArgs) {
     SmallVector<OpFoldResult> offsets = {r, b.getIndexAttr(0)};
     SmallVector<SmallVector<OpFoldResult>> sizes;

@@ -203,6 +203,10 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
 using RowSetup =
     function_ref<std::function<Value(Value col, bool inBounds)>(Value row)>;
 
+/// Empty [rows, cols] tensors of `types` (rank 2, the rows dynamic): the
+/// outputs of a row-parallel op, e.g. a quantized tensor's components.
+SmallVector<Value> emptyRows(Emitter &e, TypeRange types, Value rows);
+
 /// The quantized form of a [rows, cols] activation produced row by row:
 /// one parallel task per row, quantizeRow in each (with the producer `setup`
 /// makes for the row); the components of `type`. `staticScales` (an op's

@@ -141,8 +141,8 @@ cl::opt<::qnt::KvCache> kvCache(
                           "half the bytes of f32 (default; llama.cpp's default)"),
                clEnumValN(::qnt::KvCache::F32, "f32", "as computed"),
                clEnumValN(::qnt::KvCache::Q8_0, "q8_0",
-                          "GGML Q8_0 blocks of 32 along a row: 34 bytes per 32 "
-                          "values, 0.27 of f32")),
+                          "GGML Q8_0 blocks of 32 within each head: 34 bytes "
+                          "per 32 values, 0.27 of f32")),
     cl::init(::qnt::KvCache::F16), cl::cat(category));
 cl::opt<std::string> sensitivityText(
     "sensitivity",
@@ -748,15 +748,14 @@ int main(int argc, char **argv) {
       // Keys and values of every layer, for each position of the context.
       int64_t contextRows = contextLength > 0 ? std::min<int64_t>(contextLength, c.context)
                                               : c.context;
-      int64_t kvDim = c.kvHeads * c.headDim;
-      int64_t rowBytes = kvCache == ::qnt::KvCache::Q8_0 ? kvDim + kvDim / 32 * 2
-                         : kvCache == ::qnt::KvCache::F16 ? kvDim * 2
-                                                         : kvDim * 4;
-      int64_t perToken = 2 * c.blocks * rowBytes;
-      llvm::errs() << "KV cache: "
-                   << (kvCache == ::qnt::KvCache::Q8_0  ? "q8_0"
-                       : kvCache == ::qnt::KvCache::F16 ? "f16"
-                                                        : "f32")
+      // The runtime's own count, on the header fields it reads.
+      qnt_meta_header cache = {};
+      cache.blocks = c.blocks;
+      cache.kv_heads = c.kvHeads;
+      cache.head_dim = c.headDim;
+      cache.kv_cache = int32_t(kvCache.getValue());
+      int64_t perToken = qnt_kv_cache_bytes_per_token(&cache);
+      llvm::errs() << "KV cache: " << qnt_kv_cache_name(cache.kv_cache)
                    << ", " << perToken << " bytes per token, "
                    << llvm::format("%.1f MiB", double(perToken) * double(contextRows) /
                                                    (1 << 20))

@@ -183,7 +183,8 @@ int check(const std::string &path, const qnt_meta_header &c,
       std::fprintf(stderr, "quant-run: error: --check: %s\n", why.c_str());
       return 1;
     }
-    // The same cache as the model's: keys and values rounded to f16 or not.
+    // The same cache as the model's: keys and values kept, rounded to f16
+    // or quantized to q8_0 as they are written.
     quant->setCache(c.kv_cache == QNT_KV_CACHE_F16    ? qnt::reference::Llama::Cache::F16
                     : c.kv_cache == QNT_KV_CACHE_Q8_0 ? qnt::reference::Llama::Cache::Q8_0
                                                       : qnt::reference::Llama::Cache::F32);
