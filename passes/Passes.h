@@ -52,6 +52,9 @@ struct LoweringOptions {
   /// Each layer of an entry point into a function of its own
   /// (--qnt-outline-layers): bufferization analyses one layer at a time.
   bool outlineLayers = true;
+  /// The layer functions alike but for integer constants (their weights'
+  /// offsets, their cache layer) merged into one (--qnt-merge-functions).
+  bool mergeLayers = true;
   /// The dots become the intrinsics (true) or plain vector arithmetic
   /// (false: runs the VNNI and AVX2 kernels' structure on any CPU).
   bool intrinsics = true;

@@ -268,6 +268,50 @@ def OutlineLayersPass : Pass<"qnt-outline-layers", "ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def MergeFunctionsPass : Pass<"qnt-merge-functions", "ModuleOp"> {
+  let summary = "One function for private functions alike but for integer constants";
+  let description = [{
+    The layer functions of --qnt-outline-layers differ only in where their
+    weights are (the byte offsets of their `memref.view`s of the weights
+    file) and in which layer of the KV cache they write (a static offset of
+    the cache's `tensor.insert_slice`/`extract_slice`). Private functions
+    called only by `func.call` that are op for op the same (names, types,
+    operands, regions, attributes) but for the values of integer constants
+    and static slice offsets are merged into the first of them: the values
+    that differ become its trailing arguments (index or integer), and each
+    call passes its function's own as constants. LLVM then compiles a
+    layer once, whatever the depth. The numbers do not change.
+
+    Before:
+    ```mlir
+    func.func private @f_blk1(%w: memref<?xi8>, %c: tensor<4x8x16xf32>, ...) {
+      %c64 = arith.constant 64 : index
+      %v = memref.view %w[%c64][] : memref<?xi8> to memref<16x16xi8>
+      %u = tensor.insert_slice %r into %c[1, %pos, 0] [1, 1, 16] [1, 1, 1] ...
+    func.func private @f_blk2(...)   // the same with 320 and [2, %pos, 0]
+    ```
+    After:
+    ```mlir
+    func.func private @f_blk1(%w: memref<?xi8>, %c: tensor<4x8x16xf32>, ...,
+                              %off: index, %layer: index) {
+      %v = memref.view %w[%off][] : memref<?xi8> to memref<16x16xi8>
+      %u = tensor.insert_slice %r into %c[%layer, %pos, 0] [1, 1, 16] [1, 1, 1] ...
+    ```
+    and `call @f_blk2(...)` becomes `call @f_blk1(..., %c320, %c2)`. Values
+    that are another's plus the same amount in every function (the offsets
+    of one layer's weights; the layer an insert and an extract use) share
+    its argument, plus a constant. At most `max-arguments` values may differ
+    within a group; past that a function starts a group of its own.
+  }];
+  let options = [
+    Option<"maxArguments", "max-arguments", "int64_t", /*default=*/"64",
+           "the most values that may differ within a group">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ShareKernelsPass : Pass<"qnt-share-kernels", "ModuleOp"> {
   let summary = "One kernel function per distinct matmul, called by every layer";
   let description = [{

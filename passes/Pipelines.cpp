@@ -66,6 +66,10 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   // layer at a time.
   if (options.outlineLayers)
     pm.addPass(createOutlineLayersPass());
+  // The layers, alike but for their weights' offsets and their cache
+  // layer, into one function: LLVM compiles a layer once.
+  if (options.outlineLayers && options.mergeLayers)
+    pm.addPass(createMergeFunctionsPass());
 
   // Buffers: entry points take dense row-major memrefs; results that are
   // arguments updated in place (a KV cache) are dropped, the others become
@@ -153,6 +157,12 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("each layer of an entry point into a function of its own "
                      "(--qnt-outline-layers)"),
       llvm::cl::init(true)};
+  Option<bool> mergeLayers{
+      *this, "merge-layers",
+      llvm::cl::desc("the layer functions alike but for their weights' "
+                     "offsets and cache layer merged into one "
+                     "(--qnt-merge-functions)"),
+      llvm::cl::init(true)};
   Option<std::string> weightsFile{
       *this, "weights-file",
       llvm::cl::desc("move large constants into this file"), llvm::cl::init("")};
@@ -173,6 +183,7 @@ void mlir::qnt::registerPipelines() {
         options.profile = o.profile;
         options.shareKernels = o.shareKernels;
         options.outlineLayers = o.outlineLayers;
+        options.mergeLayers = o.mergeLayers;
         options.weightsFile = o.weightsFile;
         buildLowerToLLVMPipeline(pm, options);
       });

@@ -122,9 +122,11 @@ cl::opt<bool> noFuse("no-fuse",
                      cl::init(false), cl::cat(category));
 cl::opt<bool> shareKernels(
     "share-kernels",
-    cl::desc("one kernel function per distinct matmul shape, called by every "
-             "layer, so the compile time does not grow with the depth "
-             "(--share-kernels=false: a kernel per call site)"),
+    cl::desc("one kernel function per distinct matmul shape, and one "
+             "function for the layers that differ only in their weights and "
+             "cache layer, called by every layer, so the compile time does "
+             "not grow with the depth (--share-kernels=false: a kernel per "
+             "call site, a function per layer)"),
     cl::init(true), cl::cat(category));
 cl::opt<bool> profile("profile",
                       cl::desc("time each layer op when the model runs "
@@ -804,6 +806,7 @@ int main(int argc, char **argv) {
   lowering.fuse = !noFuse;
   lowering.profile = profile;
   lowering.shareKernels = shareKernels;
+  lowering.mergeLayers = shareKernels;
   lowering.weightsFile = weightsPath;
   lowering.appendWeights = quant.enabled && !weightsPath.empty();
   if (failed(::qnt::lowerToBuffers(*module, lowering, hook)))
