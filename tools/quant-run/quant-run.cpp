@@ -21,7 +21,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -84,6 +86,30 @@ bool parseNumber(const char *text, double &out) {
   char *end = nullptr;
   out = std::strtod(text, &end);
   return end != text && *end == 0 && std::isfinite(out);
+}
+
+/// A whole number in [min, max], written in decimal.
+bool parseInteger(const char *text, int64_t min, int64_t max, int64_t &out) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text, &end, 10);
+  if (end == text || *end != 0 || errno == ERANGE || v < min || v > max)
+    return false;
+  out = v;
+  return true;
+}
+
+/// An unsigned 64-bit number (a seed), written in decimal.
+bool parseUnsigned(const char *text, uint64_t &out) {
+  char *end = nullptr;
+  errno = 0;
+  if (text[0] == '-' || text[0] == '+')
+    return false;
+  unsigned long long v = std::strtoull(text, &end, 10);
+  if (end == text || *end != 0 || errno == ERANGE)
+    return false;
+  out = v;
+  return true;
 }
 
 double seconds(std::chrono::steady_clock::time_point a,
@@ -425,9 +451,10 @@ void printProfile(const char *names) {
 
 int main(int argc, char **argv) {
   std::string modelPath, prompt, checkPath, logitsOut, perplexityPath, klBase;
-  double chunk = 0;
-  double tokens = 64, temp = 0, topK = 40, topP = 0.95, seed = 1, threads = 0,
-         batch = QNT_DEFAULT_BATCH;
+  int64_t chunk = 0, tokens = 64, topK = 40, threads = 0,
+          batch = QNT_DEFAULT_BATCH;
+  uint64_t seed = 1;
+  double temp = 0, topP = 0.95;
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
   bool quiet = false, printIds = false, havePrompt = false, profile = false;
   bool tokenizeOnly = false, chat = false;
@@ -449,6 +476,15 @@ int main(int argc, char **argv) {
         std::exit(2);
       }
     };
+    // Whole numbers: counts up to `max` (a token count, threads, ...).
+    auto integer = [&](const char *name, int64_t &out, int64_t max) {
+      const char *v = value(name);
+      if (!parseInteger(v, 0, max, out)) {
+        usageError(std::string(name) + " takes a whole number from 0 to " +
+                   std::to_string(max) + ", not '" + v + "'");
+        std::exit(2);
+      }
+    };
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -456,19 +492,22 @@ int main(int argc, char **argv) {
       prompt = value("--prompt");
       havePrompt = true;
     } else if (a == "-n" || a == "--tokens") {
-      number("--tokens", tokens);
+      integer("--tokens", tokens, INT32_MAX);
     } else if (a == "--temp") {
       number("--temp", temp);
     } else if (a == "--top-k") {
-      number("--top-k", topK);
+      integer("--top-k", topK, INT32_MAX);
     } else if (a == "--top-p") {
       number("--top-p", topP);
     } else if (a == "--seed") {
-      number("--seed", seed);
+      const char *v = value("--seed");
+      if (!parseUnsigned(v, seed))
+        return usageError(std::string("--seed takes a whole number from 0 to "
+                                      "2^64 - 1, not '") + v + "'");
     } else if (a == "--threads") {
-      number("--threads", threads);
+      integer("--threads", threads, 4096);
     } else if (a == "-b" || a == "--batch") {
-      number("--batch", batch);
+      integer("--batch", batch, INT32_MAX);
     } else if (a == "--check") {
       checkPath = value("--check");
     } else if (a == "--max-kl") {
@@ -498,7 +537,7 @@ int main(int argc, char **argv) {
     } else if (a == "--perplexity") {
       perplexityPath = value("--perplexity");
     } else if (a == "--chunk") {
-      number("--chunk", chunk);
+      integer("--chunk", chunk, INT32_MAX);
     } else if (a == "--kl-base") {
       klBase = value("--kl-base");
     } else if (!a.empty() && a[0] == '-') {
@@ -511,20 +550,12 @@ int main(int argc, char **argv) {
   }
   if (modelPath.empty())
     return usageError("no model given");
-  if (tokens < 0 || tokens != std::floor(tokens))
-    return usageError("--tokens must be a whole number >= 0");
-  if (temp < 0 || topK < 0 || topP <= 0 || topP > 1)
-    return usageError("--temp >= 0, --top-k >= 0 and 0 < --top-p <= 1");
-  if (threads < 0 || threads != std::floor(threads))
-    return usageError("--threads must be a whole number");
-  if (batch < 0 || batch != std::floor(batch))
-    return usageError("--batch must be a whole number >= 0");
+  if (temp < 0 || topP <= 0 || topP > 1)
+    return usageError("--temp >= 0 and 0 < --top-p <= 1");
   if ((maxKl >= 0 || minTop1 >= 0 || maxKlRatio >= 0) && checkPath.empty())
     return usageError("--max-kl, --min-top1 and --max-kl-ratio go with --check");
   if ((chunk != 0 || !klBase.empty()) && perplexityPath.empty())
     return usageError("--chunk and --kl-base go with --perplexity");
-  if (chunk < 0 || chunk != std::floor(chunk))
-    return usageError("--chunk must be a whole number");
   if (!perplexityPath.empty() &&
       (havePrompt || !checkPath.empty() || !logitsOut.empty()))
     return usageError("--perplexity reads its own text: no -p, --check or "
@@ -552,7 +583,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "quant-run: error: %s\n", error);
     return 1;
   }
-  model.batch = int64_t(batch);
+  model.batch = batch;
   if (!quiet && model.notes && model.notes[0])
     std::fprintf(stderr, "compiled with %s\n", model.notes);
   if (profile && !model.profile_names) {
@@ -562,7 +593,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (!perplexityPath.empty()) {
-    int status = perplexity(model, perplexityPath, int64_t(chunk), klBase);
+    int status = perplexity(model, perplexityPath, chunk, klBase);
     if (profile)
       printProfile(model.profile_names);
     qnt_model_free(&model);
@@ -572,7 +603,7 @@ int main(int argc, char **argv) {
   int64_t vocab = c.vocab;
   auto makeSampler = [&](qnt_sampler &sampler) {
     if (qnt_sampler_init(&sampler, int32_t(vocab), float(temp), int32_t(topK),
-                         float(topP), uint64_t(seed)) == 0)
+                         float(topP), seed) == 0)
       return true;
     std::fprintf(stderr, "quant-run: error: out of memory\n");
     return false;
@@ -586,7 +617,7 @@ int main(int argc, char **argv) {
     qnt::run::ChatOptions options;
     options.templateName = chatTemplate;
     options.system = system;
-    options.maxTokens = int64_t(tokens);
+    options.maxTokens = tokens;
     options.printIds = printIds;
     options.quiet = quiet;
     int status = qnt::run::runChat(model, sampler, options);
@@ -644,8 +675,8 @@ int main(int argc, char **argv) {
   // sampled needs no cache row: a prompt of `count` tokens leaves room for
   // context - count + 1.
   int64_t room = c.context - count + 1;
-  int64_t budget = std::min<int64_t>(int64_t(tokens), room);
-  if (budget < int64_t(tokens))
+  int64_t budget = std::min<int64_t>(tokens, room);
+  if (budget < tokens)
     std::fprintf(stderr,
                  "quant-run: warning: -n %lld does not fit: the context of "
                  "%lld tokens leaves room for %lld new tokens after the "
@@ -738,7 +769,7 @@ int main(int argc, char **argv) {
   }
   std::fputs("\n", stdout);
   std::fflush(stdout);
-  if (rc == 0 && !endOfText && generated == room && budget < int64_t(tokens))
+  if (rc == 0 && !endOfText && generated == room && budget < tokens)
     std::fprintf(stderr, "quant-run: stopped: context of %lld tokens is full\n",
                  (long long)c.context);
   if (printIds) {
