@@ -1,7 +1,8 @@
 //===- LowerDpbusd.cpp - The integer dots to x86 or vector arithmetic -----===//
 //
-// qnt.dpbusd (u8 x s8) becomes vpdpbusd where the target has VNNI; qnt.dpbssd
-// (s8 x s8) becomes AVX2's sign trick on 8 lanes:
+// As the module's #qnt.target has it: qnt.dpbusd (u8 x s8) becomes vpdpbusd
+// where the target has VNNI; qnt.dpbssd (s8 x s8) becomes AVX2's sign trick
+// on 8 lanes where it has AVX2 (a vnni or maddubs target):
 //
 //   |a| = vpsignb(a, a), w' = vpsignb(w, a)      (w with a's sign, 0 where a is)
 //   pairs = vpmaddubsw(|a|, w')                   u8 x s8, adjacent pairs to i16
@@ -291,7 +292,10 @@ struct LowerDpbusdPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    // The intrinsic where it applies, the arithmetic for the rest.
+    // The intrinsic where the target has it, the arithmetic for the rest.
+    DotKind dot = TargetAttr::lookup(getOperation()).getDot();
+    bool vnni = intrinsics && dot == DotKind::Vnni;
+    bool avx2 = intrinsics && (dot == DotKind::Vnni || dot == DotKind::Maddubs);
     if (vnni)
       patterns.add<DpbusdToIntrinsic>(&getContext(), /*benefit=*/3);
     if (avx2)
@@ -306,4 +310,26 @@ struct LowerDpbusdPass
   }
 };
 
+} // namespace
+
+namespace mlir::qnt {
+#define GEN_PASS_DEF_ATTACHTARGETPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::qnt
+
+namespace {
+struct AttachTargetPass
+    : public mlir::qnt::impl::AttachTargetPassBase<AttachTargetPass> {
+  using AttachTargetPassBase::AttachTargetPassBase;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto target = TargetAttr::getChecked(
+        [&] { return module.emitError("--qnt-attach-target: "); },
+        &getContext(), StringRef(cpu.getValue()), unsigned(vectorBits),
+        DotKind(dot), unsigned(registers));
+    if (!target)
+      return signalPassFailure();
+    module->setAttr(TargetAttr::kAttrName, target);
+  }
+};
 } // namespace

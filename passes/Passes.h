@@ -32,11 +32,6 @@ namespace mlir::qnt {
 
 /// Options of the lowering from qnt to the LLVM dialect.
 struct LoweringOptions {
-  /// Use vpdpbusd for u8 x s8 dot products (the target has AVX512-VNNI with
-  /// AVX512VL, or AVX-VNNI).
-  bool vnni = false;
-  /// Use AVX2's vpsignb / vpmaddubsw / vpmaddwd for s8 x s8 dot products.
-  bool avx2 = false;
   /// Output columns per parallel task of a float linear.
   int64_t tileCols = 16;
   /// The most activation rows of a matmul's register tile.
@@ -55,8 +50,9 @@ struct LoweringOptions {
   /// The layer functions alike but for integer constants (their weights'
   /// offsets, their cache layer) merged into one (--qnt-merge-functions).
   bool mergeLayers = true;
-  /// The dots become the intrinsics (true) or plain vector arithmetic
-  /// (false: runs the VNNI and AVX2 kernels' structure on any CPU).
+  /// The dots become the module #qnt.target's intrinsics (true) or plain
+  /// vector arithmetic (false: runs the VNNI and AVX2 kernels' structure on
+  /// any CPU).
   bool intrinsics = true;
   /// If set, large constants go to this file (--qnt-externalize-weights).
   std::string weightsFile;

@@ -503,27 +503,66 @@ def ExternalizeWeightsPass : Pass<"qnt-externalize-weights", "ModuleOp"> {
   ];
 }
 
+def AttachTargetPass : Pass<"qnt-attach-target", "ModuleOp"> {
+  let summary = "Put a #qnt.target on the module";
+  let description = [{
+    Sets the module's `qnt.target` (what `--qnt-data-tiling`,
+    `--qnt-tile-matmul` and `--qnt-lower-dpbusd` read), as upstream's
+    `--nvvm-attach-target` attaches a GPU target: `quant-compile` derives it
+    from `--mcpu`/`--mattr`; with quant-opt this pass states it. An existing
+    target is replaced. Invalid combinations are refused with the
+    attribute's own diagnostic (e.g. `dot=maddubs` needs 256 vector bits).
+
+    ```mlir
+    // --qnt-attach-target="dot=vnni vector-bits=512 registers=32"
+    module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>}
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
+           "the LLVM CPU name, for the reader">,
+    Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"128",
+           "the vector width kernels use: 128, 256 or 512">,
+    Option<"dot", "dot", "::mlir::qnt::DotKind",
+           /*default=*/"::mlir::qnt::DotKind::Generic",
+           "the integer dot product micro-kernels are built on",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::qnt::DotKind::Vnni, "vnni",
+                        "vpdpbusd (AVX512-VNNI, or AVX-VNNI at 256 bits)"),
+             clEnumValN(::mlir::qnt::DotKind::Maddubs, "maddubs",
+                        "AVX2's vpmaddubsw + vpmaddwd"),
+             clEnumValN(::mlir::qnt::DotKind::Generic, "generic",
+                        "extend, multiply, add"))}]>,
+    Option<"registers", "registers", "unsigned", /*default=*/"16",
+           "vector registers: 16, or 32 with AVX-512">,
+  ];
+}
+
 def LowerDpbusdPass : Pass<"qnt-lower-dpbusd", "ModuleOp"> {
   let summary = "Lower qnt.dpbusd and qnt.dpbssd to x86 intrinsics or to vector arithmetic";
   let description = [{
-    With `vnni` (the default), a `qnt.dpbusd` of 4, 8 or 16 lanes becomes
+    Reads the module's `#qnt.target` (a generic 128-bit one if it has none).
+    With `dot = vnni`, a `qnt.dpbusd` of 4, 8 or 16 lanes becomes
     `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.{128,256,512}"` (the 128-
-    and 256-bit forms are AVX512-VNNI with VL, or AVX-VNNI). With `avx2`, a
-    `qnt.dpbssd` of 8 lanes becomes AVX2's sign trick: `vpsignb` twice,
-    `vpmaddubsw`, `vpmaddwd` by ones (no saturation for values in
-    [-127, 127]). With `avx2` (and no VNNI), the 4-bit kernels' dots need
-    no sign trick: `qnt.dpbusd {nibbles}` becomes `vpmaddubsw` + `vpmaddwd`,
-    `qnt.dpbusw` (i16 pairs) `vpmaddubsw` + `vpaddw`, `qnt.widen_pairs`
-    `vpmaddwd` by ones. Otherwise, or for other lengths, each becomes
-    extensions, a multiply and strided shuffles added to the
-    accumulator. Runs after bufferization: the intrinsic calls have no
-    declared memory effects, which buffer deallocation does not accept.
+    and 256-bit forms are AVX512-VNNI with VL, or AVX-VNNI). With `dot =
+    vnni` or `maddubs` (every such CPU has AVX2), a `qnt.dpbssd` of 8 lanes
+    becomes AVX2's sign trick: `vpsignb` twice, `vpmaddubsw`, `vpmaddwd` by
+    ones (no saturation for values in [-127, 127]); the 4-bit kernels' dots
+    need no sign trick: `qnt.dpbusd {nibbles}` becomes `vpmaddubsw` +
+    `vpmaddwd` where VNNI does not take it, `qnt.dpbusw` (i16 pairs)
+    `vpmaddubsw` + `vpaddw`, `qnt.widen_pairs` `vpmaddwd` by ones, and
+    `qnt.lookup` `vpshufb`. Otherwise, for other lengths, or with
+    `intrinsics=false`, each becomes extensions, a multiply and strided
+    shuffles added to the accumulator (LLVM lowers it for any CPU; the
+    tests run the VNNI and AVX2 kernels' structure on any CPU this way).
+    Runs after bufferization: the intrinsic calls have no declared memory
+    effects, which buffer deallocation does not accept.
 
     Before:
     ```mlir
     %r = qnt.dpbusd %acc, %w, %x : vector<32xi8> -> vector<8xi32>
     ```
-    After (vnni):
+    After (`dot = vnni`):
     ```mlir
     %r = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%acc, %w, %x) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
     ```
@@ -531,11 +570,9 @@ def LowerDpbusdPass : Pass<"qnt-lower-dpbusd", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
                            "::mlir::vector::VectorDialect"];
   let options = [
-    Option<"vnni", "vnni", "bool", /*default=*/"true",
-           "use the VNNI intrinsic for qnt.dpbusd (the target must have it)">,
-    Option<"avx2", "avx2", "bool", /*default=*/"false",
-           "use AVX2's vpsignb / vpmaddubsw / vpmaddwd for qnt.dpbssd, and "
-           "vpmaddubsw / vpmaddwd / vpaddw for the 4-bit dots">
+    Option<"intrinsics", "intrinsics", "bool", /*default=*/"true",
+           "the target's intrinsics where it has them (false: vector "
+           "arithmetic only)">
   ];
 }
 

@@ -96,8 +96,7 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
 void mlir::qnt::buildBuffersToLLVMPipeline(OpPassManager &pm,
                                            const LoweringOptions &options) {
   LowerDpbusdPassOptions dpbusd;
-  dpbusd.vnni = options.vnni && options.intrinsics;
-  dpbusd.avx2 = options.avx2 && options.intrinsics;
+  dpbusd.intrinsics = options.intrinsics;
   pm.addPass(createLowerDpbusdPass(dpbusd));
 
   // Threads, then LLVM.
@@ -128,12 +127,11 @@ void mlir::qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 namespace {
 struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
-  Option<bool> vnni{*this, "vnni",
-                    llvm::cl::desc("use vpdpbusd for u8 x s8 dot products"),
-                    llvm::cl::init(false)};
-  Option<bool> avx2{*this, "avx2",
-                    llvm::cl::desc("use AVX2's sign trick for s8 x s8 dot products"),
-                    llvm::cl::init(false)};
+  Option<bool> intrinsics{
+      *this, "intrinsics",
+      llvm::cl::desc("the dots as the module's #qnt.target's intrinsics "
+                     "(false: vector arithmetic only)"),
+      llvm::cl::init(true)};
   Option<int64_t> tileCols{*this, "tile-cols",
                            llvm::cl::desc("output columns per parallel task of a float linear"),
                            llvm::cl::init(16)};
@@ -175,8 +173,7 @@ void mlir::qnt::registerPipelines() {
       "Lower quantized qnt IR to the LLVM dialect (kernels, buffers, threads)",
       [](OpPassManager &pm, const PipelineOptions &o) {
         LoweringOptions options;
-        options.vnni = o.vnni;
-        options.avx2 = o.avx2;
+        options.intrinsics = o.intrinsics;
         options.tileCols = o.tileCols;
         options.maxM0 = o.maxM0;
         options.fuse = o.fuse;

@@ -78,8 +78,9 @@ def Qnt_TargetAttr : AttrDef<Qnt_Dialect, "Target"> {
   let description = [{
     The facts of a CPU that decide how kernels are tiled and which integer
     dot product they are built on. `quant-compile` puts one on the module
-    (`qnt.target`) for the CPU it compiles for; `--qnt-data-tiling` and
-    `--qnt-tile-matmul` read it.
+    (`qnt.target`) for the CPU it compiles for (`--qnt-attach-target` states
+    one); `--qnt-data-tiling`, `--qnt-tile-matmul` and `--qnt-lower-dpbusd`
+    read it.
 
     - `cpu`: the LLVM CPU name, for the reader;
     - `vector_bits`: the vector width kernels use (128, 256 or 512);

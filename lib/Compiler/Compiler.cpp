@@ -153,6 +153,10 @@ void registerCompilerDialects(DialectRegistry &registry) {
 
 LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
                        const Target &target, const PassManagerHook &hook) {
+  // The target the kernels are tiled and lowered for (quantized or not).
+  if (!module->hasAttr(mlir::qnt::TargetAttr::kAttrName))
+    module->setAttr(mlir::qnt::TargetAttr::kAttrName,
+                    target.kernelTarget(module->getContext()));
   if (!quant.enabled)
     return success();
   mlir::qnt::FoldWeightQuantPassOptions fold;
@@ -182,9 +186,6 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   act.scale = quant.actScale;
   act.rounding = quant.rounding;
 
-  if (!module->hasAttr(mlir::qnt::TargetAttr::kAttrName))
-    module->setAttr(mlir::qnt::TargetAttr::kAttrName,
-                    target.kernelTarget(module->getContext()));
   PassManager pm(module->getContext());
   pm.addPass(mlir::qnt::createDataTilingPass());
   pm.addPass(mlir::qnt::createFoldWeightQuantPass(fold));
@@ -194,11 +195,8 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
   return pm.run(module);
 }
 
-mlir::qnt::LoweringOptions loweringOptions(const Target &target,
-                                           int64_t tileCols) {
+mlir::qnt::LoweringOptions loweringOptions(int64_t tileCols) {
   mlir::qnt::LoweringOptions options;
-  options.vnni = target.vnni;
-  options.avx2 = target.avx2;
   options.tileCols = tileCols;
   return options;
 }

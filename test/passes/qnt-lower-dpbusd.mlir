@@ -1,7 +1,10 @@
-// RUN: quant-opt %s --qnt-lower-dpbusd | FileCheck %s
-// RUN: quant-opt %s --qnt-lower-dpbusd=vnni=0 | FileCheck %s --check-prefix=GENERIC
-// RUN: quant-opt %s --qnt-lower-dpbusd=avx2=1 | FileCheck %s --check-prefix=AVX2
-// RUN: quant-opt %s --qnt-lower-dpbusd="vnni=0 avx2=1" | FileCheck %s --check-prefix=AVX2ONLY
+// The dots follow the module's #qnt.target: a VNNI target (CHECK; every
+// such CPU has AVX2 too, SIGNTRICK), an AVX2 one (AVX2ONLY, SIGNTRICK), none
+// (a generic one) or intrinsics=false (GENERIC).
+// RUN: quant-opt %s --qnt-attach-target="dot=vnni vector-bits=512 registers=32" --qnt-lower-dpbusd | FileCheck %s --check-prefixes=CHECK,SIGNTRICK
+// RUN: quant-opt %s --qnt-attach-target="dot=maddubs vector-bits=256" --qnt-lower-dpbusd | FileCheck %s --check-prefixes=AVX2ONLY,SIGNTRICK
+// RUN: quant-opt %s --qnt-lower-dpbusd | FileCheck %s --check-prefix=GENERIC
+// RUN: quant-opt %s --qnt-attach-target="dot=vnni vector-bits=512 registers=32" --qnt-lower-dpbusd=intrinsics=0 | FileCheck %s --check-prefix=GENERIC
 
 // The three VNNI widths become the intrinsic.
 // CHECK-LABEL: func.func @widths
@@ -38,31 +41,31 @@ func.func @no_vnni_form(%a: vector<2xi32>, %b: vector<8xi8>) -> vector<2xi32> {
   return %r : vector<2xi32>
 }
 
-// s8 x s8 with AVX2 on: |a| and w with the sign of a by vpsignb, u8 x s8
-// pairs by vpmaddubsw, quads by vpmaddwd with ones, added to the accumulator.
-// AVX2-LABEL: func.func @signed
-// AVX2:         %[[ABS:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[A:.+]], %[[A]]) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
-// AVX2:         %[[SW:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[W:.+]], %[[A]])
-// AVX2:         %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[ABS]], %[[SW]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
-// AVX2:         %[[Q:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.+}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
-// AVX2:         arith.addi %{{.+}}, %[[Q]] : vector<8xi32>
-// Other lengths, or with AVX2 off: both sides sign-extended.
-// AVX2:         arith.extsi %{{.+}} : vector<16xi8> to vector<16xi32>
-// CHECK-LABEL: func.func @signed
-// CHECK-NOT:     llvm.call_intrinsic
-// CHECK:         arith.extsi %{{.+}} : vector<32xi8> to vector<32xi32>
-// CHECK:         arith.extsi %{{.+}} : vector<32xi8> to vector<32xi32>
-// CHECK:         arith.muli
+// s8 x s8 where the target has AVX2: |a| and w with the sign of a by
+// vpsignb, u8 x s8 pairs by vpmaddubsw, quads by vpmaddwd with ones, added
+// to the accumulator.
+// SIGNTRICK-LABEL: func.func @signed
+// SIGNTRICK:         %[[ABS:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[A:.+]], %[[A]]) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
+// SIGNTRICK:         %[[SW:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[W:.+]], %[[A]])
+// SIGNTRICK:         %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[ABS]], %[[SW]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// SIGNTRICK:         %[[Q:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.+}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// SIGNTRICK:         arith.addi %{{.+}}, %[[Q]] : vector<8xi32>
+// Other lengths, or without AVX2: both sides sign-extended.
+// SIGNTRICK:         arith.extsi %{{.+}} : vector<16xi8> to vector<16xi32>
+// GENERIC-LABEL: func.func @signed
+// GENERIC-NOT:     llvm.call_intrinsic
+// GENERIC:         arith.extsi %{{.+}} : vector<32xi8> to vector<32xi32>
+// GENERIC:         arith.extsi %{{.+}} : vector<32xi8> to vector<32xi32>
+// GENERIC:         arith.muli
 func.func @signed(%a8: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>, %a4: vector<4xi32>, %b: vector<16xi8>) -> (vector<8xi32>, vector<4xi32>) {
   %r = qnt.dpbssd %a8, %a, %w : vector<32xi8> -> vector<8xi32>
   %r4 = qnt.dpbssd %a4, %b, %b : vector<16xi8> -> vector<4xi32>
   return %r, %r4 : vector<8xi32>, vector<4xi32>
 }
 
-// Nibbles (4-bit weights, u <= 15): with AVX2 on, vpmaddubsw takes them as
-// they are (no sign trick: 2 * 15 * 127 < 2^15), then vpmaddwd with ones.
-// With VNNI (the default, and before AVX2 when both are on) vpdpbusd; with
-// neither, the plain arithmetic.
+// Nibbles (4-bit weights, u <= 15): on an AVX2 target, vpmaddubsw takes
+// them as they are (no sign trick: 2 * 15 * 127 < 2^15), then vpmaddwd with
+// ones. On a VNNI target vpdpbusd; on a generic one, the plain arithmetic.
 // AVX2ONLY-LABEL: func.func @nibbles
 // AVX2ONLY-NOT:     llvm.x86.avx2.psign.b
 // AVX2ONLY:         %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[U:[^,]+]], %[[X:[^)]+]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
@@ -70,8 +73,6 @@ func.func @signed(%a8: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>, %a4:
 // AVX2ONLY:         arith.addi %{{.+}}, %[[Q]] : vector<8xi32>
 // CHECK-LABEL: func.func @nibbles
 // CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
-// AVX2-LABEL: func.func @nibbles
-// AVX2:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 // GENERIC-LABEL: func.func @nibbles
 // GENERIC:         arith.extui %{{.+}} : vector<32xi8> to vector<32xi32>
 // GENERIC-NOT:     llvm.call_intrinsic
@@ -81,7 +82,7 @@ func.func @nibbles(%acc: vector<8xi32>, %u: vector<32xi8>, %x: vector<32xi8>) ->
 }
 
 // Without `nibbles` the u8 side may reach 255, where vpmaddubsw saturates:
-// AVX2 alone leaves it to the plain arithmetic.
+// an AVX2 target leaves it to the plain arithmetic.
 // AVX2ONLY-LABEL: func.func @bytes
 // AVX2ONLY-NOT:     llvm.call_intrinsic
 // AVX2ONLY:         arith.extui

@@ -1,13 +1,15 @@
-// RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant=storage=u8 --qnt-insert-act-quant --qnt-lower-to-llvm=vnni=1 | FileCheck %s
-// RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm=avx2=1 | FileCheck %s --check-prefix=AVX2
-// RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm | FileCheck %s --check-prefix=GENERIC
+// RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant=storage=u8 --qnt-insert-act-quant --qnt-lower-to-llvm | FileCheck %s
+// RUN: quant-opt %s --qnt-attach-target="dot=maddubs vector-bits=256" --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm | FileCheck %s --check-prefix=AVX2
+// RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm=intrinsics=0 | FileCheck %s --check-prefix=GENERIC
 // RUN: quant-opt %s --qnt-data-tiling --qnt-fold-weight-quant --qnt-insert-act-quant --qnt-lower-to-llvm=share-kernels=0 | FileCheck %s --check-prefix=INLINE
 
 // The named pipeline takes quantized qnt IR to the LLVM dialect: the kernels
 // outlined onto the runtime's thread pool, scratch buffers from the
 // runtime's allocator, the result an out-parameter, no casts left. The
 // matmul is a kernel function of its own (share-kernels, on by default)
-// that the entry point calls after quantizing its input.
+// that the entry point calls after quantizing its input. The dots are the
+// module's target's: vpdpbusd (its own), AVX2's (an attached maddubs
+// target), plain arithmetic (intrinsics=false).
 // CHECK-DAG: llvm.func @qnt_rt_parallel_for(!llvm.ptr, !llvm.ptr, i64, i64)
 // CHECK-DAG: llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
 // CHECK-DAG: llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)

@@ -212,7 +212,7 @@ public:
     quant.actScale = config.actScale;
     quant.rounding = config.rounding;
     ASSERT_TRUE(succeeded(::qnt::quantize(*module, quant, *target)));
-    mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(*target);
+    mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions();
     lowering.intrinsics = config.intrinsics;
     lowering.maxM0 = config.maxM0;
     ASSERT_TRUE(succeeded(::qnt::lowerToLLVM(*module, lowering)));

@@ -527,7 +527,7 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   qnt::QuantOptions quant;
   quant.weightBits = bits == 6 ? "auto" : std::to_string(bits);
   quant.weightsFile = weightsPath.str().str();
-  mlir::qnt::LoweringOptions lowering = qnt::loweringOptions(target);
+  mlir::qnt::LoweringOptions lowering = qnt::loweringOptions();
   lowering.weightsFile = quant.weightsFile;
   lowering.appendWeights = true;
   if (failed(qnt::quantize(*module, quant, target)) ||

@@ -802,7 +802,7 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(*target, tileCols);
+  mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(tileCols);
   lowering.fuse = !noFuse;
   lowering.profile = profile;
   lowering.shareKernels = shareKernels;

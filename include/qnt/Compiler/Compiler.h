@@ -93,16 +93,17 @@ void registerCompilerDialects(mlir::DialectRegistry &registry);
 /// reproducers; or shows the pipeline).
 using PassManagerHook = std::function<mlir::LogicalResult(mlir::PassManager &)>;
 
-/// Chooses the weights' data-tiled layout (for the module's qnt.target,
-/// which it sets to `target`'s unless the module has one), folds weight
+/// Sets the module's qnt.target to `target`'s unless it has one (what the
+/// kernels are tiled and lowered for, quantized or not); then, if `quant` is
+/// enabled, chooses the weights' data-tiled layout, folds weight
 /// quantization and inserts activation quantization.
 mlir::LogicalResult quantize(mlir::ModuleOp module, const QuantOptions &quant,
                              const Target &target,
                              const PassManagerHook &hook = nullptr);
 
-/// The lowering options for a target: VNNI and AVX2 where it has them.
-mlir::qnt::LoweringOptions loweringOptions(const Target &target,
-                                           int64_t tileCols = 16);
+/// The lowering options (the dots follow the module's qnt.target, which
+/// quantize() sets).
+mlir::qnt::LoweringOptions loweringOptions(int64_t tileCols = 16);
 
 /// Marks public functions as C-interface entry points and lowers the module
 /// to buffers (the signatures the C header shows).
