@@ -312,24 +312,3 @@ struct LowerDpbusdPass
 
 } // namespace
 
-namespace mlir::qnt {
-#define GEN_PASS_DEF_ATTACHTARGETPASS
-#include "passes/Passes.h.inc"
-} // namespace mlir::qnt
-
-namespace {
-struct AttachTargetPass
-    : public mlir::qnt::impl::AttachTargetPassBase<AttachTargetPass> {
-  using AttachTargetPassBase::AttachTargetPassBase;
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    auto target = TargetAttr::getChecked(
-        [&] { return module.emitError("--qnt-attach-target: "); },
-        &getContext(), StringRef(cpu.getValue()), unsigned(vectorBits),
-        DotKind(dot), unsigned(registers));
-    if (!target)
-      return signalPassFailure();
-    module->setAttr(TargetAttr::kAttrName, target);
-  }
-};
-} // namespace
