@@ -4,30 +4,40 @@
   check_tokenizer.py QUANT-RUN MODEL.so CASES.jsonl NAME [--bos ID]
                      [--reference tokenizer.json --pre PRE]
 
-For every case of CASES.jsonl ({"text": ..., NAME: [ids]}), runs
-`QUANT-RUN MODEL.so --tokenize -p TEXT` and checks that the ids are the
-case's (after BOS when --bos is given) and that they decode back to the
-text. With --reference, the expected ids come from bpe_reference.py (an
-independent Python BPE) with pre-tokenizer PRE instead of the case's.
-Prints each mismatch and a summary; exits 1 if any case fails.
+Tokenizes every case of CASES.jsonl ({"text": ..., NAME: [ids]}) with one
+`QUANT-RUN MODEL.so --tokenize-file -` (the texts NUL-separated on stdin)
+and checks that each text's ids are the case's (after BOS when --bos is
+given) and that they decode back to the text. With --reference, the
+expected ids come from bpe_reference.py (an independent Python BPE) with
+pre-tokenizer PRE instead of the case's. Prints each mismatch and a summary;
+exits 1 if any case fails.
 """
 import argparse
-import concurrent.futures
 import json
 import subprocess
 import sys
 
 
-def run(args, case):
-    out = subprocess.run([args.quant_run, args.model, "--tokenize", "-p", case["text"]],
-                         capture_output=True)
+def tokenize(args, cases):
+    """quant-run's (decoded text, ids) for each case, or an error string."""
+    texts = b"".join(c["text"].encode("utf-8") + b"\0" for c in cases)
+    out = subprocess.run([args.quant_run, args.model, "--tokenize-file", "-"],
+                         input=texts, capture_output=True)
     if out.returncode != 0:
         return f"exit {out.returncode}: {out.stderr.decode(errors='replace').strip()}"
-    stdout = out.stdout
-    text, sep, ids_line = stdout[:-1].rpartition(b"\ntokens:")
-    if not sep or not stdout.endswith(b"\n"):
-        return f"unexpected output {stdout!r}"
-    ids = [int(x) for x in ids_line.split()]
+    records = out.stdout.split(b"\0")
+    if len(records) != len(cases) + 1 or records[-1]:
+        return f"{len(records) - 1} NUL-terminated records for {len(cases)} texts"
+    results = []
+    for record in records[:-1]:
+        text, sep, ids_line = record[:-1].rpartition(b"\ntokens:")
+        if not sep or not record.endswith(b"\n"):
+            return f"unexpected output {record!r}"
+        results.append((text, [int(x) for x in ids_line.split()]))
+    return results
+
+
+def check(args, case, text, ids):
     ids_of = args.reference.encode(case["text"]) if args.reference else case[args.name]
     expected = ([args.bos] if args.bos is not None else []) + ids_of
     problems = []
@@ -54,8 +64,11 @@ def main():
         import bpe_reference
         args.reference = bpe_reference.Tokenizer(args.reference, args.pre)
     cases = [json.loads(line) for line in open(args.cases, encoding="utf-8") if line.strip()]
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda c: run(args, c), cases))
+    tokenized = tokenize(args, cases)
+    if isinstance(tokenized, str):
+        print(f"{args.name}: quant-run failed: {tokenized[:400]}")
+        sys.exit(1)
+    results = [check(args, c, text, ids) for c, (text, ids) in zip(cases, tokenized)]
     failed = 0
     for case, problem in zip(cases, results):
         if problem:

@@ -62,6 +62,9 @@ const char *kUsage =
     "  --tokens-out         print the token ids too\n"
     "  --tokenize           print the prompt's token ids (and the text they\n"
     "                       decode to) and stop: no model run\n"
+    "  --tokenize-file FILE as --tokenize, for each text of FILE (texts\n"
+    "                       separated by NUL bytes, as find -print0 writes;\n"
+    "                       - for stdin), each printed followed by a NUL\n"
     "  --logits-out FILE    write the f32 logits of every prompt position\n"
     "                       ([positions, vocab], row-major; with -n 0 nothing\n"
     "                       is generated)\n"
@@ -257,6 +260,69 @@ void printToken(const qnt_vocab &vocab, int32_t previous, int32_t id) {
   char piece[512];
   int64_t n = qnt_detokenize(&vocab, previous, id, piece, sizeof piece);
   std::fwrite(piece, 1, size_t(n), stdout);
+}
+
+/// --tokenize: the text the ids of `text` decode to (after the BOS the
+/// tokenizer adds, control tokens as written), then a line of the ids.
+/// False (with the reason) when the text is not valid UTF-8.
+bool printTokenization(const qnt_vocab &vocab, const std::string &text,
+                       std::string &error) {
+  std::vector<int32_t> ids(text.size() + 8);
+  int64_t count = qnt_tokenize(&vocab, text.c_str(), vocab.add_bos, ids.data(),
+                               int64_t(ids.size()));
+  if (count < 0) {
+    error = count == -2 ? "is not valid UTF-8" : "cannot be tokenized";
+    return false;
+  }
+  ids.resize(size_t(count));
+  for (size_t i = vocab.add_bos ? 1 : 0; i < ids.size(); ++i) {
+    int32_t id = ids[i];
+    if (vocab.types[id] == 3)
+      std::fwrite(vocab.pieces[id], 1, vocab.lengths[id], stdout);
+    else
+      printToken(vocab, i > 0 ? ids[i - 1] : -1, id);
+  }
+  std::fputs("\ntokens:", stdout);
+  for (int32_t id : ids)
+    std::printf(" %d", id);
+  std::fputs("\n", stdout);
+  return true;
+}
+
+/// --tokenize-file: every NUL-separated text of the file (or stdin for
+/// "-"), each printed as --tokenize prints one and followed by a NUL, so a
+/// script tokenizes many texts with one load of the vocabulary.
+int tokenizeFile(const qnt_vocab &vocab, const std::string &path) {
+  std::FILE *f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) {
+    std::fprintf(stderr, "quant-run: error: cannot read %s\n", path.c_str());
+    return 1;
+  }
+  std::string all;
+  char buffer[65536];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;)
+    all.append(buffer, n);
+  if (f != stdin)
+    std::fclose(f);
+  // A trailing NUL ends the last text rather than starting an empty one.
+  if (!all.empty() && all.back() == '\0')
+    all.pop_back();
+  size_t start = 0;
+  for (int64_t index = 0;; ++index) {
+    size_t end = all.find('\0', start);
+    std::string text = all.substr(start, end == std::string::npos ? end : end - start);
+    std::string error;
+    if (!printTokenization(vocab, text, error)) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "quant-run: error: text %lld of %s %s\n",
+                   (long long)index, path.c_str(), error.c_str());
+      return 1;
+    }
+    std::fputc('\0', stdout);
+    if (end == std::string::npos)
+      return 0;
+    start = end + 1;
+  }
 }
 
 /// --perplexity: the text's tokens in chunks of `chunk`, each run from
@@ -458,6 +524,7 @@ int main(int argc, char **argv) {
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
   bool quiet = false, printIds = false, havePrompt = false, profile = false;
   bool tokenizeOnly = false, chat = false;
+  std::string tokenizePath;
   std::string chatTemplate, system;
   bool haveChatTemplate = false, haveSystem = false;
   for (int i = 1; i < argc; ++i) {
@@ -524,6 +591,8 @@ int main(int argc, char **argv) {
       profile = true;
     } else if (a == "--tokenize") {
       tokenizeOnly = true;
+    } else if (a == "--tokenize-file") {
+      tokenizePath = value("--tokenize-file");
     } else if (a == "-i" || a == "--chat") {
       chat = true;
     } else if (a == "--chat-template") {
@@ -566,6 +635,13 @@ int main(int argc, char **argv) {
                !logitsOut.empty() || !perplexityPath.empty()))
     return usageError("--chat reads its messages from stdin: no -p, --tokenize, "
                       "--check, --logits-out or --perplexity with it");
+  if (!tokenizePath.empty() && (havePrompt || tokenizeOnly))
+    return usageError("--tokenize-file reads its texts from the file: no -p or "
+                      "--tokenize with it");
+  if (!tokenizePath.empty() && chat)
+    return usageError("--chat reads its messages from stdin: no --tokenize-file "
+                      "with it");
+  tokenizeOnly = tokenizeOnly || !tokenizePath.empty();
   if (tokenizeOnly && (!checkPath.empty() || !logitsOut.empty() ||
                        !perplexityPath.empty() || profile))
     return usageError("--tokenize runs no model: no --check, --logits-out, "
@@ -628,6 +704,18 @@ int main(int argc, char **argv) {
     return status;
   }
 
+  if (tokenizeOnly) {
+    int status = 0;
+    std::string error;
+    if (!tokenizePath.empty()) {
+      status = tokenizeFile(model.vocab, tokenizePath);
+    } else if (!printTokenization(model.vocab, prompt, error)) {
+      std::fprintf(stderr, "quant-run: error: the prompt %s\n", error.c_str());
+      status = 1;
+    }
+    qnt_model_free(&model);
+    return status;
+  }
   std::vector<int32_t> ids(prompt.size() + 8);
   int64_t count = qnt_tokenize(&model.vocab, prompt.c_str(), model.vocab.add_bos,
                                ids.data(), int64_t(ids.size()));
@@ -639,25 +727,6 @@ int main(int argc, char **argv) {
     return 1;
   }
   ids.resize(count);
-  if (tokenizeOnly) {
-    // The text the ids stand for, after the BOS the tokenizer added, with
-    // control tokens as written.
-    size_t first = model.vocab.add_bos ? 1 : 0;
-    for (size_t i = first; i < ids.size(); ++i) {
-      int32_t id = ids[i];
-      if (model.vocab.types[id] == 3) {
-        std::fwrite(model.vocab.pieces[id], 1, model.vocab.lengths[id], stdout);
-      } else {
-        printToken(model.vocab, i > 0 ? ids[i - 1] : -1, id);
-      }
-    }
-    std::fputs("\ntokens:", stdout);
-    for (int32_t id : ids)
-      std::printf(" %d", id);
-    std::fputs("\n", stdout);
-    qnt_model_free(&model);
-    return 0;
-  }
   if (count == 0) {
     std::fprintf(stderr, "quant-run: error: the model adds no BOS: give a prompt\n");
     qnt_model_free(&model);
