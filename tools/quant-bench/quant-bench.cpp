@@ -74,6 +74,9 @@ const char *kUsage =
     "                        (Q4_0's values) (default 8)\n"
     "  -t, --threads LIST    thread counts, e.g. 1,2 (default: all CPUs)\n"
     "  -r, --repetitions N   timed runs after one warm-up (default 5)\n"
+    "  --dram-mib N          MiB the DRAM read bound streams (default 1024;\n"
+    "                        --kernels flushes the caches with a quarter of\n"
+    "                        it): keep it far above the last-level cache\n"
     "  -o, --output md|json  a Markdown table (default) or JSON\n"
     "  -h, --help            this text\n";
 
@@ -120,6 +123,13 @@ bool parseList(const std::string &text, std::vector<int64_t> &out, int64_t min) 
     start = comma + 1;
   }
   return !out.empty();
+}
+
+/// "1 GiB", "64 MiB": the DRAM bound's buffer as the tables name it.
+std::string sizeLabel(int64_t bytes) {
+  int64_t mib = bytes >> 20;
+  return mib % 1024 == 0 ? std::to_string(mib / 1024) + " GiB"
+                         : std::to_string(mib) + " MiB";
 }
 
 struct Shape {
@@ -351,7 +361,8 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t batch,
 /// ratios to the first, and each model's to the peer.
 int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t batch,
                 int64_t gen, int64_t depth, const std::vector<int64_t> &threads,
-                int64_t repetitions, bool json, const std::string &peer) {
+                int64_t repetitions, int64_t dramBytes, bool json,
+                const std::string &peer) {
   std::vector<ModelRow> rows;
   std::string failure;
   for (const std::string &path : models)
@@ -363,7 +374,7 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
   // DRAM read bound, measured here for each thread count.
   std::vector<double> dram(threads.size(), 0.0);
   if (gen > 0)
-    dram = qnt::bench::readBandwidth(threads, int64_t(1) << 30);
+    dram = qnt::bench::readBandwidth(threads, dramBytes);
   auto dramOf = [&](int64_t t) {
     for (size_t i = 0; i < threads.size(); ++i)
       if (threads[i] == t)
@@ -422,7 +433,7 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
   if (gen > 0)
     std::printf("\nGB/s read: decode's bytes a token (the weights file, and "
                 "the KV cache rows at the mean depth) times tokens/s.\n"
-                "DRAM read, 1 GiB:");
+                "DRAM read, %s:", sizeLabel(dramBytes).c_str());
   for (size_t i = 0; gen > 0 && i < threads.size(); ++i)
     std::printf(" %.1f GB/s on %lld thread%s%s", dram[i] / 1e9, (long long)threads[i],
                 threads[i] == 1 ? "" : "s", i + 1 < threads.size() ? "," : "\n");
@@ -593,7 +604,8 @@ const qnt::bench::DotPeak *peakOf(const std::vector<qnt::bench::DotPeak> &peaks,
 int benchKernels(const std::vector<Shape> &shapes,
                  const std::vector<int64_t> &tokenCounts,
                  const std::vector<int64_t> &threads, int64_t repetitions,
-                 bool json, const std::string &cpu, int64_t bits) {
+                 int64_t dramBytes, bool json, const std::string &cpu,
+                 int64_t bits) {
   std::string error;
   mlir::FailureOr<qnt::Target> target = qnt::resolveTarget(cpu, "", error);
   if (failed(target))
@@ -608,12 +620,11 @@ int benchKernels(const std::vector<Shape> &shapes,
     std::vector<qnt::bench::DotPeak> peaks;
   };
   std::vector<Bound> bounds;
-  std::vector<double> dram =
-      qnt::bench::readBandwidth(threads, int64_t(1) << 30);
+  std::vector<double> dram = qnt::bench::readBandwidth(threads, dramBytes);
   for (size_t i = 0; i < threads.size(); ++i)
     bounds.push_back({threads[i], dram[i], qnt::bench::dotPeaks(int(threads[i]))});
 
-  std::vector<uint8_t> flush(size_t(256) << 20, 1);
+  std::vector<uint8_t> flush(size_t(dramBytes / 4), 1);
   std::vector<KernelRow> rows;
   for (const Shape &s : shapes) {
     CompiledKernel kernel;
@@ -695,8 +706,8 @@ int benchKernels(const std::vector<Shape> &shapes,
                           : "8-bit (Q8_0)");
   std::printf("| bound | threads | figure |\n|---|---:|---:|\n");
   for (const Bound &b : bounds) {
-    std::printf("| DRAM read, 1 GiB | %lld | %.1f GB/s |\n", (long long)b.threads,
-                b.dram / 1e9);
+    std::printf("| DRAM read, %s | %lld | %.1f GB/s |\n",
+                sizeLabel(dramBytes).c_str(), (long long)b.threads, b.dram / 1e9);
     for (const qnt::bench::DotPeak &p : b.peaks)
       std::printf("| int8 dot, %s | %lld | %.0f GOPS |\n", p.instruction.c_str(),
                   (long long)b.threads, p.opsPerSecond / 1e9);
@@ -730,7 +741,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
   bool kernels = false;
-  int64_t bits = 8;
+  int64_t bits = 8, dramMib = 1024;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     // --name=value as well as --name value.
@@ -777,6 +788,9 @@ int main(int argc, char **argv) {
     } else if (a == "-r" || a == "--repetitions") {
       if (!value(v) || !parseInt(v, repetitions, 1))
         return usageError(a + " needs a number >= 1");
+    } else if (a == "--dram-mib") {
+      if (!value(v) || !parseInt(v, dramMib, 16) || dramMib > (int64_t(1) << 20))
+        return usageError(a + " needs a number of MiB from 16 to 1048576");
     } else if (a == "-t" || a == "--threads") {
       if (!value(v) || !parseList(v, threads, 1))
         return usageError(a + " needs thread counts >= 1, e.g. 1,2");
@@ -807,8 +821,8 @@ int main(int argc, char **argv) {
   if (kernels == !models.empty())
     return usageError("give a model (-m MODEL.so) or --kernels");
   if (kernels)
-    return benchKernels(shapes, tokenCounts, threads, repetitions,
+    return benchKernels(shapes, tokenCounts, threads, repetitions, dramMib << 20,
                         output == "json", cpu, bits);
   return benchModels(models, prompt, batch, gen, depth, threads, repetitions,
-                     output == "json", peer);
+                     dramMib << 20, output == "json", peer);
 }
