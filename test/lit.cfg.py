@@ -44,6 +44,11 @@ if test_cpu and test_cpu != "host":
         lit_config.fatal("QNT_TEST_CPU=%s: %s; the tests that run compiled code "
                          "cannot run it here" % (test_cpu, probe.stdout.strip()))
     lit_config.note("default target of quant-compile: %s" % probe.stdout.strip())
+    # This run exists for the code compiled for test_cpu: the tests whose
+    # outcome cannot depend on the default target (passes and dialects pin
+    # their targets, the tokenizers, error paths, the tools' own behaviour)
+    # say UNSUPPORTED: qnt-test-cpu and run once, in the host's run.
+    config.available_features.add("qnt-test-cpu")
     # quant-compile as a command (not a file name such as quant-compile.mlir);
     # an --mcpu later on the line still wins.
     config.substitutions.insert(

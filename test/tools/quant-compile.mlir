@@ -1,5 +1,7 @@
 // Every line pins its CPU: the weights' storage and the instructions follow
 // the target (u8 + 128 weights where it has VNNI).
+// The same whatever the default target (every compile pins its --mcpu): once, in the host's run.
+// UNSUPPORTED: qnt-test-cpu
 // RUN: quant-compile %s --emit=mlir --mcpu=x86-64-v3 -o - | FileCheck %s --check-prefix=MLIR
 // RUN: quant-compile %s --emit=mlir --mcpu=x86-64-v3 --weight-granularity=per-channel --act-granularity=per-token -o - | FileCheck %s --check-prefix=CHANNEL
 // RUN: quant-compile %s --emit=mlir --mcpu=znver4 --weight-granularity=per-channel --act-granularity=per-token -o - | FileCheck %s --check-prefix=CHANNEL-VNNI
