@@ -19,9 +19,17 @@ config.environment["FILECHECK_OPTS"] = "-enable-var-scope"
 config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%cc", config.cc))
 config.substitutions.append(
-    ("%link_qntrt", "-I%s -L%s -lqntrt -lpthread -ldl -lm %s"
+    ("%link_qntrt", "-I%s -L%s -lqntrt -lpthread -lm %s"
      % (os.path.join(config.qnt_src_root, "runtime", "include"), config.qnt_lib_dir,
         config.exe_linker_flags)))
+# A program that runs a whole model (qnt/model.h), as README links it: the
+# compiled model calls libqntrt through the program's exported symbols.
+config.substitutions.append(
+    ("%link_qntmodel", "-I%s -L%s -rdynamic -lqntmodel -Wl,--whole-archive -lqntrt "
+     "-Wl,--no-whole-archive -lpcre2-8 -lpthread -lm %s"
+     % (os.path.join(config.qnt_src_root, "runtime", "include"), config.qnt_lib_dir,
+        config.exe_linker_flags)))
+config.substitutions.append(("%qnt_lib_dir", config.qnt_lib_dir))
 config.substitutions.append(("%test_inputs", os.path.join(config.test_source_root, "Inputs")))
 
 # The default target. Tests that check IR, assembly or a choice the compiler
