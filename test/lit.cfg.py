@@ -32,6 +32,10 @@ config.substitutions.append(
 config.substitutions.append(("%qnt_lib_dir", config.qnt_lib_dir))
 config.substitutions.append(("%test_inputs", os.path.join(config.test_source_root, "Inputs")))
 
+# The build .ci/sanitize makes (tools and runtime under ASan and UBSan).
+if "-fsanitize" in config.exe_linker_flags:
+    config.available_features.add("sanitized-build")
+
 # The default target. Tests that check IR, assembly or a choice the compiler
 # makes pin --mcpu themselves; the others (the ones that run what they
 # compile) take the host's CPU, or QNT_TEST_CPU (environment, else the CMake
