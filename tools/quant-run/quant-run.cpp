@@ -262,6 +262,21 @@ void printToken(const qnt_vocab &vocab, int32_t previous, int32_t id) {
   std::fwrite(piece, 1, size_t(n), stdout);
 }
 
+/// The bytes of a file, or of stdin for "-"; false after an error message.
+bool readText(const std::string &path, std::string &text) {
+  std::FILE *f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) {
+    std::fprintf(stderr, "quant-run: error: cannot read %s\n", path.c_str());
+    return false;
+  }
+  char buffer[65536];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;)
+    text.append(buffer, n);
+  if (f != stdin)
+    std::fclose(f);
+  return true;
+}
+
 /// --tokenize: the text the ids of `text` decode to (after the BOS the
 /// tokenizer adds, control tokens as written), then a line of the ids.
 /// False (with the reason) when the text is not valid UTF-8.
@@ -293,17 +308,9 @@ bool printTokenization(const qnt_vocab &vocab, const std::string &text,
 /// "-"), each printed as --tokenize prints one and followed by a NUL, so a
 /// script tokenizes many texts with one load of the vocabulary.
 int tokenizeFile(const qnt_vocab &vocab, const std::string &path) {
-  std::FILE *f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (!f) {
-    std::fprintf(stderr, "quant-run: error: cannot read %s\n", path.c_str());
-    return 1;
-  }
   std::string all;
-  char buffer[65536];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;)
-    all.append(buffer, n);
-  if (f != stdin)
-    std::fclose(f);
+  if (!readText(path, all))
+    return 1;
   // A trailing NUL ends the last text rather than starting an empty one.
   if (!all.empty() && all.back() == '\0')
     all.pop_back();
@@ -334,16 +341,9 @@ int perplexity(qnt_model &model, const std::string &textPath, int64_t chunk,
                const std::string &basePath) {
   const qnt_meta_header &c = model.config;
   int64_t vocab = c.vocab;
-  std::FILE *f = std::fopen(textPath.c_str(), "rb");
-  if (!f) {
-    std::fprintf(stderr, "quant-run: error: cannot read %s\n", textPath.c_str());
-    return 1;
-  }
   std::string text;
-  char buffer[65536];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;)
-    text.append(buffer, n);
-  std::fclose(f);
+  if (!readText(textPath, text))
+    return 1;
   std::vector<int32_t> ids(text.size() + 8);
   // BOS first where the model adds one (llama-perplexity's rule).
   bool bos = model.vocab.add_bos && model.vocab.bos >= 0;
