@@ -56,7 +56,9 @@ const char *kUsage =
     "       quant-bench --kernels [options]       (the linear kernels)\n\n"
     "  -m, --model MODEL.so  a model compiled by quant-compile; give -m again\n"
     "                        to compare models in one run (ratios to the first)\n"
-    "  -p, --prompt N        prompt tokens, prefilled in batches of -b (default 512)\n"
+    "  -p, --prompt N        prompt tokens, prefilled in batches of -b (default\n"
+    "                        512; 0: no prompt test, decode from an empty cache\n"
+    "                        or after -d)\n"
     "  -b, --batch N         prefill at most N tokens a call; 0: the whole\n"
     "                        prompt in one (default 512)\n"
     "  -n, --gen N           decode steps after the prompt (default 128)\n"
@@ -218,8 +220,8 @@ bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens,
   char message[512];
   int64_t vocab = m.config.vocab, p = int64_t(tokens.size());
   double t0 = now();
-  if (qnt_model_run_last(&m, tokens.data(), p, 0, logits.data(), message,
-                         sizeof message) != 0) {
+  if (p > 0 && qnt_model_run_last(&m, tokens.data(), p, 0, logits.data(),
+                                  message, sizeof message) != 0) {
     error = message;
     return false;
   }
@@ -234,7 +236,9 @@ bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens,
     }
     t1 = now();
   }
-  int32_t next = argmax(logits.data(), vocab);
+  // Decode from an empty cache (-p 0, no -d) starts at the first spread
+  // token, as llama-bench's tg test starts from a token of its own.
+  int32_t next = p > 0 ? argmax(logits.data(), vocab) : int32_t(std::min<int64_t>(3, vocab - 1));
   for (int64_t i = 0; i < gen; ++i) {
     if (qnt_model_run(&m, &next, 1, p + i, logits.data(), message,
                       sizeof message) != 0) {
@@ -345,11 +349,13 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t batch,
       }
       if (r == 0)
         continue; // the warm-up: pages of the weights, the thread pool
-      pp.push_back(double(prompt) / ps);
+      if (prompt > 0)
+        pp.push_back(double(prompt) / ps);
       if (gen > 0)
         tg.push_back(double(gen) / gs);
     }
-    rows.push_back({path, size, 0, "pp" + std::to_string(prompt), t, stats(pp)});
+    if (prompt > 0)
+      rows.push_back({path, size, 0, "pp" + std::to_string(prompt), t, stats(pp)});
     if (gen > 0)
       rows.push_back({path, size, cacheRead, genTest, t, stats(tg)});
   }
@@ -464,8 +470,9 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
         (r.test[0] == 'p' ? pp : tg) = r.tokensPerSecond.median;
       }
       std::string model = models.size() > 1 ? models[j] + " | " : "";
-      std::printf("| %sprompt | %.2f | %.2f | %.2fx |\n", model.c_str(),
-                  peerResult.prompt, pp, pp / peerResult.prompt);
+      if (prompt > 0)
+        std::printf("| %sprompt | %.2f | %.2f | %.2fx |\n", model.c_str(),
+                    peerResult.prompt, pp, pp / peerResult.prompt);
       if (gen > 0)
         std::printf("| %sdecode | %.2f | %.2f | %.2fx |\n", model.c_str(),
                     peerResult.decode, tg, tg / peerResult.decode);
@@ -774,8 +781,8 @@ int main(int argc, char **argv) {
         return usageError(a + " needs a file");
       models.push_back(model);
     } else if (a == "-p" || a == "--prompt") {
-      if (!value(v) || !parseInt(v, prompt, 1))
-        return usageError(a + " needs a number of tokens >= 1");
+      if (!value(v) || !parseInt(v, prompt, 0))
+        return usageError(a + " needs a number of tokens >= 0");
     } else if (a == "-b" || a == "--batch") {
       if (!value(v) || !parseInt(v, batch, 0))
         return usageError(a + " needs a number of tokens >= 0");
@@ -820,6 +827,8 @@ int main(int argc, char **argv) {
   }
   if (kernels == !models.empty())
     return usageError("give a model (-m MODEL.so) or --kernels");
+  if (!kernels && prompt == 0 && gen == 0)
+    return usageError("-p 0 and -n 0: nothing to measure");
   if (kernels)
     return benchKernels(shapes, tokenCounts, threads, repetitions, dramMib << 20,
                         output == "json", cpu, bits);
