@@ -214,7 +214,7 @@ int32_t argmax(const float *logits, int64_t vocab) {
 /// (or, with `depthTokens`, after those tokens, prefilled untimed in place
 /// of the prompt's): the seconds of each part.
 bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens,
-             const std::vector<int32_t> &depthTokens, int64_t gen,
+             const std::vector<int32_t> &depthTokens, int32_t first, int64_t gen,
              std::vector<float> &logits, double &promptSeconds,
              double &genSeconds, std::string &error) {
   char message[512];
@@ -236,9 +236,9 @@ bool runOnce(qnt_model &m, const std::vector<int32_t> &tokens,
     }
     t1 = now();
   }
-  // Decode from an empty cache (-p 0, no -d) starts at the first spread
-  // token, as llama-bench's tg test starts from a token of its own.
-  int32_t next = p > 0 ? argmax(logits.data(), vocab) : int32_t(std::min<int64_t>(3, vocab - 1));
+  // Decode from an empty cache (-p 0, no -d) starts at `first`, as
+  // llama-bench's tg test starts from a token of its own.
+  int32_t next = p > 0 ? argmax(logits.data(), vocab) : first;
   for (int64_t i = 0; i < gen; ++i) {
     if (qnt_model_run(&m, &next, 1, p + i, logits.data(), message,
                       sizeof message) != 0) {
@@ -342,7 +342,7 @@ bool measureModel(const std::string &path, int64_t prompt, int64_t batch,
     std::string error;
     for (int64_t r = 0; r <= repetitions; ++r) {
       double ps, gs;
-      if (!runOnce(m, tokens, depthTokens, gen, logits, ps, gs, error)) {
+      if (!runOnce(m, tokens, depthTokens, spread(1)[0], gen, logits, ps, gs, error)) {
         qnt_model_free(&m);
         failure = path + ": " + error;
         return false;

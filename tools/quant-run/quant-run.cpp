@@ -631,17 +631,14 @@ int main(int argc, char **argv) {
                       "--logits-out with it");
   if ((haveChatTemplate || haveSystem) && !chat)
     return usageError("--chat-template and --system go with --chat");
+  if (!tokenizePath.empty() && (havePrompt || tokenizeOnly))
+    return usageError("--tokenize-file reads its texts from the file: no -p or "
+                      "--tokenize with it");
+  tokenizeOnly = tokenizeOnly || !tokenizePath.empty();
   if (chat && (havePrompt || tokenizeOnly || !checkPath.empty() ||
                !logitsOut.empty() || !perplexityPath.empty()))
     return usageError("--chat reads its messages from stdin: no -p, --tokenize, "
                       "--check, --logits-out or --perplexity with it");
-  if (!tokenizePath.empty() && (havePrompt || tokenizeOnly))
-    return usageError("--tokenize-file reads its texts from the file: no -p or "
-                      "--tokenize with it");
-  if (!tokenizePath.empty() && chat)
-    return usageError("--chat reads its messages from stdin: no --tokenize-file "
-                      "with it");
-  tokenizeOnly = tokenizeOnly || !tokenizePath.empty();
   if (tokenizeOnly && (!checkPath.empty() || !logitsOut.empty() ||
                        !perplexityPath.empty() || profile))
     return usageError("--tokenize runs no model: no --check, --logits-out, "
