@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void *qnt_rt_alloc(size_t bytes) {
   void *p = NULL;
@@ -15,6 +16,22 @@ void *qnt_rt_alloc(size_t bytes) {
 }
 
 void qnt_rt_free(void *p) { free(p); }
+
+void *qnt_rt_alloc_pages(size_t bytes) {
+  if (bytes == 0)
+    bytes = QNT_RT_ALIGNMENT;
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+  madvise(p, bytes, MADV_HUGEPAGE); /* a hint: fails where THP is off */
+  return p;
+}
+
+void qnt_rt_free_pages(void *p, size_t bytes) {
+  if (p)
+    munmap(p, bytes ? bytes : QNT_RT_ALIGNMENT);
+}
 
 void *_mlir_memref_to_llvm_alloc(size_t bytes) { return qnt_rt_alloc(bytes); }
 

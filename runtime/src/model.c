@@ -249,16 +249,14 @@ done:
  * QNT_MMAP_WEIGHTS=1 asks for the file mapping (shared with other
  * processes through the page cache, no copy). */
 static void *readIntoHugePages(int fd, size_t bytes) {
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
+  void *p = qnt_rt_alloc_pages(bytes);
+  if (!p)
     return NULL;
-  madvise(p, bytes, MADV_HUGEPAGE); /* a hint: fails where THP is off */
   size_t done = 0;
   while (done < bytes) {
     ssize_t n = pread(fd, (char *)p + done, bytes - done, (off_t)done);
     if (n <= 0) {
-      munmap(p, bytes);
+      qnt_rt_free_pages(p, bytes);
       return NULL;
     }
     done += (size_t)n;

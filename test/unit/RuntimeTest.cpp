@@ -82,6 +82,25 @@ TEST(Runtime, BuffersAreAligned) {
   }
 }
 
+TEST(Runtime, PageBuffersAreZeroedWritableAndAligned) {
+  // Page-aligned (so 2 MiB pages can back a large one), zero-filled as
+  // anonymous memory is, and all of it usable, including the sizes that are
+  // not whole pages.
+  for (size_t bytes : {size_t(0), size_t(1), size_t(5000), size_t(3) << 20}) {
+    auto *p = static_cast<unsigned char *>(qnt_rt_alloc_pages(bytes));
+    ASSERT_NE(nullptr, p) << bytes;
+    EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(p) % 4096) << bytes;
+    size_t n = bytes ? bytes : 1;
+    EXPECT_EQ(0, p[0]);
+    EXPECT_EQ(0, p[n - 1]);
+    p[0] = 1;
+    p[n - 1] = 2;
+    EXPECT_EQ(2, p[n - 1]);
+    qnt_rt_free_pages(p, bytes);
+  }
+  qnt_rt_free_pages(nullptr, 64); // as free(NULL)
+}
+
 TEST(Runtime, MemrefViewsAreDenseRowMajor) {
   float data[6];
   qnt_memref_2d m = qnt_memref_2d_of(data, 2, 3);

@@ -272,7 +272,7 @@ void dotChunks(void *ctx, int64_t begin, int64_t end) {
 std::vector<double> readBandwidth(const std::vector<int64_t> &threads,
                                   int64_t bytes) {
   std::vector<double> best(threads.size(), 0.0);
-  auto *data = static_cast<uint8_t *>(qnt_rt_alloc(size_t(bytes)));
+  auto *data = static_cast<uint8_t *>(qnt_rt_alloc_pages(size_t(bytes)));
   if (!data)
     return best;
   std::memset(data, 1, size_t(bytes)); // touch every page
@@ -302,7 +302,7 @@ std::vector<double> readBandwidth(const std::vector<int64_t> &threads,
     }
   }
   qnt_rt_set_num_threads(previous);
-  qnt_rt_free(data);
+  qnt_rt_free_pages(data, size_t(bytes));
   return best;
 }
 

@@ -79,6 +79,9 @@ const char *kUsage =
     "  --dram-mib N          MiB the DRAM read bound streams (default 1024;\n"
     "                        --kernels flushes the caches with a quarter of\n"
     "                        it): keep it far above the last-level cache\n"
+    "  --warm                --kernels without the flush: the weights stay in\n"
+    "                        the caches between runs, so a shape that fits\n"
+    "                        them shows the kernel's compute speed\n"
     "  -o, --output md|json  a Markdown table (default) or JSON\n"
     "  -h, --help            this text\n";
 
@@ -496,7 +499,7 @@ struct CompiledKernel {
   void *weights = nullptr;
   int64_t weightsBytes = 0;
 
-  ~CompiledKernel() { qnt_rt_free(weights); }
+  ~CompiledKernel() { qnt_rt_free_pages(weights, size_t(weightsBytes)); }
 };
 
 bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
@@ -565,7 +568,12 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
     return false;
   }
   k.weightsBytes = int64_t((*file)->getBufferSize());
-  k.weights = qnt_rt_alloc(size_t(std::max<int64_t>(k.weightsBytes, 64)));
+  // In pages as the model loader's (2 MiB where the kernel gives them).
+  k.weights = qnt_rt_alloc_pages(size_t(k.weightsBytes));
+  if (!k.weights) {
+    error = "out of memory for the weights";
+    return false;
+  }
   std::memcpy(k.weights, (*file)->getBufferStart(), size_t(k.weightsBytes));
   return true;
 }
@@ -612,7 +620,7 @@ int benchKernels(const std::vector<Shape> &shapes,
                  const std::vector<int64_t> &tokenCounts,
                  const std::vector<int64_t> &threads, int64_t repetitions,
                  int64_t dramBytes, bool json, const std::string &cpu,
-                 int64_t bits) {
+                 int64_t bits, bool warm) {
   std::string error;
   mlir::FailureOr<qnt::Target> target = qnt::resolveTarget(cpu, "", error);
   if (failed(target))
@@ -631,7 +639,7 @@ int benchKernels(const std::vector<Shape> &shapes,
   for (size_t i = 0; i < threads.size(); ++i)
     bounds.push_back({threads[i], dram[i], qnt::bench::dotPeaks(int(threads[i]))});
 
-  std::vector<uint8_t> flush(size_t(dramBytes / 4), 1);
+  std::vector<uint8_t> flush(warm ? 0 : size_t(dramBytes / 4), 1);
   std::vector<KernelRow> rows;
   for (const Shape &s : shapes) {
     CompiledKernel kernel;
@@ -648,7 +656,8 @@ int benchKernels(const std::vector<Shape> &shapes,
         qnt_rt_set_num_threads(int(threads[b]));
         std::vector<double> samples;
         for (int64_t r = 0; r <= repetitions; ++r) {
-          flushCaches(flush);
+          if (!warm)
+            flushCaches(flush);
           qnt_memref_2d xd = qnt_memref_2d_of(x.data(), m, s.in);
           qnt_memref_2d yd = qnt_memref_2d_of(y.data(), m, s.out);
           double t0 = now();
@@ -677,8 +686,10 @@ int benchKernels(const std::vector<Shape> &shapes,
     const qnt::bench::DotPeak *peak =
         bounds.empty() ? nullptr : peakOf(bounds[0].peaks, *target, bits);
     std::printf("{\n  \"target\": %s,\n  \"weight_bits\": %lld,\n"
+                "  \"caches\": \"%s\",\n"
                 "  \"kernel_peak\": %s,\n  \"bounds\": [\n",
                 jsonString(target->describe()).c_str(), (long long)bits,
+                warm ? "warm" : "flushed",
                 peak ? jsonString(peak->instruction).c_str() : "null");
     for (size_t i = 0; i < bounds.size(); ++i) {
       const Bound &b = bounds[i];
@@ -707,10 +718,14 @@ int benchKernels(const std::vector<Shape> &shapes,
     std::printf("  ]\n}\n");
     return 0;
   }
-  std::printf("target: %s\nweights: %s\n\n", target->describe().c_str(),
+  std::printf("target: %s\nweights: %s\ncaches: %s\n\n",
+              target->describe().c_str(),
               bits == 4   ? "4-bit (Q4_0's values, nibbles in the tiles)"
               : bits == 6 ? "6-bit (Q6_K's, nibble and high-bit rows in the tiles)"
-                          : "8-bit (Q8_0)");
+                          : "8-bit (Q8_0)",
+              warm ? "warm (not flushed: the weights stay in cache between "
+                     "runs)"
+                   : "flushed before every run (the weights come from DRAM)");
   std::printf("| bound | threads | figure |\n|---|---:|---:|\n");
   for (const Bound &b : bounds) {
     std::printf("| DRAM read, %s | %lld | %.1f GB/s |\n",
@@ -747,7 +762,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> threads = {qnt_rt_num_threads()};
   std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
-  bool kernels = false;
+  bool kernels = false, warm = false;
   int64_t bits = 8, dramMib = 1024;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -776,6 +791,8 @@ int main(int argc, char **argv) {
       return 0;
     } else if (a == "--kernels") {
       kernels = true;
+    } else if (a == "--warm") {
+      warm = true;
     } else if (a == "-m" || a == "--model") {
       if (!value(model))
         return usageError(a + " needs a file");
@@ -827,11 +844,13 @@ int main(int argc, char **argv) {
   }
   if (kernels == !models.empty())
     return usageError("give a model (-m MODEL.so) or --kernels");
+  if (warm && !kernels)
+    return usageError("--warm is for --kernels");
   if (!kernels && prompt == 0 && gen == 0)
     return usageError("-p 0 and -n 0: nothing to measure");
   if (kernels)
     return benchKernels(shapes, tokenCounts, threads, repetitions, dramMib << 20,
-                        output == "json", cpu, bits);
+                        output == "json", cpu, bits, warm);
   return benchModels(models, prompt, batch, gen, depth, threads, repetitions,
                      dramMib << 20, output == "json", peer);
 }

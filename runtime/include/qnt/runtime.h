@@ -71,6 +71,14 @@ void *qnt_rt_alloc(size_t bytes);
 /** Frees what qnt_rt_alloc returned (NULL is fine). */
 void qnt_rt_free(void *p);
 
+/** Large read-mostly buffers (weights): whole pages of anonymous memory the
+ *  kernel is asked to back with 2 MiB pages (MADV_HUGEPAGE, where transparent
+ *  huge pages are on in "madvise" or "always" mode). A stream through 4 KiB
+ *  pages takes a TLB miss every 4 KiB and its hardware prefetch stops at each
+ *  page's end. NULL on failure; free with qnt_rt_free_pages(p, bytes). */
+void *qnt_rt_alloc_pages(size_t bytes);
+void qnt_rt_free_pages(void *p, size_t bytes);
+
 /* The allocation hooks of MLIR's memref lowering (use-generic-functions),
  * which compiled code calls for its scratch buffers. */
 void *_mlir_memref_to_llvm_alloc(size_t bytes);
