@@ -32,6 +32,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 
 #include <algorithm>
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::qnt;
@@ -43,6 +44,212 @@ namespace {
 constexpr int64_t kLanes = 16;
 /// Cache rows per step of the key loop.
 constexpr int64_t kKeyBlock = 8;
+/// Decode's lanes: 16 elements of the head dimension.
+constexpr int64_t kDecodeLanes = 16;
+
+/// Rows jj .. of the cache at `col`, 16 values as f32: an f32 cache as it
+/// is, an f16 one widened, a q8_0 one converted and times its block's scale.
+Value readCacheChunk(Emitter &e, Value cache, Value scales, Value row,
+                     Value col) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  auto floatVec = VectorType::get({kDecodeLanes}, f32);
+  Type stored = cast<RankedTensorType>(cache.getType()).getElementType();
+  Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(stored));
+  Value x = vector::TransferReadOp::create(
+      b, loc, VectorType::get({kDecodeLanes}, stored), cache,
+      ValueRange{row, col}, pad, ArrayRef<bool>{true});
+  if (stored.isF32())
+    return x;
+  if (!scales)
+    return arith::ExtFOp::create(b, loc, floatVec, x);
+  // q8_0: the 16 values lie in one block of 32 (16 divides the column).
+  Value f = arith::SIToFPOp::create(b, loc, floatVec, x);
+  Value block = arith::DivUIOp::create(b, loc, col, e.index(32));
+  Value dscale = tensor::ExtractOp::create(b, loc, scales, ValueRange{row, block});
+  dscale = arith::ExtFOp::create(b, loc, f32, dscale);
+  return arith::MulFOp::create(b, loc, f,
+                               vector::BroadcastOp::create(b, loc, floatVec, dscale));
+}
+
+/// The sums of 8 vectors of 16 lanes, as the 8 lanes of one vector, by a
+/// tree of half-swaps: each level adds the first and second halves of every
+/// segment of two vectors into one vector of twice as many segments (3
+/// instructions a merge, 24 for the 8 sums; a reduction each took ~8).
+Value sumLanes8(Emitter &e, SmallVector<Value> parts) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  int64_t seg = kDecodeLanes;
+  while (parts.size() > 1) {
+    SmallVector<int64_t> first, second;
+    int64_t segments = kDecodeLanes / seg;
+    for (int64_t operand = 0; operand < 2; ++operand)
+      for (int64_t k = 0; k < segments; ++k)
+        for (int64_t l = 0; l < seg / 2; ++l) {
+          first.push_back(operand * kDecodeLanes + k * seg + l);
+          second.push_back(operand * kDecodeLanes + k * seg + seg / 2 + l);
+        }
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < parts.size(); i += 2)
+      next.push_back(arith::AddFOp::create(
+          b, loc, vector::ShuffleOp::create(b, loc, parts[i], parts[i + 1], first),
+          vector::ShuffleOp::create(b, loc, parts[i], parts[i + 1], second)));
+    parts = next;
+    seg /= 2;
+  }
+  // Eight segments of two lanes: add each pair.
+  SmallVector<int64_t> even, odd;
+  for (int64_t l = 0; l < kDecodeLanes; l += 2) {
+    even.push_back(l);
+    odd.push_back(l + 1);
+  }
+  return arith::AddFOp::create(
+      b, loc, vector::ShuffleOp::create(b, loc, parts[0], parts[0], even),
+      vector::ShuffleOp::create(b, loc, parts[0], parts[0], odd));
+}
+
+/// Decode's attention for one task: the query row's `heads` heads of one KV
+/// group over cache rows 0 .. numKeys - 1, the head dimension in the lanes
+/// (d / 16 vectors a row) instead of the heads: every row's keys and values
+/// are read (and widened) once for the whole group, scores are 16-lane
+/// multiply-adds summed across lanes by sumLanes8, and each head's online
+/// softmax runs on the 8 scores of a block in one vector. Returns the
+/// [1, heads * d] f32 tile of the task's output.
+Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
+                          Value keyScales, Value valueScales, AttentionOp op,
+                          Value row, Value h0, Value kvCol, Value numKeys) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  int64_t d = op.getHeadDim(), heads = op.getTaskHeads();
+  int64_t chunks = d / kDecodeLanes;
+  int64_t cacheRows = op.getKeys().getType().getDimSize(0);
+  auto vec = VectorType::get({kDecodeLanes}, f32);
+  auto scoreVec = VectorType::get({kKeyBlock}, f32);
+  auto indexVec = VectorType::get({kKeyBlock}, b.getI64Type());
+
+  // The queries, pre-scaled: q[h * chunks + c].
+  Value scale = vector::BroadcastOp::create(b, loc, vec,
+                                            e.f32(op.getScale().convertToFloat()));
+  SmallVector<Value> q;
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t c = 0; c < chunks; ++c) {
+      Value col = e.add(e.mul(e.add(h0, e.index(h)), e.index(d)),
+                        e.index(c * kDecodeLanes));
+      q.push_back(arith::MulFOp::create(
+          b, loc,
+          vector::TransferReadOp::create(b, loc, vec, query, ValueRange{row, col},
+                                         e.f32(0.0f), ArrayRef<bool>{true}),
+          scale));
+    }
+
+  // Carried: each head's running max and sum (splats of 8), then its output
+  // vectors.
+  Value minusBig = e.f32(-1.0e30f);
+  SmallVector<Value> inits;
+  for (int64_t h = 0; h < heads; ++h)
+    inits.push_back(vector::BroadcastOp::create(b, loc, scoreVec, minusBig));
+  for (int64_t h = 0; h < heads; ++h)
+    inits.push_back(e.f32(0.0f));
+  for (int64_t i = 0; i < heads * chunks; ++i)
+    inits.push_back(e.splat(vec, b.getF32FloatAttr(0.0f)));
+  Value keysEnd = vector::BroadcastOp::create(
+      b, loc, indexVec, arith::IndexCastOp::create(b, loc, b.getI64Type(), numKeys));
+  SmallVector<int64_t> iota;
+  for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+    iota.push_back(jj);
+  Value iotaVec = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(indexVec, ArrayRef<int64_t>(iota)));
+
+  // Whole blocks, then the last one if partial: its rows past the end are
+  // read clamped into the cache and masked. Unclamped rows are affine in the
+  // loop, so LLVM's LoopDataPrefetch prefetches them (the cache is read at a
+  // stride of a whole row: 7% of a Llama-3.2-1B decode step at depth 1024).
+  auto block = [&](Value j0, ValueRange acc, bool last) -> SmallVector<Value> {
+        SmallVector<Value> k, v;
+        for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+          Value r = e.add(j0, e.index(jj));
+          if (last)
+            r = arith::MinUIOp::create(b, loc, r, e.index(cacheRows - 1));
+          for (int64_t c = 0; c < chunks; ++c) {
+            Value col = e.add(kvCol, e.index(c * kDecodeLanes));
+            k.push_back(readCacheChunk(e, keys, keyScales, r, col));
+            v.push_back(readCacheChunk(e, values, valueScales, r, col));
+          }
+        }
+        Value rowsVec = arith::AddIOp::create(
+            b, loc,
+            vector::BroadcastOp::create(
+                b, loc, indexVec, arith::IndexCastOp::create(b, loc, b.getI64Type(), j0)),
+            iotaVec);
+        Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                            rowsVec, keysEnd);
+        Value masked = vector::BroadcastOp::create(b, loc, scoreVec, minusBig);
+        SmallVector<Value> next(acc.begin(), acc.end());
+        for (int64_t h = 0; h < heads; ++h) {
+          SmallVector<Value> dots;
+          for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+            Value dot = arith::MulFOp::create(b, loc, q[h * chunks], k[jj * chunks]);
+            for (int64_t c = 1; c < chunks; ++c)
+              dot = vector::FMAOp::create(b, loc, q[h * chunks + c],
+                                          k[jj * chunks + c], dot);
+            dots.push_back(dot);
+          }
+          Value s = sumLanes8(e, dots);
+          if (last)
+            s = arith::SelectOp::create(b, loc, valid, s, masked);
+          Value mOld = acc[h];
+          Value m = arith::MaximumFOp::create(
+              b, loc, mOld,
+              vector::BroadcastOp::create(
+                  b, loc, scoreVec, e.reduce(vector::CombiningKind::MAXIMUMF, s)));
+          Value alpha = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, mOld, m));
+          Value p = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, s, m));
+          // l = l * alpha + p[0] + p[1] + ..., in row order.
+          Value alphaScalar = vector::ExtractOp::create(b, loc, alpha, ArrayRef<int64_t>{0});
+          Value l = arith::MulFOp::create(b, loc, acc[heads + h], alphaScalar);
+          SmallVector<Value> pj;
+          for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+            Value x = vector::ExtractOp::create(b, loc, p, ArrayRef<int64_t>{jj});
+            l = arith::AddFOp::create(b, loc, l, x);
+            pj.push_back(vector::BroadcastOp::create(b, loc, vec, x));
+          }
+          next[h] = m;
+          next[heads + h] = l;
+          Value alphaVec = vector::BroadcastOp::create(b, loc, vec, alphaScalar);
+          for (int64_t c = 0; c < chunks; ++c) {
+            Value o = arith::MulFOp::create(b, loc, acc[2 * heads + h * chunks + c], alphaVec);
+            for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+              o = vector::FMAOp::create(b, loc, pj[jj], v[jj * chunks + c], o);
+            next[2 * heads + h * chunks + c] = o;
+          }
+        }
+        return next;
+  };
+  Value whole = e.mul(arith::DivUIOp::create(b, loc, numKeys, e.index(kKeyBlock)),
+                      e.index(kKeyBlock));
+  ValueRange state = e.loop(e.index(0), whole, e.index(kKeyBlock), inits,
+                            [&](Value j0, ValueRange acc) { return block(j0, acc, false); });
+  state = e.loop(whole, numKeys, e.index(kKeyBlock), state,
+                 [&](Value j0, ValueRange acc) { return block(j0, acc, true); });
+
+  // out = o / l, head by head into the task's [1, heads * d] tile.
+  Value tile = e.empty({1, heads * d}, f32, {});
+  for (int64_t h = 0; h < heads; ++h) {
+    Value l = state[heads + h];
+    Value inv = vector::BroadcastOp::create(
+        b, loc, vec, arith::DivFOp::create(b, loc, e.f32(1.0f), l));
+    for (int64_t c = 0; c < chunks; ++c)
+      tile = vector::TransferWriteOp::create(
+                 b, loc,
+                 arith::MulFOp::create(b, loc, state[2 * heads + h * chunks + c], inv),
+                 tile, ValueRange{e.index(0), e.index(h * d + c * kDecodeLanes)},
+                 ArrayRef<bool>{true})
+                 .getResult();
+  }
+  return tile;
+}
 
 struct AttentionLowering : OpConversionPattern<AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -71,6 +278,9 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     bool oneRow = queryType.getDimSize(0) == 1;
     int64_t tokens = oneRow ? 1 : std::max<int64_t>(1, kLanes / headBlock);
     int64_t lanes = tokens * headBlock, headBlocks = heads / headBlock;
+    // Decode with a head dimension of whole vectors: the dimension in the
+    // lanes (emitDecodeAttention); else the heads and rows in the lanes.
+    bool decodeLanes = oneRow && d % kDecodeLanes == 0;
     Type f32 = b.getF32Type();
     auto vec = VectorType::get({lanes}, f32);
     auto ivec = VectorType::get({lanes}, b.getI64Type());
@@ -123,173 +333,212 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
           b, loc, e.index(tokens), arith::SubIOp::create(b, loc, rows, t0));
       Value numKeys = e.add(position, e.add(t0, rowsHere));
 
-      // q^T, pre-scaled: qt[i] holds element i of every lane's query.
-      Value scale = vector::BroadcastOp::create(b, loc, vec,
-                                                e.f32(op.getScale().convertToFloat()));
-      Value qt = e.empty({d, lanes}, f32, {});
-      qt = e.loop(e.index(0), e.index(d), e.index(1), {qt},
-                  [&](Value i, ValueRange acc) -> SmallVector<Value> {
-        SmallVector<Value> elems;
-        for (int64_t l = 0; l < lanes; ++l)
-          elems.push_back(tensor::ExtractOp::create(
-              b, loc, query, ValueRange{laneRow[l], e.add(laneCol[l], i)}));
-        Value v = vector::FromElementsOp::create(b, loc, vec, elems);
-        v = arith::MulFOp::create(b, loc, v, scale);
-        return {vector::TransferWriteOp::create(b, loc, v, acc[0],
-                                                ValueRange{i, e.index(0)},
-                                                ArrayRef<bool>{true})
-                    .getResult()};
-      })[0];
-
-      auto readLanes = [&](Value tensor, Value i) -> Value {
-        return vector::TransferReadOp::create(b, loc, vec, tensor,
-                                              ValueRange{i, e.index(0)},
-                                              e.f32(0.0f), ArrayRef<bool>{true});
-      };
-      auto cacheAt = [&](Value tensor, Value row, Value col) -> Value {
-        Value x = tensor::ExtractOp::create(b, loc, tensor, ValueRange{row, col});
-        return vector::BroadcastOp::create(b, loc, vec, x);
-      };
-
-      // Blocks of cache rows: scores s[j] = qt . k_j for every lane, masked
-      // past each lane's last row; the online softmax on vectors; then
-      // o^T[i] = o^T[i] * alpha + sum_j p[j] * v_j[i].
-      Value ot = e.empty({d, lanes}, f32, {});
-      ot = e.loop(e.index(0), e.index(d), e.index(1), {ot},
-                  [&](Value i, ValueRange acc) -> SmallVector<Value> {
-        return {vector::TransferWriteOp::create(
-                    b, loc, e.splat(vec, b.getF32FloatAttr(0.0f)), acc[0],
-                    ValueRange{i, e.index(0)}, ArrayRef<bool>{true})
-                    .getResult()};
-      })[0];
-      Value m0 = vector::BroadcastOp::create(b, loc, vec, minusBig);
-      Value l0 = e.splat(vec, b.getF32FloatAttr(0.0f));
-      // An f16 cache: each block's 8 rows of the head, keys then values,
-      // widened to f32 a vector at a time into one [16, d] tile (carried by
-      // the loop, so one buffer; two empty tiles would be CSE'd into one),
-      // which the loops below read as they read an f32 cache.
-      bool widen = !cast<RankedTensorType>(keys.getType()).getElementType().isF32();
-      SmallVector<Value> inits = {m0, l0, ot};
-      if (widen)
-        inits.push_back(e.empty({2 * kKeyBlock, d}, f32, {}));
-      int64_t width = 1; // a power of two up to 16 that divides d
-      while (width < 16 && d % (2 * width) == 0)
-        width *= 2;
-      auto widenRows = [&](Value cache, Value scales, ArrayRef<Value> rowOf,
-                           int64_t first, Value tile) {
-        Type stored = cast<RankedTensorType>(cache.getType()).getElementType();
-        auto storedVec = VectorType::get({width}, stored);
-        auto floatVec = VectorType::get({width}, f32);
-        Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(stored));
-        for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-          for (int64_t c = 0; c < d; c += width) {
-            Value col = e.add(kvCol, e.index(c));
-            Value h = vector::TransferReadOp::create(
-                b, loc, storedVec, cache, ValueRange{rowOf[jj], col}, pad,
-                ArrayRef<bool>{true});
-            Value f;
-            if (scales) {
-              // q8_0: q * d, d the f16 scale of the block of 32 holding
-              // these `width` values (width divides 32 and the column).
-              f = arith::SIToFPOp::create(b, loc, floatVec, h);
-              Value block = arith::DivUIOp::create(b, loc, col, e.index(32));
-              Value dscale = tensor::ExtractOp::create(b, loc, scales,
-                                                       ValueRange{rowOf[jj], block});
-              dscale = arith::ExtFOp::create(b, loc, f32, dscale);
-              f = arith::MulFOp::create(
-                  b, loc, f, vector::BroadcastOp::create(b, loc, floatVec, dscale));
-            } else {
-              f = arith::ExtFOp::create(b, loc, floatVec, h);
-            }
-            tile = vector::TransferWriteOp::create(b, loc, f, tile,
-                                                   ValueRange{e.index(first + jj),
-                                                              e.index(c)},
-                                                   ArrayRef<bool>{true})
-                       .getResult();
-          }
-        return tile;
-      };
-      ValueRange state = e.loop(
-          e.index(0), numKeys, e.index(kKeyBlock), inits,
-          [&](Value j0, ValueRange acc) -> SmallVector<Value> {
-            SmallVector<Value> rowOf;
-            for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-              rowOf.push_back(arith::MinUIOp::create(
-                  b, loc, e.add(j0, e.index(jj)), e.index(cacheRows - 1)));
-            // Where element i of row jj of the block is read from.
-            Value tile;
-            if (widen)
-              tile = widenRows(values, valueScales, rowOf, kKeyBlock,
-                               widenRows(keys, keyScales, rowOf, 0, acc[3]));
-            auto keyAt = [&](int64_t jj, Value i) {
-              return widen ? cacheAt(tile, e.index(jj), i)
-                           : cacheAt(keys, rowOf[jj], e.add(kvCol, i));
-            };
-            auto valueAt = [&](int64_t jj, Value i) {
-              return widen ? cacheAt(tile, e.index(kKeyBlock + jj), i)
-                           : cacheAt(values, rowOf[jj], e.add(kvCol, i));
-            };
-            SmallVector<Value> zeros(kKeyBlock, e.splat(vec, b.getF32FloatAttr(0.0f)));
-            ValueRange scores = e.loop(
-                e.index(0), e.index(d), e.index(1), zeros,
-                [&](Value i, ValueRange s) -> SmallVector<Value> {
-                  Value q = readLanes(qt, i);
-                  SmallVector<Value> next;
-                  for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-                    next.push_back(vector::FMAOp::create(b, loc, q, keyAt(jj, i), s[jj]));
-                  return next;
-                });
-            SmallVector<Value> p;
-            Value blockMax = m0;
-            for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
-              Value j = vector::BroadcastOp::create(
-                  b, loc, ivec,
-                  arith::IndexCastOp::create(b, loc, b.getI64Type(),
-                                             e.add(j0, e.index(jj))));
-              Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
-                                                  j, limit);
-              p.push_back(arith::SelectOp::create(b, loc, valid, scores[jj], m0));
-              blockMax = arith::MaximumFOp::create(b, loc, blockMax, p.back());
-            }
-            Value m = arith::MaximumFOp::create(b, loc, acc[0], blockMax);
-            Value alpha = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, acc[0], m));
-            Value l = arith::MulFOp::create(b, loc, acc[1], alpha);
-            for (Value &x : p) {
-              x = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, m));
-              l = arith::AddFOp::create(b, loc, l, x);
-            }
-            Value o = e.loop(e.index(0), e.index(d), e.index(1), {acc[2]},
-                             [&](Value i, ValueRange oacc) -> SmallVector<Value> {
-              Value oi = arith::MulFOp::create(b, loc, readLanes(oacc[0], i), alpha);
-              for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-                oi = vector::FMAOp::create(b, loc, p[jj], valueAt(jj, i), oi);
-              return {vector::TransferWriteOp::create(b, loc, oi, oacc[0],
-                                                      ValueRange{i, e.index(0)},
-                                                      ArrayRef<bool>{true})
-                          .getResult()};
-            })[0];
-            SmallVector<Value> next = {m, l, o};
-            if (widen)
-              next.push_back(tile);
-            return next;
-          });
-
-      // out = o / l, lane by lane into the task's [rows, heads * d] tile.
-      Value inv = arith::DivFOp::create(
-          b, loc, e.splat(vec, b.getF32FloatAttr(1.0f)), state[1]);
-      Value tile = e.empty({tokens, headBlock * d}, f32, {});
-      tile = e.loop(e.index(0), e.index(d), e.index(1), {tile},
+      Value tile = decodeLanes
+                       ? emitDecodeAttention(e, query, keys, values, keyScales,
+                                             valueScales, op, t0, h0, kvCol,
+                                             numKeys)
+                       : Value();
+      if (!tile) {
+        // q^T, pre-scaled: qt[i] holds element i of every lane's query.
+        Value scale = vector::BroadcastOp::create(b, loc, vec,
+                                                  e.f32(op.getScale().convertToFloat()));
+        Value qt = e.empty({d, lanes}, f32, {});
+        qt = e.loop(e.index(0), e.index(d), e.index(1), {qt},
                     [&](Value i, ValueRange acc) -> SmallVector<Value> {
-        Value oi = arith::MulFOp::create(b, loc, readLanes(state[2], i), inv);
-        Value t = acc[0];
-        for (int64_t l = 0; l < lanes; ++l) {
-          Value x = vector::ExtractOp::create(b, loc, oi, ArrayRef<int64_t>{l});
-          Value col = e.add(e.index((l % headBlock) * d), i);
-          t = tensor::InsertOp::create(b, loc, x, t,
-                                       ValueRange{e.index(l / headBlock), col});
-        }
-        return {t};
-      })[0];
+          SmallVector<Value> elems;
+          for (int64_t l = 0; l < lanes; ++l)
+            elems.push_back(tensor::ExtractOp::create(
+                b, loc, query, ValueRange{laneRow[l], e.add(laneCol[l], i)}));
+          Value v = vector::FromElementsOp::create(b, loc, vec, elems);
+          v = arith::MulFOp::create(b, loc, v, scale);
+          return {vector::TransferWriteOp::create(b, loc, v, acc[0],
+                                                  ValueRange{i, e.index(0)},
+                                                  ArrayRef<bool>{true})
+                      .getResult()};
+        })[0];
+
+        auto readLanes = [&](Value tensor, Value i) -> Value {
+          return vector::TransferReadOp::create(b, loc, vec, tensor,
+                                                ValueRange{i, e.index(0)},
+                                                e.f32(0.0f), ArrayRef<bool>{true});
+        };
+        auto cacheAt = [&](Value tensor, Value row, Value col) -> Value {
+          Value x = tensor::ExtractOp::create(b, loc, tensor, ValueRange{row, col});
+          return vector::BroadcastOp::create(b, loc, vec, x);
+        };
+
+        // Blocks of cache rows: scores s[j] = qt . k_j for every lane, masked
+        // past each lane's last row; the online softmax on vectors; then
+        // o^T[i] = o^T[i] * alpha + sum_j p[j] * v_j[i].
+        Value ot = e.empty({d, lanes}, f32, {});
+        ot = e.loop(e.index(0), e.index(d), e.index(1), {ot},
+                    [&](Value i, ValueRange acc) -> SmallVector<Value> {
+          return {vector::TransferWriteOp::create(
+                      b, loc, e.splat(vec, b.getF32FloatAttr(0.0f)), acc[0],
+                      ValueRange{i, e.index(0)}, ArrayRef<bool>{true})
+                      .getResult()};
+        })[0];
+        Value m0 = vector::BroadcastOp::create(b, loc, vec, minusBig);
+        Value l0 = e.splat(vec, b.getF32FloatAttr(0.0f));
+        // An f16 cache: each block's 8 rows of the head, keys then values,
+        // widened to f32 a vector at a time into one [16, d] tile (carried by
+        // the loop, so one buffer; two empty tiles would be CSE'd into one),
+        // which the loops below read as they read an f32 cache.
+        bool widen = !cast<RankedTensorType>(keys.getType()).getElementType().isF32();
+        SmallVector<Value> inits = {m0, l0, ot};
+        if (widen)
+          inits.push_back(e.empty({2 * kKeyBlock, d}, f32, {}));
+        int64_t width = 1; // a power of two up to 16 that divides d
+        while (width < 16 && d % (2 * width) == 0)
+          width *= 2;
+        auto widenRows = [&](Value cache, Value scales, ArrayRef<Value> rowOf,
+                             int64_t first, Value tile) {
+          Type stored = cast<RankedTensorType>(cache.getType()).getElementType();
+          auto storedVec = VectorType::get({width}, stored);
+          auto floatVec = VectorType::get({width}, f32);
+          Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(stored));
+          for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+            for (int64_t c = 0; c < d; c += width) {
+              Value col = e.add(kvCol, e.index(c));
+              Value h = vector::TransferReadOp::create(
+                  b, loc, storedVec, cache, ValueRange{rowOf[jj], col}, pad,
+                  ArrayRef<bool>{true});
+              Value f;
+              if (scales) {
+                // q8_0: q * d, d the f16 scale of the block of 32 holding
+                // these `width` values (width divides 32 and the column).
+                f = arith::SIToFPOp::create(b, loc, floatVec, h);
+                Value block = arith::DivUIOp::create(b, loc, col, e.index(32));
+                Value dscale = tensor::ExtractOp::create(b, loc, scales,
+                                                         ValueRange{rowOf[jj], block});
+                dscale = arith::ExtFOp::create(b, loc, f32, dscale);
+                f = arith::MulFOp::create(
+                    b, loc, f, vector::BroadcastOp::create(b, loc, floatVec, dscale));
+              } else {
+                f = arith::ExtFOp::create(b, loc, floatVec, h);
+              }
+              tile = vector::TransferWriteOp::create(b, loc, f, tile,
+                                                     ValueRange{e.index(first + jj),
+                                                                e.index(c)},
+                                                     ArrayRef<bool>{true})
+                         .getResult();
+            }
+          return tile;
+        };
+        ValueRange state = e.loop(
+            e.index(0), numKeys, e.index(kKeyBlock), inits,
+            [&](Value j0, ValueRange acc) -> SmallVector<Value> {
+              SmallVector<Value> rowOf;
+              for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+                rowOf.push_back(arith::MinUIOp::create(
+                    b, loc, e.add(j0, e.index(jj)), e.index(cacheRows - 1)));
+              // Where element i of row jj of the block is read from.
+              Value tile;
+              if (widen)
+                tile = widenRows(values, valueScales, rowOf, kKeyBlock,
+                                 widenRows(keys, keyScales, rowOf, 0, acc[3]));
+              auto keyAt = [&](int64_t jj, Value i) {
+                return widen ? cacheAt(tile, e.index(jj), i)
+                             : cacheAt(keys, rowOf[jj], e.add(kvCol, i));
+              };
+              auto valueAt = [&](int64_t jj, Value i) {
+                return widen ? cacheAt(tile, e.index(kKeyBlock + jj), i)
+                             : cacheAt(values, rowOf[jj], e.add(kvCol, i));
+              };
+              SmallVector<Value> scores;
+              if (d % kDecodeLanes == 0) {
+                // Decode's order (emitDecodeAttention), so that a row gets
+                // the same logits from either entry point: 16 partial sums,
+                // p_l over elements l, l + 16, ..., then added as sumLanes8's
+                // tree does, (p_0 + p_8) + (p_4 + p_12) ..., depth first so
+                // that each q^T[i] is read once for the block's 8 rows and at
+                // most one pending sum per level is live.
+                std::function<SmallVector<Value>(int64_t, int64_t)> tree =
+                    [&](int64_t l, int64_t stride) -> SmallVector<Value> {
+                  SmallVector<Value> sum(kKeyBlock);
+                  if (stride == kDecodeLanes) { // the leaf p_l of every row
+                    for (int64_t c = 0; c < d / kDecodeLanes; ++c) {
+                      Value i = e.index(c * kDecodeLanes + l);
+                      Value q = readLanes(qt, i);
+                      for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+                        sum[jj] = c == 0 ? Value(arith::MulFOp::create(b, loc, q, keyAt(jj, i)))
+                                         : Value(vector::FMAOp::create(b, loc, q, keyAt(jj, i),
+                                                                       sum[jj]));
+                    }
+                    return sum;
+                  }
+                  SmallVector<Value> left = tree(l, 2 * stride);
+                  SmallVector<Value> right = tree(l + stride, 2 * stride);
+                  for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+                    sum[jj] = arith::AddFOp::create(b, loc, left[jj], right[jj]);
+                  return sum;
+                };
+                scores = tree(0, 1);
+              } else {
+                SmallVector<Value> zeros(kKeyBlock, e.splat(vec, b.getF32FloatAttr(0.0f)));
+                ValueRange sums = e.loop(
+                    e.index(0), e.index(d), e.index(1), zeros,
+                    [&](Value i, ValueRange s) -> SmallVector<Value> {
+                      Value q = readLanes(qt, i);
+                      SmallVector<Value> next;
+                      for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+                        next.push_back(vector::FMAOp::create(b, loc, q, keyAt(jj, i), s[jj]));
+                      return next;
+                    });
+                scores.assign(sums.begin(), sums.end());
+              }
+              SmallVector<Value> p;
+              Value blockMax = m0;
+              for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+                Value j = vector::BroadcastOp::create(
+                    b, loc, ivec,
+                    arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                               e.add(j0, e.index(jj))));
+                Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                                    j, limit);
+                p.push_back(arith::SelectOp::create(b, loc, valid, scores[jj], m0));
+                blockMax = arith::MaximumFOp::create(b, loc, blockMax, p.back());
+              }
+              Value m = arith::MaximumFOp::create(b, loc, acc[0], blockMax);
+              Value alpha = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, acc[0], m));
+              Value l = arith::MulFOp::create(b, loc, acc[1], alpha);
+              for (Value &x : p) {
+                x = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, m));
+                l = arith::AddFOp::create(b, loc, l, x);
+              }
+              Value o = e.loop(e.index(0), e.index(d), e.index(1), {acc[2]},
+                               [&](Value i, ValueRange oacc) -> SmallVector<Value> {
+                Value oi = arith::MulFOp::create(b, loc, readLanes(oacc[0], i), alpha);
+                for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+                  oi = vector::FMAOp::create(b, loc, p[jj], valueAt(jj, i), oi);
+                return {vector::TransferWriteOp::create(b, loc, oi, oacc[0],
+                                                        ValueRange{i, e.index(0)},
+                                                        ArrayRef<bool>{true})
+                            .getResult()};
+              })[0];
+              SmallVector<Value> next = {m, l, o};
+              if (widen)
+                next.push_back(tile);
+              return next;
+            });
+
+        // out = o / l, lane by lane into the task's [rows, heads * d] tile.
+        Value inv = arith::DivFOp::create(
+            b, loc, e.splat(vec, b.getF32FloatAttr(1.0f)), state[1]);
+        tile = e.empty({tokens, headBlock * d}, f32, {});
+        tile = e.loop(e.index(0), e.index(d), e.index(1), {tile},
+                      [&](Value i, ValueRange acc) -> SmallVector<Value> {
+          Value oi = arith::MulFOp::create(b, loc, readLanes(state[2], i), inv);
+          Value t = acc[0];
+          for (int64_t l = 0; l < lanes; ++l) {
+            Value x = vector::ExtractOp::create(b, loc, oi, ArrayRef<int64_t>{l});
+            Value col = e.add(e.index((l % headBlock) * d), i);
+            t = tensor::InsertOp::create(b, loc, x, t,
+                                         ValueRange{e.index(l / headBlock), col});
+          }
+          return {t};
+        })[0];
+      }
       SmallVector<OpFoldResult> offsets = {t0, e.mul(h0, e.index(d))};
       SmallVector<OpFoldResult> sizes = {rowsHere, b.getIndexAttr(headBlock * d)};
       if (!qtype) {

@@ -243,7 +243,9 @@ func.func @attention(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<64x
 // An f16 cache: each block's 8 key rows then 8 value rows of the head are
 // widened, 16 values a conversion, into one [16, d] f32 tile carried by the
 // key loop; the score and value loops read the tile (rows 0-7 keys, 8-15
-// values) as they read an f32 cache.
+// values) as they read an f32 cache. A head dimension of whole 16s (32 here)
+// sums each score as decode does: 16 partial sums (a multiply, then
+// multiply-adds), then halves added, 8 + 4 + 2 + 1.
 // CHECK-LABEL: func.func @attention_f16_cache
 // CHECK:         scf.forall
 // CHECK:           %[[EMPTY:.+]] = tensor.empty() : tensor<16x32xf32>
@@ -251,8 +253,9 @@ func.func @attention(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<64x
 // CHECK-COUNT-32:    %[[H:.+]] = vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<64x32xf16>, vector<16xf16>
 // CHECK-NEXT:        arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
 // CHECK-NEXT:        vector.transfer_write
-// CHECK:             scf.for
-// CHECK-COUNT-8:       tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<16x32xf32>
+// CHECK-COUNT-16:    arith.mulf {{.+}} : vector<16xf32>
+// CHECK-COUNT-16:    vector.fma {{.+}} : vector<16xf32>
+// CHECK-COUNT-15:    arith.addf {{.+}} : vector<16xf32>
 // CHECK:             scf.for
 // CHECK-COUNT-8:       tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<16x32xf32>
 // CHECK-NOT:         arith.extf {{.+}} : f16 to f32
@@ -277,6 +280,35 @@ func.func @attention_f16_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xf16>, %v: 
 func.func @attention_q8_0_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xi8>, %v: tensor<64x32xi8>, %ks: tensor<64x1xf16>, %vs: tensor<64x1xf16>, %p: index) -> tensor<?x64xf32> {
   %a = qnt.attention %q, %k, %v, %p scales(%ks, %vs) {num_heads = 2, num_kv_heads = 1, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<64x32xi8>, tensor<64x32xi8>, tensor<64x1xf16>, tensor<64x1xf16> -> tensor<?x64xf32>
   return %a : tensor<?x64xf32>
+}
+
+// -----
+
+// Decode (one query row) with a head dimension of whole 16s: the dimension
+// in the lanes. The cache is read 16 values at a time (f16 widened in
+// registers, no tile), each score summed across lanes by a tree of shuffles
+// into one vector of the block's 8 scores, each head's online softmax on that
+// vector (exp expanded as everywhere), o updated by multiply-adds of 16
+// lanes; whole blocks first, then the partial last one, its rows clamped and
+// masked.
+// CHECK-LABEL: func.func @attention_decode
+// CHECK:         scf.forall
+// CHECK:           scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, f32, f32, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-NOT:         arith.minui
+// CHECK:             %[[H:.+]] = vector.transfer_read {{.+}} : tensor<64x32xf16>, vector<16xf16>
+// CHECK-NEXT:        arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
+// CHECK:             vector.shuffle {{.+}} : vector<16xf32>, vector<16xf32>
+// CHECK:             vector.reduction <maximumf>, {{.+}} : vector<8xf32> into f32
+// CHECK:             arith.subf {{.+}} : vector<8xf32>
+// CHECK:             vector.fma {{.+}} : vector<16xf32>
+// CHECK:           scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, f32, f32, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:             arith.minui
+// CHECK:             arith.select {{.+}} : vector<8xi1>, vector<8xf32>
+// CHECK:           arith.divf {{.+}} : f32
+// CHECK:           scf.forall.in_parallel
+func.func @attention_decode(%q: tensor<1x64xf32>, %k: tensor<64x32xf16>, %v: tensor<64x32xf16>, %p: index) -> tensor<1x64xf32> {
+  %a = qnt.attention %q, %k, %v, %p {num_heads = 2, num_kv_heads = 1, scale = 0.25 : f32} : tensor<1x64xf32>, tensor<64x32xf16>, tensor<64x32xf16> -> tensor<1x64xf32>
+  return %a : tensor<1x64xf32>
 }
 
 // -----
