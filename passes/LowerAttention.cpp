@@ -47,6 +47,14 @@ constexpr int64_t kKeyBlock = 8;
 /// Decode's lanes: 16 elements of the head dimension.
 constexpr int64_t kDecodeLanes = 16;
 
+/// Whether decode puts the head dimension in the lanes (and prefill sums
+/// scores in its order): whole vectors, at least two. A head of 16 keeps the
+/// heads in the lanes: one vector a row gains little, and the unrolled
+/// order costs compile time on every small model.
+bool dimensionInLanes(int64_t d) {
+  return d % kDecodeLanes == 0 && d >= 2 * kDecodeLanes;
+}
+
 /// Rows jj .. of the cache at `col`, 16 values as f32: an f32 cache as it
 /// is, an f16 one widened, a q8_0 one converted and times its block's scale.
 Value readCacheChunk(Emitter &e, Value cache, Value scales, Value row,
@@ -278,9 +286,10 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     bool oneRow = queryType.getDimSize(0) == 1;
     int64_t tokens = oneRow ? 1 : std::max<int64_t>(1, kLanes / headBlock);
     int64_t lanes = tokens * headBlock, headBlocks = heads / headBlock;
-    // Decode with a head dimension of whole vectors: the dimension in the
-    // lanes (emitDecodeAttention); else the heads and rows in the lanes.
-    bool decodeLanes = oneRow && d % kDecodeLanes == 0;
+    // Decode with a head dimension of whole vectors (dimensionInLanes): the
+    // dimension in the lanes (emitDecodeAttention); else the heads and rows
+    // in the lanes.
+    bool decodeLanes = oneRow && dimensionInLanes(d);
     Type f32 = b.getF32Type();
     auto vec = VectorType::get({lanes}, f32);
     auto ivec = VectorType::get({lanes}, b.getI64Type());
@@ -425,6 +434,13 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
             }
           return tile;
         };
+        // With decode's summation order, q^T read once per task (the
+        // scores below are unrolled: a read per use made the IR, and
+        // bufferization's time, grow with d x 8 a block).
+        SmallVector<Value> qtRows;
+        if (dimensionInLanes(d))
+          for (int64_t i = 0; i < d; ++i)
+            qtRows.push_back(readLanes(qt, e.index(i)));
         ValueRange state = e.loop(
             e.index(0), numKeys, e.index(kKeyBlock), inits,
             [&](Value j0, ValueRange acc) -> SmallVector<Value> {
@@ -446,24 +462,37 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                              : cacheAt(values, rowOf[jj], e.add(kvCol, i));
               };
               SmallVector<Value> scores;
-              if (d % kDecodeLanes == 0) {
+              if (dimensionInLanes(d)) {
                 // Decode's order (emitDecodeAttention), so that a row gets
                 // the same logits from either entry point: 16 partial sums,
                 // p_l over elements l, l + 16, ..., then added as sumLanes8's
                 // tree does, (p_0 + p_8) + (p_4 + p_12) ..., depth first so
                 // that each q^T[i] is read once for the block's 8 rows and at
                 // most one pending sum per level is live.
+                // The block's keys, 16 values a read.
+                SmallVector<Value> keyChunks;
+                for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+                  for (int64_t c = 0; c < d; c += kDecodeLanes)
+                    keyChunks.push_back(vector::TransferReadOp::create(
+                        b, loc, VectorType::get({kDecodeLanes}, f32),
+                        widen ? tile : keys,
+                        widen ? ValueRange{e.index(jj), e.index(c)}
+                              : ValueRange{rowOf[jj], e.add(kvCol, e.index(c))},
+                        e.f32(0.0f), ArrayRef<bool>{true}));
                 std::function<SmallVector<Value>(int64_t, int64_t)> tree =
                     [&](int64_t l, int64_t stride) -> SmallVector<Value> {
                   SmallVector<Value> sum(kKeyBlock);
                   if (stride == kDecodeLanes) { // the leaf p_l of every row
                     for (int64_t c = 0; c < d / kDecodeLanes; ++c) {
-                      Value i = e.index(c * kDecodeLanes + l);
-                      Value q = readLanes(qt, i);
-                      for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-                        sum[jj] = c == 0 ? Value(arith::MulFOp::create(b, loc, q, keyAt(jj, i)))
-                                         : Value(vector::FMAOp::create(b, loc, q, keyAt(jj, i),
-                                                                       sum[jj]));
+                      Value q = qtRows[c * kDecodeLanes + l];
+                      for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+                        Value k = vector::BroadcastOp::create(
+                            b, loc, vec,
+                            vector::ExtractOp::create(b, loc, keyChunks[jj * (d / kDecodeLanes) + c],
+                                                      ArrayRef<int64_t>{l}));
+                        sum[jj] = c == 0 ? Value(arith::MulFOp::create(b, loc, q, k))
+                                         : Value(vector::FMAOp::create(b, loc, q, k, sum[jj]));
+                      }
                     }
                     return sum;
                   }

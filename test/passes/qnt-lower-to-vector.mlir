@@ -243,7 +243,7 @@ func.func @attention(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<64x
 // An f16 cache: each block's 8 key rows then 8 value rows of the head are
 // widened, 16 values a conversion, into one [16, d] f32 tile carried by the
 // key loop; the score and value loops read the tile (rows 0-7 keys, 8-15
-// values) as they read an f32 cache. A head dimension of whole 16s (32 here)
+// values) as they read an f32 cache. A head dimension of two or more 16s (32)
 // sums each score as decode does: 16 partial sums (a multiply, then
 // multiply-adds), then halves added, 8 + 4 + 2 + 1.
 // CHECK-LABEL: func.func @attention_f16_cache
@@ -284,8 +284,8 @@ func.func @attention_q8_0_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xi8>, %v: 
 
 // -----
 
-// Decode (one query row) with a head dimension of whole 16s: the dimension
-// in the lanes. The cache is read 16 values at a time (f16 widened in
+// Decode (one query row) with a head dimension of two or more whole 16s: the
+// dimension in the lanes. The cache is read 16 values at a time (f16 widened in
 // registers, no tile), each score summed across lanes by a tree of shuffles
 // into one vector of the block's 8 scores, each head's online softmax on that
 // vector (exp expanded as everywhere), o updated by multiply-adds of 16
