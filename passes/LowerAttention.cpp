@@ -55,24 +55,24 @@ bool dimensionInLanes(int64_t d) {
   return d % kDecodeLanes == 0 && d >= 2 * kDecodeLanes;
 }
 
-/// Rows jj .. of the cache at `col`, 16 values as f32: an f32 cache as it
-/// is, an f16 one widened, a q8_0 one converted and times its block's scale.
+/// `width` values of cache row `row` from column `col` as f32: an f32 cache
+/// as it is, an f16 one widened, a q8_0 one converted and times its block's
+/// scale (`width` divides 32 and the column, so the values lie in one block).
 Value readCacheChunk(Emitter &e, Value cache, Value scales, Value row,
-                     Value col) {
+                     Value col, int64_t width = kDecodeLanes) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Type f32 = b.getF32Type();
-  auto floatVec = VectorType::get({kDecodeLanes}, f32);
+  auto floatVec = VectorType::get({width}, f32);
   Type stored = cast<RankedTensorType>(cache.getType()).getElementType();
   Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(stored));
   Value x = vector::TransferReadOp::create(
-      b, loc, VectorType::get({kDecodeLanes}, stored), cache,
+      b, loc, VectorType::get({width}, stored), cache,
       ValueRange{row, col}, pad, ArrayRef<bool>{true});
   if (stored.isF32())
     return x;
   if (!scales)
     return arith::ExtFOp::create(b, loc, floatVec, x);
-  // q8_0: the 16 values lie in one block of 32 (16 divides the column).
   Value f = arith::SIToFPOp::create(b, loc, floatVec, x);
   Value block = arith::DivUIOp::create(b, loc, col, e.index(32));
   Value dscale = tensor::ExtractOp::create(b, loc, scales, ValueRange{row, block});
@@ -198,8 +198,8 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
         for (int64_t h = 0; h < heads; ++h) {
           SmallVector<Value> dots;
           for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
-            Value dot = arith::MulFOp::create(b, loc, q[h * chunks], k[jj * chunks]);
-            for (int64_t c = 1; c < chunks; ++c)
+            Value dot = e.splat(vec, b.getF32FloatAttr(0.0f));
+            for (int64_t c = 0; c < chunks; ++c)
               dot = vector::FMAOp::create(b, loc, q[h * chunks + c],
                                           k[jj * chunks + c], dot);
             dots.push_back(dot);
@@ -402,45 +402,17 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
           width *= 2;
         auto widenRows = [&](Value cache, Value scales, ArrayRef<Value> rowOf,
                              int64_t first, Value tile) {
-          Type stored = cast<RankedTensorType>(cache.getType()).getElementType();
-          auto storedVec = VectorType::get({width}, stored);
-          auto floatVec = VectorType::get({width}, f32);
-          Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(stored));
           for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-            for (int64_t c = 0; c < d; c += width) {
-              Value col = e.add(kvCol, e.index(c));
-              Value h = vector::TransferReadOp::create(
-                  b, loc, storedVec, cache, ValueRange{rowOf[jj], col}, pad,
-                  ArrayRef<bool>{true});
-              Value f;
-              if (scales) {
-                // q8_0: q * d, d the f16 scale of the block of 32 holding
-                // these `width` values (width divides 32 and the column).
-                f = arith::SIToFPOp::create(b, loc, floatVec, h);
-                Value block = arith::DivUIOp::create(b, loc, col, e.index(32));
-                Value dscale = tensor::ExtractOp::create(b, loc, scales,
-                                                         ValueRange{rowOf[jj], block});
-                dscale = arith::ExtFOp::create(b, loc, f32, dscale);
-                f = arith::MulFOp::create(
-                    b, loc, f, vector::BroadcastOp::create(b, loc, floatVec, dscale));
-              } else {
-                f = arith::ExtFOp::create(b, loc, floatVec, h);
-              }
-              tile = vector::TransferWriteOp::create(b, loc, f, tile,
-                                                     ValueRange{e.index(first + jj),
-                                                                e.index(c)},
-                                                     ArrayRef<bool>{true})
+            for (int64_t c = 0; c < d; c += width)
+              tile = vector::TransferWriteOp::create(
+                         b, loc,
+                         readCacheChunk(e, cache, scales, rowOf[jj],
+                                        e.add(kvCol, e.index(c)), width),
+                         tile, ValueRange{e.index(first + jj), e.index(c)},
+                         ArrayRef<bool>{true})
                          .getResult();
-            }
           return tile;
         };
-        // With decode's summation order, q^T read once per task (the
-        // scores below are unrolled: a read per use made the IR, and
-        // bufferization's time, grow with d x 8 a block).
-        SmallVector<Value> qtRows;
-        if (dimensionInLanes(d))
-          for (int64_t i = 0; i < d; ++i)
-            qtRows.push_back(readLanes(qt, e.index(i)));
         ValueRange state = e.loop(
             e.index(0), numKeys, e.index(kKeyBlock), inits,
             [&](Value j0, ValueRange acc) -> SmallVector<Value> {
@@ -465,36 +437,26 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
               if (dimensionInLanes(d)) {
                 // Decode's order (emitDecodeAttention), so that a row gets
                 // the same logits from either entry point: 16 partial sums,
-                // p_l over elements l, l + 16, ..., then added as sumLanes8's
-                // tree does, (p_0 + p_8) + (p_4 + p_12) ..., depth first so
-                // that each q^T[i] is read once for the block's 8 rows and at
-                // most one pending sum per level is live.
-                // The block's keys, 16 values a read.
-                SmallVector<Value> keyChunks;
-                for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-                  for (int64_t c = 0; c < d; c += kDecodeLanes)
-                    keyChunks.push_back(vector::TransferReadOp::create(
-                        b, loc, VectorType::get({kDecodeLanes}, f32),
-                        widen ? tile : keys,
-                        widen ? ValueRange{e.index(jj), e.index(c)}
-                              : ValueRange{rowOf[jj], e.add(kvCol, e.index(c))},
-                        e.f32(0.0f), ArrayRef<bool>{true}));
+                // p_l over elements l, l + 16, ... (a loop), then added as
+                // sumLanes8's tree does, (p_0 + p_8) + (p_4 + p_12) ...,
+                // depth first so that at most one pending sum per level is
+                // live.
                 std::function<SmallVector<Value>(int64_t, int64_t)> tree =
                     [&](int64_t l, int64_t stride) -> SmallVector<Value> {
                   SmallVector<Value> sum(kKeyBlock);
                   if (stride == kDecodeLanes) { // the leaf p_l of every row
-                    for (int64_t c = 0; c < d / kDecodeLanes; ++c) {
-                      Value q = qtRows[c * kDecodeLanes + l];
-                      for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
-                        Value k = vector::BroadcastOp::create(
-                            b, loc, vec,
-                            vector::ExtractOp::create(b, loc, keyChunks[jj * (d / kDecodeLanes) + c],
-                                                      ArrayRef<int64_t>{l}));
-                        sum[jj] = c == 0 ? Value(arith::MulFOp::create(b, loc, q, k))
-                                         : Value(vector::FMAOp::create(b, loc, q, k, sum[jj]));
-                      }
-                    }
-                    return sum;
+                    SmallVector<Value> zeros(kKeyBlock, e.splat(vec, b.getF32FloatAttr(0.0f)));
+                    ValueRange leaf = e.loop(
+                        e.index(l), e.index(d), e.index(kDecodeLanes), zeros,
+                        [&](Value i, ValueRange s) -> SmallVector<Value> {
+                          Value qi = readLanes(qt, i);
+                          SmallVector<Value> next;
+                          for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+                            next.push_back(
+                                vector::FMAOp::create(b, loc, qi, keyAt(jj, i), s[jj]));
+                          return next;
+                        });
+                    return SmallVector<Value>(leaf.begin(), leaf.end());
                   }
                   SmallVector<Value> left = tree(l, 2 * stride);
                   SmallVector<Value> right = tree(l + stride, 2 * stride);

@@ -244,8 +244,9 @@ func.func @attention(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<64x
 // widened, 16 values a conversion, into one [16, d] f32 tile carried by the
 // key loop; the score and value loops read the tile (rows 0-7 keys, 8-15
 // values) as they read an f32 cache. A head dimension of two or more 16s (32)
-// sums each score as decode does: 16 partial sums (a multiply, then
-// multiply-adds), then halves added, 8 + 4 + 2 + 1.
+// sums each score as decode does: 16 partial sums, p_l over elements l,
+// l + 16, ... (a loop each, the block's 8 rows carried), added as decode's
+// tree of halves adds them, depth first: (p_0 + p_8) + (p_4 + p_12) ...
 // CHECK-LABEL: func.func @attention_f16_cache
 // CHECK:         scf.forall
 // CHECK:           %[[EMPTY:.+]] = tensor.empty() : tensor<16x32xf32>
@@ -253,9 +254,15 @@ func.func @attention(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<64x
 // CHECK-COUNT-32:    %[[H:.+]] = vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<64x32xf16>, vector<16xf16>
 // CHECK-NEXT:        arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
 // CHECK-NEXT:        vector.transfer_write
-// CHECK-COUNT-16:    arith.mulf {{.+}} : vector<16xf32>
-// CHECK-COUNT-16:    vector.fma {{.+}} : vector<16xf32>
-// CHECK-COUNT-15:    arith.addf {{.+}} : vector<16xf32>
+// CHECK:             scf.for %{{.+}} = %c0 to %c32 step %c16 iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-8:       vector.fma {{.+}} : vector<16xf32>
+// CHECK:             scf.for %{{.+}} = %c8 to %c32 step %c16
+// CHECK-COUNT-8:       vector.fma {{.+}} : vector<16xf32>
+// CHECK-COUNT-8:     arith.addf {{.+}} : vector<16xf32>
+// CHECK:             scf.for %{{.+}} = %c4 to %c32 step %c16
+// CHECK:             scf.for %{{.+}} = %c12 to %c32 step %c16
+// CHECK-COUNT-16:    arith.addf {{.+}} : vector<16xf32>
+// CHECK:             scf.for %{{.+}} = %c2 to %c32 step %c16
 // CHECK:             scf.for
 // CHECK-COUNT-8:       tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<16x32xf32>
 // CHECK-NOT:         arith.extf {{.+}} : f16 to f32
