@@ -43,9 +43,10 @@ struct ExpandGgmlConstant : OpRewritePattern<GgmlConstantOp> {
     auto type = cast<RankedTensorType>(op.getResult().getType());
     Attribute &expanded = cache[op.getBlocks()];
     if (!expanded) {
-      ArrayRef<char> bytes = rawElementBytes(op.getBlocks());
+      std::vector<char> storage;
+      ArrayRef<char> bytes = allElementBytes(op.getBlocks(), storage);
       std::vector<float> values(type.getNumElements());
-      if (!::qnt::math::ggmlDequantize(
+      if (bytes.empty() || !::qnt::math::ggmlDequantize(
               uint32_t(op.getFormat()),
               reinterpret_cast<const uint8_t *>(bytes.data()), values.data(),
               int64_t(values.size())))
@@ -70,6 +71,17 @@ struct ExpandGgmlPass
   using ExpandGgmlPassBase::ExpandGgmlPassBase;
 
   void runOnOperation() override {
+    // Blocks the pass cannot read: a diagnostic, not a rewrite skipped.
+    WalkResult unreadable = getOperation()->walk([](GgmlConstantOp op) {
+      std::vector<char> storage;
+      if (!allElementBytes(op.getBlocks(), storage).empty())
+        return WalkResult::advance();
+      op.emitOpError("has no bytes to read in its blocks (a dense_resource "
+                     "without its blob?)");
+      return WalkResult::interrupt();
+    });
+    if (unreadable.wasInterrupted())
+      return signalPassFailure();
     ExpandCache cache;
     RewritePatternSet patterns(&getContext());
     patterns.add<ExpandGgmlConstant>(&getContext(), cache);

@@ -103,7 +103,10 @@ static bool readFloatElements(ElementsAttr attr, std::vector<float> &values) {
 
 /// The values a qnt.ggml_constant stands for, dequantized as ggml does.
 static bool readGgmlElements(GgmlConstantOp op, std::vector<float> &values) {
-  ArrayRef<char> bytes = rawElementBytes(op.getBlocks());
+  std::vector<char> storage;
+  ArrayRef<char> bytes = allElementBytes(op.getBlocks(), storage);
+  if (bytes.empty())
+    return false;
   auto type = cast<RankedTensorType>(op.getResult().getType());
   values.resize(type.getNumElements());
   return ::qnt::math::ggmlDequantize(
@@ -186,9 +189,6 @@ static bool needsSums(Value weight) {
 }
 
 namespace {
-
-/// Which weights become 4-bit (the `bits` option).
-enum class WeightBits { Auto, Eight, Four };
 
 struct FoldOptions {
   WeightBits bits;
@@ -479,7 +479,10 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
 
     ::qnt::math::QuantizedTensor q;
     if (repack || repackQ6 || repackGrid || repackQ8) {
-      ArrayRef<char> blocks = rawElementBytes(source->ggml.getBlocks());
+      std::vector<char> storage;
+      ArrayRef<char> blocks = allElementBytes(source->ggml.getBlocks(), storage);
+      if (blocks.empty())
+        return rewriter.notifyMatchFailure(op, "GGML blocks are unreadable");
       auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
       bool unpacked =
           repackQ8 ? ::qnt::math::unpackQ8_0(raw, rows, cols,
@@ -709,7 +712,10 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
     bool fourBits = options.bits != WeightBits::Eight &&
                     (format == GgmlFormat::Q4_0 || format == GgmlFormat::Q4_1 ||
                      format == GgmlFormat::Q4_K);
-    ArrayRef<char> blocks = rawElementBytes(ggml.getBlocks());
+    std::vector<char> storage;
+    ArrayRef<char> blocks = allElementBytes(ggml.getBlocks(), storage);
+    if (blocks.empty())
+      return failure();
     auto *raw = reinterpret_cast<const uint8_t *>(blocks.data());
     if (fourBits) {
       if (!(format == GgmlFormat::Q4_0
@@ -817,38 +823,21 @@ struct FoldWeightQuantPass
 
   LogicalResult parseOptions(FoldOptions &o) {
     MLIRContext *ctx = &getContext();
-    Location loc = getOperation().getLoc();
-    if (bits == "auto")
-      o.bits = WeightBits::Auto;
-    else if (bits == "8")
-      o.bits = WeightBits::Eight;
-    else if (bits == "4")
-      o.bits = WeightBits::Four;
-    else
-      return emitError(loc) << "bits must be auto, 8 or 4, got '" << bits << "'";
-    if (granularity == "per-block")
-      o.granularity = Granularity::PerBlock;
-    else if (granularity == "per-channel")
-      o.granularity = Granularity::PerChannel;
-    else
-      return emitError(loc) << "granularity must be per-block or per-channel, got '"
-                            << granularity << "'";
+    ModuleOp module = getOperation();
+    Location loc = module.getLoc();
+    o.bits = bits;
+    o.granularity = granularity;
     if (block < 1)
       return emitError(loc) << "block must be positive, got "
                             << static_cast<int64_t>(block);
     o.block = block;
-    if (storage == "i8")
-      o.storage = Storage::I8;
-    else if (storage == "u8")
-      o.storage = Storage::U8Offset128;
-    else
-      return emitError(loc) << "storage must be i8 or u8, got '" << storage << "'";
-    if (scale == "f16")
-      o.scale = Float16Type::get(ctx);
-    else if (scale == "f32")
-      o.scale = Float32Type::get(ctx);
-    else
-      return emitError(loc) << "scale must be f16 or f32, got '" << scale << "'";
+    bool vnni = TargetAttr::lookup(module).getDot() == DotKind::Vnni;
+    o.storage = storage == WeightStorage::U8 ||
+                        (storage == WeightStorage::Auto && vnni)
+                    ? Storage::U8Offset128
+                    : Storage::I8;
+    o.scale = scale == ScaleType::F16 ? Type(Float16Type::get(ctx))
+                                      : Type(Float32Type::get(ctx));
     o.mins = mins;
     if (o.mins && o.bits != WeightBits::Four)
       return emitError(loc) << "mins are for 4-bit weights (bits=4)";
@@ -856,10 +845,13 @@ struct FoldWeightQuantPass
         (o.granularity != Granularity::PerBlock || o.block % 32 != 0))
       return emitError(loc) << "4-bit weights are quantized per block of a "
                                "multiple of 32 values, got "
-                            << granularity << " with block "
-                            << static_cast<int64_t>(block);
+                            << (o.granularity == Granularity::PerBlock
+                                    ? "per-block"
+                                    : "per-channel")
+                            << " with block " << static_cast<int64_t>(block);
     o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
-    return parseRounding(loc, rounding, o.rounding);
+    o.rounding = rounding;
+    return success();
   }
 
   void runOnOperation() override {
@@ -928,15 +920,3 @@ struct FoldWeightQuantPass
 };
 
 } // namespace
-
-LogicalResult mlir::qnt::parseRounding(Location loc, StringRef text,
-                                       Rounding &rounding) {
-  if (text == "half-away")
-    rounding = Rounding::HalfAwayFromZero;
-  else if (text == "half-even")
-    rounding = Rounding::HalfToEven;
-  else
-    return emitError(loc) << "rounding must be half-away or half-even, got '"
-                          << text << "'";
-  return success();
-}

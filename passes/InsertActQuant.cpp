@@ -171,22 +171,10 @@ struct InsertActQuantPass
   void runOnOperation() override {
     Location loc = getOperation().getLoc();
     ActOptions options;
-    if (granularity != "per-block" && granularity != "per-token") {
-      emitError(loc) << "granularity must be per-block or per-token, got '"
-                     << granularity << "'";
-      return signalPassFailure();
-    }
-    options.perToken = granularity == "per-token";
-    if (scale == "f32") {
-      options.scale = Float32Type::get(&getContext());
-    } else if (scale == "f16") {
-      options.scale = Float16Type::get(&getContext());
-    } else {
-      emitError(loc) << "scale must be f32 or f16, got '" << scale << "'";
-      return signalPassFailure();
-    }
-    if (failed(parseRounding(loc, rounding, options.rounding)))
-      return signalPassFailure();
+    options.perToken = granularity == Granularity::PerToken;
+    options.scale = scale == ScaleType::F32 ? Type(Float32Type::get(&getContext()))
+                                            : Type(Float16Type::get(&getContext()));
+    options.rounding = rounding;
 
     // Diagnose a linear the options cannot serve before rewriting any.
     WalkResult checked = getOperation().walk([&](LinearOp op) {

@@ -17,20 +17,104 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
-
-#include <string>
+#include "llvm/Support/CommandLine.h"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace mlir::qnt {
 
-#define GEN_PASS_DECL
-#include "passes/Passes.h.inc"
+/// Which weights --qnt-fold-weight-quant makes 4-bit.
+enum class WeightBits {
+  Auto,  ///< GGML Q4_0/Q4_1/Q4_K/IQ4_NL stay 4-bit, Q6_K 6-bit, the rest 8
+  Eight, ///< every weight 8-bit
+  Four,  ///< float weights too, by Q4_0's (or Q4_1's) rule
+};
+/// How 8-bit weights are stored.
+enum class WeightStorage {
+  Auto, ///< u8 where the module's #qnt.target dots by vpdpbusd, else i8
+  I8,
+  U8, ///< q + 128, for u8 x s8 dot products
+};
+/// The element type of stored scales.
+enum class ScaleType { F16, F32 };
 
-#define GEN_PASS_REGISTRATION
-#include "passes/Passes.h.inc"
+/// What the qnt-quantize pipeline does (data tiling for the module's
+/// #qnt.target, weight quantization folded, activation quantization
+/// inserted), with its defaults: the one place they are written. The
+/// passes' options, the registered pipeline's and quant-compile's flags
+/// take their defaults from here.
+struct QuantizeOptions {
+  WeightBits weightBits = WeightBits::Auto;
+  /// With 4-bit float weights: a minimum per block (Q4_1's rule).
+  bool weightMins = false;
+  Granularity weightGranularity = Granularity::PerBlock; ///< or PerChannel
+  int64_t weightBlock = 32;
+  WeightStorage weightStorage = WeightStorage::Auto;
+  ScaleType weightScale = ScaleType::F16;
+  Granularity actGranularity = Granularity::PerBlock; ///< or PerToken
+  ScaleType actScale = ScaleType::F32;
+  Rounding rounding = Rounding::HalfAwayFromZero;
+  /// Linears kept in float, by name prefix (see --qnt-fold-weight-quant).
+  std::vector<std::string> keepFloat;
+  /// If set, the quantized weights are streamed into this file.
+  std::string weightsFile;
+  /// A remark at each folded weight (quant-compile's progress).
+  bool progress = false;
 
-/// Options of the lowering from qnt to the LLVM dialect.
+  /// Whether the scheme options are the defaults (keepFloat, weightsFile and
+  /// progress aside): the model is quantized as README's default.
+  bool isDefaultScheme() const;
+};
+
+/// The defaults, for TableGen'd option defaults.
+inline const QuantizeOptions kQuantizeDefaults{};
+
+/// The spellings of the enumerated quantization options, for each parser of
+/// them (the passes' options, qnt-quantize's, quant-compile's flags).
+inline llvm::cl::ValuesClass weightBitsValues() {
+  return llvm::cl::values(
+      clEnumValN(WeightBits::Auto, "auto",
+                 "GGML Q4_0/Q4_1/Q4_K/IQ4_NL weights stay 4-bit, Q6_K 6-bit, "
+                 "the rest become 8-bit"),
+      clEnumValN(WeightBits::Eight, "8", "every weight 8-bit (Q8_0)"),
+      clEnumValN(WeightBits::Four, "4",
+                 "float weights quantized to 4 bits by Q4_0's rule as well"));
+}
+inline llvm::cl::ValuesClass weightGranularityValues() {
+  return llvm::cl::values(
+      clEnumValN(Granularity::PerBlock, "per-block",
+                 "GGML Q8_0's blocks of `block` values along K"),
+      clEnumValN(Granularity::PerChannel, "per-channel",
+                 "one scale per output row"));
+}
+inline llvm::cl::ValuesClass weightStorageValues() {
+  return llvm::cl::values(
+      clEnumValN(WeightStorage::Auto, "auto",
+                 "u8 where the module's #qnt.target has dot = vnni, else i8"),
+      clEnumValN(WeightStorage::I8, "i8", "signed bytes"),
+      clEnumValN(WeightStorage::U8, "u8", "q + 128, for u8 x s8 VNNI dots"));
+}
+inline llvm::cl::ValuesClass actGranularityValues() {
+  return llvm::cl::values(
+      clEnumValN(Granularity::PerBlock, "per-block",
+                 "one scale per block of the weight's size"),
+      clEnumValN(Granularity::PerToken, "per-token", "one per row"));
+}
+inline llvm::cl::ValuesClass scaleTypeValues() {
+  return llvm::cl::values(clEnumValN(ScaleType::F16, "f16", "half precision"),
+                          clEnumValN(ScaleType::F32, "f32", "single precision"));
+}
+inline llvm::cl::ValuesClass roundingValues() {
+  return llvm::cl::values(
+      clEnumValN(Rounding::HalfAwayFromZero, "half-away", "GGML's roundf"),
+      clEnumValN(Rounding::HalfToEven, "half-even", "ties to even"));
+}
+
+/// Options of the lowering from qnt to the LLVM dialect, with their
+/// defaults: the one place they are written (qnt-lower-to-llvm's options,
+/// the lowering passes' and quant-compile's flags take them from here).
 struct LoweringOptions {
   /// Output columns per parallel task of a float linear.
   int64_t tileCols = 16;
@@ -61,6 +145,16 @@ struct LoweringOptions {
   bool appendWeights = false;
 };
 
+/// The defaults, for TableGen'd option defaults.
+inline const LoweringOptions kLoweringDefaults{};
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+
 /// qnt (after the quantization passes) down to buffers: the kernels as vector
 /// loops, weights to a file if asked, one-shot bufferization with results
 /// updated in place dropped and the others turned into caller-allocated
@@ -74,7 +168,14 @@ void buildBuffersToLLVMPipeline(OpPassManager &pm,
 /// The two in sequence.
 void buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options);
 
-/// Registers the named pipelines (`qnt-lower-to-llvm`).
+/// The quantization passes: --qnt-data-tiling, --qnt-fold-weight-quant and
+/// --qnt-insert-act-quant with `options`. 4-bit and u8 weights are corrected
+/// through per-block activation sums, so with per-token activations
+/// `WeightBits::Auto` keeps every weight 8-bit and `WeightStorage::Auto`
+/// stores per-block weights i8.
+void buildQuantizePipeline(OpPassManager &pm, const QuantizeOptions &options);
+
+/// Registers the named pipelines (`qnt-quantize`, `qnt-lower-to-llvm`).
 void registerPipelines();
 
 /// Registers this project's passes, its pipelines, and the upstream passes
@@ -85,9 +186,6 @@ void registerPassesAndPipelines();
 /// Registers with `registry` the dialects and external interface models the
 /// passes and pipelines need (bufferization models of upstream dialects).
 void registerDependentDialects(DialectRegistry &registry);
-
-/// Parses a rounding option value: half-away or half-even.
-LogicalResult parseRounding(Location loc, StringRef text, Rounding &rounding);
 
 } // namespace mlir::qnt
 

@@ -112,26 +112,34 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect",
                            "::mlir::bufferization::BufferizationDialect"];
   let options = [
-    Option<"granularity", "granularity", "std::string", /*default=*/"\"per-block\"",
-           "per-block (GGML Q8_0 blocks of `block`) or per-channel (one scale per output row)">,
-    Option<"block", "block", "int64_t", /*default=*/"32",
+    Option<"granularity", "granularity", "::mlir::qnt::Granularity",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightGranularity",
+           "which weights share a scale",
+           [{::mlir::qnt::weightGranularityValues()}]>,
+    Option<"block", "block", "int64_t",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightBlock",
            "values per block along K for per-block">,
-    Option<"bits", "bits", "std::string", /*default=*/"\"auto\"",
-           "auto (GGML Q4_0/Q4_1/Q4_K/IQ4_NL weights stay 4-bit, Q6_K "
-           "6-bit, the rest become 8-bit), 8 "
-           "(every weight 8-bit) or 4 (float weights quantized to 4 bits by "
-           "Q4_0's rule as well)">,
-    Option<"mins", "mins", "bool", /*default=*/"false",
+    Option<"bits", "bits", "::mlir::qnt::WeightBits",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightBits",
+           "which weights become 4-bit",
+           [{::mlir::qnt::weightBitsValues()}]>,
+    Option<"mins", "mins", "bool",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightMins",
            "with bits=4: float weights get a minimum per block beside the "
            "scale (Q4_1's rule: x = d * u + m) instead of Q4_0's symmetric grid">,
-    Option<"storage", "storage", "std::string", /*default=*/"\"i8\"",
-           "i8, or u8 (q + 128, for u8 x s8 VNNI dot products) for 8-bit "
-           "weights; 4-bit ones are u4_offset8 (u4 with mins, u4_grid for "
-           "IQ4_NL)">,
-    Option<"scale", "scale", "std::string", /*default=*/"\"f16\"",
-           "element type of the stored scales: f16 or f32">,
-    Option<"rounding", "rounding", "std::string", /*default=*/"\"half-away\"",
-           "half-away (GGML's roundf) or half-even">,
+    Option<"storage", "storage", "::mlir::qnt::WeightStorage",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightStorage",
+           "how 8-bit weights are stored; 4-bit ones are u4_offset8 (u4 with "
+           "mins, u4_grid for IQ4_NL)",
+           [{::mlir::qnt::weightStorageValues()}]>,
+    Option<"scale", "scale", "::mlir::qnt::ScaleType",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightScale",
+           "element type of the stored scales",
+           [{::mlir::qnt::scaleTypeValues()}]>,
+    Option<"rounding", "rounding", "::mlir::qnt::Rounding",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.rounding",
+           "rounding of x / scale",
+           [{::mlir::qnt::roundingValues()}]>,
     ListOption<"keepFloat", "keep-float", "std::string",
                "layers kept in float: a linear is skipped when one of these "
                "is a prefix of its name or of its weight's name (name "
@@ -170,12 +178,18 @@ def InsertActQuantPass : Pass<"qnt-insert-act-quant", "ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::qnt::QntDialect"];
   let options = [
-    Option<"granularity", "granularity", "std::string", /*default=*/"\"per-block\"",
-           "per-block (one scale per block of the weight's size) or per-token (one per row)">,
-    Option<"scale", "scale", "std::string", /*default=*/"\"f32\"",
-           "element type of the activation scales: f32 or f16">,
-    Option<"rounding", "rounding", "std::string", /*default=*/"\"half-away\"",
-           "half-away or half-even">
+    Option<"granularity", "granularity", "::mlir::qnt::Granularity",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.actGranularity",
+           "which activation values share a scale",
+           [{::mlir::qnt::actGranularityValues()}]>,
+    Option<"scale", "scale", "::mlir::qnt::ScaleType",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.actScale",
+           "element type of the activation scales",
+           [{::mlir::qnt::scaleTypeValues()}]>,
+    Option<"rounding", "rounding", "::mlir::qnt::Rounding",
+           /*default=*/"::mlir::qnt::kQuantizeDefaults.rounding",
+           "rounding of x / scale",
+           [{::mlir::qnt::roundingValues()}]>
   ];
 }
 
@@ -376,7 +390,8 @@ def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
   let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
   let options = [
-    Option<"maxM0", "max-m0", "int64_t", /*default=*/"4",
+    Option<"maxM0", "max-m0", "int64_t",
+           /*default=*/"::mlir::qnt::kLoweringDefaults.maxM0",
            "largest number of activation rows in a register tile">
   ];
 }
@@ -460,7 +475,8 @@ def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {
     "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"
   ];
   let options = [
-    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"16",
+    Option<"tileCols", "tile-cols", "int64_t",
+           /*default=*/"::mlir::qnt::kLoweringDefaults.tileCols",
            "output columns per parallel task of a float linear">
   ];
 }

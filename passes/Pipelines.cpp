@@ -34,6 +34,48 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+using namespace mlir::qnt;
+
+bool mlir::qnt::QuantizeOptions::isDefaultScheme() const {
+  const QuantizeOptions &d = kQuantizeDefaults;
+  return weightBits == d.weightBits && weightMins == d.weightMins &&
+         weightGranularity == d.weightGranularity &&
+         weightBlock == d.weightBlock && weightStorage == d.weightStorage &&
+         weightScale == d.weightScale && actGranularity == d.actGranularity &&
+         actScale == d.actScale && rounding == d.rounding;
+}
+
+void mlir::qnt::buildQuantizePipeline(OpPassManager &pm,
+                                      const QuantizeOptions &options) {
+  bool perToken = options.actGranularity == Granularity::PerToken;
+  FoldWeightQuantPassOptions fold;
+  fold.bits = options.weightBits;
+  // 4-bit weights are corrected by per-block activation sums: per-token
+  // activations keep GGML 4-bit weights 8-bit (requantized).
+  if (perToken && options.weightBits == WeightBits::Auto)
+    fold.bits = WeightBits::Eight;
+  fold.mins = options.weightMins;
+  fold.granularity = options.weightGranularity;
+  fold.block = options.weightBlock;
+  fold.storage = options.weightStorage;
+  // u8 weights need activation sums at the weight's grouping, which
+  // per-token activations of per-block weights lack.
+  if (options.weightStorage == WeightStorage::Auto && perToken &&
+      options.weightGranularity == Granularity::PerBlock)
+    fold.storage = WeightStorage::I8;
+  fold.scale = options.weightScale;
+  fold.rounding = options.rounding;
+  fold.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+  fold.weightsFile = options.weightsFile;
+  fold.progress = options.progress;
+  InsertActQuantPassOptions act;
+  act.granularity = options.actGranularity;
+  act.scale = options.actScale;
+  act.rounding = options.rounding;
+  pm.addPass(createDataTilingPass());
+  pm.addPass(createFoldWeightQuantPass(fold));
+  pm.addPass(createInsertActQuantPass(act));
+}
 
 void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
                                             const LoweringOptions &options) {
@@ -126,41 +168,106 @@ void mlir::qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
 }
 
 namespace {
+/// qnt-quantize's options: QuantizeOptions as pass-pipeline options, their
+/// defaults taken from it.
+struct QuantizePipelineOptions
+    : public PassPipelineOptions<QuantizePipelineOptions> {
+  Option<WeightBits> weightBits{
+      *this, "weight-bits", llvm::cl::desc("which weights become 4-bit"),
+      llvm::cl::init(kQuantizeDefaults.weightBits),
+      weightBitsValues()};
+  Option<bool> weightMins{*this, "weight-mins",
+                          llvm::cl::desc("4-bit float weights with a minimum "
+                                         "per block (Q4_1's rule)"),
+                          llvm::cl::init(kQuantizeDefaults.weightMins)};
+  Option<Granularity> weightGranularity{
+      *this, "weight-granularity", llvm::cl::desc("which weights share a scale"),
+      llvm::cl::init(kQuantizeDefaults.weightGranularity),
+      weightGranularityValues()};
+  Option<int64_t> weightBlock{*this, "weight-block",
+                              llvm::cl::desc("values per weight block along K"),
+                              llvm::cl::init(kQuantizeDefaults.weightBlock)};
+  Option<WeightStorage> weightStorage{
+      *this, "weight-storage", llvm::cl::desc("how 8-bit weights are stored"),
+      llvm::cl::init(kQuantizeDefaults.weightStorage),
+      weightStorageValues()};
+  Option<ScaleType> weightScale{
+      *this, "weight-scale", llvm::cl::desc("element type of the weight scales"),
+      llvm::cl::init(kQuantizeDefaults.weightScale),
+      scaleTypeValues()};
+  Option<Granularity> actGranularity{
+      *this, "act-granularity",
+      llvm::cl::desc("which activation values share a scale"),
+      llvm::cl::init(kQuantizeDefaults.actGranularity),
+      actGranularityValues()};
+  Option<ScaleType> actScale{
+      *this, "act-scale", llvm::cl::desc("element type of the activation scales"),
+      llvm::cl::init(kQuantizeDefaults.actScale),
+      scaleTypeValues()};
+  Option<Rounding> rounding{
+      *this, "rounding", llvm::cl::desc("rounding of x / scale"),
+      llvm::cl::init(kQuantizeDefaults.rounding),
+      roundingValues()};
+  ListOption<std::string> keepFloat{
+      *this, "keep-float",
+      llvm::cl::desc("linears kept in float, by name prefix")};
+  Option<std::string> weightsFile{
+      *this, "weights-file",
+      llvm::cl::desc("stream the quantized weights into this file"),
+      llvm::cl::init("")};
+
+  QuantizeOptions get() const {
+    QuantizeOptions o;
+    o.weightBits = weightBits;
+    o.weightMins = weightMins;
+    o.weightGranularity = weightGranularity;
+    o.weightBlock = weightBlock;
+    o.weightStorage = weightStorage;
+    o.weightScale = weightScale;
+    o.actGranularity = actGranularity;
+    o.actScale = actScale;
+    o.rounding = rounding;
+    o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    o.weightsFile = weightsFile;
+    return o;
+  }
+};
+
 struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<bool> intrinsics{
       *this, "intrinsics",
       llvm::cl::desc("the dots as the module's #qnt.target's intrinsics "
                      "(false: vector arithmetic only)"),
-      llvm::cl::init(true)};
+      llvm::cl::init(kLoweringDefaults.intrinsics)};
   Option<int64_t> tileCols{*this, "tile-cols",
                            llvm::cl::desc("output columns per parallel task of a float linear"),
-                           llvm::cl::init(16)};
+                           llvm::cl::init(kLoweringDefaults.tileCols)};
   Option<int64_t> maxM0{*this, "max-m0",
                         llvm::cl::desc("most activation rows of a matmul register tile"),
-                        llvm::cl::init(4)};
+                        llvm::cl::init(kLoweringDefaults.maxM0)};
   Option<bool> fuse{*this, "fuse",
                     llvm::cl::desc("run --qnt-fuse (quantizes into producers, "
                                    "residual adds into matmuls)"),
-                    llvm::cl::init(true)};
+                    llvm::cl::init(kLoweringDefaults.fuse)};
   Option<bool> profile{*this, "profile",
                        llvm::cl::desc("time each layer op (--qnt-profile)"),
-                       llvm::cl::init(false)};
+                       llvm::cl::init(kLoweringDefaults.profile)};
   Option<bool> shareKernels{
       *this, "share-kernels",
       llvm::cl::desc("one kernel function per distinct matmul, called by "
                      "every layer (--qnt-share-kernels)"),
-      llvm::cl::init(true)};
+      llvm::cl::init(kLoweringDefaults.shareKernels)};
   Option<bool> outlineLayers{
       *this, "outline-layers",
       llvm::cl::desc("each layer of an entry point into a function of its own "
                      "(--qnt-outline-layers)"),
-      llvm::cl::init(true)};
+      llvm::cl::init(kLoweringDefaults.outlineLayers)};
   Option<bool> mergeLayers{
       *this, "merge-layers",
       llvm::cl::desc("the layer functions alike but for their weights' "
                      "offsets and cache layer merged into one "
                      "(--qnt-merge-functions)"),
-      llvm::cl::init(true)};
+      llvm::cl::init(kLoweringDefaults.mergeLayers)};
   Option<std::string> weightsFile{
       *this, "weights-file",
       llvm::cl::desc("move large constants into this file"), llvm::cl::init("")};
@@ -168,6 +275,13 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
 } // namespace
 
 void mlir::qnt::registerPipelines() {
+  PassPipelineRegistration<QuantizePipelineOptions>(
+      "qnt-quantize",
+      "Quantize a float qnt module for its #qnt.target: data tiling, weight "
+      "quantization folded, activation quantization inserted",
+      [](OpPassManager &pm, const QuantizePipelineOptions &o) {
+        buildQuantizePipeline(pm, o.get());
+      });
   PassPipelineRegistration<PipelineOptions>(
       "qnt-lower-to-llvm",
       "Lower quantized qnt IR to the LLVM dialect (kernels, buffers, threads)",

@@ -161,3 +161,16 @@ bool mlir::qnt::elementBytes(ElementsAttr attr, std::vector<char> &out) {
     std::copy(value.begin(), value.end(), out.begin() + i);
   return true;
 }
+
+ArrayRef<char> mlir::qnt::allElementBytes(ElementsAttr attr,
+                                          std::vector<char> &storage) {
+  auto type = cast<ShapedType>(attr.getType());
+  size_t bytes = size_t(type.getNumElements()) *
+                 ((type.getElementTypeBitWidth() + 7) / 8);
+  ArrayRef<char> raw = rawElementBytes(attr);
+  if (raw.size() == bytes)
+    return raw;
+  if (elementBytes(attr, storage) && storage.size() == bytes)
+    return storage;
+  return {};
+}

@@ -87,6 +87,11 @@ ArrayRef<char> rawElementBytes(ElementsAttr attr);
 /// expanded); false if it holds none it can give.
 bool elementBytes(ElementsAttr attr, std::vector<char> &out);
 
+/// All the row-major bytes of `attr`: without copying where it holds them,
+/// else a splat expanded into `storage`; empty if it holds none (a
+/// dense_resource without its blob).
+ArrayRef<char> allElementBytes(ElementsAttr attr, std::vector<char> &storage);
+
 } // namespace mlir::qnt
 
 #endif // QNT_PASSES_WEIGHTSFILE_H

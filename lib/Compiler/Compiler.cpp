@@ -159,37 +159,8 @@ LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
                     target.kernelTarget(module->getContext()));
   if (!quant.enabled)
     return success();
-  mlir::qnt::FoldWeightQuantPassOptions fold;
-  fold.bits = quant.weightBits;
-  fold.mins = quant.weightMin;
-  // 4-bit weights are corrected by per-block activation sums: per-token
-  // activations keep GGML Q4_0 weights 8-bit (requantized) by default.
-  if (quant.weightBits == "auto" && quant.actGranularity != "per-block")
-    fold.bits = "8";
-  fold.granularity = quant.weightGranularity;
-  fold.block = quant.weightBlock;
-  fold.scale = quant.weightScale;
-  fold.rounding = quant.rounding;
-  fold.storage = quant.weightStorage;
-  fold.keepFloat.assign(quant.keepFloat.begin(), quant.keepFloat.end());
-  fold.weightsFile = quant.weightsFile;
-  fold.progress = quant.progress;
-  if (quant.weightStorage == "auto") {
-    // u8 weights pay off with vpdpbusd; they need activation sums at the
-    // weight's grouping, which per-token activations of blocked weights lack.
-    bool sumsFit = quant.actGranularity == "per-block" ||
-                   quant.weightGranularity == "per-channel";
-    fold.storage = target.vnni && sumsFit ? "u8" : "i8";
-  }
-  mlir::qnt::InsertActQuantPassOptions act;
-  act.granularity = quant.actGranularity;
-  act.scale = quant.actScale;
-  act.rounding = quant.rounding;
-
   PassManager pm(module->getContext());
-  pm.addPass(mlir::qnt::createDataTilingPass());
-  pm.addPass(mlir::qnt::createFoldWeightQuantPass(fold));
-  pm.addPass(mlir::qnt::createInsertActQuantPass(act));
+  mlir::qnt::buildQuantizePipeline(pm, quant);
   if (hook && failed(hook(pm)))
     return failure();
   return pm.run(module);

@@ -1,4 +1,6 @@
-// Option values the passes refuse, each with a clear error and a failure.
+// Option values the passes refuse, each with a clear error and a failure:
+// the enumerated ones by the option parser (naming the option), the rest by
+// the pass.
 // RUN: not quant-opt %s --qnt-fold-weight-quant=granularity=rows 2>&1 | FileCheck %s --check-prefix=FOLD-GRAN
 // RUN: not quant-opt %s --qnt-fold-weight-quant=block=0 2>&1 | FileCheck %s --check-prefix=FOLD-BLOCK
 // RUN: not quant-opt %s --qnt-fold-weight-quant=storage=u4 2>&1 | FileCheck %s --check-prefix=FOLD-STORAGE
@@ -14,16 +16,16 @@
 // RUN: not quant-opt %s --qnt-data-tiling=n0=-1 2>&1 | FileCheck %s --check-prefix=N0
 // RUN: not quant-opt %s --qnt-tile-matmul=max-m0=0 2>&1 | FileCheck %s --check-prefix=M0
 
-// FOLD-GRAN: error: granularity must be per-block or per-channel, got 'rows'
+// FOLD-GRAN: for the --granularity option: Cannot find option named 'rows'!
 // FOLD-BLOCK: error: block must be positive, got 0
-// FOLD-STORAGE: error: storage must be i8 or u8, got 'u4'
-// FOLD-SCALE: error: scale must be f16 or f32, got 'bf16'
-// FOLD-BITS: error: bits must be auto, 8 or 4, got '3'
+// FOLD-STORAGE: for the --storage option: Cannot find option named 'u4'!
+// FOLD-SCALE: for the --scale option: Cannot find option named 'bf16'!
+// FOLD-BITS: for the --bits option: Cannot find option named '3'!
 // FOLD-BITS4: error: 4-bit weights are quantized per block of a multiple of 32 values, got per-channel with block 32
 // FOLD-BITS4B: error: 4-bit weights are quantized per block of a multiple of 32 values, got per-block with block 48
-// ROUNDING: error: rounding must be half-away or half-even, got
-// ACT-GRAN: error: granularity must be per-block or per-token, got 'per-channel'
-// ACT-SCALE: error: scale must be f32 or f16, got 'bf16'
+// ROUNDING: for the --rounding option: Cannot find option named
+// ACT-GRAN: for the --granularity option: Cannot find option named 'per-channel'!
+// ACT-SCALE: for the --scale option: Cannot find option named 'bf16'!
 // TILE: error: tile-cols must be at least 1
 // N0: error: n0 must be positive, or 0 for the target's
 // M0: error: max-m0 must be at least 1

@@ -202,15 +202,25 @@ public:
     }
     (*module)->setAttr(mlir::qnt::TargetAttr::kAttrName, kernel);
     ::qnt::QuantOptions quant;
-    quant.weightGranularity = config.weightGranularity;
+    using mlir::qnt::Granularity;
+    using mlir::qnt::ScaleType;
+    quant.weightGranularity = config.weightGranularity == "per-channel"
+                                  ? Granularity::PerChannel
+                                  : Granularity::PerBlock;
     quant.weightBlock = config.weightBlock;
-    quant.weightStorage = config.weightStorage;
-    quant.weightBits = config.weightBits ? std::to_string(config.weightBits) : "auto";
-    quant.weightMin = config.weightMin;
-    quant.weightScale = config.weightScale;
-    quant.actGranularity = config.actGranularity;
-    quant.actScale = config.actScale;
-    quant.rounding = config.rounding;
+    quant.weightStorage = config.weightStorage == "u8" ? mlir::qnt::WeightStorage::U8
+                                                       : mlir::qnt::WeightStorage::I8;
+    quant.weightBits = config.weightBits == 8   ? mlir::qnt::WeightBits::Eight
+                       : config.weightBits == 4 ? mlir::qnt::WeightBits::Four
+                                                : mlir::qnt::WeightBits::Auto;
+    quant.weightMins = config.weightMin;
+    quant.weightScale = config.weightScale == "f32" ? ScaleType::F32 : ScaleType::F16;
+    quant.actGranularity = config.actGranularity == "per-token" ? Granularity::PerToken
+                                                                : Granularity::PerBlock;
+    quant.actScale = config.actScale == "f16" ? ScaleType::F16 : ScaleType::F32;
+    quant.rounding = config.rounding == "half-even"
+                         ? mlir::qnt::Rounding::HalfToEven
+                         : mlir::qnt::Rounding::HalfAwayFromZero;
     ASSERT_TRUE(succeeded(::qnt::quantize(*module, quant, *target)));
     mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions();
     lowering.intrinsics = config.intrinsics;

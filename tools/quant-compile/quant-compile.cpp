@@ -80,42 +80,51 @@ cl::opt<std::string> headerFile(
 cl::opt<bool> noQuantize("no-quantize",
                          cl::desc("keep weights and activations in float"),
                          cl::init(false), cl::cat(category));
-cl::opt<std::string> weightGranularity(
-    "weight-granularity", cl::desc("per-block (GGML Q8_0) or per-channel"),
-    cl::init("per-block"), cl::cat(category));
-cl::opt<std::string> weightBits(
-    "weight-bits",
-    cl::desc("auto (Q4_0/Q4_1/Q4_K GGUF weights stay 4-bit, Q6_K 6-bit, the "
-             "rest 8-bit), 8 (every weight Q8_0) or 4 (float weights "
-             "quantized to 4 bits too)"),
-    cl::init("auto"), cl::cat(category));
-cl::opt<bool> weightMin(
+// The quantization flags write straight into quantFlags: qnt-quantize's
+// options (mlir::qnt::QuantizeOptions), whose initial values are their
+// defaults.
+::qnt::QuantOptions quantFlags;
+cl::opt<mlir::qnt::Granularity, true> weightGranularity(
+    "weight-granularity", cl::desc("which weights share a scale"),
+    cl::location(quantFlags.weightGranularity),
+    mlir::qnt::weightGranularityValues(), cl::cat(category));
+cl::opt<mlir::qnt::WeightBits, true> weightBits(
+    "weight-bits", cl::desc("which weights become 4-bit"),
+    cl::location(quantFlags.weightBits), mlir::qnt::weightBitsValues(),
+    cl::cat(category));
+cl::opt<bool, true> weightMin(
     "weight-min",
     cl::desc("with --weight-bits=4: a minimum per block beside the scale "
              "(Q4_1's rule) instead of Q4_0's symmetric grid"),
-    cl::init(false), cl::cat(category));
-cl::opt<int64_t> weightBlock("weight-block",
-                             cl::desc("values per weight block along K"),
-                             cl::init(32), cl::cat(category));
-cl::opt<std::string> weightStorage(
-    "weight-storage",
-    cl::desc("auto (u8 + 128 where the CPU has VNNI), i8 or u8"),
-    cl::init("auto"), cl::cat(category));
-cl::opt<std::string> weightScale("weight-scale",
-                                 cl::desc("f16 (GGML) or f32 weight scales"),
-                                 cl::init("f16"), cl::cat(category));
-cl::opt<std::string> actGranularity(
-    "act-granularity", cl::desc("per-block or per-token activation scales"),
-    cl::init("per-block"), cl::cat(category));
-cl::opt<std::string> actScale("act-scale",
-                              cl::desc("f32 or f16 activation scales"),
-                              cl::init("f32"), cl::cat(category));
-cl::opt<std::string> rounding("rounding",
-                              cl::desc("half-away (GGML) or half-even"),
-                              cl::init("half-away"), cl::cat(category));
+    cl::location(quantFlags.weightMins), cl::cat(category));
+cl::opt<int64_t, true> weightBlock("weight-block",
+                                   cl::desc("values per weight block along K"),
+                                   cl::location(quantFlags.weightBlock),
+                                   cl::cat(category));
+cl::opt<mlir::qnt::WeightStorage, true> weightStorage(
+    "weight-storage", cl::desc("how 8-bit weights are stored"),
+    cl::location(quantFlags.weightStorage), mlir::qnt::weightStorageValues(),
+    cl::cat(category));
+cl::opt<mlir::qnt::ScaleType, true> weightScale(
+    "weight-scale", cl::desc("element type of the weight scales"),
+    cl::location(quantFlags.weightScale), mlir::qnt::scaleTypeValues(),
+    cl::cat(category));
+cl::opt<mlir::qnt::Granularity, true> actGranularity(
+    "act-granularity", cl::desc("which activation values share a scale"),
+    cl::location(quantFlags.actGranularity), mlir::qnt::actGranularityValues(),
+    cl::cat(category));
+cl::opt<mlir::qnt::ScaleType, true> actScale(
+    "act-scale", cl::desc("element type of the activation scales"),
+    cl::location(quantFlags.actScale), mlir::qnt::scaleTypeValues(),
+    cl::cat(category));
+cl::opt<mlir::qnt::Rounding, true> rounding(
+    "rounding", cl::desc("rounding of x / scale"),
+    cl::location(quantFlags.rounding), mlir::qnt::roundingValues(),
+    cl::cat(category));
 cl::opt<int64_t> tileCols("tile-cols",
                           cl::desc("output columns per parallel task of a float linear"),
-                          cl::init(16), cl::cat(category));
+                          cl::init(mlir::qnt::kLoweringDefaults.tileCols),
+                          cl::cat(category));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("keep quantizes and residual adds separate "
                               "(skip --qnt-fuse)"),
@@ -127,11 +136,12 @@ cl::opt<bool> shareKernels(
              "cache layer, called by every layer, so the compile time does "
              "not grow with the depth (--share-kernels=false: a kernel per "
              "call site, a function per layer)"),
-    cl::init(true), cl::cat(category));
+    cl::init(mlir::qnt::kLoweringDefaults.shareKernels), cl::cat(category));
 cl::opt<bool> profile("profile",
                       cl::desc("time each layer op when the model runs "
                                "(quant-run --profile reports it)"),
-                      cl::init(false), cl::cat(category));
+                      cl::init(mlir::qnt::kLoweringDefaults.profile),
+                      cl::cat(category));
 cl::opt<int64_t> contextLength(
     "context", cl::desc("KV cache length for a GGUF model (default: the model's)"),
     cl::init(0), cl::cat(category));
@@ -285,12 +295,8 @@ WeightSizes measureWeights(ModuleOp module) {
 int32_t quantizationKind(const ::qnt::QuantOptions &q) {
   if (!q.enabled)
     return QNT_QUANT_FLOAT;
-  bool defaults = q.weightBits == "auto" && !q.weightMin &&
-                  q.weightGranularity == "per-block" && q.weightBlock == 32 &&
-                  q.weightScale == "f16" && q.actGranularity == "per-block" &&
-                  q.actScale == "f32" && q.rounding == "half-away" &&
-                  q.keepFloat.empty() && !q.staticActivations &&
-                  !q.asymmetricActivations;
+  bool defaults = q.isDefaultScheme() && q.keepFloat.empty() &&
+                  !q.staticActivations && !q.asymmetricActivations;
   return defaults ? QNT_QUANT_DEFAULT : QNT_QUANT_CUSTOM;
 }
 
@@ -512,17 +518,8 @@ int main(int argc, char **argv) {
   }
 
   WeightSizes before = measureWeights(*module);
-  ::qnt::QuantOptions quant;
+  ::qnt::QuantOptions quant = quantFlags;
   quant.enabled = !noQuantize;
-  quant.weightGranularity = weightGranularity;
-  quant.weightBits = weightBits;
-  quant.weightMin = weightMin;
-  quant.weightBlock = weightBlock;
-  quant.weightStorage = weightStorage;
-  quant.weightScale = weightScale;
-  quant.actGranularity = actGranularity;
-  quant.actScale = actScale;
-  quant.rounding = rounding;
   quant.keepFloat.assign(keepFloat.begin(), keepFloat.end());
   // What --accuracy-budget decides goes into model.meta as well.
   std::string notes;

@@ -58,31 +58,14 @@ mlir::FailureOr<Target> resolveTarget(llvm::StringRef cpu,
                                       llvm::StringRef attrs,
                                       std::string &error);
 
-/// How to quantize.
-struct QuantOptions {
+/// How to quantize: the qnt-quantize pipeline's options, and what the
+/// driver adds.
+struct QuantOptions : mlir::qnt::QuantizeOptions {
   bool enabled = true;
-  /// auto (GGML Q4_0 weights stay 4-bit, the rest 8-bit), 8 or 4.
-  std::string weightBits = "auto";
-  /// With weightBits 4: float weights get a minimum per block (Q4_1's rule).
-  bool weightMin = false;
-  std::string weightGranularity = "per-block"; ///< or per-channel
-  int64_t weightBlock = 32;
-  std::string weightStorage = "auto"; ///< auto (u8 when VNNI), i8, u8
-  std::string weightScale = "f16";
-  std::string actGranularity = "per-block"; ///< or per-token
-  std::string actScale = "f32";
-  std::string rounding = "half-away";
-  /// Linears kept in float, by name prefix (see --qnt-fold-weight-quant).
-  std::vector<std::string> keepFloat;
   /// The linears carry calibrated act_scales (quant-compile --act-mode=static).
   bool staticActivations = false;
   /// Some linears carry act_asymmetric (quant-compile --act-asymmetric).
   bool asymmetricActivations = false;
-  /// If set, the quantized weights are streamed into this file as they are
-  /// quantized (lowering must then append to it: appendWeights).
-  std::string weightsFile;
-  /// The fold pass reports each folded weight in a remark (progress=1).
-  bool progress = false;
 };
 
 /// Registers every dialect and interface the compiler needs.
@@ -103,7 +86,8 @@ mlir::LogicalResult quantize(mlir::ModuleOp module, const QuantOptions &quant,
 
 /// The lowering options (the dots follow the module's qnt.target, which
 /// quantize() sets).
-mlir::qnt::LoweringOptions loweringOptions(int64_t tileCols = 16);
+mlir::qnt::LoweringOptions
+loweringOptions(int64_t tileCols = mlir::qnt::kLoweringDefaults.tileCols);
 
 /// Marks public functions as C-interface entry points and lowers the module
 /// to buffers (the signatures the C header shows).
