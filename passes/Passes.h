@@ -19,7 +19,9 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,16 @@ enum class WeightStorage {
 };
 /// The element type of stored scales.
 enum class ScaleType { F16, F32 };
+
+/// What calibration decided, by linear name (--qnt-apply-calibration).
+struct CalibrationPlan {
+  /// Static activation scales: one (per tensor) or one per block of K.
+  std::map<std::string, std::vector<float>> actScales;
+  /// Linears whose activations are quantized with zero points.
+  std::set<std::string> asymmetric;
+
+  bool empty() const { return actScales.empty() && asymmetric.empty(); }
+};
 
 /// What the qnt-quantize pipeline does (data tiling for the module's
 /// #qnt.target, weight quantization folded, activation quantization
@@ -62,6 +74,8 @@ struct QuantizeOptions {
   std::string weightsFile;
   /// A remark at each folded weight (quant-compile's progress).
   bool progress = false;
+  /// Applied first, if not empty (--qnt-apply-calibration).
+  CalibrationPlan calibration;
 
   /// Whether the scheme options are the defaults (keepFloat, weightsFile and
   /// progress aside): the model is quantized as README's default.
@@ -168,7 +182,17 @@ void buildBuffersToLLVMPipeline(OpPassManager &pm,
 /// The two in sequence.
 void buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options);
 
-/// The quantization passes: --qnt-data-tiling, --qnt-fold-weight-quant and
+/// A plan from its JSON text, or from a file; false with `error` set.
+bool parseCalibrationPlan(StringRef text, CalibrationPlan &plan, std::string &error);
+bool readCalibrationPlan(StringRef path, CalibrationPlan &plan, std::string &error);
+/// The plan as JSON, as parseCalibrationPlan reads it.
+void printCalibrationPlan(const CalibrationPlan &plan, llvm::raw_ostream &os);
+
+/// --qnt-apply-calibration with a plan in memory.
+std::unique_ptr<Pass> createApplyCalibrationPass(CalibrationPlan plan);
+
+/// The quantization passes: --qnt-apply-calibration (with a plan),
+/// --qnt-data-tiling, --qnt-fold-weight-quant and
 /// --qnt-insert-act-quant with `options`. 4-bit and u8 weights are corrected
 /// through per-block activation sums, so with per-token activations
 /// `WeightBits::Auto` keeps every weight 8-bit and `WeightStorage::Auto`

@@ -5,6 +5,31 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ApplyCalibrationPass : Pass<"qnt-apply-calibration", "ModuleOp"> {
+  let summary = "Apply a calibration plan: static activation scales and asymmetric activations, by linear name";
+  let description = [{
+    What calibration decided (quant-compile's `--act-mode=static` and
+    `--act-asymmetric`), applied to the `qnt.linear`s it names (their name
+    locations: the GGUF importer names them `blk.N.attn_q`, ..., `output`):
+    `act_scales` (a `tensor<1 x G x f32>` of the listed scales, G = 1 for a
+    per-tensor scale) and `act_asymmetric`. The plan is JSON:
+
+    ```json
+    {"linears": {"blk.0.attn_q": {"act_scales": [0.05, 0.04]},
+                 "blk.0.ffn_down": {"asymmetric": true}}}
+    ```
+
+    quant-compile hands its plan to the pass in memory; `plan=FILE` reads
+    one. A plan naming no linear of the module, or malformed, is an error;
+    the scales are checked by `qnt.linear`'s verifier.
+  }];
+  let dependentDialects = ["::mlir::qnt::QntDialect"];
+  let options = [
+    Option<"planFile", "plan", "std::string", /*default=*/"",
+           "the JSON plan to apply (else the one the pass was created with)">
+  ];
+}
+
 def DataTilingPass : Pass<"qnt-data-tiling", "ModuleOp"> {
   let summary = "Choose the data-tiled layout of every quantized weight for the target";
   let description = [{

@@ -72,6 +72,8 @@ void mlir::qnt::buildQuantizePipeline(OpPassManager &pm,
   act.granularity = options.actGranularity;
   act.scale = options.actScale;
   act.rounding = options.rounding;
+  if (!options.calibration.empty())
+    pm.addPass(createApplyCalibrationPass(options.calibration));
   pm.addPass(createDataTilingPass());
   pm.addPass(createFoldWeightQuantPass(fold));
   pm.addPass(createInsertActQuantPass(act));

@@ -199,6 +199,16 @@ cl::list<std::string> actAsymmetric(
              "--calibration), or names by prefix or role (ffn_down, "
              "blk.0.attn_q, ...)"),
     cl::CommaSeparated, cl::cat(category));
+cl::opt<std::string> calibrationPlanOut(
+    "calibration-plan-out",
+    cl::desc("write what --act-mode=static and --act-asymmetric decided (a "
+             "JSON plan, --qnt-apply-calibration's) to this file"),
+    cl::value_desc("file"), cl::cat(category));
+cl::opt<std::string> calibrationPlanIn(
+    "calibration-plan",
+    cl::desc("apply a plan --calibration-plan-out wrote (or one written by "
+             "hand) instead of calibrating again"),
+    cl::value_desc("file"), cl::cat(category));
 cl::list<std::string> keepFloat(
     "keep-float",
     cl::desc("layers kept in float, by name prefix (output, blk.0.ffn_down, ...)"),
@@ -623,18 +633,11 @@ int main(int argc, char **argv) {
     llvm::errs() << summary << "\n";
     notes += (notes.empty() ? "" : "; ") + summary;
     quant.staticActivations = true;
-    // Each linear's input gets its scales (one per block, or the one).
-    Type f32 = Float32Type::get(&context);
-    module->walk([&](mlir::qnt::LinearOp op) {
-      auto name = dyn_cast<NameLoc>(op.getLoc());
-      auto it = name ? scales.find(name.getName().str()) : scales.end();
-      if (it == scales.end())
-        return;
-      int64_t groups = calibration.perTensor ? 1 : int64_t(it->second.size());
-      auto type = RankedTensorType::get({1, groups}, f32);
-      op.setActScalesAttr(DenseElementsAttr::get(
-          type, ArrayRef<float>(it->second.data(), size_t(groups))));
-    });
+    // Each linear's input gets its scales (one per block, or the one):
+    // applied by --qnt-apply-calibration.
+    for (const auto &[name, values] : scales)
+      quant.calibration.actScales[name].assign(
+          values.begin(), values.begin() + (calibration.perTensor ? 1 : values.size()));
   }
   if (!actAsymmetric.empty()) {
     if (!quant.enabled)
@@ -679,11 +682,28 @@ int main(int argc, char **argv) {
       notes += (notes.empty() ? "" : "; ") + summary;
     }
     quant.asymmetricActivations = !names.empty();
-    module->walk([&](mlir::qnt::LinearOp op) {
-      if (auto name = dyn_cast<NameLoc>(op.getLoc());
-          name && names.count(name.getName().str()))
-        op.setActAsymmetric(true);
-    });
+    quant.calibration.asymmetric.insert(names.begin(), names.end());
+  }
+  if (!calibrationPlanIn.empty()) {
+    if (actMode == "static" || !actAsymmetric.empty())
+      return fail("--calibration-plan applies a plan made before: not with "
+                  "--act-mode=static or --act-asymmetric");
+    if (!quant.enabled)
+      return fail("--calibration-plan quantizes activations: not with --no-quantize");
+    std::string error;
+    if (!mlir::qnt::readCalibrationPlan(calibrationPlanIn, quant.calibration, error))
+      return fail(error);
+    quant.staticActivations = !quant.calibration.actScales.empty();
+    quant.asymmetricActivations = !quant.calibration.asymmetric.empty();
+    notes += std::string(notes.empty() ? "" : "; ") + "calibration plan " +
+             llvm::sys::path::filename(calibrationPlanIn).str();
+  }
+  if (!calibrationPlanOut.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(calibrationPlanOut, ec);
+    if (ec)
+      return fail("cannot write " + calibrationPlanOut + ": " + ec.message());
+    mlir::qnt::printCalibrationPlan(quant.calibration, os);
   }
   // The quantized weights stream into the weights file as they are made.
   quant.weightsFile = weightsPath;
