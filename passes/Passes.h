@@ -4,6 +4,7 @@
 #define QNT_PASSES_PASSES_H
 
 #include "dialects/qnt/QntDialect.h"
+#include "qnt/Passes/Options.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -17,150 +18,10 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/Support/CommandLine.h"
 
-#include <map>
 #include <memory>
-#include <set>
-#include <string>
-#include <vector>
 
 namespace mlir::qnt {
-
-/// Which weights --qnt-fold-weight-quant makes 4-bit.
-enum class WeightBits {
-  Auto,  ///< GGML Q4_0/Q4_1/Q4_K/IQ4_NL stay 4-bit, Q6_K 6-bit, the rest 8
-  Eight, ///< every weight 8-bit
-  Four,  ///< float weights too, by Q4_0's (or Q4_1's) rule
-};
-/// How 8-bit weights are stored.
-enum class WeightStorage {
-  Auto, ///< u8 where the module's #qnt.target dots by vpdpbusd, else i8
-  I8,
-  U8, ///< q + 128, for u8 x s8 dot products
-};
-/// The element type of stored scales.
-enum class ScaleType { F16, F32 };
-
-/// What calibration decided, by linear name (--qnt-apply-calibration).
-struct CalibrationPlan {
-  /// Static activation scales: one (per tensor) or one per block of K.
-  std::map<std::string, std::vector<float>> actScales;
-  /// Linears whose activations are quantized with zero points.
-  std::set<std::string> asymmetric;
-
-  bool empty() const { return actScales.empty() && asymmetric.empty(); }
-};
-
-/// What the qnt-quantize pipeline does (data tiling for the module's
-/// #qnt.target, weight quantization folded, activation quantization
-/// inserted), with its defaults: the one place they are written. The
-/// passes' options, the registered pipeline's and quant-compile's flags
-/// take their defaults from here.
-struct QuantizeOptions {
-  WeightBits weightBits = WeightBits::Auto;
-  /// With 4-bit float weights: a minimum per block (Q4_1's rule).
-  bool weightMins = false;
-  Granularity weightGranularity = Granularity::PerBlock; ///< or PerChannel
-  int64_t weightBlock = 32;
-  WeightStorage weightStorage = WeightStorage::Auto;
-  ScaleType weightScale = ScaleType::F16;
-  Granularity actGranularity = Granularity::PerBlock; ///< or PerToken
-  ScaleType actScale = ScaleType::F32;
-  Rounding rounding = Rounding::HalfAwayFromZero;
-  /// Linears kept in float, by name prefix (see --qnt-fold-weight-quant).
-  std::vector<std::string> keepFloat;
-  /// If set, the quantized weights are streamed into this file.
-  std::string weightsFile;
-  /// A remark at each folded weight (quant-compile's progress).
-  bool progress = false;
-  /// Applied first, if not empty (--qnt-apply-calibration).
-  CalibrationPlan calibration;
-
-  /// Whether the scheme options are the defaults (keepFloat, weightsFile and
-  /// progress aside): the model is quantized as README's default.
-  bool isDefaultScheme() const;
-};
-
-/// The defaults, for TableGen'd option defaults.
-inline const QuantizeOptions kQuantizeDefaults{};
-
-/// The spellings of the enumerated quantization options, for each parser of
-/// them (the passes' options, qnt-quantize's, quant-compile's flags).
-inline llvm::cl::ValuesClass weightBitsValues() {
-  return llvm::cl::values(
-      clEnumValN(WeightBits::Auto, "auto",
-                 "GGML Q4_0/Q4_1/Q4_K/IQ4_NL weights stay 4-bit, Q6_K 6-bit, "
-                 "the rest become 8-bit"),
-      clEnumValN(WeightBits::Eight, "8", "every weight 8-bit (Q8_0)"),
-      clEnumValN(WeightBits::Four, "4",
-                 "float weights quantized to 4 bits by Q4_0's rule as well"));
-}
-inline llvm::cl::ValuesClass weightGranularityValues() {
-  return llvm::cl::values(
-      clEnumValN(Granularity::PerBlock, "per-block",
-                 "GGML Q8_0's blocks of `block` values along K"),
-      clEnumValN(Granularity::PerChannel, "per-channel",
-                 "one scale per output row"));
-}
-inline llvm::cl::ValuesClass weightStorageValues() {
-  return llvm::cl::values(
-      clEnumValN(WeightStorage::Auto, "auto",
-                 "u8 where the module's #qnt.target has dot = vnni, else i8"),
-      clEnumValN(WeightStorage::I8, "i8", "signed bytes"),
-      clEnumValN(WeightStorage::U8, "u8", "q + 128, for u8 x s8 VNNI dots"));
-}
-inline llvm::cl::ValuesClass actGranularityValues() {
-  return llvm::cl::values(
-      clEnumValN(Granularity::PerBlock, "per-block",
-                 "one scale per block of the weight's size"),
-      clEnumValN(Granularity::PerToken, "per-token", "one per row"));
-}
-inline llvm::cl::ValuesClass scaleTypeValues() {
-  return llvm::cl::values(clEnumValN(ScaleType::F16, "f16", "half precision"),
-                          clEnumValN(ScaleType::F32, "f32", "single precision"));
-}
-inline llvm::cl::ValuesClass roundingValues() {
-  return llvm::cl::values(
-      clEnumValN(Rounding::HalfAwayFromZero, "half-away", "GGML's roundf"),
-      clEnumValN(Rounding::HalfToEven, "half-even", "ties to even"));
-}
-
-/// Options of the lowering from qnt to the LLVM dialect, with their
-/// defaults: the one place they are written (qnt-lower-to-llvm's options,
-/// the lowering passes' and quant-compile's flags take them from here).
-struct LoweringOptions {
-  /// Output columns per parallel task of a float linear.
-  int64_t tileCols = 16;
-  /// The most activation rows of a matmul's register tile.
-  int64_t maxM0 = 4;
-  /// Fuse quantizes into their producers and residual adds into matmuls
-  /// (--qnt-fuse).
-  bool fuse = true;
-  /// Time each layer op at run time (--qnt-profile).
-  bool profile = false;
-  /// One kernel function per distinct matmul (--qnt-share-kernels), called
-  /// by every layer: LLVM compiles each kernel once, whatever the depth.
-  bool shareKernels = true;
-  /// Each layer of an entry point into a function of its own
-  /// (--qnt-outline-layers): bufferization analyses one layer at a time.
-  bool outlineLayers = true;
-  /// The layer functions alike but for integer constants (their weights'
-  /// offsets, their cache layer) merged into one (--qnt-merge-functions).
-  bool mergeLayers = true;
-  /// The dots become the module #qnt.target's intrinsics (true) or plain
-  /// vector arithmetic (false: runs the VNNI and AVX2 kernels' structure on
-  /// any CPU).
-  bool intrinsics = true;
-  /// If set, large constants go to this file (--qnt-externalize-weights).
-  std::string weightsFile;
-  /// Append to weightsFile (the fold pass streamed the quantized weights
-  /// into it) rather than truncate it.
-  bool appendWeights = false;
-};
-
-/// The defaults, for TableGen'd option defaults.
-inline const LoweringOptions kLoweringDefaults{};
 
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
@@ -181,12 +42,6 @@ void buildBuffersToLLVMPipeline(OpPassManager &pm,
                                 const LoweringOptions &options);
 /// The two in sequence.
 void buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options);
-
-/// A plan from its JSON text, or from a file; false with `error` set.
-bool parseCalibrationPlan(StringRef text, CalibrationPlan &plan, std::string &error);
-bool readCalibrationPlan(StringRef path, CalibrationPlan &plan, std::string &error);
-/// The plan as JSON, as parseCalibrationPlan reads it.
-void printCalibrationPlan(const CalibrationPlan &plan, llvm::raw_ostream &os);
 
 /// --qnt-apply-calibration with a plan in memory.
 std::unique_ptr<Pass> createApplyCalibrationPass(CalibrationPlan plan);

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/Passes.h"
 #include "qnt/Compiler/Compiler.h"
 #include "qnt/GGUF/GGUF.h"
 #include "qnt/Import/GGUFImport.h"

@@ -12,9 +12,11 @@
 #ifndef QNT_COMPILER_COMPILER_H
 #define QNT_COMPILER_COMPILER_H
 
-#include "passes/Passes.h"
+#include "dialects/qnt/QntDialect.h"
+#include "qnt/Passes/Options.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/IR/LLVMContext.h"
