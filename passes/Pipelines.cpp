@@ -72,7 +72,10 @@ void mlir::qnt::buildQuantizePipeline(OpPassManager &pm,
   act.granularity = options.actGranularity;
   act.scale = options.actScale;
   act.rounding = options.rounding;
-  if (!options.calibration.empty())
+  if (!options.calibrationPlanFile.empty())
+    pm.addPass(createApplyCalibrationPass(
+        ApplyCalibrationPassOptions{options.calibrationPlanFile}));
+  else if (!options.calibration.empty())
     pm.addPass(createApplyCalibrationPass(options.calibration));
   pm.addPass(createDataTilingPass());
   pm.addPass(createFoldWeightQuantPass(fold));
@@ -217,6 +220,11 @@ struct QuantizePipelineOptions
       *this, "weights-file",
       llvm::cl::desc("stream the quantized weights into this file"),
       llvm::cl::init("")};
+  Option<std::string> calibrationPlan{
+      *this, "calibration-plan",
+      llvm::cl::desc("apply this JSON calibration plan first "
+                     "(--qnt-apply-calibration)"),
+      llvm::cl::init("")};
 
   QuantizeOptions get() const {
     QuantizeOptions o;
@@ -231,6 +239,7 @@ struct QuantizePipelineOptions
     o.rounding = rounding;
     o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     o.weightsFile = weightsFile;
+    o.calibrationPlanFile = calibrationPlan;
     return o;
   }
 };

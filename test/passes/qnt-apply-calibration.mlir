@@ -2,6 +2,8 @@
 // RUN: quant-opt %t/model.mlir --qnt-apply-calibration="plan=%t/plan.json" | FileCheck %s
 // Then quantized as those attributes ask (static scales, zero points):
 // RUN: quant-opt %t/model.mlir --qnt-apply-calibration="plan=%t/plan.json" --qnt-quantize | FileCheck %s --check-prefix=QUANT
+// RUN: quant-opt %t/model.mlir --qnt-quantize="calibration-plan=%t/plan.json" | FileCheck %s --check-prefix=QUANT
+// RUN: not quant-opt %t/model.mlir --qnt-quantize="calibration-plan=%t/unknown-linear.json" 2>&1 | FileCheck %s --check-prefix=NAME
 // Plans that cannot be applied:
 // RUN: not quant-opt %t/model.mlir --qnt-apply-calibration="plan=%t/missing.json" 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not quant-opt %t/model.mlir --qnt-apply-calibration="plan=%t/unknown-linear.json" 2>&1 | FileCheck %s --check-prefix=NAME

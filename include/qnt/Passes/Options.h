@@ -72,6 +72,8 @@ struct QuantizeOptions {
   bool progress = false;
   /// Applied first, if not empty (--qnt-apply-calibration).
   CalibrationPlan calibration;
+  /// Or a plan read from this JSON file by --qnt-apply-calibration.
+  std::string calibrationPlanFile;
 
   /// Whether the scheme options are the defaults (keepFloat, weightsFile and
   /// progress aside): the model is quantized as README's default.
