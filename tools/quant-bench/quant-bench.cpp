@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Bounds.h"
+#include "tools/common/ArgParser.h"
 
 #include "qnt/Compiler/Compiler.h"
 #include "qnt/Compiler/Jit.h"
@@ -85,12 +86,6 @@ const char *kUsage =
     "  -o, --output md|json  a Markdown table (default) or JSON\n"
     "  -h, --help            this text\n";
 
-int usageError(const std::string &message) {
-  std::fprintf(stderr, "quant-bench: error: %s\n(quant-bench --help for usage)\n",
-               message.c_str());
-  return 2;
-}
-
 int fail(const std::string &message) {
   std::fprintf(stderr, "quant-bench: error: %s\n", message.c_str());
   return 1;
@@ -100,34 +95,6 @@ double now() {
   return std::chrono::duration<double>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-bool parseInt(const std::string &text, int64_t &out, int64_t min) {
-  char *end = nullptr;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != 0 || v < min)
-    return false;
-  out = v;
-  return true;
-}
-
-bool parseList(const std::string &text, std::vector<int64_t> &out, int64_t min) {
-  out.clear();
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos
-                                              ? std::string::npos
-                                              : comma - start);
-    int64_t v;
-    if (!parseInt(item, v, min))
-      return false;
-    out.push_back(v);
-    if (comma == std::string::npos)
-      break;
-    start = comma + 1;
-  }
-  return !out.empty();
 }
 
 /// "1 GiB", "64 MiB": the DRAM bound's buffer as the tables name it.
@@ -151,8 +118,9 @@ bool parseShapes(const std::string &text, std::vector<Shape> &out) {
                                               : comma - start);
     size_t x = item.find('x');
     Shape s;
-    if (x == std::string::npos || !parseInt(item.substr(0, x), s.out, 1) ||
-        !parseInt(item.substr(x + 1), s.in, 1))
+    if (x == std::string::npos ||
+        !qnt::tools::parseInteger(item.substr(0, x), 1, INT64_MAX, s.out) ||
+        !qnt::tools::parseInteger(item.substr(x + 1), 1, INT64_MAX, s.in))
       return false;
     out.push_back(s);
     if (comma == std::string::npos)
@@ -757,7 +725,7 @@ int benchKernels(const std::vector<Shape> &shapes,
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string model, peer, cpu = "host", output = "md";
+  std::string peer, cpu = "host", output = "md";
   std::vector<std::string> models;
   int64_t prompt = 512, gen = 128, repetitions = 5, batch = QNT_DEFAULT_BATCH;
   int64_t depth = -1; // decode after the prompt
@@ -766,90 +734,34 @@ int main(int argc, char **argv) {
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
   bool kernels = false, warm = false;
   int64_t bits = 8, dramMib = 1024;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    // --name=value as well as --name value.
-    std::string inlineValue;
-    bool hasInline = false;
-    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
-      inlineValue = a.substr(a.find('=') + 1);
-      a = a.substr(0, a.find('='));
-      hasInline = true;
-    }
-    auto value = [&](std::string &out) {
-      if (hasInline) {
-        out = inlineValue;
-        hasInline = false;
-        return true;
-      }
-      if (i + 1 >= argc)
-        return false;
-      out = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--kernels") {
-      kernels = true;
-    } else if (a == "--warm") {
-      warm = true;
-    } else if (a == "-m" || a == "--model") {
-      if (!value(model))
-        return usageError(a + " needs a file");
-      models.push_back(model);
-    } else if (a == "-p" || a == "--prompt") {
-      if (!value(v) || !parseInt(v, prompt, 0))
-        return usageError(a + " needs a number of tokens >= 0");
-    } else if (a == "-b" || a == "--batch") {
-      if (!value(v) || !parseInt(v, batch, 0))
-        return usageError(a + " needs a number of tokens >= 0");
-    } else if (a == "-n" || a == "--gen") {
-      if (!value(v) || !parseInt(v, gen, 0))
-        return usageError(a + " needs a number of tokens >= 0");
-    } else if (a == "-d" || a == "--depth") {
-      if (!value(v) || !parseInt(v, depth, 0))
-        return usageError(a + " needs a number of tokens >= 0");
-    } else if (a == "-r" || a == "--repetitions") {
-      if (!value(v) || !parseInt(v, repetitions, 1))
-        return usageError(a + " needs a number >= 1");
-    } else if (a == "--dram-mib") {
-      if (!value(v) || !parseInt(v, dramMib, 16) || dramMib > (int64_t(1) << 20))
-        return usageError(a + " needs a number of MiB from 16 to 1048576");
-    } else if (a == "-t" || a == "--threads") {
-      if (!value(v) || !parseList(v, threads, 1))
-        return usageError(a + " needs thread counts >= 1, e.g. 1,2");
-    } else if (a == "--tokens") {
-      if (!value(v) || !parseList(v, tokenCounts, 1))
-        return usageError(a + " needs token counts >= 1, e.g. 1,8,64");
-    } else if (a == "--shapes") {
-      if (!value(v) || !parseShapes(v, shapes))
-        return usageError(a + " needs OUTxIN shapes, e.g. 4096x14336,2048x5632");
-    } else if (a == "--mcpu") {
-      if (!value(cpu))
-        return usageError(a + " needs a CPU name");
-    } else if (a == "--weight-bits") {
-      if (!value(v) || !parseInt(v, bits, 4) || (bits != 4 && bits != 6 && bits != 8))
-        return usageError(a + " needs 8, 6 or 4");
-    } else if (a == "--peer") {
-      if (!value(peer))
-        return usageError(a + " needs a command");
-    } else if (a == "-o" || a == "--output") {
-      if (!value(output) || (output != "md" && output != "json"))
-        return usageError(a + " needs md or json");
-    } else {
-      return usageError("unknown argument '" + a + "'");
-    }
-    if (hasInline)
-      return usageError(a + " takes no value");
-  }
+  qnt::tools::ArgParser args("quant-bench", kUsage);
+  args.texts("-m, --model", models);
+  args.integer("-p, --prompt", prompt, 0, INT32_MAX);
+  args.integer("-b, --batch", batch, 0, INT32_MAX);
+  args.integer("-n, --gen", gen, 0, INT32_MAX);
+  args.integer("-d, --depth", depth, 0, INT32_MAX);
+  args.integer("-r, --repetitions", repetitions, 1, 1000000);
+  args.integer("--dram-mib", dramMib, 16, int64_t(1) << 20);
+  args.integers("-t, --threads", threads, 1, 4096);
+  args.integers("--tokens", tokenCounts, 1, INT32_MAX);
+  args.custom("--shapes", "OUTxIN shapes (e.g. 4096x14336,2048x5632)",
+              [&](const std::string &v) { return parseShapes(v, shapes); });
+  args.text("--mcpu", cpu);
+  args.custom("--weight-bits", "8, 6 or 4", [&](const std::string &v) {
+    return qnt::tools::parseInteger(v, 4, 8, bits) && bits != 5 && bits != 7;
+  });
+  args.text("--peer", peer);
+  args.choice("-o, --output", output, {"md", "json"});
+  args.flag("--kernels", kernels);
+  args.flag("--warm", warm);
+  if (std::optional<int> exit = args.parse(argc, argv))
+    return *exit;
   if (kernels == !models.empty())
-    return usageError("give a model (-m MODEL.so) or --kernels");
+    return args.usageError("give a model (-m MODEL.so) or --kernels");
   if (warm && !kernels)
-    return usageError("--warm is for --kernels");
+    return args.usageError("--warm is for --kernels");
   if (!kernels && prompt == 0 && gen == 0)
-    return usageError("-p 0 and -n 0: nothing to measure");
+    return args.usageError("-p 0 and -n 0: nothing to measure");
   if (kernels)
     return benchKernels(shapes, tokenCounts, threads, repetitions, dramMib << 20,
                         output == "json", cpu, bits, warm);

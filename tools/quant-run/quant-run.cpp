@@ -18,10 +18,10 @@
 #include "qnt/model.h"
 
 #include "Chat.h"
+#include "tools/common/ArgParser.h"
 
 #include <algorithm>
 #include <chrono>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -33,7 +33,7 @@
 namespace {
 
 const char *kUsage =
-    "usage: quant-run MODEL.so [options]\n"
+    "usage: quant-run MODEL.so [options]    (or -m MODEL.so)\n"
     "Runs a model compiled by quant-compile (MODEL.weights and MODEL.meta "
     "beside it).\n\n"
     "  -p, --prompt TEXT    the prompt (default: none, generation starts at BOS)\n"
@@ -48,8 +48,8 @@ const char *kUsage =
     "  --temp T             sampling temperature, 0 for greedy (default 0)\n"
     "  --top-k K            sample from the K most probable tokens (default 40)\n"
     "  --top-p P            and from the smallest set of mass P (default 0.95)\n"
-    "  --seed S             random seed (default 1)\n"
-    "  --threads N          threads (default: QNT_NUM_THREADS or all CPUs)\n"
+    "  -s, --seed S         random seed (default 1)\n"
+    "  -t, --threads N      threads (default: QNT_NUM_THREADS or all CPUs)\n"
     "  -b, --batch N        prefill at most N tokens a call, so memory does not\n"
     "                       grow with the prompt; 0: one call (default 512)\n"
     "  --check MODEL.gguf   compare every position's logits with the float\n"
@@ -78,42 +78,6 @@ const char *kUsage =
     "                       with quant-compile --profile)\n"
     "  -q, --quiet          print the text only\n"
     "  -h, --help           this text\n";
-
-int usageError(const std::string &message) {
-  std::fprintf(stderr, "quant-run: error: %s\n(quant-run --help for usage)\n",
-               message.c_str());
-  return 2;
-}
-
-bool parseNumber(const char *text, double &out) {
-  char *end = nullptr;
-  out = std::strtod(text, &end);
-  return end != text && *end == 0 && std::isfinite(out);
-}
-
-/// A whole number in [min, max], written in decimal.
-bool parseInteger(const char *text, int64_t min, int64_t max, int64_t &out) {
-  char *end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(text, &end, 10);
-  if (end == text || *end != 0 || errno == ERANGE || v < min || v > max)
-    return false;
-  out = v;
-  return true;
-}
-
-/// An unsigned 64-bit number (a seed), written in decimal.
-bool parseUnsigned(const char *text, uint64_t &out) {
-  char *end = nullptr;
-  errno = 0;
-  if (text[0] == '-' || text[0] == '+')
-    return false;
-  unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text || *end != 0 || errno == ERANGE)
-    return false;
-  out = v;
-  return true;
-}
 
 double seconds(std::chrono::steady_clock::time_point a,
                std::chrono::steady_clock::time_point b) {
@@ -522,132 +486,79 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   double temp = 0, topP = 0.95;
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
-  bool quiet = false, printIds = false, havePrompt = false, profile = false;
+  bool quiet = false, printIds = false, profile = false;
   bool tokenizeOnly = false, chat = false;
   std::string tokenizePath;
   std::string chatTemplate, system;
-  bool haveChatTemplate = false, haveSystem = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char *name) -> const char * {
-      if (i + 1 >= argc) {
-        usageError(std::string(name) + " needs a value");
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    auto number = [&](const char *name, double &out) {
-      const char *v = value(name);
-      if (!parseNumber(v, out)) {
-        usageError(std::string(name) + " takes a number, not '" + v + "'");
-        std::exit(2);
-      }
-    };
-    // Whole numbers: counts up to `max` (a token count, threads, ...).
-    auto integer = [&](const char *name, int64_t &out, int64_t max) {
-      const char *v = value(name);
-      if (!parseInteger(v, 0, max, out)) {
-        usageError(std::string(name) + " takes a whole number from 0 to " +
-                   std::to_string(max) + ", not '" + v + "'");
-        std::exit(2);
-      }
-    };
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "-p" || a == "--prompt") {
-      prompt = value("--prompt");
-      havePrompt = true;
-    } else if (a == "-n" || a == "--tokens") {
-      integer("--tokens", tokens, INT32_MAX);
-    } else if (a == "--temp") {
-      number("--temp", temp);
-    } else if (a == "--top-k") {
-      integer("--top-k", topK, INT32_MAX);
-    } else if (a == "--top-p") {
-      number("--top-p", topP);
-    } else if (a == "--seed") {
-      const char *v = value("--seed");
-      if (!parseUnsigned(v, seed))
-        return usageError(std::string("--seed takes a whole number from 0 to "
-                                      "2^64 - 1, not '") + v + "'");
-    } else if (a == "--threads") {
-      integer("--threads", threads, 4096);
-    } else if (a == "-b" || a == "--batch") {
-      integer("--batch", batch, INT32_MAX);
-    } else if (a == "--check") {
-      checkPath = value("--check");
-    } else if (a == "--max-kl") {
-      number("--max-kl", maxKl);
-    } else if (a == "--min-top1") {
-      number("--min-top1", minTop1);
-    } else if (a == "--max-kl-ratio") {
-      number("--max-kl-ratio", maxKlRatio);
-    } else if (a == "-q" || a == "--quiet") {
-      quiet = true;
-    } else if (a == "--tokens-out") {
-      printIds = true;
-    } else if (a == "--profile") {
-      profile = true;
-    } else if (a == "--tokenize") {
-      tokenizeOnly = true;
-    } else if (a == "--tokenize-file") {
-      tokenizePath = value("--tokenize-file");
-    } else if (a == "-i" || a == "--chat") {
-      chat = true;
-    } else if (a == "--chat-template") {
-      chatTemplate = value("--chat-template");
-      haveChatTemplate = true;
-    } else if (a == "--system") {
-      system = value("--system");
-      haveSystem = true;
-    } else if (a == "--logits-out") {
-      logitsOut = value("--logits-out");
-    } else if (a == "--perplexity") {
-      perplexityPath = value("--perplexity");
-    } else if (a == "--chunk") {
-      integer("--chunk", chunk, INT32_MAX);
-    } else if (a == "--kl-base") {
-      klBase = value("--kl-base");
-    } else if (!a.empty() && a[0] == '-') {
-      return usageError("unknown option " + a);
-    } else if (modelPath.empty()) {
-      modelPath = a;
-    } else {
-      return usageError("one model only (got " + modelPath + " and " + a + ")");
-    }
-  }
+  std::vector<std::string> positionals;
+  qnt::tools::ArgParser args("quant-run", kUsage);
+  args.text("-m, --model", modelPath);
+  args.positionals(positionals, 1, "model");
+  args.text("-p, --prompt", prompt);
+  args.integer("-n, --tokens", tokens, 0, INT32_MAX);
+  args.number("--temp", temp);
+  args.integer("--top-k", topK, 0, INT32_MAX);
+  args.number("--top-p", topP);
+  args.unsignedInteger("-s, --seed", seed);
+  args.integer("-t, --threads", threads, 0, 4096);
+  args.integer("-b, --batch", batch, 0, INT32_MAX);
+  args.text("--check", checkPath);
+  args.number("--max-kl", maxKl);
+  args.number("--min-top1", minTop1);
+  args.number("--max-kl-ratio", maxKlRatio);
+  args.flag("-q, --quiet", quiet);
+  args.flag("--tokens-out", printIds);
+  args.flag("--profile", profile);
+  args.flag("--tokenize", tokenizeOnly);
+  args.text("--tokenize-file", tokenizePath);
+  args.flag("-i, --chat", chat);
+  args.text("--chat-template", chatTemplate);
+  args.text("--system", system);
+  args.text("--logits-out", logitsOut);
+  args.text("--perplexity", perplexityPath);
+  args.integer("--chunk", chunk, 0, INT32_MAX);
+  args.text("--kl-base", klBase);
+  if (std::optional<int> exit = args.parse(argc, argv))
+    return *exit;
+  if (!positionals.empty() && !modelPath.empty())
+    return args.usageError("one model only (got " + modelPath + " and " +
+                      positionals[0] + ")");
+  if (!positionals.empty())
+    modelPath = positionals[0];
+  bool havePrompt = args.seen("--prompt");
+  bool haveChatTemplate = args.seen("--chat-template");
+  bool haveSystem = args.seen("--system");
   if (modelPath.empty())
-    return usageError("no model given");
+    return args.usageError("no model given");
   if (temp < 0 || topP <= 0 || topP > 1)
-    return usageError("--temp >= 0 and 0 < --top-p <= 1");
+    return args.usageError("--temp >= 0 and 0 < --top-p <= 1");
   if ((maxKl >= 0 || minTop1 >= 0 || maxKlRatio >= 0) && checkPath.empty())
-    return usageError("--max-kl, --min-top1 and --max-kl-ratio go with --check");
+    return args.usageError("--max-kl, --min-top1 and --max-kl-ratio go with --check");
   if ((chunk != 0 || !klBase.empty()) && perplexityPath.empty())
-    return usageError("--chunk and --kl-base go with --perplexity");
+    return args.usageError("--chunk and --kl-base go with --perplexity");
   if (!perplexityPath.empty() &&
       (havePrompt || !checkPath.empty() || !logitsOut.empty()))
-    return usageError("--perplexity reads its own text: no -p, --check or "
+    return args.usageError("--perplexity reads its own text: no -p, --check or "
                       "--logits-out with it");
   if ((haveChatTemplate || haveSystem) && !chat)
-    return usageError("--chat-template and --system go with --chat");
+    return args.usageError("--chat-template and --system go with --chat");
   if (!tokenizePath.empty() && (havePrompt || tokenizeOnly))
-    return usageError("--tokenize-file reads its texts from the file: no -p or "
+    return args.usageError("--tokenize-file reads its texts from the file: no -p or "
                       "--tokenize with it");
   tokenizeOnly = tokenizeOnly || !tokenizePath.empty();
   if (chat && (havePrompt || tokenizeOnly || !checkPath.empty() ||
                !logitsOut.empty() || !perplexityPath.empty()))
-    return usageError("--chat reads its messages from stdin: no -p, --tokenize, "
+    return args.usageError("--chat reads its messages from stdin: no -p, --tokenize, "
                       "--check, --logits-out or --perplexity with it");
   if (tokenizeOnly && (!checkPath.empty() || !logitsOut.empty() ||
                        !perplexityPath.empty() || profile))
-    return usageError("--tokenize runs no model: no --check, --logits-out, "
+    return args.usageError("--tokenize runs no model: no --check, --logits-out, "
                       "--perplexity or --profile with it");
   if (threads > 0)
     qnt_rt_set_num_threads(int(threads));
 
   if (modelPath.size() > 5 && modelPath.compare(modelPath.size() - 5, 5, ".gguf") == 0)
-    return usageError("quant-run runs a compiled model: first quant-compile " +
+    return args.usageError("quant-run runs a compiled model: first quant-compile " +
                       modelPath + " -o model.so");
 
   char error[1024];
