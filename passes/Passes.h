@@ -4,6 +4,7 @@
 #define QNT_PASSES_PASSES_H
 
 #include "dialects/qnt/QntDialect.h"
+#include "dialects/qnt_x86/QntX86.h"
 #include "qnt/Passes/Options.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -36,7 +37,7 @@ namespace mlir::qnt {
 /// out-parameters (marked bufferize.result), deallocation.
 void buildLowerToBuffersPipeline(OpPassManager &pm,
                                  const LoweringOptions &options);
-/// Buffers down to the LLVM dialect: qnt.dpbusd, parallel loops onto the
+/// Buffers down to the LLVM dialect: qnt_x86.dpbusd, parallel loops onto the
 /// runtime's thread pool, then the upstream conversions.
 void buildBuffersToLLVMPipeline(OpPassManager &pm,
                                 const LoweringOptions &options);

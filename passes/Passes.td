@@ -431,10 +431,10 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     one; 0 otherwise) and
     take, for each 4-byte step, one vector of weights per n0 / lanes channels
     and one broadcast of 4 activation bytes per row, combined by the tile's
-    dot (`qnt.dpbusd`, `qnt.dpbssd`, or their generic forms). A 4-bit tile
+    dot (`qnt_x86.dpbusd`, `qnt_x86.dpbssd`, or their generic forms). A 4-bit tile
     row holds two steps: the low nibbles (AND 0x0F) and the high ones (shift
     by 4); on AVX2 their u8 x s8 pairs add up in i16 over a group's 8 steps
-    (`qnt.dpbusw`) and are widened once (`qnt.widen_pairs`). A 6-bit tile
+    (`qnt_x86.dpbusw`) and are widened once (`qnt_x86.widen_pairs`). A 6-bit tile
     holds four steps in three rows, a step's low 4 bits from a nibble row
     and its high 2 from the third row (shifted into bits 4-5, AND 0x30, OR);
     on AVX2 its pairs are widened every two steps. Then
@@ -454,12 +454,12 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     scf.for %g = %c0 to %groups step %c1 iter_args(%f0 = %zero, ...) {
       %w0 = vector.transfer_read %wd[%k, %c0] ... : tensor<64x128xi8>, vector<64xi8>
       %a0 = vector.broadcast ... : i32 to vector<16xi32>
-      %i0 = qnt.dpbusd %base0, %w0, %a0b : vector<64xi8> -> vector<16xi32>
+      %i0 = qnt_x86.dpbusd %base0, %w0, %a0b : vector<64xi8> -> vector<16xi32>
       ...
       %f0n = vector.fma %i0f, %scale0, %f0 : vector<16xf32>
     ```
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
+  let dependentDialects = ["::mlir::qnt::x86::QntX86Dialect", "::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::vector::VectorDialect"];
 }
@@ -477,7 +477,7 @@ def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {
     elementwise `arith.addf` on tensors into `scf.forall`/`scf.for` loops over
     `vector` ops, ready for one-shot bufferization. Matmuls must have been cut
     into micro-kernels already (`--qnt-tile-matmul`,
-    `--qnt-lower-microkernel`); `qnt.dpbusd` and `qnt.dpbssd` stay.
+    `--qnt-lower-microkernel`); `qnt_x86.dpbusd` and `qnt_x86.dpbssd` stay.
 
     Before:
     ```mlir
@@ -548,7 +548,7 @@ def AttachTargetPass : Pass<"qnt-attach-target", "ModuleOp"> {
   let summary = "Put a #qnt.target on the module";
   let description = [{
     Sets the module's `qnt.target` (what `--qnt-data-tiling`,
-    `--qnt-tile-matmul` and `--qnt-lower-dpbusd` read), as upstream's
+    `--qnt-tile-matmul` and `--qnt-lower-x86` read), as upstream's
     `--nvvm-attach-target` attaches a GPU target: `quant-compile` derives it
     from `--mcpu`/`--mattr`; with quant-opt this pass states it. An existing
     target is replaced. Invalid combinations are refused with the
@@ -577,22 +577,23 @@ def AttachTargetPass : Pass<"qnt-attach-target", "ModuleOp"> {
     Option<"registers", "registers", "unsigned", /*default=*/"16",
            "vector registers: 16, or 32 with AVX-512">,
   ];
+  let dependentDialects = ["::mlir::qnt::QntDialect"];
 }
 
-def LowerDpbusdPass : Pass<"qnt-lower-dpbusd", "ModuleOp"> {
-  let summary = "Lower qnt.dpbusd and qnt.dpbssd to x86 intrinsics or to vector arithmetic";
+def LowerX86Pass : Pass<"qnt-lower-x86", "ModuleOp"> {
+  let summary = "Lower the qnt_x86 dot products to x86 intrinsics or to vector arithmetic";
   let description = [{
     Reads the module's `#qnt.target` (a generic 128-bit one if it has none).
-    With `dot = vnni`, a `qnt.dpbusd` of 4, 8 or 16 lanes becomes
+    With `dot = vnni`, a `qnt_x86.dpbusd` of 4, 8 or 16 lanes becomes
     `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.{128,256,512}"` (the 128-
     and 256-bit forms are AVX512-VNNI with VL, or AVX-VNNI). With `dot =
-    vnni` or `maddubs` (every such CPU has AVX2), a `qnt.dpbssd` of 8 lanes
+    vnni` or `maddubs` (every such CPU has AVX2), a `qnt_x86.dpbssd` of 8 lanes
     becomes AVX2's sign trick: `vpsignb` twice, `vpmaddubsw`, `vpmaddwd` by
     ones (no saturation for values in [-127, 127]); the 4-bit kernels' dots
-    need no sign trick: `qnt.dpbusd {nibbles}` becomes `vpmaddubsw` +
-    `vpmaddwd` where VNNI does not take it, `qnt.dpbusw` (i16 pairs)
-    `vpmaddubsw` + `vpaddw`, `qnt.widen_pairs` `vpmaddwd` by ones, and
-    `qnt.lookup` `vpshufb`. Otherwise, for other lengths, or with
+    need no sign trick: `qnt_x86.dpbusd {nibbles}` becomes `vpmaddubsw` +
+    `vpmaddwd` where VNNI does not take it, `qnt_x86.dpbusw` (i16 pairs)
+    `vpmaddubsw` + `vpaddw`, `qnt_x86.widen_pairs` `vpmaddwd` by ones, and
+    `qnt_x86.lookup` `vpshufb`. Otherwise, for other lengths, or with
     `intrinsics=false`, each becomes extensions, a multiply and strided
     shuffles added to the accumulator (LLVM lowers it for any CPU; the
     tests run the VNNI and AVX2 kernels' structure on any CPU this way).
@@ -601,14 +602,14 @@ def LowerDpbusdPass : Pass<"qnt-lower-dpbusd", "ModuleOp"> {
 
     Before:
     ```mlir
-    %r = qnt.dpbusd %acc, %w, %x : vector<32xi8> -> vector<8xi32>
+    %r = qnt_x86.dpbusd %acc, %w, %x : vector<32xi8> -> vector<8xi32>
     ```
     After (`dot = vnni`):
     ```mlir
     %r = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%acc, %w, %x) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
     ```
   }];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
+  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
                            "::mlir::vector::VectorDialect"];
   let options = [
     Option<"intrinsics", "intrinsics", "bool", /*default=*/"true",

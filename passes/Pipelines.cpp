@@ -142,9 +142,9 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
 
 void mlir::qnt::buildBuffersToLLVMPipeline(OpPassManager &pm,
                                            const LoweringOptions &options) {
-  LowerDpbusdPassOptions dpbusd;
+  LowerX86PassOptions dpbusd;
   dpbusd.intrinsics = options.intrinsics;
-  pm.addPass(createLowerDpbusdPass(dpbusd));
+  pm.addPass(createLowerX86Pass(dpbusd));
 
   // Threads, then LLVM.
   pm.addPass(createForallToParallelLoopPass());
@@ -312,7 +312,7 @@ void mlir::qnt::registerPipelines() {
 }
 
 void mlir::qnt::registerDependentDialects(DialectRegistry &registry) {
-  registry.insert<QntDialect, arith::ArithDialect, bufferization::BufferizationDialect,
+  registry.insert<QntDialect, x86::QntX86Dialect, arith::ArithDialect, bufferization::BufferizationDialect,
                   cf::ControlFlowDialect, func::FuncDialect, LLVM::LLVMDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
                   tensor::TensorDialect, ub::UBDialect, vector::VectorDialect>();

@@ -16,18 +16,4 @@
 #define GET_TYPEDEF_CLASSES
 #include "dialects/qnt/QntTypes.h.inc"
 
-namespace qnt::math {
-struct Scheme;
-} // namespace qnt::math
-
-namespace mlir::qnt {
-
-/// The scheme in the form the dependency-free maths library takes (field for
-/// field; the library refuses to quantize what it does not handle).
-::qnt::math::Scheme toMathScheme(SchemeAttr scheme);
-/// The reverse: the attribute of a maths scheme (a GGML format's, say).
-SchemeAttr fromMathScheme(MLIRContext *context, const ::qnt::math::Scheme &s);
-
-} // namespace mlir::qnt
-
 #endif // QNT_DIALECTS_QNT_QNTDIALECT_H

@@ -2,8 +2,6 @@
 
 #include "dialects/qnt/QntDialect.h"
 
-#include "qnt/Math/Quant.h"
-
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -139,42 +137,6 @@ SchemeAttr SchemeAttr::withStorage(Storage storage) const {
                          getBlock(), getSymmetric(), storage, getScale(),
                          getRounding(), getSums(), getMins(), getSuperBlock());
 }
-
-::qnt::math::Scheme mlir::qnt::toMathScheme(SchemeAttr scheme) {
-  ::qnt::math::Scheme s;
-  s.bits = scheme.getBits();
-  s.granularity = static_cast<::qnt::math::Granularity>(scheme.getGranularity());
-  s.axis = scheme.getAxis();
-  s.block = scheme.getBlock();
-  s.symmetric = scheme.getSymmetric();
-  s.storage = static_cast<::qnt::math::Storage>(scheme.getStorage());
-  s.f16Scale = scheme.getScale().isF16();
-  s.rounding = static_cast<::qnt::math::Rounding>(scheme.getRounding());
-  s.sums = scheme.getSums();
-  s.mins = scheme.getMins();
-  s.superBlock = scheme.getSuperBlock();
-  return s;
-}
-
-SchemeAttr mlir::qnt::fromMathScheme(MLIRContext *context,
-                                     const ::qnt::math::Scheme &s) {
-  Type scale = s.f16Scale ? Type(Float16Type::get(context))
-                          : Type(Float32Type::get(context));
-  return SchemeAttr::get(context, s.bits, static_cast<Granularity>(s.granularity),
-                         s.axis, s.block, s.symmetric,
-                         static_cast<Storage>(s.storage), scale,
-                         static_cast<Rounding>(s.rounding), s.sums, s.mins,
-                         s.superBlock);
-}
-
-// The maths library mirrors the dialect's enums value for value.
-static_assert(int(::qnt::math::Granularity::PerToken) == int(Granularity::PerToken));
-static_assert(int(::qnt::math::Storage::U8Offset128) == int(Storage::U8Offset128));
-static_assert(int(::qnt::math::Storage::U4Offset8) == int(Storage::U4Offset8));
-static_assert(int(::qnt::math::Storage::U4) == int(Storage::U4));
-static_assert(int(::qnt::math::Storage::U6Offset32) == int(Storage::U6Offset32));
-static_assert(int(::qnt::math::Storage::U4Grid) == int(Storage::U4Grid));
-static_assert(int(::qnt::math::Rounding::HalfToEven) == int(Rounding::HalfToEven));
 
 //===----------------------------------------------------------------------===//
 // QTensorType

@@ -79,7 +79,7 @@ def Qnt_TargetAttr : AttrDef<Qnt_Dialect, "Target"> {
     The facts of a CPU that decide how kernels are tiled and which integer
     dot product they are built on. `quant-compile` puts one on the module
     (`qnt.target`) for the CPU it compiles for (`--qnt-attach-target` states
-    one); `--qnt-data-tiling`, `--qnt-tile-matmul` and `--qnt-lower-dpbusd`
+    one); `--qnt-data-tiling`, `--qnt-tile-matmul` and `--qnt-lower-x86`
     read it.
 
     - `cpu`: the LLVM CPU name, for the reader;

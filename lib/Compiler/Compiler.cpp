@@ -4,7 +4,7 @@
 
 #include "dialects/qnt/QntDialect.h"
 #include "passes/Passes.h"
-#include "passes/WeightsFile.h"
+#include "passes/Transforms/WeightsFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

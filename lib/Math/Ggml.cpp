@@ -219,45 +219,44 @@ void iq4_nl(const uint8_t *x, float *y) { // {d, qs[16]}
   }
 }
 
+/// Each format's block dequantizer; its geometry is GgmlFormats.h's.
 struct Format {
   GgmlType type;
-  int64_t values, bytes;
   void (*block)(const uint8_t *, float *);
 };
 
 constexpr Format kFormats[] = {
-    {GgmlType::Q4_0, QK, 18, q4_0},     {GgmlType::Q4_1, QK, 20, q4_1},
-    {GgmlType::Q5_0, QK, 22, q5_0},     {GgmlType::Q5_1, QK, 24, q5_1},
-    {GgmlType::Q8_0, QK, 34, q8_0},     {GgmlType::Q2_K, QK_K, 84, q2_K},
-    {GgmlType::Q3_K, QK_K, 110, q3_K},  {GgmlType::Q4_K, QK_K, 144, q4_K},
-    {GgmlType::Q5_K, QK_K, 176, q5_K},  {GgmlType::Q6_K, QK_K, 210, q6_K},
-    {GgmlType::IQ4_NL, QK, 18, iq4_nl},
+    {GgmlType::Q4_0, q4_0}, {GgmlType::Q4_1, q4_1},   {GgmlType::Q5_0, q5_0},
+    {GgmlType::Q5_1, q5_1}, {GgmlType::Q8_0, q8_0},   {GgmlType::Q2_K, q2_K},
+    {GgmlType::Q3_K, q3_K}, {GgmlType::Q4_K, q4_K},   {GgmlType::Q5_K, q5_K},
+    {GgmlType::Q6_K, q6_K}, {GgmlType::IQ4_NL, iq4_nl},
 };
 
-const Format *format(uint32_t type) {
-  for (const Format &f : kFormats)
-    if (uint32_t(f.type) == type)
-      return &f;
-  return nullptr;
+constexpr bool everyFormatDequantizes() {
+  for (const GgmlBlockGeometry &g : kGgmlBlockGeometries) {
+    bool found = false;
+    for (const Format &f : kFormats)
+      found = found || f.type == g.type;
+    if (!found)
+      return false;
+  }
+  return true;
 }
+static_assert(everyFormatDequantizes(),
+              "a format of GgmlFormats.h without its dequantizer here");
 
 } // namespace
 
-bool ggmlBlockGeometry(uint32_t type, int64_t &values, int64_t &bytes) {
-  const Format *f = format(type);
-  if (!f)
-    return false;
-  values = f->values;
-  bytes = f->bytes;
-  return true;
-}
-
 bool ggmlDequantize(uint32_t type, const uint8_t *src, float *dst, int64_t n) {
-  const Format *f = format(type);
-  if (!f || n < 0 || n % f->values != 0)
+  const GgmlBlockGeometry *g = ggmlBlockGeometry(type);
+  if (!g || n < 0 || n % g->values != 0)
     return false;
-  for (int64_t b = 0; b < n / f->values; ++b)
-    f->block(src + b * f->bytes, dst + b * f->values);
+  void (*block)(const uint8_t *, float *) = nullptr;
+  for (const Format &f : kFormats)
+    if (f.type == g->type)
+      block = f.block;
+  for (int64_t b = 0; b < n / g->values; ++b)
+    block(src + b * g->bytes, dst + b * g->values);
   return true;
 }
 

@@ -17,9 +17,9 @@
 // CHECK:           %[[WORD:.+]] = vector.bitcast %[[A4]] : vector<4xi8> to vector<1xi32>
 // CHECK:           %[[BW:.+]] = vector.broadcast %{{.+}} : i32 to vector<16xi32>
 // CHECK:           %[[AB:.+]] = vector.bitcast %[[BW]] : vector<16xi32> to vector<64xi8>
-// CHECK:           %[[D0:.+]] = qnt.dpbusd %[[B0]], %[[W0]], %[[AB]] : vector<64xi8> -> vector<16xi32>
-// CHECK:           qnt.dpbusd %[[B0]], %[[W1]], %[[AB]] : vector<64xi8> -> vector<16xi32>
-// CHECK-COUNT-30:  qnt.dpbusd
+// CHECK:           %[[D0:.+]] = qnt_x86.dpbusd %[[B0]], %[[W0]], %[[AB]] : vector<64xi8> -> vector<16xi32>
+// CHECK:           qnt_x86.dpbusd %[[B0]], %[[W1]], %[[AB]] : vector<64xi8> -> vector<16xi32>
+// CHECK-COUNT-30:  qnt_x86.dpbusd
 // CHECK:           %[[SW:.+]] = vector.transfer_read %[[WS]][%[[G]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<2x32xf16>, vector<16xf16>
 // CHECK:           arith.extf %[[SW]] : vector<16xf16> to vector<16xf32>
 // CHECK:           %[[SA:.+]] = tensor.extract %[[S]][%{{.+}}, %[[G]]] : tensor<2x2xf32>
@@ -49,7 +49,7 @@ func.func @vnni(%a: tensor<2x64xi8>, %s: tensor<2x2xf32>, %sum: tensor<2x2xi32>,
 // CHECK:         %[[D:.+]]:2 = scf.for {{.+}} iter_args(%{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]]) -> (vector<8xi32>, vector<8xi32>)
 // CHECK:           %[[W:.+]] = vector.transfer_read {{.+}} : tensor<16x64xi8>, vector<32xi8>
 // CHECK:           %[[AB:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<32xi8>
-// CHECK:           qnt.dpbssd %{{.+}}, %[[AB]], %[[W]] : vector<32xi8> -> vector<8xi32>
+// CHECK:           qnt_x86.dpbssd %{{.+}}, %[[AB]], %[[W]] : vector<32xi8> -> vector<8xi32>
 // CHECK:         %[[F0:.+]] = vector.fma %{{.+}}, %{{.+}}, %[[FZERO]] : vector<8xf32>
 // CHECK:         %[[F1:.+]] = vector.fma %{{.+}}, %{{.+}}, %[[FZERO]] : vector<8xf32>
 // CHECK:         %[[R0:.+]] = vector.transfer_read %[[I]]
@@ -74,7 +74,7 @@ func.func @i8_accumulate(%a: tensor<1x64xi8>, %s: tensor<1x1xf32>, %w: tensor<16
 // CHECK:         %[[ZV:.+]] = vector.broadcast %[[ZS]] : i32 to vector<16xi32>
 // CHECK:         %[[P:.+]] = arith.muli %[[ZV]], %[[SUMS]] : vector<16xi32>
 // CHECK:         %[[INIT:.+]] = arith.subi %{{.+}}, %[[P]] : vector<16xi32>
-// CHECK:         qnt.dpbssd %[[INIT]]
+// CHECK:         qnt_x86.dpbssd %[[INIT]]
 func.func @zero_points(%a: tensor<1x32xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1xi32>, %w: tensor<8x64xi8>, %ws: tensor<1x16xf16>, %wu: tensor<1x16xi32>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %t = qnt.matmul_tile %a, %s zero_points %z, %w, %ws sums %wu, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<1x32xi8>, tensor<1x1xf32>, tensor<1x1xi32>, tensor<8x64xi8>, tensor<1x16xf16>, tensor<1x16xi32>, tensor<1x16xf32>) -> tensor<1x16xf32>
@@ -86,7 +86,7 @@ func.func @zero_points(%a: tensor<1x32xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1x
 // 4-bit weights (u4_offset8): a row of the tile holds two 4-byte steps, the
 // first in the low nibbles (AND 0x0F), the second in the high ones (shift by
 // 4), so one load feeds two dots; the accumulators start at -8 * the row's
-// sum, and with VNNI (or generic code) the dots are qnt.dpbusd on nibbles.
+// sum, and with VNNI (or generic code) the dots are qnt_x86.dpbusd on nibbles.
 // CHECK-LABEL: func.func @u4
 // CHECK-SAME:    (%[[A:[^:]+]]: tensor<1x64xi8>, %{{[^:]+}}: tensor<1x2xf32>, %[[SUM:[^:]+]]: tensor<1x2xi32>, %[[W:[^:]+]]: tensor<8x64xi8>
 // CHECK-DAG:     %[[LOW:.+]] = arith.constant dense<15> : vector<32xi8>
@@ -104,13 +104,13 @@ func.func @zero_points(%a: tensor<1x32xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1x
 // CHECK:           %[[L1:.+]] = arith.andi %[[R1]], %[[LOW]]
 // CHECK:           %[[H1:.+]] = arith.shrui %[[R1]], %[[FOUR]]
 // CHECK:           %[[X0:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<32xi8>
-// CHECK:           %[[D0:.+]] = qnt.dpbusd %[[B0]], %[[L0]], %[[X0]] {nibbles} : vector<32xi8> -> vector<8xi32>
-// CHECK:           %[[D1:.+]] = qnt.dpbusd %[[B0]], %[[L1]], %[[X0]] {nibbles}
+// CHECK:           %[[D0:.+]] = qnt_x86.dpbusd %[[B0]], %[[L0]], %[[X0]] {nibbles} : vector<32xi8> -> vector<8xi32>
+// CHECK:           %[[D1:.+]] = qnt_x86.dpbusd %[[B0]], %[[L1]], %[[X0]] {nibbles}
 // CHECK:           %[[X1:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<32xi8>
-// CHECK:           qnt.dpbusd %[[D0]], %[[H0]], %[[X1]] {nibbles}
-// CHECK:           qnt.dpbusd %[[D1]], %[[H1]], %[[X1]] {nibbles}
-// CHECK-COUNT-12:  qnt.dpbusd {{.+}} {nibbles}
-// CHECK-NOT:       qnt.dpbssd
+// CHECK:           qnt_x86.dpbusd %[[D0]], %[[H0]], %[[X1]] {nibbles}
+// CHECK:           qnt_x86.dpbusd %[[D1]], %[[H1]], %[[X1]] {nibbles}
+// CHECK-COUNT-12:  qnt_x86.dpbusd {{.+}} {nibbles}
+// CHECK-NOT:       qnt_x86.dpbssd
 func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>}
        : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
@@ -123,7 +123,7 @@ func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %
 // accumulators start at 0; each group's epilogue adds the minimum times the
 // row's activation sum: f = fma(float(acc), sa * sw, f), then
 // f = fma(sa * float(sum_a), mw, f). On AVX2 (the maddubs dot) the i16 pairs
-// of a group's 8 steps add up (qnt.dpbusw from 0) and are widened once: with
+// of a group's 8 steps add up (qnt_x86.dpbusw from 0) and are widened once: with
 // no offset the i32 dot is the widened pairs (the loop over one iteration of
 // steps and the add to 0 fold away).
 // CHECK-LABEL: func.func @u4_mins
@@ -131,13 +131,13 @@ func.func @u4(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %
 // CHECK-DAG:     %[[ZERO16:.+]] = arith.constant dense<0> : vector<16xi16>
 // CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
 // CHECK-NOT:       scf.for
-// CHECK:           %[[P0:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
-// CHECK:           %[[P1:.+]] = qnt.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
-// CHECK:           qnt.dpbusw %[[P0]], {{.+}} : vector<32xi8> -> vector<16xi16>
-// CHECK-COUNT-13:  qnt.dpbusw
-// CHECK-NOT:       qnt.dpbusw
-// CHECK:           %[[W0:.+]] = qnt.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
-// CHECK-NOT:         qnt.dpbusd
+// CHECK:           %[[P0:.+]] = qnt_x86.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK:           %[[P1:.+]] = qnt_x86.dpbusw %[[ZERO16]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK:           qnt_x86.dpbusw %[[P0]], {{.+}} : vector<32xi8> -> vector<16xi16>
+// CHECK-COUNT-13:  qnt_x86.dpbusw
+// CHECK-NOT:       qnt_x86.dpbusw
+// CHECK:           %[[W0:.+]] = qnt_x86.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
+// CHECK-NOT:         qnt_x86.dpbusd
 // CHECK:           %[[MW:.+]] = vector.transfer_read %[[WM]][%[[G]], %{{.+}}]
 // CHECK:           %[[SA:.+]] = tensor.extract %[[S]][%{{.+}}, %[[G]]]
 // CHECK:           %[[SUMG:.+]] = tensor.extract %[[SUM]][%{{.+}}, %[[G]]]
@@ -200,7 +200,7 @@ func.func @u4_two_level(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<
 // CHECK:             %[[HI0:.+]] = arith.shli %[[R2]], %{{.+}} : vector<64xi8>
 // CHECK:             %[[HM0:.+]] = arith.andi %[[HI0]], %{{.+}} : vector<64xi8>
 // CHECK:             %[[W0:.+]] = arith.ori %[[LO0]], %[[HM0]] : vector<64xi8>
-// CHECK:             qnt.dpbusd %{{.+}}, %[[W0]], %{{.+}} : vector<64xi8> -> vector<16xi32>
+// CHECK:             qnt_x86.dpbusd %{{.+}}, %[[W0]], %{{.+}} : vector<64xi8> -> vector<16xi32>
 // CHECK:             %[[LO1:.+]] = arith.shrui %[[R0]], %{{.+}} : vector<64xi8>
 // CHECK:             %[[LO2:.+]] = arith.andi %[[R1]], %{{.+}} : vector<64xi8>
 // CHECK:             %[[HM2:.+]] = arith.andi %[[R2]], %{{.+}} : vector<64xi8>
@@ -219,20 +219,20 @@ func.func @u6_vnni(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1x16
 
 // -----
 
-// 6 bits on AVX2: the i16 pairs of two steps are widened (qnt.widen_pairs)
+// 6 bits on AVX2: the i16 pairs of two steps are widened (qnt_x86.widen_pairs)
 // before two more are summed (2 x 2 x 63 x 127 < 2^15): two widenings per
 // four steps.
 // CHECK-LABEL: func.func @u6_maddubs
 // CHECK:           scf.for
-// CHECK:             qnt.dpbusw
-// CHECK:             qnt.dpbusw
-// CHECK-NOT:         qnt.dpbusw
-// CHECK:             qnt.widen_pairs
-// CHECK:             qnt.dpbusw
-// CHECK:             qnt.dpbusw
-// CHECK-NOT:         qnt.dpbusw
-// CHECK:             qnt.widen_pairs
-// CHECK-NOT:         qnt.dpbusw
+// CHECK:             qnt_x86.dpbusw
+// CHECK:             qnt_x86.dpbusw
+// CHECK-NOT:         qnt_x86.dpbusw
+// CHECK:             qnt_x86.widen_pairs
+// CHECK:             qnt_x86.dpbusw
+// CHECK:             qnt_x86.dpbusw
+// CHECK-NOT:         qnt_x86.dpbusw
+// CHECK:             qnt_x86.widen_pairs
+// CHECK-NOT:         qnt_x86.dpbusw
 // CHECK:             scf.yield
 func.func @u6_maddubs(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1x16xi32>, %w: tensor<48x32xi8>, %ws: tensor<16x8xi8>, %d: tensor<1x8xf16>, %i: tensor<1x8xf32>) -> tensor<1x8xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws supers(%d), %i {dot = #qnt<dot_kind maddubs>, group = 16 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u6_offset32>}
@@ -257,11 +257,11 @@ func.func @u6_maddubs(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1
 // CHECK:           %[[R0:.+]] = vector.transfer_read %[[W]]
 // CHECK:           %[[L0:.+]] = arith.andi %[[R0]], %[[LOW]] : vector<32xi8>
 // CHECK:           %[[H0:.+]] = arith.shrui %[[R0]], %{{.+}} : vector<32xi8>
-// CHECK:           %[[GL0:.+]] = qnt.lookup %[[L0]] [1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15] : vector<32xi8>
-// CHECK:           %[[GH0:.+]] = qnt.lookup %[[H0]] [1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15] : vector<32xi8>
-// CHECK:           qnt.dpbusd %[[B0]], %[[GL0]], %{{.+}} : vector<32xi8> -> vector<8xi32>
-// CHECK-COUNT-15:  qnt.dpbusd {{.+}} : vector<32xi8> -> vector<8xi32>
-// CHECK-NOT:       qnt.dpbssd
+// CHECK:           %[[GL0:.+]] = qnt_x86.lookup %[[L0]] [1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15] : vector<32xi8>
+// CHECK:           %[[GH0:.+]] = qnt_x86.lookup %[[H0]] [1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15] : vector<32xi8>
+// CHECK:           qnt_x86.dpbusd %[[B0]], %[[GL0]], %{{.+}} : vector<32xi8> -> vector<8xi32>
+// CHECK-COUNT-15:  qnt_x86.dpbusd {{.+}} : vector<32xi8> -> vector<8xi32>
+// CHECK-NOT:       qnt_x86.dpbssd
 // CHECK-NOT:       {nibbles}
 func.func @u4_grid_vnni(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_grid>}
@@ -272,19 +272,19 @@ func.func @u4_grid_vnni(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1
 // -----
 
 // On AVX2 (maddubs) the grid's values stay signed and take the sign trick
-// (qnt.dpbssd: activations first), the accumulator starting at 0: no offset,
+// (qnt_x86.dpbssd: activations first), the accumulator starting at 0: no offset,
 // the activation sums unused; no i16 pair sums (a pair may reach 2 x 127 x
 // 127).
 // CHECK-LABEL: func.func @u4_grid_maddubs
 // CHECK-DAG:     %[[ZERO:.+]] = arith.constant dense<0> : vector<8xi32>
 // CHECK:         scf.for
-// CHECK:           %[[GL0:.+]] = qnt.lookup %{{.+}} [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
-// CHECK:           qnt.lookup %{{.+}} [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+// CHECK:           %[[GL0:.+]] = qnt_x86.lookup %{{.+}} [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
+// CHECK:           qnt_x86.lookup %{{.+}} [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
 // CHECK:           %[[X0:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<32xi8>
-// CHECK:           qnt.dpbssd %[[ZERO]], %[[X0]], %[[GL0]] : vector<32xi8> -> vector<8xi32>
-// CHECK-COUNT-15:  qnt.dpbssd
-// CHECK-NOT:       qnt.dpbusw
-// CHECK-NOT:       qnt.dpbusd
+// CHECK:           qnt_x86.dpbssd %[[ZERO]], %[[X0]], %[[GL0]] : vector<32xi8> -> vector<8xi32>
+// CHECK-COUNT-15:  qnt_x86.dpbssd
+// CHECK-NOT:       qnt_x86.dpbusw
+// CHECK-NOT:       qnt_x86.dpbusd
 func.func @u4_grid_maddubs(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<8x64xi8>, %ws: tensor<2x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_grid>}
        : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>

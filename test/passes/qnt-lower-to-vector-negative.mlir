@@ -16,10 +16,10 @@ func.func @other_adds(%t: tensor<8xf32>, %s: f32, %v: vector<4xf32>) -> (tensor<
 
 // -----
 
-// qnt.dpbusd is already kernel level: it stays for --qnt-lower-dpbusd.
+// qnt_x86.dpbusd is already kernel level: it stays for --qnt-lower-x86.
 // CHECK-LABEL: func.func @dot
-// CHECK:         qnt.dpbusd
+// CHECK:         qnt_x86.dpbusd
 func.func @dot(%acc: vector<8xi32>, %a: vector<32xi8>) -> vector<8xi32> {
-  %r = qnt.dpbusd %acc, %a, %a : vector<32xi8> -> vector<8xi32>
+  %r = qnt_x86.dpbusd %acc, %a, %a : vector<32xi8> -> vector<8xi32>
   return %r : vector<8xi32>
 }

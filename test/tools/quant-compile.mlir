@@ -95,7 +95,7 @@
 // 32 rows x 2 blocks of 34 bytes = 2176, the 8 rows of padding included.
 // REPORT: weights of the linear layers: 6144 bytes as given -> 2176 bytes quantized (1.42 bytes per value; f32 is 4)
 // REPORT: passes: qnt-expand-ggml, qnt-fuse, qnt-share-kernels, qnt-tile-matmul, qnt-lower-microkernel, qnt-lower-to-vector,
-// REPORT: passes: qnt-lower-dpbusd,
+// REPORT: passes: qnt-lower-x86,
 
 // PRINT-GENERIC: target: x86-64 ({{.+}}), AVX2 no, AVX-512 no, VNNI no; runs on this machine
 // PRINT-NOAVX512: target: znver4 ({{.+}}), AVX2 yes, AVX-512 no, VNNI no

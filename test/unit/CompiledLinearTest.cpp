@@ -7,7 +7,7 @@
 //   - against the float result (double precision): within the error bound of
 //     the two quantizations, derived below, not tuned.
 // Code for CPUs this machine cannot run (VNNI on an AVX2-only host) is
-// exercised through the generic lowering of the same qnt.dpbusd kernels; the
+// exercised through the generic lowering of the same qnt_x86.dpbusd kernels; the
 // intrinsic itself is checked in the lit tests' assembly.
 //
 //===----------------------------------------------------------------------===//

@@ -14,21 +14,12 @@
 #ifndef QNT_MATH_GGML_H
 #define QNT_MATH_GGML_H
 
+#include "qnt/Math/GgmlFormats.h"
 #include "qnt/Math/Quant.h"
 
 #include <cstdint>
 
 namespace qnt::math {
-
-/// ggml's type ids of the block formats.
-enum class GgmlType : uint32_t {
-  Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8,
-  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, IQ4_NL = 20,
-};
-
-/// Values per block of `type` and bytes per block; false if `type` (a ggml
-/// type id) is not a block format handled here.
-bool ggmlBlockGeometry(uint32_t type, int64_t &values, int64_t &bytes);
 
 /// Dequantizes `n` values (a multiple of the block) stored in `type`'s
 /// blocks at `src` into `dst`. False if the type or n does not fit.

@@ -307,14 +307,6 @@ func.func @f(%a: !qnt.tensor<?x32xf32, #qnt.scheme<granularity = per_block>>,
 
 // -----
 
-func.func @f(%acc: vector<8xi32>, %a: vector<16xi8>) {
-  // expected-error @+1 {{expects 4 bytes per i32 lane: 16 bytes for 8 lanes}}
-  %r = qnt.dpbusd %acc, %a, %a : vector<16xi8> -> vector<8xi32>
-  return
-}
-
-// -----
-
 func.func @f() {
   // expected-error @+1 {{the scheme keeps zero points but none are given}}
   %w = qnt.constant data(dense<0> : tensor<4x32xi8>) scales(dense<1.0> : tensor<4x1xf16>) : !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_channel, symmetric = false>>
@@ -649,14 +641,6 @@ func.func @f(%a: !qnt.tensor<?x48xf32, #qnt.scheme<granularity = per_token, scal
 
 // -----
 
-func.func @f(%acc: vector<8xi32>, %a: vector<16xi8>) {
-  // expected-error @+1 {{expects 4 bytes per i32 lane: 16 bytes for 8 lanes}}
-  %r = qnt.dpbssd %acc, %a, %a : vector<16xi8> -> vector<8xi32>
-  return
-}
-
-// -----
-
 func.func @f(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
   // expected-error @+1 {{a quantized result must be a rank-2 i8 activation (row-major), got '!qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>'}}
   %q = qnt.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>>
@@ -964,30 +948,6 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %z: tensor<4x2xi32>, %w: 
   %t = qnt.matmul_tile %a, %s zero_points %z, %w, %ws sums %ww, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<2x16xi32>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
-}
-
-// -----
-
-func.func @f(%acc: vector<16xi16>, %u: vector<16xi8>) -> vector<16xi16> {
-  // expected-error @+1 {{expects 2 bytes per i16 lane: 16 bytes for 16 lanes}}
-  %p = qnt.dpbusw %acc, %u, %u : vector<16xi8> -> vector<16xi16>
-  return %p : vector<16xi16>
-}
-
-// -----
-
-func.func @f(%p: vector<16xi16>) -> vector<16xi32> {
-  // expected-error @+1 {{expects 2 i16 lanes per i32 lane: 16 for 16}}
-  %q = qnt.widen_pairs %p : vector<16xi16> -> vector<16xi32>
-  return %q : vector<16xi32>
-}
-
-// -----
-
-func.func @f(%u: vector<32xi8>) -> vector<32xi8> {
-  // expected-error @+1 {{expects a table of 16 bytes, got 15}}
-  %q = qnt.lookup %u [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] : vector<32xi8>
-  return %q : vector<32xi8>
 }
 
 // -----

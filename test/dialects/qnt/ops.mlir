@@ -50,13 +50,6 @@ func.func private @schemes(
     !qnt.tensor<16x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>,
     !qnt.tensor<2x128xf32, #qnt.scheme<granularity = per_block, block = 64>>)
 
-// CHECK-LABEL: func.func @dot
-func.func @dot(%acc: vector<8xi32>, %a: vector<32xi8>, %b: vector<32xi8>) -> vector<8xi32> {
-  // CHECK: qnt.dpbusd %{{.*}}, %{{.*}}, %{{.*}} : vector<32xi8> -> vector<8xi32>
-  %r = qnt.dpbusd %acc, %a, %b : vector<32xi8> -> vector<8xi32>
-  return %r : vector<8xi32>
-}
-
 // The Q8_0 scheme prints under its own alias (checked with the others above).
 // CHECK-LABEL: func.func private @alias
 // CHECK-SAME: !qnt.tensor<32x64xf32, #q8_0>
@@ -140,24 +133,6 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
     %c = tensor.empty() : tensor<64x40xf32>
     %big = tensor.insert_slice %t into %c[0, 0] [4, 32] [1, 1] : tensor<4x32xf32> into tensor<64x40xf32>
     return %y, %big : tensor<?x40xf32>, tensor<64x40xf32>
-  }
-
-  // CHECK-LABEL: func.func @dots
-  func.func @dots(%acc: vector<8xi32>, %a: vector<32xi8>) -> vector<8xi32> {
-    // CHECK: qnt.dpbssd %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
-    %r = qnt.dpbssd %acc, %a, %a : vector<32xi8> -> vector<8xi32>
-    // CHECK: qnt.dpbusd %{{.+}}, %{{.+}}, %{{.+}} {nibbles} : vector<32xi8> -> vector<8xi32>
-    %n = qnt.dpbusd %r, %a, %a {nibbles} : vector<32xi8> -> vector<8xi32>
-    // CHECK: qnt.dpbusw %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<16xi16>
-    %z = arith.constant dense<0> : vector<16xi16>
-    %p = qnt.dpbusw %z, %a, %a : vector<32xi8> -> vector<16xi16>
-    // CHECK: qnt.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
-    %w = qnt.widen_pairs %p : vector<16xi16> -> vector<8xi32>
-    // CHECK: qnt.lookup %{{.+}} [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
-    %g = qnt.lookup %a [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
-    %gn = qnt.dpbusd %w, %g, %a : vector<32xi8> -> vector<8xi32>
-    %sum = arith.addi %n, %gn : vector<8xi32>
-    return %sum : vector<8xi32>
   }
 
   // A 4-bit weight (GGML Q4_0's values): two 4-byte steps a row of its tile.

@@ -20,10 +20,10 @@
 // group. A 4-bit (u4_offset8) weight is the same with 8: its data holds two
 // steps a row, step 2p in the low nibbles and 2p + 1 in the high ones, so
 // one load, one AND (0x0F) and one shift give the unsigned operands of two
-// dots (`qnt.dpbusd {nibbles}`: vpdpbusd with VNNI). On AVX2 the u8 x s8
+// dots (`qnt_x86.dpbusd {nibbles}`: vpdpbusd with VNNI). On AVX2 the u8 x s8
 // pairs of nibbles cannot saturate (2 * 15 * 127 < 2^15): those of an
-// iteration's 8 steps (a group of 32) add up in i16 (`qnt.dpbusw`: vpmaddubsw + vpaddw a
-// step) and are widened once (`qnt.widen_pairs`: vpmaddwd), one multiply per
+// iteration's 8 steps (a group of 32) add up in i16 (`qnt_x86.dpbusw`: vpmaddubsw + vpaddw a
+// step) and are widened once (`qnt_x86.widen_pairs`: vpmaddwd), one multiply per
 // 32 multiply-adds instead of the sign trick's two and its two vpsignb. A
 // 4-bit weight with minimums (u4: x = sw * u + mw) takes no offset; its
 // epilogue adds float(sum a) * (sa * mw) per group, one more FMA per
@@ -37,7 +37,7 @@
 // offset 32 is corrected like 8's, its groups are 16 columns (the
 // activation's too) and its byte scales signed. On AVX2 its i16 pairs widen
 // every two steps (2 x 2 x 63 x 127 < 2^15). A u4_grid weight (IQ4_NL)
-// unpacks as 4-bit and looks its nibbles up in the grid (`qnt.lookup`:
+// unpacks as 4-bit and looks its nibbles up in the grid (`qnt_x86.lookup`:
 // vpshufb): + 128 for vpdpbusd, corrected as u8's; as signed bytes, with
 // the sign trick, on AVX2. The broadcast
 // activation bytes are the memory operand of vpdpbusd
@@ -46,6 +46,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "qnt/Conversion/Conversion.h"
 
 #include "dialects/qnt/QntOps.h"
 #include "qnt/Math/Quant.h"
@@ -258,8 +259,8 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                       high.push_back(arith::ShRUIOp::create(
                           b, loc, bytes, splat(bytesType, b.getI8IntegerAttr(4))));
                       if (grid) {
-                        w.back() = LookupOp::create(b, loc, bytesType, w.back(), gridTable);
-                        high.back() = LookupOp::create(b, loc, bytesType, high.back(), gridTable);
+                        w.back() = x86::LookupOp::create(b, loc, bytesType, w.back(), gridTable);
+                        high.back() = x86::LookupOp::create(b, loc, bytesType, high.back(), gridTable);
                       }
                     }
                   }
@@ -279,30 +280,30 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                       Value &x = acc[m * nv + v];
                       if (pairSums) {
                         Value &p = pairs[m * nv + v];
-                        p = DpbuswOp::create(b, loc, pairType, p, w[v], a);
+                        p = x86::DpbuswOp::create(b, loc, pairType, p, w[v], a);
                         // Widened every pairSpan steps.
                         if ((u + 1) % pairSpan == 0 && u + 1 < unroll) {
-                          x = add(x, WidenPairsOp::create(b, loc, accType, p));
+                          x = add(x, x86::WidenPairsOp::create(b, loc, accType, p));
                           p = splat(pairType, b.getI16IntegerAttr(0));
                         }
                       } else if (grid) {
                         x = gridUnsigned
-                                ? Value(DpbusdOp::create(b, loc, accType, x, w[v], a))
-                                : Value(DpbssdOp::create(b, loc, accType, x, a, w[v]));
+                                ? Value(x86::DpbusdOp::create(b, loc, accType, x, w[v], a))
+                                : Value(x86::DpbssdOp::create(b, loc, accType, x, a, w[v]));
                       } else if (u4 || u6) {
-                        auto d = DpbusdOp::create(b, loc, accType, x, w[v], a);
+                        auto d = x86::DpbusdOp::create(b, loc, accType, x, w[v], a);
                         d.setNibbles(u4);
                         x = d;
                       } else {
                         x = dot == DotKind::Maddubs || !u8
-                                ? Value(DpbssdOp::create(b, loc, accType, x, a, w[v]))
-                                : Value(DpbusdOp::create(b, loc, accType, x, w[v], a));
+                                ? Value(x86::DpbssdOp::create(b, loc, accType, x, a, w[v]))
+                                : Value(x86::DpbusdOp::create(b, loc, accType, x, w[v], a));
                       }
                     }
                   }
                 }
                 for (auto [x, p] : llvm::zip(acc, pairs))
-                  x = add(x, WidenPairsOp::create(b, loc, accType, p));
+                  x = add(x, x86::WidenPairsOp::create(b, loc, accType, p));
                 scf::YieldOp::create(b, loc, acc);
               });
           // acc_f32 += float(acc_i32) * (scale_a * scale_w), per group;
@@ -395,7 +396,7 @@ struct LowerMicroKernelPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerMatmulTile>(&getContext());
+    populateMatmulTileToVectorPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
@@ -404,3 +405,7 @@ struct LowerMicroKernelPass
 };
 
 } // namespace
+
+void mlir::qnt::populateMatmulTileToVectorPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerMatmulTile>(patterns.getContext());
+}

@@ -1,17 +1,17 @@
 // The dots follow the module's #qnt.target: a VNNI target (CHECK; every
 // such CPU has AVX2 too, SIGNTRICK), an AVX2 one (AVX2ONLY, SIGNTRICK), none
 // (a generic one) or intrinsics=false (GENERIC).
-// RUN: quant-opt %s --qnt-attach-target="dot=vnni vector-bits=512 registers=32" --qnt-lower-dpbusd | FileCheck %s --check-prefixes=CHECK,SIGNTRICK
-// RUN: quant-opt %s --qnt-attach-target="dot=maddubs vector-bits=256" --qnt-lower-dpbusd | FileCheck %s --check-prefixes=AVX2ONLY,SIGNTRICK
-// RUN: quant-opt %s --qnt-lower-dpbusd | FileCheck %s --check-prefix=GENERIC
-// RUN: quant-opt %s --qnt-attach-target="dot=vnni vector-bits=512 registers=32" --qnt-lower-dpbusd=intrinsics=0 | FileCheck %s --check-prefix=GENERIC
+// RUN: quant-opt %s --qnt-attach-target="dot=vnni vector-bits=512 registers=32" --qnt-lower-x86 | FileCheck %s --check-prefixes=CHECK,SIGNTRICK
+// RUN: quant-opt %s --qnt-attach-target="dot=maddubs vector-bits=256" --qnt-lower-x86 | FileCheck %s --check-prefixes=AVX2ONLY,SIGNTRICK
+// RUN: quant-opt %s --qnt-lower-x86 | FileCheck %s --check-prefix=GENERIC
+// RUN: quant-opt %s --qnt-attach-target="dot=vnni vector-bits=512 registers=32" --qnt-lower-x86=intrinsics=0 | FileCheck %s --check-prefix=GENERIC
 
 // The three VNNI widths become the intrinsic.
 // CHECK-LABEL: func.func @widths
 // CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.128"(%{{.+}}, %{{.+}}, %{{.+}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
 // CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.+}}, %{{.+}}, %{{.+}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
 // CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.+}}, %{{.+}}, %{{.+}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
-// CHECK-NOT:     qnt.dpbusd
+// CHECK-NOT:     qnt_x86.dpbusd
 // Without VNNI: zero-extend the u8 side, sign-extend the s8 side, multiply,
 // and add the four strided lanes of each group to the accumulator.
 // GENERIC-LABEL: func.func @widths
@@ -26,9 +26,9 @@
 // GENERIC-NOT:     llvm.call_intrinsic
 func.func @widths(%a4: vector<4xi32>, %b16: vector<16xi8>, %a8: vector<8xi32>, %b32: vector<32xi8>,
                   %a16: vector<16xi32>, %b64: vector<64xi8>) -> (vector<4xi32>, vector<8xi32>, vector<16xi32>) {
-  %r4 = qnt.dpbusd %a4, %b16, %b16 : vector<16xi8> -> vector<4xi32>
-  %r8 = qnt.dpbusd %a8, %b32, %b32 : vector<32xi8> -> vector<8xi32>
-  %r16 = qnt.dpbusd %a16, %b64, %b64 : vector<64xi8> -> vector<16xi32>
+  %r4 = qnt_x86.dpbusd %a4, %b16, %b16 : vector<16xi8> -> vector<4xi32>
+  %r8 = qnt_x86.dpbusd %a8, %b32, %b32 : vector<32xi8> -> vector<8xi32>
+  %r16 = qnt_x86.dpbusd %a16, %b64, %b64 : vector<64xi8> -> vector<16xi32>
   return %r4, %r8, %r16 : vector<4xi32>, vector<8xi32>, vector<16xi32>
 }
 
@@ -37,7 +37,7 @@ func.func @widths(%a4: vector<4xi32>, %b16: vector<16xi8>, %a8: vector<8xi32>, %
 // CHECK-NOT:     llvm.call_intrinsic
 // CHECK:         vector.shuffle
 func.func @no_vnni_form(%a: vector<2xi32>, %b: vector<8xi8>) -> vector<2xi32> {
-  %r = qnt.dpbusd %a, %b, %b : vector<8xi8> -> vector<2xi32>
+  %r = qnt_x86.dpbusd %a, %b, %b : vector<8xi8> -> vector<2xi32>
   return %r : vector<2xi32>
 }
 
@@ -58,8 +58,8 @@ func.func @no_vnni_form(%a: vector<2xi32>, %b: vector<8xi8>) -> vector<2xi32> {
 // GENERIC:         arith.extsi %{{.+}} : vector<32xi8> to vector<32xi32>
 // GENERIC:         arith.muli
 func.func @signed(%a8: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>, %a4: vector<4xi32>, %b: vector<16xi8>) -> (vector<8xi32>, vector<4xi32>) {
-  %r = qnt.dpbssd %a8, %a, %w : vector<32xi8> -> vector<8xi32>
-  %r4 = qnt.dpbssd %a4, %b, %b : vector<16xi8> -> vector<4xi32>
+  %r = qnt_x86.dpbssd %a8, %a, %w : vector<32xi8> -> vector<8xi32>
+  %r4 = qnt_x86.dpbssd %a4, %b, %b : vector<16xi8> -> vector<4xi32>
   return %r, %r4 : vector<8xi32>, vector<4xi32>
 }
 
@@ -77,7 +77,7 @@ func.func @signed(%a8: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>, %a4:
 // GENERIC:         arith.extui %{{.+}} : vector<32xi8> to vector<32xi32>
 // GENERIC-NOT:     llvm.call_intrinsic
 func.func @nibbles(%acc: vector<8xi32>, %u: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %r = qnt.dpbusd %acc, %u, %x {nibbles} : vector<32xi8> -> vector<8xi32>
+  %r = qnt_x86.dpbusd %acc, %u, %x {nibbles} : vector<32xi8> -> vector<8xi32>
   return %r : vector<8xi32>
 }
 
@@ -87,7 +87,7 @@ func.func @nibbles(%acc: vector<8xi32>, %u: vector<32xi8>, %x: vector<32xi8>) ->
 // AVX2ONLY-NOT:     llvm.call_intrinsic
 // AVX2ONLY:         arith.extui
 func.func @bytes(%acc: vector<8xi32>, %u: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %r = qnt.dpbusd %acc, %u, %x : vector<32xi8> -> vector<8xi32>
+  %r = qnt_x86.dpbusd %acc, %u, %x : vector<32xi8> -> vector<8xi32>
   return %r : vector<8xi32>
 }
 
@@ -107,13 +107,13 @@ func.func @bytes(%acc: vector<8xi32>, %u: vector<32xi8>, %x: vector<32xi8>) -> v
 // GENERIC:         arith.extsi %{{.+}} : vector<8xi16> to vector<8xi32>
 // GENERIC-NOT:     llvm.call_intrinsic
 func.func @pairs(%acc: vector<16xi16>, %u: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %p = qnt.dpbusw %acc, %u, %x : vector<32xi8> -> vector<16xi16>
-  %q = qnt.widen_pairs %p : vector<16xi16> -> vector<8xi32>
+  %p = qnt_x86.dpbusw %acc, %u, %x : vector<32xi8> -> vector<16xi16>
+  %q = qnt_x86.widen_pairs %p : vector<16xi16> -> vector<8xi32>
   return %q : vector<8xi32>
 }
 
 
-// The grid lookup (qnt.lookup): vpshufb, the table in each 16-byte lane,
+// The grid lookup (qnt_x86.lookup): vpshufb, the table in each 16-byte lane,
 // where the target has AVX2 (every VNNI target has it, and AVX-512BW with
 // 64-byte vectors); otherwise 15 compares and selects, the table's first
 // entry where none matches.
@@ -124,7 +124,7 @@ func.func @pairs(%acc: vector<16xi16>, %u: vector<32xi8>, %x: vector<32xi8>) -> 
 // CHECK:         llvm.call_intrinsic "llvm.x86.ssse3.pshuf.b.128"(%[[T16]], %{{.+}}) : (vector<16xi8>, vector<16xi8>) -> vector<16xi8>
 // CHECK:         llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"(%[[T32]], %{{.+}}) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
 // CHECK:         llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"(%[[T64]], %{{.+}}) : (vector<64xi8>, vector<64xi8>) -> vector<64xi8>
-// CHECK-NOT:     qnt.lookup
+// CHECK-NOT:     qnt_x86.lookup
 // AVX2ONLY-LABEL: func.func @lookup
 // AVX2ONLY:         llvm.call_intrinsic "llvm.x86.ssse3.pshuf.b.128"
 // AVX2ONLY:         llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"
@@ -138,10 +138,10 @@ func.func @pairs(%acc: vector<16xi16>, %u: vector<32xi8>, %x: vector<32xi8>) -> 
 // GENERIC:         %[[S1:.+]] = arith.select %[[H1]], %[[E1]], %[[E0]] : vector<16xi1>, vector<16xi8>
 // GENERIC-COUNT-14: arith.select
 // GENERIC-NOT:     llvm.call_intrinsic
-// GENERIC-NOT:     qnt.lookup
+// GENERIC-NOT:     qnt_x86.lookup
 func.func @lookup(%u16: vector<16xi8>, %u32: vector<32xi8>, %u64: vector<64xi8>) -> (vector<16xi8>, vector<32xi8>, vector<64xi8>) {
-  %a = qnt.lookup %u16 [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] : vector<16xi8>
-  %b = qnt.lookup %u32 [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] : vector<32xi8>
-  %c = qnt.lookup %u64 [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] : vector<64xi8>
+  %a = qnt_x86.lookup %u16 [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] : vector<16xi8>
+  %b = qnt_x86.lookup %u32 [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] : vector<32xi8>
+  %c = qnt_x86.lookup %u64 [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7] : vector<64xi8>
   return %a, %b, %c : vector<16xi8>, vector<32xi8>, vector<64xi8>
 }

@@ -1,7 +1,7 @@
-//===- LowerDpbusd.cpp - The integer dots to x86 or vector arithmetic -----===//
+//===- LowerX86.cpp - qnt_x86 to x86 intrinsics or vector arithmetic ------===//
 //
-// As the module's #qnt.target has it: qnt.dpbusd (u8 x s8) becomes vpdpbusd
-// where the target has VNNI; qnt.dpbssd (s8 x s8) becomes AVX2's sign trick
+// As the module's #qnt.target has it: qnt_x86.dpbusd (u8 x s8) becomes vpdpbusd
+// where the target has VNNI; qnt_x86.dpbssd (s8 x s8) becomes AVX2's sign trick
 // on 8 lanes where it has AVX2 (a vnni or maddubs target):
 //
 //   |a| = vpsignb(a, a), w' = vpsignb(w, a)      (w with a's sign, 0 where a is)
@@ -9,15 +9,15 @@
 //   acc  += vpmaddwd(pairs, 1)                    adjacent i16 pairs to i32
 //
 // |a| * w' = a * w; a pair is at most 2 * 127 * 127 < 2^15, so vpmaddubsw's
-// saturation never triggers for quantized values (never -128). A qnt.dpbusd
+// saturation never triggers for quantized values (never -128). A qnt_x86.dpbusd
 // on nibbles (4-bit weights, u <= 15) needs no sign trick on AVX2:
 //
 //   acc += vpmaddwd(vpmaddubsw(u, a), 1)          pairs at most 2 * 15 * 127
 //
-// The micro-kernels on AVX2 use a cheaper form for nibbles: qnt.dpbusw sums
+// The micro-kernels on AVX2 use a cheaper form for nibbles: qnt_x86.dpbusw sums
 // the i16 pairs of up to 8 steps (vpmaddubsw + vpaddw, at most 8 x 3810 <
-// 2^15) and qnt.widen_pairs turns them into i32 once (vpmaddwd with ones).
-// qnt.lookup (IQ4_NL's grid values of unpacked nibbles) becomes vpshufb,
+// 2^15) and qnt_x86.widen_pairs turns them into i32 once (vpmaddwd with ones).
+// qnt_x86.lookup (IQ4_NL's grid values of unpacked nibbles) becomes vpshufb,
 // the 16-byte table repeated in each 128-bit lane, where the target has AVX2.
 // Everything else becomes plain vector arithmetic, which LLVM lowers for any
 // CPU.
@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "qnt/Conversion/Conversion.h"
 
 #include "dialects/qnt/QntOps.h"
 
@@ -32,12 +33,13 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::qnt {
-#define GEN_PASS_DEF_LOWERDPBUSDPASS
+#define GEN_PASS_DEF_LOWERX86PASS
 #include "passes/Passes.h.inc"
 } // namespace mlir::qnt
 
 using namespace mlir;
 using namespace mlir::qnt;
+using namespace mlir::qnt::x86;
 
 namespace {
 
@@ -286,25 +288,13 @@ struct LookupToArith : OpRewritePattern<LookupOp> {
   }
 };
 
-struct LowerDpbusdPass
-    : public mlir::qnt::impl::LowerDpbusdPassBase<LowerDpbusdPass> {
-  using LowerDpbusdPassBase::LowerDpbusdPassBase;
+struct LowerX86Pass : public mlir::qnt::impl::LowerX86PassBase<LowerX86Pass> {
+  using LowerX86PassBase::LowerX86PassBase;
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    // The intrinsic where the target has it, the arithmetic for the rest.
-    DotKind dot = TargetAttr::lookup(getOperation()).getDot();
-    bool vnni = intrinsics && dot == DotKind::Vnni;
-    bool avx2 = intrinsics && (dot == DotKind::Vnni || dot == DotKind::Maddubs);
-    if (vnni)
-      patterns.add<DpbusdToIntrinsic>(&getContext(), /*benefit=*/3);
-    if (avx2)
-      patterns.add<DpbssdToAvx2, DpbusdNibblesToAvx2, DpbuswToAvx2,
-                   WidenPairsToAvx2>(&getContext(), /*benefit=*/2);
-    if (avx2 || vnni)
-      patterns.add<LookupToPshufb>(&getContext(), /*benefit=*/2);
-    patterns.add<DpbusdToArith, DpbssdToArith, DpbuswToArith, WidenPairsToArith,
-                 LookupToArith>(&getContext());
+    populateQntX86ToLLVMPatterns(
+        patterns, TargetAttr::lookup(getOperation()).getDot(), intrinsics);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
@@ -312,3 +302,18 @@ struct LowerDpbusdPass
 
 } // namespace
 
+void mlir::qnt::populateQntX86ToLLVMPatterns(RewritePatternSet &patterns,
+                                             DotKind dot, bool intrinsics) {
+  // The intrinsic where the target has it (a higher benefit), the arithmetic
+  // for the rest.
+  MLIRContext *ctx = patterns.getContext();
+  bool vnni = intrinsics && dot == DotKind::Vnni;
+  bool avx2 = intrinsics && (dot == DotKind::Vnni || dot == DotKind::Maddubs);
+  if (vnni)
+    patterns.add<DpbusdToIntrinsic>(ctx, /*benefit=*/3);
+  if (avx2)
+    patterns.add<DpbssdToAvx2, DpbusdNibblesToAvx2, DpbuswToAvx2,
+                 WidenPairsToAvx2, LookupToPshufb>(ctx, /*benefit=*/2);
+  patterns.add<DpbusdToArith, DpbssdToArith, DpbuswToArith, WidenPairsToArith,
+               LookupToArith>(ctx);
+}

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QNT_PASSES_VECTOREMITTER_H
-#define QNT_PASSES_VECTOREMITTER_H
+#ifndef QNT_PASSES_CONVERSION_VECTOREMITTER_H
+#define QNT_PASSES_CONVERSION_VECTOREMITTER_H
 
 #include "dialects/qnt/QntDialect.h"
 
@@ -245,4 +245,4 @@ bool isActivationTrunc(arith::TruncFOp op);
 
 } // namespace mlir::qnt::lowering
 
-#endif // QNT_PASSES_VECTOREMITTER_H
+#endif // QNT_PASSES_CONVERSION_VECTOREMITTER_H

@@ -25,7 +25,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/VectorEmitter.h"
+#include "passes/Conversion/VectorEmitter.h"
 
 #include "dialects/qnt/QntOps.h"
 

@@ -1,6 +1,6 @@
 //===- AttachTarget.cpp - State the module's #qnt.target -----------------===//
 //
-// What --qnt-data-tiling, --qnt-tile-matmul and --qnt-lower-dpbusd read,
+// What --qnt-data-tiling, --qnt-tile-matmul and --qnt-lower-x86 read,
 // stated for quant-opt as upstream's --nvvm-attach-target states a GPU
 // target; quant-compile derives it from --mcpu/--mattr.
 //

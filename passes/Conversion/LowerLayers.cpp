@@ -16,7 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/VectorEmitter.h"
+#include "passes/Conversion/VectorEmitter.h"
 
 #include "dialects/qnt/QntOps.h"
 

@@ -33,7 +33,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
-#include "passes/WeightsFile.h"
+#include "passes/Transforms/WeightsFile.h"
 
 #include "dialects/qnt/QntOps.h"
 #include "qnt/Math/Ggml.h"
@@ -63,6 +63,50 @@ namespace mlir::qnt {
 
 using namespace mlir;
 using namespace mlir::qnt;
+
+//===----------------------------------------------------------------------===//
+// The dialect's schemes and the maths library's
+//===----------------------------------------------------------------------===//
+
+/// The scheme in the form the dependency-free maths library takes (field for
+/// field; the library refuses to quantize what it does not handle).
+static ::qnt::math::Scheme toMathScheme(SchemeAttr scheme) {
+  ::qnt::math::Scheme s;
+  s.bits = scheme.getBits();
+  s.granularity = static_cast<::qnt::math::Granularity>(scheme.getGranularity());
+  s.axis = scheme.getAxis();
+  s.block = scheme.getBlock();
+  s.symmetric = scheme.getSymmetric();
+  s.storage = static_cast<::qnt::math::Storage>(scheme.getStorage());
+  s.f16Scale = scheme.getScale().isF16();
+  s.rounding = static_cast<::qnt::math::Rounding>(scheme.getRounding());
+  s.sums = scheme.getSums();
+  s.mins = scheme.getMins();
+  s.superBlock = scheme.getSuperBlock();
+  return s;
+}
+
+/// The reverse: the attribute of a maths scheme (a GGML format's, say).
+static SchemeAttr fromMathScheme(MLIRContext *context,
+                                 const ::qnt::math::Scheme &s) {
+  Type scale = s.f16Scale ? Type(Float16Type::get(context))
+                          : Type(Float32Type::get(context));
+  return SchemeAttr::get(context, s.bits, static_cast<Granularity>(s.granularity),
+                         s.axis, s.block, s.symmetric,
+                         static_cast<Storage>(s.storage), scale,
+                         static_cast<Rounding>(s.rounding), s.sums, s.mins,
+                         s.superBlock);
+}
+
+// The maths library mirrors the dialect's enums value for value (it links
+// no MLIR, so it cannot include the generated ones).
+static_assert(int(::qnt::math::Granularity::PerToken) == int(Granularity::PerToken));
+static_assert(int(::qnt::math::Storage::U8Offset128) == int(Storage::U8Offset128));
+static_assert(int(::qnt::math::Storage::U4Offset8) == int(Storage::U4Offset8));
+static_assert(int(::qnt::math::Storage::U4) == int(Storage::U4));
+static_assert(int(::qnt::math::Storage::U6Offset32) == int(Storage::U6Offset32));
+static_assert(int(::qnt::math::Storage::U4Grid) == int(Storage::U4Grid));
+static_assert(int(::qnt::math::Rounding::HalfToEven) == int(Rounding::HalfToEven));
 
 //===----------------------------------------------------------------------===//
 // Reading and writing elements attributes

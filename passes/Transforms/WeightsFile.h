@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QNT_PASSES_WEIGHTSFILE_H
-#define QNT_PASSES_WEIGHTSFILE_H
+#ifndef QNT_PASSES_TRANSFORMS_WEIGHTSFILE_H
+#define QNT_PASSES_TRANSFORMS_WEIGHTSFILE_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -94,4 +94,4 @@ ArrayRef<char> allElementBytes(ElementsAttr attr, std::vector<char> &storage);
 
 } // namespace mlir::qnt
 
-#endif // QNT_PASSES_WEIGHTSFILE_H
+#endif // QNT_PASSES_TRANSFORMS_WEIGHTSFILE_H

@@ -18,7 +18,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
-#include "passes/VectorEmitter.h"
+#include "passes/Conversion/VectorEmitter.h"
+#include "qnt/Conversion/Conversion.h"
 
 #include "dialects/qnt/QntOps.h"
 
@@ -142,37 +143,11 @@ struct LowerToVectorPass
       return signalPassFailure();
 
     TypeConverter converter;
-    converter.addConversion([](Type t) { return t; });
-    converter.addConversion(
-        [](QTensorType t, SmallVectorImpl<Type> &results) -> LogicalResult {
-          t.getComponentTypes(results);
-          return success();
-        });
-
+    populateQntToComponentsTypeConversion(converter);
     ConversionTarget target(*ctx);
-    target.addIllegalDialect<QntDialect>();
-    // The kernel-level dots stay until after bufferization.
-    target.addLegalOp<DpbusdOp, DpbssdOp, DpbuswOp, WidenPairsOp, LookupOp>();
-    target.addLegalDialect<arith::ArithDialect, math::MathDialect,
-                           scf::SCFDialect, tensor::TensorDialect,
-                           vector::VectorDialect, LLVM::LLVMDialect>();
-    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
-      return converter.isSignatureLegal(op.getFunctionType()) &&
-             converter.isLegal(&op.getBody());
-    });
-    target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
-        [&](Operation *op) { return converter.isLegal(op); });
-    // The residual adds are lowered here too; other adds stay.
-    target.addDynamicallyLegalOp<arith::AddFOp>(
-        [](arith::AddFOp op) { return !isActivationAdd(op); });
-    // So are the roundings of keys and values to an f16 cache.
-    target.addDynamicallyLegalOp<arith::TruncFOp>(
-        [](arith::TruncFOp op) { return !isActivationTrunc(op); });
-
+    configureQntToVectorConversionTarget(target, converter);
     RewritePatternSet patterns(ctx);
-    populateQuantizeLoweringPatterns(converter, patterns);
-    populateLayerLoweringPatterns(converter, patterns, tileCols);
-    populateAttentionLoweringPatterns(converter, patterns);
+    populateQntToVectorConversionPatterns(converter, patterns, tileCols);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
@@ -195,3 +170,42 @@ struct LowerToVectorPass
 
 
 } // namespace
+
+void mlir::qnt::populateQntToComponentsTypeConversion(TypeConverter &converter) {
+  converter.addConversion([](Type t) { return t; });
+  converter.addConversion(
+      [](QTensorType t, SmallVectorImpl<Type> &results) -> LogicalResult {
+        t.getComponentTypes(results);
+        return success();
+      });
+}
+
+void mlir::qnt::populateQntToVectorConversionPatterns(
+    const TypeConverter &converter, RewritePatternSet &patterns,
+    int64_t tileCols) {
+  populateQuantizeLoweringPatterns(converter, patterns);
+  populateLayerLoweringPatterns(converter, patterns, tileCols);
+  populateAttentionLoweringPatterns(converter, patterns);
+}
+
+void mlir::qnt::configureQntToVectorConversionTarget(
+    ConversionTarget &target, const TypeConverter &converter) {
+  target.addIllegalDialect<QntDialect>();
+  // The kernel-level dots stay until after bufferization.
+  target.addLegalDialect<x86::QntX86Dialect>();
+  target.addLegalDialect<arith::ArithDialect, math::MathDialect,
+                         scf::SCFDialect, tensor::TensorDialect,
+                         vector::VectorDialect, LLVM::LLVMDialect>();
+  target.addDynamicallyLegalOp<func::FuncOp>([&converter](func::FuncOp op) {
+    return converter.isSignatureLegal(op.getFunctionType()) &&
+           converter.isLegal(&op.getBody());
+  });
+  target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
+      [&converter](Operation *op) { return converter.isLegal(op); });
+  // The residual adds are lowered here too; other adds stay.
+  target.addDynamicallyLegalOp<arith::AddFOp>(
+      [](arith::AddFOp op) { return !isActivationAdd(op); });
+  // So are the roundings of keys and values to an f16 cache.
+  target.addDynamicallyLegalOp<arith::TruncFOp>(
+      [](arith::TruncFOp op) { return !isActivationTrunc(op); });
+}

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
-#include "passes/WeightsFile.h"
+#include "passes/Transforms/WeightsFile.h"
 
 #include "dialects/qnt/QntOps.h"
 #include "qnt/Math/Ggml.h"

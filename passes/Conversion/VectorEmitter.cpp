@@ -1,6 +1,6 @@
 //===- VectorEmitter.cpp - Builders shared by the vector lowerings --------===//
 
-#include "passes/VectorEmitter.h"
+#include "passes/Conversion/VectorEmitter.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 

@@ -17,7 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/VectorEmitter.h"
+#include "passes/Conversion/VectorEmitter.h"
 
 #include "dialects/qnt/QntOps.h"
 

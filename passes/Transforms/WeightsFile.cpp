@@ -1,6 +1,6 @@
 //===- WeightsFile.cpp - Writing weights to the file the runtime maps -----===//
 
-#include "passes/WeightsFile.h"
+#include "passes/Transforms/WeightsFile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
