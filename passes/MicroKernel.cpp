@@ -5,13 +5,13 @@
 #include <algorithm>
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
-int64_t mlir::qnt::tileChannels(TargetAttr target) {
+int64_t qnt::tileChannels(TargetAttr target) {
   return 2 * target.getLanes();
 }
 
-MicroKernel mlir::qnt::chooseMicroKernel(TargetAttr target, Storage storage,
+MicroKernel qnt::chooseMicroKernel(TargetAttr target, Storage storage,
                                          int64_t n0, int64_t maxM0) {
   bool avx2 = target.getDot() != DotKind::Generic && target.getVectorBits() >= 256;
   MicroKernel k;

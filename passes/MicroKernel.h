@@ -15,9 +15,10 @@
 #ifndef QNT_PASSES_MICROKERNEL_H
 #define QNT_PASSES_MICROKERNEL_H
 
+#include "qnt/Support/MLIR.h"
 #include "dialects/qnt/QntDialect.h"
 
-namespace mlir::qnt {
+namespace qnt {
 
 /// Bytes of one channel side by side in a tile: the 4-byte groups of
 /// vpdpbusd and vpmaddubsw + vpmaddwd.
@@ -44,6 +45,6 @@ int64_t tileChannels(TargetAttr target);
 MicroKernel chooseMicroKernel(TargetAttr target, Storage storage, int64_t n0,
                               int64_t maxM0);
 
-} // namespace mlir::qnt
+} // namespace qnt
 
 #endif // QNT_PASSES_MICROKERNEL_H

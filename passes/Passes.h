@@ -22,7 +22,7 @@
 
 #include <memory>
 
-namespace mlir::qnt {
+namespace qnt {
 
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
@@ -67,6 +67,6 @@ void registerPassesAndPipelines();
 /// passes and pipelines need (bufferization models of upstream dialects).
 void registerDependentDialects(DialectRegistry &registry);
 
-} // namespace mlir::qnt
+} // namespace qnt
 
 #endif // QNT_PASSES_PASSES_H

@@ -23,7 +23,7 @@ def ApplyCalibrationPass : Pass<"qnt-apply-calibration", "ModuleOp"> {
     one. A plan naming no linear of the module, or malformed, is an error;
     the scales are checked by `qnt.linear`'s verifier.
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect"];
+  let dependentDialects = ["::qnt::QntDialect"];
   let options = [
     Option<"planFile", "plan", "std::string", /*default=*/"",
            "the JSON plan to apply (else the one the pass was created with)">
@@ -54,7 +54,7 @@ def DataTilingPass : Pass<"qnt-data-tiling", "ModuleOp"> {
       %y = qnt.linear %x, %w {weight_layout = #qnt.layout<n0 = 32, k0 = 4, pad = 32>} : ...
     ```
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect"];
+  let dependentDialects = ["::qnt::QntDialect"];
   let options = [
     Option<"n0", "n0", "int64_t", /*default=*/"0",
            "output channels per tile (0: two vectors of the target's width)">
@@ -133,38 +133,38 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
                        #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
     ```
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
+  let dependentDialects = ["::qnt::QntDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::bufferization::BufferizationDialect"];
   let options = [
-    Option<"granularity", "granularity", "::mlir::qnt::Granularity",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightGranularity",
+    Option<"granularity", "granularity", "::qnt::Granularity",
+           /*default=*/"::qnt::kQuantizeDefaults.weightGranularity",
            "which weights share a scale",
-           [{::mlir::qnt::weightGranularityValues()}]>,
+           [{::qnt::weightGranularityValues()}]>,
     Option<"block", "block", "int64_t",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightBlock",
+           /*default=*/"::qnt::kQuantizeDefaults.weightBlock",
            "values per block along K for per-block">,
-    Option<"bits", "bits", "::mlir::qnt::WeightBits",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightBits",
+    Option<"bits", "bits", "::qnt::WeightBits",
+           /*default=*/"::qnt::kQuantizeDefaults.weightBits",
            "which weights become 4-bit",
-           [{::mlir::qnt::weightBitsValues()}]>,
+           [{::qnt::weightBitsValues()}]>,
     Option<"mins", "mins", "bool",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightMins",
+           /*default=*/"::qnt::kQuantizeDefaults.weightMins",
            "with bits=4: float weights get a minimum per block beside the "
            "scale (Q4_1's rule: x = d * u + m) instead of Q4_0's symmetric grid">,
-    Option<"storage", "storage", "::mlir::qnt::WeightStorage",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightStorage",
+    Option<"storage", "storage", "::qnt::WeightStorage",
+           /*default=*/"::qnt::kQuantizeDefaults.weightStorage",
            "how 8-bit weights are stored; 4-bit ones are u4_offset8 (u4 with "
            "mins, u4_grid for IQ4_NL)",
-           [{::mlir::qnt::weightStorageValues()}]>,
-    Option<"scale", "scale", "::mlir::qnt::ScaleType",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.weightScale",
+           [{::qnt::weightStorageValues()}]>,
+    Option<"scale", "scale", "::qnt::ScaleType",
+           /*default=*/"::qnt::kQuantizeDefaults.weightScale",
            "element type of the stored scales",
-           [{::mlir::qnt::scaleTypeValues()}]>,
-    Option<"rounding", "rounding", "::mlir::qnt::Rounding",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.rounding",
+           [{::qnt::scaleTypeValues()}]>,
+    Option<"rounding", "rounding", "::qnt::Rounding",
+           /*default=*/"::qnt::kQuantizeDefaults.rounding",
            "rounding of x / scale",
-           [{::mlir::qnt::roundingValues()}]>,
+           [{::qnt::roundingValues()}]>,
     ListOption<"keepFloat", "keep-float", "std::string",
                "layers kept in float: a linear is skipped when one of these "
                "is a prefix of its name or of its weight's name (name "
@@ -201,20 +201,20 @@ def InsertActQuantPass : Pass<"qnt-insert-act-quant", "ModuleOp"> {
     %y = qnt.matmul %xq, %w : !qnt.tensor<?x256xf32, #scheme>, !qnt.tensor<64x256xf32, #q8_0> -> tensor<?x64xf32>
     ```
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect"];
+  let dependentDialects = ["::qnt::QntDialect"];
   let options = [
-    Option<"granularity", "granularity", "::mlir::qnt::Granularity",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.actGranularity",
+    Option<"granularity", "granularity", "::qnt::Granularity",
+           /*default=*/"::qnt::kQuantizeDefaults.actGranularity",
            "which activation values share a scale",
-           [{::mlir::qnt::actGranularityValues()}]>,
-    Option<"scale", "scale", "::mlir::qnt::ScaleType",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.actScale",
+           [{::qnt::actGranularityValues()}]>,
+    Option<"scale", "scale", "::qnt::ScaleType",
+           /*default=*/"::qnt::kQuantizeDefaults.actScale",
            "element type of the activation scales",
-           [{::mlir::qnt::scaleTypeValues()}]>,
-    Option<"rounding", "rounding", "::mlir::qnt::Rounding",
-           /*default=*/"::mlir::qnt::kQuantizeDefaults.rounding",
+           [{::qnt::scaleTypeValues()}]>,
+    Option<"rounding", "rounding", "::qnt::Rounding",
+           /*default=*/"::qnt::kQuantizeDefaults.rounding",
            "rounding of x / scale",
-           [{::mlir::qnt::roundingValues()}]>
+           [{::qnt::roundingValues()}]>
   ];
 }
 
@@ -242,7 +242,7 @@ def FusePass : Pass<"qnt-fuse", "ModuleOp"> {
     %z = qnt.matmul %hq, %w acc %x : !qnt.tensor<?x64xf32, #act>, !qnt.tensor<64x64xf32, #q8_0, #tiled>, tensor<?x64xf32> -> tensor<?x64xf32>
     ```
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::qnt::QntDialect", "::mlir::arith::ArithDialect"];
   let options = [
     Option<"quantize", "quantize", "bool", /*default=*/"true",
            "fuse quantizes into rms_norm and silu_mul">,
@@ -378,7 +378,7 @@ def ShareKernelsPass : Pass<"qnt-share-kernels", "ModuleOp"> {
     }
     ```
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::func::FuncDialect",
+  let dependentDialects = ["::qnt::QntDialect", "::mlir::func::FuncDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::bufferization::BufferizationDialect"];
 }
@@ -412,11 +412,11 @@ def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
         ...
     ```
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
+  let dependentDialects = ["::qnt::QntDialect", "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
   let options = [
     Option<"maxM0", "max-m0", "int64_t",
-           /*default=*/"::mlir::qnt::kLoweringDefaults.maxM0",
+           /*default=*/"::qnt::kLoweringDefaults.maxM0",
            "largest number of activation rows in a register tile">
   ];
 }
@@ -459,7 +459,7 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
       %f0n = vector.fma %i0f, %scale0, %f0 : vector<16xf32>
     ```
   }];
-  let dependentDialects = ["::mlir::qnt::x86::QntX86Dialect", "::mlir::qnt::QntDialect", "::mlir::arith::ArithDialect",
+  let dependentDialects = ["::qnt::x86::QntX86Dialect", "::qnt::QntDialect", "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::vector::VectorDialect"];
 }
@@ -501,7 +501,7 @@ def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {
   ];
   let options = [
     Option<"tileCols", "tile-cols", "int64_t",
-           /*default=*/"::mlir::qnt::kLoweringDefaults.tileCols",
+           /*default=*/"::qnt::kLoweringDefaults.tileCols",
            "output columns per parallel task of a float linear">
   ];
 }
@@ -564,20 +564,20 @@ def AttachTargetPass : Pass<"qnt-attach-target", "ModuleOp"> {
            "the LLVM CPU name, for the reader">,
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"128",
            "the vector width kernels use: 128, 256 or 512">,
-    Option<"dot", "dot", "::mlir::qnt::DotKind",
-           /*default=*/"::mlir::qnt::DotKind::Generic",
+    Option<"dot", "dot", "::qnt::DotKind",
+           /*default=*/"::qnt::DotKind::Generic",
            "the integer dot product micro-kernels are built on",
            [{::llvm::cl::values(
-             clEnumValN(::mlir::qnt::DotKind::Vnni, "vnni",
+             clEnumValN(::qnt::DotKind::Vnni, "vnni",
                         "vpdpbusd (AVX512-VNNI, or AVX-VNNI at 256 bits)"),
-             clEnumValN(::mlir::qnt::DotKind::Maddubs, "maddubs",
+             clEnumValN(::qnt::DotKind::Maddubs, "maddubs",
                         "AVX2's vpmaddubsw + vpmaddwd"),
-             clEnumValN(::mlir::qnt::DotKind::Generic, "generic",
+             clEnumValN(::qnt::DotKind::Generic, "generic",
                         "extend, multiply, add"))}]>,
     Option<"registers", "registers", "unsigned", /*default=*/"16",
            "vector registers: 16, or 32 with AVX-512">,
   ];
-  let dependentDialects = ["::mlir::qnt::QntDialect"];
+  let dependentDialects = ["::qnt::QntDialect"];
 }
 
 def LowerX86Pass : Pass<"qnt-lower-x86", "ModuleOp"> {
@@ -609,7 +609,7 @@ def LowerX86Pass : Pass<"qnt-lower-x86", "ModuleOp"> {
     %r = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%acc, %w, %x) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
     ```
   }];
-  let dependentDialects = ["::mlir::qnt::QntDialect", "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
+  let dependentDialects = ["::qnt::QntDialect", "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
                            "::mlir::vector::VectorDialect"];
   let options = [
     Option<"intrinsics", "intrinsics", "bool", /*default=*/"true",

@@ -34,9 +34,9 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
-bool mlir::qnt::QuantizeOptions::isDefaultScheme() const {
+bool qnt::QuantizeOptions::isDefaultScheme() const {
   const QuantizeOptions &d = kQuantizeDefaults;
   return weightBits == d.weightBits && weightMins == d.weightMins &&
          weightGranularity == d.weightGranularity &&
@@ -45,7 +45,7 @@ bool mlir::qnt::QuantizeOptions::isDefaultScheme() const {
          actScale == d.actScale && rounding == d.rounding;
 }
 
-void mlir::qnt::buildQuantizePipeline(OpPassManager &pm,
+void qnt::buildQuantizePipeline(OpPassManager &pm,
                                       const QuantizeOptions &options) {
   bool perToken = options.actGranularity == Granularity::PerToken;
   FoldWeightQuantPassOptions fold;
@@ -82,7 +82,7 @@ void mlir::qnt::buildQuantizePipeline(OpPassManager &pm,
   pm.addPass(createInsertActQuantPass(act));
 }
 
-void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
+void qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
                                             const LoweringOptions &options) {
   // Kernels as loops on tensors: GGML blocks left unquantized as f32
   // constants, quantizes and residual adds fused into their neighbours, matmuls into register tiles, the tiles into vector code, then
@@ -140,7 +140,7 @@ void mlir::qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
 }
 
-void mlir::qnt::buildBuffersToLLVMPipeline(OpPassManager &pm,
+void qnt::buildBuffersToLLVMPipeline(OpPassManager &pm,
                                            const LoweringOptions &options) {
   LowerX86PassOptions dpbusd;
   dpbusd.intrinsics = options.intrinsics;
@@ -166,7 +166,7 @@ void mlir::qnt::buildBuffersToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
-void mlir::qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
+void qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
                                          const LoweringOptions &options) {
   buildLowerToBuffersPipeline(pm, options);
   buildBuffersToLLVMPipeline(pm, options);
@@ -285,7 +285,7 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
 };
 } // namespace
 
-void mlir::qnt::registerPipelines() {
+void qnt::registerPipelines() {
   PassPipelineRegistration<QuantizePipelineOptions>(
       "qnt-quantize",
       "Quantize a float qnt module for its #qnt.target: data tiling, weight "
@@ -311,7 +311,7 @@ void mlir::qnt::registerPipelines() {
       });
 }
 
-void mlir::qnt::registerDependentDialects(DialectRegistry &registry) {
+void qnt::registerDependentDialects(DialectRegistry &registry) {
   registry.insert<QntDialect, x86::QntX86Dialect, arith::ArithDialect, bufferization::BufferizationDialect,
                   cf::ControlFlowDialect, func::FuncDialect, LLVM::LLVMDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
@@ -328,7 +328,7 @@ void mlir::qnt::registerDependentDialects(DialectRegistry &registry) {
   vector::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
-void mlir::qnt::registerPassesAndPipelines() {
+void qnt::registerPassesAndPipelines() {
   registerQntPasses();
   registerPipelines();
   // The upstream passes qnt-lower-to-llvm runs, so that any stage can be

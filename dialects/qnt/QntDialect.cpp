@@ -11,7 +11,7 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 #include "dialects/qnt/QntDialect.cpp.inc"
 

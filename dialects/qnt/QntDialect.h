@@ -3,6 +3,8 @@
 #ifndef QNT_DIALECTS_QNT_QNTDIALECT_H
 #define QNT_DIALECTS_QNT_QNTDIALECT_H
 
+#include "qnt/Support/MLIR.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"

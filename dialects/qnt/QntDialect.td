@@ -7,7 +7,7 @@ include "mlir/IR/OpBase.td"
 
 def Qnt_Dialect : Dialect {
   let name = "qnt";
-  let cppNamespace = "::mlir::qnt";
+  let cppNamespace = "::qnt";
   let summary = "Quantized Transformer inference: schemes, quantized tensors, fused kernels";
   let description = [{
     The one place where the meaning of quantization lives in this project.

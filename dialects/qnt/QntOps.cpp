@@ -8,7 +8,7 @@
 #include "mlir/IR/OpImplementation.h"
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 #define GET_OP_CLASSES
 #include "dialects/qnt/QntOps.cpp.inc"

@@ -391,7 +391,7 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     /// Whether the result can be quantized as `type` inside the op: blocks
     /// that tile each task's columns (per_block, symmetric i8, row-major,
     /// unpadded), computed from the values the task holds.
-    bool canQuantizeResultAs(::mlir::qnt::QTensorType type);
+    bool canQuantizeResultAs(::qnt::QTensorType type);
   }];
 }
 

@@ -8,7 +8,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 #include "dialects/qnt/QntEnums.cpp.inc"
 

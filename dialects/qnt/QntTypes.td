@@ -16,7 +16,7 @@ def Qnt_Granularity : I32EnumAttr<"Granularity", "which values share a scale", [
     I32EnumAttrCase<"PerChannel", 1, "per_channel">,
     I32EnumAttrCase<"PerBlock", 2, "per_block">,
     I32EnumAttrCase<"PerToken", 3, "per_token">]> {
-  let cppNamespace = "::mlir::qnt";
+  let cppNamespace = "::qnt";
   let genSpecializedAttr = 0;
 }
 
@@ -27,7 +27,7 @@ def Qnt_Storage : I32EnumAttr<"Storage", "how integer values are stored", [
     I32EnumAttrCase<"U4", 3, "u4">,
     I32EnumAttrCase<"U6Offset32", 4, "u6_offset32">,
     I32EnumAttrCase<"U4Grid", 5, "u4_grid">]> {
-  let cppNamespace = "::mlir::qnt";
+  let cppNamespace = "::qnt";
   let genSpecializedAttr = 0;
 }
 
@@ -36,7 +36,7 @@ def Qnt_StorageAttr : EnumAttr<Qnt_Dialect, Qnt_Storage, "storage">;
 def Qnt_Rounding : I32EnumAttr<"Rounding", "rounding of x / scale", [
     I32EnumAttrCase<"HalfAwayFromZero", 0, "half_away_from_zero">,
     I32EnumAttrCase<"HalfToEven", 1, "half_to_even">]> {
-  let cppNamespace = "::mlir::qnt";
+  let cppNamespace = "::qnt";
   let genSpecializedAttr = 0;
 }
 
@@ -53,7 +53,7 @@ def Qnt_GgmlFormat : I32EnumAttr<"GgmlFormat", "a GGML block format", [
     I32EnumAttrCase<"Q5_K", 13, "q5_k">,
     I32EnumAttrCase<"Q6_K", 14, "q6_k">,
     I32EnumAttrCase<"IQ4_NL", 20, "iq4_nl">]> {
-  let cppNamespace = "::mlir::qnt";
+  let cppNamespace = "::qnt";
   let genSpecializedAttr = 0;
 }
 def Qnt_GgmlFormatAttr : EnumAttr<Qnt_Dialect, Qnt_GgmlFormat, "ggml_format">;
@@ -63,7 +63,7 @@ def Qnt_DotKind : I32EnumAttr<"DotKind",
     I32EnumAttrCase<"Vnni", 0, "vnni">,
     I32EnumAttrCase<"Maddubs", 1, "maddubs">,
     I32EnumAttrCase<"Generic", 2, "generic">]> {
-  let cppNamespace = "::mlir::qnt";
+  let cppNamespace = "::qnt";
   let genSpecializedAttr = 0;
 }
 def Qnt_DotKindAttr : EnumAttr<Qnt_Dialect, Qnt_DotKind, "dot_kind">;
@@ -96,7 +96,7 @@ def Qnt_TargetAttr : AttrDef<Qnt_Dialect, "Target"> {
   let parameters = (ins
     StringRefParameter<"the LLVM CPU name", "\"\"">:$cpu,
     "unsigned":$vector_bits,
-    "::mlir::qnt::DotKind":$dot,
+    "::qnt::DotKind":$dot,
     DefaultValuedParameter<"unsigned", "16">:$registers
   );
   let assemblyFormat = "`<` struct(params) `>`";
@@ -216,14 +216,14 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
   }];
   let parameters = (ins
     DefaultValuedParameter<"unsigned", "8">:$bits,
-    "::mlir::qnt::Granularity":$granularity,
+    "::qnt::Granularity":$granularity,
     DefaultValuedParameter<"int64_t", "0">:$axis,
     DefaultValuedParameter<"int64_t", "32">:$block,
     DefaultValuedParameter<"bool", "true">:$symmetric,
-    DefaultValuedParameter<"::mlir::qnt::Storage", "::mlir::qnt::Storage::I8">:$storage,
+    DefaultValuedParameter<"::qnt::Storage", "::qnt::Storage::I8">:$storage,
     DefaultValuedParameter<"::mlir::Type", "::mlir::Float16Type::get($_ctxt)">:$scale,
-    DefaultValuedParameter<"::mlir::qnt::Rounding",
-                           "::mlir::qnt::Rounding::HalfAwayFromZero">:$rounding,
+    DefaultValuedParameter<"::qnt::Rounding",
+                           "::qnt::Rounding::HalfAwayFromZero">:$rounding,
     DefaultValuedParameter<"bool", "false">:$sums,
     DefaultValuedParameter<"bool", "false">:$mins,
     DefaultValuedParameter<"int64_t", "0">:$super_block
@@ -235,17 +235,17 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     static SchemeAttr getQ8_0(::mlir::MLIRContext *ctx);
     /// The offset the storage adds to q: 128, 8 or 0 (none, or u4 with mins).
     int64_t getOffset() const {
-      return getStorage() == ::mlir::qnt::Storage::U8Offset128 ? 128
-             : getStorage() == ::mlir::qnt::Storage::U4Offset8 ? 8
-             : getStorage() == ::mlir::qnt::Storage::U6Offset32 ? 32 : 0;
+      return getStorage() == ::qnt::Storage::U8Offset128 ? 128
+             : getStorage() == ::qnt::Storage::U4Offset8 ? 8
+             : getStorage() == ::qnt::Storage::U6Offset32 ? 32 : 0;
     }
     /// The largest magnitude of a quantized value: 127 for 8 bits.
     int64_t getQMax() const { return (int64_t(1) << (getBits() - 1)) - 1; }
     bool isBlocked() const {
-      return getGranularity() == ::mlir::qnt::Granularity::PerBlock;
+      return getGranularity() == ::qnt::Granularity::PerBlock;
     }
     /// This scheme with another storage.
-    SchemeAttr withStorage(::mlir::qnt::Storage storage) const;
+    SchemeAttr withStorage(::qnt::Storage storage) const;
     /// Groups sharing a super-block's factors (1 without super-blocks).
     int64_t getSuperRatio() const {
       return getSuperBlock() ? getSuperBlock() / getBlock() : 1;
@@ -283,8 +283,8 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
   let parameters = (ins
     ArrayRefParameter<"int64_t">:$shape,
     "::mlir::Type":$expressedType,
-    "::mlir::qnt::SchemeAttr":$scheme,
-    OptionalParameter<"::mlir::qnt::LayoutAttr">:$layout
+    "::qnt::SchemeAttr":$scheme,
+    OptionalParameter<"::qnt::LayoutAttr">:$layout
   );
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;

@@ -6,7 +6,7 @@
 #include "mlir/IR/OpImplementation.h"
 
 using namespace mlir;
-using namespace mlir::qnt::x86;
+using namespace qnt::x86;
 
 #include "dialects/qnt_x86/QntX86Dialect.cpp.inc"
 

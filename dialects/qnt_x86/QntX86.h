@@ -3,6 +3,8 @@
 #ifndef QNT_DIALECTS_QNT_X86_QNTX86_H
 #define QNT_DIALECTS_QNT_X86_QNTX86_H
 
+#include "qnt/Support/MLIR.h"
+
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"

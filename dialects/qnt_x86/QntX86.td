@@ -17,7 +17,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def QntX86_Dialect : Dialect {
   let name = "qnt_x86";
-  let cppNamespace = "::mlir::qnt::x86";
+  let cppNamespace = "::qnt::x86";
   let summary = "The x86 integer dot products qnt's micro-kernels are made of";
   let description = [{
     `vpdpbusd` (u8 x s8 into i32, VNNI), the s8 x s8 dot AVX2 builds with

@@ -129,16 +129,16 @@ FailureOr<Target> resolveTarget(StringRef cpu, StringRef attrs,
   return t;
 }
 
-mlir::qnt::TargetAttr Target::kernelTarget(MLIRContext *context) const {
-  using mlir::qnt::DotKind;
+qnt::TargetAttr Target::kernelTarget(MLIRContext *context) const {
+  using qnt::DotKind;
   unsigned registers = avx512 ? 32 : 16;
   if (vnni)
-    return mlir::qnt::TargetAttr::get(context, cpu, avx512 ? 512 : 256,
+    return qnt::TargetAttr::get(context, cpu, avx512 ? 512 : 256,
                                       DotKind::Vnni, registers);
   if (avx2)
-    return mlir::qnt::TargetAttr::get(context, cpu, 256, DotKind::Maddubs,
+    return qnt::TargetAttr::get(context, cpu, 256, DotKind::Maddubs,
                                       registers);
-  return mlir::qnt::TargetAttr::get(context, cpu, 128, DotKind::Generic, 16);
+  return qnt::TargetAttr::get(context, cpu, 128, DotKind::Generic, 16);
 }
 
 //===----------------------------------------------------------------------===//
@@ -146,7 +146,7 @@ mlir::qnt::TargetAttr Target::kernelTarget(MLIRContext *context) const {
 //===----------------------------------------------------------------------===//
 
 void registerCompilerDialects(DialectRegistry &registry) {
-  mlir::qnt::registerDependentDialects(registry);
+  qnt::registerDependentDialects(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
 }
@@ -154,20 +154,20 @@ void registerCompilerDialects(DialectRegistry &registry) {
 LogicalResult quantize(ModuleOp module, const QuantOptions &quant,
                        const Target &target, const PassManagerHook &hook) {
   // The target the kernels are tiled and lowered for (quantized or not).
-  if (!module->hasAttr(mlir::qnt::TargetAttr::kAttrName))
-    module->setAttr(mlir::qnt::TargetAttr::kAttrName,
+  if (!module->hasAttr(qnt::TargetAttr::kAttrName))
+    module->setAttr(qnt::TargetAttr::kAttrName,
                     target.kernelTarget(module->getContext()));
   if (!quant.enabled)
     return success();
   PassManager pm(module->getContext());
-  mlir::qnt::buildQuantizePipeline(pm, quant);
+  qnt::buildQuantizePipeline(pm, quant);
   if (hook && failed(hook(pm)))
     return failure();
   return pm.run(module);
 }
 
-mlir::qnt::LoweringOptions loweringOptions(int64_t tileCols) {
-  mlir::qnt::LoweringOptions options;
+qnt::LoweringOptions loweringOptions(int64_t tileCols) {
+  qnt::LoweringOptions options;
   options.tileCols = tileCols;
   return options;
 }
@@ -184,33 +184,33 @@ static LogicalResult runPipeline(
 }
 
 LogicalResult lowerToBuffers(ModuleOp module,
-                             const mlir::qnt::LoweringOptions &options,
+                             const qnt::LoweringOptions &options,
                              const PassManagerHook &hook) {
   for (auto fn : module.getOps<func::FuncOp>())
     if (fn.isPublic() && !fn.isDeclaration())
       fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                   UnitAttr::get(module.getContext()));
   return runPipeline(module, hook, [&](PassManager &pm) {
-    mlir::qnt::buildLowerToBuffersPipeline(pm, options);
+    qnt::buildLowerToBuffersPipeline(pm, options);
   });
 }
 
 LogicalResult buffersToLLVM(ModuleOp module,
-                            const mlir::qnt::LoweringOptions &options,
+                            const qnt::LoweringOptions &options,
                             const PassManagerHook &hook) {
   // The markers cHeader reads are no LLVM parameter attributes.
   for (auto fn : module.getOps<func::FuncOp>())
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
       fn.removeArgAttr(i, "bufferize.result");
-      fn.removeArgAttr(i, mlir::qnt::kWeightsArgAttr);
+      fn.removeArgAttr(i, qnt::kWeightsArgAttr);
     }
   return runPipeline(module, hook, [&](PassManager &pm) {
-    mlir::qnt::buildBuffersToLLVMPipeline(pm, options);
+    qnt::buildBuffersToLLVMPipeline(pm, options);
   });
 }
 
 LogicalResult lowerToLLVM(ModuleOp module,
-                          const mlir::qnt::LoweringOptions &options,
+                          const qnt::LoweringOptions &options,
                           const PassManagerHook &hook) {
   if (failed(lowerToBuffers(module, options, hook)))
     return failure();

@@ -68,7 +68,7 @@ static OwningOpRef<ModuleOp>
 linearModule(MLIRContext *context, int64_t n, int64_t k, bool asymmetric,
              function_ref<Value(OpBuilder &, Location, RankedTensorType)> makeWeight) {
   context->loadDialect<func::FuncDialect, arith::ArithDialect,
-                       mlir::qnt::QntDialect>();
+                       qnt::QntDialect>();
   OpBuilder b(context);
   Location loc = b.getUnknownLoc();
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
@@ -81,8 +81,8 @@ linearModule(MLIRContext *context, int64_t n, int64_t k, bool asymmetric,
                                  b.getFunctionType({xType}, {yType}));
   b.setInsertionPointToStart(fn.addEntryBlock());
   Value weights = makeWeight(b, loc, wType);
-  Value y = mlir::qnt::LinearOp::create(b, loc, yType, fn.getArgument(0),
-                                        weights, mlir::qnt::LayoutAttr(),
+  Value y = qnt::LinearOp::create(b, loc, yType, fn.getArgument(0),
+                                        weights, qnt::LayoutAttr(),
                                         /*act_scales=*/DenseElementsAttr(),
                                         asymmetric ? b.getUnitAttr() : UnitAttr());
   func::ReturnOp::create(b, loc, y);
@@ -106,8 +106,8 @@ OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
         auto bytes = RankedTensorType::get({int64_t(blocks.size())}, b.getI8Type());
         ArrayRef<int8_t> values(reinterpret_cast<const int8_t *>(blocks.data()),
                                 blocks.size());
-        return mlir::qnt::GgmlConstantOp::create(
-            b, loc, type, mlir::qnt::GgmlFormat(ggmlType),
+        return qnt::GgmlConstantOp::create(
+            b, loc, type, qnt::GgmlFormat(ggmlType),
             cast<ElementsAttr>(DenseElementsAttr::get(bytes, values)));
       });
 }

@@ -74,8 +74,8 @@ private:
           UnmanagedAsmResourceBlob::allocateInferAlign(
               ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(t.data), t.bytes)));
     auto type = RankedTensorType::get(t.shape(), b.getF32Type());
-    return mlir::qnt::GgmlConstantOp::create(
-        b, loc, type, mlir::qnt::GgmlFormat(t.type), cast<ElementsAttr>(attr));
+    return qnt::GgmlConstantOp::create(
+        b, loc, type, qnt::GgmlFormat(t.type), cast<ElementsAttr>(attr));
   }
 
   /// A dense_resource constant over the mapped file's bytes.
@@ -101,9 +101,9 @@ private:
     auto xType = cast<RankedTensorType>(x.getType());
     auto type = RankedTensorType::get({xType.getDimSize(0), outDim},
                                       b.getF32Type());
-    return mlir::qnt::LinearOp::create(b, NameLoc::get(b.getStringAttr(name)),
+    return qnt::LinearOp::create(b, NameLoc::get(b.getStringAttr(name)),
                                        type, x, weight(weightName),
-                                       /*weight_layout=*/mlir::qnt::LayoutAttr(),
+                                       /*weight_layout=*/qnt::LayoutAttr(),
                                        /*act_scales=*/DenseElementsAttr(),
                                        /*act_asymmetric=*/UnitAttr());
   }
@@ -111,7 +111,7 @@ private:
   /// A norm named after its weight without ".weight" ("blk.0.attn_norm").
   Value rmsNorm(Value x, const std::string &name) {
     StringRef layer = StringRef(name).drop_back(StringRef(".weight").size());
-    return mlir::qnt::RmsNormOp::create(b, NameLoc::get(b.getStringAttr(layer)),
+    return qnt::RmsNormOp::create(b, NameLoc::get(b.getStringAttr(layer)),
                                         x.getType(), x, weight(name),
                                         b.getF32FloatAttr(c.rmsEps),
                                         /*static_scales=*/DenseElementsAttr());
@@ -119,7 +119,7 @@ private:
 
   /// x + bias, named after the bias ("blk.0.attn_q.bias").
   Value biasAdd(Value x, const std::string &name) {
-    return mlir::qnt::BiasAddOp::create(b, NameLoc::get(b.getStringAttr(name)),
+    return qnt::BiasAddOp::create(b, NameLoc::get(b.getStringAttr(name)),
                                         x.getType(), x, weight(name));
   }
 
@@ -205,7 +205,7 @@ private:
     auto act = [&](int64_t cols) {
       return RankedTensorType::get({tokens, cols}, b.getF32Type());
     };
-    Value x = mlir::qnt::EmbeddingOp::create(b, loc, act(c.dim), table(), ids);
+    Value x = qnt::EmbeddingOp::create(b, loc, act(c.dim), table(), ids);
     auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
     OpFoldResult count = ShapedType::isDynamic(tokens)
                              ? OpFoldResult(tensor::DimOp::create(b, loc, ids, 0))
@@ -232,7 +232,7 @@ private:
         DenseF32ArrayAttr factors;
         if (!c.ropeFactors.empty())
           factors = b.getDenseF32ArrayAttr(c.ropeFactors);
-        return mlir::qnt::RopeOp::create(b, lloc, t.getType(), t, pos,
+        return qnt::RopeOp::create(b, lloc, t.getType(), t, pos,
                                          b.getI64IntegerAttr(c.headDim),
                                          b.getI64IntegerAttr(c.ropeDim),
                                          b.getF32FloatAttr(c.ropeBase),
@@ -247,15 +247,15 @@ private:
       if (q8) {
         // Quantized as GGML's q8_0 cache: d = amax / 127 per block of 32,
         // stored f16; the i8 values and the scales go to their caches.
-        auto qtype = mlir::qnt::QTensorType::get(ctx, rowsType.getShape(), b.getF32Type(),
-                                      mlir::qnt::SchemeAttr::getQ8_0(ctx));
+        auto qtype = qnt::QTensorType::get(ctx, rowsType.getShape(), b.getF32Type(),
+                                      qnt::SchemeAttr::getQ8_0(ctx));
         auto scaleRows = RankedTensorType::get({rowsType.getDimSize(0), kvDim / 32},
                                                b.getF16Type());
         SmallVector<Value> data, scales;
         for (Value r : rows) {
-          Value qr = mlir::qnt::QuantizeOp::create(b, lloc, qtype, r,
+          Value qr = qnt::QuantizeOp::create(b, lloc, qtype, r,
                                                    /*static_scales=*/DenseElementsAttr());
-          auto parts = mlir::qnt::UnpackOp::create(
+          auto parts = qnt::UnpackOp::create(
               b, lloc, TypeRange{rowsType.clone(b.getI8Type()), scaleRows}, qr);
           data.push_back(parts.getResult(0));
           scales.push_back(parts.getResult(1));
@@ -281,7 +281,7 @@ private:
                                                        layerOffsets, layerSizes,
                                                        strides));
       }
-      Value attn = mlir::qnt::AttentionOp::create(
+      Value attn = qnt::AttentionOp::create(
           b, lloc, q.getType(), q, layer[0], layer[1], pos, c.heads, c.kvHeads,
           scale, q8 ? layer[2] : Value(), q8 ? layer[3] : Value());
       x = arith::AddFOp::create(b, lloc, x,
@@ -290,7 +290,7 @@ private:
       Value h2 = rmsNorm(x, p + "ffn_norm.weight");
       Value gate = linear(h2, p + "ffn_gate.weight", c.ffn, p + "ffn_gate");
       Value up = linear(h2, p + "ffn_up.weight", c.ffn, p + "ffn_up");
-      Value act2 = mlir::qnt::SiluMulOp::create(
+      Value act2 = qnt::SiluMulOp::create(
           b, NameLoc::get(b.getStringAttr(p + "ffn_silu_mul")), gate.getType(),
           gate, up, /*static_scales=*/DenseElementsAttr());
       x = arith::AddFOp::create(b, lloc, x,
@@ -338,7 +338,7 @@ OwningOpRef<ModuleOp> importGGUF(const gguf::File &file, MLIRContext *ctx,
     return nullptr;
   int64_t context = options.context > 0 ? std::min(options.context, config.context)
                                         : config.context;
-  ctx->getOrLoadDialect<mlir::qnt::QntDialect>();
+  ctx->getOrLoadDialect<qnt::QntDialect>();
   ctx->getOrLoadDialect<arith::ArithDialect>();
   ctx->getOrLoadDialect<func::FuncDialect>();
   ctx->getOrLoadDialect<tensor::TensorDialect>();

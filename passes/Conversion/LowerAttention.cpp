@@ -35,8 +35,8 @@
 #include <functional>
 
 using namespace mlir;
-using namespace mlir::qnt;
-using namespace mlir::qnt::lowering;
+using namespace qnt;
+using namespace qnt::lowering;
 
 namespace {
 
@@ -591,7 +591,7 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
 
 } // namespace
 
-void mlir::qnt::lowering::populateAttentionLoweringPatterns(
+void qnt::lowering::populateAttentionLoweringPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns) {
   patterns.add<AttentionLowering>(converter, patterns.getContext());
 }

@@ -25,8 +25,8 @@
 #include <cmath>
 
 using namespace mlir;
-using namespace mlir::qnt;
-using namespace mlir::qnt::lowering;
+using namespace qnt;
+using namespace qnt::lowering;
 
 namespace {
 
@@ -561,20 +561,20 @@ struct FloatLinearLowering : OpConversionPattern<LinearOp> {
 
 } // namespace
 
-bool mlir::qnt::lowering::isActivationAdd(arith::AddFOp op) {
+bool qnt::lowering::isActivationAdd(arith::AddFOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getType());
   return type && type.getRank() == 2 && !type.isDynamicDim(1) &&
          type.getElementType().isF32();
 }
 
-bool mlir::qnt::lowering::isActivationTrunc(arith::TruncFOp op) {
+bool qnt::lowering::isActivationTrunc(arith::TruncFOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getType());
   auto in = dyn_cast<RankedTensorType>(op.getIn().getType());
   return type && in && type.getRank() == 2 && !type.isDynamicDim(1) &&
          in.getElementType().isF32() && type.getElementType().isF16();
 }
 
-void mlir::qnt::lowering::populateLayerLoweringPatterns(
+void qnt::lowering::populateLayerLoweringPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns,
     int64_t tileCols) {
   MLIRContext *ctx = patterns.getContext();

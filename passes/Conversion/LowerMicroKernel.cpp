@@ -54,13 +54,13 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_LOWERMICROKERNELPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
@@ -391,7 +391,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
 };
 
 struct LowerMicroKernelPass
-    : public mlir::qnt::impl::LowerMicroKernelPassBase<LowerMicroKernelPass> {
+    : public qnt::impl::LowerMicroKernelPassBase<LowerMicroKernelPass> {
   using LowerMicroKernelPassBase::LowerMicroKernelPassBase;
 
   void runOnOperation() override {
@@ -406,6 +406,6 @@ struct LowerMicroKernelPass
 
 } // namespace
 
-void mlir::qnt::populateMatmulTileToVectorPatterns(RewritePatternSet &patterns) {
+void qnt::populateMatmulTileToVectorPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerMatmulTile>(patterns.getContext());
 }

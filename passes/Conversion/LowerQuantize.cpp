@@ -24,8 +24,8 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 
 using namespace mlir;
-using namespace mlir::qnt;
-using namespace mlir::qnt::lowering;
+using namespace qnt;
+using namespace qnt::lowering;
 
 namespace {
 
@@ -183,7 +183,7 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
 
 } // namespace
 
-void mlir::qnt::lowering::populateQuantizeLoweringPatterns(
+void qnt::lowering::populateQuantizeLoweringPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, PackLowering, UnpackLowering, QuantizeLowering,
                DequantizeLowering>(converter, patterns.getContext());

@@ -28,14 +28,14 @@
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_LOWERTOVECTORPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
-using namespace mlir::qnt::lowering;
+using namespace qnt;
+using namespace qnt::lowering;
 
 namespace {
 
@@ -126,7 +126,7 @@ LogicalResult checkLowerable(Operation *op) {
 //===----------------------------------------------------------------------===//
 
 struct LowerToVectorPass
-    : public mlir::qnt::impl::LowerToVectorPassBase<LowerToVectorPass> {
+    : public qnt::impl::LowerToVectorPassBase<LowerToVectorPass> {
   using LowerToVectorPassBase::LowerToVectorPassBase;
 
   void runOnOperation() override {
@@ -171,7 +171,7 @@ struct LowerToVectorPass
 
 } // namespace
 
-void mlir::qnt::populateQntToComponentsTypeConversion(TypeConverter &converter) {
+void qnt::populateQntToComponentsTypeConversion(TypeConverter &converter) {
   converter.addConversion([](Type t) { return t; });
   converter.addConversion(
       [](QTensorType t, SmallVectorImpl<Type> &results) -> LogicalResult {
@@ -180,7 +180,7 @@ void mlir::qnt::populateQntToComponentsTypeConversion(TypeConverter &converter) 
       });
 }
 
-void mlir::qnt::populateQntToVectorConversionPatterns(
+void qnt::populateQntToVectorConversionPatterns(
     const TypeConverter &converter, RewritePatternSet &patterns,
     int64_t tileCols) {
   populateQuantizeLoweringPatterns(converter, patterns);
@@ -188,7 +188,7 @@ void mlir::qnt::populateQntToVectorConversionPatterns(
   populateAttentionLoweringPatterns(converter, patterns);
 }
 
-void mlir::qnt::configureQntToVectorConversionTarget(
+void qnt::configureQntToVectorConversionTarget(
     ConversionTarget &target, const TypeConverter &converter) {
   target.addIllegalDialect<QntDialect>();
   // The kernel-level dots stay until after bufferization.

@@ -32,14 +32,14 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_LOWERX86PASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
-using namespace mlir::qnt::x86;
+using namespace qnt;
+using namespace qnt::x86;
 
 namespace {
 
@@ -288,7 +288,7 @@ struct LookupToArith : OpRewritePattern<LookupOp> {
   }
 };
 
-struct LowerX86Pass : public mlir::qnt::impl::LowerX86PassBase<LowerX86Pass> {
+struct LowerX86Pass : public qnt::impl::LowerX86PassBase<LowerX86Pass> {
   using LowerX86PassBase::LowerX86PassBase;
 
   void runOnOperation() override {
@@ -302,7 +302,7 @@ struct LowerX86Pass : public mlir::qnt::impl::LowerX86PassBase<LowerX86Pass> {
 
 } // namespace
 
-void mlir::qnt::populateQntX86ToLLVMPatterns(RewritePatternSet &patterns,
+void qnt::populateQntX86ToLLVMPatterns(RewritePatternSet &patterns,
                                              DotKind dot, bool intrinsics) {
   // The intrinsic where the target has it (a higher benefit), the arithmetic
   // for the rest.

@@ -32,10 +32,10 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_OUTLINEPARALLELPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
 
@@ -44,7 +44,7 @@ namespace {
 constexpr StringLiteral kParallelFor = "qnt_rt_parallel_for";
 
 struct OutlineParallelPass
-    : public mlir::qnt::impl::OutlineParallelPassBase<OutlineParallelPass> {
+    : public qnt::impl::OutlineParallelPassBase<OutlineParallelPass> {
   using OutlineParallelPassBase::OutlineParallelPassBase;
 
   void runOnOperation() override {

@@ -5,9 +5,9 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
-namespace mlir::qnt::lowering {
+namespace qnt::lowering {
 
 
 ScaleIndexer indexerFor(SchemeAttr s) {
@@ -433,4 +433,4 @@ SmallVector<Value> emitQuantizedRows(Emitter &e, QTensorType type, Value rows,
   return SmallVector<Value>(forall.getResults());
 }
 
-} // namespace mlir::qnt::lowering
+} // namespace qnt::lowering

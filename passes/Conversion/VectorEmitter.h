@@ -11,6 +11,7 @@
 #ifndef QNT_PASSES_CONVERSION_VECTOREMITTER_H
 #define QNT_PASSES_CONVERSION_VECTOREMITTER_H
 
+#include "qnt/Support/MLIR.h"
 #include "dialects/qnt/QntDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -22,7 +23,7 @@
 
 #include <functional>
 
-namespace mlir::qnt::lowering {
+namespace qnt::lowering {
 
 /// Elements per vector step along a row: one Q8_0 block.
 constexpr int64_t kVec = 32;
@@ -243,6 +244,6 @@ bool isActivationAdd(arith::AddFOp op);
 /// (keys and values written to an f16 KV cache).
 bool isActivationTrunc(arith::TruncFOp op);
 
-} // namespace mlir::qnt::lowering
+} // namespace qnt::lowering
 
 #endif // QNT_PASSES_CONVERSION_VECTOREMITTER_H

@@ -14,13 +14,13 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_APPLYCALIBRATIONPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
@@ -33,7 +33,7 @@ LogicalResult readPlan(Location loc, StringRef path, CalibrationPlan &plan) {
 }
 
 struct ApplyCalibrationPass
-    : public mlir::qnt::impl::ApplyCalibrationPassBase<ApplyCalibrationPass> {
+    : public qnt::impl::ApplyCalibrationPassBase<ApplyCalibrationPass> {
   using ApplyCalibrationPassBase::ApplyCalibrationPassBase;
   ApplyCalibrationPass(CalibrationPlan plan) : plan(std::move(plan)) {}
 
@@ -83,11 +83,11 @@ struct ApplyCalibrationPass
 
 } // namespace
 
-std::unique_ptr<Pass> mlir::qnt::createApplyCalibrationPass(CalibrationPlan plan) {
+std::unique_ptr<Pass> qnt::createApplyCalibrationPass(CalibrationPlan plan) {
   return std::make_unique<ApplyCalibrationPass>(std::move(plan));
 }
 
-bool mlir::qnt::parseCalibrationPlan(StringRef text, CalibrationPlan &plan,
+bool qnt::parseCalibrationPlan(StringRef text, CalibrationPlan &plan,
                                      std::string &error) {
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
   if (!json) {
@@ -140,7 +140,7 @@ bool mlir::qnt::parseCalibrationPlan(StringRef text, CalibrationPlan &plan,
   return true;
 }
 
-bool mlir::qnt::readCalibrationPlan(StringRef path, CalibrationPlan &plan,
+bool qnt::readCalibrationPlan(StringRef path, CalibrationPlan &plan,
                                     std::string &error) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer) {
@@ -155,7 +155,7 @@ bool mlir::qnt::readCalibrationPlan(StringRef path, CalibrationPlan &plan,
   return true;
 }
 
-void mlir::qnt::printCalibrationPlan(const CalibrationPlan &plan,
+void qnt::printCalibrationPlan(const CalibrationPlan &plan,
                                      llvm::raw_ostream &os) {
   llvm::json::Object linears;
   auto entry = [&](const std::string &name) -> llvm::json::Object & {

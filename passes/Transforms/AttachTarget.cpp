@@ -9,16 +9,16 @@
 #include "passes/Passes.h"
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_ATTACHTARGETPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 namespace {
 struct AttachTargetPass
-    : public mlir::qnt::impl::AttachTargetPassBase<AttachTargetPass> {
+    : public qnt::impl::AttachTargetPassBase<AttachTargetPass> {
   using AttachTargetPassBase::AttachTargetPassBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();

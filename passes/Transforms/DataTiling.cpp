@@ -13,13 +13,13 @@
 
 #include "mlir/IR/Matchers.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_DATATILINGPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
@@ -36,7 +36,7 @@ bool hasConstantWeight(LinearOp op) {
 }
 
 struct DataTilingPass
-    : public mlir::qnt::impl::DataTilingPassBase<DataTilingPass> {
+    : public qnt::impl::DataTilingPassBase<DataTilingPass> {
   using DataTilingPassBase::DataTilingPassBase;
 
   void runOnOperation() override {

@@ -20,13 +20,13 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_EXPANDGGMLPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
@@ -67,7 +67,7 @@ struct ExpandGgmlConstant : OpRewritePattern<GgmlConstantOp> {
 };
 
 struct ExpandGgmlPass
-    : public mlir::qnt::impl::ExpandGgmlPassBase<ExpandGgmlPass> {
+    : public qnt::impl::ExpandGgmlPassBase<ExpandGgmlPass> {
   using ExpandGgmlPassBase::ExpandGgmlPassBase;
 
   void runOnOperation() override {

@@ -16,18 +16,18 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_EXTERNALIZEWEIGHTSPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
 struct ExternalizeWeightsPass
-    : public mlir::qnt::impl::ExternalizeWeightsPassBase<ExternalizeWeightsPass> {
+    : public qnt::impl::ExternalizeWeightsPassBase<ExternalizeWeightsPass> {
   using ExternalizeWeightsPassBase::ExternalizeWeightsPassBase;
 
   void runOnOperation() override {

@@ -56,13 +56,13 @@
 #include <unistd.h>
 #endif
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_FOLDWEIGHTQUANTPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 //===----------------------------------------------------------------------===//
 // The dialect's schemes and the maths library's
@@ -862,7 +862,7 @@ bool folds(LinearOp op, const FoldOptions &options) {
 //===----------------------------------------------------------------------===//
 
 struct FoldWeightQuantPass
-    : public mlir::qnt::impl::FoldWeightQuantPassBase<FoldWeightQuantPass> {
+    : public qnt::impl::FoldWeightQuantPassBase<FoldWeightQuantPass> {
   using FoldWeightQuantPassBase::FoldWeightQuantPassBase;
 
   LogicalResult parseOptions(FoldOptions &o) {

@@ -28,13 +28,13 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_FUSEPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
@@ -129,7 +129,7 @@ struct FuseResidualAdd : OpRewritePattern<arith::AddFOp> {
   }
 };
 
-struct FusePass : public mlir::qnt::impl::FusePassBase<FusePass> {
+struct FusePass : public qnt::impl::FusePassBase<FusePass> {
   using FusePassBase::FusePassBase;
 
   void runOnOperation() override {

@@ -28,13 +28,13 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_INSERTACTQUANTPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
@@ -165,7 +165,7 @@ struct QuantizeActivation : OpRewritePattern<LinearOp> {
 };
 
 struct InsertActQuantPass
-    : public mlir::qnt::impl::InsertActQuantPassBase<InsertActQuantPass> {
+    : public qnt::impl::InsertActQuantPassBase<InsertActQuantPass> {
   using InsertActQuantPassBase::InsertActQuantPassBase;
 
   void runOnOperation() override {

@@ -22,10 +22,10 @@
 
 #include "llvm/ADT/MapVector.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_MERGEFUNCTIONSPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
 
@@ -145,7 +145,7 @@ TypedAttr valueAt(Operation *op, const Site &site) {
 }
 
 struct MergeFunctionsPass
-    : public mlir::qnt::impl::MergeFunctionsPassBase<MergeFunctionsPass> {
+    : public qnt::impl::MergeFunctionsPassBase<MergeFunctionsPass> {
   using MergeFunctionsPassBase::MergeFunctionsPassBase;
 
   void runOnOperation() override {

@@ -20,10 +20,10 @@
 
 #include "llvm/ADT/SetVector.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_OUTLINELAYERSPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
 
@@ -58,7 +58,7 @@ bool rematerialized(Operation *op) {
 }
 
 struct OutlineLayersPass
-    : public mlir::qnt::impl::OutlineLayersPassBase<OutlineLayersPass> {
+    : public qnt::impl::OutlineLayersPassBase<OutlineLayersPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
@@ -178,7 +178,7 @@ struct OutlineLayersPass
                              : nullptr;
           if (!kernel || call.getNumOperands() == 0 ||
               !kernel.getResultAttr(cast<OpResult>(at).getResultNumber(),
-                                    mlir::qnt::QntDialect::kInLastArgAttrName))
+                                    qnt::QntDialect::kInLastArgAttrName))
             break;
           at = call.getOperands().back();
         }

@@ -24,13 +24,13 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_PROFILEPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
@@ -58,7 +58,7 @@ std::string layerOf(Location loc) {
   return "-";
 }
 
-struct ProfilePass : public mlir::qnt::impl::ProfilePassBase<ProfilePass> {
+struct ProfilePass : public qnt::impl::ProfilePassBase<ProfilePass> {
   using ProfilePassBase::ProfilePassBase;
 
   void runOnOperation() override {

@@ -16,20 +16,20 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_SHAREKERNELSPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
 constexpr llvm::StringLiteral kPrefix = "qnt_matmul_";
 
 struct ShareKernelsPass
-    : public mlir::qnt::impl::ShareKernelsPassBase<ShareKernelsPass> {
+    : public qnt::impl::ShareKernelsPassBase<ShareKernelsPass> {
   using ShareKernelsPassBase::ShareKernelsPassBase;
 
   void runOnOperation() override {

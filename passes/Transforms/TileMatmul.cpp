@@ -26,13 +26,13 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace mlir::qnt {
+namespace qnt {
 #define GEN_PASS_DEF_TILEMATMULPASS
 #include "passes/Passes.h.inc"
-} // namespace mlir::qnt
+} // namespace qnt
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 namespace {
 
@@ -228,7 +228,7 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
 };
 
 struct TileMatmulPass
-    : public mlir::qnt::impl::TileMatmulPassBase<TileMatmulPass> {
+    : public qnt::impl::TileMatmulPassBase<TileMatmulPass> {
   using TileMatmulPassBase::TileMatmulPassBase;
 
   void runOnOperation() override {

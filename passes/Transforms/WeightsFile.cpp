@@ -11,7 +11,7 @@
 #include "llvm/Support/FileSystem.h"
 
 using namespace mlir;
-using namespace mlir::qnt;
+using namespace qnt;
 
 LogicalResult WeightsFileWriter::open(StringRef file, bool append,
                                       Location loc) {
@@ -102,7 +102,7 @@ WeightsFileWriter::~WeightsFileWriter() {
   }
 }
 
-FailureOr<Value> mlir::qnt::getOrAddWeightsArgument(func::FuncOp fn,
+FailureOr<Value> qnt::getOrAddWeightsArgument(func::FuncOp fn,
                                                     const SymbolUserMap &users,
                                                     StringRef what) {
   if (!users.getUsers(fn).empty())
@@ -122,7 +122,7 @@ FailureOr<Value> mlir::qnt::getOrAddWeightsArgument(func::FuncOp fn,
   return Value(fn.getArgument(index));
 }
 
-Value mlir::qnt::viewWeights(OpBuilder &b, Location loc, Value weights,
+Value qnt::viewWeights(OpBuilder &b, Location loc, Value weights,
                              uint64_t offset, RankedTensorType type) {
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
   Value at = arith::ConstantIndexOp::create(b, loc, offset);
@@ -131,7 +131,7 @@ Value mlir::qnt::viewWeights(OpBuilder &b, Location loc, Value weights,
                                            /*writable=*/false);
 }
 
-ArrayRef<char> mlir::qnt::rawElementBytes(ElementsAttr attr) {
+ArrayRef<char> qnt::rawElementBytes(ElementsAttr attr) {
   if (auto dense = dyn_cast<DenseElementsAttr>(attr))
     return dense.isSplat() ? ArrayRef<char>() : dense.getRawData();
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
@@ -140,7 +140,7 @@ ArrayRef<char> mlir::qnt::rawElementBytes(ElementsAttr attr) {
   return {};
 }
 
-bool mlir::qnt::elementBytes(ElementsAttr attr, std::vector<char> &out) {
+bool qnt::elementBytes(ElementsAttr attr, std::vector<char> &out) {
   auto type = cast<ShapedType>(attr.getType());
   unsigned bits = type.getElementTypeBitWidth();
   if (bits % 8 != 0)
@@ -162,7 +162,7 @@ bool mlir::qnt::elementBytes(ElementsAttr attr, std::vector<char> &out) {
   return true;
 }
 
-ArrayRef<char> mlir::qnt::allElementBytes(ElementsAttr attr,
+ArrayRef<char> qnt::allElementBytes(ElementsAttr attr,
                                           std::vector<char> &storage) {
   auto type = cast<ShapedType>(attr.getType());
   size_t bytes = size_t(type.getNumElements()) *

@@ -12,6 +12,7 @@
 #ifndef QNT_PASSES_TRANSFORMS_WEIGHTSFILE_H
 #define QNT_PASSES_TRANSFORMS_WEIGHTSFILE_H
 
+#include "qnt/Support/MLIR.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
@@ -26,7 +27,7 @@
 #include <thread>
 #include <vector>
 
-namespace mlir::qnt {
+namespace qnt {
 
 /// Appends aligned runs of bytes to a weights file. The bytes are written
 /// on a thread of the writer's own while the caller makes the next ones (a
@@ -92,6 +93,6 @@ bool elementBytes(ElementsAttr attr, std::vector<char> &out);
 /// dense_resource without its blob).
 ArrayRef<char> allElementBytes(ElementsAttr attr, std::vector<char> &storage);
 
-} // namespace mlir::qnt
+} // namespace qnt
 
 #endif // QNT_PASSES_TRANSFORMS_WEIGHTSFILE_H

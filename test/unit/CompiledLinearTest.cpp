@@ -196,33 +196,33 @@ public:
     ASSERT_TRUE(succeeded(target)) << error;
     auto kernel = target->kernelTarget(context.get());
     if (!config.kernel.empty()) {
-      kernel = dyn_cast_or_null<mlir::qnt::TargetAttr>(
+      kernel = dyn_cast_or_null<qnt::TargetAttr>(
           parseAttribute(config.kernel, context.get()));
       ASSERT_TRUE(kernel) << config.kernel;
     }
-    (*module)->setAttr(mlir::qnt::TargetAttr::kAttrName, kernel);
+    (*module)->setAttr(qnt::TargetAttr::kAttrName, kernel);
     ::qnt::QuantOptions quant;
-    using mlir::qnt::Granularity;
-    using mlir::qnt::ScaleType;
+    using qnt::Granularity;
+    using qnt::ScaleType;
     quant.weightGranularity = config.weightGranularity == "per-channel"
                                   ? Granularity::PerChannel
                                   : Granularity::PerBlock;
     quant.weightBlock = config.weightBlock;
-    quant.weightStorage = config.weightStorage == "u8" ? mlir::qnt::WeightStorage::U8
-                                                       : mlir::qnt::WeightStorage::I8;
-    quant.weightBits = config.weightBits == 8   ? mlir::qnt::WeightBits::Eight
-                       : config.weightBits == 4 ? mlir::qnt::WeightBits::Four
-                                                : mlir::qnt::WeightBits::Auto;
+    quant.weightStorage = config.weightStorage == "u8" ? qnt::WeightStorage::U8
+                                                       : qnt::WeightStorage::I8;
+    quant.weightBits = config.weightBits == 8   ? qnt::WeightBits::Eight
+                       : config.weightBits == 4 ? qnt::WeightBits::Four
+                                                : qnt::WeightBits::Auto;
     quant.weightMins = config.weightMin;
     quant.weightScale = config.weightScale == "f32" ? ScaleType::F32 : ScaleType::F16;
     quant.actGranularity = config.actGranularity == "per-token" ? Granularity::PerToken
                                                                 : Granularity::PerBlock;
     quant.actScale = config.actScale == "f16" ? ScaleType::F16 : ScaleType::F32;
     quant.rounding = config.rounding == "half-even"
-                         ? mlir::qnt::Rounding::HalfToEven
-                         : mlir::qnt::Rounding::HalfAwayFromZero;
+                         ? qnt::Rounding::HalfToEven
+                         : qnt::Rounding::HalfAwayFromZero;
     ASSERT_TRUE(succeeded(::qnt::quantize(*module, quant, *target)));
-    mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions();
+    qnt::LoweringOptions lowering = ::qnt::loweringOptions();
     lowering.intrinsics = config.intrinsics;
     lowering.maxM0 = config.maxM0;
     ASSERT_TRUE(succeeded(::qnt::lowerToLLVM(*module, lowering)));

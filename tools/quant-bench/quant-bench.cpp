@@ -514,11 +514,11 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   ::close(fd);
   llvm::FileRemover remove(weightsPath);
   qnt::QuantOptions quant;
-  quant.weightBits = bits == 8   ? mlir::qnt::WeightBits::Eight
-                     : bits == 4 ? mlir::qnt::WeightBits::Four
-                                 : mlir::qnt::WeightBits::Auto; // 6: Q6_K stays 6-bit
+  quant.weightBits = bits == 8   ? qnt::WeightBits::Eight
+                     : bits == 4 ? qnt::WeightBits::Four
+                                 : qnt::WeightBits::Auto; // 6: Q6_K stays 6-bit
   quant.weightsFile = weightsPath.str().str();
-  mlir::qnt::LoweringOptions lowering = qnt::loweringOptions();
+  qnt::LoweringOptions lowering = qnt::loweringOptions();
   lowering.weightsFile = quant.weightsFile;
   lowering.appendWeights = true;
   if (failed(qnt::quantize(*module, quant, target)) ||

@@ -82,16 +82,16 @@ cl::opt<bool> noQuantize("no-quantize",
                          cl::desc("keep weights and activations in float"),
                          cl::init(false), cl::cat(category));
 // The quantization flags write straight into quantFlags: qnt-quantize's
-// options (mlir::qnt::QuantizeOptions), whose initial values are their
+// options (qnt::QuantizeOptions), whose initial values are their
 // defaults.
 ::qnt::QuantOptions quantFlags;
-cl::opt<mlir::qnt::Granularity, true> weightGranularity(
+cl::opt<qnt::Granularity, true> weightGranularity(
     "weight-granularity", cl::desc("which weights share a scale"),
     cl::location(quantFlags.weightGranularity),
-    mlir::qnt::weightGranularityValues(), cl::cat(category));
-cl::opt<mlir::qnt::WeightBits, true> weightBits(
+    qnt::weightGranularityValues(), cl::cat(category));
+cl::opt<qnt::WeightBits, true> weightBits(
     "weight-bits", cl::desc("which weights become 4-bit"),
-    cl::location(quantFlags.weightBits), mlir::qnt::weightBitsValues(),
+    cl::location(quantFlags.weightBits), qnt::weightBitsValues(),
     cl::cat(category));
 cl::opt<bool, true> weightMin(
     "weight-min",
@@ -102,29 +102,29 @@ cl::opt<int64_t, true> weightBlock("weight-block",
                                    cl::desc("values per weight block along K"),
                                    cl::location(quantFlags.weightBlock),
                                    cl::cat(category));
-cl::opt<mlir::qnt::WeightStorage, true> weightStorage(
+cl::opt<qnt::WeightStorage, true> weightStorage(
     "weight-storage", cl::desc("how 8-bit weights are stored"),
-    cl::location(quantFlags.weightStorage), mlir::qnt::weightStorageValues(),
+    cl::location(quantFlags.weightStorage), qnt::weightStorageValues(),
     cl::cat(category));
-cl::opt<mlir::qnt::ScaleType, true> weightScale(
+cl::opt<qnt::ScaleType, true> weightScale(
     "weight-scale", cl::desc("element type of the weight scales"),
-    cl::location(quantFlags.weightScale), mlir::qnt::scaleTypeValues(),
+    cl::location(quantFlags.weightScale), qnt::scaleTypeValues(),
     cl::cat(category));
-cl::opt<mlir::qnt::Granularity, true> actGranularity(
+cl::opt<qnt::Granularity, true> actGranularity(
     "act-granularity", cl::desc("which activation values share a scale"),
-    cl::location(quantFlags.actGranularity), mlir::qnt::actGranularityValues(),
+    cl::location(quantFlags.actGranularity), qnt::actGranularityValues(),
     cl::cat(category));
-cl::opt<mlir::qnt::ScaleType, true> actScale(
+cl::opt<qnt::ScaleType, true> actScale(
     "act-scale", cl::desc("element type of the activation scales"),
-    cl::location(quantFlags.actScale), mlir::qnt::scaleTypeValues(),
+    cl::location(quantFlags.actScale), qnt::scaleTypeValues(),
     cl::cat(category));
-cl::opt<mlir::qnt::Rounding, true> rounding(
+cl::opt<qnt::Rounding, true> rounding(
     "rounding", cl::desc("rounding of x / scale"),
-    cl::location(quantFlags.rounding), mlir::qnt::roundingValues(),
+    cl::location(quantFlags.rounding), qnt::roundingValues(),
     cl::cat(category));
 cl::opt<int64_t> tileCols("tile-cols",
                           cl::desc("output columns per parallel task of a float linear"),
-                          cl::init(mlir::qnt::kLoweringDefaults.tileCols),
+                          cl::init(qnt::kLoweringDefaults.tileCols),
                           cl::cat(category));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("keep quantizes and residual adds separate "
@@ -137,11 +137,11 @@ cl::opt<bool> shareKernels(
              "cache layer, called by every layer, so the compile time does "
              "not grow with the depth (--share-kernels=false: a kernel per "
              "call site, a function per layer)"),
-    cl::init(mlir::qnt::kLoweringDefaults.shareKernels), cl::cat(category));
+    cl::init(qnt::kLoweringDefaults.shareKernels), cl::cat(category));
 cl::opt<bool> profile("profile",
                       cl::desc("time each layer op when the model runs "
                                "(quant-run --profile reports it)"),
-                      cl::init(mlir::qnt::kLoweringDefaults.profile),
+                      cl::init(qnt::kLoweringDefaults.profile),
                       cl::cat(category));
 cl::opt<int64_t> contextLength(
     "context", cl::desc("KV cache length for a GGUF model (default: the model's)"),
@@ -261,38 +261,38 @@ WeightSizes measureWeights(ModuleOp module) {
   WeightSizes sizes;
   DenseSet<Attribute> floats, quantized;
   module.walk([&](Operation *op) {
-    if (auto linear = dyn_cast<mlir::qnt::LinearOp>(op)) {
+    if (auto linear = dyn_cast<qnt::LinearOp>(op)) {
       ++sizes.linears;
       auto type = dyn_cast<RankedTensorType>(linear.getWeight().getType());
       ElementsAttr attr;
       if (type && matchPattern(linear.getWeight(), m_Constant(&attr)) &&
           floats.insert(attr).second)
         sizes.floatBytes += bytesOf(type);
-      if (auto g = linear.getWeight().getDefiningOp<mlir::qnt::GgmlConstantOp>())
+      if (auto g = linear.getWeight().getDefiningOp<qnt::GgmlConstantOp>())
         if (floats.insert(g.getBlocks()).second)
           sizes.floatBytes += bytesOf(g.getBlocks().getType());
-      if (auto d = linear.getWeight().getDefiningOp<mlir::qnt::DequantizeOp>())
-        if (auto c = d.getInput().getDefiningOp<mlir::qnt::ConstantOp>())
+      if (auto d = linear.getWeight().getDefiningOp<qnt::DequantizeOp>())
+        if (auto c = d.getInput().getDefiningOp<qnt::ConstantOp>())
           if (floats.insert(c.getData()).second)
             sizes.floatBytes += bytesOf(c.getData().getType()) +
                                 bytesOf(c.getScales().getType());
     }
-    if (auto matmul = dyn_cast<mlir::qnt::MatmulOp>(op)) {
+    if (auto matmul = dyn_cast<qnt::MatmulOp>(op)) {
       ++sizes.linears, ++sizes.quantized;
       // The weight's identity: its data attribute in memory, or its offset
       // in the weights file it was streamed into.
       Attribute key;
       Operation *def = matmul.getRhs().getDefiningOp();
-      if (auto c = dyn_cast_or_null<mlir::qnt::ConstantOp>(def))
+      if (auto c = dyn_cast_or_null<qnt::ConstantOp>(def))
         key = c.getData();
-      else if (auto pack = dyn_cast_or_null<mlir::qnt::PackOp>(def))
+      else if (auto pack = dyn_cast_or_null<qnt::PackOp>(def))
         if (auto t = pack.getComponents()[0].getDefiningOp<bufferization::ToTensorOp>())
           if (auto view = t.getBuffer().getDefiningOp<memref::ViewOp>())
             matchPattern(view.getByteShift(), m_Constant(&key));
       if (!key || !quantized.insert(key).second)
         return;
       SmallVector<Type> parts;
-      auto type = cast<mlir::qnt::QTensorType>(matmul.getRhs().getType());
+      auto type = cast<qnt::QTensorType>(matmul.getRhs().getType());
       type.getComponentTypes(parts);
       for (Type part : parts)
         sizes.quantBytes += bytesOf(part);
@@ -447,7 +447,7 @@ std::string defaultOutput(StringRef ext) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  mlir::qnt::registerPassesAndPipelines();
+  qnt::registerPassesAndPipelines();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
@@ -659,7 +659,7 @@ int main(int argc, char **argv) {
       });
     };
     std::set<std::string> names;
-    module->walk([&](mlir::qnt::LinearOp op) {
+    module->walk([&](qnt::LinearOp op) {
       if (auto name = dyn_cast<NameLoc>(op.getLoc()); name && matches(name.getName()))
         names.insert(name.getName().str());
     });
@@ -692,7 +692,7 @@ int main(int argc, char **argv) {
     if (!quant.enabled)
       return fail("--calibration-plan quantizes activations: not with --no-quantize");
     std::string error;
-    if (!mlir::qnt::readCalibrationPlan(calibrationPlanIn, quant.calibration, error))
+    if (!qnt::readCalibrationPlan(calibrationPlanIn, quant.calibration, error))
       return fail(error);
     quant.staticActivations = !quant.calibration.actScales.empty();
     quant.asymmetricActivations = !quant.calibration.asymmetric.empty();
@@ -704,7 +704,7 @@ int main(int argc, char **argv) {
     llvm::raw_fd_ostream os(calibrationPlanOut, ec);
     if (ec)
       return fail("cannot write " + calibrationPlanOut + ": " + ec.message());
-    mlir::qnt::printCalibrationPlan(quant.calibration, os);
+    qnt::printCalibrationPlan(quant.calibration, os);
   }
   // The quantized weights stream into the weights file as they are made.
   quant.weightsFile = weightsPath;
@@ -820,7 +820,7 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  mlir::qnt::LoweringOptions lowering = ::qnt::loweringOptions(tileCols);
+  qnt::LoweringOptions lowering = ::qnt::loweringOptions(tileCols);
   lowering.fuse = !noFuse;
   lowering.profile = profile;
   lowering.shareKernels = shareKernels;

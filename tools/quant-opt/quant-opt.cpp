@@ -12,9 +12,9 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  mlir::qnt::registerDependentDialects(registry);
+  qnt::registerDependentDialects(registry);
 
-  mlir::qnt::registerPassesAndPipelines();
+  qnt::registerPassesAndPipelines();
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "Quantizing compiler: pass driver\n", registry));

@@ -47,7 +47,7 @@ struct Target {
 
   bool runsOnHost() const { return missingOnHost.empty(); }
   /// What the kernel choices see of it: #qnt.target.
-  mlir::qnt::TargetAttr kernelTarget(mlir::MLIRContext *context) const;
+  qnt::TargetAttr kernelTarget(mlir::MLIRContext *context) const;
   /// One line: CPU, triple, the features the compiler chooses by, and
   /// whether this machine can run the code.
   std::string describe() const;
@@ -62,7 +62,7 @@ mlir::FailureOr<Target> resolveTarget(llvm::StringRef cpu,
 
 /// How to quantize: the qnt-quantize pipeline's options, and what the
 /// driver adds.
-struct QuantOptions : mlir::qnt::QuantizeOptions {
+struct QuantOptions : qnt::QuantizeOptions {
   bool enabled = true;
   /// The linears carry calibrated act_scales (quant-compile --act-mode=static).
   bool staticActivations = false;
@@ -88,21 +88,21 @@ mlir::LogicalResult quantize(mlir::ModuleOp module, const QuantOptions &quant,
 
 /// The lowering options (the dots follow the module's qnt.target, which
 /// quantize() sets).
-mlir::qnt::LoweringOptions
-loweringOptions(int64_t tileCols = mlir::qnt::kLoweringDefaults.tileCols);
+qnt::LoweringOptions
+loweringOptions(int64_t tileCols = qnt::kLoweringDefaults.tileCols);
 
 /// Marks public functions as C-interface entry points and lowers the module
 /// to buffers (the signatures the C header shows).
 mlir::LogicalResult lowerToBuffers(mlir::ModuleOp module,
-                                   const mlir::qnt::LoweringOptions &options,
+                                   const qnt::LoweringOptions &options,
                                    const PassManagerHook &hook = nullptr);
 /// Buffers to the LLVM dialect.
 mlir::LogicalResult buffersToLLVM(mlir::ModuleOp module,
-                                  const mlir::qnt::LoweringOptions &options,
+                                  const qnt::LoweringOptions &options,
                                   const PassManagerHook &hook = nullptr);
 /// Both.
 mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module,
-                                const mlir::qnt::LoweringOptions &options,
+                                const qnt::LoweringOptions &options,
                                 const PassManagerHook &hook = nullptr);
 
 /// Translates an LLVM-dialect module to LLVM IR for `target`, optimized at

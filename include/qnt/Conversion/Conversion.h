@@ -21,7 +21,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
 
-namespace mlir::qnt {
+namespace qnt {
 
 /// A `!qnt.tensor` becomes its component tensors (data, scales and, where its
 /// scheme keeps them, sums and zero points): a 1:N conversion; every other
@@ -57,6 +57,6 @@ void populateMatmulTileToVectorPatterns(RewritePatternSet &patterns);
 void populateQntX86ToLLVMPatterns(RewritePatternSet &patterns, DotKind dot,
                                   bool intrinsics);
 
-} // namespace mlir::qnt
+} // namespace qnt
 
 #endif // QNT_CONVERSION_CONVERSION_H

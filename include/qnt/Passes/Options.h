@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace mlir::qnt {
+namespace qnt {
 
 /// Which weights --qnt-fold-weight-quant makes 4-bit.
 enum class WeightBits {
@@ -166,6 +166,6 @@ bool readCalibrationPlan(StringRef path, CalibrationPlan &plan, std::string &err
 /// The plan as JSON, as parseCalibrationPlan reads it.
 void printCalibrationPlan(const CalibrationPlan &plan, llvm::raw_ostream &os);
 
-} // namespace mlir::qnt
+} // namespace qnt
 
 #endif // QNT_PASSES_OPTIONS_H
