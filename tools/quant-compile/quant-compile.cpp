@@ -235,6 +235,12 @@ cl::opt<bool> report("report",
 /// The progress line, ended before an error is printed.
 ::qnt::Progress *progressLine = nullptr;
 
+/// Sets `error` to `message` and fails.
+LogicalResult fail(std::string &error, const Twine &message) {
+  error = message.str();
+  return failure();
+}
+
 int fail(const Twine &message) {
   if (progressLine)
     progressLine->finish();
@@ -443,6 +449,343 @@ std::string defaultOutput(StringRef ext) {
   return std::string(path);
 }
 
+/// The model: a GGUF file imported into `gguf` (its mapping outlives the
+/// module: the weights are not copied), anything else parsed as MLIR. Null
+/// on failure, with `error` set or, for IR that does not parse, empty (the
+/// parser has reported why).
+OwningOpRef<ModuleOp> readInput(MLIRContext &context,
+                                llvm::SourceMgr &sourceMgr,
+                                std::unique_ptr<::qnt::gguf::File> &gguf,
+                                std::string &error) {
+  if (StringRef(inputFile).ends_with(".gguf")) {
+    gguf = ::qnt::gguf::File::open(inputFile, error);
+    if (!gguf)
+      return nullptr;
+    ::qnt::ImportOptions importOptions;
+    importOptions.context = contextLength;
+    importOptions.kvCache = kvCache;
+    OwningOpRef<ModuleOp> module =
+        ::qnt::importGGUF(*gguf, &context, importOptions, error);
+    if (!module)
+      error = inputFile + ": " + error;
+    return module;
+  }
+  auto input = openInputFile(inputFile, &error);
+  if (!input)
+    return nullptr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  return parseSourceFile<ModuleOp>(sourceMgr, &context);
+}
+
+/// What watches a compile: the progress line, --mlir-timing and --report's
+/// pass lists. Each pipeline runs under hook(); the LLVM steps after them
+/// under phase().
+class Instruments {
+public:
+  explicit Instruments(::qnt::Progress &progress) : progress(progress) {
+    applyDefaultTimingManagerCLOptions(timing);
+    root = timing.getRootScope();
+  }
+
+  /// Instruments each pipeline's pass manager as it is built: its passes
+  /// timed under a timer of the pipeline's own, listed with --report, and
+  /// MLIR's pass-manager flags (--mlir-print-ir-*, ...) applied.
+  ::qnt::PassManagerHook hook() {
+    return [this](PassManager &pm) -> LogicalResult {
+      int index = std::min(pipeline++, 2);
+      progress.instrument(pm, kPipelines[index]);
+      if (timing.isEnabled()) {
+        if (index > 0)
+          pipelineTimers[index - 1].stop();
+        pipelineTimers[index] = root.nest(&kPipelineIds[index], [index] {
+          return std::string(kPipelines[index]);
+        });
+        pm.enableTiming(pipelineTimers[index]);
+      }
+      if (report) {
+        progress.finish();
+        SmallVector<StringRef> names;
+        for (Pass &pass : pm.getPasses())
+          names.push_back(pass.getArgument());
+        llvm::errs() << "passes: " << llvm::join(names, ", ") << "\n";
+      }
+      return applyPassManagerCLOptions(pm);
+    };
+  }
+
+  /// An LLVM step after the pipelines: `step` on the progress line, and a
+  /// timer of its own named `timer` (or `step`), stopped when the scope
+  /// returned is. `id` is a static address.
+  TimingScope phase(const char *id, const char *step,
+                    const char *timer = nullptr) {
+    progress.step(step);
+    for (TimingScope &pipelineTimer : pipelineTimers)
+      pipelineTimer.stop();
+    const char *name = timer ? timer : step;
+    return root.nest(id, [name] { return std::string(name); });
+  }
+
+private:
+  /// The pipelines in the order they run.
+  static constexpr const char *kPipelines[3] = {"quantize", "lower", "to LLVM"};
+  /// Timers are keyed by addresses. A pass's timer is keyed by the pass, so
+  /// each pipeline's passes get a timer of their own (a later pass manager's
+  /// pass may sit where an earlier, destroyed one sat), and the LLVM phases
+  /// are keyed by static addresses (a TimingIdentifier's heap address could
+  /// be a destroyed pass's).
+  static constexpr char kPipelineIds[3] = {};
+
+  ::qnt::Progress &progress;
+  /// --mlir-timing: every pipeline's passes and the LLVM steps in one report,
+  /// printed when the compile is done (the manager's destruction).
+  DefaultTimingManager timing;
+  TimingScope root;
+  std::array<TimingScope, 3> pipelineTimers;
+  int pipeline = 0;
+};
+
+/// --report's account of what came in: the GGUF's tensors by type, and the
+/// KV cache the compile will ask for.
+void reportInput(const ::qnt::gguf::File &gguf) {
+  // What came in: the GGUF's tensors by type.
+  std::map<std::string, std::pair<int, uint64_t>> types;
+  for (const ::qnt::gguf::TensorInfo &t : gguf.tensors()) {
+    auto &[count, bytes] = types[::qnt::gguf::tensorTypeName(t.type)];
+    ++count;
+    bytes += t.bytes;
+  }
+  llvm::errs() << "tensors in " << inputFile << ":";
+  const char *separator = " ";
+  for (const auto &[name, entry] : types) {
+    llvm::errs() << separator << entry.first << " " << name << " ("
+                 << entry.second << " bytes)";
+    separator = ", ";
+  }
+  llvm::errs() << "\n";
+  ::qnt::gguf::LlamaConfig c;
+  std::string error;
+  if (::qnt::gguf::readLlamaConfig(gguf, c, error)) {
+    // Keys and values of every layer, for each position of the context.
+    int64_t contextRows = contextLength > 0 ? std::min<int64_t>(contextLength, c.context)
+                                            : c.context;
+    // The runtime's own count, on the header fields it reads.
+    qnt_meta_header cache = {};
+    cache.blocks = c.blocks;
+    cache.kv_heads = c.kvHeads;
+    cache.head_dim = c.headDim;
+    cache.kv_cache = int32_t(kvCache.getValue());
+    int64_t perToken = qnt_kv_cache_bytes_per_token(&cache);
+    llvm::errs() << "KV cache: " << qnt_kv_cache_name(cache.kv_cache)
+                 << ", " << perToken << " bytes per token, "
+                 << llvm::format("%.1f MiB", double(perToken) * double(contextRows) /
+                                                 (1 << 20))
+                 << " for the context of " << contextRows << " tokens\n";
+  }
+}
+
+/// --report's account of the quantization: the linears' weights before and
+/// after.
+void reportWeights(const WeightSizes &before, const WeightSizes &after) {
+  llvm::errs() << "linear layers: " << after.linears << ", quantized "
+               << after.quantized << "\n";
+  llvm::errs() << "weights of the linear layers: " << before.floatBytes
+               << " bytes as given -> " << after.quantBytes << " bytes quantized";
+  if (after.floatBytes)
+    llvm::errs() << " + " << after.floatBytes << " bytes kept float";
+  if (after.floatEquivalent)
+    llvm::errs() << llvm::format(" (%.2f bytes per value; f32 is 4)",
+                                 double(after.quantBytes) /
+                                     double(after.floatEquivalent / 4));
+  llvm::errs() << "\n";
+}
+
+/// Applies quant-compile's calibration flags (--sensitivity,
+/// --accuracy-budget, --act-mode=static, --act-asymmetric,
+/// --calibration-plan and --calibration-plan-out) to `quant`: the linears kept
+/// float and the calibration plan --qnt-apply-calibration applies; what they
+/// measured goes to `notes` (model.meta's). `stop` when --sensitivity has
+/// written its tables and nothing is to be compiled. The measurements run
+/// the scalar reference on `gguf` (null for qnt IR).
+LogicalResult applyCalibrationFlags(const ::qnt::gguf::File *gguf,
+                                    ModuleOp module, StringRef stem,
+                                    ::qnt::QuantOptions &quant,
+                                    std::string &notes, bool &stop,
+                                    std::string &error) {
+  // What the scalar reference measures (--sensitivity, --accuracy-budget,
+  // the static and asymmetric summaries): the default scheme, --keep-float
+  // layers staying float as asked.
+  auto measuresDefault = [&] {
+    ::qnt::QuantOptions measured = quant;
+    measured.keepFloat.clear();
+    return quantizationKind(measured) == QNT_QUANT_DEFAULT;
+  };
+  // The tokens of a text those measure on; false with `why` set.
+  auto textTokens = [&](const std::string &flag, const std::string &path,
+                        std::vector<int32_t> &ids, std::string &why) {
+    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+    if (!buffer) {
+      why = "cannot read " + path;
+      return false;
+    }
+    if (!::qnt::compile::tokenizeText(*gguf, (*buffer)->getBuffer().str(), ids,
+                                      error)) {
+      why = flag + ": " + error;
+      return false;
+    }
+    return true;
+  };
+  std::string why;
+  if (!sensitivityText.empty() || accuracyBudget >= 0) {
+    if (!gguf)
+      return fail(error, "--sensitivity and --accuracy-budget need a GGUF model");
+    if (!measuresDefault())
+      return fail(error, "--sensitivity and --accuracy-budget measure the default "
+                  "scheme (Q8_0 weights, per-block activations): drop the "
+                  "other quantization options");
+    if (!sensitivityText.empty()) {
+      std::vector<int32_t> ids;
+      std::string prefix = sensitivityOut.empty() ? (stem + ".sensitivity").str()
+                                                  : sensitivityOut.getValue();
+      if (!textTokens("--sensitivity", sensitivityText, ids, why))
+        return fail(error, why);
+      if (!::qnt::compile::writeSensitivity(*gguf, ids, prefix, error))
+        return fail(error, "--sensitivity: " + error);
+      stop = true;
+      return success();
+    }
+    if (calibrationText.empty())
+      return fail(error, "--accuracy-budget needs --calibration TEXT");
+    std::vector<int32_t> ids;
+    std::set<std::string> kept(keepFloat.begin(), keepFloat.end());
+    if (!textTokens("--accuracy-budget", calibrationText, ids, why))
+      return fail(error, why);
+    if (!::qnt::compile::chooseKeptFloat(*gguf, ids, accuracyBudget, kept, notes,
+                                         error))
+      return fail(error, "--accuracy-budget: " + error);
+    llvm::errs() << notes << "\n";
+    quant.keepFloat.assign(kept.begin(), kept.end());
+  }
+  if (actMode != "dynamic" && actMode != "static")
+    return fail(error, "--act-mode must be dynamic or static, got '" + actMode + "'");
+  if (actMode == "static") {
+    ::qnt::reference::CalibrationOptions calibration;
+    if (actStaticGranularity == "per-channel")
+      return fail(error, "--act-static-granularity=per-channel is not supported: one "
+                  "scale per input channel does not factor out of the integer "
+                  "dot product unless the weight's columns are rescaled "
+                  "(SmoothQuant); use per-block (one scale per 32 channels)");
+    if (actStaticGranularity != "per-block" && actStaticGranularity != "per-tensor")
+      return fail(error, "--act-static-granularity must be per-block or per-tensor, got '" +
+                  actStaticGranularity + "'");
+    calibration.perTensor = actStaticGranularity == "per-tensor";
+    if (actClip != "absmax") {
+      StringRef text = actClip;
+      double p;
+      if (text.getAsDouble(p) || !(p > 0 && p <= 100))
+        return fail(error, "--act-clip must be absmax or a percentile in (0, 100], got '" +
+                    actClip + "'");
+      calibration.percentile = p;
+    }
+    if (!gguf)
+      return fail(error, "--act-mode=static calibrates a GGUF model; for qnt IR, put "
+                  "act_scales on the qnt.linear ops");
+    if (!quant.enabled)
+      return fail(error, "--act-mode=static quantizes activations: not with --no-quantize");
+    if (accuracyBudget >= 0)
+      return fail(error, "--accuracy-budget measures dynamic activations: not with "
+                  "--act-mode=static");
+    if (!measuresDefault())
+      return fail(error, "--act-mode=static calibrates the default scheme (Q8_0 "
+                  "weights, per-block activations): drop the other "
+                  "quantization options");
+    if (calibrationText.empty())
+      return fail(error, "--act-mode=static needs --calibration TEXT");
+    std::vector<int32_t> ids;
+    std::map<std::string, std::vector<float>> scales;
+    std::set<std::string> kept(quant.keepFloat.begin(), quant.keepFloat.end());
+    std::string summary;
+    if (!textTokens("--act-mode=static", calibrationText, ids, why))
+      return fail(error, why);
+    if (!::qnt::compile::calibrateStatic(*gguf, ids, calibration, kept, scales,
+                                         summary, error))
+      return fail(error, "--act-mode=static: " + error);
+    llvm::errs() << summary << "\n";
+    notes += (notes.empty() ? "" : "; ") + summary;
+    quant.staticActivations = true;
+    // Each linear's input gets its scales (one per block, or the one):
+    // applied by --qnt-apply-calibration.
+    for (const auto &[name, values] : scales)
+      quant.calibration.actScales[name].assign(
+          values.begin(), values.begin() + (calibration.perTensor ? 1 : values.size()));
+  }
+  if (!actAsymmetric.empty()) {
+    if (!quant.enabled)
+      return fail(error, "--act-asymmetric quantizes activations: not with --no-quantize");
+    if (actMode == "static")
+      return fail(error, "--act-asymmetric: static scales are symmetric; not with "
+                  "--act-mode=static");
+    bool chooses = llvm::is_contained(actAsymmetric, "auto");
+    if (chooses && actAsymmetric.size() > 1)
+      return fail(error, "--act-asymmetric=auto chooses the linears itself: give it alone");
+    if (chooses && (!gguf || calibrationText.empty()))
+      return fail(error, "--act-asymmetric=auto measures a GGUF model on --calibration TEXT");
+    // A linear is named by prefix ("blk.0.", "output") or by role
+    // ("ffn_down": the name's last component), or all of them.
+    auto matches = [&](StringRef name) {
+      return llvm::any_of(actAsymmetric, [&](StringRef p) {
+        return p == "all" || name.starts_with(p) || name.ends_with(("." + p).str());
+      });
+    };
+    std::set<std::string> names;
+    module.walk([&](qnt::LinearOp op) {
+      if (auto name = dyn_cast<NameLoc>(op.getLoc()); name && matches(name.getName()))
+        names.insert(name.getName().str());
+    });
+    if (!chooses && names.empty())
+      return fail(error, "--act-asymmetric: no linear is named " +
+                  llvm::join(actAsymmetric, ","));
+    if (gguf && !calibrationText.empty()) {
+      if (!measuresDefault())
+        return fail(error, "--act-asymmetric with --calibration measures the default "
+                    "scheme (Q8_0 weights, per-block activations): drop the "
+                    "other quantization options");
+      std::vector<int32_t> ids;
+      std::string summary;
+      if (!textTokens("--act-asymmetric", calibrationText, ids, why))
+        return fail(error, why);
+      std::set<std::string> kept(quant.keepFloat.begin(), quant.keepFloat.end());
+      if (!::qnt::compile::measureAsymmetric(*gguf, ids, kept, chooses, names,
+                                             summary, error))
+        return fail(error, "--act-asymmetric: " + error);
+      llvm::errs() << summary << "\n";
+      notes += (notes.empty() ? "" : "; ") + summary;
+    }
+    quant.asymmetricActivations = !names.empty();
+    quant.calibration.asymmetric.insert(names.begin(), names.end());
+  }
+  if (!calibrationPlanIn.empty()) {
+    if (actMode == "static" || !actAsymmetric.empty())
+      return fail(error, "--calibration-plan applies a plan made before: not with "
+                  "--act-mode=static or --act-asymmetric");
+    if (!quant.enabled)
+      return fail(error, "--calibration-plan quantizes activations: not with --no-quantize");
+    if (!qnt::readCalibrationPlan(calibrationPlanIn, quant.calibration, error))
+      return failure();
+    quant.staticActivations = !quant.calibration.actScales.empty();
+    quant.asymmetricActivations = !quant.calibration.asymmetric.empty();
+    notes += std::string(notes.empty() ? "" : "; ") + "calibration plan " +
+             llvm::sys::path::filename(calibrationPlanIn).str();
+  }
+  if (!calibrationPlanOut.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(calibrationPlanOut, ec);
+    if (ec)
+      return fail(error, "cannot write " + calibrationPlanOut + ": " + ec.message());
+    qnt::printCalibrationPlan(quant.calibration, os);
+  }
+  return success();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -479,9 +822,6 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
-  // A GGUF model is imported (its mapping outlives the module: the weights
-  // are not copied); anything else is parsed as MLIR.
-  std::unique_ptr<::qnt::gguf::File> gguf;
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   // Progress: steps, passes and the fold pass's weights (its remarks).
@@ -490,26 +830,11 @@ int main(int argc, char **argv) {
   progressLine = &progress;
   auto progressHandler = progress.handle(context);
   progress.step(("reading " + llvm::sys::path::filename(inputFile)).str());
-  OwningOpRef<ModuleOp> module;
-  if (StringRef(inputFile).ends_with(".gguf")) {
-    gguf = ::qnt::gguf::File::open(inputFile, error);
-    if (!gguf)
-      return fail(error);
-    ::qnt::ImportOptions importOptions;
-    importOptions.context = contextLength;
-    importOptions.kvCache = kvCache;
-    module = ::qnt::importGGUF(*gguf, &context, importOptions, error);
-    if (!module)
-      return fail(inputFile + ": " + error);
-  } else {
-    auto input = openInputFile(inputFile, &error);
-    if (!input)
-      return fail(error);
-    sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
-    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-    if (!module)
-      return 1; // the parser has reported why
-  }
+  std::unique_ptr<::qnt::gguf::File> gguf;
+  OwningOpRef<ModuleOp> module =
+      readInput(context, sourceMgr, gguf, error);
+  if (!module)
+    return error.empty() ? 1 : fail(error); // empty: the parser has said why
 
   std::string output = outputFile;
   if (output.empty())
@@ -532,272 +857,28 @@ int main(int argc, char **argv) {
   ::qnt::QuantOptions quant = quantFlags;
   quant.enabled = !noQuantize;
   quant.keepFloat.assign(keepFloat.begin(), keepFloat.end());
-  // What --accuracy-budget decides goes into model.meta as well.
+  // What the calibration flags decide (model.meta records it too).
   std::string notes;
-  // What the scalar reference measures (--sensitivity, --accuracy-budget,
-  // the static and asymmetric summaries): the default scheme, --keep-float
-  // layers staying float as asked.
-  auto measuresDefault = [&] {
-    ::qnt::QuantOptions measured = quant;
-    measured.keepFloat.clear();
-    return quantizationKind(measured) == QNT_QUANT_DEFAULT;
-  };
-  // The tokens of a text those measure on; false with `failure` set.
-  auto textTokens = [&](const std::string &flag, const std::string &path,
-                        std::vector<int32_t> &ids, std::string &failure) {
-    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-    if (!buffer) {
-      failure = "cannot read " + path;
-      return false;
-    }
-    if (!::qnt::compile::tokenizeText(*gguf, (*buffer)->getBuffer().str(), ids,
-                                      error)) {
-      failure = flag + ": " + error;
-      return false;
-    }
-    return true;
-  };
-  std::string failure;
-  if (!sensitivityText.empty() || accuracyBudget >= 0) {
-    if (!gguf)
-      return fail("--sensitivity and --accuracy-budget need a GGUF model");
-    if (!measuresDefault())
-      return fail("--sensitivity and --accuracy-budget measure the default "
-                  "scheme (Q8_0 weights, per-block activations): drop the "
-                  "other quantization options");
-    if (!sensitivityText.empty()) {
-      std::vector<int32_t> ids;
-      std::string prefix = sensitivityOut.empty() ? (stem + ".sensitivity").str()
-                                                  : sensitivityOut.getValue();
-      if (!textTokens("--sensitivity", sensitivityText, ids, failure))
-        return fail(failure);
-      if (!::qnt::compile::writeSensitivity(*gguf, ids, prefix, error))
-        return fail("--sensitivity: " + error);
-      return 0;
-    }
-    if (calibrationText.empty())
-      return fail("--accuracy-budget needs --calibration TEXT");
-    std::vector<int32_t> ids;
-    std::set<std::string> kept(keepFloat.begin(), keepFloat.end());
-    if (!textTokens("--accuracy-budget", calibrationText, ids, failure))
-      return fail(failure);
-    if (!::qnt::compile::chooseKeptFloat(*gguf, ids, accuracyBudget, kept, notes,
-                                         error))
-      return fail("--accuracy-budget: " + error);
-    llvm::errs() << notes << "\n";
-    quant.keepFloat.assign(kept.begin(), kept.end());
-  }
-  if (actMode != "dynamic" && actMode != "static")
-    return fail("--act-mode must be dynamic or static, got '" + actMode + "'");
-  if (actMode == "static") {
-    ::qnt::reference::CalibrationOptions calibration;
-    if (actStaticGranularity == "per-channel")
-      return fail("--act-static-granularity=per-channel is not supported: one "
-                  "scale per input channel does not factor out of the integer "
-                  "dot product unless the weight's columns are rescaled "
-                  "(SmoothQuant); use per-block (one scale per 32 channels)");
-    if (actStaticGranularity != "per-block" && actStaticGranularity != "per-tensor")
-      return fail("--act-static-granularity must be per-block or per-tensor, got '" +
-                  actStaticGranularity + "'");
-    calibration.perTensor = actStaticGranularity == "per-tensor";
-    if (actClip != "absmax") {
-      StringRef text = actClip;
-      double p;
-      if (text.getAsDouble(p) || !(p > 0 && p <= 100))
-        return fail("--act-clip must be absmax or a percentile in (0, 100], got '" +
-                    actClip + "'");
-      calibration.percentile = p;
-    }
-    if (!gguf)
-      return fail("--act-mode=static calibrates a GGUF model; for qnt IR, put "
-                  "act_scales on the qnt.linear ops");
-    if (!quant.enabled)
-      return fail("--act-mode=static quantizes activations: not with --no-quantize");
-    if (accuracyBudget >= 0)
-      return fail("--accuracy-budget measures dynamic activations: not with "
-                  "--act-mode=static");
-    if (!measuresDefault())
-      return fail("--act-mode=static calibrates the default scheme (Q8_0 "
-                  "weights, per-block activations): drop the other "
-                  "quantization options");
-    if (calibrationText.empty())
-      return fail("--act-mode=static needs --calibration TEXT");
-    std::vector<int32_t> ids;
-    std::map<std::string, std::vector<float>> scales;
-    std::set<std::string> kept(quant.keepFloat.begin(), quant.keepFloat.end());
-    std::string summary;
-    if (!textTokens("--act-mode=static", calibrationText, ids, failure))
-      return fail(failure);
-    if (!::qnt::compile::calibrateStatic(*gguf, ids, calibration, kept, scales,
-                                         summary, error))
-      return fail("--act-mode=static: " + error);
-    llvm::errs() << summary << "\n";
-    notes += (notes.empty() ? "" : "; ") + summary;
-    quant.staticActivations = true;
-    // Each linear's input gets its scales (one per block, or the one):
-    // applied by --qnt-apply-calibration.
-    for (const auto &[name, values] : scales)
-      quant.calibration.actScales[name].assign(
-          values.begin(), values.begin() + (calibration.perTensor ? 1 : values.size()));
-  }
-  if (!actAsymmetric.empty()) {
-    if (!quant.enabled)
-      return fail("--act-asymmetric quantizes activations: not with --no-quantize");
-    if (actMode == "static")
-      return fail("--act-asymmetric: static scales are symmetric; not with "
-                  "--act-mode=static");
-    bool chooses = llvm::is_contained(actAsymmetric, "auto");
-    if (chooses && actAsymmetric.size() > 1)
-      return fail("--act-asymmetric=auto chooses the linears itself: give it alone");
-    if (chooses && (!gguf || calibrationText.empty()))
-      return fail("--act-asymmetric=auto measures a GGUF model on --calibration TEXT");
-    // A linear is named by prefix ("blk.0.", "output") or by role
-    // ("ffn_down": the name's last component), or all of them.
-    auto matches = [&](StringRef name) {
-      return llvm::any_of(actAsymmetric, [&](StringRef p) {
-        return p == "all" || name.starts_with(p) || name.ends_with(("." + p).str());
-      });
-    };
-    std::set<std::string> names;
-    module->walk([&](qnt::LinearOp op) {
-      if (auto name = dyn_cast<NameLoc>(op.getLoc()); name && matches(name.getName()))
-        names.insert(name.getName().str());
-    });
-    if (!chooses && names.empty())
-      return fail("--act-asymmetric: no linear is named " +
-                  llvm::join(actAsymmetric, ","));
-    if (gguf && !calibrationText.empty()) {
-      if (!measuresDefault())
-        return fail("--act-asymmetric with --calibration measures the default "
-                    "scheme (Q8_0 weights, per-block activations): drop the "
-                    "other quantization options");
-      std::vector<int32_t> ids;
-      std::string summary;
-      if (!textTokens("--act-asymmetric", calibrationText, ids, failure))
-        return fail(failure);
-      std::set<std::string> kept(quant.keepFloat.begin(), quant.keepFloat.end());
-      if (!::qnt::compile::measureAsymmetric(*gguf, ids, kept, chooses, names,
-                                             summary, error))
-        return fail("--act-asymmetric: " + error);
-      llvm::errs() << summary << "\n";
-      notes += (notes.empty() ? "" : "; ") + summary;
-    }
-    quant.asymmetricActivations = !names.empty();
-    quant.calibration.asymmetric.insert(names.begin(), names.end());
-  }
-  if (!calibrationPlanIn.empty()) {
-    if (actMode == "static" || !actAsymmetric.empty())
-      return fail("--calibration-plan applies a plan made before: not with "
-                  "--act-mode=static or --act-asymmetric");
-    if (!quant.enabled)
-      return fail("--calibration-plan quantizes activations: not with --no-quantize");
-    std::string error;
-    if (!qnt::readCalibrationPlan(calibrationPlanIn, quant.calibration, error))
-      return fail(error);
-    quant.staticActivations = !quant.calibration.actScales.empty();
-    quant.asymmetricActivations = !quant.calibration.asymmetric.empty();
-    notes += std::string(notes.empty() ? "" : "; ") + "calibration plan " +
-             llvm::sys::path::filename(calibrationPlanIn).str();
-  }
-  if (!calibrationPlanOut.empty()) {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(calibrationPlanOut, ec);
-    if (ec)
-      return fail("cannot write " + calibrationPlanOut + ": " + ec.message());
-    qnt::printCalibrationPlan(quant.calibration, os);
-  }
+  bool stop = false;
+  if (failed(applyCalibrationFlags(gguf.get(), *module, stem, quant, notes,
+                                   stop, error)))
+    return fail(error);
+  if (stop)
+    return 0; // --sensitivity wrote its tables
   // The quantized weights stream into the weights file as they are made.
   quant.weightsFile = weightsPath;
   quant.progress = progress.enabled();
-  // --mlir-timing: the passes of every pipeline in one report, printed when
-  // the compile is done (the timing manager's destruction).
-  DefaultTimingManager timing;
-  applyDefaultTimingManagerCLOptions(timing);
-  TimingScope timingRoot = timing.getRootScope();
-  // Timers are keyed by addresses. A pass's timer is keyed by the pass, so
-  // each pipeline's passes get a timer of their own (a later pass manager's
-  // pass may sit where an earlier, destroyed one sat), and the LLVM phases are
-  // keyed by static addresses (a TimingIdentifier's heap address could be a
-  // destroyed pass's).
-  static const char pipelineIds[3] = {}, translateId = 0, codegenId = 0,
-                    linkId = 0;
-  std::array<TimingScope, 3> pipelineTimers;
-  // With --report, each pipeline is shown before it runs.
-  // The pipelines in the order they run, for the progress line.
-  const char *pipelines[] = {"quantize", "lower", "to LLVM"};
-  int pipeline = 0;
-  ::qnt::PassManagerHook hook = [&](PassManager &pm) -> LogicalResult {
-    int index = std::min(pipeline++, 2);
-    progress.instrument(pm, pipelines[index]);
-    if (timing.isEnabled()) {
-      if (index > 0)
-        pipelineTimers[index - 1].stop();
-      pipelineTimers[index] = timingRoot.nest(
-          &pipelineIds[index], [&] { return std::string(pipelines[index]); });
-      pm.enableTiming(pipelineTimers[index]);
-    }
-    if (report) {
-      progress.finish();
-      SmallVector<StringRef> names;
-      for (Pass &pass : pm.getPasses())
-        names.push_back(pass.getArgument());
-      llvm::errs() << "passes: " << llvm::join(names, ", ") << "\n";
-    }
-    return applyPassManagerCLOptions(pm);
-  };
+  Instruments instruments(progress);
+  ::qnt::PassManagerHook hook = instruments.hook();
   if (report)
     llvm::errs() << "target: " << target->describe() << "\n";
-  if (report && gguf) {
-    // What came in: the GGUF's tensors by type.
-    std::map<std::string, std::pair<int, uint64_t>> types;
-    for (const ::qnt::gguf::TensorInfo &t : gguf->tensors()) {
-      auto &[count, bytes] = types[::qnt::gguf::tensorTypeName(t.type)];
-      ++count;
-      bytes += t.bytes;
-    }
-    llvm::errs() << "tensors in " << inputFile << ":";
-    const char *separator = " ";
-    for (const auto &[name, entry] : types) {
-      llvm::errs() << separator << entry.first << " " << name << " ("
-                   << entry.second << " bytes)";
-      separator = ", ";
-    }
-    llvm::errs() << "\n";
-    ::qnt::gguf::LlamaConfig c;
-    if (::qnt::gguf::readLlamaConfig(*gguf, c, error)) {
-      // Keys and values of every layer, for each position of the context.
-      int64_t contextRows = contextLength > 0 ? std::min<int64_t>(contextLength, c.context)
-                                              : c.context;
-      // The runtime's own count, on the header fields it reads.
-      qnt_meta_header cache = {};
-      cache.blocks = c.blocks;
-      cache.kv_heads = c.kvHeads;
-      cache.head_dim = c.headDim;
-      cache.kv_cache = int32_t(kvCache.getValue());
-      int64_t perToken = qnt_kv_cache_bytes_per_token(&cache);
-      llvm::errs() << "KV cache: " << qnt_kv_cache_name(cache.kv_cache)
-                   << ", " << perToken << " bytes per token, "
-                   << llvm::format("%.1f MiB", double(perToken) * double(contextRows) /
-                                                   (1 << 20))
-                   << " for the context of " << contextRows << " tokens\n";
-    }
-  }
+  if (report && gguf)
+    reportInput(*gguf);
   if (failed(::qnt::quantize(*module, quant, *target, hook)))
     return 1;
-  WeightSizes after = measureWeights(*module);
   if (report) {
     progress.finish();
-    llvm::errs() << "linear layers: " << after.linears << ", quantized "
-                 << after.quantized << "\n";
-    llvm::errs() << "weights of the linear layers: " << before.floatBytes
-                 << " bytes as given -> " << after.quantBytes << " bytes quantized";
-    if (after.floatBytes)
-      llvm::errs() << " + " << after.floatBytes << " bytes kept float";
-    if (after.floatEquivalent)
-      llvm::errs() << llvm::format(" (%.2f bytes per value; f32 is 4)",
-                             double(after.quantBytes) /
-                                 double(after.floatEquivalent / 4));
-    llvm::errs() << "\n";
+    reportWeights(before, measureWeights(*module));
   }
 
   // A shared library: the object goes to a temporary file, then to `cc`.
@@ -847,11 +928,10 @@ int main(int argc, char **argv) {
   }
 
   llvm::LLVMContext llvmContext;
-  progress.step("LLVM: translate, optimize (O3)");
-  for (TimingScope &pipelineTimer : pipelineTimers)
-    pipelineTimer.stop();
-  TimingScope translateTimer = timingRoot.nest(
-      &translateId, [] { return std::string("LLVM IR: translate, optimize (O3)"); });
+  static const char translateId = 0, codegenId = 0, linkId = 0;
+  TimingScope translateTimer =
+      instruments.phase(&translateId, "LLVM: translate, optimize (O3)",
+                        "LLVM IR: translate, optimize (O3)");
   std::unique_ptr<llvm::Module> llvmModule =
       ::qnt::translate(*module, llvmContext, *target);
   translateTimer.stop();
@@ -862,9 +942,7 @@ int main(int argc, char **argv) {
     out->keep();
     return 0;
   }
-  progress.step("LLVM codegen");
-  TimingScope codegenTimer = timingRoot.nest(
-      &codegenId, [] { return std::string("LLVM codegen"); });
+  TimingScope codegenTimer = instruments.phase(&codegenId, "LLVM codegen");
   if (failed(::qnt::emit(*llvmModule, *target, emitAction == Emit::Asm,
                        out->os(), error)))
     return fail(error);
@@ -872,9 +950,7 @@ int main(int argc, char **argv) {
   out->keep();
   out.reset();
   if (sharedLibrary) {
-    progress.step("link");
-    TimingScope linkTimer = timingRoot.nest(
-        &linkId, [] { return std::string("link"); });
+    TimingScope linkTimer = instruments.phase(&linkId, "link");
     bool linked = succeeded(linkShared(objectPath, output, error));
     llvm::sys::fs::remove(objectPath);
     if (!linked)
