@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -237,6 +238,32 @@ done:
   free(merges);
   free(mergeLengths);
   return rc;
+}
+
+int qnt_meta_write(const char *path, const qnt_meta_header *h,
+                   const char *const *pieces, const uint32_t *lengths,
+                   const float *scores, const int32_t *types,
+                   const char *const *merge_pieces,
+                   const uint32_t *merge_lengths, const char *chat_template,
+                   const char *notes, char *error, size_t size) {
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return qnt_rt_fail(error, size, "cannot write %s: %s", path, strerror(errno));
+  int ok = fwrite(h, sizeof *h, 1, f) == 1;
+  for (int64_t i = 0; ok && i < h->vocab; ++i)
+    ok = fwrite(&scores[i], 4, 1, f) == 1 && fwrite(&types[i], 4, 1, f) == 1 &&
+         fwrite(&lengths[i], 4, 1, f) == 1 &&
+         fwrite(pieces[i], 1, lengths[i], f) == lengths[i];
+  for (int64_t i = 0; ok && i < h->merges; ++i)
+    ok = fwrite(&merge_lengths[i], 4, 1, f) == 1 &&
+         fwrite(merge_pieces[i], 1, merge_lengths[i], f) == merge_lengths[i];
+  ok = ok && fwrite(chat_template, 1, (size_t)h->chat_template, f) ==
+                 (size_t)h->chat_template;
+  ok = ok && fwrite(notes, 1, (size_t)h->notes, f) == (size_t)h->notes;
+  int closed = fclose(f) == 0;
+  if (!ok || !closed)
+    return qnt_rt_fail(error, size, "cannot write %s: %s", path, strerror(errno));
+  return 0;
 }
 
 /* Maps model.weights after checking it is the file model.meta records. */

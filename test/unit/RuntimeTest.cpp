@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace {
@@ -164,4 +165,63 @@ TEST(ModelFiles, ModelIdCoversEveryHeaderField) {
   }
   h.model_id = 12345; // the id itself is not hashed
   EXPECT_EQ(base, qnt_model_id(&h));
+}
+
+// model.meta's writer lays the file out as model.h describes it (the layout
+// the loader reads): the header, each token's score, type, length and piece,
+// each merge's length and text, the chat template, the notes. The expected
+// bytes are built here by hand from that description.
+TEST(ModelFiles, MetaWriterFollowsTheDescribedLayout) {
+  qnt_meta_header h;
+  std::memset(&h, 0, sizeof h);
+  std::memcpy(h.magic, QNT_META_MAGIC, 8);
+  h.vocab = 2;
+  h.merges = 1;
+  h.chat_template = 3;
+  h.notes = 4;
+  const char *pieces[] = {"a", "bc"};
+  uint32_t lengths[] = {1, 2};
+  float scores[] = {-1.5f, 2.0f};
+  int32_t types[] = {1, 6};
+  const char *merges[] = {"a bc"};
+  uint32_t mergeLengths[] = {4};
+  std::string path = ::testing::TempDir() + "/writer.meta";
+  char error[256] = "";
+  ASSERT_EQ(qnt_meta_write(path.c_str(), &h, pieces, lengths, scores, types,
+                           merges, mergeLengths, "tpl", "note", error,
+                           sizeof error),
+            0)
+      << error;
+
+  std::vector<char> expected(reinterpret_cast<const char *>(&h),
+                             reinterpret_cast<const char *>(&h) + sizeof h);
+  auto append = [&](const void *p, size_t n) {
+    expected.insert(expected.end(), static_cast<const char *>(p),
+                    static_cast<const char *>(p) + n);
+  };
+  for (int i = 0; i < 2; ++i) {
+    append(&scores[i], 4);
+    append(&types[i], 4);
+    append(&lengths[i], 4);
+    append(pieces[i], lengths[i]);
+  }
+  append(&mergeLengths[0], 4);
+  append("a bc", 4);
+  append("tpl", 3);
+  append("note", 4);
+
+  FILE *f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::vector<char> actual(expected.size() + 16);
+  size_t n = std::fread(actual.data(), 1, actual.size(), f);
+  std::fclose(f);
+  actual.resize(n);
+  EXPECT_EQ(actual, expected);
+
+  // A path that cannot be written is an error, not a crash.
+  EXPECT_NE(qnt_meta_write("/nonexistent-dir/x.meta", &h, pieces, lengths,
+                           scores, types, merges, mergeLengths, "tpl", "note",
+                           error, sizeof error),
+            0);
+  EXPECT_NE(std::strstr(error, "cannot write /nonexistent-dir/x.meta"), nullptr);
 }

@@ -377,33 +377,24 @@ LogicalResult writeMeta(const ::qnt::gguf::File &file, const qnt_meta_header &h,
   ::qnt::gguf::Vocabulary vocab;
   if (!::qnt::gguf::readVocabulary(file, vocab, error))
     return failure();
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    error = "cannot write " + path + ": " + ec.message();
-    return failure();
-  }
-  os.write(reinterpret_cast<const char *>(&h), sizeof(h));
-  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
-    float score = vocab.scores[i];
-    int32_t type = vocab.types[i];
-    uint32_t length = uint32_t(vocab.tokens[i].size());
-    os.write(reinterpret_cast<const char *>(&score), 4);
-    os.write(reinterpret_cast<const char *>(&type), 4);
-    os.write(reinterpret_cast<const char *>(&length), 4);
-    os.write(vocab.tokens[i].data(), length);
+  // The runtime writes the layout it reads.
+  std::vector<const char *> pieces, mergePieces;
+  std::vector<uint32_t> lengths, mergeLengths;
+  for (const std::string &token : vocab.tokens) {
+    pieces.push_back(token.data());
+    lengths.push_back(uint32_t(token.size()));
   }
   for (const std::string &merge : vocab.merges) {
-    uint32_t length = uint32_t(merge.size());
-    os.write(reinterpret_cast<const char *>(&length), 4);
-    os.write(merge.data(), length);
+    mergePieces.push_back(merge.data());
+    mergeLengths.push_back(uint32_t(merge.size()));
   }
-  os.write(vocab.chatTemplate.data(), vocab.chatTemplate.size());
-  os.write(notes.data(), notes.size());
-  os.close();
-  if (os.has_error()) {
-    error = "cannot write " + path + ": " + os.error().message();
-    os.clear_error();
+  char why[1024];
+  if (qnt_meta_write(path.c_str(), &h, pieces.data(), lengths.data(),
+                     vocab.scores.data(), vocab.types.data(),
+                     mergePieces.data(), mergeLengths.data(),
+                     vocab.chatTemplate.data(), notes.data(), why,
+                     sizeof why) != 0) {
+    error = why;
     return failure();
   }
   return success();

@@ -96,6 +96,19 @@ uint64_t qnt_weights_fingerprint(const void *data, uint64_t size);
 /** The id of a model: FNV-1a of the header's bytes before `model_id`. */
 uint64_t qnt_model_id(const qnt_meta_header *header);
 
+/** Writes model.meta at `path` in the layout above, the one the loader
+ *  reads (both in model.c): `header` as it is, then its `vocab` tokens
+ *  (`pieces[i]` of `lengths[i]` bytes, `scores`, `types`), its `merges`
+ *  merges (`merge_pieces[i]` of `merge_lengths[i]` bytes), `chat_template`
+ *  bytes of `chat_template` and `notes` bytes of `notes`. quant-compile is its
+ *  writer. 0 on success, else -1 with `error` set. */
+int qnt_meta_write(const char *path, const qnt_meta_header *header,
+                   const char *const *pieces, const uint32_t *lengths,
+                   const float *scores, const int32_t *types,
+                   const char *const *merge_pieces,
+                   const uint32_t *merge_lengths, const char *chat_template,
+                   const char *notes, char *error, size_t error_size);
+
 #define QNT_KV_CACHE_F32 0 /* quant-compile --kv-cache=f32 */
 #define QNT_KV_CACHE_F16 1 /* --kv-cache=f16 (the default) */
 #define QNT_KV_CACHE_Q8_0 2 /* --kv-cache=q8_0: i8 values, and an f16 scale
