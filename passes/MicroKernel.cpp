@@ -7,12 +7,10 @@
 using namespace mlir;
 using namespace qnt;
 
-int64_t qnt::tileChannels(TargetAttr target) {
-  return 2 * target.getLanes();
-}
+int64_t qnt::tileChannels(TargetAttr target) { return 2 * target.getLanes(); }
 
 MicroKernel qnt::chooseMicroKernel(TargetAttr target, Storage storage,
-                                         int64_t n0, int64_t maxM0) {
+                                   int64_t n0, int64_t maxM0) {
   bool avx2 = target.getDot() != DotKind::Generic && target.getVectorBits() >= 256;
   MicroKernel k;
   k.n0 = n0;

@@ -15,8 +15,8 @@
 #ifndef QNT_PASSES_MICROKERNEL_H
 #define QNT_PASSES_MICROKERNEL_H
 
-#include "qnt/Support/MLIR.h"
 #include "dialects/qnt/QntDialect.h"
+#include "qnt/Support/MLIR.h"
 
 namespace qnt {
 

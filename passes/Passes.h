@@ -30,7 +30,6 @@ namespace qnt {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
-
 /// qnt (after the quantization passes) down to buffers: the kernels as vector
 /// loops, weights to a file if asked, one-shot bufferization with results
 /// updated in place dropped and the others turned into caller-allocated

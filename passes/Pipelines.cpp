@@ -46,7 +46,7 @@ bool qnt::QuantizeOptions::isDefaultScheme() const {
 }
 
 void qnt::buildQuantizePipeline(OpPassManager &pm,
-                                      const QuantizeOptions &options) {
+                                const QuantizeOptions &options) {
   bool perToken = options.actGranularity == Granularity::PerToken;
   FoldWeightQuantPassOptions fold;
   fold.bits = options.weightBits;
@@ -83,7 +83,7 @@ void qnt::buildQuantizePipeline(OpPassManager &pm,
 }
 
 void qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
-                                            const LoweringOptions &options) {
+                                      const LoweringOptions &options) {
   // Kernels as loops on tensors: GGML blocks left unquantized as f32
   // constants, quantizes and residual adds fused into their neighbours, matmuls into register tiles, the tiles into vector code, then
   // every other op.
@@ -141,7 +141,7 @@ void qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
 }
 
 void qnt::buildBuffersToLLVMPipeline(OpPassManager &pm,
-                                           const LoweringOptions &options) {
+                                     const LoweringOptions &options) {
   LowerX86PassOptions dpbusd;
   dpbusd.intrinsics = options.intrinsics;
   pm.addPass(createLowerX86Pass(dpbusd));
@@ -167,7 +167,7 @@ void qnt::buildBuffersToLLVMPipeline(OpPassManager &pm,
 }
 
 void qnt::buildLowerToLLVMPipeline(OpPassManager &pm,
-                                         const LoweringOptions &options) {
+                                   const LoweringOptions &options) {
   buildLowerToBuffersPipeline(pm, options);
   buildBuffersToLLVMPipeline(pm, options);
 }

@@ -133,11 +133,10 @@ qnt::TargetAttr Target::kernelTarget(MLIRContext *context) const {
   using qnt::DotKind;
   unsigned registers = avx512 ? 32 : 16;
   if (vnni)
-    return qnt::TargetAttr::get(context, cpu, avx512 ? 512 : 256,
-                                      DotKind::Vnni, registers);
+    return qnt::TargetAttr::get(context, cpu, avx512 ? 512 : 256, DotKind::Vnni,
+                                registers);
   if (avx2)
-    return qnt::TargetAttr::get(context, cpu, 256, DotKind::Maddubs,
-                                      registers);
+    return qnt::TargetAttr::get(context, cpu, 256, DotKind::Maddubs, registers);
   return qnt::TargetAttr::get(context, cpu, 128, DotKind::Generic, 16);
 }
 
@@ -209,8 +208,7 @@ LogicalResult buffersToLLVM(ModuleOp module,
   });
 }
 
-LogicalResult lowerToLLVM(ModuleOp module,
-                          const qnt::LoweringOptions &options,
+LogicalResult lowerToLLVM(ModuleOp module, const qnt::LoweringOptions &options,
                           const PassManagerHook &hook) {
   if (failed(lowerToBuffers(module, options, hook)))
     return failure();

@@ -67,8 +67,8 @@ void *Jit::lookup(llvm::StringRef name, std::string &error) {
 static OwningOpRef<ModuleOp>
 linearModule(MLIRContext *context, int64_t n, int64_t k, bool asymmetric,
              function_ref<Value(OpBuilder &, Location, RankedTensorType)> makeWeight) {
-  context->loadDialect<func::FuncDialect, arith::ArithDialect,
-                       qnt::QntDialect>();
+  context
+      ->loadDialect<func::FuncDialect, arith::ArithDialect, qnt::QntDialect>();
   OpBuilder b(context);
   Location loc = b.getUnknownLoc();
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
@@ -81,10 +81,10 @@ linearModule(MLIRContext *context, int64_t n, int64_t k, bool asymmetric,
                                  b.getFunctionType({xType}, {yType}));
   b.setInsertionPointToStart(fn.addEntryBlock());
   Value weights = makeWeight(b, loc, wType);
-  Value y = qnt::LinearOp::create(b, loc, yType, fn.getArgument(0),
-                                        weights, qnt::LayoutAttr(),
-                                        /*act_scales=*/DenseElementsAttr(),
-                                        asymmetric ? b.getUnitAttr() : UnitAttr());
+  Value y = qnt::LinearOp::create(b, loc, yType, fn.getArgument(0), weights,
+                                  qnt::LayoutAttr(),
+                                  /*act_scales=*/DenseElementsAttr(),
+                                  asymmetric ? b.getUnitAttr() : UnitAttr());
   func::ReturnOp::create(b, loc, y);
   return module;
 }

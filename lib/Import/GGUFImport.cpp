@@ -74,8 +74,8 @@ private:
           UnmanagedAsmResourceBlob::allocateInferAlign(
               ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(t.data), t.bytes)));
     auto type = RankedTensorType::get(t.shape(), b.getF32Type());
-    return qnt::GgmlConstantOp::create(
-        b, loc, type, qnt::GgmlFormat(t.type), cast<ElementsAttr>(attr));
+    return qnt::GgmlConstantOp::create(b, loc, type, qnt::GgmlFormat(t.type),
+                                       cast<ElementsAttr>(attr));
   }
 
   /// A dense_resource constant over the mapped file's bytes.
@@ -101,26 +101,26 @@ private:
     auto xType = cast<RankedTensorType>(x.getType());
     auto type = RankedTensorType::get({xType.getDimSize(0), outDim},
                                       b.getF32Type());
-    return qnt::LinearOp::create(b, NameLoc::get(b.getStringAttr(name)),
-                                       type, x, weight(weightName),
-                                       /*weight_layout=*/qnt::LayoutAttr(),
-                                       /*act_scales=*/DenseElementsAttr(),
-                                       /*act_asymmetric=*/UnitAttr());
+    return qnt::LinearOp::create(b, NameLoc::get(b.getStringAttr(name)), type,
+                                 x, weight(weightName),
+                                 /*weight_layout=*/qnt::LayoutAttr(),
+                                 /*act_scales=*/DenseElementsAttr(),
+                                 /*act_asymmetric=*/UnitAttr());
   }
 
   /// A norm named after its weight without ".weight" ("blk.0.attn_norm").
   Value rmsNorm(Value x, const std::string &name) {
     StringRef layer = StringRef(name).drop_back(StringRef(".weight").size());
     return qnt::RmsNormOp::create(b, NameLoc::get(b.getStringAttr(layer)),
-                                        x.getType(), x, weight(name),
-                                        b.getF32FloatAttr(c.rmsEps),
-                                        /*static_scales=*/DenseElementsAttr());
+                                  x.getType(), x, weight(name),
+                                  b.getF32FloatAttr(c.rmsEps),
+                                  /*static_scales=*/DenseElementsAttr());
   }
 
   /// x + bias, named after the bias ("blk.0.attn_q.bias").
   Value biasAdd(Value x, const std::string &name) {
     return qnt::BiasAddOp::create(b, NameLoc::get(b.getStringAttr(name)),
-                                        x.getType(), x, weight(name));
+                                  x.getType(), x, weight(name));
   }
 
   /// RMSNorm of each head of x [T, heads * headDim] by one weight
@@ -232,12 +232,10 @@ private:
         DenseF32ArrayAttr factors;
         if (!c.ropeFactors.empty())
           factors = b.getDenseF32ArrayAttr(c.ropeFactors);
-        return qnt::RopeOp::create(b, lloc, t.getType(), t, pos,
-                                         b.getI64IntegerAttr(c.headDim),
-                                         b.getI64IntegerAttr(c.ropeDim),
-                                         b.getF32FloatAttr(c.ropeBase),
-                                         c.neox ? b.getUnitAttr() : UnitAttr(),
-                                         factors);
+        return qnt::RopeOp::create(
+            b, lloc, t.getType(), t, pos, b.getI64IntegerAttr(c.headDim),
+            b.getI64IntegerAttr(c.ropeDim), b.getF32FloatAttr(c.ropeBase),
+            c.neox ? b.getUnitAttr() : UnitAttr(), factors);
       };
       q = rope(q);
       k = rope(k);
@@ -247,14 +245,16 @@ private:
       if (q8) {
         // Quantized as GGML's q8_0 cache: d = amax / 127 per block of 32,
         // stored f16; the i8 values and the scales go to their caches.
-        auto qtype = qnt::QTensorType::get(ctx, rowsType.getShape(), b.getF32Type(),
-                                      qnt::SchemeAttr::getQ8_0(ctx));
+        auto qtype =
+            qnt::QTensorType::get(ctx, rowsType.getShape(), b.getF32Type(),
+                                  qnt::SchemeAttr::getQ8_0(ctx));
         auto scaleRows = RankedTensorType::get({rowsType.getDimSize(0), kvDim / 32},
                                                b.getF16Type());
         SmallVector<Value> data, scales;
         for (Value r : rows) {
-          Value qr = qnt::QuantizeOp::create(b, lloc, qtype, r,
-                                                   /*static_scales=*/DenseElementsAttr());
+          Value qr =
+              qnt::QuantizeOp::create(b, lloc, qtype, r,
+                                      /*static_scales=*/DenseElementsAttr());
           auto parts = qnt::UnpackOp::create(
               b, lloc, TypeRange{rowsType.clone(b.getI8Type()), scaleRows}, qr);
           data.push_back(parts.getResult(0));

@@ -168,7 +168,6 @@ struct LowerToVectorPass
   }
 };
 
-
 } // namespace
 
 void qnt::populateQntToComponentsTypeConversion(TypeConverter &converter) {
@@ -180,16 +179,16 @@ void qnt::populateQntToComponentsTypeConversion(TypeConverter &converter) {
       });
 }
 
-void qnt::populateQntToVectorConversionPatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns,
-    int64_t tileCols) {
+void qnt::populateQntToVectorConversionPatterns(const TypeConverter &converter,
+                                                RewritePatternSet &patterns,
+                                                int64_t tileCols) {
   populateQuantizeLoweringPatterns(converter, patterns);
   populateLayerLoweringPatterns(converter, patterns, tileCols);
   populateAttentionLoweringPatterns(converter, patterns);
 }
 
-void qnt::configureQntToVectorConversionTarget(
-    ConversionTarget &target, const TypeConverter &converter) {
+void qnt::configureQntToVectorConversionTarget(ConversionTarget &target,
+                                               const TypeConverter &converter) {
   target.addIllegalDialect<QntDialect>();
   // The kernel-level dots stay until after bufferization.
   target.addLegalDialect<x86::QntX86Dialect>();

@@ -302,8 +302,8 @@ struct LowerX86Pass : public qnt::impl::LowerX86PassBase<LowerX86Pass> {
 
 } // namespace
 
-void qnt::populateQntX86ToLLVMPatterns(RewritePatternSet &patterns,
-                                             DotKind dot, bool intrinsics) {
+void qnt::populateQntX86ToLLVMPatterns(RewritePatternSet &patterns, DotKind dot,
+                                       bool intrinsics) {
   // The intrinsic where the target has it (a higher benefit), the arithmetic
   // for the rest.
   MLIRContext *ctx = patterns.getContext();

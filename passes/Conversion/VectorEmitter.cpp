@@ -9,7 +9,6 @@ using namespace qnt;
 
 namespace qnt::lowering {
 
-
 ScaleIndexer indexerFor(SchemeAttr s) {
   return {s.getGranularity() != Granularity::PerTensor, s.isBlocked()};
 }

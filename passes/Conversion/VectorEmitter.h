@@ -11,8 +11,8 @@
 #ifndef QNT_PASSES_CONVERSION_VECTOREMITTER_H
 #define QNT_PASSES_CONVERSION_VECTOREMITTER_H
 
-#include "qnt/Support/MLIR.h"
 #include "dialects/qnt/QntDialect.h"
+#include "qnt/Support/MLIR.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"

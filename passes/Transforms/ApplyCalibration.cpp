@@ -88,7 +88,7 @@ std::unique_ptr<Pass> qnt::createApplyCalibrationPass(CalibrationPlan plan) {
 }
 
 bool qnt::parseCalibrationPlan(StringRef text, CalibrationPlan &plan,
-                                     std::string &error) {
+                               std::string &error) {
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
   if (!json) {
     error = llvm::toString(json.takeError());
@@ -141,7 +141,7 @@ bool qnt::parseCalibrationPlan(StringRef text, CalibrationPlan &plan,
 }
 
 bool qnt::readCalibrationPlan(StringRef path, CalibrationPlan &plan,
-                                    std::string &error) {
+                              std::string &error) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer) {
     error = "cannot read the calibration plan " + path.str() + ": " +
@@ -156,7 +156,7 @@ bool qnt::readCalibrationPlan(StringRef path, CalibrationPlan &plan,
 }
 
 void qnt::printCalibrationPlan(const CalibrationPlan &plan,
-                                     llvm::raw_ostream &os) {
+                               llvm::raw_ostream &os) {
   llvm::json::Object linears;
   auto entry = [&](const std::string &name) -> llvm::json::Object & {
     if (!linears.getObject(name))

@@ -35,8 +35,7 @@ bool hasConstantWeight(LinearOp op) {
   return dequant && dequant.getInput().getDefiningOp<ConstantOp>();
 }
 
-struct DataTilingPass
-    : public qnt::impl::DataTilingPassBase<DataTilingPass> {
+struct DataTilingPass : public qnt::impl::DataTilingPassBase<DataTilingPass> {
   using DataTilingPassBase::DataTilingPassBase;
 
   void runOnOperation() override {

@@ -66,8 +66,7 @@ struct ExpandGgmlConstant : OpRewritePattern<GgmlConstantOp> {
   ExpandCache &cache;
 };
 
-struct ExpandGgmlPass
-    : public qnt::impl::ExpandGgmlPassBase<ExpandGgmlPass> {
+struct ExpandGgmlPass : public qnt::impl::ExpandGgmlPassBase<ExpandGgmlPass> {
   using ExpandGgmlPassBase::ExpandGgmlPassBase;
 
   void runOnOperation() override {

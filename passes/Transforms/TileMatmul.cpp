@@ -227,8 +227,7 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
   int64_t maxM0;
 };
 
-struct TileMatmulPass
-    : public qnt::impl::TileMatmulPassBase<TileMatmulPass> {
+struct TileMatmulPass : public qnt::impl::TileMatmulPassBase<TileMatmulPass> {
   using TileMatmulPassBase::TileMatmulPassBase;
 
   void runOnOperation() override {

@@ -103,8 +103,8 @@ WeightsFileWriter::~WeightsFileWriter() {
 }
 
 FailureOr<Value> qnt::getOrAddWeightsArgument(func::FuncOp fn,
-                                                    const SymbolUserMap &users,
-                                                    StringRef what) {
+                                              const SymbolUserMap &users,
+                                              StringRef what) {
   if (!users.getUsers(fn).empty())
     return fn.emitError("cannot ")
            << what << " of a function that is called: its callers would need "
@@ -123,7 +123,7 @@ FailureOr<Value> qnt::getOrAddWeightsArgument(func::FuncOp fn,
 }
 
 Value qnt::viewWeights(OpBuilder &b, Location loc, Value weights,
-                             uint64_t offset, RankedTensorType type) {
+                       uint64_t offset, RankedTensorType type) {
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
   Value at = arith::ConstantIndexOp::create(b, loc, offset);
   Value view = memref::ViewOp::create(b, loc, memrefType, weights, at, ValueRange{});
@@ -163,7 +163,7 @@ bool qnt::elementBytes(ElementsAttr attr, std::vector<char> &out) {
 }
 
 ArrayRef<char> qnt::allElementBytes(ElementsAttr attr,
-                                          std::vector<char> &storage) {
+                                    std::vector<char> &storage) {
   auto type = cast<ShapedType>(attr.getType());
   size_t bytes = size_t(type.getNumElements()) *
                  ((type.getElementTypeBitWidth() + 7) / 8);

@@ -12,11 +12,11 @@
 #ifndef QNT_PASSES_TRANSFORMS_WEIGHTSFILE_H
 #define QNT_PASSES_TRANSFORMS_WEIGHTSFILE_H
 
-#include "qnt/Support/MLIR.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/SymbolTable.h"
+#include "qnt/Support/MLIR.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <condition_variable>

@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <random>
-#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -223,5 +223,6 @@ TEST(ModelFiles, MetaWriterFollowsTheDescribedLayout) {
                            scores, types, merges, mergeLengths, "tpl", "note",
                            error, sizeof error),
             0);
-  EXPECT_NE(std::strstr(error, "cannot write /nonexistent-dir/x.meta"), nullptr);
+  EXPECT_NE(std::strstr(error, "cannot write /nonexistent-dir/x.meta"),
+            nullptr);
 }

@@ -151,12 +151,13 @@ void ArgParser::integers(const char *names, std::vector<int64_t> &out,
     bool ok = true;
     while (ok) {
       size_t comma = v.find(',', start);
-      int64_t item;
+      int64_t item = 0;
       ok = parseInteger(v.substr(start, comma == std::string::npos
                                             ? std::string::npos
                                             : comma - start),
                         min, max, item);
-      values.push_back(item);
+      if (ok)
+        values.push_back(item);
       if (comma == std::string::npos)
         break;
       start = comma + 1;

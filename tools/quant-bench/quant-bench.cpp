@@ -484,18 +484,20 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (bits == 6) {
     // Random Q6_K blocks (GGUFs carry them; nothing quantizes floats to 6
-    // bits): random bytes, a sane fp16 d last in each block of 210.
-    if (s.in % 256 != 0) {
+    // bits): random bytes, a sane fp16 d last in each block.
+    const qnt::math::GgmlBlockGeometry &q6 =
+        *qnt::math::ggmlBlockGeometry(uint32_t(qnt::math::GgmlType::Q6_K));
+    if (s.in % q6.values != 0) {
       error = "6-bit weights need an input a multiple of 256";
       return false;
     }
-    std::vector<uint8_t> blocks(size_t(s.out * s.in / 256 * 210));
+    std::vector<uint8_t> blocks(size_t(s.out * s.in / q6.values * q6.bytes));
     std::uniform_int_distribution<int> byte(0, 255);
     for (uint8_t &b : blocks)
       b = uint8_t(byte(rng));
-    for (size_t b = 0; b < blocks.size(); b += 210) {
+    for (size_t b = 0; b < blocks.size(); b += size_t(q6.bytes)) {
       uint16_t d = qnt::math::floatToFp16(0.001f);
-      std::memcpy(&blocks[b + 208], &d, 2);
+      std::memcpy(&blocks[b + size_t(q6.bytes) - 2], &d, 2);
     }
     module = qnt::linearModule(k.context.get(), s.out, s.in,
                                uint32_t(qnt::math::GgmlType::Q6_K), blocks);
@@ -748,7 +750,11 @@ int main(int argc, char **argv) {
               [&](const std::string &v) { return parseShapes(v, shapes); });
   args.text("--mcpu", cpu);
   args.custom("--weight-bits", "8, 6 or 4", [&](const std::string &v) {
-    return qnt::tools::parseInteger(v, 4, 8, bits) && bits != 5 && bits != 7;
+    int64_t b = 0;
+    if (!qnt::tools::parseInteger(v, 4, 8, b) || b == 5 || b == 7)
+      return false;
+    bits = b;
+    return true;
   });
   args.text("--peer", peer);
   args.choice("-o, --output", output, {"md", "json"});

@@ -521,8 +521,8 @@ int main(int argc, char **argv) {
   if (std::optional<int> exit = args.parse(argc, argv))
     return *exit;
   if (!positionals.empty() && !modelPath.empty())
-    return args.usageError("one model only (got " + modelPath + " and " +
-                      positionals[0] + ")");
+    return args.usageError("one model only (got '" + modelPath + "' and '" +
+                           positionals[0] + "')");
   if (!positionals.empty())
     modelPath = positionals[0];
   bool havePrompt = args.seen("--prompt");
