@@ -106,8 +106,11 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
     ```
 
     With `weights-file`, the quantized weights are streamed into that file one
-    at a time, as they are quantized, and each becomes `qnt.pack` of views of
-    a new weights argument: no quantized copy of the model stays in memory.
+    at a time, as they are quantized (a new weights file with its index:
+    `qnt/weights.h`), and each becomes `qnt.pack` of the file's tensors by
+    name (`qnt.weight "blk.0.attn_q.weight"`, `"..._scales"`): no quantized
+    copy of the model stays in memory. `--qnt-externalize-weights` adds the
+    rest to the file and binds the names to offsets.
 
     A linear with a `weight_layout` (`--qnt-data-tiling`) gets its weight in
     that layout: the reduction zero-padded to whole blocks (a padded block
@@ -174,9 +177,9 @@ def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
            "a remark at each linear as its weight is folded: 'folded weight "
            "N of M, B bytes stored' (quant-compile's progress)">,
     Option<"weightsFile", "weights-file", "std::string", /*default=*/"",
-           "stream the quantized weights into this file, one at a time, and "
-           "read them through views of a new weights argument (qnt.pack); "
-           "in memory (qnt.constant) otherwise">
+           "stream the quantized weights into this new weights file, one at "
+           "a time, and name them (qnt.pack of qnt.weight); in memory "
+           "(qnt.constant) otherwise">
   ];
 }
 
@@ -507,14 +510,27 @@ def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {
 }
 
 def ExternalizeWeightsPass : Pass<"qnt-externalize-weights", "ModuleOp"> {
-  let summary = "Move constant tensors into a weights file the runtime maps";
+  let summary = "Complete the weights file the runtime maps, and bind the code to it";
   let description = [{
-    Every `arith.constant` tensor of at least `min-bytes` bytes in a function
-    is written to `file` (each 64-byte aligned; an attribute used several
-    times is written once) and replaced by a view of a new last argument
-    `%weights: memref<?xi8>` (marked `qnt.weights`), which the caller points
-    at the mapped file. The compiled code then holds no weights, and the
-    runtime maps them at load. Runs on tensors, before bufferization.
+    Writes the weights file `file` (`runtime/include/qnt/weights.h`: tensors'
+    bytes, each 64-byte aligned, then an index of their names, offsets,
+    element types and shapes) and binds the code to it:
+
+    - every `arith.constant` tensor of at least `min-bytes` bytes in a
+      function becomes a named tensor of the file (named after its name
+      location, else its `dense_resource`; an attribute used several times
+      is written once);
+    - if the code already names tensors (`qnt.weight`: the fold pass
+      streamed them into `file`), the file is added to: its tensors stay and
+      its index is rewritten with the new ones (a file without an index is an
+      error); otherwise it is written anew;
+    - then each `qnt.weight` becomes a view of a new last argument
+      `%weights: memref<?xi8>` (marked `qnt.weights`) at the offset the index
+      gives; a name the file lacks, or holds with another type or shape, is
+      an error. The caller points the argument at the mapped file.
+
+    The compiled code then holds no weights, and the runtime maps them at
+    load. Runs on tensors, before bufferization.
 
     Before:
     ```mlir
@@ -522,7 +538,7 @@ def ExternalizeWeightsPass : Pass<"qnt-externalize-weights", "ModuleOp"> {
       %w = arith.constant dense_resource<blk.0.attn_q> : tensor<64x64xi8>
       ...
     ```
-    After:
+    After (the file's index names the tensor `blk.0.attn_q`, at offset 0):
     ```mlir
     func.func @f(%x: tensor<?x64xf32>, %weights: memref<?xi8> {qnt.weights}) -> tensor<?x64xf32> {
       %c0 = arith.constant 0 : index
@@ -531,16 +547,13 @@ def ExternalizeWeightsPass : Pass<"qnt-externalize-weights", "ModuleOp"> {
       ...
     ```
   }];
-  let dependentDialects = ["::mlir::memref::MemRefDialect",
+  let dependentDialects = ["::qnt::QntDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::arith::ArithDialect"];
   let options = [
     Option<"file", "file", "std::string", /*default=*/"", "the weights file to write">,
     Option<"minBytes", "min-bytes", "int64_t", /*default=*/"64",
-           "smaller constants stay in the code">,
-    Option<"append", "append", "bool", /*default=*/"false",
-           "append to the file (after the quantized weights the fold pass "
-           "streamed into it) instead of truncating it">
+           "smaller constants stay in the code">
   ];
 }
 

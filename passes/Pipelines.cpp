@@ -106,7 +106,6 @@ void qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   if (!options.weightsFile.empty()) {
     ExternalizeWeightsPassOptions weights;
     weights.file = options.weightsFile;
-    weights.append = options.appendWeights;
     pm.addPass(createExternalizeWeightsPass(weights));
   }
   // Each layer in a function of its own, so that bufferization analyses one

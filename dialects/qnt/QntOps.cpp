@@ -208,6 +208,28 @@ LogicalResult GgmlConstantOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// WeightOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs a name");
+  auto type = cast<RankedTensorType>(getResult().getType());
+  Type element = type.getElementType();
+  unsigned bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 0;
+  // What a weights file holds (qnt/weights.h: QNT_DTYPE_*, at most rank 6).
+  bool stored = element.isF32() || element.isF16() || element.isBF16() ||
+                element.isF64() ||
+                (isa<IntegerType>(element) &&
+                 (bits == 8 || bits == 16 || bits == 32 || bits == 64));
+  if (!stored || type.getRank() > 6)
+    return emitOpError("a weights file holds f32, f16, bf16, f64 and 8 to "
+                       "64-bit integer tensors of rank 0 to 6, not ")
+           << type;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // PackOp
 //===----------------------------------------------------------------------===//
 

@@ -127,13 +127,38 @@ def Qnt_GgmlConstantOp : Qnt_Op<"ggml_constant", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Qnt_WeightOp : Qnt_Op<"weight", [Pure]> {
+  let summary = "A tensor of the model's weights file, by name";
+  let description = [{
+    The tensor named `name` in the weights file (`qnt/weights.h`: tensors'
+    bytes, then an index of their names, offsets, types and shapes). The
+    fold pass streams the quantized weights into the file and refers to each
+    component this way; `--qnt-externalize-weights` adds the remaining
+    constants to the same file, writes its index, and only then binds each
+    name to a view of the function's weights argument at the offset the
+    index gives. Code before that point holds no offsets.
+
+    ```mlir
+    %d = qnt.weight "blk.0.attn_q.weight" : tensor<64x256xi8>
+    %s = qnt.weight "blk.0.attn_q.weight_scales" : tensor<64x8xf16>
+    %w = qnt.pack %d, %s : tensor<64x256xi8>, tensor<64x8xf16>
+         -> !qnt.tensor<64x256xf32, #qnt.scheme<granularity = per_block>>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def Qnt_PackOp : Qnt_Op<"pack", [Pure]> {
   let summary = "A quantized tensor from its component tensors";
   let description = [{
     Assembles a `!qnt.tensor` from its components, in the type's order:
     data, scales, then zero points and sums where the scheme has them. The
-    fold pass builds weights this way from views of the weights file it
-    streams them into, so that no quantized copy stays in memory.
+    fold pass builds weights this way from the components it streams into
+    the weights file (`qnt.weight`), so that no quantized copy stays in
+    memory.
 
     ```mlir
     %w = qnt.pack %data, %scales : tensor<64x256xi8>, tensor<64x8xf16>

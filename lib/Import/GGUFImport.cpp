@@ -21,6 +21,49 @@ namespace qnt {
 
 namespace {
 
+/// A parameter of the entry points, from qnt/entry_points.def.
+struct EntryParam {
+  enum Kind { Tokens, Position, Cache, CacheScales, Weights, Logits };
+  enum When { All, Prefill, Q8 };
+  const char *name;
+  Kind kind;
+  When when;
+};
+#define TOKENS EntryParam::Tokens
+#define POSITION EntryParam::Position
+#define CACHE EntryParam::Cache
+#define CACHE_SCALES EntryParam::CacheScales
+#define WEIGHTS EntryParam::Weights
+#define LOGITS EntryParam::Logits
+#define ALL EntryParam::All
+#define PREFILL EntryParam::Prefill
+#define Q8 EntryParam::Q8
+constexpr EntryParam kEntryParams[] = {
+#define QNT_ENTRY_PARAM(name, kind, when) {#name, kind, when},
+#include "qnt/entry_points.def"
+#undef QNT_ENTRY_PARAM
+};
+#undef TOKENS
+#undef POSITION
+#undef CACHE
+#undef CACHE_SCALES
+#undef WEIGHTS
+#undef LOGITS
+#undef ALL
+#undef PREFILL
+#undef Q8
+constexpr size_t kEntryParamCount = sizeof kEntryParams / sizeof kEntryParams[0];
+// What the importer builds comes first; later passes append the weights
+// (--qnt-externalize-weights), then bufferization the logits' out-parameter.
+static_assert(kEntryParams[0].kind == EntryParam::Tokens &&
+                  kEntryParams[1].kind == EntryParam::Position &&
+                  kEntryParams[1].when == EntryParam::All,
+              "the tokens, then the position, come first");
+static_assert(kEntryParams[kEntryParamCount - 2].kind == EntryParam::Weights &&
+                  kEntryParams[kEntryParamCount - 1].kind == EntryParam::Logits,
+              "the weights, then the logits, come last");
+
+
 class Importer {
 public:
   Importer(const gguf::File &file, const gguf::LlamaConfig &config,
@@ -168,34 +211,63 @@ private:
       return MemRefType::get(t.getShape(), t.getElementType());
     };
     auto logitsType = RankedTensorType::get({tokens, c.vocab}, b.getF32Type());
-    // The caches are the caller's buffers, updated in place: read as tensors
-    // (to_tensor restrict writable) and written back with
-    // materialize_in_destination, so they are neither copied nor returned.
-    // Prefill (dynamic tokens) takes `logits_from`, the first position whose
-    // logits it computes: T - 1 when generating (the output head's work for
-    // one row, not T), 0 for every position's.
+    // The parameters as qnt/entry_points.def lists them (the runtime's
+    // function types come from it too). The caches are the caller's buffers,
+    // updated in place: read as tensors (to_tensor restrict writable) and
+    // written back with materialize_in_destination, so they are neither
+    // copied nor returned. Prefill (dynamic tokens) takes `logits_from`, the
+    // first position whose logits it computes: T - 1 when generating (the
+    // output head's work for one row, not T), 0 for every position's. The
+    // weights come later (--qnt-externalize-weights), the logits are the
+    // result.
     bool prefill = ShapedType::isDynamic(tokens);
-    SmallVector<Type> args = {tokensType, b.getIndexType()};
-    if (prefill)
-      args.push_back(b.getIndexType());
-    args.append({bufferOf(cacheType), bufferOf(cacheType)});
-    if (q8)
-      args.append({bufferOf(scalesType), bufferOf(scalesType)});
+    SmallVector<Type> args;
+    SmallVector<EntryParam::Kind> kinds;
+    for (const EntryParam &p : kEntryParams) {
+      if ((p.when == EntryParam::Prefill && !prefill) ||
+          (p.when == EntryParam::Q8 && !q8))
+        continue;
+      switch (p.kind) {
+      case EntryParam::Tokens:
+        args.push_back(tokensType);
+        break;
+      case EntryParam::Position:
+        args.push_back(b.getIndexType());
+        break;
+      case EntryParam::Cache:
+        args.push_back(bufferOf(cacheType));
+        break;
+      case EntryParam::CacheScales:
+        args.push_back(bufferOf(scalesType));
+        break;
+      case EntryParam::Weights:
+      case EntryParam::Logits:
+        continue;
+      }
+      kinds.push_back(p.kind);
+    }
     auto fnType = b.getFunctionType(args, {logitsType});
     Location loc = NameLoc::get(b.getStringAttr(name));
     auto fn = func::FuncOp::create(b, loc, name, fnType);
     OpBuilder::InsertionGuard guard(b);
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    Value ids = entry->getArgument(0), pos = entry->getArgument(1);
-    Value from = prefill ? entry->getArgument(2) : Value();
-    // The cache buffers (keys, values, then key and value scales) and their
-    // tensors as the layers update them.
-    unsigned first = prefill ? 3 : 2;
-    SmallVector<Value> buffers, caches;
-    for (unsigned i = first; i < entry->getNumArguments(); ++i) {
-      Value buffer = entry->getArgument(i);
-      buffers.push_back(buffer);
+    // The token ids, the positions (pos, then logits_from), and the cache
+    // buffers (keys, values, then key and value scales) with their tensors
+    // as the layers update them.
+    Value ids;
+    SmallVector<Value> positions, buffers, caches;
+    for (auto [kind, arg] : llvm::zip(kinds, entry->getArguments())) {
+      if (kind == EntryParam::Tokens)
+        ids = arg;
+      else if (kind == EntryParam::Position)
+        positions.push_back(arg);
+      else
+        buffers.push_back(arg);
+    }
+    Value pos = positions[0];
+    Value from = prefill ? positions[1] : Value();
+    for (Value buffer : buffers) {
       auto type = cast<MemRefType>(buffer.getType());
       caches.push_back(bufferization::ToTensorOp::create(
           b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),

@@ -190,6 +190,9 @@ void qnt::populateQntToVectorConversionPatterns(const TypeConverter &converter,
 void qnt::configureQntToVectorConversionTarget(ConversionTarget &target,
                                                const TypeConverter &converter) {
   target.addIllegalDialect<QntDialect>();
+  // Tensors of the weights file stay named (plain tensors) until
+  // --qnt-externalize-weights binds them to offsets.
+  target.addLegalOp<WeightOp>();
   // The kernel-level dots stay until after bufferization.
   target.addLegalDialect<x86::QntX86Dialect>();
   target.addLegalDialect<arith::ArithDialect, math::MathDialect,

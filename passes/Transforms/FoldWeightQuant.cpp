@@ -205,12 +205,12 @@ template <typename T> static ArrayRef<char> asBytes(const std::vector<T> &v) {
                         v.size() * sizeof(T));
 }
 
-/// A blob name for the weight defined at `loc`: its name location if it has
-/// one (importers name weights after the model's tensors).
-static std::string blobName(Location loc) {
+/// The name of the weight defined at `loc`: its name location's if it has
+/// one (importers name weights after the model's tensors), else "weight".
+static std::string weightName(Location loc) {
   if (auto named = dyn_cast<NameLoc>(loc))
-    return ("qnt_" + named.getName().strref()).str();
-  return "qnt_weight";
+    return named.getName().str();
+  return "weight";
 }
 
 /// Every linear reading `weight` as its weight reads `replacement` instead.
@@ -264,28 +264,29 @@ bool keptFloat(LinearOp op, const FoldOptions &options) {
 
 /// A weight's quantized form, built once per source attribute (attributes
 /// are immortal and uniqued): in memory as dense_resource blobs, or, when
-/// the pass streams into a weights file, as offsets into it.
+/// the pass streams into a weights file, as names of tensors in it.
 struct Folded {
   QTensorType type;
   SmallVector<Attribute> blobs;    ///< in memory: the components
-  SmallVector<uint64_t> offsets;   ///< in the file: the components' offsets
+  SmallVector<std::string> names;  ///< in the file: the components' names
 };
 
 /// Where the quantized weights go: in memory, or streamed into a file that
 /// the functions read through their weights argument.
 class WeightStore {
 public:
-  WeightStore(WeightsFileWriter *writer,
-              const DenseMap<Operation *, Value> &weightsArgs)
-      : writer(writer), weightsArgs(weightsArgs) {}
+  explicit WeightStore(WeightsFileWriter *writer) : writer(writer) {}
 
   /// The weights go to a file as they are folded.
   bool streaming() const { return writer != nullptr; }
 
   /// Stores the components of a weight of `type` (their bytes, in the
-  /// type's component order) under `name`.
-  Folded store(QTensorType type, StringRef name,
-               std::vector<std::vector<char>> components) {
+  /// type's component order) under `name` (the data; the others with a
+  /// suffix: `_scales`...). Fails, with an error at `loc`, if the file
+  /// cannot take them.
+  FailureOr<Folded> store(QTensorType type, StringRef name,
+                          std::vector<std::vector<char>> components,
+                          Location loc) {
     Folded f{type, {}, {}};
     SmallVector<Type> types;
     type.getComponentTypes(types);
@@ -302,13 +303,19 @@ public:
       suffixes.push_back("_sums");
     for (auto [i, bytes] : llvm::enumerate(components)) {
       bytesStored += bytes.size();
+      auto shaped = cast<ShapedType>(types[i]);
       if (writer) {
-        f.offsets.push_back(writer->write(std::move(bytes)));
+        FailureOr<std::string> stored =
+            writer->write((name + suffixes[i]).str(), shaped, std::move(bytes), loc);
+        if (failed(stored)) {
+          writeFailed = true;
+          return failure();
+        }
+        f.names.push_back(std::move(*stored));
         continue;
       }
-      auto shaped = cast<ShapedType>(types[i]);
       f.blobs.push_back(DenseResourceElementsAttr::get(
-          shaped, (name + suffixes[i]).str(),
+          shaped, ("qnt_" + name + suffixes[i]).str(),
           HeapAsmResourceBlob::allocateAndCopyWithAlign(
               ArrayRef<char>(bytes), shaped.getElementTypeBitWidth() / 8)));
     }
@@ -328,10 +335,12 @@ public:
   bool progress = false;
   int64_t toFold = 0;
 
-  /// The quantized value for a linear in `fn`: a qnt.constant of the blobs,
-  /// or qnt.pack of views of the weights file.
-  Value materialize(OpBuilder &b, Location loc, Operation *fn,
-                    const Folded &f) const {
+  /// True once a write to the file failed (its error emitted).
+  bool writeFailed = false;
+
+  /// The quantized value: a qnt.constant of the blobs, or qnt.pack of the
+  /// file's tensors (qnt.weight).
+  Value materialize(OpBuilder &b, Location loc, const Folded &f) const {
     if (!writer) {
       SmallVector<ElementsAttr> parts;
       for (Attribute blob : f.blobs)
@@ -341,9 +350,8 @@ public:
     SmallVector<Type> types;
     f.type.getComponentTypes(types);
     SmallVector<Value> parts;
-    for (auto [offset, type] : llvm::zip(f.offsets, types))
-      parts.push_back(viewWeights(b, loc, weightsArgs.lookup(fn), offset,
-                                  cast<RankedTensorType>(type)));
+    for (auto [name, type] : llvm::zip(f.names, types))
+      parts.push_back(WeightOp::create(b, loc, type, name));
     return PackOp::create(b, loc, f.type, parts);
   }
 
@@ -351,7 +359,6 @@ private:
   int64_t done = 0;
   uint64_t bytesStored = 0;
   WeightsFileWriter *writer;
-  const DenseMap<Operation *, Value> &weightsArgs;
 };
 
 /// Folded weights by source attribute and form (layout and sums: cacheForm).
@@ -444,12 +451,11 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
     ElementsAttr attr = source->attr;
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfterValue(weight);
-    Operation *fn = op->getParentOfType<func::FuncOp>();
     bool sums = needsSums(weight);
     Attribute form = cacheForm(getContext(), op.getWeightLayoutAttr(), sums);
     if (auto it = cache.find({attr, form}); it != cache.end()) {
       useAsWeight(rewriter, weight,
-                  store.materialize(rewriter, weight.getLoc(), fn, it->second));
+                  store.materialize(rewriter, weight.getLoc(), it->second));
       store.folded(op);
       return success();
     }
@@ -555,10 +561,13 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
 
     auto type = QTensorType::get(ctx, weightType.getShape(),
                                  rewriter.getF32Type(), scheme, layout);
-    const Folded &folded = cache[{attr, form}] = store.store(
-        type, blobName(weight.getLoc()), componentBytes(q, layout));
+    FailureOr<Folded> kept = store.store(type, weightName(weight.getLoc()),
+                                         componentBytes(q, layout), op.getLoc());
+    if (failed(kept))
+      return failure();
+    const Folded &folded = cache[{attr, form}] = std::move(*kept);
     useAsWeight(rewriter, weight,
-                store.materialize(rewriter, weight.getLoc(), fn, folded));
+                store.materialize(rewriter, weight.getLoc(), folded));
     store.folded(op);
     return success();
   }
@@ -603,7 +612,6 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
     // Sums are computed by relayout, in a row-major layout if none is asked.
     if (sums && !requested)
       requested = LayoutAttr::get(getContext(), 0, 0, 1);
-    Operation *fn = op->getParentOfType<func::FuncOp>();
     std::pair<Attribute, Attribute> key = {source.getData(),
                                            cacheForm(getContext(), requested, sums)};
     auto it = cache.find(key);
@@ -621,7 +629,7 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
       it = cache.try_emplace(key, std::move(*folded)).first;
     }
     useAsWeight(rewriter, dequant.getResult(),
-                store.materialize(rewriter, source.getLoc(), fn, it->second));
+                store.materialize(rewriter, source.getLoc(), it->second));
     store.folded(op);
     return success();
   }
@@ -648,12 +656,14 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
       for (ElementsAttr other : others)
         if (!elementBytes(other, components.emplace_back()))
           return failure();
-      return store.store(newType, blobName(source.getLoc()),
-                         std::move(components));
+      return store.store(newType, weightName(source.getLoc()),
+                         std::move(components), source.getLoc());
     }
     // In memory: new data; the scales (and the rest) are shared as they are.
-    Folded folded = store.store(newType, blobName(source.getLoc()), {data});
-    folded.blobs.append(others.begin(), others.end());
+    FailureOr<Folded> folded =
+        store.store(newType, weightName(source.getLoc()), {data}, source.getLoc());
+    if (succeeded(folded))
+      folded->blobs.append(others.begin(), others.end());
     return folded;
   }
 
@@ -694,8 +704,8 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
       return failure();
     auto newType = QTensorType::get(getContext(), type.getShape(),
                                     type.getExpressedType(), scheme, layout);
-    return store.store(newType, blobName(source.getLoc()),
-                       componentBytes(q, layout));
+    return store.store(newType, weightName(source.getLoc()),
+                       componentBytes(q, layout), source.getLoc());
   }
 
   const FoldOptions &options;
@@ -779,11 +789,13 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
     SchemeAttr scheme = fromMathScheme(ctx, q.scheme);
     Table table{QTensorType::get(ctx, type.getShape(), Float32Type::get(ctx), scheme), {}};
     // In memory, as blobs named like a weight's (externalized later).
-    static const DenseMap<Operation *, Value> noWeightsArgs;
-    Folded folded = WeightStore(/*writer=*/nullptr, noWeightsArgs)
-                        .store(table.type, blobName(ggml.getLoc()),
-                               componentBytes(q, LayoutAttr()));
-    for (Attribute blob : folded.blobs)
+    FailureOr<Folded> folded =
+        WeightStore(/*writer=*/nullptr)
+            .store(table.type, weightName(ggml.getLoc()),
+                   componentBytes(q, LayoutAttr()), ggml.getLoc());
+    if (failed(folded))
+      return failure();
+    for (Attribute blob : folded->blobs)
       table.components.push_back(cast<ElementsAttr>(blob));
     return table;
   }
@@ -798,10 +810,8 @@ struct QuantizeGgmlTable : OpRewritePattern<EmbeddingOp> {
 /// linears.
 struct ShareTiledTable : OpRewritePattern<EmbeddingOp> {
   ShareTiledTable(MLIRContext *ctx, const FoldCache &cache,
-                  const WeightStore &store, bool streaming,
-                  const DenseMap<Operation *, Value> &weightsArgs)
-      : OpRewritePattern(ctx, /*benefit=*/2), cache(cache), store(store),
-        streaming(streaming), weightsArgs(weightsArgs) {}
+                  const WeightStore &store)
+      : OpRewritePattern(ctx, /*benefit=*/2), cache(cache), store(store) {}
 
   LogicalResult matchAndRewrite(EmbeddingOp op,
                                 PatternRewriter &rewriter) const override {
@@ -813,9 +823,6 @@ struct ShareTiledTable : OpRewritePattern<EmbeddingOp> {
       source = constant.getData();
     if (!source)
       return rewriter.notifyMatchFailure(op, "table is no constant");
-    Operation *fn = op->getParentOfType<func::FuncOp>();
-    if (streaming && !weightsArgs.lookup(fn))
-      return rewriter.notifyMatchFailure(op, "no weights argument here");
     const Folded *shared = nullptr;
     for (const auto &[key, folded] : cache) {
       SchemeAttr s = folded.type.getScheme();
@@ -834,7 +841,7 @@ struct ShareTiledTable : OpRewritePattern<EmbeddingOp> {
       return rewriter.notifyMatchFailure(op, "no linear shares this table");
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointAfter(def);
-    Value table = store.materialize(rewriter, def->getLoc(), fn, *shared);
+    Value table = store.materialize(rewriter, def->getLoc(), *shared);
     rewriter.modifyOpInPlace(op, [&] { op.getTableMutable().assign(table); });
     return success();
   }
@@ -843,8 +850,6 @@ struct ShareTiledTable : OpRewritePattern<EmbeddingOp> {
   static constexpr int64_t kVecBlock = 32;
   const FoldCache &cache;
   const WeightStore &store;
-  bool streaming;
-  const DenseMap<Operation *, Value> &weightsArgs;
 };
 
 /// True when a pattern above would rewrite this linear.
@@ -904,31 +909,16 @@ struct FoldWeightQuantPass
     if (failed(parseOptions(options)))
       return signalPassFailure();
 
-    // Streaming: every function with a weight to fold reads the file through
-    // its weights argument.
+    // Streaming: the quantized weights go to a new weights file as they are
+    // made, and the code names them (qnt.weight).
     WeightsFileWriter writer;
-    DenseMap<Operation *, Value> weightsArgs;
     bool streaming = !weightsFile.empty();
-    if (streaming) {
-      if (failed(writer.open(weightsFile, /*append=*/false, module.getLoc())))
-        return signalPassFailure();
-      SymbolTableCollection symbols;
-      SymbolUserMap users(symbols, module);
-      for (auto fn : module.getOps<func::FuncOp>()) {
-        bool needed = false;
-        fn.walk([&](LinearOp op) { needed |= folds(op, options); });
-        if (!needed)
-          continue;
-        FailureOr<Value> arg =
-            getOrAddWeightsArgument(fn, users, "stream the weights");
-        if (failed(arg))
-          return signalPassFailure();
-        weightsArgs[fn] = *arg;
-      }
-    }
+    if (streaming &&
+        failed(writer.create(weightsFile, module.getLoc())))
+      return signalPassFailure();
 
     FoldCache cache;
-    WeightStore store(streaming ? &writer : nullptr, weightsArgs);
+    WeightStore store(streaming ? &writer : nullptr);
     store.progress = progress;
     if (progress) { // weights, not linears: a weight's users fold at once
       llvm::DenseSet<Value> weights;
@@ -947,16 +937,17 @@ struct FoldWeightQuantPass
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false).setRegionSimplificationLevel(
         GreedySimplifyRegionLevel::Disabled);
-    if (failed(applyPatternsGreedily(module, std::move(patterns), config)))
+    if (failed(applyPatternsGreedily(module, std::move(patterns), config)) ||
+        store.writeFailed)
       return signalPassFailure();
     // Then the tables: a tied head's tiles where a linear has them, else
     // their own quantized rows.
     RewritePatternSet tablePatterns(&getContext());
-    tablePatterns.add<ShareTiledTable>(&getContext(), cache, store, streaming,
-                                       weightsArgs);
+    tablePatterns.add<ShareTiledTable>(&getContext(), cache, store);
     QuantizeGgmlTable::TableCache tables;
     tablePatterns.add<QuantizeGgmlTable>(&getContext(), options, tables);
-    if (failed(applyPatternsGreedily(module, std::move(tablePatterns), config)))
+    if (failed(applyPatternsGreedily(module, std::move(tablePatterns), config)) ||
+        store.writeFailed)
       return signalPassFailure();
     if (streaming && failed(writer.close(module.getLoc())))
       return signalPassFailure();

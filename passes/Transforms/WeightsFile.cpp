@@ -9,29 +9,101 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
+
+#include <cstring>
 
 using namespace mlir;
 using namespace qnt;
 
-LogicalResult WeightsFileWriter::open(StringRef file, bool append,
-                                      Location loc) {
+int32_t qnt::weightsFileDType(Type element) {
+  if (element.isF32())
+    return QNT_DTYPE_F32;
+  if (element.isF16())
+    return QNT_DTYPE_F16;
+  if (element.isBF16())
+    return QNT_DTYPE_BF16;
+  if (element.isF64())
+    return QNT_DTYPE_F64;
+  if (auto integer = dyn_cast<IntegerType>(element))
+    switch (integer.getWidth()) {
+    case 8:
+      return QNT_DTYPE_I8;
+    case 16:
+      return QNT_DTYPE_I16;
+    case 32:
+      return QNT_DTYPE_I32;
+    case 64:
+      return QNT_DTYPE_I64;
+    }
+  return -1;
+}
+
+LogicalResult WeightsFileWriter::create(StringRef file, Location loc) {
   path = file.str();
   size = 0;
-  if (append) {
-    uint64_t existing = 0;
-    if (!llvm::sys::fs::file_size(path, existing))
-      size = existing;
-  }
+  entries.clear();
+  names.clear();
+  byName.clear();
   std::error_code ec;
-  os = std::make_unique<llvm::raw_fd_ostream>(
-      path, ec, append ? llvm::sys::fs::OF_Append : llvm::sys::fs::OF_None);
+  os = std::make_unique<llvm::raw_fd_ostream>(path, ec, llvm::sys::fs::OF_None);
   if (ec) {
     os.reset();
     return emitError(loc) << "cannot write " << path << ": " << ec.message();
   }
+  startThread();
+  return success();
+}
+
+LogicalResult WeightsFileWriter::extend(StringRef file, Location loc) {
+  path = file.str();
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false,
+                                            /*IsVolatile=*/false,
+                                            llvm::Align(kAlignment));
+  if (!buffer)
+    return emitError(loc) << "cannot read " << path << ": "
+                          << buffer.getError().message();
+  qnt_weights_index index;
+  char message[512];
+  if (qnt_weights_index_read((*buffer)->getBufferStart(),
+                             (*buffer)->getBufferSize(), &index, message,
+                             sizeof message) != 0)
+    return emitError(loc) << "cannot add to " << path << ": " << message;
+  entries.assign(index.entries, index.entries + index.count);
+  names.clear();
+  byName.clear();
+  for (auto [i, e] : llvm::enumerate(entries)) {
+    StringRef name(index.names + e.name_offset, e.name_length);
+    e.name_offset = names.size();
+    names += name;
+    byName[name] = i;
+  }
+  size = index.data_size;
+  buffer->reset();
+  // The index goes; the tensors stay, and the new ones follow them.
+  std::error_code ec;
+  int fd = -1;
+  if (!(ec = llvm::sys::fs::openFileForReadWrite(
+            path, fd, llvm::sys::fs::CD_OpenExisting, llvm::sys::fs::OF_None))) {
+    ec = llvm::sys::fs::resize_file(fd, size);
+    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+  }
+  if (!ec)
+    os = std::make_unique<llvm::raw_fd_ostream>(path, ec,
+                                                llvm::sys::fs::OF_Append);
+  if (ec) {
+    os.reset();
+    return emitError(loc) << "cannot write " << path << ": " << ec.message();
+  }
+  startThread();
+  return success();
+}
+
+void WeightsFileWriter::startThread() {
   closing = false;
   thread = std::thread([this] { writeQueued(); });
-  return success();
 }
 
 void WeightsFileWriter::writeQueued() {
@@ -53,10 +125,41 @@ void WeightsFileWriter::writeQueued() {
   }
 }
 
-uint64_t WeightsFileWriter::write(std::vector<char> bytes) {
+FailureOr<std::string> WeightsFileWriter::write(StringRef name,
+                                                ShapedType type,
+                                                std::vector<char> bytes,
+                                                Location loc) {
+  int32_t dtype = weightsFileDType(type.getElementType());
+  if (dtype < 0 || !type.hasStaticShape() ||
+      type.getRank() > QNT_WEIGHTS_MAX_RANK)
+    return emitError(loc) << "a weights file cannot hold " << type
+                          << " (f32, f16, bf16, f64 and 8 to 64-bit integers, "
+                             "static shapes of rank 0 to "
+                          << QNT_WEIGHTS_MAX_RANK << ")";
+  uint64_t expected = uint64_t(type.getNumElements()) * qnt_dtype_size(dtype);
+  if (bytes.size() != expected)
+    return emitError(loc) << "the bytes of " << type << " are " << expected
+                          << ", got " << bytes.size();
+  std::string unique = name.empty() ? "weight" : name.str();
+  for (unsigned n = 1; byName.count(unique); ++n)
+    unique = (name + "." + Twine(n)).str();
+
   uint64_t start = (size + kAlignment - 1) / kAlignment * kAlignment;
   uint64_t padding = start - size;
   size = start + bytes.size();
+  qnt_weights_entry e = {};
+  e.offset = start;
+  e.size = bytes.size();
+  e.name_offset = names.size();
+  e.name_length = unique.size();
+  e.dtype = dtype;
+  e.rank = type.getRank();
+  for (auto [i, dim] : llvm::enumerate(type.getShape()))
+    e.shape[i] = dim;
+  byName[unique] = entries.size();
+  entries.push_back(e);
+  names += unique;
+
   std::unique_lock<std::mutex> lock(mutex);
   changed.wait(lock, [&] {
     return queued == 0 || queued + bytes.size() <= kInFlight;
@@ -64,7 +167,12 @@ uint64_t WeightsFileWriter::write(std::vector<char> bytes) {
   queued += bytes.size();
   queue.emplace_back(padding, std::move(bytes));
   changed.notify_all();
-  return start;
+  return unique;
+}
+
+const qnt_weights_entry *WeightsFileWriter::lookup(StringRef name) const {
+  auto it = byName.find(name);
+  return it == byName.end() ? nullptr : &entries[it->second];
 }
 
 LogicalResult WeightsFileWriter::close(Location loc) {
@@ -76,7 +184,18 @@ LogicalResult WeightsFileWriter::close(Location loc) {
   }
   changed.notify_all();
   thread.join();
-  os->write_zeros((size + kAlignment - 1) / kAlignment * kAlignment - size);
+  // The index: entries, names, footer (qnt/weights.h).
+  uint64_t indexOffset = (size + kAlignment - 1) / kAlignment * kAlignment;
+  os->write_zeros(indexOffset - size);
+  os->write(reinterpret_cast<const char *>(entries.data()),
+            entries.size() * sizeof(qnt_weights_entry));
+  os->write(names.data(), names.size());
+  qnt_weights_footer footer = {};
+  footer.index_offset = indexOffset;
+  footer.count = entries.size();
+  footer.names_size = names.size();
+  std::memcpy(footer.magic, QNT_WEIGHTS_MAGIC, sizeof footer.magic);
+  os->write(reinterpret_cast<const char *>(&footer), sizeof footer);
   os->close();
   bool failed = os->has_error();
   if (failed)

@@ -1,11 +1,12 @@
 //===- WeightsFile.h - Writing weights to the file the runtime maps -*- C++ -*-===//
 //
-// Shared by the passes that move weights out of the code: the fold pass
-// (quantized weights, streamed as it quantizes them) and
-// --qnt-externalize-weights (the remaining float constants). Each run of
-// bytes is 64-byte aligned: a cache line, a 512-bit vector. Code reads a run
-// as bufferization.to_tensor(memref.view(%weights[offset])), %weights being
-// the function's argument marked qnt.weights.
+// The one writer of weights files (qnt/weights.h: tensors' bytes, each
+// 64-byte aligned, then an index of their names, offsets, types and shapes).
+// The fold pass streams the quantized weights into a new file;
+// --qnt-externalize-weights adds the remaining constants to it, writes the
+// index, and binds each qnt.weight to bufferization.to_tensor(memref.view(
+// %weights[offset])), %weights being the function's argument marked
+// qnt.weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,8 @@
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/SymbolTable.h"
 #include "qnt/Support/MLIR.h"
+#include "qnt/weights.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <condition_variable>
@@ -29,13 +32,13 @@
 
 namespace qnt {
 
-/// Appends aligned runs of bytes to a weights file. The bytes are written
-/// on a thread of the writer's own while the caller makes the next ones (a
-/// copy into the page cache takes about as long as repacking a weight); at
-/// most kInFlight bytes wait to be written (or one larger run).
+/// Writes a weights file: named tensors, then their index. The bytes are
+/// written on a thread of the writer's own while the caller makes the next
+/// ones (a copy into the page cache takes about as long as repacking a
+/// weight); at most kInFlight bytes wait to be written (or one larger run).
 class WeightsFileWriter {
 public:
-  static constexpr uint64_t kAlignment = 64;
+  static constexpr uint64_t kAlignment = QNT_WEIGHTS_ALIGNMENT;
   static constexpr uint64_t kInFlight = 256ull << 20;
 
   WeightsFileWriter() = default;
@@ -43,20 +46,37 @@ public:
   WeightsFileWriter &operator=(const WeightsFileWriter &) = delete;
   ~WeightsFileWriter();
 
-  /// Opens `path`, truncated, or to append after its content.
-  LogicalResult open(StringRef path, bool append, Location loc);
-  /// Queues `bytes` for the next aligned offset and returns that offset.
-  uint64_t write(std::vector<char> bytes);
-  /// Writes what is queued and pads the file to the alignment; fails if any
-  /// write failed.
+  /// Starts a new file at `path` (truncated).
+  LogicalResult create(StringRef path, Location loc);
+  /// Adds to the weights file at `path`: its tensors stay, its index is
+  /// read, and rewritten with the new tensors' at close. Fails on a file
+  /// without a valid index.
+  LogicalResult extend(StringRef path, Location loc);
+
+  /// Queues the row-major `bytes` of a tensor of `type` for the next aligned
+  /// offset, under `name` (or `name.1`, `name.2`... if it is taken: the same
+  /// weight folded in two forms). Returns the name given; fails, with an
+  /// error at `loc`, for a type the file cannot describe or bytes that are
+  /// not the type's.
+  FailureOr<std::string> write(StringRef name, ShapedType type,
+                               std::vector<char> bytes, Location loc);
+
+  /// The entry named `name`, or null.
+  const qnt_weights_entry *lookup(StringRef name) const;
+
+  /// Writes what is queued and the index; fails if any write failed.
   LogicalResult close(Location loc);
 
 private:
   void writeQueued();
+  void startThread();
 
   std::unique_ptr<llvm::raw_fd_ostream> os;
   std::string path;
   uint64_t size = 0;
+  std::vector<qnt_weights_entry> entries;
+  std::string names;
+  llvm::StringMap<size_t> byName;
   std::thread thread;
   std::mutex mutex;
   std::condition_variable changed;
@@ -65,6 +85,10 @@ private:
   uint64_t queued = 0;
   bool closing = false;
 };
+
+/// The QNT_DTYPE_* of a tensor's element type, or -1 for one a weights file
+/// cannot hold.
+int32_t weightsFileDType(Type element);
 
 /// The attribute that marks a function's weights argument.
 constexpr llvm::StringLiteral kWeightsArgAttr = "qnt.weights";

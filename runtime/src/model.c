@@ -330,6 +330,10 @@ static int mapWeights(qnt_model *m, const char *path, const char *meta,
                 "%s does not belong to %s: its contents are not the weights "
                 "the model was compiled with (files of two compiles mixed?)",
                 path, meta);
+  char why[256];
+  if (qnt_weights_index_read(m->weights, actual, &m->weights_index, why,
+                             sizeof why) != 0)
+    return qnt_rt_fail(error, size, "%s: %s", path, why);
   return 0;
 }
 

@@ -6,7 +6,7 @@
 // PATH: error: cannot write /nonexistent/dir/w
 
 // A called function would need its callers to pass the weights too.
-// expected-error @+1 {{cannot externalize the constants of a function that is called}}
+// expected-error @+1 {{cannot bind the weights of a function that is called}}
 func.func private @callee() -> tensor<64xf32> {
   %w = arith.constant dense<2.0> : tensor<64xf32>
   return %w : tensor<64xf32>

@@ -522,7 +522,6 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   quant.weightsFile = weightsPath.str().str();
   qnt::LoweringOptions lowering = qnt::loweringOptions();
   lowering.weightsFile = quant.weightsFile;
-  lowering.appendWeights = true;
   if (failed(qnt::quantize(*module, quant, target)) ||
       failed(qnt::lowerToLLVM(*module, lowering))) {
     error = "the pipeline failed on this shape";

@@ -285,16 +285,15 @@ WeightSizes measureWeights(ModuleOp module) {
     }
     if (auto matmul = dyn_cast<qnt::MatmulOp>(op)) {
       ++sizes.linears, ++sizes.quantized;
-      // The weight's identity: its data attribute in memory, or its offset
+      // The weight's identity: its data attribute in memory, or its name
       // in the weights file it was streamed into.
       Attribute key;
       Operation *def = matmul.getRhs().getDefiningOp();
       if (auto c = dyn_cast_or_null<qnt::ConstantOp>(def))
         key = c.getData();
       else if (auto pack = dyn_cast_or_null<qnt::PackOp>(def))
-        if (auto t = pack.getComponents()[0].getDefiningOp<bufferization::ToTensorOp>())
-          if (auto view = t.getBuffer().getDefiningOp<memref::ViewOp>())
-            matchPattern(view.getByteShift(), m_Constant(&key));
+        if (auto w = pack.getComponents()[0].getDefiningOp<qnt::WeightOp>())
+          key = w.getNameAttr();
       if (!key || !quantized.insert(key).second)
         return;
       SmallVector<Type> parts;
@@ -898,7 +897,6 @@ int main(int argc, char **argv) {
   lowering.shareKernels = shareKernels;
   lowering.mergeLayers = shareKernels;
   lowering.weightsFile = weightsPath;
-  lowering.appendWeights = quant.enabled && !weightsPath.empty();
   if (failed(::qnt::lowerToBuffers(*module, lowering, hook)))
     return 1;
   std::string header = ::qnt::cHeader(*module, inputFile);

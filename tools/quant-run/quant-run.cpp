@@ -60,6 +60,9 @@ const char *kUsage =
     "                       exceeds R times that of the quantized reference\n"
     "                       (the same quantization in scalar code)\n"
     "  --tokens-out         print the token ids too\n"
+    "  --list-weights       list the tensors of the model's weights file (its\n"
+    "                       index: offset, bytes, type, shape, name) and stop;\n"
+    "                       MODEL may be a .weights file alone\n"
     "  --tokenize           print the prompt's token ids (and the text they\n"
     "                       decode to) and stop: no model run\n"
     "  --tokenize-file FILE as --tokenize, for each text of FILE (texts\n"
@@ -479,6 +482,64 @@ void printProfile(const char *names) {
 
 } // namespace
 
+bool endsWith(const std::string &text, const char *suffix) {
+  size_t n = std::strlen(suffix);
+  return text.size() >= n && text.compare(text.size() - n, n, suffix) == 0;
+}
+
+/// The index of a weights file, a tensor a line, then the totals.
+void printWeights(const qnt_weights_index &index, uint64_t fileSize) {
+  std::printf("%12s %12s %-5s %-20s %s\n", "offset", "bytes", "type", "shape",
+              "name");
+  uint64_t bytes = 0;
+  for (uint64_t i = 0; i < index.count; ++i) {
+    const qnt_weights_entry &e = index.entries[i];
+    std::string shape;
+    for (int32_t d = 0; d < e.rank; ++d)
+      shape += (d ? "x" : "") + std::to_string(e.shape[d]);
+    std::printf("%12llu %12llu %-5s %-20s %.*s\n",
+                (unsigned long long)e.offset, (unsigned long long)e.size,
+                qnt_dtype_name(e.dtype), shape.empty() ? "scalar" : shape.c_str(),
+                int(e.name_length), index.names + e.name_offset);
+    bytes += e.size;
+  }
+  std::printf("%llu tensors, %llu bytes (a file of %llu bytes with padding "
+              "and index)\n",
+              (unsigned long long)index.count, (unsigned long long)bytes,
+              (unsigned long long)fileSize);
+}
+
+/// --list-weights of a weights file alone.
+int listWeightsFile(const std::string &path) {
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  std::vector<uint64_t> words; // 8-byte aligned, as a mapping is
+  uint64_t size = 0;
+  bool read = false;
+  if (f && std::fseek(f, 0, SEEK_END) == 0) {
+    long end = std::ftell(f);
+    if (end >= 0) {
+      size = uint64_t(end);
+      words.resize(size / 8 + 1);
+      std::rewind(f);
+      read = std::fread(words.data(), 1, size, f) == size;
+    }
+  }
+  if (f)
+    std::fclose(f);
+  if (!read) {
+    std::fprintf(stderr, "quant-run: error: cannot read %s\n", path.c_str());
+    return 1;
+  }
+  qnt_weights_index index;
+  char error[512];
+  if (qnt_weights_index_read(words.data(), size, &index, error, sizeof error) != 0) {
+    std::fprintf(stderr, "quant-run: error: %s: %s\n", path.c_str(), error);
+    return 1;
+  }
+  printWeights(index, size);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   std::string modelPath, prompt, checkPath, logitsOut, perplexityPath, klBase;
   int64_t chunk = 0, tokens = 64, topK = 40, threads = 0,
@@ -487,7 +548,7 @@ int main(int argc, char **argv) {
   double temp = 0, topP = 0.95;
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
   bool quiet = false, printIds = false, profile = false;
-  bool tokenizeOnly = false, chat = false;
+  bool tokenizeOnly = false, chat = false, listWeights = false;
   std::string tokenizePath;
   std::string chatTemplate, system;
   std::vector<std::string> positionals;
@@ -508,6 +569,7 @@ int main(int argc, char **argv) {
   args.number("--max-kl-ratio", maxKlRatio);
   args.flag("-q, --quiet", quiet);
   args.flag("--tokens-out", printIds);
+  args.flag("--list-weights", listWeights);
   args.flag("--profile", profile);
   args.flag("--tokenize", tokenizeOnly);
   args.text("--tokenize-file", tokenizePath);
@@ -554,10 +616,18 @@ int main(int argc, char **argv) {
                        !perplexityPath.empty() || profile))
     return args.usageError("--tokenize runs no model: no --check, --logits-out, "
                       "--perplexity or --profile with it");
+  if (listWeights &&
+      (havePrompt || tokenizeOnly || chat || !checkPath.empty() ||
+       !logitsOut.empty() || !perplexityPath.empty() || profile))
+    return args.usageError("--list-weights runs no model: no -p, --tokenize, "
+                           "--chat, --check, --logits-out, --perplexity or "
+                           "--profile with it");
   if (threads > 0)
     qnt_rt_set_num_threads(int(threads));
+  if (listWeights && endsWith(modelPath, ".weights"))
+    return listWeightsFile(modelPath);
 
-  if (modelPath.size() > 5 && modelPath.compare(modelPath.size() - 5, 5, ".gguf") == 0)
+  if (endsWith(modelPath, ".gguf"))
     return args.usageError("quant-run runs a compiled model: first quant-compile " +
                       modelPath + " -o model.so");
 
@@ -568,6 +638,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   model.batch = batch;
+  if (listWeights) {
+    printWeights(model.weights_index, model.weights_size);
+    qnt_model_free(&model);
+    return 0;
+  }
   if (!quiet && model.notes && model.notes[0])
     std::fprintf(stderr, "compiled with %s\n", model.notes);
   if (profile && !model.profile_names) {

@@ -150,11 +150,10 @@ struct LoweringOptions {
   /// vector arithmetic (false: runs the VNNI and AVX2 kernels' structure on
   /// any CPU).
   bool intrinsics = true;
-  /// If set, large constants go to this file (--qnt-externalize-weights).
+  /// If set, large constants go to this weights file, added to the tensors
+  /// the fold pass streamed there, and the code is bound to its index
+  /// (--qnt-externalize-weights).
   std::string weightsFile;
-  /// Append to weightsFile (the fold pass streamed the quantized weights
-  /// into it) rather than truncate it.
-  bool appendWeights = false;
 };
 
 /// The defaults, for TableGen'd option defaults.

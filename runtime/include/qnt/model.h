@@ -2,18 +2,21 @@
  *
  * quant-compile model.gguf -o model.so writes three files:
  *   model.so       the compiled code: _mlir_ciface_forward, _mlir_ciface_decode
- *   model.weights  the packed (quantized) weights, read at load into
- *                  huge-page memory (mapped with QNT_MMAP_WEIGHTS=1)
+ *   model.weights  the packed (quantized) weights, named tensors with an
+ *                  index (qnt/weights.h), read at load into huge-page
+ *                  memory (mapped with QNT_MMAP_WEIGHTS=1)
  *   model.meta     hyperparameters and the tokenizer, in the layout below
  * They are a checked triple: model.meta records the size and fingerprint of
  * model.weights and a model id that model.so carries too (QNT_MODEL_ID_SYMBOL),
  * with the entry points' ABI version. The loader refuses a truncated,
  * foreign or mismatched file before any compiled code runs.
  *
- * The entry points (see the header quant-compile writes next to an object):
- *   forward(tokens [T] i32, pos, from, kcache, vcache, weights,
- *           logits [T - from, V])
- *   decode (token  [1] i32, pos, kcache, vcache, weights, logits [1, V])
+ * The entry points (qnt/entry_points.def describes their parameters for
+ * the importer and for the function types below; the header quant-compile
+ * writes next to an object spells them out):
+ *   forward(tokens [T] i32, pos, logits_from, kcache, vcache, weights,
+ *           logits [T - logits_from, V])
+ *   decode (tokens [1] i32, pos, kcache, vcache, weights, logits [1, V])
  * (with a q8_0 cache, kscales and vscales after vcache).
  * Both write the keys and values of positions pos .. pos + T - 1 into the
  * caches ([layers, context, kv_dim], f16, f32 or q8_0 as model.meta's
@@ -27,6 +30,7 @@
 #define QNT_MODEL_H
 
 #include "qnt/runtime.h"
+#include "qnt/weights.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -208,23 +212,53 @@ int32_t qnt_sample(qnt_sampler *s, const float *logits, int32_t vocab);
  * A loaded model
  *===----------------------------------------------------------------------===*/
 
-typedef void (*qnt_forward_fn)(qnt_memref_1d *tokens, int64_t pos,
-                               int64_t logits_from, qnt_memref_3d *kcache,
-                               qnt_memref_3d *vcache, qnt_memref_1d *weights,
-                               qnt_memref_2d *logits);
-typedef void (*qnt_decode_fn)(qnt_memref_1d *token, int64_t pos,
-                              qnt_memref_3d *kcache, qnt_memref_3d *vcache,
-                              qnt_memref_1d *weights, qnt_memref_2d *logits);
-/* With a q8_0 cache the scales follow the caches. */
-typedef void (*qnt_forward_q8_fn)(qnt_memref_1d *tokens, int64_t pos,
-                                  int64_t logits_from, qnt_memref_3d *kcache,
-                                  qnt_memref_3d *vcache, qnt_memref_3d *kscales,
-                                  qnt_memref_3d *vscales, qnt_memref_1d *weights,
-                                  qnt_memref_2d *logits);
-typedef void (*qnt_decode_q8_fn)(qnt_memref_1d *token, int64_t pos,
-                                 qnt_memref_3d *kcache, qnt_memref_3d *vcache,
-                                 qnt_memref_3d *kscales, qnt_memref_3d *vscales,
-                                 qnt_memref_1d *weights, qnt_memref_2d *logits);
+/* The entry points' C types, parameter by parameter from
+ * qnt/entry_points.def (the description the importer builds them from):
+ * qnt_forward_fn and qnt_decode_fn, and with a q8_0 cache, whose scales
+ * follow the caches, qnt_forward_q8_fn and qnt_decode_q8_fn. */
+#define QNT_ENTRY_C_TOKENS qnt_memref_1d *
+#define QNT_ENTRY_C_POSITION int64_t
+#define QNT_ENTRY_C_CACHE qnt_memref_3d *
+#define QNT_ENTRY_C_CACHE_SCALES qnt_memref_3d *
+#define QNT_ENTRY_C_WEIGHTS qnt_memref_1d *
+#define QNT_ENTRY_C_LOGITS qnt_memref_2d *
+/* A comma after every parameter but the last (the logits). */
+#define QNT_ENTRY_SEP_TOKENS ,
+#define QNT_ENTRY_SEP_POSITION ,
+#define QNT_ENTRY_SEP_CACHE ,
+#define QNT_ENTRY_SEP_CACHE_SCALES ,
+#define QNT_ENTRY_SEP_WEIGHTS ,
+#define QNT_ENTRY_SEP_LOGITS
+#define QNT_ENTRY_KEEP(...) __VA_ARGS__
+#define QNT_ENTRY_DROP(...)
+#define QNT_ENTRY_PARAM(name, kind, when)                                      \
+  QNT_ENTRY_WHEN_##when(QNT_ENTRY_C_##kind name QNT_ENTRY_SEP_##kind)
+#define QNT_ENTRY_WHEN_ALL QNT_ENTRY_KEEP
+
+#define QNT_ENTRY_WHEN_PREFILL QNT_ENTRY_KEEP
+#define QNT_ENTRY_WHEN_Q8 QNT_ENTRY_DROP
+typedef void (*qnt_forward_fn)(
+#include "qnt/entry_points.def"
+);
+#undef QNT_ENTRY_WHEN_Q8
+#define QNT_ENTRY_WHEN_Q8 QNT_ENTRY_KEEP
+typedef void (*qnt_forward_q8_fn)(
+#include "qnt/entry_points.def"
+);
+#undef QNT_ENTRY_WHEN_PREFILL
+#define QNT_ENTRY_WHEN_PREFILL QNT_ENTRY_DROP
+typedef void (*qnt_decode_q8_fn)(
+#include "qnt/entry_points.def"
+);
+#undef QNT_ENTRY_WHEN_Q8
+#define QNT_ENTRY_WHEN_Q8 QNT_ENTRY_DROP
+typedef void (*qnt_decode_fn)(
+#include "qnt/entry_points.def"
+);
+#undef QNT_ENTRY_WHEN_Q8
+#undef QNT_ENTRY_WHEN_PREFILL
+#undef QNT_ENTRY_WHEN_ALL
+#undef QNT_ENTRY_PARAM
 
 typedef struct qnt_model {
   qnt_meta_header config;
@@ -234,6 +268,7 @@ typedef struct qnt_model {
   qnt_decode_fn decode;
   void *weights;               /* model.weights, read or mapped */
   size_t weights_size;
+  qnt_weights_index weights_index; /* its named tensors (qnt/weights.h) */
   void *kcache, *vcache;       /* [blocks, context, kv_heads * head_dim] of
                                   config.kv_cache's type (f32, f16 or i8) */
   void *kscales, *vscales;     /* q8_0: [blocks, context, kv_dim / 32] f16;

@@ -1053,3 +1053,43 @@ func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x64xf32>, %p: index) {
   %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 4, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<128x64xf32> -> !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block>>
   return
 }
+
+// -----
+
+func.func @weight_without_name() -> tensor<4xf32> {
+  // expected-error @+1 {{'qnt.weight' op needs a name}}
+  %w = qnt.weight "" : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+func.func @weight_of_bits() -> tensor<64xi1> {
+  // expected-error @+1 {{a weights file holds f32, f16, bf16, f64 and 8 to 64-bit integer tensors of rank 0 to 6, not 'tensor<64xi1>'}}
+  %w = qnt.weight "mask" : tensor<64xi1>
+  return %w : tensor<64xi1>
+}
+
+// -----
+
+func.func @weight_of_indices() -> tensor<4xindex> {
+  // expected-error @+1 {{a weights file holds}}
+  %w = qnt.weight "indices" : tensor<4xindex>
+  return %w : tensor<4xindex>
+}
+
+// -----
+
+func.func @weight_of_rank_7() -> tensor<1x1x1x1x1x1x2xf32> {
+  // expected-error @+1 {{not 'tensor<1x1x1x1x1x1x2xf32>'}}
+  %w = qnt.weight "deep" : tensor<1x1x1x1x1x1x2xf32>
+  return %w : tensor<1x1x1x1x1x1x2xf32>
+}
+
+// -----
+
+func.func @weight_of_dynamic_shape() -> tensor<?xf32> {
+  // expected-error @+1 {{must be statically shaped tensor}}
+  %w = qnt.weight "rows" : tensor<?xf32>
+  return %w : tensor<?xf32>
+}

@@ -99,6 +99,18 @@ func.func @pack(%d: tensor<2x64xi8>, %s: tensor<2x2xf32>, %u: tensor<2x2xi32>) -
   return %q : !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>
 }
 
+// Tensors of the weights file, by name.
+// CHECK-LABEL: func.func @weight
+// CHECK:         %[[D:.+]] = qnt.weight "blk.0.attn_q.weight" : tensor<2x64xi8>
+// CHECK:         %[[S:.+]] = qnt.weight "blk.0.attn_q.weight_scales" : tensor<2x2xf16>
+// CHECK:         qnt.pack %[[D]], %[[S]]
+func.func @weight() -> !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>> {
+  %d = qnt.weight "blk.0.attn_q.weight" : tensor<2x64xi8>
+  %s = qnt.weight "blk.0.attn_q.weight_scales" : tensor<2x2xf16>
+  %q = qnt.pack %d, %s : tensor<2x64xi8>, tensor<2x2xf16> -> !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>>
+  return %q : !qnt.tensor<2x64xf32, #qnt.scheme<granularity = per_block>>
+}
+
 // Data tiling: a target on the module, layouts on quantized tensors, the
 // micro-kernel and its dots.
 // CHECK-LABEL: module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, dot = vnni, registers = 32>}
