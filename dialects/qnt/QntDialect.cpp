@@ -46,6 +46,13 @@ void QntDialect::initialize() {
 LogicalResult QntDialect::verifyRegionResultAttribute(
     Operation *op, unsigned regionIndex, unsigned resultIndex,
     NamedAttribute attribute) {
+  // An entry point's parameter name (qnt/entry_points.def, the importer's).
+  if (attribute.getName() == kParamAttrName) {
+    if (!isa<StringAttr>(attribute.getValue()))
+      return op->emitError()
+             << "'" << kParamAttrName << "' must be a string: a name";
+    return success();
+  }
   if (attribute.getName() != kInLastArgAttrName)
     return op->emitError() << "unknown qnt attribute on a result: "
                            << attribute.getName();

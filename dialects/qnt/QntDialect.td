@@ -28,10 +28,15 @@ def Qnt_Dialect : Dialect {
   // into their components. `tensor.dim` of such a call's result
   // canonicalizes to the last operand's, so the caller's shapes stay those of
   // its own values (and its tensor.empty ops CSE into one).
+  //
+  // `qnt.param` on an entry point's argument or result: its name as
+  // runtime/include/qnt/entry_points.def gives it ("tokens", "logits"...),
+  // set by the importer; the C header quant-compile writes uses it.
   let hasCanonicalizer = 1;
   let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     static constexpr ::llvm::StringLiteral kInLastArgAttrName = "qnt.in_last_arg";
+    static constexpr ::llvm::StringLiteral kParamAttrName = "qnt.param";
     void registerAttributes();
     void registerTypes();
   }];

@@ -202,6 +202,7 @@ LogicalResult buffersToLLVM(ModuleOp module,
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
       fn.removeArgAttr(i, "bufferize.result");
       fn.removeArgAttr(i, qnt::kWeightsArgAttr);
+      fn.removeArgAttr(i, qnt::QntDialect::kParamAttrName);
     }
   return runPipeline(module, hook, [&](PassManager &pm) {
     qnt::buildBuffersToLLVMPipeline(pm, options);
@@ -332,8 +333,12 @@ std::string cHeader(ModuleOp module, StringRef source) {
     os << "/* @" << fn.getName() << "\n";
     unsigned results = 0;
     for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes())) {
+      // The importer's names (qnt/entry_points.def) where it gave them.
       std::string name = "arg" + std::to_string(i);
-      if (fn.getArgAttr(i, "bufferize.result"))
+      if (auto given = fn.getArgAttrOfType<StringAttr>(
+              i, qnt::QntDialect::kParamAttrName))
+        name = given.str();
+      else if (fn.getArgAttr(i, "bufferize.result"))
         name = "result" + std::to_string(results++);
       else if (fn.getArgAttr(i, "qnt.weights"))
         name = "weights";

@@ -52,7 +52,8 @@ constexpr EntryParam kEntryParams[] = {
 #undef ALL
 #undef PREFILL
 #undef Q8
-constexpr size_t kEntryParamCount = sizeof kEntryParams / sizeof kEntryParams[0];
+constexpr size_t kEntryParamCount =
+    sizeof kEntryParams / sizeof kEntryParams[0];
 // What the importer builds comes first; later passes append the weights
 // (--qnt-externalize-weights), then bufferization the logits' out-parameter.
 static_assert(kEntryParams[0].kind == EntryParam::Tokens &&
@@ -62,7 +63,6 @@ static_assert(kEntryParams[0].kind == EntryParam::Tokens &&
 static_assert(kEntryParams[kEntryParamCount - 2].kind == EntryParam::Weights &&
                   kEntryParams[kEntryParamCount - 1].kind == EntryParam::Logits,
               "the weights, then the logits, come last");
-
 
 class Importer {
 public:
@@ -223,6 +223,7 @@ private:
     bool prefill = ShapedType::isDynamic(tokens);
     SmallVector<Type> args;
     SmallVector<EntryParam::Kind> kinds;
+    SmallVector<StringRef> names;
     for (const EntryParam &p : kEntryParams) {
       if ((p.when == EntryParam::Prefill && !prefill) ||
           (p.when == EntryParam::Q8 && !q8))
@@ -245,10 +246,15 @@ private:
         continue;
       }
       kinds.push_back(p.kind);
+      names.push_back(p.name);
     }
     auto fnType = b.getFunctionType(args, {logitsType});
     Location loc = NameLoc::get(b.getStringAttr(name));
     auto fn = func::FuncOp::create(b, loc, name, fnType);
+    for (auto [i, param] : llvm::enumerate(names))
+      fn.setArgAttr(i, qnt::QntDialect::kParamAttrName, b.getStringAttr(param));
+    fn.setResultAttr(0, qnt::QntDialect::kParamAttrName,
+                     b.getStringAttr(kEntryParams[kEntryParamCount - 1].name));
     OpBuilder::InsertionGuard guard(b);
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);

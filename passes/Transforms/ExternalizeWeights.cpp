@@ -79,7 +79,8 @@ struct ExternalizeWeightsPass
       if (type && attr && type.hasStaticShape() &&
           type.getElementTypeBitWidth() % 8 == 0 &&
           type.getNumElements() * (type.getElementTypeBitWidth() / 8) >=
-              minBytes && c->getParentOfType<func::FuncOp>())
+              minBytes &&
+          c->getParentOfType<func::FuncOp>())
         constants.push_back(c);
     });
     for (arith::ConstantOp c : constants) {
@@ -91,9 +92,9 @@ struct ExternalizeWeightsPass
           c.emitError("cannot read this constant's bytes");
           return signalPassFailure();
         }
-        FailureOr<std::string> name = writer.write(
-            tensorName(c), cast<ShapedType>(c.getType()), std::move(data),
-            c.getLoc());
+        FailureOr<std::string> name =
+            writer.write(tensorName(c), cast<ShapedType>(c.getType()),
+                         std::move(data), c.getLoc());
         if (failed(name))
           return signalPassFailure();
         it->second = *name;
@@ -115,7 +116,8 @@ struct ExternalizeWeightsPass
       fn.walk([&](WeightOp w) { weights.push_back(w); });
       if (weights.empty())
         continue;
-      FailureOr<Value> arg = getOrAddWeightsArgument(fn, users, "bind the weights");
+      FailureOr<Value> arg =
+          getOrAddWeightsArgument(fn, users, "bind the weights");
       if (failed(arg))
         return signalPassFailure();
       for (WeightOp w : weights) {
@@ -135,7 +137,8 @@ struct ExternalizeWeightsPass
           return signalPassFailure();
         }
         OpBuilder b(w);
-        w.replaceAllUsesWith(viewWeights(b, w.getLoc(), *arg, entry->offset, type));
+        w.replaceAllUsesWith(
+            viewWeights(b, w.getLoc(), *arg, entry->offset, type));
         w.erase();
       }
     }

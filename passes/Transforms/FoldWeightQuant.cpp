@@ -305,8 +305,8 @@ public:
       bytesStored += bytes.size();
       auto shaped = cast<ShapedType>(types[i]);
       if (writer) {
-        FailureOr<std::string> stored =
-            writer->write((name + suffixes[i]).str(), shaped, std::move(bytes), loc);
+        FailureOr<std::string> stored = writer->write(
+            (name + suffixes[i]).str(), shaped, std::move(bytes), loc);
         if (failed(stored)) {
           writeFailed = true;
           return failure();
@@ -561,8 +561,9 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
 
     auto type = QTensorType::get(ctx, weightType.getShape(),
                                  rewriter.getF32Type(), scheme, layout);
-    FailureOr<Folded> kept = store.store(type, weightName(weight.getLoc()),
-                                         componentBytes(q, layout), op.getLoc());
+    FailureOr<Folded> kept =
+        store.store(type, weightName(weight.getLoc()),
+                    componentBytes(q, layout), op.getLoc());
     if (failed(kept))
       return failure();
     const Folded &folded = cache[{attr, form}] = std::move(*kept);
@@ -660,8 +661,8 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
                          std::move(components), source.getLoc());
     }
     // In memory: new data; the scales (and the rest) are shared as they are.
-    FailureOr<Folded> folded =
-        store.store(newType, weightName(source.getLoc()), {data}, source.getLoc());
+    FailureOr<Folded> folded = store.store(newType, weightName(source.getLoc()),
+                                           {data}, source.getLoc());
     if (succeeded(folded))
       folded->blobs.append(others.begin(), others.end());
     return folded;
@@ -913,8 +914,7 @@ struct FoldWeightQuantPass
     // made, and the code names them (qnt.weight).
     WeightsFileWriter writer;
     bool streaming = !weightsFile.empty();
-    if (streaming &&
-        failed(writer.create(weightsFile, module.getLoc())))
+    if (streaming && failed(writer.create(weightsFile, module.getLoc())))
       return signalPassFailure();
 
     FoldCache cache;
@@ -946,7 +946,8 @@ struct FoldWeightQuantPass
     tablePatterns.add<ShareTiledTable>(&getContext(), cache, store);
     QuantizeGgmlTable::TableCache tables;
     tablePatterns.add<QuantizeGgmlTable>(&getContext(), options, tables);
-    if (failed(applyPatternsGreedily(module, std::move(tablePatterns), config)) ||
+    if (failed(
+            applyPatternsGreedily(module, std::move(tablePatterns), config)) ||
         store.writeFailed)
       return signalPassFailure();
     if (streaming && failed(writer.close(module.getLoc())))

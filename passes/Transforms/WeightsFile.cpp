@@ -85,8 +85,9 @@ LogicalResult WeightsFileWriter::extend(StringRef file, Location loc) {
   // The index goes; the tensors stay, and the new ones follow them.
   std::error_code ec;
   int fd = -1;
-  if (!(ec = llvm::sys::fs::openFileForReadWrite(
-            path, fd, llvm::sys::fs::CD_OpenExisting, llvm::sys::fs::OF_None))) {
+  if (!(ec = llvm::sys::fs::openFileForReadWrite(path, fd,
+                                                 llvm::sys::fs::CD_OpenExisting,
+                                                 llvm::sys::fs::OF_None))) {
     ec = llvm::sys::fs::resize_file(fd, size);
     llvm::sys::Process::SafelyCloseFileDescriptor(fd);
   }
@@ -125,8 +126,7 @@ void WeightsFileWriter::writeQueued() {
   }
 }
 
-FailureOr<std::string> WeightsFileWriter::write(StringRef name,
-                                                ShapedType type,
+FailureOr<std::string> WeightsFileWriter::write(StringRef name, ShapedType type,
                                                 std::vector<char> bytes,
                                                 Location loc) {
   int32_t dtype = weightsFileDType(type.getElementType());

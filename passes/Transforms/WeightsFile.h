@@ -1,4 +1,5 @@
-//===- WeightsFile.h - Writing weights to the file the runtime maps -*- C++ -*-===//
+//===- WeightsFile.h - Writing weights to the file the runtime maps -*- C++
+//-*-===//
 //
 // The one writer of weights files (qnt/weights.h: tensors' bytes, each
 // 64-byte aligned, then an index of their names, offsets, types and shapes).

@@ -56,16 +56,15 @@ int qnt_weights_index_read(const void *data, uint64_t size,
   if (footer.index_offset % QNT_WEIGHTS_ALIGNMENT != 0 ||
       footer.index_offset > room ||
       footer.count > (room - footer.index_offset) / sizeof(qnt_weights_entry) ||
-      footer.names_size != room - footer.index_offset -
-                               footer.count * sizeof(qnt_weights_entry))
-    return fail(error, error_size,
-                "the weights file's index is malformed: %llu entries and %llu "
-                "bytes of names at offset %llu do not fill the %llu bytes "
-                "before its footer",
-                (unsigned long long)footer.count,
-                (unsigned long long)footer.names_size,
-                (unsigned long long)footer.index_offset,
-                (unsigned long long)room);
+      footer.names_size !=
+          room - footer.index_offset - footer.count * sizeof(qnt_weights_entry))
+    return fail(
+        error, error_size,
+        "the weights file's index is malformed: %llu entries and %llu "
+        "bytes of names at offset %llu do not fill the %llu bytes "
+        "before its footer",
+        (unsigned long long)footer.count, (unsigned long long)footer.names_size,
+        (unsigned long long)footer.index_offset, (unsigned long long)room);
   const qnt_weights_entry *entries =
       (const qnt_weights_entry *)(bytes + footer.index_offset);
   const char *names =
@@ -89,8 +88,9 @@ int qnt_weights_index_read(const void *data, uint64_t size,
     uint64_t elements = 1;
     for (int32_t d = 0; d < QNT_WEIGHTS_MAX_RANK; ++d) {
       int64_t dim = e->shape[d];
-      if (d >= e->rank ? dim != 0
-                       : dim < 0 || (dim && elements > UINT64_MAX / (uint64_t)dim))
+      if (d >= e->rank
+              ? dim != 0
+              : dim < 0 || (dim && elements > UINT64_MAX / (uint64_t)dim))
         return fail(error, error_size,
                     "the weights file's tensor '%.*s' has a malformed shape",
                     name, text);

@@ -40,7 +40,9 @@ struct Aligned {
     std::memcpy(words.data(), bytes.data(), bytes.size());
   }
   const void *data() const { return words.data(); }
-  const char *bytes() const { return reinterpret_cast<const char *>(words.data()); }
+  const char *bytes() const {
+    return reinterpret_cast<const char *>(words.data());
+  }
   std::vector<uint64_t> words;
   uint64_t size;
 };
@@ -65,9 +67,12 @@ TEST(WeightsFile, WriterFollowsTheIndexLayout) {
   {
     qnt::WeightsFileWriter writer;
     ASSERT_TRUE(succeeded(writer.create(path, loc)));
-    auto a = writer.write("a", RankedTensorType::get({2, 3}, i8), bytesOf(6, 1), loc);
-    auto b = writer.write("b", RankedTensorType::get({4}, f32), bytesOf(16, 20), loc);
-    auto again = writer.write("a", RankedTensorType::get({}, f32), bytesOf(4, 50), loc);
+    auto a = writer.write("a", RankedTensorType::get({2, 3}, i8), bytesOf(6, 1),
+                          loc);
+    auto b = writer.write("b", RankedTensorType::get({4}, f32), bytesOf(16, 20),
+                          loc);
+    auto again =
+        writer.write("a", RankedTensorType::get({}, f32), bytesOf(4, 50), loc);
     ASSERT_TRUE(succeeded(a) && succeeded(b) && succeeded(again));
     EXPECT_EQ(*a, "a");
     EXPECT_EQ(*again, "a.1"); // a taken name gets a suffix
@@ -126,8 +131,9 @@ TEST(WeightsFile, WriterFollowsTheIndexLayout) {
     qnt::WeightsFileWriter writer;
     ASSERT_TRUE(succeeded(writer.extend(path, loc)));
     ASSERT_NE(writer.lookup("a.1"), nullptr);
-    auto c = writer.write("b", RankedTensorType::get({2}, Float16Type::get(&ctx)),
-                          bytesOf(4, 90), loc);
+    auto c =
+        writer.write("b", RankedTensorType::get({2}, Float16Type::get(&ctx)),
+                     bytesOf(4, 90), loc);
     ASSERT_TRUE(succeeded(c));
     EXPECT_EQ(*c, "b.1");
     ASSERT_TRUE(succeeded(writer.close(loc)));
@@ -162,9 +168,9 @@ TEST(WeightsFile, WriterRefusesWhatTheIndexCannotDescribe) {
   EXPECT_TRUE(failed(writer.write(
       "bits", RankedTensorType::get({64}, IntegerType::get(&ctx, 1)),
       bytesOf(8, 0), loc)));
-  EXPECT_TRUE(failed(writer.write(
-      "short", RankedTensorType::get({4}, Float32Type::get(&ctx)),
-      bytesOf(15, 0), loc)));
+  EXPECT_TRUE(failed(
+      writer.write("short", RankedTensorType::get({4}, Float32Type::get(&ctx)),
+                   bytesOf(15, 0), loc)));
   ASSERT_TRUE(succeeded(writer.close(loc)));
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_NE(errors[0].find("a weights file cannot hold 'tensor<64xi1>'"),
@@ -224,7 +230,9 @@ TEST(WeightsFile, ReaderAcceptsTheDescribedLayout) {
   EXPECT_EQ(file.read(), "");
   Aligned aligned(file.bytes());
   qnt_weights_index index;
-  ASSERT_EQ(qnt_weights_index_read(aligned.data(), aligned.size, &index, nullptr, 0), 0);
+  ASSERT_EQ(
+      qnt_weights_index_read(aligned.data(), aligned.size, &index, nullptr, 0),
+      0);
   EXPECT_EQ(qnt_weights_find(&index, "s")->offset, 64u);
   EXPECT_EQ(qnt_dtype_size(QNT_DTYPE_BF16), 2u);
   EXPECT_EQ(qnt_dtype_size(QNT_DTYPE_COUNT), 0u);
@@ -240,9 +248,10 @@ TEST(WeightsFile, ReaderRefusesEachBrokenField) {
   };
   const Case cases[] = {
       {"magic", [](HandMade &f) { f.footer.magic[7] = '2'; }, "has no index"},
-      {"index offset misaligned", [](HandMade &f) { f.footer.index_offset = 120; },
-       "index is malformed"},
-      {"index past the file", [](HandMade &f) { f.footer.index_offset = 1 << 20; },
+      {"index offset misaligned",
+       [](HandMade &f) { f.footer.index_offset = 120; }, "index is malformed"},
+      {"index past the file",
+       [](HandMade &f) { f.footer.index_offset = 1 << 20; },
        "index is malformed"},
       {"too many entries", [](HandMade &f) { f.footer.count = 3; },
        "index is malformed"},
@@ -252,13 +261,16 @@ TEST(WeightsFile, ReaderRefusesEachBrokenField) {
        "entry 1 has no name"},
       {"name past the names", [](HandMade &f) { f.entries[1].name_offset = 2; },
        "entry 1 has no name"},
-      {"unknown type", [](HandMade &f) { f.entries[0].dtype = QNT_DTYPE_COUNT; },
+      {"unknown type",
+       [](HandMade &f) { f.entries[0].dtype = QNT_DTYPE_COUNT; },
        "'w' has an unknown element type"},
-      {"rank", [](HandMade &f) { f.entries[0].rank = QNT_WEIGHTS_MAX_RANK + 1; },
+      {"rank",
+       [](HandMade &f) { f.entries[0].rank = QNT_WEIGHTS_MAX_RANK + 1; },
        "'w' has an unknown element type (0) or rank (7)"},
       {"negative dimension", [](HandMade &f) { f.entries[1].shape[0] = -3; },
        "'s' has a malformed shape"},
-      {"dimension past the rank", [](HandMade &f) { f.entries[1].shape[1] = 1; },
+      {"dimension past the rank",
+       [](HandMade &f) { f.entries[1].shape[1] = 1; },
        "'s' has a malformed shape"},
       {"bytes not the shape's", [](HandMade &f) { f.entries[1].size = 4; },
        "'s' is 4 bytes; its shape and type make 3"},
@@ -285,8 +297,11 @@ TEST(WeightsFile, ReaderRefusesEachBrokenField) {
   qnt_weights_index index;
   char error[128] = "";
   char tiny[8] = {};
-  EXPECT_EQ(qnt_weights_index_read(tiny, sizeof tiny, &index, error, sizeof error), -1);
-  EXPECT_NE(std::string(error).find("too short for an index"), std::string::npos);
+  EXPECT_EQ(
+      qnt_weights_index_read(tiny, sizeof tiny, &index, error, sizeof error),
+      -1);
+  EXPECT_NE(std::string(error).find("too short for an index"),
+            std::string::npos);
 }
 
 } // namespace

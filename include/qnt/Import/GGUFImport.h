@@ -1,19 +1,23 @@
 //===- GGUFImport.h - A llama GGUF as qnt IR -----------------*- C++ -*-===//
 //
-// Builds the model as two entry points over one KV cache:
+// Builds the model as two entry points over one KV cache, @forward (prefill
+// or scoring: T tokens, and logits_from, the first position whose logits it
+// computes) and @decode (one token), with the parameters
+// runtime/include/qnt/entry_points.def lists, each named there
+// (QntDialect::kParamAttrName); the logits are the result:
 //
-//   @forward(tokens: tensor<?xi32>, pos: index, kcache, vcache)
-//       -> (logits: tensor<?xVxf32>, kcache, vcache)       prefill / scoring
-//   @decode(token: tensor<1xi32>, pos: index, kcache, vcache)
-//       -> (logits: tensor<1xVxf32>, kcache, vcache)       one step, static
+//   @forward(tokens: tensor<?xi32>, pos: index, logits_from: index,
+//            kcache, vcache [, kscales, vscales]) -> tensor<?xVxf32>
+//   @decode(tokens: tensor<1xi32>, pos: index,
+//           kcache, vcache [, kscales, vscales]) -> tensor<1xVxf32>
 //
-// kcache and vcache are [layers, context, kv_heads * head_dim] f16 (or f32,
-// ImportOptions::kvCache), updated in
-// place at rows pos .. pos + T - 1. Per layer: RMSNorm, q/k/v linears, RoPE,
-// cache writes (tensor.insert_slice), causal grouped-query attention, output
-// linear, residual add, RMSNorm, SwiGLU FFN (gate, up, silu*mul, down),
-// residual add; then the final norm and the output head (the embedding when
-// output.weight is absent).
+// kcache and vcache are [layers, context, kv_heads * head_dim] buffers of
+// f16 (or f32, or i8 with f16 scales per 32 in kscales and vscales:
+// ImportOptions::kvCache), updated in place at rows pos .. pos + T - 1. Per
+// layer: RMSNorm, q/k/v linears, RoPE, cache writes, causal grouped-query
+// attention, output linear, residual add, RMSNorm, SwiGLU FFN (gate, up,
+// silu*mul, down), residual add; then the final norm and the output head
+// (the embedding when output.weight is absent).
 //
 // Weights are dense_resource attributes whose blobs point into the mapped
 // file (no copy): `file` must outlive the module. Q8_0 weights become

@@ -36,7 +36,7 @@ extern "C" {
 #define QNT_DTYPE_F32 0
 #define QNT_DTYPE_F16 1
 #define QNT_DTYPE_BF16 2
-#define QNT_DTYPE_I8 3  /* also 4-bit values packed two to a byte */
+#define QNT_DTYPE_I8 3 /* also 4-bit values packed two to a byte */
 #define QNT_DTYPE_I16 4
 #define QNT_DTYPE_I32 5
 #define QNT_DTYPE_I64 6
@@ -48,8 +48,8 @@ typedef struct qnt_weights_entry {
   uint64_t size;        /* bytes */
   uint32_t name_offset; /* in the names */
   uint32_t name_length;
-  int32_t dtype; /* QNT_DTYPE_* */
-  int32_t rank;  /* 0 .. QNT_WEIGHTS_MAX_RANK */
+  int32_t dtype;                       /* QNT_DTYPE_* */
+  int32_t rank;                        /* 0 .. QNT_WEIGHTS_MAX_RANK */
   int64_t shape[QNT_WEIGHTS_MAX_RANK]; /* the first `rank`; the rest 0 */
 } qnt_weights_entry;
 
