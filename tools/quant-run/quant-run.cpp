@@ -21,6 +21,7 @@
 #include "tools/common/ArgParser.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -29,6 +30,11 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -509,35 +515,37 @@ void printWeights(const qnt_weights_index &index, uint64_t fileSize) {
               (unsigned long long)fileSize);
 }
 
-/// --list-weights of a weights file alone.
+/// --list-weights of a weights file alone: mapped, so that only its index is
+/// read.
 int listWeightsFile(const std::string &path) {
-  std::FILE *f = std::fopen(path.c_str(), "rb");
-  std::vector<uint64_t> words; // 8-byte aligned, as a mapping is
-  uint64_t size = 0;
-  bool read = false;
-  if (f && std::fseek(f, 0, SEEK_END) == 0) {
-    long end = std::ftell(f);
-    if (end >= 0) {
-      size = uint64_t(end);
-      words.resize(size / 8 + 1);
-      std::rewind(f);
-      read = std::fread(words.data(), 1, size, f) == size;
-    }
+  int fd = open(path.c_str(), O_RDONLY);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    std::fprintf(stderr, "quant-run: error: cannot read %s: %s\n", path.c_str(),
+                 std::strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return 1;
   }
-  if (f)
-    std::fclose(f);
-  if (!read) {
-    std::fprintf(stderr, "quant-run: error: cannot read %s\n", path.c_str());
+  uint64_t size = uint64_t(st.st_size);
+  void *data = size ? mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
+  close(fd);
+  if (data == MAP_FAILED) {
+    std::fprintf(stderr, "quant-run: error: cannot map %s\n", path.c_str());
     return 1;
   }
   qnt_weights_index index;
   char error[512];
-  if (qnt_weights_index_read(words.data(), size, &index, error, sizeof error) != 0) {
+  int status = 0;
+  if (qnt_weights_index_read(data, size, &index, error, sizeof error) != 0) {
     std::fprintf(stderr, "quant-run: error: %s: %s\n", path.c_str(), error);
-    return 1;
+    status = 1;
+  } else {
+    printWeights(index, size);
   }
-  printWeights(index, size);
-  return 0;
+  if (data)
+    munmap(data, size);
+  return status;
 }
 
 int main(int argc, char **argv) {
