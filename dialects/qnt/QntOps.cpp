@@ -1,6 +1,7 @@
 //===- QntOps.cpp - qnt operations --------------------------------*- C++ -*-===//
 
 #include "dialects/qnt/QntOps.h"
+#include "qnt/weights.h"
 
 #include "qnt/Math/GgmlFormats.h"
 
@@ -211,18 +212,35 @@ LogicalResult GgmlConstantOp::verify() {
 // WeightOp
 //===----------------------------------------------------------------------===//
 
+int32_t WeightOp::getFileDType(Type element) {
+  if (element.isF32())
+    return QNT_DTYPE_F32;
+  if (element.isF16())
+    return QNT_DTYPE_F16;
+  if (element.isBF16())
+    return QNT_DTYPE_BF16;
+  if (element.isF64())
+    return QNT_DTYPE_F64;
+  if (auto integer = dyn_cast<IntegerType>(element))
+    switch (integer.getWidth()) {
+    case 8:
+      return QNT_DTYPE_I8;
+    case 16:
+      return QNT_DTYPE_I16;
+    case 32:
+      return QNT_DTYPE_I32;
+    case 64:
+      return QNT_DTYPE_I64;
+    }
+  return -1;
+}
+
 LogicalResult WeightOp::verify() {
   if (getName().empty())
     return emitOpError("needs a name");
   auto type = cast<RankedTensorType>(getResult().getType());
-  Type element = type.getElementType();
-  unsigned bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 0;
-  // What a weights file holds (qnt/weights.h: QNT_DTYPE_*, at most rank 6).
-  bool stored = element.isF32() || element.isF16() || element.isBF16() ||
-                element.isF64() ||
-                (isa<IntegerType>(element) &&
-                 (bits == 8 || bits == 16 || bits == 32 || bits == 64));
-  if (!stored || type.getRank() > 6)
+  if (getFileDType(type.getElementType()) < 0 ||
+      type.getRank() > QNT_WEIGHTS_MAX_RANK)
     return emitOpError("a weights file holds f32, f16, bf16, f64 and 8 to "
                        "64-bit integer tensors of rank 0 to 6, not ")
            << type;

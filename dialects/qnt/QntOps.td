@@ -149,6 +149,11 @@ def Qnt_WeightOp : Qnt_Op<"weight", [Pure]> {
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The weights file's code for an element type (qnt/weights.h's
+    /// QNT_DTYPE_*), or -1 for one a weights file cannot hold.
+    static int32_t getFileDType(::mlir::Type element);
+  }];
 }
 
 def Qnt_PackOp : Qnt_Op<"pack", [Pure]> {

@@ -21,47 +21,31 @@ namespace qnt {
 
 namespace {
 
-/// A parameter of the entry points, from qnt/entry_points.def.
+/// A parameter of the entry points, from qnt/entry_points.def (its kinds
+/// and conditions spelled as there).
 struct EntryParam {
-  enum Kind { Tokens, Position, Cache, CacheScales, Weights, Logits };
-  enum When { All, Prefill, Q8 };
+  enum Kind { TOKENS, POSITION, CACHE, CACHE_SCALES, WEIGHTS, LOGITS };
+  enum When { ALL, PREFILL, Q8 };
   const char *name;
   Kind kind;
   When when;
 };
-#define TOKENS EntryParam::Tokens
-#define POSITION EntryParam::Position
-#define CACHE EntryParam::Cache
-#define CACHE_SCALES EntryParam::CacheScales
-#define WEIGHTS EntryParam::Weights
-#define LOGITS EntryParam::Logits
-#define ALL EntryParam::All
-#define PREFILL EntryParam::Prefill
-#define Q8 EntryParam::Q8
 constexpr EntryParam kEntryParams[] = {
-#define QNT_ENTRY_PARAM(name, kind, when) {#name, kind, when},
+#define QNT_ENTRY_PARAM(name, kind, when)                                      \
+  {#name, EntryParam::kind, EntryParam::when},
 #include "qnt/entry_points.def"
 #undef QNT_ENTRY_PARAM
 };
-#undef TOKENS
-#undef POSITION
-#undef CACHE
-#undef CACHE_SCALES
-#undef WEIGHTS
-#undef LOGITS
-#undef ALL
-#undef PREFILL
-#undef Q8
 constexpr size_t kEntryParamCount =
     sizeof kEntryParams / sizeof kEntryParams[0];
 // What the importer builds comes first; later passes append the weights
 // (--qnt-externalize-weights), then bufferization the logits' out-parameter.
-static_assert(kEntryParams[0].kind == EntryParam::Tokens &&
-                  kEntryParams[1].kind == EntryParam::Position &&
-                  kEntryParams[1].when == EntryParam::All,
+static_assert(kEntryParams[0].kind == EntryParam::TOKENS &&
+                  kEntryParams[1].kind == EntryParam::POSITION &&
+                  kEntryParams[1].when == EntryParam::ALL,
               "the tokens, then the position, come first");
-static_assert(kEntryParams[kEntryParamCount - 2].kind == EntryParam::Weights &&
-                  kEntryParams[kEntryParamCount - 1].kind == EntryParam::Logits,
+static_assert(kEntryParams[kEntryParamCount - 2].kind == EntryParam::WEIGHTS &&
+                  kEntryParams[kEntryParamCount - 1].kind == EntryParam::LOGITS,
               "the weights, then the logits, come last");
 
 class Importer {
@@ -225,24 +209,24 @@ private:
     SmallVector<EntryParam::Kind> kinds;
     SmallVector<StringRef> names;
     for (const EntryParam &p : kEntryParams) {
-      if ((p.when == EntryParam::Prefill && !prefill) ||
+      if ((p.when == EntryParam::PREFILL && !prefill) ||
           (p.when == EntryParam::Q8 && !q8))
         continue;
       switch (p.kind) {
-      case EntryParam::Tokens:
+      case EntryParam::TOKENS:
         args.push_back(tokensType);
         break;
-      case EntryParam::Position:
+      case EntryParam::POSITION:
         args.push_back(b.getIndexType());
         break;
-      case EntryParam::Cache:
+      case EntryParam::CACHE:
         args.push_back(bufferOf(cacheType));
         break;
-      case EntryParam::CacheScales:
+      case EntryParam::CACHE_SCALES:
         args.push_back(bufferOf(scalesType));
         break;
-      case EntryParam::Weights:
-      case EntryParam::Logits:
+      case EntryParam::WEIGHTS:
+      case EntryParam::LOGITS:
         continue;
       }
       kinds.push_back(p.kind);
@@ -264,9 +248,9 @@ private:
     Value ids;
     SmallVector<Value> positions, buffers, caches;
     for (auto [kind, arg] : llvm::zip(kinds, entry->getArguments())) {
-      if (kind == EntryParam::Tokens)
+      if (kind == EntryParam::TOKENS)
         ids = arg;
-      else if (kind == EntryParam::Position)
+      else if (kind == EntryParam::POSITION)
         positions.push_back(arg);
       else
         buffers.push_back(arg);

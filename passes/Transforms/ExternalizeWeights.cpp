@@ -127,10 +127,11 @@ struct ExternalizeWeightsPass
           return signalPassFailure();
         }
         auto type = cast<RankedTensorType>(w.getType());
-        bool same = entry->dtype == weightsFileDType(type.getElementType()) &&
-                    entry->rank == type.getRank() &&
-                    llvm::equal(ArrayRef<int64_t>(entry->shape, entry->rank),
-                                type.getShape());
+        bool same =
+            entry->dtype == WeightOp::getFileDType(type.getElementType()) &&
+            entry->rank == type.getRank() &&
+            llvm::equal(ArrayRef<int64_t>(entry->shape, entry->rank),
+                        type.getShape());
         if (!same) {
           w.emitError("tensor '") << w.getName() << "' in " << file << " is "
                                   << describe(*entry) << ", not " << type;

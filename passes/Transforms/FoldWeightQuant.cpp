@@ -582,9 +582,8 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
 /// requested storage: no requantization.
 struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
   RepackQuantizedWeight(MLIRContext *ctx, const FoldOptions &options,
-                        FoldCache &cache, WeightStore &store, bool streaming)
-      : OpRewritePattern(ctx), options(options), cache(cache), store(store),
-        streaming(streaming) {}
+                        FoldCache &cache, WeightStore &store)
+      : OpRewritePattern(ctx), options(options), cache(cache), store(store) {}
 
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
@@ -605,7 +604,7 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
     LayoutAttr requested = op.getWeightLayoutAttr();
     bool sums = needsSums(dequant.getResult());
     if (sums == scheme.getSums() && scheme.getStorage() == options.storage &&
-        !streaming && !requested) {
+        !store.streaming() && !requested) {
       useAsWeight(rewriter, dequant.getResult(), source.getResult());
       store.folded(op);
       return success();
@@ -651,7 +650,7 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
     for (std::optional<ElementsAttr> extra : {source.getZeroPoints(), source.getSums()})
       if (extra)
         others.push_back(*extra);
-    if (streaming) {
+    if (store.streaming()) {
       std::vector<std::vector<char>> components;
       components.push_back(std::move(data));
       for (ElementsAttr other : others)
@@ -712,7 +711,6 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
   const FoldOptions &options;
   FoldCache &cache;
   WeightStore &store;
-  bool streaming;
 };
 
 /// embedding(qnt.ggml_constant T) -> embedding(qnt.constant Q(T)): a table
@@ -930,8 +928,7 @@ struct FoldWeightQuantPass
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<QuantizeConstantWeight>(&getContext(), options, cache, store);
-    patterns.add<RepackQuantizedWeight>(&getContext(), options, cache, store,
-                                        streaming);
+    patterns.add<RepackQuantizedWeight>(&getContext(), options, cache, store);
     // Rewrite the linears only: no folding or constant hoisting of the rest
     // of the module. Float weights left without users are erased as dead.
     GreedyRewriteConfig config;

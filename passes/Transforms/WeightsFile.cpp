@@ -2,6 +2,8 @@
 
 #include "passes/Transforms/WeightsFile.h"
 
+#include "dialects/qnt/QntOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -16,29 +18,6 @@
 
 using namespace mlir;
 using namespace qnt;
-
-int32_t qnt::weightsFileDType(Type element) {
-  if (element.isF32())
-    return QNT_DTYPE_F32;
-  if (element.isF16())
-    return QNT_DTYPE_F16;
-  if (element.isBF16())
-    return QNT_DTYPE_BF16;
-  if (element.isF64())
-    return QNT_DTYPE_F64;
-  if (auto integer = dyn_cast<IntegerType>(element))
-    switch (integer.getWidth()) {
-    case 8:
-      return QNT_DTYPE_I8;
-    case 16:
-      return QNT_DTYPE_I16;
-    case 32:
-      return QNT_DTYPE_I32;
-    case 64:
-      return QNT_DTYPE_I64;
-    }
-  return -1;
-}
 
 LogicalResult WeightsFileWriter::create(StringRef file, Location loc) {
   path = file.str();
@@ -129,7 +108,7 @@ void WeightsFileWriter::writeQueued() {
 FailureOr<std::string> WeightsFileWriter::write(StringRef name, ShapedType type,
                                                 std::vector<char> bytes,
                                                 Location loc) {
-  int32_t dtype = weightsFileDType(type.getElementType());
+  int32_t dtype = WeightOp::getFileDType(type.getElementType());
   if (dtype < 0 || !type.hasStaticShape() ||
       type.getRank() > QNT_WEIGHTS_MAX_RANK)
     return emitError(loc) << "a weights file cannot hold " << type

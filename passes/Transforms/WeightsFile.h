@@ -87,10 +87,6 @@ private:
   bool closing = false;
 };
 
-/// The QNT_DTYPE_* of a tensor's element type, or -1 for one a weights file
-/// cannot hold.
-int32_t weightsFileDType(Type element);
-
 /// The attribute that marks a function's weights argument.
 constexpr llvm::StringLiteral kWeightsArgAttr = "qnt.weights";
 
