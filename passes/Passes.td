@@ -601,8 +601,9 @@ def LowerX86Pass : Pass<"qnt-lower-x86", "ModuleOp"> {
     `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.{128,256,512}"` (the 128-
     and 256-bit forms are AVX512-VNNI with VL, or AVX-VNNI). With `dot =
     vnni` or `maddubs` (every such CPU has AVX2), a `qnt_x86.dpbssd` of 8 lanes
-    becomes AVX2's sign trick: `vpsignb` twice, `vpmaddubsw`, `vpmaddwd` by
-    ones (no saturation for values in [-127, 127]); the 4-bit kernels' dots
+    becomes AVX2's sign trick: `vpsignb` twice (|rhs|, and lhs with rhs's
+    sign), `vpmaddubsw`, `vpmaddwd` by ones (no saturation for lhs in
+    [-127, 127]); the 4-bit kernels' dots
     need no sign trick: `qnt_x86.dpbusd {nibbles}` becomes `vpmaddubsw` +
     `vpmaddwd` where VNNI does not take it, `qnt_x86.dpbusw` (i16 pairs)
     `vpmaddubsw` + `vpaddw`, `qnt_x86.widen_pairs` `vpmaddwd` by ones, and

@@ -69,10 +69,12 @@ def QntX86_DpbssdOp : QntX86_Op<"dpbssd", [Pure, AllTypesMatch<["acc", "result"]
   let description = [{
     result[i] = acc[i] + sum_{j < 4} sext(lhs[4i + j]) * sext(rhs[4i + j])
 
-    Both sides are quantized values in [-127, 127] (never -128). On AVX2,
+    `lhs` holds quantized values in [-127, 127] (never -128), `rhs` any
+    bytes: in a micro-kernel the activations and the weights. On AVX2,
     `--qnt-lower-x86` builds it from `vpsignb` and `vpmaddubsw` +
-    `vpmaddwd`: |lhs| times rhs with lhs's sign, pairs that cannot saturate
-    (2 * 127 * 127 < 2^15); elsewhere from plain vector arithmetic.
+    `vpmaddwd`: |rhs| (shared by the dots of one weight vector) times lhs
+    with rhs's sign, pairs that cannot saturate (2 * 128 * 127 < 2^15);
+    elsewhere from plain vector arithmetic.
 
     ```mlir
     %r = qnt_x86.dpbssd %acc, %a, %w : vector<32xi8> -> vector<8xi32>

@@ -25,6 +25,9 @@ std::unique_ptr<Jit> Jit::create(ModuleOp module, const Target &target,
   };
   ExecutionEngineOptions options;
   options.llvmModuleBuilder = build;
+  // As emit() compiles: at O3, with the target's code generation options.
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  setCodegenOptions(target.avx512);
   auto engine = ExecutionEngine::create(module, options);
   if (!engine) {
     error = llvm::toString(engine.takeError());
@@ -51,10 +54,12 @@ std::unique_ptr<Jit> Jit::create(ModuleOp module, const Target &target,
   });
   auto jit = std::unique_ptr<Jit>(new Jit());
   jit->engine = std::move(*engine);
+  jit->avx512 = target.avx512;
   return jit;
 }
 
 void *Jit::lookup(llvm::StringRef name, std::string &error) {
+  setCodegenOptions(avx512); // the first lookup compiles
   auto address = engine->lookup(name);
   if (!address) {
     error = llvm::toString(address.takeError());

@@ -4,13 +4,16 @@
 // where the target has VNNI; qnt_x86.dpbssd (s8 x s8) becomes AVX2's sign trick
 // on 8 lanes where it has AVX2 (a vnni or maddubs target):
 //
-//   |a| = vpsignb(a, a), w' = vpsignb(w, a)      (w with a's sign, 0 where a is)
-//   pairs = vpmaddubsw(|a|, w')                   u8 x s8, adjacent pairs to i16
-//   acc  += vpmaddwd(pairs, 1)                    adjacent i16 pairs to i32
+//   |w| = vpsignb(w, w), a' = vpsignb(a, w)    (a with w's sign, 0 where w is)
+//   pairs = vpmaddubsw(|w|, a')                 u8 x s8, adjacent pairs to i16
+//   acc  += vpmaddwd(pairs, 1)                  adjacent i16 pairs to i32
 //
-// |a| * w' = a * w; a pair is at most 2 * 127 * 127 < 2^15, so vpmaddubsw's
-// saturation never triggers for quantized values (never -128). A qnt_x86.dpbusd
-// on nibbles (4-bit weights, u <= 15) needs no sign trick on AVX2:
+// |w| * a' = a * w; the magnitude is taken of the rhs, the weights a
+// micro-kernel reuses for all its rows, so one |w| serves m0 dots. |w| may be
+// 128 (w = -128, as u8), a' never is (a in [-127, 127]): a pair is at most
+// 2 * 128 * 127 < 2^15, so vpmaddubsw's saturation never triggers. A
+// qnt_x86.dpbusd on nibbles (4-bit weights, u <= 15) needs no sign trick on
+// AVX2:
 //
 //   acc += vpmaddwd(vpmaddubsw(u, a), 1)          pairs at most 2 * 15 * 127
 //
@@ -134,7 +137,8 @@ struct DpbusdToArith : OpRewritePattern<DpbusdOp> {
   }
 };
 
-/// The s8 x s8 dot on AVX2 by the sign trick (8 lanes: ymm).
+/// The s8 x s8 dot on AVX2 by the sign trick (8 lanes: ymm), |rhs| times lhs
+/// with rhs's sign.
 struct DpbssdToAvx2 : OpRewritePattern<DpbssdOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DpbssdOp op,
@@ -144,9 +148,10 @@ struct DpbssdToAvx2 : OpRewritePattern<DpbssdOp> {
     Location loc = op.getLoc();
     auto bytes = op.getLhs().getType();
     Value a = op.getLhs(), w = op.getRhs();
-    Value absA = callX86(rewriter, loc, "llvm.x86.avx2.psign.b", bytes, {a, a});
-    Value signedW = callX86(rewriter, loc, "llvm.x86.avx2.psign.b", bytes, {w, a});
-    Value quads = maddubsQuadsAvx2(rewriter, loc, op.getAcc(), absA, signedW);
+    Value absW = callX86(rewriter, loc, "llvm.x86.avx2.psign.b", bytes, {w, w});
+    Value signedA =
+        callX86(rewriter, loc, "llvm.x86.avx2.psign.b", bytes, {a, w});
+    Value quads = maddubsQuadsAvx2(rewriter, loc, op.getAcc(), absW, signedA);
     rewriter.replaceOp(op, quads);
     return success();
   }

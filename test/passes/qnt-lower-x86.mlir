@@ -41,13 +41,13 @@ func.func @no_vnni_form(%a: vector<2xi32>, %b: vector<8xi8>) -> vector<2xi32> {
   return %r : vector<2xi32>
 }
 
-// s8 x s8 where the target has AVX2: |a| and w with the sign of a by
-// vpsignb, u8 x s8 pairs by vpmaddubsw, quads by vpmaddwd with ones, added
-// to the accumulator.
+// s8 x s8 where the target has AVX2: |w| (the rhs, %arg2) and a (the lhs,
+// %arg1) with the sign of w by vpsignb, u8 x s8 pairs by vpmaddubsw, quads
+// by vpmaddwd with ones, added to the accumulator.
 // SIGNTRICK-LABEL: func.func @signed
-// SIGNTRICK:         %[[ABS:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[A:.+]], %[[A]]) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
-// SIGNTRICK:         %[[SW:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[W:.+]], %[[A]])
-// SIGNTRICK:         %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[ABS]], %[[SW]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// SIGNTRICK:         %[[ABS:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%arg2, %arg2) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
+// SIGNTRICK:         %[[SA:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%arg1, %arg2)
+// SIGNTRICK:         %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[ABS]], %[[SA]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
 // SIGNTRICK:         %[[Q:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.+}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
 // SIGNTRICK:         arith.addi %{{.+}}, %[[Q]] : vector<8xi32>
 // Other lengths, or without AVX2: both sides sign-extended.

@@ -40,13 +40,15 @@ module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, regis
 
 // -----
 
-// AVX2, i8 weights: the sign trick on 8 lanes, 2 rows in 16 registers. A
+// AVX2, i8 weights: the sign trick on 8 lanes, 4 rows in 16 registers (the
+// i32 accumulators, the weights of a step and their magnitudes, 3
+// temporaries; the f32 accumulators in L1). A
 // residual (acc) is where the tiles start, and marks them accumulate.
 // Per-channel weights against per-token activations: one group of K.
 // CHECK-LABEL: func.func @avx2_residual
 // CHECK-SAME:    %[[R:[^:]+]]: tensor<?x16xf32>)
 // CHECK:         scf.forall (%{{.+}}) in (1) shared_outs(%{{.+}} = %[[R]])
-// CHECK:           qnt.matmul_tile {{.+}} {accumulate, dot = #qnt<dot_kind maddubs>, group = 64 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage i8>} : (tensor<2x64xi8>, tensor<2x1xf32>, tensor<16x64xi8>, tensor<1x16xf16>, tensor<2x?xf32>) -> tensor<2x?xf32>
+// CHECK:           qnt.matmul_tile {{.+}} {accumulate, dot = #qnt<dot_kind maddubs>, group = 64 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage i8>} : (tensor<4x64xi8>, tensor<4x1xf32>, tensor<16x64xi8>, tensor<1x16xf16>, tensor<4x?xf32>) -> tensor<4x?xf32>
 module attributes {qnt.target = #qnt.target<vector_bits = 256, dot = maddubs>} {
   func.func @avx2_residual(%x: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_token, scale = f32>, #qnt.layout<pad = 32>>,
                            %w: !qnt.tensor<16x64xf32, #qnt.scheme<granularity = per_channel>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>,
@@ -87,6 +89,21 @@ module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, regis
     %y = qnt.matmul %x, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, symmetric = false, scale = f32, sums = true>>,
          !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128, sums = true>, #qnt.layout<n0 = 32, k0 = 4, pad = 32>> -> tensor<?x32xf32>
     return %y : tensor<?x32xf32>
+  }
+}
+
+// -----
+
+// IQ4_NL's grid (u4_grid) on AVX2: its looked-up values take the sign trick,
+// whose live registers also hold the nibble mask and the table: 3 rows.
+// CHECK-LABEL: func.func @grid_avx2
+// CHECK:         qnt.matmul_tile {{.+}} {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_grid>} : (tensor<3x64xi8>, tensor<3x2xf32>, tensor<3x2xi32>, tensor<8x64xi8>, tensor<2x16xf16>, tensor<3x?xf32>)
+module attributes {qnt.target = #qnt.target<vector_bits = 256, dot = maddubs>} {
+  func.func @grid_avx2(%x: !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+                       %w: !qnt.tensor<16x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>>) -> tensor<?x16xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<?x64xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+         !qnt.tensor<16x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid>, #qnt.layout<n0 = 16, k0 = 4, pad = 32>> -> tensor<?x16xf32>
+    return %y : tensor<?x16xf32>
   }
 }
 

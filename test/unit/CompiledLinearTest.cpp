@@ -358,11 +358,14 @@ void checkGgml(const Config &config, qm::GgmlType type, int64_t n, int64_t k,
   linear.compileGgml(config, uint32_t(type), blocks);
   ASSERT_TRUE(linear.ok());
   qm::QuantizedTensor qw;
-  ASSERT_TRUE(type == qm::GgmlType::Q4_0     ? qm::unpackQ4_0(blocks.data(), n, k, qw)
-              : type == qm::GgmlType::Q6_K   ? qm::unpackQ6_K(blocks.data(), n, k, qw)
-              : type == qm::GgmlType::IQ4_NL ? qm::unpackIQ4_NL(blocks.data(), n, k, qw)
-                                           : qm::unpackGgmlWithMins(uint32_t(type),
-                                                                    blocks.data(), n, k, qw));
+  ASSERT_TRUE(
+      type == qm::GgmlType::Q8_0
+          ? qm::unpackQ8_0(blocks.data(), n, k, qm::Storage::I8, qw)
+      : type == qm::GgmlType::Q4_0 ? qm::unpackQ4_0(blocks.data(), n, k, qw)
+      : type == qm::GgmlType::Q6_K ? qm::unpackQ6_K(blocks.data(), n, k, qw)
+      : type == qm::GgmlType::IQ4_NL
+          ? qm::unpackIQ4_NL(blocks.data(), n, k, qw)
+          : qm::unpackGgmlWithMins(uint32_t(type), blocks.data(), n, k, qw));
   qm::Scheme as = qm::Scheme::q8_0();
   as.block = qw.scheme.block; // the activation's blocks follow the weight's
   as.f16Scale = config.actScale == "f16";
@@ -601,6 +604,22 @@ TEST(CompiledLinear, GgmlSixBitBlocks) {
     Config t = kernelConfigs()[2]; // AVX2
     t.maxM0 = m0;
     checkGgml(t, qm::GgmlType::Q6_K, 24, 768, {1, 4, 7});
+  }
+}
+
+TEST(CompiledLinear, GgmlEightBitBlocks) {
+  // Q8_0 kept as it is, with every byte value: ggml writes [-127, 127], but
+  // a file may hold -128, which the sign trick takes as |w| = 128 (u8)
+  // against activations in [-127, 127]. On every micro-kernel, edges of the
+  // register tile included, and at several AVX2 register tiles.
+  for (Config c : kernelConfigs()) {
+    checkGgml(c, qm::GgmlType::Q8_0, 37, 256);
+    checkGgml(c, qm::GgmlType::Q8_0, 16, 64, {1, 2});
+  }
+  for (int64_t m0 : {1, 3, 4}) {
+    Config t = kernelConfigs()[2]; // AVX2
+    t.maxM0 = m0;
+    checkGgml(t, qm::GgmlType::Q8_0, 24, 128, {1, 4, 7, 9});
   }
 }
 

@@ -111,6 +111,12 @@ std::unique_ptr<llvm::Module> translate(mlir::ModuleOp module,
                                         llvm::LLVMContext &context,
                                         const Target &target);
 
+/// Sets LLVM's code generation for a target before it runs (emit() does, the
+/// JIT before it compiles): the pre-RA machine scheduler is off where the
+/// target has 16 vector registers (no AVX-512), unless the command line gave
+/// `--enable-misched`.
+void setCodegenOptions(bool avx512);
+
 /// Writes assembly (asm = true) or an object file.
 mlir::LogicalResult emit(llvm::Module &module, const Target &target, bool asm_,
                          llvm::raw_pwrite_stream &os, std::string &error);

@@ -34,6 +34,7 @@ public:
 
 private:
   std::unique_ptr<mlir::ExecutionEngine> engine;
+  bool avx512 = false; ///< the target's, for setCodegenOptions
 };
 
 /// A module with one public function
