@@ -33,7 +33,10 @@ MicroKernel qnt::chooseMicroKernel(TargetAttr target, Storage storage,
     // accumulators, touched once per group, and unpacked weights reused by
     // later rows may live in L1. m0 = 4 measured 7% faster than 2 on a
     // 8192x2048 GEMM of 512 rows (quant-bench --kernels, x86-64-v3), 6-bit
-    // weights (i16 pairs of two steps) 11%.
+    // weights (i16 pairs of two steps) 11%, but that JIT code had AVX-512's
+    // 32 registers; as real AVX2 code with the scheduler off (5632x2048,
+    // Zen 5) 4-bit m0 = 2, 3 and 4 were within 10% of each other, run to
+    // run, and 6-bit's m0 = 4 the fastest.
     k.dot = DotKind::Maddubs;
     k.lanes = std::min<int64_t>(8, n0);
     int64_t vectors = n0 / k.lanes;
