@@ -25,34 +25,22 @@ MicroKernel qnt::chooseMicroKernel(TargetAttr target, Storage storage,
     // the shifted bytes; 6-bit: two masks, the high bits' row, a shifted
     // copy; the grid: the nibbles' and the table.
     temporaries = u4 ? 4 : u6 ? 6 : grid ? 5 : 2;
-  } else if ((u4 || u6) && avx2) {
-    // Nibbles times s8 need no sign trick, and their i16 pairs add up over
-    // a group's 8 steps (vpmaddubsw + vpaddw), widened once (vpmaddwd): the
-    // pairs of m0 rows, the unpacked weights of a row (low and high nibbles)
-    // and 3 temporaries (mask, broadcast, product) are live; the i32 and f32
-    // accumulators, touched once per group, and unpacked weights reused by
-    // later rows may live in L1. m0 = 4 measured 7% faster than 2 on a
-    // 8192x2048 GEMM of 512 rows (quant-bench --kernels, x86-64-v3), 6-bit
-    // weights (i16 pairs of two steps) 11%, but that JIT code had AVX-512's
-    // 32 registers; as real AVX2 code with the scheduler off (5632x2048,
-    // Zen 5) 4-bit m0 = 2, 3 and 4 were within 10% of each other, run to
-    // run, and 6-bit's m0 = 4 the fastest.
-    k.dot = DotKind::Maddubs;
-    k.lanes = std::min<int64_t>(8, n0);
-    int64_t vectors = n0 / k.lanes;
-    int64_t fits = (16 - 2 * vectors - 3) / vectors;
-    k.m0 = std::max<int64_t>(1, std::min(maxM0, fits));
-    return k;
-  } else if ((storage == Storage::I8 || grid) && avx2) {
-    // The sign trick: vpsignb has no EVEX form, so ymm0-15 only. Live: the
-    // weights of a step and their magnitudes (|w|, made once and reused by
-    // all m0 rows), the i32 accumulators, and 3 temporaries (broadcast,
-    // signed copy, product); the grid's values (looked up from nibbles:
-    // vpand, vpsrlw, vpshufb) also the mask and the table. The f32
-    // accumulators, touched once per group, may live in L1, as the 4-bit
-    // kernels' do. m0 = 4 against 2 (what keeping the f32 accumulators in
-    // registers allowed): 6% more GOPS on an 8-bit 4096x14336 GEMM of 512
-    // rows (quant-bench --kernels, x86-64-v3, Zen 5, 2 threads).
+  } else if (avx2 && storage != Storage::U8Offset128) {
+    // vpmaddubsw on ymm (ymm0-15: vpsignb has no EVEX form). Nibbles and 6
+    // bits times s8 need no sign trick, and their i16 pairs add up over a
+    // group's steps (vpmaddubsw + vpaddw), widened once (vpmaddwd); i8
+    // weights and the grid's values (looked up from nibbles: vpand, vpsrlw,
+    // vpshufb) take the sign trick, |w| made once per weight vector and
+    // reused by all m0 rows. Live: the m0 rows' accumulators (i16 pairs or
+    // i32), a step's unpacked weights (or weights and |w|), and 3
+    // temporaries (broadcast, signed copy or mask, product), the grid's 2
+    // more (mask, table). The f32 accumulators, touched once per group, may
+    // live in L1. Measured as real AVX2 code with the machine scheduler off
+    // (quant-bench --kernels --mcpu=x86-64-v3, 5632x2048 at 512 rows, Zen 5,
+    // 2 threads): i8 m0 = 4 312 GOPS against 306 at 2; 4-bit m0 = 2, 3 and 4
+    // within 10% of each other run to run; 6-bit m0 = 4 the fastest. (The
+    // earlier "m0 = 4 7% faster" for 4-bit came from JIT code that had
+    // AVX-512's 32 registers.)
     k.dot = DotKind::Maddubs;
     k.lanes = std::min<int64_t>(8, n0);
     int64_t vectors = n0 / k.lanes;

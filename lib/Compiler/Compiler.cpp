@@ -231,7 +231,7 @@ LogicalResult lowerToLLVM(ModuleOp module, const qnt::LoweringOptions &options,
 constexpr llvm::StringLiteral kPrefetchDistance = "1500";
 
 static void setPrefetchDefaults() {
-  auto options = llvm::cl::getRegisteredOptions();
+  auto &options = llvm::cl::getRegisteredOptions();
   for (auto [name, value] : {std::pair<llvm::StringRef, llvm::StringRef>{
                                  "prefetch-distance", kPrefetchDistance},
                              {"cache-line-size", "64"}}) {
@@ -296,15 +296,15 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module,
 /// it stays on. The option is global: set for each target compiled, unless
 /// the command line gave it.
 void setCodegenOptions(bool avx512) {
-  static const bool given = [] {
-    auto options = llvm::cl::getRegisteredOptions();
+  static llvm::cl::Option *const option = [] {
+    auto &options = llvm::cl::getRegisteredOptions();
     auto it = options.find("enable-misched");
-    return it == options.end() || it->second->getNumOccurrences() > 0;
+    return it == options.end() || it->second->getNumOccurrences() > 0
+               ? nullptr
+               : it->second;
   }();
-  if (given)
-    return;
-  llvm::cl::Option *option = llvm::cl::getRegisteredOptions()["enable-misched"];
-  (void)option->addOccurrence(0, "enable-misched", avx512 ? "true" : "false");
+  if (option)
+    (void)option->addOccurrence(0, "enable-misched", avx512 ? "true" : "false");
 }
 
 LogicalResult emit(llvm::Module &module, const Target &target, bool asm_,
