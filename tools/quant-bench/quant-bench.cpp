@@ -568,7 +568,8 @@ struct KernelRow {
 
 /// The peak of the dot the kernels of `target` use on `bits`-bit weights:
 /// vpdpbusd on zmm with AVX-512, on ymm with VNNI alone; with AVX2 alone, the
-/// sign trick's five instructions for 8-bit weights, for 4-bit nibbles
+/// sign trick for 8-bit weights (four instructions a row and |w| shared by 4
+/// rows), for 4-bit nibbles
 /// vpmaddubsw + vpaddw (i16 pairs, widened once per 8 steps), for 6 bits
 /// the pairs of two steps widened; none for generic x86-64.
 const qnt::bench::DotPeak *peakOf(const std::vector<qnt::bench::DotPeak> &peaks,
