@@ -221,15 +221,17 @@ void iq4_nl(const uint8_t *x, float *y) { // {d, qs[16]}
 
 /// Each format's block dequantizer; its geometry is GgmlFormats.h's.
 struct Format {
-  GgmlType type;
+  GgmlFormat type;
   void (*block)(const uint8_t *, float *);
 };
 
 constexpr Format kFormats[] = {
-    {GgmlType::Q4_0, q4_0}, {GgmlType::Q4_1, q4_1},   {GgmlType::Q5_0, q5_0},
-    {GgmlType::Q5_1, q5_1}, {GgmlType::Q8_0, q8_0},   {GgmlType::Q2_K, q2_K},
-    {GgmlType::Q3_K, q3_K}, {GgmlType::Q4_K, q4_K},   {GgmlType::Q5_K, q5_K},
-    {GgmlType::Q6_K, q6_K}, {GgmlType::IQ4_NL, iq4_nl},
+    {GgmlFormat::Q4_0, q4_0},     {GgmlFormat::Q4_1, q4_1},
+    {GgmlFormat::Q5_0, q5_0},     {GgmlFormat::Q5_1, q5_1},
+    {GgmlFormat::Q8_0, q8_0},     {GgmlFormat::Q2_K, q2_K},
+    {GgmlFormat::Q3_K, q3_K},     {GgmlFormat::Q4_K, q4_K},
+    {GgmlFormat::Q5_K, q5_K},     {GgmlFormat::Q6_K, q6_K},
+    {GgmlFormat::IQ4_NL, iq4_nl},
 };
 
 constexpr bool everyFormatDequantizes() {
@@ -262,8 +264,8 @@ bool ggmlDequantize(uint32_t type, const uint8_t *src, float *dst, int64_t n) {
 
 bool unpackGgmlWithMins(uint32_t type, const uint8_t *blocks, int64_t rows,
                         int64_t cols, QuantizedTensor &out) {
-  bool k = type == uint32_t(GgmlType::Q4_K);
-  if (!k && type != uint32_t(GgmlType::Q4_1))
+  bool k = type == uint32_t(GgmlFormat::Q4_K);
+  if (!k && type != uint32_t(GgmlFormat::Q4_1))
     return false;
   const int64_t block = k ? QK_K : QK, bytes = k ? 144 : 20;
   if (rows <= 0 || cols <= 0 || cols % block != 0)

@@ -193,9 +193,9 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
     // A Q4_0, Q4_1, Q4_K or IQ4_NL tensor stays 4-bit, and Q6_K 6-bit, its
     // values as they are (quant-compile's default, --weight-bits=auto); the
     // rest is quantized to Q8_0.
-    bool q4_0 = t->type == uint32_t(math::GgmlType::Q4_0);
-    bool q6_k = t->type == uint32_t(math::GgmlType::Q6_K);
-    if (q6_k || t->type == uint32_t(math::GgmlType::IQ4_NL)) {
+    bool q4_0 = t->type == uint32_t(math::GgmlFormat::Q4_0);
+    bool q6_k = t->type == uint32_t(math::GgmlFormat::Q6_K);
+    if (q6_k || t->type == uint32_t(math::GgmlFormat::IQ4_NL)) {
       if (!(q6_k ? math::unpackQ6_K(t->data, w.rows, w.cols, w.quantized)
                  : math::unpackIQ4_NL(t->data, w.rows, w.cols, w.quantized)) ||
           !math::padColumns(w.quantized, paddedCols(w.cols))) {
@@ -204,8 +204,8 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
       }
       return true;
     }
-    if (q4_0 || t->type == uint32_t(math::GgmlType::Q4_1) ||
-        t->type == uint32_t(math::GgmlType::Q4_K)) {
+    if (q4_0 || t->type == uint32_t(math::GgmlFormat::Q4_1) ||
+        t->type == uint32_t(math::GgmlFormat::Q4_K)) {
       bool unpacked = q4_0 ? math::unpackQ4_0(t->data, w.rows, w.cols, w.quantized)
                            : math::unpackGgmlWithMins(t->type, t->data, w.rows,
                                                       w.cols, w.quantized);
@@ -233,11 +233,12 @@ std::unique_ptr<Llama> Llama::load(const gguf::File &file, int64_t context,
       return false;
     const gguf::TensorInfo *t = file.tensor(name);
     int64_t values = 0, bytes = 0, cols = t->shape()[1];
-    bool kept = t->type == uint32_t(math::GgmlType::Q8_0) ||
-                t->type == uint32_t(math::GgmlType::Q4_0) ||
-                t->type == uint32_t(math::GgmlType::Q4_1) ||
-                t->type == uint32_t(math::GgmlType::Q4_K) ||
-                (t->type == uint32_t(math::GgmlType::Q6_K) && m->c.tiedOutput);
+    bool kept =
+        t->type == uint32_t(math::GgmlFormat::Q8_0) ||
+        t->type == uint32_t(math::GgmlFormat::Q4_0) ||
+        t->type == uint32_t(math::GgmlFormat::Q4_1) ||
+        t->type == uint32_t(math::GgmlFormat::Q4_K) ||
+        (t->type == uint32_t(math::GgmlFormat::Q6_K) && m->c.tiedOutput);
     if (!quantized || kept || !math::ggmlBlockGeometry(t->type, values, bytes) ||
         cols % 32 != 0)
       return true;

@@ -321,7 +321,7 @@ void check(const Config &config, int64_t n, int64_t k,
 /// Random GGML blocks of `type` for [n, k]: every byte random but the fp16
 /// factors (d, and Q4_1's m or Q4_K's dmin; Q6_K's d, last in its block),
 /// kept in a sane range.
-std::vector<uint8_t> randomBlocks(qm::GgmlType type, int64_t n, int64_t k,
+std::vector<uint8_t> randomBlocks(qm::GgmlFormat type, int64_t n, int64_t k,
                                   uint32_t seed) {
   int64_t values, bytes;
   EXPECT_TRUE(qm::ggmlBlockGeometry(uint32_t(type), values, bytes));
@@ -332,15 +332,16 @@ std::vector<uint8_t> randomBlocks(qm::GgmlType type, int64_t n, int64_t k,
   std::uniform_real_distribution<float> scale(0.001f, 0.1f);
   for (size_t b = 0; b < raw.size(); b += bytes) {
     uint16_t d = qm::floatToFp16(scale(rng));
-    if (type == qm::GgmlType::Q6_K) {
+    if (type == qm::GgmlFormat::Q6_K) {
       std::memcpy(&raw[b + 208], &d, 2);
       continue;
     }
     std::memcpy(&raw[b], &d, 2);
-    if (type == qm::GgmlType::Q4_0 || type == qm::GgmlType::IQ4_NL)
+    if (type == qm::GgmlFormat::Q4_0 || type == qm::GgmlFormat::IQ4_NL)
       continue;
     // Q4_1's minimum is negative, Q4_K's dmin positive (minimums -dmin * m).
-    uint16_t m = qm::floatToFp16(type == qm::GgmlType::Q4_1 ? -scale(rng) : scale(rng));
+    uint16_t m = qm::floatToFp16(type == qm::GgmlFormat::Q4_1 ? -scale(rng)
+                                                              : scale(rng));
     std::memcpy(&raw[b + 2], &m, 2);
   }
   return raw;
@@ -350,7 +351,7 @@ std::vector<uint8_t> randomBlocks(qm::GgmlType type, int64_t n, int64_t k,
 /// as they are: Q4_0, Q4_1, Q4_K's two levels, Q6_K, IQ4_NL) and checks it against
 /// the scalar reference of the same blocks unpacked (referenceMatmul), up to
 /// summation order.
-void checkGgml(const Config &config, qm::GgmlType type, int64_t n, int64_t k,
+void checkGgml(const Config &config, qm::GgmlFormat type, int64_t n, int64_t k,
                std::vector<int64_t> ms = {1, 3, 4, 5, 17}) {
   SCOPED_TRACE(describe(config, k, n) + " ggml type " + std::to_string(int(type)));
   std::vector<uint8_t> blocks = randomBlocks(type, n, k, 500 + n + k);
@@ -359,11 +360,11 @@ void checkGgml(const Config &config, qm::GgmlType type, int64_t n, int64_t k,
   ASSERT_TRUE(linear.ok());
   qm::QuantizedTensor qw;
   ASSERT_TRUE(
-      type == qm::GgmlType::Q8_0
+      type == qm::GgmlFormat::Q8_0
           ? qm::unpackQ8_0(blocks.data(), n, k, qm::Storage::I8, qw)
-      : type == qm::GgmlType::Q4_0 ? qm::unpackQ4_0(blocks.data(), n, k, qw)
-      : type == qm::GgmlType::Q6_K ? qm::unpackQ6_K(blocks.data(), n, k, qw)
-      : type == qm::GgmlType::IQ4_NL
+      : type == qm::GgmlFormat::Q4_0 ? qm::unpackQ4_0(blocks.data(), n, k, qw)
+      : type == qm::GgmlFormat::Q6_K ? qm::unpackQ6_K(blocks.data(), n, k, qw)
+      : type == qm::GgmlFormat::IQ4_NL
           ? qm::unpackIQ4_NL(blocks.data(), n, k, qw)
           : qm::unpackGgmlWithMins(uint32_t(type), blocks.data(), n, k, qw));
   qm::Scheme as = qm::Scheme::q8_0();
@@ -597,13 +598,13 @@ TEST(CompiledLinear, GgmlSixBitBlocks) {
   // every micro-kernel, edges of the register tile included; on AVX2 with
   // the i16 pairs widened every two steps, at several register tiles.
   for (Config c : kernelConfigs()) {
-    checkGgml(c, qm::GgmlType::Q6_K, 37, 512);
-    checkGgml(c, qm::GgmlType::Q6_K, 16, 256, {1, 2});
+    checkGgml(c, qm::GgmlFormat::Q6_K, 37, 512);
+    checkGgml(c, qm::GgmlFormat::Q6_K, 16, 256, {1, 2});
   }
   for (int64_t m0 : {1, 3}) {
     Config t = kernelConfigs()[2]; // AVX2
     t.maxM0 = m0;
-    checkGgml(t, qm::GgmlType::Q6_K, 24, 768, {1, 4, 7});
+    checkGgml(t, qm::GgmlFormat::Q6_K, 24, 768, {1, 4, 7});
   }
 }
 
@@ -613,13 +614,13 @@ TEST(CompiledLinear, GgmlEightBitBlocks) {
   // against activations in [-127, 127]. On every micro-kernel, edges of the
   // register tile included, and at several AVX2 register tiles.
   for (Config c : kernelConfigs()) {
-    checkGgml(c, qm::GgmlType::Q8_0, 37, 256);
-    checkGgml(c, qm::GgmlType::Q8_0, 16, 64, {1, 2});
+    checkGgml(c, qm::GgmlFormat::Q8_0, 37, 256);
+    checkGgml(c, qm::GgmlFormat::Q8_0, 16, 64, {1, 2});
   }
   for (int64_t m0 : {1, 3, 4}) {
     Config t = kernelConfigs()[2]; // AVX2
     t.maxM0 = m0;
-    checkGgml(t, qm::GgmlType::Q8_0, 24, 128, {1, 4, 7, 9});
+    checkGgml(t, qm::GgmlFormat::Q8_0, 24, 128, {1, 4, 7, 9});
   }
 }
 
@@ -629,13 +630,13 @@ TEST(CompiledLinear, GgmlGridBlocks) {
   // micro-kernel, edges of the register tile included, at several AVX2
   // register tiles.
   for (Config c : kernelConfigs()) {
-    checkGgml(c, qm::GgmlType::IQ4_NL, 37, 256);
-    checkGgml(c, qm::GgmlType::IQ4_NL, 16, 64, {1, 2});
+    checkGgml(c, qm::GgmlFormat::IQ4_NL, 37, 256);
+    checkGgml(c, qm::GgmlFormat::IQ4_NL, 16, 64, {1, 2});
   }
   for (int64_t m0 : {1, 3}) {
     Config t = kernelConfigs()[2]; // AVX2
     t.maxM0 = m0;
-    checkGgml(t, qm::GgmlType::IQ4_NL, 24, 128, {1, 4, 7});
+    checkGgml(t, qm::GgmlFormat::IQ4_NL, 24, 128, {1, 4, 7});
   }
 }
 
@@ -644,15 +645,15 @@ TEST(CompiledLinear, GgmlFourBitBlocks) {
   // (fp16 scales and minimums) and Q4_K (byte scales and minimums times an
   // fp16 d and dmin per 256 values), edges of the register tile included.
   for (Config c : kernelConfigs()) {
-    checkGgml(c, qm::GgmlType::Q4_K, 37, 512);
-    checkGgml(c, qm::GgmlType::Q4_K, 16, 256, {1, 2});
-    checkGgml(c, qm::GgmlType::Q4_1, 21, 128, {1, 5});
-    checkGgml(c, qm::GgmlType::Q4_0, 21, 128, {1, 5});
+    checkGgml(c, qm::GgmlFormat::Q4_K, 37, 512);
+    checkGgml(c, qm::GgmlFormat::Q4_K, 16, 256, {1, 2});
+    checkGgml(c, qm::GgmlFormat::Q4_1, 21, 128, {1, 5});
+    checkGgml(c, qm::GgmlFormat::Q4_0, 21, 128, {1, 5});
   }
   for (int64_t m0 : {1, 3}) {
     Config t = kernelConfigs()[2]; // AVX2
     t.maxM0 = m0;
-    checkGgml(t, qm::GgmlType::Q4_K, 24, 768, {1, 4, 7});
+    checkGgml(t, qm::GgmlFormat::Q4_K, 24, 768, {1, 4, 7});
   }
 }
 

@@ -325,7 +325,7 @@ TEST(Q4Mins, UnpackedQ4_1AndQ4_KAreGgmlsValuesToTheBit) {
   // ggml's dequantize_row_q4_1 / q4_K (ggmlDequantize, itself checked
   // against numpy's transcription in test/e2e/ggml-types.test).
   std::mt19937 rng(5);
-  for (GgmlType type : {GgmlType::Q4_1, GgmlType::Q4_K}) {
+  for (GgmlFormat type : {GgmlFormat::Q4_1, GgmlFormat::Q4_K}) {
     int64_t values, bytes;
     ASSERT_TRUE(ggmlBlockGeometry(uint32_t(type), values, bytes));
     const int64_t rows = 3, cols = 2 * values;
@@ -335,7 +335,7 @@ TEST(Q4Mins, UnpackedQ4_1AndQ4_KAreGgmlsValuesToTheBit) {
     std::uniform_real_distribution<float> scale(0.001f, 0.1f);
     for (size_t b = 0; b < raw.size(); b += bytes) {
       uint16_t d = floatToFp16(scale(rng)), m = floatToFp16(-scale(rng));
-      if (type == GgmlType::Q4_K)
+      if (type == GgmlFormat::Q4_K)
         m = floatToFp16(scale(rng)); // dmin: the minimums are -dmin * m
       std::memcpy(&raw[b], &d, 2);
       std::memcpy(&raw[b + 2], &m, 2);
@@ -346,7 +346,7 @@ TEST(Q4Mins, UnpackedQ4_1AndQ4_KAreGgmlsValuesToTheBit) {
     ASSERT_TRUE(unpackGgmlWithMins(uint32_t(type), raw.data(), rows, cols, q));
     EXPECT_TRUE(q.scheme.mins);
     EXPECT_TRUE(q.scheme.f16Scale);
-    bool k = type == GgmlType::Q4_K;
+    bool k = type == GgmlFormat::Q4_K;
     EXPECT_EQ(q.scheme.superBlock, k ? 256 : 0);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) {
@@ -390,7 +390,8 @@ TEST(Q4Mins, UnpackedQ4_1AndQ4_KAreGgmlsValuesToTheBit) {
     EXPECT_FALSE(unpackGgmlWithMins(uint32_t(type), raw.data(), 1, values / 2, bad));
   }
   QuantizedTensor none;
-  EXPECT_FALSE(unpackGgmlWithMins(uint32_t(GgmlType::Q4_0), nullptr, 1, 32, none));
+  EXPECT_FALSE(
+      unpackGgmlWithMins(uint32_t(GgmlFormat::Q4_0), nullptr, 1, 32, none));
 }
 
 /// `count` GGML blocks of `bytes` each, every byte random but the fp16 d at
@@ -416,8 +417,8 @@ TEST(IQ4NL, UnpackedIQ4_NLIsGgmlsValuesToTheBitAndTilesAsNibbles) {
   const int64_t rows = 3, cols = 128;
   std::vector<uint8_t> raw = randomBlocks(rows * cols / 32, 18, 0, 12);
   std::vector<float> ggml(rows * cols);
-  ASSERT_TRUE(ggmlDequantize(uint32_t(GgmlType::IQ4_NL), raw.data(), ggml.data(),
-                             rows * cols));
+  ASSERT_TRUE(ggmlDequantize(uint32_t(GgmlFormat::IQ4_NL), raw.data(),
+                             ggml.data(), rows * cols));
   QuantizedTensor q;
   ASSERT_TRUE(unpackIQ4_NL(raw.data(), rows, cols, q));
   EXPECT_EQ(q.scheme.bits, 4u);
@@ -452,8 +453,8 @@ TEST(Q6K, UnpackedQ6_KIsGgmlsValuesToTheBitAndTilesInThreeRows) {
   const int64_t rows = 3, cols = 512;
   std::vector<uint8_t> raw = randomBlocks(rows * cols / 256, 210, 208, 11);
   std::vector<float> ggml(rows * cols);
-  ASSERT_TRUE(ggmlDequantize(uint32_t(GgmlType::Q6_K), raw.data(), ggml.data(),
-                             rows * cols));
+  ASSERT_TRUE(ggmlDequantize(uint32_t(GgmlFormat::Q6_K), raw.data(),
+                             ggml.data(), rows * cols));
   QuantizedTensor q;
   ASSERT_TRUE(unpackQ6_K(raw.data(), rows, cols, q));
   EXPECT_EQ(q.scheme.bits, 6u);

@@ -486,7 +486,7 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
     // Random Q6_K blocks (GGUFs carry them; nothing quantizes floats to 6
     // bits): random bytes, a sane fp16 d last in each block.
     const qnt::math::GgmlBlockGeometry &q6 =
-        *qnt::math::ggmlBlockGeometry(uint32_t(qnt::math::GgmlType::Q6_K));
+        *qnt::math::ggmlBlockGeometry(uint32_t(qnt::math::GgmlFormat::Q6_K));
     if (s.in % q6.values != 0) {
       error = "6-bit weights need an input a multiple of 256";
       return false;
@@ -500,7 +500,7 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
       std::memcpy(&blocks[b + size_t(q6.bytes) - 2], &d, 2);
     }
     module = qnt::linearModule(k.context.get(), s.out, s.in,
-                               uint32_t(qnt::math::GgmlType::Q6_K), blocks);
+                               uint32_t(qnt::math::GgmlFormat::Q6_K), blocks);
   } else {
     module = qnt::linearModule(k.context.get(), s.out, s.in, w);
   }

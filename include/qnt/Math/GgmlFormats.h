@@ -10,29 +10,28 @@
 #ifndef QNT_MATH_GGMLFORMATS_H
 #define QNT_MATH_GGMLFORMATS_H
 
+#include "qnt/Math/SchemeEnums.h.inc"
+
 #include <cstdint>
 
 namespace qnt::math {
 
-/// ggml's type ids of the block formats.
-enum class GgmlType : uint32_t {
-  Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8,
-  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, IQ4_NL = 20,
-};
+// GgmlFormat, ggml's type ids of the block formats, is the qnt dialect's enum
+// (dialects/qnt/QntTypes.td), generated here as plain C++.
 
 /// A format's block: `values` values in `bytes` bytes.
 struct GgmlBlockGeometry {
-  GgmlType type;
+  GgmlFormat type;
   int64_t values, bytes;
 };
 
 inline constexpr GgmlBlockGeometry kGgmlBlockGeometries[] = {
-    {GgmlType::Q4_0, 32, 18},    {GgmlType::Q4_1, 32, 20},
-    {GgmlType::Q5_0, 32, 22},    {GgmlType::Q5_1, 32, 24},
-    {GgmlType::Q8_0, 32, 34},    {GgmlType::Q2_K, 256, 84},
-    {GgmlType::Q3_K, 256, 110},  {GgmlType::Q4_K, 256, 144},
-    {GgmlType::Q5_K, 256, 176},  {GgmlType::Q6_K, 256, 210},
-    {GgmlType::IQ4_NL, 32, 18},
+    {GgmlFormat::Q4_0, 32, 18},   {GgmlFormat::Q4_1, 32, 20},
+    {GgmlFormat::Q5_0, 32, 22},   {GgmlFormat::Q5_1, 32, 24},
+    {GgmlFormat::Q8_0, 32, 34},   {GgmlFormat::Q2_K, 256, 84},
+    {GgmlFormat::Q3_K, 256, 110}, {GgmlFormat::Q4_K, 256, 144},
+    {GgmlFormat::Q5_K, 256, 176}, {GgmlFormat::Q6_K, 256, 210},
+    {GgmlFormat::IQ4_NL, 32, 18},
 };
 
 /// The geometry of `type` (a ggml type id), or null if it is not a block

@@ -68,25 +68,26 @@
 #ifndef QNT_MATH_QUANT_H
 #define QNT_MATH_QUANT_H
 
+#include "qnt/Math/SchemeEnums.h.inc"
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace qnt::math {
 
-/// How values share a scale. Mirrors the qnt dialect's Granularity enum.
-enum class Granularity { PerTensor, PerChannel, PerBlock, PerToken };
-/// How the integer values are stored. Mirrors the qnt dialect's Storage enum.
-enum class Storage { I8, U8Offset128, U4Offset8, U4, U6Offset32, U4Grid };
+// Granularity (which values share a scale), Storage (how the integers are
+// stored) and Rounding (of x * id) are the qnt dialect's enums, case for case
+// and value for value: written once in dialects/qnt/QntTypes.td and generated
+// here as plain C++ (lib/Math/gen-enums.py).
 
 /// GGML IQ4_NL's non-linear grid: a U4Grid nibble u stands for q = grid[u].
 constexpr int8_t kIq4nlGrid[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                    1,    13,   25,  38,  53,  69,  89,  113};
-/// Rounding of x * id to an integer.
-enum class Rounding { HalfAwayFromZero, HalfToEven };
 
 /// A quantization scheme for a rank-2 tensor [rows, cols] whose cols axis is
-/// the reduction axis. Mirrors #qnt.scheme (the dialect converts between them).
+/// the reduction axis: #qnt.scheme's parameters, as the maths sees them (the
+/// fold pass converts between the two).
 struct Scheme {
   unsigned bits = 8;
   Granularity granularity = Granularity::PerBlock;
