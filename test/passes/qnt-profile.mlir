@@ -1,5 +1,6 @@
-// RUN: quant-opt %s --qnt-profile | FileCheck %s
-// RUN: quant-opt %s --qnt-profile --qnt-lower-to-llvm | FileCheck %s --check-prefix=LLVM
+// RUN: quant-opt %s --split-input-file --qnt-profile | FileCheck %s
+// RUN: quant-opt %s --split-input-file --qnt-profile --qnt-lower-to-llvm | FileCheck %s --check-prefix=LLVM
+// RUN: quant-opt %s --split-input-file --qnt-profile --canonicalize --qnt-outline-layers --qnt-merge-functions | FileCheck %s --check-prefix=LAYERS
 
 // Each layer op between a begin and an end call with its id; the names
 // table as a public constant: "function layer op", NUL-separated, an empty
@@ -28,4 +29,25 @@ func.func @forward(%x: tensor<?x64xf32>, %g: tensor<64xf32>) -> (tensor<?x64xf32
   %a = arith.constant 1.0 : f32
   %b = arith.addf %a, %a : f32
   return %s, %b : tensor<?x64xf32>, f32
+}
+
+// -----
+
+// Profiled layers still share one function: the ids carry no layer's
+// location, so canonicalization's hoisting of them leaves each layer's ops
+// contiguous, and the two layers' functions, alike but for their ids, merge
+// into one that takes the id.
+// LAYERS-LABEL: func.func @layers
+// LAYERS:         call @layers_blk0(
+// LAYERS:         call @layers_blk0(
+// LAYERS-LABEL: func.func private @layers_blk0
+// LAYERS-SAME:    %[[ID:[^:]+]]: i64)
+// LAYERS:         call @qnt_rt_profile_begin(%[[ID]])
+// LAYERS-NEXT:    qnt.rms_norm
+// LAYERS-NEXT:    call @qnt_rt_profile_end(%[[ID]])
+// LAYERS-NOT:   func.func private @layers_blk1
+func.func @layers(%x: tensor<4x64xf32>, %g0: tensor<64xf32>, %g1: tensor<64xf32>) -> tensor<4x64xf32> {
+  %h0 = qnt.rms_norm %x, %g0 {epsilon = 1.0e-05 : f32} : tensor<4x64xf32>, tensor<64xf32> -> tensor<4x64xf32> loc("blk.0.attn_norm")
+  %h1 = qnt.rms_norm %h0, %g1 {epsilon = 1.0e-05 : f32} : tensor<4x64xf32>, tensor<64xf32> -> tensor<4x64xf32> loc("blk.1.attn_norm")
+  return %h1 : tensor<4x64xf32>
 }
