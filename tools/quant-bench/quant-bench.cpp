@@ -786,8 +786,15 @@ int main(int argc, char **argv) {
     return *exit;
   if (kernels == !models.empty())
     return args.usageError("give a model (-m MODEL.so) or --kernels");
-  if (warm && !kernels)
-    return args.usageError("--warm is for --kernels");
+  // Each mode's options, refused in the other rather than ignored.
+  for (const char *name : {"--prompt", "--batch", "--gen", "--depth", "--peer"})
+    if (kernels && args.seen(name))
+      return args.usageError(std::string(name) +
+                             " is for models (--kernels takes --tokens)");
+  for (const char *name :
+       {"--tokens", "--shapes", "--mcpu", "--weight-bits", "--warm"})
+    if (!kernels && args.seen(name))
+      return args.usageError(std::string(name) + " is for --kernels");
   if (!kernels && prompt == 0 && gen == 0)
     return args.usageError("-p 0 and -n 0: nothing to measure");
   if (kernels)
