@@ -78,6 +78,12 @@ struct OutlineLayersPass
       int64_t layer = layerOf(op.getLoc());
       if (layer < 0)
         continue;
+      // A constant away from its layer's ops (canonicalization hoists them
+      // to the top) neither starts nor breaks a range: it is made again in
+      // the function of the layer that uses it.
+      if (op.hasTrait<OpTrait::ConstantLike>() &&
+          (ranges.empty() || ranges.back().first != layer))
+        continue;
       if (!ranges.empty() && ranges.back().first == layer) {
         ranges.back().second.second = &op;
         continue;

@@ -95,14 +95,7 @@ struct ProfilePass : public qnt::impl::ProfilePassBase<ProfilePass> {
           names.push_back('\0');
           Location loc = op.getLoc();
           b.setInsertionPoint(&op);
-          // The id has no layer's location: canonicalization hoists
-          // constants to the top of the function, where one located in
-          // layer N would end layer 0's range of ops and keep
-          // --qnt-outline-layers from outlining any layer. Unlocated, it is
-          // made again in the layer's function, and --qnt-merge-functions
-          // makes the ids an argument of the one function the layers share.
-          Value idValue = arith::ConstantOp::create(
-              b, UnknownLoc::get(module.getContext()), b.getI64IntegerAttr(id));
+          Value idValue = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(id));
           func::CallOp::create(b, loc, kBegin, TypeRange{}, ValueRange{idValue});
           b.setInsertionPointAfter(&op);
           func::CallOp::create(b, loc, kEnd, TypeRange{}, ValueRange{idValue});

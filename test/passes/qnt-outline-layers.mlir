@@ -66,3 +66,25 @@ func.func @interleaved(%c: tensor<2x8xf32>, %a: tensor<1x8xf32>) -> tensor<2x8xf
   %c3 = tensor.insert_slice %a into %c2[0, 0] [1, 8] [1, 1] : tensor<1x8xf32> into tensor<2x8xf32> loc("blk.0.attn")
   return %c3 : tensor<2x8xf32>
 }
+
+// -----
+
+// A constant of layer 1 hoisted above layer 0 (as canonicalization puts
+// constants) neither starts a range nor breaks one: both layers are
+// outlined, and the constant is made again in layer 1's function.
+// CHECK-LABEL: func.func @hoisted
+// CHECK:         %[[L0:.+]] = call @hoisted_blk0(
+// CHECK:         call @hoisted_blk1(%{{.+}}, %[[L0]])
+// CHECK-LABEL: func.func private @hoisted_blk0
+// CHECK-NOT:     arith.constant 7
+// CHECK-LABEL: func.func private @hoisted_blk1
+// CHECK:         arith.constant 7 : i64
+// CHECK:         call @use(
+func.func private @use(i64)
+func.func @hoisted(%c: tensor<2x8xf32>, %a: tensor<1x8xf32>) -> tensor<2x8xf32> {
+  %id = arith.constant 7 : i64 loc("blk.1.attn")
+  %c1 = tensor.insert_slice %a into %c[0, 0] [1, 8] [1, 1] : tensor<1x8xf32> into tensor<2x8xf32> loc("blk.0.attn")
+  func.call @use(%id) : (i64) -> () loc("blk.1.attn")
+  %c2 = tensor.insert_slice %a into %c1[1, 0] [1, 8] [1, 1] : tensor<1x8xf32> into tensor<2x8xf32> loc("blk.1.attn")
+  return %c2 : tensor<2x8xf32>
+}

@@ -33,10 +33,10 @@ func.func @forward(%x: tensor<?x64xf32>, %g: tensor<64xf32>) -> (tensor<?x64xf32
 
 // -----
 
-// Profiled layers still share one function: the ids carry no layer's
-// location, so canonicalization's hoisting of them leaves each layer's ops
-// contiguous, and the two layers' functions, alike but for their ids, merge
-// into one that takes the id.
+// Profiled layers still share one function: the ids, hoisted to the top by
+// canonicalization, do not break the layers' ranges (--qnt-outline-layers
+// makes each again where it is used), and the two layers' functions, alike
+// but for their ids, merge into one that takes the id.
 // LAYERS-LABEL: func.func @layers
 // LAYERS:         call @layers_blk0(
 // LAYERS:         call @layers_blk0(
