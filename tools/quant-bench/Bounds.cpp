@@ -49,10 +49,10 @@ __attribute__((target("avx512f"))) uint64_t read512(const uint8_t *p,
       for (int64_t l = 0; l < 256; l += 64)
         _mm_prefetch(reinterpret_cast<const char *>(p + i + 2048 + l),
                      _MM_HINT_T0);
-    a = _mm512_xor_si512(a, _mm512_load_si512(p + i));
-    b = _mm512_xor_si512(b, _mm512_load_si512(p + i + 64));
-    c = _mm512_xor_si512(c, _mm512_load_si512(p + i + 128));
-    d = _mm512_xor_si512(d, _mm512_load_si512(p + i + 192));
+    a = _mm512_xor_si512(a, _mm512_loadu_si512(p + i));
+    b = _mm512_xor_si512(b, _mm512_loadu_si512(p + i + 64));
+    c = _mm512_xor_si512(c, _mm512_loadu_si512(p + i + 128));
+    d = _mm512_xor_si512(d, _mm512_loadu_si512(p + i + 192));
   }
   __m512i x = _mm512_xor_si512(_mm512_xor_si512(a, b), _mm512_xor_si512(c, d));
   // (not _mm512_reduce_add_epi64: gcc 12's header warns of itself there)
@@ -65,10 +65,10 @@ __attribute__((target("avx2"))) uint64_t read256(const uint8_t *p,
                                                   int64_t bytes) {
   __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
   for (int64_t i = 0; i + 128 <= bytes; i += 128) {
-    a = _mm256_xor_si256(a, _mm256_load_si256((const __m256i *)(p + i)));
-    b = _mm256_xor_si256(b, _mm256_load_si256((const __m256i *)(p + i + 32)));
-    c = _mm256_xor_si256(c, _mm256_load_si256((const __m256i *)(p + i + 64)));
-    d = _mm256_xor_si256(d, _mm256_load_si256((const __m256i *)(p + i + 96)));
+    a = _mm256_xor_si256(a, _mm256_loadu_si256((const __m256i *)(p + i)));
+    b = _mm256_xor_si256(b, _mm256_loadu_si256((const __m256i *)(p + i + 32)));
+    c = _mm256_xor_si256(c, _mm256_loadu_si256((const __m256i *)(p + i + 64)));
+    d = _mm256_xor_si256(d, _mm256_loadu_si256((const __m256i *)(p + i + 96)));
   }
   __m256i x = _mm256_xor_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(c, d));
   return uint64_t(_mm256_extract_epi64(x, 0) ^ _mm256_extract_epi64(x, 3));
@@ -77,10 +77,10 @@ __attribute__((target("avx2"))) uint64_t read256(const uint8_t *p,
 uint64_t read128(const uint8_t *p, int64_t bytes) {
   __m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
   for (int64_t i = 0; i + 64 <= bytes; i += 64) {
-    a = _mm_xor_si128(a, _mm_load_si128((const __m128i *)(p + i)));
-    b = _mm_xor_si128(b, _mm_load_si128((const __m128i *)(p + i + 16)));
-    c = _mm_xor_si128(c, _mm_load_si128((const __m128i *)(p + i + 32)));
-    d = _mm_xor_si128(d, _mm_load_si128((const __m128i *)(p + i + 48)));
+    a = _mm_xor_si128(a, _mm_loadu_si128((const __m128i *)(p + i)));
+    b = _mm_xor_si128(b, _mm_loadu_si128((const __m128i *)(p + i + 16)));
+    c = _mm_xor_si128(c, _mm_loadu_si128((const __m128i *)(p + i + 32)));
+    d = _mm_xor_si128(d, _mm_loadu_si128((const __m128i *)(p + i + 48)));
   }
   __m128i x = _mm_xor_si128(_mm_xor_si128(a, b), _mm_xor_si128(c, d));
   return uint64_t(_mm_cvtsi128_si64(x));
@@ -271,6 +271,16 @@ void dotChunks(void *ctx, int64_t begin, int64_t end) {
 }
 
 } // namespace
+
+void readInParallel(const uint8_t *data, int64_t bytes) {
+  ReadTask task;
+  task.fn = __builtin_cpu_supports("avx512f") ? read512<false>
+            : __builtin_cpu_supports("avx2")  ? read256
+                                              : read128;
+  task.data = data;
+  task.chunk = int64_t(1) << 20;
+  qnt_rt_parallel_for(readChunks, &task, 0, bytes / task.chunk);
+}
 
 std::vector<double> readBandwidth(const std::vector<int64_t> &threads,
                                   int64_t bytes) {

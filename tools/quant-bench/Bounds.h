@@ -15,6 +15,10 @@ namespace qnt::bench {
 std::vector<double> readBandwidth(const std::vector<int64_t> &threads,
                                   int64_t bytes);
 
+/// Reads `bytes` of `data` (a multiple of 1 MiB, any alignment) on the pool's
+/// threads, 1 MiB a task, with the widest loads, as the read bound does.
+void readInParallel(const uint8_t *data, int64_t bytes);
+
 struct DotPeak {
   std::string instruction;
   double opsPerSecond; ///< int8 ops: a multiply or an add each

@@ -550,19 +550,6 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   return true;
 }
 
-struct FlushTask {
-  const uint8_t *data;
-  int64_t chunk;
-};
-
-void flushChunks(void *ctx, int64_t begin, int64_t end) {
-  auto *t = static_cast<FlushTask *>(ctx);
-  uint64_t sum = 0;
-  for (int64_t i = begin * t->chunk; i < end * t->chunk; i += 64)
-    sum += t->data[i];
-  asm volatile("" ::"r"(sum));
-}
-
 /// Evicts the caches by reading a buffer eight times the size of a large
 /// last-level cache (reads only: dirty lines written back during the timed
 /// call would steal its bandwidth). The pool's threads read it, so that
@@ -572,9 +559,7 @@ void flushChunks(void *ctx, int64_t begin, int64_t end) {
 /// GEMV on 2 threads timed its wake-up (256x2048 at 1 token: 0.128 ms on 2
 /// threads against 0.033 on 1, Zen 5; 0.025 with this flush).
 void flushCaches(const std::vector<uint8_t> &buffer) {
-  FlushTask task = {buffer.data(), int64_t(1) << 20};
-  qnt_rt_parallel_for(flushChunks, &task, 0,
-                      int64_t(buffer.size()) / task.chunk);
+  qnt::bench::readInParallel(buffer.data(), int64_t(buffer.size()));
   // An empty loop last, so that every worker has just finished a task (and
   // spins) rather than having waited for the flush's last chunk.
   qnt_rt_parallel_for([](void *, int64_t, int64_t) {}, nullptr, 0,
