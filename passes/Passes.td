@@ -448,6 +448,16 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     once per group in registers. The f32 accumulators are written once, to
     the output tile (masked at the edge of the matrix).
 
+    The weight's streams are prefetched `prefetch-bytes` ahead of their reads
+    (`memref.prefetch` through a read-only view of the tile,
+    `bufferization.to_buffer read_only`): per iteration over the steps, one
+    per 64-byte line of the data rows it reads, that far past them (rounded
+    up to rows: the tiles of a weight follow one another, so past a tile's
+    end is the next tile's start); per group, one per line of each
+    per-group component (scales, mins, sums), as many groups ahead. LLVM's
+    LoopDataPrefetch leaves a loop that prefetches alone, so these are the
+    kernel's only prefetches; the activations, in the caches, get none.
+
     Before:
     ```mlir
     %t = qnt.matmul_tile %ad, %as sums %asum, %wd, %ws, %init {dot = #qnt<dot_kind vnni>, group = 32, lanes = 16, rhs_storage = #qnt<storage u8_offset128>} : ...
@@ -463,8 +473,15 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     ```
   }];
   let dependentDialects = ["::qnt::x86::QntX86Dialect", "::qnt::QntDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"prefetchBytes", "prefetch-bytes", "int64_t",
+           /*default=*/"::qnt::kLoweringDefaults.prefetchBytes",
+           "how far ahead, in bytes of each weight stream, to prefetch it (0: not at all)">
+  ];
 }
 
 def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {

@@ -97,7 +97,9 @@ void qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   TileMatmulPassOptions tileOptions;
   tileOptions.maxM0 = options.maxM0;
   pm.addPass(createTileMatmulPass(tileOptions));
-  pm.addPass(createLowerMicroKernelPass());
+  LowerMicroKernelPassOptions kernelOptions;
+  kernelOptions.prefetchBytes = options.prefetchBytes;
+  pm.addPass(createLowerMicroKernelPass(kernelOptions));
   LowerToVectorPassOptions lowerOptions;
   lowerOptions.tileCols = options.tileCols;
   pm.addPass(createLowerToVectorPass(lowerOptions));
@@ -255,6 +257,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<int64_t> maxM0{*this, "max-m0",
                         llvm::cl::desc("most activation rows of a matmul register tile"),
                         llvm::cl::init(kLoweringDefaults.maxM0)};
+  Option<int64_t> prefetchBytes{
+      *this, "prefetch-bytes",
+      llvm::cl::desc("how far ahead the matmul kernels prefetch their weights, "
+                     "in bytes (0: not at all)"),
+      llvm::cl::init(kLoweringDefaults.prefetchBytes)};
   Option<bool> fuse{*this, "fuse",
                     llvm::cl::desc("run --qnt-fuse (quantizes into producers, "
                                    "residual adds into matmuls)"),

@@ -220,14 +220,16 @@ LogicalResult lowerToLLVM(ModuleOp module, const qnt::LoweringOptions &options,
 // LLVM
 //===----------------------------------------------------------------------===//
 
-/// Software prefetching of the kernels' streamed weights. LLVM's
-/// LoopDataPrefetch pass prefetches the strided loads of inner loops a
-/// distance ahead, but x86's cost model gives it neither a cache line size
-/// nor a distance, so it does nothing there by default: the distance (in
-/// instructions of the loop; ~30 groups of a 6-bit decode kernel, 3-6 KB of
-/// weights) and the line size are set here unless given on the command line
-/// (`--prefetch-distance=N`, 0 turns it off; `--cache-line-size`). Measured
-/// on the Llama-3.2-1B Q4_K_M shape (README): decode 1.29x, prompt 1.12x.
+/// Software prefetching of the strided loads of the loops that do not
+/// prefetch themselves (the matmul micro-kernels prefetch their weights:
+/// `--qnt-lower-microkernel`'s prefetch-bytes; LLVM leaves a loop with
+/// prefetches alone): the KV cache attention reads, and the kernels' when
+/// compiled with `--weight-prefetch=0`. LLVM's LoopDataPrefetch pass
+/// prefetches the strided loads of inner loops a distance ahead, but x86's
+/// cost model gives it neither a cache line size nor a distance, so it does
+/// nothing there by default: the distance (in instructions of the loop) and
+/// the line size are set here unless given on the command line
+/// (`--prefetch-distance=N`, 0 turns it off; `--cache-line-size`).
 constexpr llvm::StringLiteral kPrefetchDistance = "1500";
 
 static void setPrefetchDefaults() {

@@ -51,6 +51,8 @@
 #include "dialects/qnt/QntOps.h"
 #include "qnt/Math/Quant.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -71,8 +73,12 @@ constexpr int64_t kUnroll = 8;
 /// steps measured 4% slower.
 constexpr int64_t kPairUnroll = 8;
 
+/// The bytes of a cache line, the unit of a prefetch.
+constexpr int64_t kLineBytes = 64;
+
 struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerMatmulTile(MLIRContext *ctx, int64_t prefetchBytes)
+      : OpRewritePattern(ctx), prefetchBytes(prefetchBytes) {}
 
   LogicalResult matchAndRewrite(MatmulTileOp op,
                                 PatternRewriter &rewriter) const override {
@@ -148,6 +154,40 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     // once at the end, so that acc + matmul rounds as the unfused add does.
     SmallVector<Value> facc(m0 * nv, splat(fType, b.getF32FloatAttr(0.0f)));
 
+    // Prefetches of a weight component `ahead` rows past `row`, one per line
+    // of `bytes` bytes from there, as a read-only view of the tile's tensor.
+    // The tiles of a weight lie one after the other in its component, so
+    // the rows past a tile's last are the next tile's first: what the loop
+    // over tiles reads next (past the component's last tile, a prefetch is
+    // a hint that touches nothing).
+    auto prefetch = [&](Value tensor, Value row, int64_t ahead, int64_t bytes) {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      int64_t rowBytes = type.getDimSize(1) * type.getElementTypeBitWidth() / 8;
+      int64_t dyn = ShapedType::kDynamic;
+      Value view = bufferization::ToBufferOp::create(
+          b, loc,
+          MemRefType::get(
+              type.getShape(), type.getElementType(),
+              StridedLayoutAttr::get(b.getContext(), dyn, {dyn, dyn})),
+          tensor, /*read_only=*/true);
+      for (int64_t at = 0; at < std::max(bytes, int64_t(1)); at += kLineBytes) {
+        int64_t elements = (at % rowBytes) * 8 / type.getElementTypeBitWidth();
+        memref::PrefetchOp::create(
+            b, loc, view,
+            ValueRange{add(row, index(ahead + at / rowBytes)), index(elements)},
+            /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+      }
+    };
+    // The stream's distance in rows of the data (bytes rounded up to rows)
+    // and in groups, for the components read once a group.
+    auto dataType = cast<RankedTensorType>(op.getRhsData().getType());
+    int64_t dataRowBytes = dataType.getDimSize(1);
+    // Data rows a group: 8-bit one a step, 4-bit one for two, 6-bit three for
+    // four.
+    int64_t groupRows = u4 ? steps / 2 : u6 ? steps / 4 * 3 : steps;
+    int64_t aheadRows = llvm::divideCeil(prefetchBytes, dataRowBytes);
+    int64_t aheadGroups = llvm::divideCeil(aheadRows, groupRows);
+
     auto readScalar = [&](Value tensor, Value row, Value col) -> Value {
       Value s = tensor::ExtractOp::create(b, loc, tensor, ValueRange{row, col});
       if (s.getType() != f32 && isa<FloatType>(s.getType()))
@@ -160,6 +200,17 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
         [&](OpBuilder &, Location, Value g, ValueRange fIn) {
           Value ga = aGroups > 1 ? g : index(0);
           Value gw = wGroups > 1 ? g : index(0);
+          // The weight's per-group components, a group's row each (one
+          // row for all groups: read once, not streamed).
+          if (prefetchBytes > 0 && wGroups > 1)
+            for (Value component :
+                 {op.getRhsScales(), op.getRhsMins(), op.getRhsSums()})
+              if (component) {
+                auto type = cast<RankedTensorType>(component.getType());
+                prefetch(component, gw, aheadGroups,
+                         type.getDimSize(1) * type.getElementTypeBitWidth() /
+                             8);
+              }
           // The i32 accumulators start at the offset and zero-point
           // corrections.
           SmallVector<Value> wSums;
@@ -206,6 +257,13 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                 // 6-bit: the three rows of steps u .. u + 3 (two of
                 // nibbles, one of high bits).
                 SmallVector<Value> sixRows;
+                // The data rows of this iteration's steps, ahead of the
+                // first, `row`.
+                auto prefetchData = [&](int64_t u, Value row) {
+                  if (u == 0 && prefetchBytes > 0)
+                    prefetch(op.getRhsData(), row, aheadRows,
+                             groupRows * unroll / steps * dataRowBytes);
+                };
                 auto byteSplat = [&](int v) {
                   return splat(bytesType, b.getI8IntegerAttr(v));
                 };
@@ -218,6 +276,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                       // Rows 3 (kq / 4) .. + 2.
                       Value row = mul(arith::ShRUIOp::create(b, loc, kq, index(2)),
                                       index(3));
+                      prefetchData(u, row);
                       sixRows.clear();
                       for (int64_t r = 0; r < 3; ++r)
                         for (int64_t v = 0; v < nv; ++v)
@@ -244,6 +303,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                   } else {
                     Value row = u4 ? arith::ShRUIOp::create(b, loc, kq, index(1))
                                    : kq;
+                    prefetchData(u, row);
                     high.clear();
                     for (int64_t v = 0; v < nv; ++v) {
                       Value bytes = vector::TransferReadOp::create(
@@ -388,6 +448,9 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     rewriter.replaceOp(op, out);
     return success();
   }
+
+private:
+  int64_t prefetchBytes;
 };
 
 struct LowerMicroKernelPass
@@ -395,8 +458,14 @@ struct LowerMicroKernelPass
   using LowerMicroKernelPassBase::LowerMicroKernelPassBase;
 
   void runOnOperation() override {
+    if (prefetchBytes < 0) {
+      getOperation().emitError(
+          "prefetch-bytes must be 0 (no prefetch) or positive, got ")
+          << static_cast<int64_t>(prefetchBytes);
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    populateMatmulTileToVectorPatterns(patterns);
+    populateMatmulTileToVectorPatterns(patterns, prefetchBytes);
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
@@ -406,6 +475,7 @@ struct LowerMicroKernelPass
 
 } // namespace
 
-void qnt::populateMatmulTileToVectorPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerMatmulTile>(patterns.getContext());
+void qnt::populateMatmulTileToVectorPatterns(RewritePatternSet &patterns,
+                                             int64_t prefetchBytes) {
+  patterns.add<LowerMatmulTile>(patterns.getContext(), prefetchBytes);
 }

@@ -124,6 +124,11 @@ cl::opt<int64_t> tileCols("tile-cols",
                           cl::desc("output columns per parallel task of a float linear"),
                           cl::init(qnt::kLoweringDefaults.tileCols),
                           cl::cat(category));
+cl::opt<int64_t> weightPrefetch(
+    "weight-prefetch",
+    cl::desc("how far ahead, in bytes of each stream, the matmul kernels "
+             "prefetch their weights (0: not at all)"),
+    cl::init(qnt::kLoweringDefaults.prefetchBytes), cl::cat(category));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("keep quantizes and residual adds separate "
                               "(skip --qnt-fuse)"),
@@ -796,6 +801,9 @@ int main(int argc, char **argv) {
       "  quant-compile model.gguf --emit=mlir -o model.mlir\n\n"
       "MLIR's and LLVM's own flags: --help-hidden.\n");
 
+  if (weightPrefetch < 0)
+    return fail("--weight-prefetch must be 0 (no prefetch) or positive, got " +
+                Twine(weightPrefetch));
   std::string error;
   FailureOr<::qnt::Target> target = ::qnt::resolveTarget(mcpu, mattr, error);
   if (failed(target))
@@ -891,6 +899,7 @@ int main(int argc, char **argv) {
 
   qnt::LoweringOptions lowering = ::qnt::loweringOptions(tileCols);
   lowering.fuse = !noFuse;
+  lowering.prefetchBytes = weightPrefetch;
   lowering.profile = profile;
   lowering.shareKernels = shareKernels;
   lowering.mergeLayers = shareKernels;

@@ -48,7 +48,10 @@ void configureQntToVectorConversionTarget(ConversionTarget &target,
 
 /// qnt.matmul_tile as unrolled vector code: i32 accumulators per group built
 /// on the qnt_x86 dot the tile's `dot` names, scaled into f32 once a group.
-void populateMatmulTileToVectorPatterns(RewritePatternSet &patterns);
+/// The weights' streams are prefetched `prefetchBytes` ahead of their reads
+/// (one `memref.prefetch` per 64-byte line; 0: none).
+void populateMatmulTileToVectorPatterns(RewritePatternSet &patterns,
+                                        int64_t prefetchBytes);
 
 /// The qnt_x86 ops as the target's instructions where `dot` has them and
 /// `intrinsics` allows (vpdpbusd with vnni; AVX2's vpmaddubsw sequences,

@@ -132,6 +132,9 @@ struct LoweringOptions {
   int64_t tileCols = 16;
   /// The most activation rows of a matmul's register tile.
   int64_t maxM0 = 4;
+  /// How far ahead, in bytes of their stream, the matmul micro-kernels
+  /// prefetch their weights (0: not at all).
+  int64_t prefetchBytes = 6144;
   /// Fuse quantizes into their producers and residual adds into matmuls
   /// (--qnt-fuse).
   bool fuse = true;
