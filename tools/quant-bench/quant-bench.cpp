@@ -57,9 +57,12 @@ const char *kUsage =
     "usage: quant-bench -m MODEL.so [options]     (a compiled model)\n"
     "       quant-bench --kernels [options]       (the linear kernels)\n\n"
     "  -m, --model MODEL.so  a model compiled by quant-compile; give -m again\n"
-    "                        to compare models in one run (ratios to the first)\n"
-    "  -p, --prompt N        prompt tokens, prefilled in batches of -b (default\n"
-    "                        512; 0: no prompt test, decode from an empty cache\n"
+    "                        to compare models in one run (ratios to the "
+    "first)\n"
+    "  -p, --prompt N        prompt tokens, prefilled in batches of -b "
+    "(default\n"
+    "                        512; 0: no prompt test, decode from an empty "
+    "cache\n"
     "                        or after -d)\n"
     "  -b, --batch N         prefill at most N tokens a call; 0: the whole\n"
     "                        prompt in one (default 512)\n"
@@ -74,8 +77,12 @@ const char *kUsage =
     "                        4096x14336,14336x4096,2048x5632)\n"
     "  --tokens LIST         rows of activations (default 1,8,64,512)\n"
     "  --mcpu CPU            compile the kernels for CPU (default: this one)\n"
-    "  --weight-bits 8|6|4   weights Q8_0, 6-bit (random Q6_K blocks), or 4-bit\n"
+    "  --weight-bits 8|6|4   weights Q8_0, 6-bit (random Q6_K blocks), or "
+    "4-bit\n"
     "                        (Q4_0's values) (default 8)\n"
+    "  --weight-prefetch LIST  bytes ahead the kernels prefetch their weights\n"
+    "                        (quant-compile --weight-prefetch; default 6144):\n"
+    "                        a kernel per value, timed in turn each run\n"
     "  -t, --threads LIST    thread counts, e.g. 1,2 (default: all CPUs)\n"
     "  -r, --repetitions N   timed runs after one warm-up (default 5)\n"
     "  --dram-mib N          MiB the DRAM read bound streams (default 1024;\n"
@@ -472,7 +479,8 @@ struct CompiledKernel {
 };
 
 bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
-                   CompiledKernel &k, std::string &error) {
+                   int64_t prefetchBytes, CompiledKernel &k,
+                   std::string &error) {
   mlir::DialectRegistry registry;
   qnt::registerCompilerDialects(registry);
   k.context = std::make_unique<mlir::MLIRContext>(registry);
@@ -523,6 +531,7 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   quant.weightsFile = weightsPath.str().str();
   qnt::LoweringOptions lowering = qnt::loweringOptions();
   lowering.weightsFile = quant.weightsFile;
+  lowering.prefetchBytes = prefetchBytes;
   if (failed(qnt::quantize(*module, quant, target)) ||
       failed(qnt::lowerToLLVM(*module, lowering))) {
     error = "the pipeline failed on this shape";
@@ -568,7 +577,7 @@ void flushCaches(const std::vector<uint8_t> &buffer) {
 
 struct KernelRow {
   Shape shape;
-  int64_t tokens, threads;
+  int64_t tokens, threads, prefetchBytes;
   Stats seconds;
   double gops, gbps, dramShare, peakShare;
 };
@@ -599,7 +608,8 @@ int benchKernels(const std::vector<Shape> &shapes,
                  const std::vector<int64_t> &tokenCounts,
                  const std::vector<int64_t> &threads, int64_t repetitions,
                  int64_t dramBytes, bool json, const std::string &cpu,
-                 int64_t bits, bool warm) {
+                 int64_t bits, const std::vector<int64_t> &prefetches,
+                 bool warm) {
   std::string error;
   mlir::FailureOr<qnt::Target> target = qnt::resolveTarget(cpu, "", error);
   if (failed(target))
@@ -621,10 +631,16 @@ int benchKernels(const std::vector<Shape> &shapes,
   std::vector<uint8_t> flush(warm ? 0 : size_t(dramBytes / 4), 1);
   std::vector<KernelRow> rows;
   for (const Shape &s : shapes) {
-    CompiledKernel kernel;
-    if (!compileKernel(s, *target, bits, kernel, error))
-      return fail(llvm::formatv("{0}x{1}: {2}", s.out, s.in, error).str());
-    qnt_memref_1d weights = qnt_memref_1d_of(kernel.weights, kernel.weightsBytes);
+    // One kernel per prefetch distance, timed in turn within each
+    // repetition, so that the machine's drift falls on all of them alike.
+    std::vector<CompiledKernel> kernels(prefetches.size());
+    std::vector<qnt_memref_1d> weights;
+    for (size_t k = 0; k < prefetches.size(); ++k) {
+      if (!compileKernel(s, *target, bits, prefetches[k], kernels[k], error))
+        return fail(llvm::formatv("{0}x{1}: {2}", s.out, s.in, error).str());
+      weights.push_back(
+          qnt_memref_1d_of(kernels[k].weights, kernels[k].weightsBytes));
+    }
     for (int64_t m : tokenCounts) {
       std::vector<float> x(size_t(m * s.in)), y(size_t(m * s.out));
       std::mt19937 rng{uint32_t(m)};
@@ -633,30 +649,35 @@ int benchKernels(const std::vector<Shape> &shapes,
         v = dist(rng);
       for (size_t b = 0; b < threads.size(); ++b) {
         qnt_rt_set_num_threads(int(threads[b]));
-        std::vector<double> samples;
-        for (int64_t r = 0; r <= repetitions; ++r) {
-          if (!warm)
-            flushCaches(flush);
-          qnt_memref_2d xd = qnt_memref_2d_of(x.data(), m, s.in);
-          qnt_memref_2d yd = qnt_memref_2d_of(y.data(), m, s.out);
-          double t0 = now();
-          kernel.fn(&xd, &weights, &yd);
-          double t = now() - t0;
-          if (r > 0)
-            samples.push_back(t);
+        std::vector<std::vector<double>> samples(kernels.size());
+        for (int64_t r = 0; r <= repetitions; ++r)
+          for (size_t k = 0; k < kernels.size(); ++k) {
+            if (!warm)
+              flushCaches(flush);
+            qnt_memref_2d xd = qnt_memref_2d_of(x.data(), m, s.in);
+            qnt_memref_2d yd = qnt_memref_2d_of(y.data(), m, s.out);
+            double t0 = now();
+            kernels[k].fn(&xd, &weights[k], &yd);
+            double t = now() - t0;
+            if (r > 0)
+              samples[k].push_back(t);
+          }
+        for (size_t k = 0; k < kernels.size(); ++k) {
+          KernelRow row;
+          row.shape = s;
+          row.tokens = m;
+          row.threads = threads[b];
+          row.prefetchBytes = prefetches[k];
+          row.seconds = stats(samples[k]);
+          double t = row.seconds.median;
+          row.gops = 2.0 * double(m) * double(s.out) * double(s.in) / t / 1e9;
+          row.gbps = double(kernels[k].weightsBytes) / t / 1e9;
+          row.dramShare = row.gbps * 1e9 / bounds[b].dram;
+          const qnt::bench::DotPeak *peak =
+              peakOf(bounds[b].peaks, *target, bits);
+          row.peakShare = peak ? row.gops * 1e9 / peak->opsPerSecond : 0;
+          rows.push_back(row);
         }
-        KernelRow row;
-        row.shape = s;
-        row.tokens = m;
-        row.threads = threads[b];
-        row.seconds = stats(samples);
-        double t = row.seconds.median;
-        row.gops = 2.0 * double(m) * double(s.out) * double(s.in) / t / 1e9;
-        row.gbps = double(kernel.weightsBytes) / t / 1e9;
-        row.dramShare = row.gbps * 1e9 / bounds[b].dram;
-        const qnt::bench::DotPeak *peak = peakOf(bounds[b].peaks, *target, bits);
-        row.peakShare = peak ? row.gops * 1e9 / peak->opsPerSecond : 0;
-        rows.push_back(row);
       }
     }
   }
@@ -684,15 +705,17 @@ int benchKernels(const std::vector<Shape> &shapes,
     std::printf("  ],\n  \"kernels\": [\n");
     for (size_t i = 0; i < rows.size(); ++i) {
       const KernelRow &r = rows[i];
-      std::printf("    {\"out\": %lld, \"in\": %lld, \"tokens\": %lld, "
-                  "\"threads\": %lld, \"ms_median\": %.4f, \"ms_min\": %.4f, "
-                  "\"ms_max\": %.4f, \"gops\": %.2f, \"weights_gb_per_s\": %.2f, "
-                  "\"dram_share\": %.4f, \"int8_peak_share\": %.4f}%s\n",
-                  (long long)r.shape.out, (long long)r.shape.in,
-                  (long long)r.tokens, (long long)r.threads,
-                  r.seconds.median * 1e3, r.seconds.min * 1e3,
-                  r.seconds.max * 1e3, r.gops, r.gbps, r.dramShare, r.peakShare,
-                  i + 1 < rows.size() ? "," : "");
+      std::printf(
+          "    {\"out\": %lld, \"in\": %lld, \"tokens\": %lld, "
+          "\"threads\": %lld, \"weight_prefetch\": %lld, "
+          "\"ms_median\": %.4f, \"ms_min\": %.4f, "
+          "\"ms_max\": %.4f, \"gops\": %.2f, \"weights_gb_per_s\": %.2f, "
+          "\"dram_share\": %.4f, \"int8_peak_share\": %.4f}%s\n",
+          (long long)r.shape.out, (long long)r.shape.in, (long long)r.tokens,
+          (long long)r.threads, (long long)r.prefetchBytes,
+          r.seconds.median * 1e3, r.seconds.min * 1e3, r.seconds.max * 1e3,
+          r.gops, r.gbps, r.dramShare, r.peakShare,
+          i + 1 < rows.size() ? "," : "");
     }
     std::printf("  ]\n}\n");
     return 0;
@@ -717,17 +740,18 @@ int benchKernels(const std::vector<Shape> &shapes,
       bounds.empty() ? nullptr : peakOf(bounds[0].peaks, *target, bits);
   std::printf("\nint8 peak of these kernels' dot: %s\n",
               peak ? peak->instruction.c_str() : "none (generic code)");
-  std::printf("\n| out x in | tokens | threads | ms (median) | min | max | GOPS "
-              "| weights GB/s | %% of DRAM read | %% of int8 peak |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "\n| out x in | tokens | threads | prefetch | ms (median) | min "
+      "| max | GOPS | weights GB/s | %% of DRAM read | %% of int8 peak |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const KernelRow &r : rows)
-    std::printf("| %lldx%lld | %lld | %lld | %.3f | %.3f | %.3f | %.1f | %.1f | "
-                "%.0f%% | %.0f%% |\n",
-                (long long)r.shape.out, (long long)r.shape.in,
-                (long long)r.tokens, (long long)r.threads,
-                r.seconds.median * 1e3, r.seconds.min * 1e3,
-                r.seconds.max * 1e3, r.gops, r.gbps, 100 * r.dramShare,
-                100 * r.peakShare);
+    std::printf(
+        "| %lldx%lld | %lld | %lld | %lld | %.3f | %.3f | %.3f | %.1f | "
+        "%.1f | %.0f%% | %.0f%% |\n",
+        (long long)r.shape.out, (long long)r.shape.in, (long long)r.tokens,
+        (long long)r.threads, (long long)r.prefetchBytes,
+        r.seconds.median * 1e3, r.seconds.min * 1e3, r.seconds.max * 1e3,
+        r.gops, r.gbps, 100 * r.dramShare, 100 * r.peakShare);
   return 0;
 }
 
@@ -740,6 +764,7 @@ int main(int argc, char **argv) {
   int64_t depth = -1; // decode after the prompt
   std::vector<int64_t> threads = {qnt_rt_num_threads()};
   std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
+  std::vector<int64_t> prefetches = {qnt::kLoweringDefaults.prefetchBytes};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
   bool kernels = false, warm = false;
   int64_t bits = 8, dramMib = 1024;
@@ -753,6 +778,7 @@ int main(int argc, char **argv) {
   args.integer("--dram-mib", dramMib, 16, int64_t(1) << 20);
   args.integers("-t, --threads", threads, 1, 4096);
   args.integers("--tokens", tokenCounts, 1, INT32_MAX);
+  args.integers("--weight-prefetch", prefetches, 0, int64_t(1) << 24);
   args.custom("--shapes", "OUTxIN shapes (e.g. 4096x14336,2048x5632)",
               [&](const std::string &v) { return parseShapes(v, shapes); });
   args.text("--mcpu", cpu);
@@ -776,15 +802,16 @@ int main(int argc, char **argv) {
     if (kernels && args.seen(name))
       return args.usageError(std::string(name) +
                              " is for models (--kernels takes --tokens)");
-  for (const char *name :
-       {"--tokens", "--shapes", "--mcpu", "--weight-bits", "--warm"})
+  for (const char *name : {"--tokens", "--shapes", "--mcpu", "--weight-bits",
+                           "--weight-prefetch", "--warm"})
     if (!kernels && args.seen(name))
       return args.usageError(std::string(name) + " is for --kernels");
   if (!kernels && prompt == 0 && gen == 0)
     return args.usageError("-p 0 and -n 0: nothing to measure");
   if (kernels)
-    return benchKernels(shapes, tokenCounts, threads, repetitions, dramMib << 20,
-                        output == "json", cpu, bits, warm);
+    return benchKernels(shapes, tokenCounts, threads, repetitions,
+                        dramMib << 20, output == "json", cpu, bits, prefetches,
+                        warm);
   return benchModels(models, prompt, batch, gen, depth, threads, repetitions,
                      dramMib << 20, output == "json", peer);
 }
