@@ -57,7 +57,11 @@ def DataTilingPass : Pass<"qnt-data-tiling", "ModuleOp"> {
   let dependentDialects = ["::qnt::QntDialect"];
   let options = [
     Option<"n0", "n0", "int64_t", /*default=*/"0",
-           "output channels per tile (0: two vectors of the target's width)">
+           "output channels per tile (0: two vectors of the target's width)">,
+    Option<"records", "records", "bool", /*default=*/"true",
+           "store a per-block weight's components group by group in one "
+           "tensor of records (#qnt.layout's records), one stream for the "
+           "kernel to read">
   ];
 }
 

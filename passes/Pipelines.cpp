@@ -77,7 +77,9 @@ void qnt::buildQuantizePipeline(OpPassManager &pm,
         ApplyCalibrationPassOptions{options.calibrationPlanFile}));
   else if (!options.calibration.empty())
     pm.addPass(createApplyCalibrationPass(options.calibration));
-  pm.addPass(createDataTilingPass());
+  DataTilingPassOptions tiling;
+  tiling.records = options.weightRecords;
+  pm.addPass(createDataTilingPass(tiling));
   pm.addPass(createFoldWeightQuantPass(fold));
   pm.addPass(createInsertActQuantPass(act));
 }
@@ -186,6 +188,11 @@ struct QuantizePipelineOptions
                           llvm::cl::desc("4-bit float weights with a minimum "
                                          "per block (Q4_1's rule)"),
                           llvm::cl::init(kQuantizeDefaults.weightMins)};
+  Option<bool> weightRecords{
+      *this, "weight-records",
+      llvm::cl::desc("tiled per-block weights in records: each group's "
+                     "components side by side (#qnt.layout's records)"),
+      llvm::cl::init(kQuantizeDefaults.weightRecords)};
   Option<Granularity> weightGranularity{
       *this, "weight-granularity", llvm::cl::desc("which weights share a scale"),
       llvm::cl::init(kQuantizeDefaults.weightGranularity),
@@ -233,6 +240,7 @@ struct QuantizePipelineOptions
     o.weightMins = weightMins;
     o.weightGranularity = weightGranularity;
     o.weightBlock = weightBlock;
+    o.weightRecords = weightRecords;
     o.weightStorage = weightStorage;
     o.weightScale = weightScale;
     o.actGranularity = actGranularity;
@@ -318,10 +326,11 @@ void qnt::registerPipelines() {
 }
 
 void qnt::registerDependentDialects(DialectRegistry &registry) {
-  registry.insert<QntDialect, x86::QntX86Dialect, arith::ArithDialect, bufferization::BufferizationDialect,
-                  cf::ControlFlowDialect, func::FuncDialect, LLVM::LLVMDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect, ub::UBDialect, vector::VectorDialect>();
+  registry.insert<QntDialect, x86::QntX86Dialect, arith::ArithDialect,
+                  bufferization::BufferizationDialect, cf::ControlFlowDialect,
+                  func::FuncDialect, LLVM::LLVMDialect, mlir::math::MathDialect,
+                  memref::MemRefDialect, scf::SCFDialect, tensor::TensorDialect,
+                  ub::UBDialect, vector::VectorDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(registry);

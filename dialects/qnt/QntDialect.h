@@ -3,6 +3,7 @@
 #ifndef QNT_DIALECTS_QNT_QNTDIALECT_H
 #define QNT_DIALECTS_QNT_QNTDIALECT_H
 
+#include "qnt/Math/Records.h"
 #include "qnt/Support/MLIR.h"
 
 #include "mlir/IR/BuiltinAttributes.h"

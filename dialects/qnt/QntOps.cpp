@@ -140,6 +140,9 @@ LogicalResult ConstantOp::verify() {
   if (!llvm::all_of(type.getShape(),
                     [](int64_t d) { return !ShapedType::isDynamic(d); }))
     return emitOpError("a quantized constant must have a static shape");
+  if (type.hasRecords())
+    return emitOpError("holds its components one by one: a layout with "
+                       "records is qnt.pack of the records tensor");
   if (failed(verifyComponent(*this, "data", getData(), type.getDataType())) ||
       failed(verifyComponent(*this, "scales", getScales(),
                              type.getScalesType())))
@@ -390,9 +393,62 @@ LogicalResult MatmulOp::verify() {
 // MatmulTileOp
 //===----------------------------------------------------------------------===//
 
+/// A tile's plain rhs components: the operands, or what a records tile
+/// holds (the weight type's components for one row tile).
+struct TileComponents {
+  RankedTensorType data, scales, mins, sums;
+  SmallVector<RankedTensorType> supers;
+};
+
+static RankedTensorType dropTiles(Type type) {
+  if (!type)
+    return {};
+  auto t = cast<RankedTensorType>(type);
+  return RankedTensorType::get(t.getShape().drop_front(), t.getElementType());
+}
+
 LogicalResult MatmulTileOp::verify() {
   auto lhs = getLhsData().getType(), lhsScales = getLhsScales().getType();
-  auto rhs = getRhsData().getType(), rhsScales = getRhsScales().getType();
+  TileComponents c;
+  if (getRhsRecords()) {
+    if (!getRhsType() || !getRhsType()->hasRecords())
+      return emitOpError("a records tile needs rhs_type, a !qnt.tensor type "
+                         "with records");
+    if (getRhsData() || getRhsScales() || getRhsMins() || getRhsSums() ||
+        !getRhsSupers().empty())
+      return emitOpError("takes records or components, not both");
+    QTensorType w = *getRhsType();
+    if (getRhsRecords().getType() != dropTiles(w.getRecordsType()))
+      return emitOpError("rhs records must be ")
+             << dropTiles(w.getRecordsType()) << ", a row tile of " << w;
+    if (w.getScheme().getStorage() != getRhsStorage())
+      return emitOpError("rhs_storage differs from rhs_type's");
+    // [T, K'/4, n0, 4] -> [K'/4, n0 * 4], as the components' operand.
+    RankedTensorType data = w.getDataType();
+    c.data = RankedTensorType::get(
+        {data.getDimSize(1), data.getDimSize(2) * data.getDimSize(3)},
+        data.getElementType());
+    c.scales = dropTiles(w.getScalesType());
+    c.mins = dropTiles(w.getMinsType());
+    c.sums = dropTiles(w.getSumsType());
+    for (Type t : {Type(w.getSuperType()), Type(w.getSuperMinsType())})
+      if (t)
+        c.supers.push_back(dropTiles(t));
+  } else {
+    if (getRhsType())
+      return emitOpError("rhs_type is for a records tile only");
+    if (!getRhsData() || !getRhsScales())
+      return emitOpError("needs rhs data and scales, or records");
+    c.data = getRhsData().getType();
+    c.scales = getRhsScales().getType();
+    if (getRhsMins())
+      c.mins = getRhsMins().getType();
+    if (getRhsSums())
+      c.sums = getRhsSums().getType();
+    for (Value v : getRhsSupers())
+      c.supers.push_back(cast<RankedTensorType>(v.getType()));
+  }
+  auto rhs = c.data, rhsScales = c.scales;
   RankedTensorType init = getInit().getType();
   for (RankedTensorType t : {lhs, lhsScales, rhs, rhsScales, init})
     if (t.getRank() != 2)
@@ -448,35 +504,35 @@ LogicalResult MatmulTileOp::verify() {
                           RankedTensorType::get(lhsScales.getShape(),
                                                 IntegerType::get(getContext(), 32)))
     return emitOpError("lhs sums must be i32 of the lhs scales' shape");
-  if (bool(getLhsZeroPoints()) != bool(getRhsSums()))
+  if (bool(getLhsZeroPoints()) != bool(c.sums))
     return emitOpError("lhs zero points and rhs sums go together");
   if (getLhsZeroPoints() &&
       getLhsZeroPoints().getType() !=
           RankedTensorType::get(lhsScales.getShape(),
                                 IntegerType::get(getContext(), 32)))
     return emitOpError("lhs zero points must be i32 of the lhs scales' shape");
-  if (getRhsSums() && getRhsSums().getType() !=
-                          RankedTensorType::get(rhsScales.getShape(),
-                                                IntegerType::get(getContext(), 32)))
+  if (c.sums &&
+      c.sums != RankedTensorType::get(rhsScales.getShape(),
+                                      IntegerType::get(getContext(), 32)))
     return emitOpError("rhs sums must be i32 of the rhs scales' shape");
-  if ((getRhsStorage() == Storage::U4) != bool(getRhsMins()))
+  if ((getRhsStorage() == Storage::U4) != bool(c.mins))
     return emitOpError("a u4 rhs has mins, and only it");
-  if (getRhsMins() && getRhsMins().getType() != rhsScales)
+  if (c.mins && c.mins != rhsScales)
     return emitOpError("rhs mins must have the rhs scales' type");
-  if (getRhsMins() && getLhsZeroPoints())
+  if (c.mins && getLhsZeroPoints())
     return emitOpError("rhs mins need a symmetric lhs");
   // Two-level scales: byte sc (and m), and their factors per super-block.
   bool bytes = rhsScales.getElementType().isInteger(8);
   if (six && !bytes)
     return emitOpError("a u6_offset32 rhs has two-level scales");
-  if (!getRhsSupers().empty() || bytes) {
-    size_t factors = getRhsMins() ? 2 : 1;
-    if (getRhsSupers().size() != factors || !bytes || (!getRhsMins() && !six))
+  if (!c.supers.empty() || bytes) {
+    size_t factors = c.mins ? 2 : 1;
+    if (c.supers.size() != factors || !bytes || (!c.mins && !six))
       return emitOpError("two-level rhs scales are i8 scales (and mins) with "
                          "a super factor for each (scales', mins'), for a u4 "
                          "or u6_offset32 rhs");
-    auto supers = cast<RankedTensorType>(getRhsSupers()[0].getType());
-    if (getRhsSupers().back().getType() != supers || supers.getRank() != 2 ||
+    RankedTensorType supers = c.supers[0];
+    if (c.supers.back() != supers || supers.getRank() != 2 ||
         supers.getDimSize(1) != rhsScales.getDimSize(1) ||
         supers.getDimSize(0) <= 0 ||
         rhsScales.getDimSize(0) % supers.getDimSize(0) != 0)

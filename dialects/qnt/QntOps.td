@@ -473,6 +473,12 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
     - `init` [m0, w] f32 with w <= n0: the output tile (w < n0 at the edge
       of the matrix, whose padding channels are not written).
 
+    A weight whose layout has records (`#qnt.layout<..., records = true>`)
+    gives its tile as one operand instead, `records` [Gw / G, B] i8 (its
+    groups' data rows and factors side by side, `qnt/Math/Records.h`), and
+    `rhs_type` its `!qnt.tensor` type, from which the components' places
+    and types follow; the micro-kernel reads each at its offset.
+
     Ga and Gw are K' / `group` or 1 (one scale for the whole row). For each
     group g of `group` columns:
 
@@ -499,24 +505,29 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
                        RankedTensorOf<[F32, F16]>:$lhs_scales,
                        Optional<RankedTensorOf<[I32]>>:$lhs_sums,
                        Optional<RankedTensorOf<[I32]>>:$lhs_zero_points,
-                       RankedTensorOf<[I8]>:$rhs_data,
-                       RankedTensorOf<[F32, F16, I8]>:$rhs_scales,
+                       Optional<RankedTensorOf<[I8]>>:$rhs_records,
+                       Optional<RankedTensorOf<[I8]>>:$rhs_data,
+                       Optional<RankedTensorOf<[F32, F16, I8]>>:$rhs_scales,
                        Optional<RankedTensorOf<[F32, F16, I8]>>:$rhs_mins,
                        Variadic<RankedTensorOf<[F32, F16]>>:$rhs_supers,
                        Optional<RankedTensorOf<[I32]>>:$rhs_sums,
                        Qnt_F32Tensor:$init,
                        I64Attr:$group, Qnt_DotKindAttr:$dot, I64Attr:$lanes,
-                       Qnt_StorageAttr:$rhs_storage, UnitAttr:$accumulate);
+                       Qnt_StorageAttr:$rhs_storage, UnitAttr:$accumulate,
+                       OptionalAttr<TypeAttrOf<Qnt_QTensorType>>:$rhs_type);
   let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
     $lhs_data `,` $lhs_scales (`sums` $lhs_sums^)? (`zero_points` $lhs_zero_points^)? `,`
-    $rhs_data `,` $rhs_scales (`mins` $rhs_mins^)? (`supers` `(` $rhs_supers^ `)`)? (`sums` $rhs_sums^)? `,` $init attr-dict
+    (`records` $rhs_records^) : ($rhs_data `,` $rhs_scales (`mins` $rhs_mins^)? (`supers` `(` $rhs_supers^ `)`)? (`sums` $rhs_sums^)?)? `,` $init attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     int64_t getM0() { return getInit().getType().getDimSize(0); }
-    int64_t getN0() { return getRhsScales().getType().getDimSize(1); }
+    int64_t getN0() {
+      return getRhsType() ? getRhsType()->getLayout().getN0()
+                          : getRhsScales().getType().getDimSize(1);
+    }
     int64_t getStoredK() { return getLhsData().getType().getDimSize(1); }
   }];
 }

@@ -61,7 +61,8 @@ TargetAttr TargetAttr::lookup(Operation *op) {
 }
 
 LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 int64_t n0, int64_t k0, int64_t pad) {
+                                 int64_t n0, int64_t k0, int64_t pad,
+                                 bool records) {
   if (n0 < 0 || k0 < 0 || (n0 == 0) != (k0 == 0))
     return emitError() << "n0 and k0 must both be positive (tiled) or both "
                           "0, got "
@@ -70,6 +71,8 @@ LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "pad must be positive, got " << pad;
   if (k0 > 0 && pad % k0 != 0)
     return emitError() << "k0 " << k0 << " must divide pad " << pad;
+  if (records && n0 == 0)
+    return emitError() << "records are a tiled layout's: n0 and k0 must be set";
   return success();
 }
 
@@ -197,6 +200,8 @@ LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
         return emitError() << "a tiled layout needs per_block or per_channel "
                               "(axis 0) scales";
     }
+    if (layout.getRecords() && scheme.getGranularity() != Granularity::PerBlock)
+      return emitError() << "records group a per_block scheme's components";
     last = layout.paddedCols(last);
     if (layout.isTiled() && scheme.getBits() == 4 &&
         last % (2 * layout.getK0()) != 0)
@@ -338,6 +343,48 @@ RankedTensorType QTensorType::getMinsType() const {
 }
 
 void QTensorType::getComponentTypes(SmallVectorImpl<Type> &types) const {
+  if (hasRecords()) {
+    types.push_back(getRecordsType());
+    return;
+  }
+  getPlainComponentTypes(types);
+}
+
+std::vector<::qnt::math::RecordPart> QTensorType::getRecordParts() const {
+  SmallVector<Type> types;
+  getPlainComponentTypes(types);
+  int64_t groups = getNumGroups();
+  std::vector<::qnt::math::RecordPart> parts;
+  for (auto [i, type] : llvm::enumerate(types)) {
+    auto shaped = cast<RankedTensorType>(type);
+    int64_t bytes = shaped.getNumElements() / shaped.getDimSize(0) *
+                    shaped.getElementTypeBitWidth() / 8;
+    // The data's unit is a group's rows; the others' a row of n0 values
+    // for each group, or for each super-block (fewer rows).
+    if (i == 0) {
+      parts.push_back({bytes / groups, 1});
+      continue;
+    }
+    int64_t units = shaped.getDimSize(1);
+    parts.push_back({bytes / units, groups / units});
+  }
+  return parts;
+}
+
+::qnt::math::RecordLayout QTensorType::getRecordLayout() const {
+  return ::qnt::math::recordLayout(getRecordParts(), getNumGroups());
+}
+
+RankedTensorType QTensorType::getRecordsType() const {
+  if (!hasRecords())
+    return {};
+  ::qnt::math::RecordLayout records = getRecordLayout();
+  return RankedTensorType::get({getLayout().rowTiles(getShape()[0]),
+                                getNumGroups() / records.groups, records.bytes},
+                               IntegerType::get(getContext(), 8));
+}
+
+void QTensorType::getPlainComponentTypes(SmallVectorImpl<Type> &types) const {
   types.push_back(getDataType());
   types.push_back(getScalesType());
   if (RankedTensorType zeroPoints = getZeroPointsType())

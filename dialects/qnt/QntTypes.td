@@ -137,9 +137,20 @@ def Qnt_LayoutAttr : AttrDef<Qnt_Dialect, "Layout"> {
       2p*k0 + j low and of (2p+1)*k0 + j high in byte (p, i, j), so one AND
       and one shift of a loaded vector give the operands of both.
 
+    - `records` (tiled, per-block schemes): instead of one tensor per
+      component, one tensor of records `[ceil(R / n0), groups / G, B]` i8,
+      record r of tile t holding the components of its groups rG .. rG+G-1
+      side by side: their data rows, then each component's values for them
+      (a super-block's factors once per super-block), so a kernel streams
+      one run of bytes instead of one per component. G and the offsets are
+      `qnt/Math/Records.h`'s: the fewest groups that fill whole cache lines.
+
     ```mlir
     !qnt.tensor<5632x2048xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>,
                 #qnt.layout<n0 = 32, k0 = 4, pad = 32>>   // data: tensor<176x512x32x4xi8>
+    !qnt.tensor<64x256xf32, #qnt.scheme<bits = 4, granularity = per_block, scale = f16, storage = u4_offset8>,
+                #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>
+                // records: tensor<2x8x576xi8> (512 bytes of nibbles, 64 of f16 scales)
     !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32>,
                 #qnt.layout<pad = 32>>                    // data: tensor<?x192xi8>
     !qnt.tensor<5632x2048xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>,
@@ -149,8 +160,16 @@ def Qnt_LayoutAttr : AttrDef<Qnt_Dialect, "Layout"> {
   let parameters = (ins
     DefaultValuedParameter<"int64_t", "0">:$n0,
     DefaultValuedParameter<"int64_t", "0">:$k0,
-    DefaultValuedParameter<"int64_t", "1">:$pad
+    DefaultValuedParameter<"int64_t", "1">:$pad,
+    DefaultValuedParameter<"bool", "false">:$records
   );
+  let builders = [
+    AttrBuilder<(ins "int64_t":$n0, "int64_t":$k0, "int64_t":$pad,
+                     CArg<"bool", "false">:$records), [{
+      return $_get($_ctxt, n0, k0, pad, records);
+    }]>
+  ];
+  let skipDefaultBuilders = 1;
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
@@ -327,8 +346,20 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
       return cols * getScheme().getBits() / 8;
     }
     /// data, scales, then zero points, mins, super scales and super mins, and
-    /// sums where the scheme has them: what a value of this type lowers to.
+    /// sums where the scheme has them: what a value of this type lowers to,
+    /// unless its layout has records (then one tensor, getRecordsType()).
     void getComponentTypes(::llvm::SmallVectorImpl<::mlir::Type> &types) const;
+    /// The components one by one, records or not (the order above).
+    void getPlainComponentTypes(::llvm::SmallVectorImpl<::mlir::Type> &types) const;
+    /// Whether the components lie in records (#qnt.layout's `records`).
+    bool hasRecords() const { return getLayout() && getLayout().getRecords(); }
+    /// Each plain component as records hold it (qnt/Math/Records.h).
+    std::vector<::qnt::math::RecordPart> getRecordParts() const;
+    /// The records' groups, bytes and offsets (those of getRecordParts()).
+    ::qnt::math::RecordLayout getRecordLayout() const;
+    /// [row tiles, groups / record groups, record bytes] i8; null without
+    /// records.
+    ::mlir::RankedTensorType getRecordsType() const;
   }];
 }
 

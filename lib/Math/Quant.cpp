@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qnt/Math/Quant.h"
+#include "qnt/Math/Records.h"
 
 #include <algorithm>
 #include <cmath>
@@ -385,6 +386,29 @@ std::vector<int8_t> packRowNibbles(const QuantizedTensor &q) {
   for (size_t j = 0; j < out.size(); ++j)
     out[j] = int8_t((uint8_t(q.data[2 * j]) & 0x0F) |
                     (uint8_t(q.data[2 * j + 1]) & 0x0F) << 4);
+  return out;
+}
+
+std::vector<int8_t>
+interleaveRecords(const std::vector<std::vector<char>> &components,
+                  const std::vector<RecordPart> &parts,
+                  const RecordLayout &layout, int64_t tiles, int64_t groups) {
+  const int64_t records = groups / layout.groups;
+  std::vector<int8_t> out(size_t(tiles * records * layout.bytes), 0);
+  for (size_t c = 0; c < parts.size(); ++c) {
+    const RecordPart &p = parts[c];
+    // A tile's units of this part, and the units a record takes.
+    const int64_t tileUnits = groups / p.unitGroups;
+    const int64_t recordUnits = layout.groups / p.unitGroups;
+    const int64_t span = recordUnits * p.unitBytes;
+    for (int64_t t = 0; t < tiles; ++t)
+      for (int64_t r = 0; r < records; ++r)
+        std::memcpy(
+            &out[size_t((t * records + r) * layout.bytes + layout.offsets[c])],
+            &components[c][size_t((t * tileUnits + r * recordUnits) *
+                                  p.unitBytes)],
+            size_t(span));
+  }
   return out;
 }
 

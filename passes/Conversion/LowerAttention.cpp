@@ -212,8 +212,10 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
               b, loc, mOld,
               vector::BroadcastOp::create(
                   b, loc, scoreVec, e.reduce(vector::CombiningKind::MAXIMUMF, s)));
-          Value alpha = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, mOld, m));
-          Value p = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, s, m));
+          Value alpha = mlir::math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, mOld, m));
+          Value p = mlir::math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, s, m));
           // l = l * alpha + p[0] + p[1] + ..., in row order.
           Value alphaScalar = vector::ExtractOp::create(b, loc, alpha, ArrayRef<int64_t>{0});
           Value l = arith::MulFOp::create(b, loc, acc[heads + h], alphaScalar);
@@ -491,10 +493,12 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                 blockMax = arith::MaximumFOp::create(b, loc, blockMax, p.back());
               }
               Value m = arith::MaximumFOp::create(b, loc, acc[0], blockMax);
-              Value alpha = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, acc[0], m));
+              Value alpha = mlir::math::ExpOp::create(
+                  b, loc, arith::SubFOp::create(b, loc, acc[0], m));
               Value l = arith::MulFOp::create(b, loc, acc[1], alpha);
               for (Value &x : p) {
-                x = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, m));
+                x = mlir::math::ExpOp::create(
+                    b, loc, arith::SubFOp::create(b, loc, x, m));
                 l = arith::AddFOp::create(b, loc, l, x);
               }
               Value o = e.loop(e.index(0), e.index(d), e.index(1), {acc[2]},

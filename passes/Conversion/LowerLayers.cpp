@@ -78,6 +78,83 @@ Value gatherNibbles(Emitter &e, ValueRange table, SchemeAttr s, Value id,
   return v;
 }
 
+/// What a gather reads of a table in a linear's tiled layout, from its
+/// components or from its records (#qnt.layout's records): k0 bytes of a
+/// channel in a data row, and one channel's value of a per-group (or
+/// per-super-block) component.
+struct TiledTable {
+  Emitter &e;
+  ValueRange table;
+  QTensorType type;
+  std::vector<::qnt::math::RecordPart> parts = type.getRecordParts();
+  ::qnt::math::RecordLayout records =
+      type.hasRecords() ? type.getRecordLayout() : ::qnt::math::RecordLayout();
+
+  Value index(int64_t v) { return e.index(v); }
+  Value div(Value x, int64_t d) {
+    return arith::DivUIOp::create(e.b, e.loc, x, index(d));
+  }
+  Value rem(Value x, int64_t d) {
+    return arith::RemUIOp::create(e.b, e.loc, x, index(d));
+  }
+  Value add(Value x, Value y) {
+    return arith::AddIOp::create(e.b, e.loc, x, y);
+  }
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(e.b, e.loc, x, index(y));
+  }
+
+  /// The k0 bytes of channel i in data row `row` of tile t.
+  Value word(Value t, Value row, Value i) {
+    OpBuilder &b = e.b;
+    int64_t k0 = type.getLayout().getK0(), n0 = type.getLayout().getN0();
+    auto wordType = VectorType::get({k0}, b.getI8Type());
+    Value zero = arith::ConstantOp::create(b, e.loc, b.getI8IntegerAttr(0));
+    if (!type.hasRecords())
+      return vector::TransferReadOp::create(b, e.loc, wordType, table[0],
+                                            ValueRange{t, row, i, index(0)},
+                                            zero, ArrayRef<bool>{true});
+    // A record holds the rows of its groups one after the other.
+    int64_t recordRows = records.groups * parts[0].unitBytes / (n0 * k0);
+    Value col = add(mul(rem(row, recordRows), n0 * k0), mul(i, k0));
+    return vector::TransferReadOp::create(
+        b, e.loc, wordType, table[0], ValueRange{t, div(row, recordRows), col},
+        zero, ArrayRef<bool>{true});
+  }
+
+  /// Channel i's value of component `part` (in the plain components' order)
+  /// for group g of tile t, as f32 (bytes are signed).
+  Value factor(int64_t part, Value t, Value g, Value i, Type element) {
+    OpBuilder &b = e.b;
+    Location loc = e.loc;
+    const ::qnt::math::RecordPart &p = parts[part];
+    Value v;
+    if (!type.hasRecords()) {
+      v = tensor::ExtractOp::create(b, loc, table[part],
+                                    ValueRange{t, div(g, p.unitGroups), i});
+    } else {
+      int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+      Value unit = div(rem(g, records.groups), p.unitGroups);
+      Value col = add(add(index(records.offsets[part]), mul(unit, p.unitBytes)),
+                      mul(i, bytes));
+      Value raw = vector::TransferReadOp::create(
+          b, loc, VectorType::get({bytes}, b.getI8Type()), table[0],
+          ValueRange{t, div(g, records.groups), col},
+          arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)),
+          ArrayRef<bool>{true});
+      v = vector::ExtractOp::create(
+          b, loc,
+          vector::BitCastOp::create(b, loc, VectorType::get({1}, element), raw),
+          ArrayRef<int64_t>{0});
+    }
+    if (v.getType().isInteger(8))
+      return arith::SIToFPOp::create(b, loc, b.getF32Type(), v);
+    if (!v.getType().isF32())
+      return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+    return v;
+  }
+};
+
 /// The 32 values at column c of row `id` of an 8-bit table in the tiled
 /// layout of a linear's weight (a tied output head read as the embedding):
 /// the row is channel id % n0 of row tile id / n0, 4 bytes a step, so the
@@ -96,19 +173,15 @@ Value gatherTiled(Emitter &e, ValueRange table, QTensorType type, Value id,
   Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   auto chunkType = VectorType::get({kVec}, i8);
   Value q = e.splat(chunkType, b.getI8IntegerAttr(0));
+  TiledTable tiled{e, table, type};
   for (int64_t step = 0; step < kVec / k0; ++step) {
     Value at = arith::AddIOp::create(b, loc, step0, e.index(step));
-    Value bytes = vector::TransferReadOp::create(
-        b, loc, VectorType::get({k0}, i8), table[0],
-        ValueRange{t, at, i, e.index(0)}, zero, ArrayRef<bool>{true});
-    q = vector::InsertStridedSliceOp::create(b, loc, bytes, q,
+    q = vector::InsertStridedSliceOp::create(b, loc, tiled.word(t, at, i), q,
                                              ArrayRef<int64_t>{step * k0},
                                              ArrayRef<int64_t>{1});
   }
   Value g = arith::DivUIOp::create(b, loc, c, e.index(groupCols(s, type.getStoredCols())));
-  Value scale = tensor::ExtractOp::create(b, loc, table[1], ValueRange{t, g, i});
-  if (!scale.getType().isF32())
-    scale = arith::ExtFOp::create(b, loc, b.getF32Type(), scale);
+  Value scale = tiled.factor(1, t, g, i, type.getScalesType().getElementType());
   return dequantizeChunk(e, q, s, broadcastScale(e, scale));
 }
 
@@ -134,15 +207,14 @@ Value gatherTiledSix(Emitter &e, ValueRange table, QTensorType type, Value id,
   auto bytes = [&](int v) { return e.splat(wordType, b.getI8IntegerAttr(v)); };
   Value u = e.splat(VectorType::get({kVec}, i8), b.getI8IntegerAttr(0));
   Value scales = e.splat(VectorType::get({kVec}, f32), b.getF32FloatAttr(0.0f));
+  TiledTable tiled{e, table, type};
   for (int64_t h = 0; h < kVec / block; ++h) {
     Value g = arith::AddIOp::create(b, loc, g0, e.index(h));
     Value row = arith::MulIOp::create(b, loc, g, e.index(3));
     SmallVector<Value> rows;
     for (int64_t r = 0; r < 3; ++r)
-      rows.push_back(vector::TransferReadOp::create(
-          b, loc, wordType, table[0],
-          ValueRange{t, arith::AddIOp::create(b, loc, row, e.index(r)), i, e.index(0)},
-          zero, ArrayRef<bool>{true}));
+      rows.push_back(
+          tiled.word(t, arith::AddIOp::create(b, loc, row, e.index(r)), i));
     for (int64_t st = 0; st < 4; ++st) {
       Value nib = rows[st / 2];
       Value lo = st % 2 ? Value(arith::ShRUIOp::create(b, loc, nib, bytes(4)))
@@ -157,12 +229,8 @@ Value gatherTiledSix(Emitter &e, ValueRange table, QTensorType type, Value id,
           ArrayRef<int64_t>{(h * 4 + st) * k0}, ArrayRef<int64_t>{1});
     }
     // sc (int8) * d of the group's super-block.
-    Value sc = arith::SIToFPOp::create(
-        b, loc, f32, tensor::ExtractOp::create(b, loc, table[1], ValueRange{t, g, i}));
-    Value gs = arith::DivUIOp::create(b, loc, g, e.index(s.getSuperRatio()));
-    Value d = tensor::ExtractOp::create(b, loc, table[2], ValueRange{t, gs, i});
-    if (!d.getType().isF32())
-      d = arith::ExtFOp::create(b, loc, f32, d);
+    Value sc = tiled.factor(1, t, g, i, i8);
+    Value d = tiled.factor(2, t, g, i, type.getSuperType().getElementType());
     scales = vector::InsertStridedSliceOp::create(
         b, loc,
         vector::BroadcastOp::create(b, loc, half,
@@ -251,8 +319,8 @@ struct RmsNormLowering : OpConversionPattern<RmsNormOp> {
       Value ss = e.reduce(vector::CombiningKind::ADD, squares);
       ss = arith::DivFOp::create(b, loc, ss, e.f32(float(cols)));
       ss = arith::AddFOp::create(b, loc, ss, e.f32(op.getEpsilon().convertToFloat()));
-      Value scale = arith::DivFOp::create(b, loc, e.f32(1.0f),
-                                          math::SqrtOp::create(b, loc, ss));
+      Value scale = arith::DivFOp::create(
+          b, loc, e.f32(1.0f), mlir::math::SqrtOp::create(b, loc, ss));
       return vector::BroadcastOp::create(b, loc, f32Vec, scale);
     };
     // The normalized chunk at column c: w * (s * x).
@@ -355,8 +423,8 @@ struct RopeLowering : OpConversionPattern<RopeOp> {
               arith::IndexCastOp::create(b, loc, b.getI64Type(), p));
           Value angles = arith::MulFOp::create(
               b, loc, vector::BroadcastOp::create(b, loc, halfType, pf), freqs);
-          Value cos = math::CosOp::create(b, loc, angles);
-          Value sin = math::SinOp::create(b, loc, angles);
+          Value cos = mlir::math::CosOp::create(b, loc, angles);
+          Value sin = mlir::math::SinOp::create(b, loc, angles);
           return e.loop(e.index(0), e.index(cols), e.index(headDim), {tile},
                         [&](Value c, ValueRange acc) -> SmallVector<Value> {
             Value v = vector::TransferReadOp::create(
@@ -397,7 +465,8 @@ struct SiluMulLowering : OpConversionPattern<SiluMulOp> {
     auto siluMul = [&](Value g, Value u) -> Value {
       Value one = e.splat(f32Vec, b.getF32FloatAttr(1.0f));
       Value denom = arith::AddFOp::create(
-          b, loc, one, math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, g)));
+          b, loc, one,
+          mlir::math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, g)));
       return arith::MulFOp::create(b, loc, arith::DivFOp::create(b, loc, g, denom), u);
     };
     if (auto qtype = dyn_cast<QTensorType>(op.getResult().getType())) {

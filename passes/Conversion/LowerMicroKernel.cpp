@@ -43,6 +43,13 @@
 // activation bytes are the memory operand of vpdpbusd
 // ({1to16}), the weights a register reused by all m0 rows.
 //
+// A weight in records (#qnt.layout's records, qnt/Math/Records.h) gives its
+// tile as one tensor [records, bytes]: group g's data rows and factors lie
+// in record g / R at their offsets, read as bytes and cast (vector.bitcast)
+// to the component's type, so that the kernel streams one run of bytes
+// rather than one per component (two streams from DRAM measured slower
+// than one of the same bytes); the same arithmetic on the same values.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
@@ -88,7 +95,9 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     int64_t nv = n0 / lanes, kStored = op.getStoredK(), group = op.getGroup();
     int64_t groups = kStored / group, steps = group / 4;
     int64_t aGroups = op.getLhsScales().getType().getDimSize(1);
-    int64_t wGroups = op.getRhsScales().getType().getDimSize(0);
+    int64_t wGroups = op.getRhsRecords()
+                          ? op.getRhsType()->getScaleShape()[1]
+                          : op.getRhsScales().getType().getDimSize(0);
     // Groups sharing a super-block's factors (two-level scales).
     int64_t superRatio =
         op.getRhsSupers().empty()
@@ -160,16 +169,20 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     // the rows past a tile's last are the next tile's first: what the loop
     // over tiles reads next (past the component's last tile, a prefetch is
     // a hint that touches nothing).
-    auto prefetch = [&](Value tensor, Value row, int64_t ahead, int64_t bytes) {
+    auto readOnlyView = [&](Value tensor) -> Value {
       auto type = cast<RankedTensorType>(tensor.getType());
-      int64_t rowBytes = type.getDimSize(1) * type.getElementTypeBitWidth() / 8;
       int64_t dyn = ShapedType::kDynamic;
-      Value view = bufferization::ToBufferOp::create(
+      return bufferization::ToBufferOp::create(
           b, loc,
           MemRefType::get(
               type.getShape(), type.getElementType(),
               StridedLayoutAttr::get(b.getContext(), dyn, {dyn, dyn})),
           tensor, /*read_only=*/true);
+    };
+    auto prefetch = [&](Value tensor, Value row, int64_t ahead, int64_t bytes) {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      int64_t rowBytes = type.getDimSize(1) * type.getElementTypeBitWidth() / 8;
+      Value view = readOnlyView(tensor);
       for (int64_t at = 0; at < std::max(bytes, int64_t(1)); at += kLineBytes) {
         int64_t elements = (at % rowBytes) * 8 / type.getElementTypeBitWidth();
         memref::PrefetchOp::create(
@@ -178,10 +191,32 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
             /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
       }
     };
+    // A records tile [Gw / R, B]: the components of R groups side by side
+    // in each record, at the offsets qnt/Math/Records.h gives (data rows
+    // first); `parts` indexes them in the plain components' order.
+    Value records = op.getRhsRecords();
+    ::qnt::math::RecordLayout recordLayout;
+    std::vector<::qnt::math::RecordPart> recordParts;
+    int64_t scalesPart = 1, minsPart = -1, sumsPart = -1;
+    SmallVector<int64_t> superParts;
+    if (records) {
+      QTensorType w = *op.getRhsType();
+      recordParts = w.getRecordParts();
+      recordLayout = w.getRecordLayout();
+      int64_t next = 2 + (w.getZeroPointsType() ? 1 : 0);
+      if (w.getMinsType())
+        minsPart = next++;
+      if (w.getSuperType())
+        superParts.push_back(next++);
+      if (w.getSuperMinsType())
+        superParts.push_back(next++);
+      if (w.getSumsType())
+        sumsPart = next++;
+    }
+    int64_t recordGroups = records ? recordLayout.groups : 1;
     // The stream's distance in rows of the data (bytes rounded up to rows)
     // and in groups, for the components read once a group.
-    auto dataType = cast<RankedTensorType>(op.getRhsData().getType());
-    int64_t dataRowBytes = dataType.getDimSize(1);
+    int64_t dataRowBytes = n0 * 4;
     // Data rows a group: 8-bit one a step, 4-bit one for two, 6-bit three for
     // four.
     int64_t groupRows = u4 ? steps / 2 : u6 ? steps / 4 * 3 : steps;
@@ -200,11 +235,53 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
         [&](OpBuilder &, Location, Value g, ValueRange fIn) {
           Value ga = aGroups > 1 ? g : index(0);
           Value gw = wGroups > 1 ? g : index(0);
+          // Records: the group's record, and its place in it.
+          Value rec, inRecord;
+          if (records) {
+            rec = arith::DivUIOp::create(b, loc, gw, index(recordGroups));
+            inRecord = arith::RemUIOp::create(b, loc, gw, index(recordGroups));
+          }
+          // The record's share of this group, as many bytes ahead (rounded
+          // up to records): one stream, one prefetch per line of it.
+          if (records && prefetchBytes > 0) {
+            int64_t share = recordLayout.bytes / recordGroups;
+            int64_t aheadRecords =
+                llvm::divideCeil(prefetchBytes, recordLayout.bytes);
+            Value view = readOnlyView(records);
+            Value first = mul(inRecord, index(share));
+            for (int64_t at = 0; at < share; at += kLineBytes)
+              memref::PrefetchOp::create(
+                  b, loc, view,
+                  ValueRange{add(rec, index(aheadRecords)),
+                             add(first, index(at))},
+                  /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+          }
+          // Part `part`'s vector v of `lanes` values for this group (its
+          // super-block's, for a factor), as `element`, from the record.
+          auto readPart = [&](int64_t part, int64_t v, Type element) -> Value {
+            const ::qnt::math::RecordPart &p = recordParts[part];
+            int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+            Value unit = p.unitGroups > 1
+                             ? Value(arith::DivUIOp::create(
+                                   b, loc, inRecord, index(p.unitGroups)))
+                             : inRecord;
+            Value col =
+                add(index(recordLayout.offsets[part] + v * lanes * bytes),
+                    mul(unit, index(p.unitBytes)));
+            Value raw = vector::TransferReadOp::create(
+                b, loc, VectorType::get({lanes * bytes}, i8), records,
+                ValueRange{rec, col}, zeroI8, ArrayRef<bool>{true});
+            if (bytes == 1)
+              return raw;
+            return vector::BitCastOp::create(
+                b, loc, VectorType::get({lanes}, element), raw);
+          };
           // The weight's per-group components, a group's row each (one
           // row for all groups: read once, not streamed).
-          if (prefetchBytes > 0 && wGroups > 1)
+          if (!records && prefetchBytes > 0 && wGroups > 1)
             for (Value component :
-                 {op.getRhsScales(), op.getRhsMins(), op.getRhsSums()})
+                 {Value(op.getRhsScales()), Value(op.getRhsMins()),
+                  Value(op.getRhsSums())})
               if (component) {
                 auto type = cast<RankedTensorType>(component.getType());
                 prefetch(component, gw, aheadGroups,
@@ -214,6 +291,9 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
           // The i32 accumulators start at the offset and zero-point
           // corrections.
           SmallVector<Value> wSums;
+          if (sumsPart >= 0)
+            for (int64_t v = 0; v < nv; ++v)
+              wSums.push_back(readPart(sumsPart, v, i32));
           if (op.getRhsSums())
             for (int64_t v = 0; v < nv; ++v)
               wSums.push_back(vector::TransferReadOp::create(
@@ -243,6 +323,22 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                                 : base);
           }
           Value step0 = mul(g, index(steps));
+          // Data rows: of the tile, or of the group's record from its
+          // first row there (a group's steps start a row: 4-bit steps come
+          // in pairs, 6-bit in fours).
+          Value rowBase = records ? mul(inRecord, index(groupRows)) : Value();
+          auto readRow = [&](Value row, int64_t v) -> Value {
+            if (!records)
+              return vector::TransferReadOp::create(
+                  b, loc, bytesType, op.getRhsData(),
+                  ValueRange{row, index(v * 4 * lanes)}, zeroI8,
+                  ArrayRef<bool>{true});
+            return vector::TransferReadOp::create(
+                b, loc, bytesType, records,
+                ValueRange{rec, add(mul(row, index(dataRowBytes)),
+                                    index(v * 4 * lanes))},
+                zeroI8, ArrayRef<bool>{true});
+          };
           auto stepLoop = scf::ForOp::create(
               b, loc, index(0), index(steps), index(unroll), iacc,
               [&](OpBuilder &, Location, Value c, ValueRange iIn) {
@@ -260,7 +356,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                 // The data rows of this iteration's steps, ahead of the
                 // first, `row`.
                 auto prefetchData = [&](int64_t u, Value row) {
-                  if (u == 0 && prefetchBytes > 0)
+                  if (u == 0 && prefetchBytes > 0 && !records)
                     prefetch(op.getRhsData(), row, aheadRows,
                              groupRows * unroll / steps * dataRowBytes);
                 };
@@ -269,21 +365,25 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                 };
                 for (int64_t u = 0; u < unroll; ++u) {
                   Value kq = add(add(step0, c), index(u));
+                  // The step within the group's rows (records), or the
+                  // tile's.
+                  Value kqRow = records ? add(c, index(u)) : kq;
+                  auto dataRow = [&](Value row) {
+                    return records ? add(rowBase, row) : row;
+                  };
                   SmallVector<Value> w;
                   if (u6) {
                     int64_t s = u % 4;
                     if (s == 0) {
                       // Rows 3 (kq / 4) .. + 2.
-                      Value row = mul(arith::ShRUIOp::create(b, loc, kq, index(2)),
-                                      index(3));
+                      Value row = dataRow(
+                          mul(arith::ShRUIOp::create(b, loc, kqRow, index(2)),
+                              index(3)));
                       prefetchData(u, row);
                       sixRows.clear();
                       for (int64_t r = 0; r < 3; ++r)
                         for (int64_t v = 0; v < nv; ++v)
-                          sixRows.push_back(vector::TransferReadOp::create(
-                              b, loc, bytesType, op.getRhsData(),
-                              ValueRange{add(row, index(r)), index(v * 4 * lanes)},
-                              zeroI8, ArrayRef<bool>{true}));
+                          sixRows.push_back(readRow(add(row, index(r)), v));
                     }
                     for (int64_t v = 0; v < nv; ++v) {
                       Value nib = sixRows[(s / 2) * nv + v];
@@ -301,15 +401,13 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                   } else if (u4 && u % 2 == 1) {
                     w = high;
                   } else {
-                    Value row = u4 ? arith::ShRUIOp::create(b, loc, kq, index(1))
-                                   : kq;
+                    Value row = dataRow(u4 ? Value(arith::ShRUIOp::create(
+                                                 b, loc, kqRow, index(1)))
+                                           : kqRow);
                     prefetchData(u, row);
                     high.clear();
                     for (int64_t v = 0; v < nv; ++v) {
-                      Value bytes = vector::TransferReadOp::create(
-                          b, loc, bytesType, op.getRhsData(),
-                          ValueRange{row, index(v * 4 * lanes)}, zeroI8,
-                          ArrayRef<bool>{true});
+                      Value bytes = readRow(row, v);
                       if (!u4) {
                         w.push_back(bytes);
                         continue;
@@ -370,6 +468,14 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
           // with mins, + float(sum_a) * (scale_a * min_w).
           // A vector of lanes factors at group `at`, as f32 (bytes are
           // int8: two-level scales' sc and m).
+          auto toF32 = [&](Value s) -> Value {
+            Type type = cast<VectorType>(s.getType()).getElementType();
+            if (type.isInteger(8)) // int8: Q6_K's signed sc, Q4_K's 6 bits
+              return arith::SIToFPOp::create(
+                  b, loc, fType, arith::ExtSIOp::create(b, loc, accType, s));
+            return type != f32 ? Value(arith::ExtFOp::create(b, loc, fType, s))
+                               : s;
+          };
           auto readRhs = [&](Value tensor, Value at, int64_t v) -> Value {
             auto type = cast<RankedTensorType>(tensor.getType()).getElementType();
             Value s = vector::TransferReadOp::create(
@@ -387,7 +493,26 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
           Value gs = supers.empty() ? Value()
                                     : arith::DivUIOp::create(b, loc, gw, index(superRatio));
           SmallVector<Value> sw, mw;
-          for (int64_t v = 0; v < nv; ++v) {
+          if (records) {
+            QTensorType w = *op.getRhsType();
+            Type scaleType = w.getScalesType().getElementType();
+            Type superType =
+                w.getSuperType() ? w.getSuperType().getElementType() : Type();
+            for (int64_t v = 0; v < nv; ++v) {
+              sw.push_back(toF32(readPart(scalesPart, v, scaleType)));
+              if (minsPart >= 0)
+                mw.push_back(toF32(readPart(minsPart, v, scaleType)));
+              if (!superParts.empty())
+                sw.back() = arith::MulFOp::create(
+                    b, loc, sw.back(),
+                    toF32(readPart(superParts[0], v, superType)));
+              if (superParts.size() > 1)
+                mw.back() = arith::MulFOp::create(
+                    b, loc, mw.back(),
+                    toF32(readPart(superParts[1], v, superType)));
+            }
+          }
+          for (int64_t v = 0; v < nv && !records; ++v) {
             sw.push_back(readRhs(op.getRhsScales(), gw, v));
             if (op.getRhsMins())
               mw.push_back(readRhs(op.getRhsMins(), gw, v));
@@ -404,7 +529,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
             Value sa = vector::BroadcastOp::create(b, loc, fType, saScalar);
             // sa * float(sum_a), the minimums' factor for this row.
             Value saSum;
-            if (op.getRhsMins())
+            if (!mw.empty())
               saSum = vector::BroadcastOp::create(
                   b, loc, fType,
                   arith::MulFOp::create(

@@ -104,15 +104,18 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
     Value zero = e.index(0), one = e.index(1), step = e.index(kVec);
     Value data = e.empty(type.getDataType().getShape(), b.getI8Type(),
                          {rows, e.index(cols)});
-    Value amax = e.loop(zero, rows, one, {e.f32(0.0f)},
-                        [&](Value r, ValueRange a) -> SmallVector<Value> {
-      return {e.loop(zero, e.index(cols), step, a,
-                     [&](Value c, ValueRange a2) -> SmallVector<Value> {
-        Value m = e.reduce(vector::CombiningKind::MAXNUMF,
-                           math::AbsFOp::create(b, loc, e.read(x, r, c, inBounds)));
-        return {arith::MaxNumFOp::create(b, loc, a2[0], m)};
-      })[0]};
-    })[0];
+    Value amax = e.loop(
+        zero, rows, one, {e.f32(0.0f)},
+        [&](Value r, ValueRange a) -> SmallVector<Value> {
+          return {e.loop(zero, e.index(cols), step, a,
+                         [&](Value c, ValueRange a2) -> SmallVector<Value> {
+                           Value m =
+                               e.reduce(vector::CombiningKind::MAXNUMF,
+                                        mlir::math::AbsFOp::create(
+                                            b, loc, e.read(x, r, c, inBounds)));
+                           return {arith::MaxNumFOp::create(b, loc, a2[0], m)};
+                         })[0]};
+        })[0];
     ScaleAndInverse d = scaleFromAmax(e, s, amax);
     ValueRange res = e.loop(
         zero, rows, one, {data, e.i32(0)},

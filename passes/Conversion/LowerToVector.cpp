@@ -195,7 +195,7 @@ void qnt::configureQntToVectorConversionTarget(ConversionTarget &target,
   target.addLegalOp<WeightOp>();
   // The kernel-level dots stay until after bufferization.
   target.addLegalDialect<x86::QntX86Dialect>();
-  target.addLegalDialect<arith::ArithDialect, math::MathDialect,
+  target.addLegalDialect<arith::ArithDialect, mlir::math::MathDialect,
                          scf::SCFDialect, tensor::TensorDialect,
                          vector::VectorDialect, LLVM::LLVMDialect>();
   target.addDynamicallyLegalOp<func::FuncOp>([&converter](func::FuncOp op) {

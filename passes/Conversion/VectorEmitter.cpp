@@ -150,8 +150,8 @@ ScaleAndInverse scaleFromAmax(Emitter &e, SchemeAttr s, Value amax) {
 /// v rounded to an integral float by the scheme's rule (scalar or vector).
 static Value roundBy(Emitter &e, SchemeAttr s, Value v) {
   return s.getRounding() == Rounding::HalfAwayFromZero
-             ? Value(math::RoundOp::create(e.b, e.loc, v))
-             : Value(math::RoundEvenOp::create(e.b, e.loc, v));
+             ? Value(mlir::math::RoundOp::create(e.b, e.loc, v))
+             : Value(mlir::math::RoundEvenOp::create(e.b, e.loc, v));
 }
 
 /// v clamped to [-qmax, qmax].
@@ -239,7 +239,7 @@ quantizeSmallGroups(Emitter &e, QTensorType type, RowProducer produce,
         bool asymmetric = !s.getSymmetric();
         Value magnitudes = asymmetric || staticScales
                                ? Value()
-                               : Value(math::AbsFOp::create(b, loc, y));
+                               : Value(mlir::math::AbsFOp::create(b, loc, y));
         SmallVector<ScaleAndInverse> scales;
         SmallVector<Value> groups, zeroPoints;
         Value inverse = e.splat(f32Vec, b.getF32FloatAttr(0.0f));
@@ -357,7 +357,7 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
                               [&](Value c, ValueRange a) -> SmallVector<Value> {
             Value y = produce(e.add(col0, c), readInBounds);
             Value m = e.reduce(vector::CombiningKind::MAXNUMF,
-                               math::AbsFOp::create(b, loc, y));
+                               mlir::math::AbsFOp::create(b, loc, y));
             return {arith::MaxNumFOp::create(b, loc, a[0], m)};
           })[0];
           d = scaleFromAmax(e, s, amax);

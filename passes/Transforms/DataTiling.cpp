@@ -45,7 +45,8 @@ struct DataTilingPass : public qnt::impl::DataTilingPassBase<DataTilingPass> {
       return signalPassFailure();
     }
     int64_t channels = n0 ? int64_t(n0) : tileChannels(TargetAttr::lookup(module));
-    auto layout = LayoutAttr::get(&getContext(), channels, kTileK0, kTilePad);
+    auto layout =
+        LayoutAttr::get(&getContext(), channels, kTileK0, kTilePad, records);
     module.walk([&](LinearOp op) {
       if (!op.getWeightLayoutAttr() && hasConstantWeight(op))
         op.setWeightLayoutAttr(layout);

@@ -282,6 +282,14 @@ public:
     Folded f{type, {}, {}};
     SmallVector<Type> types;
     type.getComponentTypes(types);
+    if (type.hasRecords()) {
+      // One tensor, named as the weight: the components group by group.
+      const int64_t tiles = type.getLayout().rowTiles(type.getShape()[0]);
+      std::vector<int8_t> records = ::qnt::math::interleaveRecords(
+          components, type.getRecordParts(), type.getRecordLayout(), tiles,
+          type.getNumGroups());
+      components.assign(1, std::vector<char>(records.begin(), records.end()));
+    }
     SmallVector<StringRef> suffixes = {"", "_scales"};
     if (type.getZeroPointsType())
       suffixes.push_back("_zero_points");
@@ -333,6 +341,10 @@ public:
   /// The quantized value: a qnt.constant of the blobs, or qnt.pack of the
   /// file's tensors (qnt.weight).
   Value materialize(OpBuilder &b, Location loc, const Folded &f) const {
+    if (!writer && f.type.hasRecords()) // qnt.constant holds plain ones
+      return PackOp::create(b, loc, f.type,
+                            ValueRange{arith::ConstantOp::create(
+                                b, loc, cast<TypedAttr>(f.blobs.front()))});
     if (!writer) {
       SmallVector<ElementsAttr> parts;
       for (Attribute blob : f.blobs)
@@ -367,12 +379,18 @@ Attribute cacheForm(MLIRContext *ctx, LayoutAttr requested, bool sums) {
 /// padding made a multiple of the block as well.
 LayoutAttr effectiveLayout(LayoutAttr requested, SchemeAttr scheme) {
   // A whole super-block, where the scales have two levels.
-  int64_t block = scheme.getSuperBlock() ? scheme.getSuperBlock() : scheme.getBlock();
-  if (!requested || !scheme.isBlocked() || requested.getPad() % block == 0)
+  // Records group the components of per-block schemes only.
+  if (!requested)
     return requested;
-  int64_t pad = std::lcm(requested.getPad(), block);
+  bool records = requested.getRecords() &&
+                 scheme.getGranularity() == Granularity::PerBlock;
+  int64_t block =
+      scheme.getSuperBlock() ? scheme.getSuperBlock() : scheme.getBlock();
+  int64_t pad = requested.getPad();
+  if (scheme.isBlocked() && pad % block != 0)
+    pad = std::lcm(pad, block);
   return LayoutAttr::get(requested.getContext(), requested.getN0(),
-                         requested.getK0(), pad);
+                         requested.getK0(), pad, records);
 }
 
 /// The bytes of a quantized weight's components in `layout` (data, scales):

@@ -91,28 +91,34 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     Value aSums = offset ? lhs[asymmetric ? 3 : 2] : Value();
     // Then mins, the super-blocks' factors (of the scales, and of the mins
     // with mins), and sums, as present.
+    // Records: one tensor [T, records, bytes], a row tile of it per tile.
+    bool records = rhsType.hasRecords();
     bool supers = bool(rhsType.getSuperType());
-    Value wMins = mins ? rhs[2] : Value();
+    Value wMins = mins && !records ? rhs[2] : Value();
     SmallVector<Value> wSupers;
-    if (supers)
+    if (supers && !records)
       wSupers.append(rhs.begin() + (mins ? 3 : 2), rhs.begin() + (mins ? 5 : 3));
-    Value wSums = asymmetric ? rhs.back() : Value();
+    Value wSums = asymmetric && !records ? rhs.back() : Value();
     // [T, K'/4, n0, 4] -> [T, K'/4, n0 * 4]: a step's n0 channels are one row.
-    Value wData = tensor::CollapseShapeOp::create(
-        b, loc, rhs[0], ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
-    Value wScales = rhs[1];
+    Value wData = records
+                      ? Value()
+                      : tensor::CollapseShapeOp::create(
+                            b, loc, rhs[0],
+                            ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    Value wScales = records ? Value() : rhs[1];
+    Value wRecords = records ? rhs[0] : Value();
 
     int64_t n = rhsType.getShape()[0], kStored = rhsType.getStoredCols();
     int64_t tiles = layout.rowTiles(n);
     int64_t aGroups = cast<RankedTensorType>(aScales.getType()).getDimSize(1);
-    int64_t wGroups = cast<RankedTensorType>(wScales.getType()).getDimSize(1);
+    int64_t wGroups = rhsType.getScaleShape()[1];
     auto i8 = b.getI8Type();
     // Rows of n0 * k0 bytes: 4-bit data holds two steps a row, 6-bit four
     // steps in three.
     int64_t wRows = rhsType.packedCols(kStored) / kTileK0;
     auto wTileType = RankedTensorType::get({wRows, n0 * kTileK0}, i8);
     auto wScaleType = RankedTensorType::get(
-        {wGroups, n0}, cast<RankedTensorType>(wScales.getType()).getElementType());
+        {wGroups, n0}, rhsType.getScalesType().getElementType());
     auto wSumType = RankedTensorType::get({wGroups, n0}, b.getI32Type());
 
     Value rows = tensor::DimOp::create(b, loc, aData, 0);
@@ -150,11 +156,23 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
       OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
       SmallVector<OpFoldResult> colOffsets = {zero, col0}, colSizes = {rows, width};
       Value cols = slice(b, loc, forall.getRegionOutArgs()[0], colOffsets, colSizes);
-      Value wTile = slice(b, loc, wData, {t, zero, zero},
-                          {one, b.getIndexAttr(wRows),
-                           b.getIndexAttr(n0 * kTileK0)},
-                          wTileType);
-      Value sTile = slice(b, loc, wScales, {t, zero, zero},
+      Value recordTile;
+      if (records) {
+        auto type = cast<RankedTensorType>(wRecords.getType());
+        recordTile = slice(b, loc, wRecords, {t, zero, zero},
+                           {one, b.getIndexAttr(type.getDimSize(1)),
+                            b.getIndexAttr(type.getDimSize(2))},
+                           RankedTensorType::get(type.getShape().drop_front(),
+                                                 type.getElementType()));
+      }
+      Value wTile = records ? Value()
+                            : slice(b, loc, wData, {t, zero, zero},
+                                    {one, b.getIndexAttr(wRows),
+                                     b.getIndexAttr(n0 * kTileK0)},
+                                    wTileType);
+      Value sTile =
+          records ? Value()
+                  : slice(b, loc, wScales, {t, zero, zero},
                           {one, b.getIndexAttr(wGroups), b.getIndexAttr(n0)},
                           wScaleType);
       Value sumTile = wSums ? slice(b, loc, wSums, {t, zero, zero},
@@ -192,13 +210,14 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
               SmallVector<OpFoldResult> initSizes = {b.getIndexAttr(m0), width};
               Value init = slice(b, loc, iter[0], at, initSizes);
               Value tileOut = MatmulTileOp::create(
-                  b, loc, init.getType(), a, s, sums, zeroPoints, wTile, sTile,
-                  minTile, superTiles, sumTile, init,
+                  b, loc, init.getType(), a, s, sums, zeroPoints, recordTile,
+                  wTile, sTile, minTile, superTiles, sumTile, init,
                   b.getI64IntegerAttr(op.getGroupSize()),
                   DotKindAttr::get(b.getContext(), kernel.dot),
                   b.getI64IntegerAttr(kernel.lanes),
                   StorageAttr::get(b.getContext(), storage),
-                  op.getAcc() ? b.getUnitAttr() : UnitAttr());
+                  op.getAcc() ? b.getUnitAttr() : UnitAttr(),
+                  records ? TypeAttr::get(rhsType) : TypeAttr());
               SmallVector<OpFoldResult> strides = {one, one};
               Value next = tensor::InsertSliceOp::create(b, loc, tileOut, iter[0],
                                                          at, initSizes, strides);

@@ -40,6 +40,25 @@ module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, regis
 
 // -----
 
+// The same weight in records (172 padded to 192: 6 groups of 1024 bytes and
+// 32 f16 scales, one record a group): one component, a row tile of it per
+// weight tile, given to the micro-kernel with the weight's type.
+// CHECK-LABEL: func.func @records
+// CHECK:         %[[REC:.+]] = qnt.unpack %{{.+}} -> tensor<2x6x1088xi8>
+// CHECK:         scf.forall (%[[T:.+]]) in (2)
+// CHECK:           %[[RT:.+]] = tensor.extract_slice %[[REC]][%[[T]], 0, 0] [1, 6, 1088] [1, 1, 1] : tensor<2x6x1088xi8> to tensor<6x1088xi8>
+// CHECK:           qnt.matmul_tile %{{.+}}, %{{.+}} sums %{{.+}}, records %[[RT]], %{{.+}} {{{.+}}rhs_storage = #qnt<storage u8_offset128>, rhs_type = !qnt.tensor<40x172xf32, {{.+}}, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>} : (tensor<4x192xi8>, tensor<4x6xf32>, tensor<4x6xi32>, tensor<6x1088xi8>, tensor<4x?xf32>) -> tensor<4x?xf32>
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+  func.func @records(%x: !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
+                     %w: !qnt.tensor<40x172xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>) -> tensor<?x40xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
+         !qnt.tensor<40x172xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>> -> tensor<?x40xf32>
+    return %y : tensor<?x40xf32>
+  }
+}
+
+// -----
+
 // AVX2, i8 weights: the sign trick on 8 lanes, 4 rows in 16 registers (the
 // i32 accumulators, the weights of a step and their magnitudes, 3
 // temporaries; the f32 accumulators in L1). A

@@ -31,7 +31,8 @@
 // RUN: llvm-nm %t/model.o | FileCheck %s --check-prefix=SYMBOLS
 
 // MLIR: qnt.quantize
-// MLIR: qnt.constant data(dense_resource<qnt_proj>
+// MLIR: %[[REC:.+]] = arith.constant dense_resource<qnt_proj> : tensor<2x1x1088xi8>
+// MLIR: qnt.pack %[[REC]] : tensor<2x1x1088xi8> -> !qnt.tensor<24x64xf32, #q8_0, #qnt.layout<n0 = 16, k0 = 4, pad = 32, records = true>>
 // MLIR: qnt.matmul
 
 // CHANNEL-DAG: #{{.+}} = #qnt.scheme<granularity = per_channel>

@@ -5,8 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qnt/Math/Ggml.h"
 #include "qnt/Math/Quant.h"
+#include "qnt/Math/Ggml.h"
+#include "qnt/Math/Records.h"
 
 #include <gtest/gtest.h>
 
@@ -317,6 +318,72 @@ TEST(Q4_0, TilesPackTwoStepsAByteLowNibbleFirst) {
   EXPECT_EQ(0.0f, t.scales[(1 * t.groups + 1) * n0 + 1]);
   TiledTensor bad;
   EXPECT_FALSE(tile(q, n0, 48, bad));
+}
+
+TEST(Records, FewestGroupsFillingWholeCacheLines) {
+  // Q4_0 in tiles of 32 channels: 512 bytes of nibbles and 32 f16 scales a
+  // group, 576 bytes, whole lines: one group a record.
+  RecordLayout q4 = recordLayout({{512, 1}, {64, 1}}, 64);
+  EXPECT_EQ(1, q4.groups);
+  EXPECT_EQ(576, q4.bytes);
+  EXPECT_EQ((std::vector<int64_t>{0, 512}), q4.offsets);
+  // Tiles of 16 (AVX2): 288 bytes a group, two groups a record.
+  RecordLayout avx2 = recordLayout({{256, 1}, {32, 1}}, 64);
+  EXPECT_EQ(2, avx2.groups);
+  EXPECT_EQ(576, avx2.bytes);
+  EXPECT_EQ((std::vector<int64_t>{0, 512}), avx2.offsets);
+  // Q4_K: byte scales and mins a group, f16 d and dmin a super-block of 8:
+  // one super-block a record, data, scales, mins, d, dmin.
+  RecordLayout q4k =
+      recordLayout({{512, 1}, {32, 1}, {32, 1}, {64, 8}, {64, 8}}, 16);
+  EXPECT_EQ(8, q4k.groups);
+  EXPECT_EQ(4736, q4k.bytes);
+  EXPECT_EQ((std::vector<int64_t>{0, 4096, 4352, 4608, 4672}), q4k.offsets);
+  // 144 bytes a group (tiles of 8) want 4 groups for whole lines; 9 groups
+  // take none but 1, 3 and 9: the fewest that divide them, unaligned.
+  RecordLayout odd = recordLayout({{128, 1}, {16, 1}}, 9);
+  EXPECT_EQ(1, odd.groups);
+  EXPECT_EQ(144, odd.bytes);
+  // No whole super-block in the tile: no layout.
+  EXPECT_EQ(0, recordLayout({{512, 1}, {64, 8}}, 4).groups);
+}
+
+TEST(Records, InterleaveMatchesAScalarReadingOfTheComponents) {
+  // Two tiles of 4 groups: data (6 bytes a group), a per-group part (2), a
+  // per-two-groups part (3); each byte names its component, tile and place.
+  const int64_t tiles = 2, groups = 4;
+  const std::vector<RecordPart> parts = {{6, 1}, {2, 1}, {3, 2}};
+  std::vector<std::vector<char>> components(parts.size());
+  for (size_t c = 0; c < parts.size(); ++c)
+    for (int64_t i = 0;
+         i < tiles * groups / parts[c].unitGroups * parts[c].unitBytes; ++i)
+      components[c].push_back(char(c * 64 + i));
+  RecordLayout layout = recordLayout(parts, groups);
+  // Whole lines would take 64 groups: the fewest that divide 4, 2 (19 bytes).
+  ASSERT_EQ(2, layout.groups);
+  ASSERT_EQ(19, layout.bytes);
+  std::vector<int8_t> records =
+      interleaveRecords(components, parts, layout, tiles, groups);
+  ASSERT_EQ(size_t(tiles * groups / layout.groups * layout.bytes),
+            records.size());
+  // Byte b of unit u (of its tile) of component c lies in record
+  // u * unitGroups / R of the tile, at offset[c] + (u % units a record) *
+  // unitBytes + b.
+  for (size_t c = 0; c < parts.size(); ++c) {
+    const int64_t units = groups / parts[c].unitGroups;
+    const int64_t perRecord = layout.groups / parts[c].unitGroups;
+    for (int64_t t = 0; t < tiles; ++t)
+      for (int64_t u = 0; u < units; ++u)
+        for (int64_t b = 0; b < parts[c].unitBytes; ++b) {
+          int64_t record = t * (groups / layout.groups) + u / perRecord;
+          int64_t at = record * layout.bytes + layout.offsets[c] +
+                       (u % perRecord) * parts[c].unitBytes + b;
+          ASSERT_EQ(
+              components[c][size_t((t * units + u) * parts[c].unitBytes + b)],
+              char(records[size_t(at)]))
+              << c << " " << t << " " << u << " " << b;
+        }
+  }
 }
 
 TEST(Q4Mins, UnpackedQ4_1AndQ4_KAreGgmlsValuesToTheBit) {

@@ -83,6 +83,9 @@ const char *kUsage =
     "  --weight-prefetch LIST  bytes ahead the kernels prefetch their weights\n"
     "                        (quant-compile --weight-prefetch; default 6144):\n"
     "                        a kernel per value, timed in turn each run\n"
+    "  --weight-records LIST 1: the weight in records, 0: one tensor per\n"
+    "                        component (quant-compile --weight-records;\n"
+    "                        default 1); 1,0 times both in turn\n"
     "  -t, --threads LIST    thread counts, e.g. 1,2 (default: all CPUs)\n"
     "  -r, --repetitions N   timed runs after one warm-up (default 5)\n"
     "  --dram-mib N          MiB the DRAM read bound streams (default 1024;\n"
@@ -478,8 +481,15 @@ struct CompiledKernel {
   ~CompiledKernel() { qnt_rt_free_pages(weights, size_t(weightsBytes)); }
 };
 
+/// A kernel's build: how far ahead it prefetches, and whether its weight
+/// lies in records (quant-compile --weight-prefetch, --weight-records).
+struct KernelVariant {
+  int64_t prefetchBytes;
+  bool records;
+};
+
 bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
-                   int64_t prefetchBytes, CompiledKernel &k,
+                   const KernelVariant &variant, CompiledKernel &k,
                    std::string &error) {
   mlir::DialectRegistry registry;
   qnt::registerCompilerDialects(registry);
@@ -529,9 +539,10 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
                      : bits == 4 ? qnt::WeightBits::Four
                                  : qnt::WeightBits::Auto; // 6: Q6_K stays 6-bit
   quant.weightsFile = weightsPath.str().str();
+  quant.weightRecords = variant.records;
   qnt::LoweringOptions lowering = qnt::loweringOptions();
   lowering.weightsFile = quant.weightsFile;
-  lowering.prefetchBytes = prefetchBytes;
+  lowering.prefetchBytes = variant.prefetchBytes;
   if (failed(qnt::quantize(*module, quant, target)) ||
       failed(qnt::lowerToLLVM(*module, lowering))) {
     error = "the pipeline failed on this shape";
@@ -577,7 +588,8 @@ void flushCaches(const std::vector<uint8_t> &buffer) {
 
 struct KernelRow {
   Shape shape;
-  int64_t tokens, threads, prefetchBytes;
+  int64_t tokens, threads;
+  KernelVariant variant;
   Stats seconds;
   double gops, gbps, dramShare, peakShare;
 };
@@ -608,7 +620,7 @@ int benchKernels(const std::vector<Shape> &shapes,
                  const std::vector<int64_t> &tokenCounts,
                  const std::vector<int64_t> &threads, int64_t repetitions,
                  int64_t dramBytes, bool json, const std::string &cpu,
-                 int64_t bits, const std::vector<int64_t> &prefetches,
+                 int64_t bits, const std::vector<KernelVariant> &variants,
                  bool warm) {
   std::string error;
   mlir::FailureOr<qnt::Target> target = qnt::resolveTarget(cpu, "", error);
@@ -631,12 +643,13 @@ int benchKernels(const std::vector<Shape> &shapes,
   std::vector<uint8_t> flush(warm ? 0 : size_t(dramBytes / 4), 1);
   std::vector<KernelRow> rows;
   for (const Shape &s : shapes) {
-    // One kernel per prefetch distance, timed in turn within each
-    // repetition, so that the machine's drift falls on all of them alike.
-    std::vector<CompiledKernel> kernels(prefetches.size());
+    // One kernel per variant (prefetch distance, records), timed in turn
+    // within each repetition, so that the machine's drift falls on all of
+    // them alike.
+    std::vector<CompiledKernel> kernels(variants.size());
     std::vector<qnt_memref_1d> weights;
-    for (size_t k = 0; k < prefetches.size(); ++k) {
-      if (!compileKernel(s, *target, bits, prefetches[k], kernels[k], error))
+    for (size_t k = 0; k < variants.size(); ++k) {
+      if (!compileKernel(s, *target, bits, variants[k], kernels[k], error))
         return fail(llvm::formatv("{0}x{1}: {2}", s.out, s.in, error).str());
       weights.push_back(
           qnt_memref_1d_of(kernels[k].weights, kernels[k].weightsBytes));
@@ -667,7 +680,7 @@ int benchKernels(const std::vector<Shape> &shapes,
           row.shape = s;
           row.tokens = m;
           row.threads = threads[b];
-          row.prefetchBytes = prefetches[k];
+          row.variant = variants[k];
           row.seconds = stats(samples[k]);
           double t = row.seconds.median;
           row.gops = 2.0 * double(m) * double(s.out) * double(s.in) / t / 1e9;
@@ -708,14 +721,15 @@ int benchKernels(const std::vector<Shape> &shapes,
       std::printf(
           "    {\"out\": %lld, \"in\": %lld, \"tokens\": %lld, "
           "\"threads\": %lld, \"weight_prefetch\": %lld, "
+          "\"weight_records\": %s, "
           "\"ms_median\": %.4f, \"ms_min\": %.4f, "
           "\"ms_max\": %.4f, \"gops\": %.2f, \"weights_gb_per_s\": %.2f, "
           "\"dram_share\": %.4f, \"int8_peak_share\": %.4f}%s\n",
           (long long)r.shape.out, (long long)r.shape.in, (long long)r.tokens,
-          (long long)r.threads, (long long)r.prefetchBytes,
-          r.seconds.median * 1e3, r.seconds.min * 1e3, r.seconds.max * 1e3,
-          r.gops, r.gbps, r.dramShare, r.peakShare,
-          i + 1 < rows.size() ? "," : "");
+          (long long)r.threads, (long long)r.variant.prefetchBytes,
+          r.variant.records ? "true" : "false", r.seconds.median * 1e3,
+          r.seconds.min * 1e3, r.seconds.max * 1e3, r.gops, r.gbps, r.dramShare,
+          r.peakShare, i + 1 < rows.size() ? "," : "");
     }
     std::printf("  ]\n}\n");
     return 0;
@@ -741,17 +755,19 @@ int benchKernels(const std::vector<Shape> &shapes,
   std::printf("\nint8 peak of these kernels' dot: %s\n",
               peak ? peak->instruction.c_str() : "none (generic code)");
   std::printf(
-      "\n| out x in | tokens | threads | prefetch | ms (median) | min "
+      "\n| out x in | tokens | threads | prefetch | records | ms (median) | "
+      "min "
       "| max | GOPS | weights GB/s | %% of DRAM read | %% of int8 peak |\n"
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const KernelRow &r : rows)
     std::printf(
-        "| %lldx%lld | %lld | %lld | %lld | %.3f | %.3f | %.3f | %.1f | "
+        "| %lldx%lld | %lld | %lld | %lld | %s | %.3f | %.3f | %.3f | %.1f | "
         "%.1f | %.0f%% | %.0f%% |\n",
         (long long)r.shape.out, (long long)r.shape.in, (long long)r.tokens,
-        (long long)r.threads, (long long)r.prefetchBytes,
-        r.seconds.median * 1e3, r.seconds.min * 1e3, r.seconds.max * 1e3,
-        r.gops, r.gbps, 100 * r.dramShare, 100 * r.peakShare);
+        (long long)r.threads, (long long)r.variant.prefetchBytes,
+        r.variant.records ? "yes" : "no", r.seconds.median * 1e3,
+        r.seconds.min * 1e3, r.seconds.max * 1e3, r.gops, r.gbps,
+        100 * r.dramShare, 100 * r.peakShare);
   return 0;
 }
 
@@ -765,6 +781,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> threads = {qnt_rt_num_threads()};
   std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
   std::vector<int64_t> prefetches = {qnt::kLoweringDefaults.prefetchBytes};
+  std::vector<int64_t> records = {qnt::kQuantizeDefaults.weightRecords ? 1 : 0};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
   bool kernels = false, warm = false;
   int64_t bits = 8, dramMib = 1024;
@@ -779,6 +796,7 @@ int main(int argc, char **argv) {
   args.integers("-t, --threads", threads, 1, 4096);
   args.integers("--tokens", tokenCounts, 1, INT32_MAX);
   args.integers("--weight-prefetch", prefetches, 0, int64_t(1) << 24);
+  args.integers("--weight-records", records, 0, 1);
   args.custom("--shapes", "OUTxIN shapes (e.g. 4096x14336,2048x5632)",
               [&](const std::string &v) { return parseShapes(v, shapes); });
   args.text("--mcpu", cpu);
@@ -803,15 +821,20 @@ int main(int argc, char **argv) {
       return args.usageError(std::string(name) +
                              " is for models (--kernels takes --tokens)");
   for (const char *name : {"--tokens", "--shapes", "--mcpu", "--weight-bits",
-                           "--weight-prefetch", "--warm"})
+                           "--weight-prefetch", "--weight-records", "--warm"})
     if (!kernels && args.seen(name))
       return args.usageError(std::string(name) + " is for --kernels");
   if (!kernels && prompt == 0 && gen == 0)
     return args.usageError("-p 0 and -n 0: nothing to measure");
-  if (kernels)
+  if (kernels) {
+    std::vector<KernelVariant> variants;
+    for (int64_t r : records)
+      for (int64_t p : prefetches)
+        variants.push_back({p, r != 0});
     return benchKernels(shapes, tokenCounts, threads, repetitions,
-                        dramMib << 20, output == "json", cpu, bits, prefetches,
+                        dramMib << 20, output == "json", cpu, bits, variants,
                         warm);
+  }
   return benchModels(models, prompt, batch, gen, depth, threads, repetitions,
                      dramMib << 20, output == "json", peer);
 }

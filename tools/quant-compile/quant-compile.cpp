@@ -100,6 +100,12 @@ cl::opt<int64_t, true> weightBlock("weight-block",
                                    cl::desc("values per weight block along K"),
                                    cl::location(quantFlags.weightBlock),
                                    cl::cat(category));
+cl::opt<bool, true> weightRecords(
+    "weight-records",
+    cl::desc("store each tiled weight's data, scales and mins group by group "
+             "in one run of records, the kernels' one stream "
+             "(--weight-records=false: one tensor per component)"),
+    cl::location(quantFlags.weightRecords), cl::cat(category));
 cl::opt<qnt::WeightStorage, true> weightStorage(
     "weight-storage", cl::desc("how 8-bit weights are stored"),
     cl::location(quantFlags.weightStorage), qnt::weightStorageValues(),
@@ -294,9 +300,13 @@ WeightSizes measureWeights(ModuleOp module) {
       Operation *def = matmul.getRhs().getDefiningOp();
       if (auto c = dyn_cast_or_null<qnt::ConstantOp>(def))
         key = c.getData();
-      else if (auto pack = dyn_cast_or_null<qnt::PackOp>(def))
-        if (auto w = pack.getComponents()[0].getDefiningOp<qnt::WeightOp>())
+      else if (auto pack = dyn_cast_or_null<qnt::PackOp>(def)) {
+        Value first = pack.getComponents()[0];
+        if (auto w = first.getDefiningOp<qnt::WeightOp>())
           key = w.getNameAttr();
+        else if (auto c = first.getDefiningOp<arith::ConstantOp>()) // records
+          key = c.getValue();
+      }
       if (!key || !quantized.insert(key).second)
         return;
       SmallVector<Type> parts;

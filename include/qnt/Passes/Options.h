@@ -59,6 +59,9 @@ struct QuantizeOptions {
   bool weightMins = false;
   Granularity weightGranularity = Granularity::PerBlock; ///< or PerChannel
   int64_t weightBlock = 32;
+  /// Tiled per-block weights store their components group by group, in
+  /// one tensor of records (#qnt.layout's records): one stream to read.
+  bool weightRecords = true;
   WeightStorage weightStorage = WeightStorage::Auto;
   ScaleType weightScale = ScaleType::F16;
   Granularity actGranularity = Granularity::PerBlock; ///< or PerToken

@@ -582,6 +582,81 @@ func.func @f(%w: !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block>, #q
 
 // -----
 
+// expected-error @+1 {{records are a tiled layout's: n0 and k0 must be set}}
+func.func @f(%w: !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<pad = 32, records = true>>)
+
+// -----
+
+// expected-error @+1 {{records group a per_block scheme's components}}
+func.func @f(%w: !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_channel>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>)
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{holds its components one by one: a layout with records is qnt.pack of the records tensor}}
+  %q = qnt.constant data(dense<1> : tensor<1x64x32x4xi8>) scales(dense<1.0> : tensor<1x8x32xf16>) : !qnt.tensor<32x256xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>
+  return
+}
+
+// -----
+
+// A records type is one tensor [tiles, records, bytes]: Q8_0 in tiles of 32
+// channels, 1024 bytes and 32 f16 scales a group.
+func.func @f(%d: tensor<1x64x32x4xi8>, %s: tensor<1x8x32xf16>) {
+  // expected-error @+1 {{expects 1 components (data, scales, ...), got 2}}
+  %q = qnt.pack %d, %s : tensor<1x64x32x4xi8>, tensor<1x8x32xf16> -> !qnt.tensor<32x256xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>
+  return
+}
+
+// -----
+
+func.func @f(%r: tensor<1x8x1024xi8>) {
+  // expected-error @+1 {{component 0 must have type 'tensor<1x8x1088xi8>', got 'tensor<1x8x1024xi8>'}}
+  %q = qnt.pack %r : tensor<1x8x1024xi8> -> !qnt.tensor<32x256xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1088xi8>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{a records tile needs rhs_type, a !qnt.tensor type with records}}
+  %t = qnt.matmul_tile %a, %s, records %r, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
+       : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<8x1088xi8>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1024xi8>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{rhs records must be 'tensor<8x1088xi8>', a row tile of}}
+  %t = qnt.matmul_tile %a, %s, records %r, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>,
+                                               rhs_type = !qnt.tensor<32x256xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>}
+       : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<8x1024xi8>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1088xi8>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{rhs_storage differs from rhs_type's}}
+  %t = qnt.matmul_tile %a, %s, records %r, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>,
+                                               rhs_type = !qnt.tensor<32x256xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>}
+       : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<8x1088xi8>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{rhs_type is for a records tile only}}
+  %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>,
+                                            rhs_type = !qnt.tensor<32x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>}
+       : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
 // expected-error @+1 {{a layout needs a rank-2 tensor, got rank 3}}
 func.func @f(%w: !qnt.tensor<2x32x64xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<pad = 32>>)
 

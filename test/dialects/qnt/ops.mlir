@@ -177,6 +177,30 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
     return %y, %sum : tensor<?x40xf32>, tensor<4x16xf32>
   }
 
+  // Records: Q4_K's components side by side, a super-block a record (8
+  // groups of 512 bytes of nibbles, 8 x 32 byte scales and mins, 32 f16 d
+  // and dmin: 4736 bytes), one tensor for the weight and one row tile of it
+  // for the micro-kernel.
+  // CHECK-LABEL: func.func @records
+  func.func @records(%q: !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+                     %r: tensor<1x1x4736xi8>) -> (tensor<?x32xf32>, tensor<4x32xf32>) {
+    // CHECK: qnt.pack %{{.+}} : tensor<1x1x4736xi8> -> !qnt.tensor<32x256xf32, {{.+}}, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>
+    %w = qnt.pack %r : tensor<1x1x4736xi8> -> !qnt.tensor<32x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>
+    %y = qnt.matmul %q, %w : !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+         !qnt.tensor<32x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>> -> tensor<?x32xf32>
+    %ad, %as, %asum = qnt.unpack %q : !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>> -> tensor<?x256xi8>, tensor<?x8xf32>, tensor<?x8xi32>
+    %a4 = tensor.extract_slice %ad[0, 0] [4, 256] [1, 1] : tensor<?x256xi8> to tensor<4x256xi8>
+    %s4 = tensor.extract_slice %as[0, 0] [4, 8] [1, 1] : tensor<?x8xf32> to tensor<4x8xf32>
+    %u4 = tensor.extract_slice %asum[0, 0] [4, 8] [1, 1] : tensor<?x8xi32> to tensor<4x8xi32>
+    %r0 = tensor.extract_slice %r[0, 0, 0] [1, 1, 4736] [1, 1, 1] : tensor<1x1x4736xi8> to tensor<1x4736xi8>
+    %init = tensor.empty() : tensor<4x32xf32>
+    // CHECK: qnt.matmul_tile %{{.+}}, %{{.+}} sums %{{.+}}, records %{{.+}}, %{{.+}} {{{.+}}rhs_storage = #qnt<storage u4>, rhs_type = !qnt.tensor<32x256xf32
+    %t = qnt.matmul_tile %a4, %s4 sums %u4, records %r0, %init {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>,
+                                                                rhs_type = !qnt.tensor<32x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>}
+         : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<4x8xi32>, tensor<1x4736xi8>, tensor<4x32xf32>) -> tensor<4x32xf32>
+    return %y, %t : tensor<?x32xf32>, tensor<4x32xf32>
+  }
+
   // Q4_1/Q4_K's form: plain nibbles (u4) and a minimum per block.
   // CHECK-LABEL: func.func @four_bits_with_mins
   // CHECK: qnt.constant data({{.+}}) scales({{.+}}) mins(dense<-2.000000e+00> : tensor<1x1x16xf32>) : !qnt.tensor<2x32xf32, #[[$MINS]], #qnt.layout<n0 = 16, k0 = 4, pad = 32>>
