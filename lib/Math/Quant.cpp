@@ -389,12 +389,12 @@ std::vector<int8_t> packRowNibbles(const QuantizedTensor &q) {
   return out;
 }
 
-std::vector<int8_t>
+std::vector<char>
 interleaveRecords(const std::vector<std::vector<char>> &components,
                   const std::vector<RecordPart> &parts,
                   const RecordLayout &layout, int64_t tiles, int64_t groups) {
   const int64_t records = groups / layout.groups;
-  std::vector<int8_t> out(size_t(tiles * records * layout.bytes), 0);
+  std::vector<char> out(size_t(tiles * records * layout.bytes), 0);
   for (size_t c = 0; c < parts.size(); ++c) {
     const RecordPart &p = parts[c];
     // A tile's units of this part, and the units a record takes.

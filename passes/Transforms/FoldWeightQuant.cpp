@@ -285,10 +285,11 @@ public:
     if (type.hasRecords()) {
       // One tensor, named as the weight: the components group by group.
       const int64_t tiles = type.getLayout().rowTiles(type.getShape()[0]);
-      std::vector<int8_t> records = ::qnt::math::interleaveRecords(
+      std::vector<char> records = ::qnt::math::interleaveRecords(
           components, type.getRecordParts(), type.getRecordLayout(), tiles,
           type.getNumGroups());
-      components.assign(1, std::vector<char>(records.begin(), records.end()));
+      components.clear();
+      components.push_back(std::move(records));
     }
     SmallVector<StringRef> suffixes = {"", "_scales"};
     if (type.getZeroPointsType())

@@ -362,7 +362,7 @@ TEST(Records, InterleaveMatchesAScalarReadingOfTheComponents) {
   // Whole lines would take 64 groups: the fewest that divide 4, 2 (19 bytes).
   ASSERT_EQ(2, layout.groups);
   ASSERT_EQ(19, layout.bytes);
-  std::vector<int8_t> records =
+  std::vector<char> records =
       interleaveRecords(components, parts, layout, tiles, groups);
   ASSERT_EQ(size_t(tiles * groups / layout.groups * layout.bytes),
             records.size());

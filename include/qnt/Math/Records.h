@@ -82,7 +82,7 @@ inline RecordLayout recordLayout(const std::vector<RecordPart> &parts,
 
 /// The components of `tiles` tiles (each [tiles][its units][unitBytes],
 /// parts[0] the data) as records [tiles][groups / R][layout.bytes].
-std::vector<int8_t>
+std::vector<char>
 interleaveRecords(const std::vector<std::vector<char>> &components,
                   const std::vector<RecordPart> &parts,
                   const RecordLayout &layout, int64_t tiles, int64_t groups);
