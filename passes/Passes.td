@@ -404,6 +404,17 @@ def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
     one `passes/MicroKernel.h` chooses for the module's `qnt.target` and the
     weight's storage. A matmul with `acc` starts its tiles from it.
 
+    A matmul of one activation row (decode's GEMV) whose weight is in
+    records reads `gemv-streams` tiles at once, T / streams apart (when the
+    streams divide its T tiles): iteration p of the parallel loop is one
+    `qnt.matmul_tile` on tiles p, p + T / streams, ..., each written to its
+    own columns. A thread's contiguous share of iterations is then that
+    many long runs of the weight rather than one (the outputs are the
+    same, bit for bit). On a 2-core Zen 5, a microbenchmark of the Q4_0
+    kernel's arithmetic read 10-20% more bytes a second from DRAM with two
+    runs a thread than with one; whole models gained less or lost (README,
+    "Weight streams"), so the default is 1.
+
     Before:
     ```mlir
     %y = qnt.matmul %xq, %wq : !qnt.tensor<?x256xf32, #act, #qnt.layout<pad = 32>>,
@@ -424,7 +435,11 @@ def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
   let options = [
     Option<"maxM0", "max-m0", "int64_t",
            /*default=*/"::qnt::kLoweringDefaults.maxM0",
-           "largest number of activation rows in a register tile">
+           "largest number of activation rows in a register tile">,
+    Option<"gemvStreams", "gemv-streams", "int64_t",
+           /*default=*/"::qnt::kLoweringDefaults.gemvStreams",
+           "weight tiles a single-row matmul in records reads at once, "
+           "tiles / streams apart (1 to 4; 1: one tile at a time)">
   ];
 }
 

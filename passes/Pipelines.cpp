@@ -98,6 +98,7 @@ void qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
     pm.addPass(createShareKernelsPass());
   TileMatmulPassOptions tileOptions;
   tileOptions.maxM0 = options.maxM0;
+  tileOptions.gemvStreams = options.gemvStreams;
   pm.addPass(createTileMatmulPass(tileOptions));
   LowerMicroKernelPassOptions kernelOptions;
   kernelOptions.prefetchBytes = options.prefetchBytes;
@@ -265,6 +266,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<int64_t> maxM0{*this, "max-m0",
                         llvm::cl::desc("most activation rows of a matmul register tile"),
                         llvm::cl::init(kLoweringDefaults.maxM0)};
+  Option<int64_t> gemvStreams{
+      *this, "gemv-streams",
+      llvm::cl::desc("weight tiles a single-row matmul in records reads at "
+                     "once (1 to 4)"),
+      llvm::cl::init(kLoweringDefaults.gemvStreams)};
   Option<int64_t> prefetchBytes{
       *this, "prefetch-bytes",
       llvm::cl::desc("how far ahead the matmul kernels prefetch their weights, "
@@ -315,6 +321,8 @@ void qnt::registerPipelines() {
         options.intrinsics = o.intrinsics;
         options.tileCols = o.tileCols;
         options.maxM0 = o.maxM0;
+        options.gemvStreams = o.gemvStreams;
+        options.prefetchBytes = o.prefetchBytes;
         options.fuse = o.fuse;
         options.profile = o.profile;
         options.shareKernels = o.shareKernels;

@@ -93,9 +93,12 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     Location loc = op.getLoc();
     int64_t m0 = op.getM0(), n0 = op.getN0(), lanes = op.getLanes();
     int64_t nv = n0 / lanes, kStored = op.getStoredK(), group = op.getGroup();
+    // S weight tiles read side by side (records): tv vectors of lanes
+    // channels, vector v of tile v / nv at its column (v % nv) * lanes.
+    int64_t streams = op.getStreams(), tv = streams * nv;
     int64_t groups = kStored / group, steps = group / 4;
     int64_t aGroups = op.getLhsScales().getType().getDimSize(1);
-    int64_t wGroups = op.getRhsRecords()
+    int64_t wGroups = !op.getRhsRecords().empty()
                           ? op.getRhsType()->getScaleShape()[1]
                           : op.getRhsScales().getType().getDimSize(0);
     // Groups sharing a super-block's factors (two-level scales).
@@ -157,11 +160,10 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     };
     Value zeroI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
     Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    Value init = op.getInit();
 
     // The f32 accumulators start at zero; an accumulated output tile is added
     // once at the end, so that acc + matmul rounds as the unfused add does.
-    SmallVector<Value> facc(m0 * nv, splat(fType, b.getF32FloatAttr(0.0f)));
+    SmallVector<Value> facc(m0 * tv, splat(fType, b.getF32FloatAttr(0.0f)));
 
     // Prefetches of a weight component `ahead` rows past `row`, one per line
     // of `bytes` bytes from there, as a read-only view of the tile's tensor.
@@ -194,7 +196,8 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     // A records tile [Gw / R, B]: the components of R groups side by side
     // in each record, at the offsets qnt/Math/Records.h gives (data rows
     // first); `parts` indexes them in the plain components' order.
-    Value records = op.getRhsRecords();
+    SmallVector<Value> recordTiles(op.getRhsRecords());
+    bool records = !recordTiles.empty();
     ::qnt::math::RecordLayout recordLayout;
     std::vector<::qnt::math::RecordPart> recordParts;
     int64_t scalesPart = 1, minsPart = -1, sumsPart = -1;
@@ -247,14 +250,17 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
             int64_t share = recordLayout.bytes / recordGroups;
             int64_t aheadRecords =
                 llvm::divideCeil(prefetchBytes, recordLayout.bytes);
-            Value view = readOnlyView(records);
             Value first = mul(inRecord, index(share));
-            for (int64_t at = 0; at < share; at += kLineBytes)
-              memref::PrefetchOp::create(
-                  b, loc, view,
-                  ValueRange{add(rec, index(aheadRecords)),
-                             add(first, index(at))},
-                  /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+            for (Value tile : recordTiles) {
+              Value view = readOnlyView(tile);
+              for (int64_t at = 0; at < share; at += kLineBytes)
+                memref::PrefetchOp::create(
+                    b, loc, view,
+                    ValueRange{add(rec, index(aheadRecords)),
+                               add(first, index(at))},
+                    /*isWrite=*/false, /*localityHint=*/3,
+                    /*isDataCache=*/true);
+            }
           }
           // Part `part`'s vector v of `lanes` values for this group (its
           // super-block's, for a factor), as `element`, from the record.
@@ -265,12 +271,13 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                              ? Value(arith::DivUIOp::create(
                                    b, loc, inRecord, index(p.unitGroups)))
                              : inRecord;
-            Value col =
-                add(index(recordLayout.offsets[part] + v * lanes * bytes),
-                    mul(unit, index(p.unitBytes)));
+            Value col = add(
+                index(recordLayout.offsets[part] + (v % nv) * lanes * bytes),
+                mul(unit, index(p.unitBytes)));
             Value raw = vector::TransferReadOp::create(
-                b, loc, VectorType::get({lanes * bytes}, i8), records,
-                ValueRange{rec, col}, zeroI8, ArrayRef<bool>{true});
+                b, loc, VectorType::get({lanes * bytes}, i8),
+                recordTiles[v / nv], ValueRange{rec, col}, zeroI8,
+                ArrayRef<bool>{true});
             if (bytes == 1)
               return raw;
             return vector::BitCastOp::create(
@@ -292,10 +299,10 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
           // corrections.
           SmallVector<Value> wSums;
           if (sumsPart >= 0)
-            for (int64_t v = 0; v < nv; ++v)
+            for (int64_t v = 0; v < tv; ++v)
               wSums.push_back(readPart(sumsPart, v, i32));
           if (op.getRhsSums())
-            for (int64_t v = 0; v < nv; ++v)
+            for (int64_t v = 0; v < tv; ++v)
               wSums.push_back(vector::TransferReadOp::create(
                   b, loc, accType, op.getRhsSums(), ValueRange{gw, index(v * lanes)},
                   arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)),
@@ -317,7 +324,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                   b, loc, accType,
                   tensor::ExtractOp::create(b, loc, op.getLhsZeroPoints(),
                                             ValueRange{index(m), ga}));
-            for (int64_t v = 0; v < nv; ++v)
+            for (int64_t v = 0; v < tv; ++v)
               iacc.push_back(za ? Value(arith::SubIOp::create(b, loc, base,
                                                               mul(za, wSums[v])))
                                 : base);
@@ -334,9 +341,9 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                   ValueRange{row, index(v * 4 * lanes)}, zeroI8,
                   ArrayRef<bool>{true});
             return vector::TransferReadOp::create(
-                b, loc, bytesType, records,
+                b, loc, bytesType, recordTiles[v / nv],
                 ValueRange{rec, add(mul(row, index(dataRowBytes)),
-                                    index(v * 4 * lanes))},
+                                    index((v % nv) * 4 * lanes))},
                 zeroI8, ArrayRef<bool>{true});
           };
           auto stepLoop = scf::ForOp::create(
@@ -347,7 +354,8 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                 // (at most 8: 8 x 2 x 15 x 127 < 2^15), widened once.
                 SmallVector<Value> pairs;
                 if (pairSums)
-                  pairs.assign(m0 * nv, splat(pairType, b.getI16IntegerAttr(0)));
+                  pairs.assign(m0 * tv,
+                               splat(pairType, b.getI16IntegerAttr(0)));
                 // 4-bit: the nibbles of the row holding steps u and u + 1.
                 SmallVector<Value> high;
                 // 6-bit: the three rows of steps u .. u + 3 (two of
@@ -382,15 +390,15 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                       prefetchData(u, row);
                       sixRows.clear();
                       for (int64_t r = 0; r < 3; ++r)
-                        for (int64_t v = 0; v < nv; ++v)
+                        for (int64_t v = 0; v < tv; ++v)
                           sixRows.push_back(readRow(add(row, index(r)), v));
                     }
-                    for (int64_t v = 0; v < nv; ++v) {
-                      Value nib = sixRows[(s / 2) * nv + v];
+                    for (int64_t v = 0; v < tv; ++v) {
+                      Value nib = sixRows[(s / 2) * tv + v];
                       Value lo = s % 2 ? Value(arith::ShRUIOp::create(b, loc, nib, byteSplat(4)))
                                        : Value(arith::AndIOp::create(b, loc, nib, byteSplat(0x0F)));
                       // Step s's high bits, at bits 2s: moved to bits 4, 5.
-                      Value hi = sixRows[2 * nv + v];
+                      Value hi = sixRows[2 * tv + v];
                       if (s < 2)
                         hi = arith::ShLIOp::create(b, loc, hi, byteSplat(4 - 2 * s));
                       else if (s == 3)
@@ -406,7 +414,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                                            : kqRow);
                     prefetchData(u, row);
                     high.clear();
-                    for (int64_t v = 0; v < nv; ++v) {
+                    for (int64_t v = 0; v < tv; ++v) {
                       Value bytes = readRow(row, v);
                       if (!u4) {
                         w.push_back(bytes);
@@ -434,10 +442,10 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                     Value a = vector::BitCastOp::create(
                         b, loc, bytesType,
                         vector::BroadcastOp::create(b, loc, accType, word));
-                    for (int64_t v = 0; v < nv; ++v) {
-                      Value &x = acc[m * nv + v];
+                    for (int64_t v = 0; v < tv; ++v) {
+                      Value &x = acc[m * tv + v];
                       if (pairSums) {
-                        Value &p = pairs[m * nv + v];
+                        Value &p = pairs[m * tv + v];
                         p = x86::DpbuswOp::create(b, loc, pairType, p, w[v], a);
                         // Widened every pairSpan steps.
                         if ((u + 1) % pairSpan == 0 && u + 1 < unroll) {
@@ -498,7 +506,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
             Type scaleType = w.getScalesType().getElementType();
             Type superType =
                 w.getSuperType() ? w.getSuperType().getElementType() : Type();
-            for (int64_t v = 0; v < nv; ++v) {
+            for (int64_t v = 0; v < tv; ++v) {
               sw.push_back(toF32(readPart(scalesPart, v, scaleType)));
               if (minsPart >= 0)
                 mw.push_back(toF32(readPart(minsPart, v, scaleType)));
@@ -512,7 +520,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                     toF32(readPart(superParts[1], v, superType)));
             }
           }
-          for (int64_t v = 0; v < nv && !records; ++v) {
+          for (int64_t v = 0; v < tv && !records; ++v) {
             sw.push_back(readRhs(op.getRhsScales(), gw, v));
             if (op.getRhsMins())
               mw.push_back(readRhs(op.getRhsMins(), gw, v));
@@ -538,11 +546,12 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                           b, loc, f32,
                           tensor::ExtractOp::create(b, loc, op.getLhsSums(),
                                                     ValueRange{index(m), ga}))));
-            for (int64_t v = 0; v < nv; ++v) {
-              Value idot = arith::SIToFPOp::create(b, loc, fType,
-                                                   stepLoop.getResult(m * nv + v));
+            for (int64_t v = 0; v < tv; ++v) {
+              Value idot = arith::SIToFPOp::create(
+                  b, loc, fType, stepLoop.getResult(m * tv + v));
               Value scale = arith::MulFOp::create(b, loc, sa, sw[v]);
-              Value f = vector::FMAOp::create(b, loc, idot, scale, fIn[m * nv + v]);
+              Value f =
+                  vector::FMAOp::create(b, loc, idot, scale, fIn[m * tv + v]);
               if (saSum)
                 f = vector::FMAOp::create(b, loc, saSum, mw[v], f);
               fOut.push_back(f);
@@ -555,11 +564,12 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     // An accumulated tile reads each vector from the tile being written (its
     // own place, not yet written), not from `init`: reading the old value
     // after writes to it would make bufferization copy the tile.
-    Value out = init;
+    SmallVector<Value> outs(op.getInit());
     for (int64_t m = 0; m < m0; ++m)
-      for (int64_t v = 0; v < nv; ++v) {
-        Value tile = groupLoop.getResult(m * nv + v);
-        SmallVector<Value> at = {index(m), index(v * lanes)};
+      for (int64_t v = 0; v < tv; ++v) {
+        Value tile = groupLoop.getResult(m * tv + v);
+        Value &out = outs[v / nv];
+        SmallVector<Value> at = {index(m), index((v % nv) * lanes)};
         if (op.getAccumulate())
           tile = arith::AddFOp::create(
               b, loc,
@@ -570,7 +580,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                                               ArrayRef<bool>{false})
                   .getResult();
       }
-    rewriter.replaceOp(op, out);
+    rewriter.replaceOp(op, outs);
     return success();
   }
 

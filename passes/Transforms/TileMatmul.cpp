@@ -55,8 +55,8 @@ SmallVector<Value> unpack(OpBuilder &b, Location loc, Value q) {
 }
 
 struct TileMatmul : OpRewritePattern<MatmulOp> {
-  TileMatmul(MLIRContext *ctx, int64_t maxM0)
-      : OpRewritePattern(ctx), maxM0(maxM0) {}
+  TileMatmul(MLIRContext *ctx, int64_t maxM0, int64_t gemvStreams)
+      : OpRewritePattern(ctx), maxM0(maxM0), gemvStreams(gemvStreams) {}
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -144,9 +144,61 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
           b, loc, resultType.getShape(), b.getF32Type(),
           resultType.isDynamicDim(0) ? ValueRange{rows} : ValueRange{});
 
-    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(tiles)},
-                                        ValueRange{out}, std::nullopt);
-    {
+    // A single row (decode's GEMV) in records reads `streams` tiles at once,
+    // tiles / streams apart: each thread's contiguous share of iterations is
+    // then that many long runs of the weight (one per stream), which keeps
+    // more DRAM reads in flight than one run does. At least two iterations
+    // are left for the threads to share (and a one-iteration forall with
+    // two inserts into its output came out wrong here once canonicalized:
+    // only one tile's columns were written).
+    auto aDataType = cast<RankedTensorType>(aData.getType());
+    int64_t streams = 1;
+    if (records && gemvStreams > 1 && !aDataType.isDynamicDim(0) &&
+        aDataType.getDimSize(0) == 1 && tiles % gemvStreams == 0 &&
+        tiles / gemvStreams >= 2)
+      streams = gemvStreams;
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(tiles / streams)},
+        ValueRange{out}, std::nullopt);
+    if (streams > 1) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(forall.getBody());
+      Value p = forall.getInductionVar(0);
+      OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+      auto type = cast<RankedTensorType>(wRecords.getType());
+      auto recordTileType = RankedTensorType::get(type.getShape().drop_front(),
+                                                  type.getElementType());
+      SmallVector<Value> recordTiles, inits;
+      SmallVector<SmallVector<OpFoldResult>> colOffsets, colSizes;
+      for (int64_t s = 0; s < streams; ++s) {
+        Value t =
+            arith::AddIOp::create(b, loc, p, index(s * (tiles / streams)));
+        Value col0 = arith::MulIOp::create(b, loc, t, index(n0));
+        Value width = arith::MinSIOp::create(
+            b, loc, index(n0), arith::SubIOp::create(b, loc, index(n), col0));
+        colOffsets.push_back({zero, col0});
+        colSizes.push_back({one, width});
+        inits.push_back(slice(b, loc, forall.getRegionOutArgs()[0],
+                              colOffsets.back(), colSizes.back()));
+        recordTiles.push_back(slice(b, loc, wRecords, {t, zero, zero},
+                                    {one, b.getIndexAttr(type.getDimSize(1)),
+                                     b.getIndexAttr(type.getDimSize(2))},
+                                    recordTileType));
+      }
+      auto tileOp = MatmulTileOp::create(
+          b, loc, ValueRange(inits).getTypes(), aData, aScales, aSums,
+          aZeroPoints, recordTiles, Value(), Value(), Value(), ValueRange{},
+          Value(), inits, b.getI64IntegerAttr(op.getGroupSize()),
+          DotKindAttr::get(b.getContext(), kernel.dot),
+          b.getI64IntegerAttr(kernel.lanes),
+          StorageAttr::get(b.getContext(), storage),
+          op.getAcc() ? b.getUnitAttr() : UnitAttr(), TypeAttr::get(rhsType));
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      for (int64_t s = 0; s < streams; ++s)
+        tensor::ParallelInsertSliceOp::create(
+            b, loc, tileOp.getResult()[s], forall.getRegionOutArgs()[0],
+            colOffsets[s], colSizes[s], SmallVector<OpFoldResult>{one, one});
+    } else {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(forall.getBody());
       Value t = forall.getInductionVar(0);
@@ -209,15 +261,18 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
               Value zeroPoints = asymmetric ? rowsOf(aZeroPoints, aGroups) : Value();
               SmallVector<OpFoldResult> initSizes = {b.getIndexAttr(m0), width};
               Value init = slice(b, loc, iter[0], at, initSizes);
-              Value tileOut = MatmulTileOp::create(
-                  b, loc, init.getType(), a, s, sums, zeroPoints, recordTile,
-                  wTile, sTile, minTile, superTiles, sumTile, init,
-                  b.getI64IntegerAttr(op.getGroupSize()),
-                  DotKindAttr::get(b.getContext(), kernel.dot),
-                  b.getI64IntegerAttr(kernel.lanes),
-                  StorageAttr::get(b.getContext(), storage),
-                  op.getAcc() ? b.getUnitAttr() : UnitAttr(),
-                  records ? TypeAttr::get(rhsType) : TypeAttr());
+              Value tileOut =
+                  MatmulTileOp::create(
+                      b, loc, init.getType(), a, s, sums, zeroPoints,
+                      records ? ValueRange(recordTile) : ValueRange(), wTile,
+                      sTile, minTile, superTiles, sumTile, init,
+                      b.getI64IntegerAttr(op.getGroupSize()),
+                      DotKindAttr::get(b.getContext(), kernel.dot),
+                      b.getI64IntegerAttr(kernel.lanes),
+                      StorageAttr::get(b.getContext(), storage),
+                      op.getAcc() ? b.getUnitAttr() : UnitAttr(),
+                      records ? TypeAttr::get(rhsType) : TypeAttr())
+                      .getResult()[0];
               SmallVector<OpFoldResult> strides = {one, one};
               Value next = tensor::InsertSliceOp::create(b, loc, tileOut, iter[0],
                                                          at, initSizes, strides);
@@ -243,7 +298,7 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     return success();
   }
 
-  int64_t maxM0;
+  int64_t maxM0, gemvStreams;
 };
 
 struct TileMatmulPass : public qnt::impl::TileMatmulPassBase<TileMatmulPass> {
@@ -254,8 +309,13 @@ struct TileMatmulPass : public qnt::impl::TileMatmulPassBase<TileMatmulPass> {
       getOperation().emitError("max-m0 must be at least 1");
       return signalPassFailure();
     }
+    if (gemvStreams < 1 || gemvStreams > kMaxGemvStreams) {
+      getOperation().emitError("gemv-streams must be 1 to ")
+          << kMaxGemvStreams << ", got " << static_cast<int64_t>(gemvStreams);
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    patterns.add<TileMatmul>(&getContext(), maxM0);
+    patterns.add<TileMatmul>(&getContext(), maxM0, gemvStreams);
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))

@@ -47,7 +47,7 @@ module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, regis
 // CHECK:         %[[REC:.+]] = qnt.unpack %{{.+}} -> tensor<2x6x1088xi8>
 // CHECK:         scf.forall (%[[T:.+]]) in (2)
 // CHECK:           %[[RT:.+]] = tensor.extract_slice %[[REC]][%[[T]], 0, 0] [1, 6, 1088] [1, 1, 1] : tensor<2x6x1088xi8> to tensor<6x1088xi8>
-// CHECK:           qnt.matmul_tile %{{.+}}, %{{.+}} sums %{{.+}}, records %[[RT]], %{{.+}} {{{.+}}rhs_storage = #qnt<storage u8_offset128>, rhs_type = !qnt.tensor<40x172xf32, {{.+}}, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>} : (tensor<4x192xi8>, tensor<4x6xf32>, tensor<4x6xi32>, tensor<6x1088xi8>, tensor<4x?xf32>) -> tensor<4x?xf32>
+// CHECK:           qnt.matmul_tile %{{.+}}, %{{.+}} sums %{{.+}}, records(%[[RT]]), %{{.+}} {{{.+}}rhs_storage = #qnt<storage u8_offset128>, rhs_type = !qnt.tensor<40x172xf32, {{.+}}, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>} : (tensor<4x192xi8>, tensor<4x6xf32>, tensor<4x6xi32>, tensor<6x1088xi8>, tensor<4x?xf32>) -> tensor<4x?xf32>
 module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
   func.func @records(%x: !qnt.tensor<?x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
                      %w: !qnt.tensor<40x172xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>) -> tensor<?x40xf32> {

@@ -135,6 +135,11 @@ cl::opt<int64_t> weightPrefetch(
     cl::desc("how far ahead, in bytes of each stream, the matmul kernels "
              "prefetch their weights (0: not at all)"),
     cl::init(qnt::kLoweringDefaults.prefetchBytes), cl::cat(category));
+cl::opt<int64_t> weightStreams(
+    "weight-streams",
+    cl::desc("weight tiles decode's matmuls read at once, far apart in the "
+             "weight (1 to 4; default 1): more runs of DRAM reads a thread"),
+    cl::init(qnt::kLoweringDefaults.gemvStreams), cl::cat(category));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("keep quantizes and residual adds separate "
                               "(skip --qnt-fuse)"),
@@ -814,6 +819,9 @@ int main(int argc, char **argv) {
   if (weightPrefetch < 0)
     return fail("--weight-prefetch must be 0 (no prefetch) or positive, got " +
                 Twine(weightPrefetch));
+  if (weightStreams < 1 || weightStreams > qnt::kMaxGemvStreams)
+    return fail("--weight-streams must be 1 to " +
+                Twine(qnt::kMaxGemvStreams) + ", got " + Twine(weightStreams));
   std::string error;
   FailureOr<::qnt::Target> target = ::qnt::resolveTarget(mcpu, mattr, error);
   if (failed(target))
@@ -910,6 +918,7 @@ int main(int argc, char **argv) {
   qnt::LoweringOptions lowering = ::qnt::loweringOptions(tileCols);
   lowering.fuse = !noFuse;
   lowering.prefetchBytes = weightPrefetch;
+  lowering.gemvStreams = weightStreams;
   lowering.profile = profile;
   lowering.shareKernels = shareKernels;
   lowering.mergeLayers = shareKernels;

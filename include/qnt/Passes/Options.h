@@ -138,6 +138,12 @@ struct LoweringOptions {
   /// How far ahead, in bytes of their stream, the matmul micro-kernels
   /// prefetch their weights (0: not at all).
   int64_t prefetchBytes = 6144;
+  /// Weight tiles a single-row matmul (decode's GEMV) reads side by side,
+  /// far apart in the weight, when its tiles are in records and divide
+  /// evenly (1: one run of the weight a thread). 1 by default: on a Zen 5
+  /// two streams decoded a Q4_0 model 0-10% faster but a Q4_K_M one 10-13%
+  /// slower, and AVX2 code 6% slower (README, "Weight streams").
+  int64_t gemvStreams = 1;
   /// Fuse quantizes into their producers and residual adds into matmuls
   /// (--qnt-fuse).
   bool fuse = true;
@@ -164,6 +170,9 @@ struct LoweringOptions {
 
 /// The defaults, for TableGen'd option defaults.
 inline const LoweringOptions kLoweringDefaults{};
+/// The most weight streams a GEMV reads at once (its accumulators, per
+/// stream, share the target's vector registers).
+constexpr int64_t kMaxGemvStreams = 4;
 
 /// A plan from its JSON text, or from a file; false with `error` set.
 bool parseCalibrationPlan(StringRef text, CalibrationPlan &plan, std::string &error);

@@ -194,8 +194,8 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
     %u4 = tensor.extract_slice %asum[0, 0] [4, 8] [1, 1] : tensor<?x8xi32> to tensor<4x8xi32>
     %r0 = tensor.extract_slice %r[0, 0, 0] [1, 1, 4736] [1, 1, 1] : tensor<1x1x4736xi8> to tensor<1x4736xi8>
     %init = tensor.empty() : tensor<4x32xf32>
-    // CHECK: qnt.matmul_tile %{{.+}}, %{{.+}} sums %{{.+}}, records %{{.+}}, %{{.+}} {{{.+}}rhs_storage = #qnt<storage u4>, rhs_type = !qnt.tensor<32x256xf32
-    %t = qnt.matmul_tile %a4, %s4 sums %u4, records %r0, %init {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>,
+    // CHECK: qnt.matmul_tile %{{.+}}, %{{.+}} sums %{{.+}}, records(%{{.+}}), %{{.+}} {{{.+}}rhs_storage = #qnt<storage u4>, rhs_type = !qnt.tensor<32x256xf32
+    %t = qnt.matmul_tile %a4, %s4 sums %u4, records(%r0), %init {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>,
                                                                 rhs_type = !qnt.tensor<32x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>}
          : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<4x8xi32>, tensor<1x4736xi8>, tensor<4x32xf32>) -> tensor<4x32xf32>
     return %y, %t : tensor<?x32xf32>, tensor<4x32xf32>
