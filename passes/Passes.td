@@ -410,10 +410,12 @@ def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
     `qnt.matmul_tile` on tiles p, p + T / streams, ..., each written to its
     own columns. A thread's contiguous share of iterations is then that
     many long runs of the weight rather than one (the outputs are the
-    same, bit for bit). On a 2-core Zen 5, a microbenchmark of the Q4_0
-    kernel's arithmetic read 10-20% more bytes a second from DRAM with two
-    runs a thread than with one; whole models gained less or lost (README,
-    "Weight streams"), so the default is 1.
+    same, bit for bit). The output [1, N] is viewed as [1, S, N / S] and
+    each iteration writes one strided slice of it, which bufferizes in
+    place; so only weights whose tiles are all whole take streams. On a
+    2-core Zen 5, two streams decoded Q4_0 weights 3-16% faster and Q4_K
+    ones 2-9% slower (README, "Weight streams"): the default (0) gives Q4_0's
+    storage (u4_offset8) two and the others one.
 
     Before:
     ```mlir
@@ -439,7 +441,8 @@ def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
     Option<"gemvStreams", "gemv-streams", "int64_t",
            /*default=*/"::qnt::kLoweringDefaults.gemvStreams",
            "weight tiles a single-row matmul in records reads at once, "
-           "tiles / streams apart (1 to 4; 1: one tile at a time)">
+           "tiles / streams apart (1 to 4; 0: 2 for Q4_0's storage "
+           "u4_offset8, else 1)">
   ];
 }
 

@@ -269,7 +269,7 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<int64_t> gemvStreams{
       *this, "gemv-streams",
       llvm::cl::desc("weight tiles a single-row matmul in records reads at "
-                     "once (1 to 4)"),
+                     "once (1 to 4; 0: by the weight's storage)"),
       llvm::cl::init(kLoweringDefaults.gemvStreams)};
   Option<int64_t> prefetchBytes{
       *this, "prefetch-bytes",

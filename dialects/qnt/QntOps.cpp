@@ -410,9 +410,6 @@ static RankedTensorType dropTiles(Type type) {
 LogicalResult MatmulTileOp::verify() {
   auto lhs = getLhsData().getType(), lhsScales = getLhsScales().getType();
   TileComponents c;
-  if (getInit().size() != size_t(getStreams()))
-    return emitOpError("takes one init per weight tile, got ")
-           << getInit().size() << " for " << getStreams();
   if (!getRhsRecords().empty()) {
     if (!getRhsType() || !getRhsType()->hasRecords())
       return emitOpError("a records tile needs rhs_type, a !qnt.tensor type "
@@ -453,21 +450,24 @@ LogicalResult MatmulTileOp::verify() {
       c.supers.push_back(cast<RankedTensorType>(v.getType()));
   }
   auto rhs = c.data, rhsScales = c.scales;
-  auto init = cast<RankedTensorType>(getInit()[0].getType());
-  for (RankedTensorType t : {lhs, lhsScales, rhs, rhsScales, init})
+  RankedTensorType init = getInit().getType();
+  for (RankedTensorType t : {lhs, lhsScales, rhs, rhsScales})
     if (t.getRank() != 2)
       return emitOpError("expects rank-2 operands, got ") << t;
+  // One weight tile: [m0, w]; S (streams): [m0, S, w].
+  int64_t streams = getStreams();
+  if (streams == 1 ? init.getRank() != 2
+                   : init.getRank() != 3 || init.isDynamicDim(1) ||
+                         init.getDimSize(1) != streams)
+    return emitOpError("init must be ")
+           << (streams == 1 ? "[m0, w]" : "[m0, S, w] for S weight tiles")
+           << ", got " << init;
   if (!lhs.hasStaticShape() || !lhsScales.hasStaticShape() ||
       !rhs.hasStaticShape() || !rhsScales.hasStaticShape() ||
       init.isDynamicDim(0))
     return emitOpError("expects static tile shapes (only the output width may "
                        "be dynamic)");
   int64_t m0 = init.getDimSize(0), k = lhs.getDimSize(1);
-  for (Value other : getInit()) {
-    auto t = cast<RankedTensorType>(other.getType());
-    if (t.getRank() != 2 || t.isDynamicDim(0) || t.getDimSize(0) != m0)
-      return emitOpError("every init must be [") << m0 << ", w], got " << t;
-  }
   int64_t n0 = rhsScales.getDimSize(1), group = getGroup(), lanes = getLanes();
   if (lhs.getDimSize(0) != m0 || lhsScales.getDimSize(0) != m0)
     return emitOpError("lhs data and scales must have ") << m0 << " rows";
@@ -500,11 +500,9 @@ LogicalResult MatmulTileOp::verify() {
     if (g != 1 && g != groups)
       return emitOpError() << name << " scales must have 1 or " << groups
                            << " groups, got " << g;
-  for (Value other : getInit()) {
-    auto t = cast<RankedTensorType>(other.getType());
-    if (!t.isDynamicDim(1) && t.getDimSize(1) > n0)
-      return emitOpError("output tile is wider than n0 = ") << n0;
-  }
+  int64_t width = init.getShape().back();
+  if (!ShapedType::isDynamic(width) && width > n0)
+    return emitOpError("output tile is wider than n0 = ") << n0;
   bool offset = getRhsStorage() != Storage::I8;
   if (offset != bool(getLhsSums()))
     return emitOpError(offset ? "an offset rhs (u8_offset128, u4_offset8, "
@@ -557,8 +555,8 @@ LogicalResult MatmulTileOp::verify() {
                        "u4_offset8, u4, u6_offset32, u4_grid)");
   if (getDot() == DotKind::Maddubs && getRhsStorage() == Storage::U8Offset128)
     return emitOpError("the maddubs dot multiplies an i8 or 4-bit rhs");
-  if (getResult().getTypes() != getInit().getTypes())
-    return emitOpError("results must have the inits' types");
+  if (getResult().getType() != init)
+    return emitOpError("result must have the init's type");
   return success();
 }
 

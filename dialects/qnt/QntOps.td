@@ -479,12 +479,12 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
     `rhs_type` its `!qnt.tensor` type, from which the components' places
     and types follow; the micro-kernel reads each at its offset.
 
-    With records, the op may take S tiles at once (`records(%t0, %t1)`, one
-    `init` and one result each, in that order): S weight streams that the
-    micro-kernel reads side by side, group by group (a single-row matmul
-    reads two tiles far apart in its weight, so that each thread keeps two
-    runs of DRAM reads going; `--qnt-tile-matmul`'s `gemv-streams`). Each
-    tile's output is what the op computes for it alone.
+    With records, the op may take S tiles at once (`records(%t0, %t1)`):
+    S weight streams that the micro-kernel reads side by side, group by
+    group (a single-row matmul reads two tiles far apart in its weight, so
+    that each thread keeps two runs of DRAM reads going; `--qnt-tile-matmul`'s
+    `gemv-streams`). `init` and the result are then [m0, S, w], tile s's
+    output at [:, s, :]: what the op computes for that tile alone.
 
     Ga and Gw are K' / `group` or 1 (one scale for the whole row). For each
     group g of `group` columns:
@@ -518,11 +518,11 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
                        Optional<RankedTensorOf<[F32, F16, I8]>>:$rhs_mins,
                        Variadic<RankedTensorOf<[F32, F16]>>:$rhs_supers,
                        Optional<RankedTensorOf<[I32]>>:$rhs_sums,
-                       Variadic<Qnt_F32Tensor>:$init,
+                       Qnt_F32Tensor:$init,
                        I64Attr:$group, Qnt_DotKindAttr:$dot, I64Attr:$lanes,
                        Qnt_StorageAttr:$rhs_storage, UnitAttr:$accumulate,
                        OptionalAttr<TypeAttrOf<Qnt_QTensorType>>:$rhs_type);
-  let results = (outs Variadic<Qnt_F32Tensor>:$result);
+  let results = (outs Qnt_F32Tensor:$result);
   let assemblyFormat = [{
     $lhs_data `,` $lhs_scales (`sums` $lhs_sums^)? (`zero_points` $lhs_zero_points^)? `,`
     (`records` `(` $rhs_records^ `)`) : ($rhs_data `,` $rhs_scales (`mins` $rhs_mins^)? (`supers` `(` $rhs_supers^ `)`)? (`sums` $rhs_sums^)?)? `,` $init attr-dict
@@ -530,9 +530,7 @@ def Qnt_MatmulTileOp : Qnt_Op<"matmul_tile", [Pure, AttrSizedOperandSegments]> {
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    int64_t getM0() {
-      return cast<RankedTensorType>(getInit()[0].getType()).getDimSize(0);
-    }
+    int64_t getM0() { return getInit().getType().getDimSize(0); }
     /// Weight tiles read side by side (records), one output each.
     int64_t getStreams() { return std::max<int64_t>(1, getRhsRecords().size()); }
     int64_t getN0() {

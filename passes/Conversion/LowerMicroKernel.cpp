@@ -564,12 +564,14 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     // An accumulated tile reads each vector from the tile being written (its
     // own place, not yet written), not from `init`: reading the old value
     // after writes to it would make bufferization copy the tile.
-    SmallVector<Value> outs(op.getInit());
+    // With S tiles, the output is [m0, S, w]: tile v / nv's row m.
+    Value out = op.getInit();
     for (int64_t m = 0; m < m0; ++m)
       for (int64_t v = 0; v < tv; ++v) {
         Value tile = groupLoop.getResult(m * tv + v);
-        Value &out = outs[v / nv];
         SmallVector<Value> at = {index(m), index((v % nv) * lanes)};
+        if (streams > 1)
+          at.insert(at.begin() + 1, index(v / nv));
         if (op.getAccumulate())
           tile = arith::AddFOp::create(
               b, loc,
@@ -580,7 +582,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                                               ArrayRef<bool>{false})
                   .getResult();
       }
-    rewriter.replaceOp(op, outs);
+    rewriter.replaceOp(op, out);
     return success();
   }
 

@@ -147,19 +147,35 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     // A single row (decode's GEMV) in records reads `streams` tiles at once,
     // tiles / streams apart: each thread's contiguous share of iterations is
     // then that many long runs of the weight (one per stream), which keeps
-    // more DRAM reads in flight than one run does. At least two iterations
-    // are left for the threads to share (and a one-iteration forall with
-    // two inserts into its output came out wrong here once canonicalized:
-    // only one tile's columns were written).
+    // more DRAM reads in flight than one run does. The output [1, N] is
+    // viewed as [1, S, N / S]: stream s's tiles are columns s N / S + ...,
+    // so iteration p writes one strided slice [1, S, n0] at column p n0 of
+    // the view, which bufferizes in place (two slices of [1, N] would not:
+    // bufferization cannot tell them apart and copies one). So every tile
+    // is whole (N = T n0), and at least two iterations are left for the
+    // threads to share.
+    // gemv-streams = 0 chooses by storage: two for Q4_0's nibbles, which
+    // measured faster with them, one for the others (Q4_K measured slower).
     auto aDataType = cast<RankedTensorType>(aData.getType());
+    int64_t wanted = gemvStreams != 0                ? gemvStreams
+                     : storage == Storage::U4Offset8 ? kQ4_0GemvStreams
+                                                     : 1;
     int64_t streams = 1;
-    if (records && gemvStreams > 1 && !aDataType.isDynamicDim(0) &&
-        aDataType.getDimSize(0) == 1 && tiles % gemvStreams == 0 &&
-        tiles / gemvStreams >= 2)
-      streams = gemvStreams;
+    if (records && wanted > 1 && !aDataType.isDynamicDim(0) &&
+        aDataType.getDimSize(0) == 1 && n % n0 == 0 && tiles % wanted == 0 &&
+        tiles / wanted >= 2)
+      streams = wanted;
+    int64_t iterations = tiles / streams;
+    Value shared = out;
+    if (streams > 1)
+      shared = tensor::ExpandShapeOp::create(
+          b, loc,
+          RankedTensorType::get({1, streams, n / streams}, b.getF32Type()), out,
+          ArrayRef<ReassociationIndices>{{0}, {1, 2}});
     auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(tiles / streams)},
-        ValueRange{out}, std::nullopt);
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(iterations)},
+        ValueRange{shared}, std::nullopt);
+    Value result = forall.getResult(0);
     if (streams > 1) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(forall.getBody());
@@ -168,36 +184,35 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
       auto type = cast<RankedTensorType>(wRecords.getType());
       auto recordTileType = RankedTensorType::get(type.getShape().drop_front(),
                                                   type.getElementType());
-      SmallVector<Value> recordTiles, inits;
-      SmallVector<SmallVector<OpFoldResult>> colOffsets, colSizes;
+      SmallVector<Value> recordTiles;
       for (int64_t s = 0; s < streams; ++s) {
-        Value t =
-            arith::AddIOp::create(b, loc, p, index(s * (tiles / streams)));
-        Value col0 = arith::MulIOp::create(b, loc, t, index(n0));
-        Value width = arith::MinSIOp::create(
-            b, loc, index(n0), arith::SubIOp::create(b, loc, index(n), col0));
-        colOffsets.push_back({zero, col0});
-        colSizes.push_back({one, width});
-        inits.push_back(slice(b, loc, forall.getRegionOutArgs()[0],
-                              colOffsets.back(), colSizes.back()));
+        Value t = arith::AddIOp::create(b, loc, p, index(s * iterations));
         recordTiles.push_back(slice(b, loc, wRecords, {t, zero, zero},
                                     {one, b.getIndexAttr(type.getDimSize(1)),
                                      b.getIndexAttr(type.getDimSize(2))},
                                     recordTileType));
       }
+      Value col0 = arith::MulIOp::create(b, loc, p, index(n0));
+      SmallVector<OpFoldResult> offsets = {zero, zero, col0};
+      SmallVector<OpFoldResult> sizes = {one, b.getIndexAttr(streams),
+                                         b.getIndexAttr(n0)};
+      Value init = slice(b, loc, forall.getRegionOutArgs()[0], offsets, sizes);
       auto tileOp = MatmulTileOp::create(
-          b, loc, ValueRange(inits).getTypes(), aData, aScales, aSums,
-          aZeroPoints, recordTiles, Value(), Value(), Value(), ValueRange{},
-          Value(), inits, b.getI64IntegerAttr(op.getGroupSize()),
+          b, loc, init.getType(), aData, aScales, aSums, aZeroPoints,
+          recordTiles, Value(), Value(), Value(), ValueRange{}, Value(), init,
+          b.getI64IntegerAttr(op.getGroupSize()),
           DotKindAttr::get(b.getContext(), kernel.dot),
           b.getI64IntegerAttr(kernel.lanes),
           StorageAttr::get(b.getContext(), storage),
           op.getAcc() ? b.getUnitAttr() : UnitAttr(), TypeAttr::get(rhsType));
       b.setInsertionPointToStart(forall.getTerminator().getBody());
-      for (int64_t s = 0; s < streams; ++s)
-        tensor::ParallelInsertSliceOp::create(
-            b, loc, tileOp.getResult()[s], forall.getRegionOutArgs()[0],
-            colOffsets[s], colSizes[s], SmallVector<OpFoldResult>{one, one});
+      tensor::ParallelInsertSliceOp::create(
+          b, loc, tileOp.getResult(), forall.getRegionOutArgs()[0], offsets,
+          sizes, SmallVector<OpFoldResult>(3, one));
+      b.setInsertionPointAfter(forall);
+      result = tensor::CollapseShapeOp::create(
+          b, loc, resultType, forall.getResult(0),
+          ArrayRef<ReassociationIndices>{{0}, {1, 2}});
     } else {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(forall.getBody());
@@ -261,18 +276,16 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
               Value zeroPoints = asymmetric ? rowsOf(aZeroPoints, aGroups) : Value();
               SmallVector<OpFoldResult> initSizes = {b.getIndexAttr(m0), width};
               Value init = slice(b, loc, iter[0], at, initSizes);
-              Value tileOut =
-                  MatmulTileOp::create(
-                      b, loc, init.getType(), a, s, sums, zeroPoints,
-                      records ? ValueRange(recordTile) : ValueRange(), wTile,
-                      sTile, minTile, superTiles, sumTile, init,
-                      b.getI64IntegerAttr(op.getGroupSize()),
-                      DotKindAttr::get(b.getContext(), kernel.dot),
-                      b.getI64IntegerAttr(kernel.lanes),
-                      StorageAttr::get(b.getContext(), storage),
-                      op.getAcc() ? b.getUnitAttr() : UnitAttr(),
-                      records ? TypeAttr::get(rhsType) : TypeAttr())
-                      .getResult()[0];
+              Value tileOut = MatmulTileOp::create(
+                  b, loc, init.getType(), a, s, sums, zeroPoints,
+                  records ? ValueRange(recordTile) : ValueRange(), wTile, sTile,
+                  minTile, superTiles, sumTile, init,
+                  b.getI64IntegerAttr(op.getGroupSize()),
+                  DotKindAttr::get(b.getContext(), kernel.dot),
+                  b.getI64IntegerAttr(kernel.lanes),
+                  StorageAttr::get(b.getContext(), storage),
+                  op.getAcc() ? b.getUnitAttr() : UnitAttr(),
+                  records ? TypeAttr::get(rhsType) : TypeAttr());
               SmallVector<OpFoldResult> strides = {one, one};
               Value next = tensor::InsertSliceOp::create(b, loc, tileOut, iter[0],
                                                          at, initSizes, strides);
@@ -293,8 +306,8 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
           SmallVector<OpFoldResult>{one, one});
     }
     if (materialize)
-      rewriter.replaceOp(materialize, forall.getResults());
-    rewriter.replaceOp(op, forall.getResults());
+      rewriter.replaceOp(materialize, result);
+    rewriter.replaceOp(op, result);
     return success();
   }
 
@@ -309,8 +322,8 @@ struct TileMatmulPass : public qnt::impl::TileMatmulPassBase<TileMatmulPass> {
       getOperation().emitError("max-m0 must be at least 1");
       return signalPassFailure();
     }
-    if (gemvStreams < 1 || gemvStreams > kMaxGemvStreams) {
-      getOperation().emitError("gemv-streams must be 1 to ")
+    if (gemvStreams < 0 || gemvStreams > kMaxGemvStreams) {
+      getOperation().emitError("gemv-streams must be 0 (by storage) to ")
           << kMaxGemvStreams << ", got " << static_cast<int64_t>(gemvStreams);
       return signalPassFailure();
     }

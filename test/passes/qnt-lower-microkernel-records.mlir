@@ -70,10 +70,10 @@ func.func @q4_0_avx2(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2x
 // Two weight tiles at once (streams): the same Q4_0 AVX2 records, the
 // channels of tile A then tile B as one register tile. Each group reads its
 // record of both tiles (data rows and scales at the same offsets), both
-// streams are prefetched (5 lines each), and each tile's 16 channels are
-// written to its own output, as two vectors of 8.
+// streams are prefetched (5 lines each), and tile s's 16 channels are
+// written to the output's [0, s, :], as two vectors of 8.
 // CHECK-LABEL: func.func @q4_0_two_streams
-// CHECK-SAME:    %[[RA:[^:]+]]: tensor<1x576xi8>, %[[RB:[^:]+]]: tensor<1x576xi8>, %[[IA:[^:]+]]: tensor<1x?xf32>, %[[IB:[^:]+]]: tensor<1x?xf32>
+// CHECK-SAME:    %[[RA:[^:]+]]: tensor<1x576xi8>, %[[RB:[^:]+]]: tensor<1x576xi8>, %[[I:[^:]+]]: tensor<1x2x16xf32>
 // CHECK:         scf.for %[[G:[^ ]+]] =
 // CHECK:           %[[REC:.+]] = arith.divui %[[G]], %c2 : index
 // CHECK-COUNT-10:  memref.prefetch
@@ -83,14 +83,14 @@ func.func @q4_0_avx2(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2x
 // CHECK-COUNT-4:   qnt_x86.dpbusw
 // CHECK-DAG:       vector.transfer_read %[[RA]][%[[REC]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x576xi8>, vector<16xi8>
 // CHECK-DAG:       vector.transfer_read %[[RB]][%[[REC]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x576xi8>, vector<16xi8>
-// CHECK:         %[[WA:.+]] = vector.transfer_write %{{.+}}, %[[IA]][%c0, %c0]
-// CHECK:         vector.transfer_write %{{.+}}, %[[WA]][%c0, %c8]
-// CHECK:         %[[WB:.+]] = vector.transfer_write %{{.+}}, %[[IB]][%c0, %c0]
-// CHECK:         vector.transfer_write %{{.+}}, %[[WB]][%c0, %c8]
+// CHECK:         %[[W0:.+]] = vector.transfer_write %{{.+}}, %[[I]][%c0, %c0, %c0]
+// CHECK:         %[[W1:.+]] = vector.transfer_write %{{.+}}, %[[W0]][%c0, %c0, %c8]
+// CHECK:         %[[W2:.+]] = vector.transfer_write %{{.+}}, %[[W1]][%c0, %c1, %c0]
+// CHECK:         vector.transfer_write %{{.+}}, %[[W2]][%c0, %c1, %c8]
 // CHECK:         return
-func.func @q4_0_two_streams(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %ra: tensor<1x576xi8>, %rb: tensor<1x576xi8>, %ia: tensor<1x?xf32>, %ib: tensor<1x?xf32>) -> (tensor<1x?xf32>, tensor<1x?xf32>) {
-  %t:2 = qnt.matmul_tile %a, %s sums %sum, records(%ra, %rb), %ia, %ib {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>,
+func.func @q4_0_two_streams(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %ra: tensor<1x576xi8>, %rb: tensor<1x576xi8>, %i: tensor<1x2x16xf32>) -> tensor<1x2x16xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, records(%ra, %rb), %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>,
                                                        rhs_type = !qnt.tensor<32x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32, records = true>>}
-       : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<1x576xi8>, tensor<1x576xi8>, tensor<1x?xf32>, tensor<1x?xf32>) -> (tensor<1x?xf32>, tensor<1x?xf32>)
-  return %t#0, %t#1 : tensor<1x?xf32>, tensor<1x?xf32>
+       : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<1x576xi8>, tensor<1x576xi8>, tensor<1x2x16xf32>) -> tensor<1x2x16xf32>
+  return %t : tensor<1x2x16xf32>
 }

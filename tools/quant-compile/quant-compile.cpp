@@ -138,7 +138,8 @@ cl::opt<int64_t> weightPrefetch(
 cl::opt<int64_t> weightStreams(
     "weight-streams",
     cl::desc("weight tiles decode's matmuls read at once, far apart in the "
-             "weight (1 to 4; default 1): more runs of DRAM reads a thread"),
+             "weight, for more runs of DRAM reads a thread (1 to 4; 0, the "
+             "default: 2 for Q4_0 weights, 1 for the others)"),
     cl::init(qnt::kLoweringDefaults.gemvStreams), cl::cat(category));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("keep quantizes and residual adds separate "
@@ -819,8 +820,8 @@ int main(int argc, char **argv) {
   if (weightPrefetch < 0)
     return fail("--weight-prefetch must be 0 (no prefetch) or positive, got " +
                 Twine(weightPrefetch));
-  if (weightStreams < 1 || weightStreams > qnt::kMaxGemvStreams)
-    return fail("--weight-streams must be 1 to " +
+  if (weightStreams < 0 || weightStreams > qnt::kMaxGemvStreams)
+    return fail("--weight-streams must be 0 (by weight type) to " +
                 Twine(qnt::kMaxGemvStreams) + ", got " + Twine(weightStreams));
   std::string error;
   FailureOr<::qnt::Target> target = ::qnt::resolveTarget(mcpu, mattr, error);

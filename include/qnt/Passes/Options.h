@@ -140,10 +140,11 @@ struct LoweringOptions {
   int64_t prefetchBytes = 6144;
   /// Weight tiles a single-row matmul (decode's GEMV) reads side by side,
   /// far apart in the weight, when its tiles are in records and divide
-  /// evenly (1: one run of the weight a thread). 1 by default: on a Zen 5
-  /// two streams decoded a Q4_0 model 0-10% faster but a Q4_K_M one 10-13%
-  /// slower, and AVX2 code 6% slower (README, "Weight streams").
-  int64_t gemvStreams = 1;
+  /// evenly (1: one run of the weight a thread). 0, the default, chooses by
+  /// the weight's storage: 2 for Q4_0's (u4_offset8), 1 for the others: on
+  /// a Zen 5 two streams decoded a Q4_0 model 3-16% faster, a Q4_K_M one
+  /// 2-9% slower (README, "Weight streams").
+  int64_t gemvStreams = 0;
   /// Fuse quantizes into their producers and residual adds into matmuls
   /// (--qnt-fuse).
   bool fuse = true;
@@ -173,6 +174,8 @@ inline const LoweringOptions kLoweringDefaults{};
 /// The most weight streams a GEMV reads at once (its accumulators, per
 /// stream, share the target's vector registers).
 constexpr int64_t kMaxGemvStreams = 4;
+/// What gemvStreams = 0 chooses for Q4_0's storage; the others read one.
+constexpr int64_t kQ4_0GemvStreams = 2;
 
 /// A plan from its JSON text, or from a file; false with `error` set.
 bool parseCalibrationPlan(StringRef text, CalibrationPlan &plan, std::string &error);

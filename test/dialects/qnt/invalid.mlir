@@ -637,9 +637,9 @@ func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1024xi8>, %
 
 // -----
 
-// Two weight tiles (streams) take two inits, one result each, of m0 rows.
+// Two weight tiles (streams) write an output [m0, 2, w].
 func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1088xi8>, %r2: tensor<8x1088xi8>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{takes one init per weight tile, got 1 for 2}}
+  // expected-error @+1 {{init must be [m0, S, w] for S weight tiles, got 'tensor<4x32xf32>'}}
   %t = qnt.matmul_tile %a, %s, records(%r, %r2), %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>,
                                                     rhs_type = !qnt.tensor<64x256xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>}
        : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<8x1088xi8>, tensor<8x1088xi8>, tensor<4x32xf32>) -> tensor<4x32xf32>
@@ -648,21 +648,31 @@ func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1088xi8>, %
 
 // -----
 
-func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1088xi8>, %r2: tensor<8x1088xi8>, %i: tensor<4x32xf32>, %i2: tensor<2x32xf32>) {
-  // expected-error @+1 {{every init must be [4, w], got 'tensor<2x32xf32>'}}
-  %t:2 = qnt.matmul_tile %a, %s, records(%r, %r2), %i, %i2 {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>,
+func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1088xi8>, %r2: tensor<8x1088xi8>, %i: tensor<4x3x32xf32>) {
+  // expected-error @+1 {{init must be [m0, S, w] for S weight tiles, got 'tensor<4x3x32xf32>'}}
+  %t = qnt.matmul_tile %a, %s, records(%r, %r2), %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>,
                                                     rhs_type = !qnt.tensor<64x256xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>}
-       : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<8x1088xi8>, tensor<8x1088xi8>, tensor<4x32xf32>, tensor<2x32xf32>) -> (tensor<4x32xf32>, tensor<2x32xf32>)
+       : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<8x1088xi8>, tensor<8x1088xi8>, tensor<4x3x32xf32>) -> tensor<4x3x32xf32>
   return
 }
 
 // -----
 
-func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1088xi8>, %r2: tensor<8x1088xi8>, %i: tensor<4x32xf32>, %i2: tensor<4x?xf32>) {
-  // expected-error @+1 {{results must have the inits' types}}
-  %t:2 = qnt.matmul_tile %a, %s, records(%r, %r2), %i, %i2 {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>,
+func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1088xi8>, %i: tensor<4x1x32xf32>) {
+  // expected-error @+1 {{init must be [m0, w], got 'tensor<4x1x32xf32>'}}
+  %t = qnt.matmul_tile %a, %s, records(%r), %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>,
+                                                    rhs_type = !qnt.tensor<32x256xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>}
+       : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<8x1088xi8>, tensor<4x1x32xf32>) -> tensor<4x1x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x256xi8>, %s: tensor<4x8xf32>, %r: tensor<8x1088xi8>, %r2: tensor<8x1088xi8>, %i: tensor<4x2x40xf32>) {
+  // expected-error @+1 {{output tile is wider than n0 = 32}}
+  %t = qnt.matmul_tile %a, %s, records(%r, %r2), %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>,
                                                     rhs_type = !qnt.tensor<64x256xf32, #qnt.scheme<granularity = per_block>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>}
-       : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<8x1088xi8>, tensor<8x1088xi8>, tensor<4x32xf32>, tensor<4x?xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>)
+       : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<8x1088xi8>, tensor<8x1088xi8>, tensor<4x2x40xf32>) -> tensor<4x2x40xf32>
   return
 }
 
@@ -902,7 +912,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: 
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{results must have the inits' types}}
+  // expected-error @+1 {{result must have the init's type}}
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x16xf32>
   return
