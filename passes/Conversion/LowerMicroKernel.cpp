@@ -49,6 +49,8 @@
 // to the component's type, so that the kernel streams one run of bytes
 // rather than one per component (two streams from DRAM measured slower
 // than one of the same bytes); the same arithmetic on the same values.
+// With S record tiles (weight streams) the register tile is S x n0 channels,
+// vector v from tile v / nv, written to the output's [m, v / nv, :].
 //
 //===----------------------------------------------------------------------===//
 

@@ -14,6 +14,12 @@
 // prefill a tile of W (n0 x K bytes: 64 KiB for K = 2048, n0 = 32) stays in
 // L2 while all M rows pass over it.
 //
+// One static row in records (decode) may read S tiles at once (gemv-streams):
+//
+//   y3 = y viewed as [1, S, N / S]
+//   forall p in [0, T / S):                   tiles p, p + T/S, ...: S runs
+//     y3[:, :, p*n0 : p*n0 + n0] = matmul_tile(x, W tiles p + s T/S, ...)
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/MicroKernel.h"
