@@ -69,9 +69,9 @@ void *Jit::lookup(llvm::StringRef name, std::string &error) {
 }
 
 /// @linear(x) = qnt.linear(x, the weight `makeWeight` builds).
-static OwningOpRef<ModuleOp>
-linearModule(MLIRContext *context, int64_t n, int64_t k, bool asymmetric,
-             function_ref<Value(OpBuilder &, Location, RankedTensorType)> makeWeight) {
+static OwningOpRef<ModuleOp> linearModule(
+    MLIRContext *context, int64_t n, int64_t k, bool asymmetric, int64_t rows,
+    function_ref<Value(OpBuilder &, Location, RankedTensorType)> makeWeight) {
   context
       ->loadDialect<func::FuncDialect, arith::ArithDialect, qnt::QntDialect>();
   OpBuilder b(context);
@@ -79,8 +79,8 @@ linearModule(MLIRContext *context, int64_t n, int64_t k, bool asymmetric,
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   b.setInsertionPointToEnd(module->getBody());
   Type f32 = b.getF32Type();
-  auto xType = RankedTensorType::get({ShapedType::kDynamic, k}, f32);
-  auto yType = RankedTensorType::get({ShapedType::kDynamic, n}, f32);
+  auto xType = RankedTensorType::get({rows, k}, f32);
+  auto yType = RankedTensorType::get({rows, n}, f32);
   auto wType = RankedTensorType::get({n, k}, f32);
   auto fn = func::FuncOp::create(b, loc, "linear",
                                  b.getFunctionType({xType}, {yType}));
@@ -95,8 +95,9 @@ linearModule(MLIRContext *context, int64_t n, int64_t k, bool asymmetric,
 }
 
 OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
-                                   ArrayRef<float> w, bool asymmetric) {
-  return linearModule(context, n, k, asymmetric,
+                                   ArrayRef<float> w, bool asymmetric,
+                                   int64_t rows) {
+  return linearModule(context, n, k, asymmetric, rows,
                       [&](OpBuilder &b, Location loc, RankedTensorType type) {
                         return arith::ConstantOp::create(
                             b, loc, DenseElementsAttr::get(type, w));
@@ -104,9 +105,10 @@ OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
 }
 
 OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
-                                   uint32_t ggmlType, ArrayRef<uint8_t> blocks) {
+                                   uint32_t ggmlType, ArrayRef<uint8_t> blocks,
+                                   int64_t rows) {
   return linearModule(
-      context, n, k, /*asymmetric=*/false,
+      context, n, k, /*asymmetric=*/false, rows,
       [&](OpBuilder &b, Location loc, RankedTensorType type) -> Value {
         auto bytes = RankedTensorType::get({int64_t(blocks.size())}, b.getI8Type());
         ArrayRef<int8_t> values(reinterpret_cast<const int8_t *>(blocks.data()),

@@ -77,15 +77,19 @@ const char *kUsage =
     "                        4096x14336,14336x4096,2048x5632)\n"
     "  --tokens LIST         rows of activations (default 1,8,64,512)\n"
     "  --mcpu CPU            compile the kernels for CPU (default: this one)\n"
-    "  --weight-bits 8|6|4   weights Q8_0, 6-bit (random Q6_K blocks), or "
-    "4-bit\n"
-    "                        (Q4_0's values) (default 8)\n"
+    "  --weight-bits 8|6|4|4k  weights Q8_0, 6-bit (random Q6_K blocks),\n"
+    "                        4-bit (Q4_0's values) or 4k (random Q4_K\n"
+    "                        super-blocks) (default 8)\n"
     "  --weight-prefetch LIST  bytes ahead the kernels prefetch their weights\n"
     "                        (quant-compile --weight-prefetch; default 6144):\n"
     "                        a kernel per value, timed in turn each run\n"
     "  --weight-records LIST 1: the weight in records, 0: one tensor per\n"
     "                        component (quant-compile --weight-records;\n"
     "                        default 1); 1,0 times both in turn\n"
+    "  --weight-streams LIST weight tiles a 1-token GEMV reads at once\n"
+    "                        (quant-compile --weight-streams; 0: by format,\n"
+    "                        the default); 1-token rows time the static\n"
+    "                        one-row kernel a model's decode runs\n"
     "  -t, --threads LIST    thread counts, e.g. 1,2 (default: all CPUs)\n"
     "  -r, --repetitions N   timed runs after one warm-up (default 5)\n"
     "  --dram-mib N          MiB the DRAM read bound streams (default 1024;\n"
@@ -481,16 +485,29 @@ struct CompiledKernel {
   ~CompiledKernel() { qnt_rt_free_pages(weights, size_t(weightsBytes)); }
 };
 
-/// A kernel's build: how far ahead it prefetches, and whether its weight
-/// lies in records (quant-compile --weight-prefetch, --weight-records).
+/// A kernel's build: how far ahead it prefetches, whether its weight lies
+/// in records, how many weight tiles its GEMV reads at once
+/// (quant-compile --weight-prefetch, --weight-records, --weight-streams).
 struct KernelVariant {
   int64_t prefetchBytes;
   bool records;
+  int64_t streams;
 };
 
-bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
-                   const KernelVariant &variant, CompiledKernel &k,
-                   std::string &error) {
+/// The weights --kernels quantizes: floats into Q8_0 or Q4_0's values, or
+/// random GGML blocks kept as they are (Q6_K, Q4_K: GGUFs carry them;
+/// nothing quantizes floats into them).
+enum class WeightKind { Q8_0, Q6_K, Q4_0, Q4_K };
+
+int64_t bitsOf(WeightKind kind) {
+  return kind == WeightKind::Q8_0 ? 8 : kind == WeightKind::Q6_K ? 6 : 4;
+}
+
+/// Compiles the qnt.linear of shape `s` with `rows` rows of activations
+/// (ShapedType::kDynamic: any).
+bool compileKernel(const Shape &s, const qnt::Target &target, WeightKind kind,
+                   const KernelVariant &variant, int64_t rows,
+                   CompiledKernel &k, std::string &error) {
   mlir::DialectRegistry registry;
   qnt::registerCompilerDialects(registry);
   k.context = std::make_unique<mlir::MLIRContext>(registry);
@@ -501,27 +518,36 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   for (float &x : w)
     x = dist(rng);
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  if (bits == 6) {
-    // Random Q6_K blocks (GGUFs carry them; nothing quantizes floats to 6
-    // bits): random bytes, a sane fp16 d last in each block.
-    const qnt::math::GgmlBlockGeometry &q6 =
-        *qnt::math::ggmlBlockGeometry(uint32_t(qnt::math::GgmlFormat::Q6_K));
-    if (s.in % q6.values != 0) {
-      error = "6-bit weights need an input a multiple of 256";
+  if (kind == WeightKind::Q6_K || kind == WeightKind::Q4_K) {
+    // Random blocks: random bytes, then sane fp16 super-block scales (Q6_K:
+    // d last in each block; Q4_K: d and dmin first).
+    qnt::math::GgmlFormat format = kind == WeightKind::Q6_K
+                                       ? qnt::math::GgmlFormat::Q6_K
+                                       : qnt::math::GgmlFormat::Q4_K;
+    const qnt::math::GgmlBlockGeometry &g =
+        *qnt::math::ggmlBlockGeometry(uint32_t(format));
+    if (s.in % g.values != 0) {
+      error = "K-quant weights need an input a multiple of 256";
       return false;
     }
-    std::vector<uint8_t> blocks(size_t(s.out * s.in / q6.values * q6.bytes));
+    std::vector<uint8_t> blocks(size_t(s.out * s.in / g.values * g.bytes));
     std::uniform_int_distribution<int> byte(0, 255);
     for (uint8_t &b : blocks)
       b = uint8_t(byte(rng));
-    for (size_t b = 0; b < blocks.size(); b += size_t(q6.bytes)) {
-      uint16_t d = qnt::math::floatToFp16(0.001f);
-      std::memcpy(&blocks[b + size_t(q6.bytes) - 2], &d, 2);
+    uint16_t d = qnt::math::floatToFp16(0.001f);
+    for (size_t b = 0; b < blocks.size(); b += size_t(g.bytes)) {
+      if (kind == WeightKind::Q6_K) {
+        std::memcpy(&blocks[b + size_t(g.bytes) - 2], &d, 2);
+      } else {
+        std::memcpy(&blocks[b], &d, 2);
+        std::memcpy(&blocks[b + 2], &d, 2);
+      }
     }
-    module = qnt::linearModule(k.context.get(), s.out, s.in,
-                               uint32_t(qnt::math::GgmlFormat::Q6_K), blocks);
+    module = qnt::linearModule(k.context.get(), s.out, s.in, uint32_t(format),
+                               blocks, rows);
   } else {
-    module = qnt::linearModule(k.context.get(), s.out, s.in, w);
+    module = qnt::linearModule(k.context.get(), s.out, s.in, w,
+                               /*asymmetric=*/false, rows);
   }
   w = {};
 
@@ -535,14 +561,16 @@ bool compileKernel(const Shape &s, const qnt::Target &target, int64_t bits,
   ::close(fd);
   llvm::FileRemover remove(weightsPath);
   qnt::QuantOptions quant;
-  quant.weightBits = bits == 8   ? qnt::WeightBits::Eight
-                     : bits == 4 ? qnt::WeightBits::Four
-                                 : qnt::WeightBits::Auto; // 6: Q6_K stays 6-bit
+  // Auto keeps the K-quants' blocks as they are.
+  quant.weightBits = kind == WeightKind::Q8_0   ? qnt::WeightBits::Eight
+                     : kind == WeightKind::Q4_0 ? qnt::WeightBits::Four
+                                                : qnt::WeightBits::Auto;
   quant.weightsFile = weightsPath.str().str();
   quant.weightRecords = variant.records;
   qnt::LoweringOptions lowering = qnt::loweringOptions();
   lowering.weightsFile = quant.weightsFile;
   lowering.prefetchBytes = variant.prefetchBytes;
+  lowering.gemvStreams = variant.streams;
   if (failed(qnt::quantize(*module, quant, target)) ||
       failed(qnt::lowerToLLVM(*module, lowering))) {
     error = "the pipeline failed on this shape";
@@ -590,6 +618,7 @@ struct KernelRow {
   Shape shape;
   int64_t tokens, threads;
   KernelVariant variant;
+  bool singleRow; ///< the static one-row kernel (streams apply)
   Stats seconds;
   double gops, gbps, dramShare, peakShare;
 };
@@ -620,8 +649,9 @@ int benchKernels(const std::vector<Shape> &shapes,
                  const std::vector<int64_t> &tokenCounts,
                  const std::vector<int64_t> &threads, int64_t repetitions,
                  int64_t dramBytes, bool json, const std::string &cpu,
-                 int64_t bits, const std::vector<KernelVariant> &variants,
+                 WeightKind kind, const std::vector<KernelVariant> &variants,
                  bool warm) {
+  int64_t bits = bitsOf(kind);
   std::string error;
   mlir::FailureOr<qnt::Target> target = qnt::resolveTarget(cpu, "", error);
   if (failed(target))
@@ -643,18 +673,33 @@ int benchKernels(const std::vector<Shape> &shapes,
   std::vector<uint8_t> flush(warm ? 0 : size_t(dramBytes / 4), 1);
   std::vector<KernelRow> rows;
   for (const Shape &s : shapes) {
-    // One kernel per variant (prefetch distance, records), timed in turn
-    // within each repetition, so that the machine's drift falls on all of
-    // them alike.
-    std::vector<CompiledKernel> kernels(variants.size());
+    // One kernel per variant (prefetch distance, records, streams), timed
+    // in turn within each repetition, so that the machine's drift falls on
+    // all of them alike. One token runs the static one-row kernel a model's
+    // decode has (the only one streams apply to), more tokens one kernel
+    // for any row count, as prefill's.
+    std::vector<CompiledKernel> kernels;
     std::vector<qnt_memref_1d> weights;
-    for (size_t k = 0; k < variants.size(); ++k) {
-      if (!compileKernel(s, *target, bits, variants[k], kernels[k], error))
-        return fail(llvm::formatv("{0}x{1}: {2}", s.out, s.in, error).str());
-      weights.push_back(
-          qnt_memref_1d_of(kernels[k].weights, kernels[k].weightsBytes));
-    }
+    bool compiledSingleRow = false;
+    auto compileAll = [&](bool singleRow) -> bool {
+      if (!kernels.empty() && compiledSingleRow == singleRow)
+        return true;
+      kernels = std::vector<CompiledKernel>(variants.size());
+      weights.clear();
+      compiledSingleRow = singleRow;
+      for (size_t k = 0; k < variants.size(); ++k) {
+        if (!compileKernel(s, *target, kind, variants[k],
+                           singleRow ? 1 : mlir::ShapedType::kDynamic,
+                           kernels[k], error))
+          return false;
+        weights.push_back(
+            qnt_memref_1d_of(kernels[k].weights, kernels[k].weightsBytes));
+      }
+      return true;
+    };
     for (int64_t m : tokenCounts) {
+      if (!compileAll(m == 1))
+        return fail(llvm::formatv("{0}x{1}: {2}", s.out, s.in, error).str());
       std::vector<float> x(size_t(m * s.in)), y(size_t(m * s.out));
       std::mt19937 rng{uint32_t(m)};
       std::normal_distribution<float> dist(0.0f, 1.0f);
@@ -681,6 +726,7 @@ int benchKernels(const std::vector<Shape> &shapes,
           row.tokens = m;
           row.threads = threads[b];
           row.variant = variants[k];
+          row.singleRow = m == 1;
           row.seconds = stats(samples[k]);
           double t = row.seconds.median;
           row.gops = 2.0 * double(m) * double(s.out) * double(s.in) / t / 1e9;
@@ -699,9 +745,14 @@ int benchKernels(const std::vector<Shape> &shapes,
     const qnt::bench::DotPeak *peak =
         bounds.empty() ? nullptr : peakOf(bounds[0].peaks, *target, bits);
     std::printf("{\n  \"target\": %s,\n  \"weight_bits\": %lld,\n"
+                "  \"weight_format\": \"%s\",\n"
                 "  \"caches\": \"%s\",\n"
                 "  \"kernel_peak\": %s,\n  \"bounds\": [\n",
                 jsonString(target->describe()).c_str(), (long long)bits,
+                kind == WeightKind::Q8_0   ? "q8_0"
+                : kind == WeightKind::Q6_K ? "q6_k"
+                : kind == WeightKind::Q4_0 ? "q4_0"
+                                           : "q4_k",
                 warm ? "warm" : "flushed",
                 peak ? jsonString(peak->instruction).c_str() : "null");
     for (size_t i = 0; i < bounds.size(); ++i) {
@@ -721,27 +772,32 @@ int benchKernels(const std::vector<Shape> &shapes,
       std::printf(
           "    {\"out\": %lld, \"in\": %lld, \"tokens\": %lld, "
           "\"threads\": %lld, \"weight_prefetch\": %lld, "
-          "\"weight_records\": %s, "
+          "\"weight_records\": %s, \"weight_streams\": %lld, "
           "\"ms_median\": %.4f, \"ms_min\": %.4f, "
           "\"ms_max\": %.4f, \"gops\": %.2f, \"weights_gb_per_s\": %.2f, "
           "\"dram_share\": %.4f, \"int8_peak_share\": %.4f}%s\n",
           (long long)r.shape.out, (long long)r.shape.in, (long long)r.tokens,
           (long long)r.threads, (long long)r.variant.prefetchBytes,
-          r.variant.records ? "true" : "false", r.seconds.median * 1e3,
-          r.seconds.min * 1e3, r.seconds.max * 1e3, r.gops, r.gbps, r.dramShare,
-          r.peakShare, i + 1 < rows.size() ? "," : "");
+          r.variant.records ? "true" : "false",
+          (long long)(r.singleRow ? r.variant.streams : 1),
+          r.seconds.median * 1e3, r.seconds.min * 1e3, r.seconds.max * 1e3,
+          r.gops, r.gbps, r.dramShare, r.peakShare,
+          i + 1 < rows.size() ? "," : "");
     }
     std::printf("  ]\n}\n");
     return 0;
   }
-  std::printf("target: %s\nweights: %s\ncaches: %s\n\n",
-              target->describe().c_str(),
-              bits == 4   ? "4-bit (Q4_0's values, nibbles in the tiles)"
-              : bits == 6 ? "6-bit (Q6_K's, nibble and high-bit rows in the tiles)"
-                          : "8-bit (Q8_0)",
-              warm ? "warm (not flushed: the weights stay in cache between "
-                     "runs)"
-                   : "flushed before every run (the weights come from DRAM)");
+  std::printf(
+      "target: %s\nweights: %s\ncaches: %s\n\n", target->describe().c_str(),
+      kind == WeightKind::Q4_0 ? "4-bit (Q4_0's values, nibbles in the tiles)"
+      : kind == WeightKind::Q4_K
+          ? "4-bit (random Q4_K super-blocks, nibbles in the tiles)"
+      : kind == WeightKind::Q6_K
+          ? "6-bit (Q6_K's, nibble and high-bit rows in the tiles)"
+          : "8-bit (Q8_0)",
+      warm ? "warm (not flushed: the weights stay in cache between "
+             "runs)"
+           : "flushed before every run (the weights come from DRAM)");
   std::printf("| bound | threads | figure |\n|---|---:|---:|\n");
   for (const Bound &b : bounds) {
     std::printf("| DRAM read, %s | %lld | %.1f GB/s |\n",
@@ -755,19 +811,25 @@ int benchKernels(const std::vector<Shape> &shapes,
   std::printf("\nint8 peak of these kernels' dot: %s\n",
               peak ? peak->instruction.c_str() : "none (generic code)");
   std::printf(
-      "\n| out x in | tokens | threads | prefetch | records | ms (median) | "
-      "min "
+      "\n| out x in | tokens | threads | prefetch | records | streams | "
+      "ms (median) | min "
       "| max | GOPS | weights GB/s | %% of DRAM read | %% of int8 peak |\n"
-      "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
-  for (const KernelRow &r : rows)
+      "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const KernelRow &r : rows) {
+    // 0 asks for the format's default; streams apply to one row only.
+    std::string streams = !r.singleRow ? "1"
+                          : r.variant.streams == 0
+                              ? "auto"
+                              : std::to_string(r.variant.streams);
     std::printf(
-        "| %lldx%lld | %lld | %lld | %lld | %s | %.3f | %.3f | %.3f | %.1f | "
-        "%.1f | %.0f%% | %.0f%% |\n",
+        "| %lldx%lld | %lld | %lld | %lld | %s | %s | %.3f | %.3f | %.3f | "
+        "%.1f | %.1f | %.0f%% | %.0f%% |\n",
         (long long)r.shape.out, (long long)r.shape.in, (long long)r.tokens,
         (long long)r.threads, (long long)r.variant.prefetchBytes,
-        r.variant.records ? "yes" : "no", r.seconds.median * 1e3,
-        r.seconds.min * 1e3, r.seconds.max * 1e3, r.gops, r.gbps,
-        100 * r.dramShare, 100 * r.peakShare);
+        r.variant.records ? "yes" : "no", streams.c_str(),
+        r.seconds.median * 1e3, r.seconds.min * 1e3, r.seconds.max * 1e3,
+        r.gops, r.gbps, 100 * r.dramShare, 100 * r.peakShare);
+  }
   return 0;
 }
 
@@ -782,9 +844,11 @@ int main(int argc, char **argv) {
   std::vector<int64_t> tokenCounts = {1, 8, 64, 512};
   std::vector<int64_t> prefetches = {qnt::kLoweringDefaults.prefetchBytes};
   std::vector<int64_t> records = {qnt::kQuantizeDefaults.weightRecords ? 1 : 0};
+  std::vector<int64_t> streams = {qnt::kLoweringDefaults.gemvStreams};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
   bool kernels = false, warm = false;
-  int64_t bits = 8, dramMib = 1024;
+  WeightKind kind = WeightKind::Q8_0;
+  int64_t dramMib = 1024;
   qnt::tools::ArgParser args("quant-bench", kUsage);
   args.texts("-m, --model", models);
   args.integer("-p, --prompt", prompt, 0, INT32_MAX);
@@ -797,15 +861,19 @@ int main(int argc, char **argv) {
   args.integers("--tokens", tokenCounts, 1, INT32_MAX);
   args.integers("--weight-prefetch", prefetches, 0, int64_t(1) << 24);
   args.integers("--weight-records", records, 0, 1);
+  args.integers("--weight-streams", streams, 0, qnt::kMaxGemvStreams);
   args.custom("--shapes", "OUTxIN shapes (e.g. 4096x14336,2048x5632)",
               [&](const std::string &v) { return parseShapes(v, shapes); });
   args.text("--mcpu", cpu);
-  args.custom("--weight-bits", "8, 6 or 4", [&](const std::string &v) {
-    int64_t b = 0;
-    if (!qnt::tools::parseInteger(v, 4, 8, b) || b == 5 || b == 7)
-      return false;
-    bits = b;
-    return true;
+  args.custom("--weight-bits", "8, 6, 4 or 4k", [&](const std::string &v) {
+    if (v == "8" || v == "6" || v == "4" || v == "4k") {
+      kind = v == "8"   ? WeightKind::Q8_0
+             : v == "6" ? WeightKind::Q6_K
+             : v == "4" ? WeightKind::Q4_0
+                        : WeightKind::Q4_K;
+      return true;
+    }
+    return false;
   });
   args.text("--peer", peer);
   args.choice("-o, --output", output, {"md", "json"});
@@ -820,8 +888,9 @@ int main(int argc, char **argv) {
     if (kernels && args.seen(name))
       return args.usageError(std::string(name) +
                              " is for models (--kernels takes --tokens)");
-  for (const char *name : {"--tokens", "--shapes", "--mcpu", "--weight-bits",
-                           "--weight-prefetch", "--weight-records", "--warm"})
+  for (const char *name :
+       {"--tokens", "--shapes", "--mcpu", "--weight-bits", "--weight-prefetch",
+        "--weight-records", "--weight-streams", "--warm"})
     if (!kernels && args.seen(name))
       return args.usageError(std::string(name) + " is for --kernels");
   if (!kernels && prompt == 0 && gen == 0)
@@ -830,9 +899,10 @@ int main(int argc, char **argv) {
     std::vector<KernelVariant> variants;
     for (int64_t r : records)
       for (int64_t p : prefetches)
-        variants.push_back({p, r != 0});
+        for (int64_t st : streams)
+          variants.push_back({p, r != 0, st});
     return benchKernels(shapes, tokenCounts, threads, repetitions,
-                        dramMib << 20, output == "json", cpu, bits, variants,
+                        dramMib << 20, output == "json", cpu, kind, variants,
                         warm);
   }
   return benchModels(models, prompt, batch, gen, depth, threads, repetitions,

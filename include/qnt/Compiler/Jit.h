@@ -14,6 +14,7 @@
 #include "qnt/Compiler/Compiler.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinTypes.h"
 
 #include <memory>
 #include <string>
@@ -41,15 +42,19 @@ private:
 ///   @linear(%x: tensor<?xKxf32>) -> tensor<?xNxf32>
 /// the qnt.linear of x with the constant weights `w` ([n, k], row-major);
 /// with `asymmetric`, x is to be quantized with zero points (act_asymmetric).
+/// `rows`, if static, fixes x's rows (1: a decode step's GEMV, as a model's
+/// decode function has it).
 mlir::OwningOpRef<mlir::ModuleOp>
 linearModule(mlir::MLIRContext *context, int64_t n, int64_t k,
-             llvm::ArrayRef<float> w, bool asymmetric = false);
+             llvm::ArrayRef<float> w, bool asymmetric = false,
+             int64_t rows = mlir::ShapedType::kDynamic);
 
 /// The same with weights in GGML blocks of ggml type `ggmlType`, as a GGUF
 /// holds them (a qnt.ggml_constant of `blocks`, rows of k values).
 mlir::OwningOpRef<mlir::ModuleOp>
 linearModule(mlir::MLIRContext *context, int64_t n, int64_t k,
-             uint32_t ggmlType, llvm::ArrayRef<uint8_t> blocks);
+             uint32_t ggmlType, llvm::ArrayRef<uint8_t> blocks,
+             int64_t rows = mlir::ShapedType::kDynamic);
 
 } // namespace qnt
 
