@@ -9,6 +9,16 @@ using namespace qnt;
 
 int64_t qnt::tileChannels(TargetAttr target) { return 2 * target.getLanes(); }
 
+int64_t qnt::defaultGemvStreams(TargetAttr target, Storage storage,
+                                bool superBlocks) {
+  if (target.getDot() == DotKind::Generic)
+    return 1;
+  if (storage == Storage::U4 && superBlocks)
+    return 1;
+  bool wide = storage == Storage::U6Offset32 || storage == Storage::U4Grid;
+  return wide && target.getRegisters() < 32 ? 1 : 2;
+}
+
 MicroKernel qnt::chooseMicroKernel(TargetAttr target, Storage storage,
                                    int64_t n0, int64_t maxM0) {
   bool avx2 = target.getDot() != DotKind::Generic && target.getVectorBits() >= 256;

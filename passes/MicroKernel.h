@@ -45,6 +45,18 @@ int64_t tileChannels(TargetAttr target);
 MicroKernel chooseMicroKernel(TargetAttr target, Storage storage, int64_t n0,
                               int64_t maxM0);
 
+/// The weight tiles a single-row matmul (decode's GEMV) reads at once by
+/// default (--qnt-tile-matmul's gemv-streams = 0), for a weight stored as
+/// `storage`, with or without `superBlocks`: two on the x86 targets, but
+/// one for Q4_K (nibbles with mins in super-blocks), for Q6_K's 6 bits and
+/// IQ4_NL's grid where the target has 16 vector registers (the second
+/// stream's accumulators and their temporaries do not fit), and for generic
+/// code. Measured on a Zen 5 with AVX-512 and as AVX2 code (README, "Weight
+/// streams"): two streams decoded Q4_0, Q4_1 and Q8_0 models 3-20% faster on
+/// both, Q6_K and IQ4_NL ones faster with AVX-512 only, and Q4_K 2-16% slower.
+int64_t defaultGemvStreams(TargetAttr target, Storage storage,
+                           bool superBlocks);
+
 } // namespace qnt
 
 #endif // QNT_PASSES_MICROKERNEL_H

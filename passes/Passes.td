@@ -412,10 +412,12 @@ def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
     many long runs of the weight rather than one (the outputs are the
     same, bit for bit). The output [1, N] is viewed as [1, S, N / S] and
     each iteration writes one strided slice of it, which bufferizes in
-    place; so only weights whose tiles are all whole take streams. On a
-    2-core Zen 5, two streams decoded Q4_0 weights 3-16% faster and Q4_K
-    ones 2-9% slower (README, "Weight streams"): the default (0) gives Q4_0's
-    storage (u4_offset8) two and the others one.
+    place; so only weights whose tiles are all whole take streams. The
+    default (0) chooses by storage and target (`defaultGemvStreams` in
+    `passes/MicroKernel.h`): two on the x86 targets, one for Q4_K's storage
+    (u4 with super-blocks), for Q6_K's (u6_offset32) and IQ4_NL's
+    (u4_grid) on 16-register targets, and for generic code, as measured on
+    a 2-core Zen 5 (README, "Weight streams").
 
     Before:
     ```mlir
@@ -441,8 +443,8 @@ def TileMatmulPass : Pass<"qnt-tile-matmul", "ModuleOp"> {
     Option<"gemvStreams", "gemv-streams", "int64_t",
            /*default=*/"::qnt::kLoweringDefaults.gemvStreams",
            "weight tiles a single-row matmul in records reads at once, "
-           "tiles / streams apart (1 to 4; 0: 2 for Q4_0's storage "
-           "u4_offset8, else 1)">
+           "tiles / streams apart (1 to 4; 0: by storage and target, see "
+           "defaultGemvStreams)">
   ];
 }
 

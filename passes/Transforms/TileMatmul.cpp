@@ -76,7 +76,8 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
       return rewriter.notifyMatchFailure(op, "tiles are not 4 bytes deep");
     int64_t n0 = layout.getN0();
     Storage storage = rhsType.getScheme().getStorage();
-    MicroKernel kernel = chooseMicroKernel(TargetAttr::lookup(op), storage, n0, maxM0);
+    TargetAttr target = TargetAttr::lookup(op);
+    MicroKernel kernel = chooseMicroKernel(target, storage, n0, maxM0);
     if (n0 % kernel.lanes != 0)
       return rewriter.notifyMatchFailure(op, "n0 is no multiple of the lanes");
 
@@ -160,12 +161,12 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
     // bufferization cannot tell them apart and copies one). So every tile
     // is whole (N = T n0), and at least two iterations are left for the
     // threads to share.
-    // gemv-streams = 0 chooses by storage: two for Q4_0's nibbles, which
-    // measured faster with them, one for the others (Q4_K measured slower).
+    // gemv-streams = 0 chooses by storage and target (defaultGemvStreams).
     auto aDataType = cast<RankedTensorType>(aData.getType());
-    int64_t wanted = gemvStreams != 0                ? gemvStreams
-                     : storage == Storage::U4Offset8 ? kQ4_0GemvStreams
-                                                     : 1;
+    int64_t wanted =
+        gemvStreams != 0
+            ? gemvStreams
+            : defaultGemvStreams(target, storage, bool(rhsType.getSuperType()));
     int64_t streams = 1;
     if (records && wanted > 1 && !aDataType.isDynamicDim(0) &&
         aDataType.getDimSize(0) == 1 && n % n0 == 0 && tiles % wanted == 0 &&

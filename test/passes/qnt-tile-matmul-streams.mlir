@@ -25,12 +25,11 @@
 // CHECK:           scf.forall.in_parallel
 // CHECK-NEXT:        tensor.parallel_insert_slice %[[T]] into %[[O]][0, 0, %[[COL]]] [1, 2, 32] [1, 1, 1]
 // CHECK:         tensor.collapse_shape %[[F]] {{\[\[}}0], [1, 2]] : tensor<1x2x64xf32> into tensor<1x128xf32>
-// The default (0: by storage) gives this u8_offset128 weight one stream: a
-// loop over the 4 tiles, one records tile each.
+// The default (0: by storage and target) gives this u8_offset128 weight
+// (Q8_0's, on AVX-512) two streams too.
 // ONE-LABEL: func.func @gemv
-// ONE:         scf.forall (%{{.+}}) in (4)
-// ONE:           qnt.matmul_tile {{.+}} records(%{{[^,)]+}}), {{.+}} -> tensor<1x?xf32>
-// ONE-NOT:       records(%{{[^,)]+}}, %
+// ONE:         scf.forall (%{{.+}}) in (2)
+// ONE:           qnt.matmul_tile {{.+}} records(%{{[^,)]+}}, %{{[^,)]+}}), {{.+}} -> tensor<1x2x32xf32>
 module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
   func.func @gemv(%x: !qnt.tensor<1x172xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
                   %w: !qnt.tensor<128x172xf32, #qnt.scheme<granularity = per_block, storage = u8_offset128>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>>) -> tensor<1x128xf32> {
@@ -93,5 +92,78 @@ module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, regis
     %y = qnt.matmul %x, %w : !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
          !qnt.tensor<128x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 32, k0 = 4, pad = 32, records = true>> -> tensor<1x128xf32>
     return %y : tensor<1x128xf32>
+  }
+}
+
+// -----
+
+// Q6_K's storage (u6_offset32) takes two streams by default where the target
+// has 32 vector registers (AVX-512)...
+// ONE-LABEL: func.func @q6_k_avx512
+// ONE:         scf.forall (%{{.+}}) in (2)
+// ONE:           qnt.matmul_tile {{.+}} records(%{{[^,)]+}}, %{{[^,)]+}}), {{.+}} -> tensor<1x2x32xf32>
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+  func.func @q6_k_avx512(%x: !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>>,
+                         %w: !qnt.tensor<128x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>) -> tensor<1x128xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>>,
+         !qnt.tensor<128x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>> -> tensor<1x128xf32>
+    return %y : tensor<1x128xf32>
+  }
+}
+
+// -----
+
+// ... and one with AVX2's 16, where the second stream's accumulators would
+// spill (measured 7% slower); Q4_0's (u4_offset8) takes two there.
+// ONE-LABEL: func.func @q6_k_avx2
+// ONE:         scf.forall (%{{.+}}) in (8)
+// ONE:           qnt.matmul_tile {{.+}} records(%{{[^,)]+}}), {{.+}} -> tensor<1x?xf32>
+// ONE-NOT:       records(%{{[^,)]+}}, %
+// ONE-LABEL: func.func @q4_0_avx2
+// ONE:         scf.forall (%{{.+}}) in (4)
+// ONE:           qnt.matmul_tile {{.+}} records(%{{[^,)]+}}, %{{[^,)]+}}), {{.+}} -> tensor<1x2x16xf32>
+module attributes {qnt.target = #qnt.target<vector_bits = 256, dot = maddubs>} {
+  func.func @q6_k_avx2(%x: !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>>,
+                       %w: !qnt.tensor<128x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256, records = true>>) -> tensor<1x128xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>>,
+         !qnt.tensor<128x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256, records = true>> -> tensor<1x128xf32>
+    return %y : tensor<1x128xf32>
+  }
+  func.func @q4_0_avx2(%x: !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
+                       %w: !qnt.tensor<128x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32, records = true>>) -> tensor<1x128xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
+         !qnt.tensor<128x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32, records = true>> -> tensor<1x128xf32>
+    return %y : tensor<1x128xf32>
+  }
+}
+
+// -----
+
+// Q4_K (4-bit with mins in super-blocks) reads one stream by default, even
+// with 32 registers: two measured 2-16% slower.
+// ONE-LABEL: func.func @q4_k
+// ONE:         scf.forall (%{{.+}}) in (4)
+// ONE-NOT:       records(%{{[^,)]+}}, %
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+  func.func @q4_k(%x: !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+                  %w: !qnt.tensor<128x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>) -> tensor<1x128xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>>,
+         !qnt.tensor<128x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>> -> tensor<1x128xf32>
+    return %y : tensor<1x128xf32>
+  }
+}
+
+// -----
+
+// Generic code (no VNNI, no AVX2) reads one stream by default.
+// ONE-LABEL: func.func @generic
+// ONE:         scf.forall (%{{.+}}) in (8)
+// ONE-NOT:       records(%{{[^,)]+}}, %
+module attributes {qnt.target = #qnt.target<vector_bits = 128, dot = generic>} {
+  func.func @generic(%x: !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
+                     %w: !qnt.tensor<64x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 8, k0 = 4, pad = 32, records = true>>) -> tensor<1x64xf32> {
+    %y = qnt.matmul %x, %w : !qnt.tensor<1x256xf32, #qnt.scheme<granularity = per_block, scale = f32, sums = true>, #qnt.layout<pad = 32>>,
+         !qnt.tensor<64x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 8, k0 = 4, pad = 32, records = true>> -> tensor<1x64xf32>
+    return %y : tensor<1x64xf32>
   }
 }

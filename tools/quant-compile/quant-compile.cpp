@@ -139,7 +139,8 @@ cl::opt<int64_t> weightStreams(
     "weight-streams",
     cl::desc("weight tiles decode's matmuls read at once, far apart in the "
              "weight, for more runs of DRAM reads a thread (1 to 4; 0, the "
-             "default: 2 for Q4_0 weights, 1 for the others)"),
+             "default: by weight type and target, 2 but for Q4_K, and for "
+             "Q6_K and IQ4_NL without AVX-512's 32 registers)"),
     cl::init(qnt::kLoweringDefaults.gemvStreams), cl::cat(category));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("keep quantizes and residual adds separate "

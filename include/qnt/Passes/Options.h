@@ -141,9 +141,9 @@ struct LoweringOptions {
   /// Weight tiles a single-row matmul (decode's GEMV) reads side by side,
   /// far apart in the weight, when its tiles are in records and divide
   /// evenly (1: one run of the weight a thread). 0, the default, chooses by
-  /// the weight's storage: 2 for Q4_0's (u4_offset8), 1 for the others: on
-  /// a Zen 5 two streams decoded a Q4_0 model 3-16% faster, a Q4_K_M one
-  /// 2-9% slower (README, "Weight streams").
+  /// the weight's storage and the target (qnt::defaultGemvStreams): 2 on
+  /// x86 targets but for Q4_K, and for Q6_K and IQ4_NL with 16 vector
+  /// registers (README, "Weight streams").
   int64_t gemvStreams = 0;
   /// Fuse quantizes into their producers and residual adds into matmuls
   /// (--qnt-fuse).
@@ -174,8 +174,6 @@ inline const LoweringOptions kLoweringDefaults{};
 /// The most weight streams a GEMV reads at once (its accumulators, per
 /// stream, share the target's vector registers).
 constexpr int64_t kMaxGemvStreams = 4;
-/// What gemvStreams = 0 chooses for Q4_0's storage; the others read one.
-constexpr int64_t kQ4_0GemvStreams = 2;
 
 /// A plan from its JSON text, or from a file; false with `error` set.
 bool parseCalibrationPlan(StringRef text, CalibrationPlan &plan, std::string &error);
