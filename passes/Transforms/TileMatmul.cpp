@@ -179,6 +179,31 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
           b, loc,
           RankedTensorType::get({1, streams, n / streams}, b.getF32Type()), out,
           ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    // Tile t of the records, [records, bytes].
+    auto recordTileAt = [&](Value t) -> Value {
+      auto type = cast<RankedTensorType>(wRecords.getType());
+      OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+      return slice(b, loc, wRecords, {t, zero, zero},
+                   {one, b.getIndexAttr(type.getDimSize(1)),
+                    b.getIndexAttr(type.getDimSize(2))},
+                   RankedTensorType::get(type.getShape().drop_front(),
+                                         type.getElementType()));
+    };
+    // The micro-kernel on the given slices: the same attributes everywhere.
+    auto matmulTile = [&](Value a, Value s, Value sums, Value zeroPoints,
+                          ValueRange recordTiles, Value wTile, Value sTile,
+                          Value minTile, ValueRange superTiles, Value sumTile,
+                          Value init) -> Value {
+      return MatmulTileOp::create(
+          b, loc, init.getType(), a, s, sums, zeroPoints, recordTiles, wTile,
+          sTile, minTile, superTiles, sumTile, init,
+          b.getI64IntegerAttr(op.getGroupSize()),
+          DotKindAttr::get(b.getContext(), kernel.dot),
+          b.getI64IntegerAttr(kernel.lanes),
+          StorageAttr::get(b.getContext(), storage),
+          op.getAcc() ? b.getUnitAttr() : UnitAttr(),
+          records ? TypeAttr::get(rhsType) : TypeAttr());
+    };
     auto forall = scf::ForallOp::create(
         b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(iterations)},
         ValueRange{shared}, std::nullopt);
@@ -188,34 +213,22 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
       b.setInsertionPointToStart(forall.getBody());
       Value p = forall.getInductionVar(0);
       OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-      auto type = cast<RankedTensorType>(wRecords.getType());
-      auto recordTileType = RankedTensorType::get(type.getShape().drop_front(),
-                                                  type.getElementType());
       SmallVector<Value> recordTiles;
-      for (int64_t s = 0; s < streams; ++s) {
-        Value t = arith::AddIOp::create(b, loc, p, index(s * iterations));
-        recordTiles.push_back(slice(b, loc, wRecords, {t, zero, zero},
-                                    {one, b.getIndexAttr(type.getDimSize(1)),
-                                     b.getIndexAttr(type.getDimSize(2))},
-                                    recordTileType));
-      }
+      for (int64_t s = 0; s < streams; ++s)
+        recordTiles.push_back(recordTileAt(
+            arith::AddIOp::create(b, loc, p, index(s * iterations))));
       Value col0 = arith::MulIOp::create(b, loc, p, index(n0));
       SmallVector<OpFoldResult> offsets = {zero, zero, col0};
       SmallVector<OpFoldResult> sizes = {one, b.getIndexAttr(streams),
                                          b.getIndexAttr(n0)};
       Value init = slice(b, loc, forall.getRegionOutArgs()[0], offsets, sizes);
-      auto tileOp = MatmulTileOp::create(
-          b, loc, init.getType(), aData, aScales, aSums, aZeroPoints,
-          recordTiles, Value(), Value(), Value(), ValueRange{}, Value(), init,
-          b.getI64IntegerAttr(op.getGroupSize()),
-          DotKindAttr::get(b.getContext(), kernel.dot),
-          b.getI64IntegerAttr(kernel.lanes),
-          StorageAttr::get(b.getContext(), storage),
-          op.getAcc() ? b.getUnitAttr() : UnitAttr(), TypeAttr::get(rhsType));
+      Value tile =
+          matmulTile(aData, aScales, aSums, aZeroPoints, recordTiles, Value(),
+                     Value(), Value(), ValueRange{}, Value(), init);
       b.setInsertionPointToStart(forall.getTerminator().getBody());
       tensor::ParallelInsertSliceOp::create(
-          b, loc, tileOp.getResult(), forall.getRegionOutArgs()[0], offsets,
-          sizes, SmallVector<OpFoldResult>(3, one));
+          b, loc, tile, forall.getRegionOutArgs()[0], offsets, sizes,
+          SmallVector<OpFoldResult>(3, one));
       b.setInsertionPointAfter(forall);
       result = tensor::CollapseShapeOp::create(
           b, loc, resultType, forall.getResult(0),
@@ -230,15 +243,7 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
       OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
       SmallVector<OpFoldResult> colOffsets = {zero, col0}, colSizes = {rows, width};
       Value cols = slice(b, loc, forall.getRegionOutArgs()[0], colOffsets, colSizes);
-      Value recordTile;
-      if (records) {
-        auto type = cast<RankedTensorType>(wRecords.getType());
-        recordTile = slice(b, loc, wRecords, {t, zero, zero},
-                           {one, b.getIndexAttr(type.getDimSize(1)),
-                            b.getIndexAttr(type.getDimSize(2))},
-                           RankedTensorType::get(type.getShape().drop_front(),
-                                                 type.getElementType()));
-      }
+      Value recordTile = records ? recordTileAt(t) : Value();
       Value wTile = records ? Value()
                             : slice(b, loc, wData, {t, zero, zero},
                                     {one, b.getIndexAttr(wRows),
@@ -283,16 +288,10 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
               Value zeroPoints = asymmetric ? rowsOf(aZeroPoints, aGroups) : Value();
               SmallVector<OpFoldResult> initSizes = {b.getIndexAttr(m0), width};
               Value init = slice(b, loc, iter[0], at, initSizes);
-              Value tileOut = MatmulTileOp::create(
-                  b, loc, init.getType(), a, s, sums, zeroPoints,
-                  records ? ValueRange(recordTile) : ValueRange(), wTile, sTile,
-                  minTile, superTiles, sumTile, init,
-                  b.getI64IntegerAttr(op.getGroupSize()),
-                  DotKindAttr::get(b.getContext(), kernel.dot),
-                  b.getI64IntegerAttr(kernel.lanes),
-                  StorageAttr::get(b.getContext(), storage),
-                  op.getAcc() ? b.getUnitAttr() : UnitAttr(),
-                  records ? TypeAttr::get(rhsType) : TypeAttr());
+              Value tileOut =
+                  matmulTile(a, s, sums, zeroPoints,
+                             records ? ValueRange(recordTile) : ValueRange(),
+                             wTile, sTile, minTile, superTiles, sumTile, init);
               SmallVector<OpFoldResult> strides = {one, one};
               Value next = tensor::InsertSliceOp::create(b, loc, tileOut, iter[0],
                                                          at, initSizes, strides);

@@ -53,7 +53,8 @@
 
 namespace {
 
-const char *kUsage =
+/// The usage text; {0} is the default prefetch distance.
+const char *kUsageFormat =
     "usage: quant-bench -m MODEL.so [options]     (a compiled model)\n"
     "       quant-bench --kernels [options]       (the linear kernels)\n\n"
     "  -m, --model MODEL.so  a model compiled by quant-compile; give -m again\n"
@@ -81,7 +82,7 @@ const char *kUsage =
     "                        4-bit (Q4_0's values) or 4k (random Q4_K\n"
     "                        super-blocks) (default 8)\n"
     "  --weight-prefetch LIST  bytes ahead the kernels prefetch their weights\n"
-    "                        (quant-compile --weight-prefetch; default 6144):\n"
+    "                        (quant-compile --weight-prefetch; default {0}):\n"
     "                        a kernel per value, timed in turn each run\n"
     "  --weight-records LIST 1: the weight in records, 0: one tensor per\n"
     "                        component (quant-compile --weight-records;\n"
@@ -849,7 +850,9 @@ int main(int argc, char **argv) {
   bool kernels = false, warm = false;
   WeightKind kind = WeightKind::Q8_0;
   int64_t dramMib = 1024;
-  qnt::tools::ArgParser args("quant-bench", kUsage);
+  const std::string usage =
+      llvm::formatv(kUsageFormat, qnt::kLoweringDefaults.prefetchBytes).str();
+  qnt::tools::ArgParser args("quant-bench", usage.c_str());
   args.texts("-m, --model", models);
   args.integer("-p, --prompt", prompt, 0, INT32_MAX);
   args.integer("-b, --batch", batch, 0, INT32_MAX);
