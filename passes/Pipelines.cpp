@@ -268,8 +268,9 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
                         llvm::cl::init(kLoweringDefaults.maxM0)};
   Option<int64_t> gemvStreams{
       *this, "gemv-streams",
-      llvm::cl::desc("weight tiles a single-row matmul in records reads at "
-                     "once (1 to 4; 0: by the weight's storage)"),
+      llvm::cl::desc(
+          "weight tiles a single-row matmul in records reads at "
+          "once (1 to 4; 0: by the weight's storage and the target)"),
       llvm::cl::init(kLoweringDefaults.gemvStreams)};
   Option<int64_t> prefetchBytes{
       *this, "prefetch-bytes",

@@ -302,13 +302,13 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
       Value m0 = index(kernel.m0);
       Value full = arith::SubIOp::create(b, loc, rows,
                                          arith::RemUIOp::create(b, loc, rows, m0));
-      Value result = rowLoop(index(0), full, kernel.m0, cols);
+      Value written = rowLoop(index(0), full, kernel.m0, cols);
       if (kernel.m0 > 1)
-        result = rowLoop(full, rows, 1, result);
+        written = rowLoop(full, rows, 1, written);
 
       b.setInsertionPointToStart(forall.getTerminator().getBody());
       tensor::ParallelInsertSliceOp::create(
-          b, loc, result, forall.getRegionOutArgs()[0], colOffsets, colSizes,
+          b, loc, written, forall.getRegionOutArgs()[0], colOffsets, colSizes,
           SmallVector<OpFoldResult>{one, one});
     }
     if (materialize)
