@@ -1,10 +1,18 @@
 /*===- threads.c - The thread pool behind qnt_rt_parallel_for -------------===*
  *
  * A fixed set of workers waits for jobs. A parallel_for publishes one job (a
- * function, its context, the range cut into chunks) and bumps a generation
- * counter; every thread, the caller included, then claims chunks with an
- * atomic counter until none is left. The caller returns once every worker
+ * function, its context, its range) and bumps a generation counter; every
+ * thread, the caller included, then claims chunks of the range with an atomic
+ * compare-and-swap until none is left. The caller returns once every worker
  * has checked out of the generation.
+ *
+ * Chunks shrink as the range runs out (OpenMP's guided schedule): each claim
+ * takes 1/(2 x threads) of what is left, at least one iteration. The first
+ * chunks are long and contiguous (a kernel's prefetch stream runs without a
+ * break), the last ones a single iteration, so the threads finish within one
+ * iteration of each other: a decode step runs ~200 such loops, and with
+ * fixed chunks (four a thread) a thread idled about half a chunk at the end
+ * of each.
  *
  * Waiting spins on the atomic counters for a while before sleeping on a
  * condition variable: a model step runs tens of parallel loops a few
@@ -32,9 +40,9 @@ static inline void cpuRelax(void) {
 typedef struct {
   qnt_rt_task_fn fn;
   void *ctx;
-  int64_t begin, end, chunk;
-  int64_t numChunks;
-  atomic_llong nextChunk;
+  int64_t end;
+  int64_t divisor; /* a claim takes (end - next) / divisor iterations */
+  atomic_llong next; /* the first iteration not claimed yet */
 } job_t;
 
 static struct {
@@ -55,13 +63,15 @@ static _Thread_local int insideTask;
 
 static void runChunks(job_t *job) {
   insideTask = 1;
-  for (;;) {
-    int64_t c = atomic_fetch_add(&job->nextChunk, 1);
-    if (c >= job->numChunks)
-      break;
-    int64_t b = job->begin + c * job->chunk;
-    int64_t e = b + job->chunk < job->end ? b + job->chunk : job->end;
-    job->fn(job->ctx, b, e);
+  int64_t b = atomic_load(&job->next);
+  while (b < job->end) {
+    int64_t size = (job->end - b) / job->divisor;
+    int64_t e = b + (size > 1 ? size : 1);
+    /* On failure b is reloaded with the current value. */
+    if (atomic_compare_exchange_weak(&job->next, &b, e)) {
+      job->fn(job->ctx, b, e);
+      b = atomic_load(&job->next);
+    }
   }
   insideTask = 0;
 }
@@ -160,16 +170,11 @@ void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
     fn(ctx, begin, end);
     return;
   }
-  /* Four chunks a thread: balance without losing contiguity. */
-  int64_t threads = pool.numWorkers + 1;
-  int64_t numChunks = n < threads * 4 ? n : threads * 4;
   pool.job.fn = fn;
   pool.job.ctx = ctx;
-  pool.job.begin = begin;
   pool.job.end = end;
-  pool.job.chunk = (n + numChunks - 1) / numChunks;
-  pool.job.numChunks = (n + pool.job.chunk - 1) / pool.job.chunk;
-  atomic_store(&pool.job.nextChunk, 0);
+  pool.job.divisor = 2 * (int64_t)(pool.numWorkers + 1);
+  atomic_store(&pool.job.next, begin);
 
   atomic_store(&pool.busyWorkers, pool.numWorkers);
   pthread_mutex_lock(&pool.mutex);

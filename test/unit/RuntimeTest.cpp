@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -37,7 +39,48 @@ void nestedBody(void *ctx, int64_t begin, int64_t end) {
     qnt_rt_parallel_for(mark, n->inner, i * 10, i * 10 + 10);
 }
 
+struct Chunks {
+  std::mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+};
+
+void record(void *ctx, int64_t begin, int64_t end) {
+  auto *c = static_cast<Chunks *>(ctx);
+  std::lock_guard<std::mutex> lock(c->mutex);
+  c->ranges.emplace_back(begin, end);
+}
+
 } // namespace
+
+TEST(Runtime, ParallelForChunksShrinkToOneIteration) {
+  // The guided schedule: each claim takes 1/(2 x threads) of what is left,
+  // at least one iteration. Sorted by position the chunks tile the range,
+  // shrink from the front (so the first is the first claim's quarter for 2
+  // threads) and end in single iterations; there are O(log n) of them.
+  for (int threads : {2, 3}) {
+    qnt_rt_set_num_threads(threads);
+    Chunks c;
+    qnt_rt_parallel_for(record, &c, 10, 1010);
+    std::sort(c.ranges.begin(), c.ranges.end());
+    ASSERT_FALSE(c.ranges.empty());
+    int64_t next = 10;
+    for (auto [b, e] : c.ranges) {
+      ASSERT_EQ(next, b) << "threads " << threads;
+      ASSERT_LT(b, e);
+      next = e;
+    }
+    EXPECT_EQ(1010, next);
+    EXPECT_EQ(1000 / (2 * threads),
+              c.ranges.front().second - c.ranges.front().first);
+    for (size_t i = 1; i < c.ranges.size(); ++i)
+      EXPECT_LE(c.ranges[i].second - c.ranges[i].first,
+                c.ranges[i - 1].second - c.ranges[i - 1].first)
+          << "threads " << threads << " chunk " << i;
+    EXPECT_EQ(1, c.ranges.back().second - c.ranges.back().first);
+    EXPECT_LE(c.ranges.size(), size_t(20 * threads)) << "threads " << threads;
+  }
+  qnt_rt_set_num_threads(2);
+}
 
 TEST(Runtime, ParallelForRunsEveryIterationOnce) {
   for (int threads : {1, 2, 3, 8}) {
