@@ -83,6 +83,45 @@ def ExpandGgmlPass : Pass<"qnt-expand-ggml", "ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def FuseLinearsPass : Pass<"qnt-fuse-linears", "ModuleOp"> {
+  let summary = "One linear for the linears that read the same input";
+  let description = [{
+    Horizontal fusion: the `qnt.linear` ops of a block that read the same
+    input, with constant weights of one kind (the same GGML block format, or
+    float constants of one element type; the same K) and the same
+    attributes, become one linear over their weights stacked row after row
+    (a GGML tensor is its rows' blocks one after another, so the stacked
+    weight is their bytes one after another), and each former result the
+    slice of its columns. A Transformer block's q, k and v projections (when
+    their formats agree) and its gate and up projections then run as one
+    kernel each: one parallel loop instead of two or three, the input
+    quantized and read once, and k and v, too small to keep two threads
+    streaming on their own, ride with q. Every output element is computed
+    as before. The fused linear is named after its parts
+    (`blk.0.ffn_gate+ffn_up`), its weight `<name>.weight`. Linears matched
+    by `keep-float` stay apart. Runs before `--qnt-data-tiling`.
+
+    Before:
+    ```mlir
+    %g = qnt.linear %x, %wg : tensor<?x64xf32>, tensor<172x64xf32> -> tensor<?x172xf32> loc("blk.0.ffn_gate")
+    %u = qnt.linear %x, %wu : tensor<?x64xf32>, tensor<172x64xf32> -> tensor<?x172xf32> loc("blk.0.ffn_up")
+    ```
+    After:
+    ```mlir
+    %w = qnt.ggml_constant q4_0 dense_resource<"blk.0.ffn_gate+ffn_up.weight"> : tensor<12384xi8> : tensor<344x64xf32>
+    %y = qnt.linear %x, %w : tensor<?x64xf32>, tensor<344x64xf32> -> tensor<?x344xf32> loc("blk.0.ffn_gate+ffn_up")
+    %g = tensor.extract_slice %y[0, 0] [%m, 172] [1, 1] : tensor<?x344xf32> to tensor<?x172xf32>
+    %u = tensor.extract_slice %y[0, 172] [%m, 172] [1, 1] : tensor<?x344xf32> to tensor<?x172xf32>
+    ```
+  }];
+  let dependentDialects = ["::qnt::QntDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "linears to leave apart, by name prefix (as the fold pass's)">
+  ];
+}
+
 def FoldWeightQuantPass : Pass<"qnt-fold-weight-quant", "ModuleOp"> {
   let summary = "Quantize constant linear weights at compile time";
   let description = [{

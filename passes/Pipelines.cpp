@@ -77,6 +77,11 @@ void qnt::buildQuantizePipeline(OpPassManager &pm,
         ApplyCalibrationPassOptions{options.calibrationPlanFile}));
   else if (!options.calibration.empty())
     pm.addPass(createApplyCalibrationPass(options.calibration));
+  if (options.fuseLinears) {
+    FuseLinearsPassOptions fuse;
+    fuse.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+    pm.addPass(createFuseLinearsPass(fuse));
+  }
   DataTilingPassOptions tiling;
   tiling.records = options.weightRecords;
   pm.addPass(createDataTilingPass(tiling));
@@ -194,6 +199,11 @@ struct QuantizePipelineOptions
       llvm::cl::desc("tiled per-block weights in records: each group's "
                      "components side by side (#qnt.layout's records)"),
       llvm::cl::init(kQuantizeDefaults.weightRecords)};
+  Option<bool> fuseLinears{
+      *this, "fuse-linears",
+      llvm::cl::desc("linears reading one input become one "
+                     "(--qnt-fuse-linears)"),
+      llvm::cl::init(kQuantizeDefaults.fuseLinears)};
   Option<Granularity> weightGranularity{
       *this, "weight-granularity", llvm::cl::desc("which weights share a scale"),
       llvm::cl::init(kQuantizeDefaults.weightGranularity),
@@ -248,6 +258,7 @@ struct QuantizePipelineOptions
     o.actScale = actScale;
     o.rounding = rounding;
     o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    o.fuseLinears = fuseLinears;
     o.weightsFile = weightsFile;
     o.calibrationPlanFile = calibrationPlan;
     return o;

@@ -92,6 +92,23 @@ static LogicalResult verifyStaticScales(Operation *op,
   return success();
 }
 
+static StringRef nameOf(Location loc) {
+  if (auto named = dyn_cast<NameLoc>(loc))
+    return named.getName().strref();
+  return "";
+}
+
+StringRef LinearOp::getLayerName() { return nameOf(getLoc()); }
+
+bool LinearOp::isNamedBy(ArrayRef<std::string> prefixes) {
+  StringRef names[] = {getLayerName(), nameOf(getWeight().getLoc())};
+  for (const std::string &prefix : prefixes)
+    for (StringRef name : names)
+      if (!name.empty() && name.starts_with(prefix))
+        return true;
+  return false;
+}
+
 LogicalResult LinearOp::verify() {
   if (auto q = dyn_cast<QTensorType>(getWeight().getType()))
     if (!q.getExpressedType().isF32())

@@ -60,6 +60,14 @@ def Qnt_LinearOp : Qnt_Op<"linear", [Pure]> {
     $input `,` $weight attr-dict `:` qualified(type($input)) `,` qualified(type($weight)) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The linear's name ("blk.0.attn_q": its name location's, the
+    /// importer's), or "".
+    ::llvm::StringRef getLayerName();
+    /// Whether its name or its weight's starts with one of `prefixes` (how
+    /// `keep-float` chooses linears).
+    bool isNamedBy(::llvm::ArrayRef<std::string> prefixes);
+  }];
 }
 
 //===----------------------------------------------------------------------===//

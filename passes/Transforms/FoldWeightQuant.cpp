@@ -237,21 +237,9 @@ struct FoldOptions {
   SmallVector<std::string> keepFloat;
 };
 
-/// The name of a name location, or "".
-StringRef nameOf(Location loc) {
-  if (auto named = dyn_cast<NameLoc>(loc))
-    return named.getName().strref();
-  return "";
-}
-
 /// True when the options keep this linear in float.
 bool keptFloat(LinearOp op, const FoldOptions &options) {
-  StringRef names[] = {nameOf(op.getLoc()), nameOf(op.getWeight().getLoc())};
-  for (const std::string &prefix : options.keepFloat)
-    for (StringRef name : names)
-      if (!name.empty() && name.starts_with(prefix))
-        return true;
-  return false;
+  return op.isNamedBy(options.keepFloat);
 }
 
 /// A weight's quantized form, built once per source attribute (attributes

@@ -106,6 +106,12 @@ cl::opt<bool, true> weightRecords(
              "in one run of records, the kernels' one stream "
              "(--weight-records=false: one tensor per component)"),
     cl::location(quantFlags.weightRecords), cl::cat(category));
+cl::opt<bool, true> fuseLinears(
+    "fuse-linears",
+    cl::desc("one linear (one kernel) for the linears that read the same "
+             "input with weights of one kind: q, k and v, gate and up "
+             "(--fuse-linears=false: each its own)"),
+    cl::location(quantFlags.fuseLinears), cl::cat(category));
 cl::opt<qnt::WeightStorage, true> weightStorage(
     "weight-storage", cl::desc("how 8-bit weights are stored"),
     cl::location(quantFlags.weightStorage), qnt::weightStorageValues(),
@@ -269,7 +275,17 @@ int fail(const Twine &message) {
 struct WeightSizes {
   int64_t floatBytes = 0, quantBytes = 0, linears = 0, quantized = 0;
   int64_t floatEquivalent = 0; ///< f32 bytes of the quantized weights' values
+  int64_t kernels = 0; ///< linears and matmuls left, fused ones counting once
 };
+
+/// The model's linears an op computes: those --qnt-fuse-linears fused into
+/// it (its location is named after them, over their locations), or one.
+int64_t linearsOf(Operation *op) {
+  if (auto named = dyn_cast<NameLoc>(op->getLoc()))
+    if (auto fused = dyn_cast<FusedLoc>(named.getChildLoc()))
+      return std::max<int64_t>(1, fused.getLocations().size());
+  return 1;
+}
 
 int64_t bytesOf(Type type) {
   auto shaped = cast<ShapedType>(type);
@@ -284,7 +300,8 @@ WeightSizes measureWeights(ModuleOp module) {
   DenseSet<Attribute> floats, quantized;
   module.walk([&](Operation *op) {
     if (auto linear = dyn_cast<qnt::LinearOp>(op)) {
-      ++sizes.linears;
+      sizes.linears += linearsOf(op);
+      ++sizes.kernels;
       auto type = dyn_cast<RankedTensorType>(linear.getWeight().getType());
       ElementsAttr attr;
       if (type && matchPattern(linear.getWeight(), m_Constant(&attr)) &&
@@ -300,7 +317,9 @@ WeightSizes measureWeights(ModuleOp module) {
                                 bytesOf(c.getScales().getType());
     }
     if (auto matmul = dyn_cast<qnt::MatmulOp>(op)) {
-      ++sizes.linears, ++sizes.quantized;
+      sizes.linears += linearsOf(op);
+      sizes.quantized += linearsOf(op);
+      ++sizes.kernels;
       // The weight's identity: its data attribute in memory, or its name
       // in the weights file it was streamed into.
       Attribute key;
@@ -597,7 +616,11 @@ void reportInput(const ::qnt::gguf::File &gguf) {
 /// after.
 void reportWeights(const WeightSizes &before, const WeightSizes &after) {
   llvm::errs() << "linear layers: " << after.linears << ", quantized "
-               << after.quantized << "\n";
+               << after.quantized;
+  if (after.kernels < after.linears)
+    llvm::errs() << "; " << after.kernels
+                 << " after fusing those that read one input";
+  llvm::errs() << "\n";
   llvm::errs() << "weights of the linear layers: " << before.floatBytes
                << " bytes as given -> " << after.quantBytes << " bytes quantized";
   if (after.floatBytes)

@@ -69,6 +69,8 @@ struct QuantizeOptions {
   Rounding rounding = Rounding::HalfAwayFromZero;
   /// Linears kept in float, by name prefix (see --qnt-fold-weight-quant).
   std::vector<std::string> keepFloat;
+  /// Linears reading one input become one (--qnt-fuse-linears).
+  bool fuseLinears = true;
   /// If set, the quantized weights are streamed into this file.
   std::string weightsFile;
   /// A remark at each folded weight (quant-compile's progress).
