@@ -196,11 +196,14 @@ struct FuseSiblingLinears : OpRewritePattern<LinearOp> {
                          /*weight_layout=*/LayoutAttr(), op.getActScalesAttr(),
                          op.getActAsymmetricAttr());
 
-    // Each former result: its columns of the fused one.
+    // Each former result: its columns of the fused one. (Its rows are the
+    // fused result's: the input's dim would be one more use of the input,
+    // and --qnt-fuse moves a quantize into the norm that computes the input
+    // only when the quantize is all that reads it.)
     OpFoldResult m =
         inputType.isDynamicDim(0)
             ? OpFoldResult(
-                  tensor::DimOp::create(rewriter, loc, input, 0).getResult())
+                  tensor::DimOp::create(rewriter, loc, fused, 0).getResult())
             : OpFoldResult(rewriter.getIndexAttr(inputType.getDimSize(0)));
     int64_t offset = 0;
     for (LinearOp l : group) {

@@ -6,14 +6,35 @@
 #include <string.h>
 #include <sys/mman.h>
 
-void *qnt_rt_alloc(size_t bytes) {
+/* Buffers of at least this many bytes are aligned to 2 MiB and asked to be
+ * backed by 2 MiB pages (as the weights are): a prefill's activations are
+ * tens of MiB, and a kernel that writes a tile of columns of all its rows
+ * strides through them a row (often a power of two of KiB) at a time; on 4
+ * KiB pages every row is a TLB miss once the rows span more pages than the
+ * TLB holds (Llama-3.2-1B's gate and up at 512 tokens: 64 KiB a row, 3x
+ * slower), and the first touch of each page is a fault. */
+#define QNT_RT_HUGE_BYTES (4u << 20)
+#define QNT_RT_HUGE_ALIGNMENT (2u << 20)
+
+static void *alignedAlloc(size_t alignment, size_t bytes) {
   void *p = NULL;
+  if (alignment < QNT_RT_ALIGNMENT)
+    alignment = QNT_RT_ALIGNMENT;
   if (bytes == 0)
-    bytes = QNT_RT_ALIGNMENT;
-  if (posix_memalign(&p, QNT_RT_ALIGNMENT, bytes) != 0)
+    bytes = alignment;
+  int huge = bytes >= QNT_RT_HUGE_BYTES && alignment <= QNT_RT_HUGE_ALIGNMENT;
+  if (huge) {
+    alignment = QNT_RT_HUGE_ALIGNMENT;
+    bytes = (bytes + QNT_RT_HUGE_ALIGNMENT - 1) & ~(size_t)(QNT_RT_HUGE_ALIGNMENT - 1);
+  }
+  if (posix_memalign(&p, alignment, bytes) != 0)
     return NULL;
+  if (huge)
+    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: fails where THP is off */
   return p;
 }
+
+void *qnt_rt_alloc(size_t bytes) { return alignedAlloc(QNT_RT_ALIGNMENT, bytes); }
 
 void qnt_rt_free(void *p) { free(p); }
 
@@ -36,14 +57,7 @@ void qnt_rt_free_pages(void *p, size_t bytes) {
 void *_mlir_memref_to_llvm_alloc(size_t bytes) { return qnt_rt_alloc(bytes); }
 
 void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t bytes) {
-  void *p = NULL;
-  if (alignment < QNT_RT_ALIGNMENT)
-    alignment = QNT_RT_ALIGNMENT;
-  if (bytes == 0)
-    bytes = alignment;
-  if (posix_memalign(&p, alignment, bytes) != 0)
-    return NULL;
-  return p;
+  return alignedAlloc(alignment, bytes);
 }
 
 void _mlir_memref_to_llvm_free(void *p) { free(p); }

@@ -10,7 +10,7 @@
 // CHECK-NEXT:    %[[W:.+]] = qnt.ggml_constant q4_0 dense_resource<"blk.0.attn_q+attn_k+attn_v.weight"> : tensor<72xi8> : tensor<4x32xf32> loc(#[[WLOC:loc[0-9]*]])
 // CHECK-NEXT:    %[[Y:.+]] = qnt.linear %[[X]], %[[W]] : tensor<?x32xf32>, tensor<4x32xf32> -> tensor<?x4xf32> loc(#[[LOC:loc[0-9]*]])
 // CHECK-NEXT:    %[[C0:.+]] = arith.constant 0 : index
-// CHECK-NEXT:    %[[M:.+]] = tensor.dim %[[X]], %[[C0]]
+// CHECK-NEXT:    %[[M:.+]] = tensor.dim %[[Y]], %[[C0]]
 // CHECK-NEXT:    %[[Q:.+]] = tensor.extract_slice %[[Y]][0, 0] [%[[M]], 2] [1, 1] : tensor<?x4xf32> to tensor<?x2xf32> loc(#[[QLOC:loc[0-9]*]])
 // CHECK-NEXT:    %[[K:.+]] = tensor.extract_slice %[[Y]][0, 2] [%[[M]], 1] [1, 1] : tensor<?x4xf32> to tensor<?x1xf32> loc(#[[KLOC:loc[0-9]*]])
 // CHECK-NEXT:    %[[V:.+]] = tensor.extract_slice %[[Y]][0, 3] [%[[M]], 1] [1, 1] : tensor<?x4xf32> to tensor<?x1xf32>

@@ -126,6 +126,26 @@ TEST(Runtime, BuffersAreAligned) {
   }
 }
 
+TEST(Runtime, LargeBuffersAreAlignedToHugePages) {
+  // 4 MiB and more: 2 MiB-aligned (and MADV_HUGEPAGE), whatever alignment
+  // was asked for up to that, and all of it writable.
+  for (size_t bytes : {size_t(4) << 20, (size_t(5) << 20) + 3}) {
+    for (void *p : {qnt_rt_alloc(bytes),
+                    _mlir_memref_to_llvm_aligned_alloc(128, bytes)}) {
+      ASSERT_NE(nullptr, p) << bytes;
+      EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(p) % (size_t(2) << 20)) << bytes;
+      std::memset(p, 7, bytes);
+      EXPECT_EQ(7, static_cast<unsigned char *>(p)[bytes - 1]);
+      qnt_rt_free(p);
+    }
+  }
+  // Smaller ones keep the cache-line alignment only.
+  void *small = qnt_rt_alloc((size_t(4) << 20) - 1);
+  ASSERT_NE(nullptr, small);
+  EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(small) % QNT_RT_ALIGNMENT);
+  qnt_rt_free(small);
+}
+
 TEST(Runtime, PageBuffersAreZeroedWritableAndAligned) {
   // Page-aligned (so 2 MiB pages can back a large one), zero-filled as
   // anonymous memory is, and all of it usable, including the sizes that are
