@@ -54,6 +54,14 @@ std::unique_ptr<Pass> createApplyCalibrationPass(CalibrationPlan plan);
 /// stores per-block weights i8.
 void buildQuantizePipeline(OpPassManager &pm, const QuantizeOptions &options);
 
+/// The location --qnt-fuse-linears gives a fused linear: named `name`
+/// ("blk.0.ffn_gate+ffn_up"), over its parts' locations.
+mlir::Location fusedLinearLoc(mlir::MLIRContext *context, llvm::StringRef name,
+                              llvm::ArrayRef<mlir::Location> parts);
+/// The model's linears an op at `loc` computes: the parts of a fused
+/// linear's location (fusedLinearLoc), else one.
+int64_t fusedLinearCount(mlir::Location loc);
+
 /// Registers the named pipelines (`qnt-quantize`, `qnt-lower-to-llvm`).
 void registerPipelines();
 

@@ -81,48 +81,55 @@ std::optional<StackableWeight> stackable(LinearOp op) {
   return w;
 }
 
+/// A linear of a group to fuse, with its weight.
+struct Part {
+  LinearOp linear;
+  StackableWeight weight;
+};
+
 /// The linears fusable with `op`: those of its block that read its input,
 /// with the same attributes and a weight of the same kind, none kept in
 /// float, in block order. Empty unless `op` is the first of two or more.
-SmallVector<LinearOp> siblingsOf(LinearOp op, ArrayRef<std::string> keepFloat) {
-  auto keptFloat = [&](LinearOp l) { return l.isNamedBy(keepFloat); };
+SmallVector<Part> siblingsOf(LinearOp op, ArrayRef<std::string> keepFloat) {
   std::optional<StackableWeight> first = stackable(op);
-  if (!first || keptFloat(op) || op.getWeightLayoutAttr())
+  if (!first || op.isNamedBy(keepFloat) || op.getWeightLayoutAttr())
     return {};
-  SmallVector<LinearOp> group;
+  SmallVector<Part> group;
   for (Operation *user : op.getInput().getUsers()) {
     auto l = dyn_cast<LinearOp>(user);
     if (!l || l->getBlock() != op->getBlock() || l.getInput() != op.getInput())
       continue;
     std::optional<StackableWeight> w = stackable(l);
-    if (!w || !w->sameKind(*first) || keptFloat(l) || l.getWeightLayoutAttr() ||
+    if (!w || !w->sameKind(*first) || l.isNamedBy(keepFloat) ||
+        l.getWeightLayoutAttr() ||
         l.getActScalesAttr() != op.getActScalesAttr() ||
         l.getActAsymmetric() != op.getActAsymmetric())
       continue;
     if (l->isBeforeInBlock(op))
       return {}; // op is not the first: that one's match fuses the group
-    group.push_back(l);
+    group.push_back({l, *w});
   }
   if (group.size() < 2)
     return {};
-  llvm::sort(group,
-             [](LinearOp a, LinearOp b) { return a->isBeforeInBlock(b); });
+  llvm::sort(group, [](const Part &a, const Part &b) {
+    return a.linear->isBeforeInBlock(b.linear);
+  });
   return group;
 }
 
 /// "blk.0.attn_q", "blk.0.attn_k" -> "blk.0.attn_q+attn_k": the names after
 /// the first lose the prefix up to the first's last '.' (an unnamed linear
 /// is "linear").
-std::string fusedName(MutableArrayRef<LinearOp> group) {
-  auto nameOf = [](LinearOp l) {
-    StringRef name = l.getLayerName();
+std::string fusedName(ArrayRef<Part> group) {
+  auto nameOf = [](const Part &p) {
+    StringRef name = LinearOp(p.linear).getLayerName();
     return name.empty() ? StringRef("linear") : name;
   };
   std::string name = nameOf(group.front()).str();
   size_t dot = name.rfind('.');
   std::string prefix = dot == std::string::npos ? "" : name.substr(0, dot + 1);
-  for (LinearOp l : group.drop_front()) {
-    StringRef other = nameOf(l);
+  for (const Part &p : group.drop_front()) {
+    StringRef other = nameOf(p);
     if (!prefix.empty() && other.starts_with(prefix))
       other = other.drop_front(prefix.size());
     name += "+" + other.str();
@@ -142,29 +149,27 @@ struct FuseSiblingLinears : OpRewritePattern<LinearOp> {
 
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
-    SmallVector<LinearOp> group = siblingsOf(op, keepFloat);
+    SmallVector<Part> group = siblingsOf(op, keepFloat);
     if (group.empty())
       return rewriter.notifyMatchFailure(
           op, "no linear of the same kind reads its input");
 
     // The stacked weight: each weight's bytes, one after another.
-    SmallVector<StackableWeight> parts;
     SmallVector<Attribute> partAttrs;
     int64_t rows = 0;
-    for (LinearOp l : group) {
-      parts.push_back(*stackable(l));
-      partAttrs.push_back(parts.back().attr);
-      rows += parts.back().rows;
+    for (const Part &p : group) {
+      partAttrs.push_back(p.weight.attr);
+      rows += p.weight.rows;
     }
-    const StackableWeight &kind = parts.front();
+    const StackableWeight &kind = group.front().weight;
     std::string name = fusedName(group);
     MLIRContext *ctx = getContext();
     auto weightType = RankedTensorType::get({rows, kind.cols}, kind.element);
     ElementsAttr &attr = stacked[ArrayAttr::get(ctx, partAttrs)];
     if (!attr) {
       std::vector<char> bytes;
-      for (const StackableWeight &w : parts)
-        bytes.insert(bytes.end(), w.bytes.begin(), w.bytes.end());
+      for (const Part &p : group)
+        bytes.insert(bytes.end(), p.weight.bytes.begin(), p.weight.bytes.end());
       auto type = kind.format ? RankedTensorType::get({int64_t(bytes.size())},
                                                       rewriter.getI8Type())
                               : weightType;
@@ -174,12 +179,12 @@ struct FuseSiblingLinears : OpRewritePattern<LinearOp> {
               ArrayRef<char>(bytes),
               kind.format ? 1 : kind.element.getIntOrFloatBitWidth() / 8)));
     }
-    Location loc = NameLoc::get(
-        StringAttr::get(ctx, name),
-        FusedLoc::get(ctx, llvm::map_to_vector(
-                               group, [](LinearOp l) { return l.getLoc(); })));
+    Location loc =
+        fusedLinearLoc(ctx, name, llvm::map_to_vector(group, [](const Part &p) {
+                         return p.linear->getLoc();
+                       }));
     Location weightLoc = NameLoc::get(StringAttr::get(ctx, name + ".weight"));
-    rewriter.setInsertionPoint(group.front());
+    rewriter.setInsertionPoint(group.front().linear);
     Value weight = kind.format
                        ? GgmlConstantOp::create(rewriter, weightLoc, weightType,
                                                 *kind.format, attr)
@@ -206,8 +211,9 @@ struct FuseSiblingLinears : OpRewritePattern<LinearOp> {
                   tensor::DimOp::create(rewriter, loc, fused, 0).getResult())
             : OpFoldResult(rewriter.getIndexAttr(inputType.getDimSize(0)));
     int64_t offset = 0;
-    for (LinearOp l : group) {
-      int64_t n = cast<RankedTensorType>(l.getWeight().getType()).getDimSize(0);
+    for (const Part &p : group) {
+      LinearOp l = p.linear;
+      int64_t n = p.weight.rows;
       SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
                                            rewriter.getIndexAttr(offset)};
       SmallVector<OpFoldResult> sizes = {m, rewriter.getIndexAttr(n)};
@@ -244,3 +250,16 @@ struct FuseLinearsPass
 };
 
 } // namespace
+
+Location qnt::fusedLinearLoc(MLIRContext *context, StringRef name,
+                             ArrayRef<Location> parts) {
+  return NameLoc::get(StringAttr::get(context, name),
+                      FusedLoc::get(context, parts));
+}
+
+int64_t qnt::fusedLinearCount(Location loc) {
+  if (auto named = dyn_cast<NameLoc>(loc))
+    if (auto fused = dyn_cast<FusedLoc>(named.getChildLoc()))
+      return std::max<int64_t>(1, fused.getLocations().size());
+  return 1;
+}

@@ -278,15 +278,6 @@ struct WeightSizes {
   int64_t kernels = 0; ///< linears and matmuls left, fused ones counting once
 };
 
-/// The model's linears an op computes: those --qnt-fuse-linears fused into
-/// it (its location is named after them, over their locations), or one.
-int64_t linearsOf(Operation *op) {
-  if (auto named = dyn_cast<NameLoc>(op->getLoc()))
-    if (auto fused = dyn_cast<FusedLoc>(named.getChildLoc()))
-      return std::max<int64_t>(1, fused.getLocations().size());
-  return 1;
-}
-
 int64_t bytesOf(Type type) {
   auto shaped = cast<ShapedType>(type);
   return shaped.getNumElements() *
@@ -300,7 +291,7 @@ WeightSizes measureWeights(ModuleOp module) {
   DenseSet<Attribute> floats, quantized;
   module.walk([&](Operation *op) {
     if (auto linear = dyn_cast<qnt::LinearOp>(op)) {
-      sizes.linears += linearsOf(op);
+      sizes.linears += qnt::fusedLinearCount(op->getLoc());
       ++sizes.kernels;
       auto type = dyn_cast<RankedTensorType>(linear.getWeight().getType());
       ElementsAttr attr;
@@ -317,8 +308,8 @@ WeightSizes measureWeights(ModuleOp module) {
                                 bytesOf(c.getScales().getType());
     }
     if (auto matmul = dyn_cast<qnt::MatmulOp>(op)) {
-      sizes.linears += linearsOf(op);
-      sizes.quantized += linearsOf(op);
+      sizes.linears += qnt::fusedLinearCount(op->getLoc());
+      sizes.quantized += qnt::fusedLinearCount(op->getLoc());
       ++sizes.kernels;
       // The weight's identity: its data attribute in memory, or its name
       // in the weights file it was streamed into.

@@ -71,7 +71,8 @@ struct QuantizeOptions {
   std::vector<std::string> keepFloat;
   /// Linears reading one input become one (--qnt-fuse-linears). Off by
   /// default: on a 2-core Zen 5 it decoded 1-2% faster but prefilled a
-  /// Llama-3.2-1B shape 6-8% slower (README, "Fused linears").
+  /// Llama-3.2-1B shape 6-8% slower (README, Performance, "Guided chunks,
+  /// fused linears, scratch on 2 MiB pages").
   bool fuseLinears = false;
   /// If set, the quantized weights are streamed into this file.
   std::string weightsFile;
