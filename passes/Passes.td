@@ -517,7 +517,12 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     per 64-byte line of the data rows it reads, that far past them (rounded
     up to rows: the tiles of a weight follow one another, so past a tile's
     end is the next tile's start); per group, one per line of each
-    per-group component (scales, mins, sums), as many groups ahead. LLVM's
+    per-group component (scales, mins, sums), as many groups ahead. A weight
+    in records is one stream: per group, one per line of the group's share
+    of its record, in the record as many bytes ahead (rounded to the
+    nearest record, one at least). The default distance (-1) is the
+    weight's format's (`defaultPrefetchBytes` in `passes/MicroKernel.h`):
+    2048 bytes, 6144 for the K-quants (super-blocks). LLVM's
     LoopDataPrefetch leaves a loop that prefetches alone, so these are the
     kernel's only prefetches; the activations, in the caches, get none.
 
@@ -543,7 +548,9 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
   let options = [
     Option<"prefetchBytes", "prefetch-bytes", "int64_t",
            /*default=*/"::qnt::kLoweringDefaults.prefetchBytes",
-           "how far ahead, in bytes of each weight stream, to prefetch it (0: not at all)">
+           "how far ahead, in bytes of each weight stream, to prefetch it "
+           "(0: not at all; -1: by the weight's format, see "
+           "defaultPrefetchBytes)">
   ];
 }
 

@@ -286,7 +286,7 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<int64_t> prefetchBytes{
       *this, "prefetch-bytes",
       llvm::cl::desc("how far ahead the matmul kernels prefetch their weights, "
-                     "in bytes (0: not at all)"),
+                     "in bytes (0: not at all; -1: by the weight's format)"),
       llvm::cl::init(kLoweringDefaults.prefetchBytes)};
   Option<bool> fuse{*this, "fuse",
                     llvm::cl::desc("run --qnt-fuse (quantizes into producers, "

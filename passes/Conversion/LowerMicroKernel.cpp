@@ -86,12 +86,16 @@ constexpr int64_t kPairUnroll = 8;
 constexpr int64_t kLineBytes = 64;
 
 struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
-  LowerMatmulTile(MLIRContext *ctx, int64_t prefetchBytes)
-      : OpRewritePattern(ctx), prefetchBytes(prefetchBytes) {}
+  LowerMatmulTile(MLIRContext *ctx, int64_t prefetchOption)
+      : OpRewritePattern(ctx), prefetchOption(prefetchOption) {}
 
   LogicalResult matchAndRewrite(MatmulTileOp op,
                                 PatternRewriter &rewriter) const override {
     OpBuilder &b = rewriter;
+    int64_t prefetchBytes =
+        prefetchOption == kPrefetchByFormat
+            ? defaultPrefetchBytes(!op.getRhsSupers().empty())
+            : prefetchOption;
     Location loc = op.getLoc();
     int64_t m0 = op.getM0(), n0 = op.getN0(), lanes = op.getLanes();
     int64_t nv = n0 / lanes, kStored = op.getStoredK(), group = op.getGroup();
@@ -247,11 +251,13 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
             inRecord = arith::RemUIOp::create(b, loc, gw, index(recordGroups));
           }
           // The record's share of this group, as many bytes ahead (rounded
-          // up to records): one stream, one prefetch per line of it.
+          // to the nearest record, one at least): one stream, one prefetch
+          // per line of it.
           if (records && prefetchBytes > 0) {
             int64_t share = recordLayout.bytes / recordGroups;
             int64_t aheadRecords =
-                llvm::divideCeil(prefetchBytes, recordLayout.bytes);
+                std::max<int64_t>(1, (prefetchBytes + recordLayout.bytes / 2) /
+                                         recordLayout.bytes);
             Value first = mul(inRecord, index(share));
             for (Value tile : recordTiles) {
               Value view = readOnlyView(tile);
@@ -589,7 +595,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
   }
 
 private:
-  int64_t prefetchBytes;
+  int64_t prefetchOption; ///< bytes, or kPrefetchByFormat
 };
 
 struct LowerMicroKernelPass
@@ -597,9 +603,9 @@ struct LowerMicroKernelPass
   using LowerMicroKernelPassBase::LowerMicroKernelPassBase;
 
   void runOnOperation() override {
-    if (prefetchBytes < 0) {
-      getOperation().emitError(
-          "prefetch-bytes must be 0 (no prefetch) or positive, got ")
+    if (prefetchBytes < 0 && prefetchBytes != kPrefetchByFormat) {
+      getOperation().emitError("prefetch-bytes must be -1 (by the weight's "
+                               "format), 0 (no prefetch) or positive, got ")
           << static_cast<int64_t>(prefetchBytes);
       return signalPassFailure();
     }

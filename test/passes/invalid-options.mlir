@@ -30,7 +30,7 @@
 // TILE: error: tile-cols must be at least 1
 // N0: error: n0 must be positive, or 0 for the target's
 // M0: error: max-m0 must be at least 1
-// PREFETCH: error: prefetch-bytes must be 0 (no prefetch) or positive, got -64
+// PREFETCH: error: prefetch-bytes must be -1 (by the weight's format), 0 (no prefetch) or positive, got -64
 
 func.func @f(%x: tensor<?x32xf32>) -> tensor<?x4xf32> {
   %w = arith.constant dense<1.0> : tensor<4x32xf32>

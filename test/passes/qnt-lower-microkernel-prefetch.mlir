@@ -16,7 +16,9 @@
 // VNNI, 8-bit, rows of 128 bytes: 512 bytes are 4 rows; a group's 8 steps
 // read 8 rows, 16 lines: rows +4 .. +11 at columns 0 and 64. The scales (a
 // row of 32 f16, 64 bytes) one group ahead (4 rows of 8 round up to 1).
-// The default distance, 6 KiB, is 48 rows.
+// The default distance (prefetch-bytes = -1, by the weight's format) for
+// Q8_0, a format of one group a block, is 2048 bytes: 16 rows, the scales 2
+// groups ahead.
 // CHECK-LABEL: func.func @vnni
 // CHECK-SAME:    (%{{[^:]+}}: tensor<2x64xi8>, %{{[^:]+}}: tensor<2x2xf32>, %{{[^:]+}}: tensor<2x2xi32>, %[[W:[^:]+]]: tensor<16x128xi8>, %[[WS:[^:]+]]: tensor<2x32xf16>
 // CHECK:         scf.for %[[G:[^ ]+]] =
@@ -39,8 +41,10 @@
 // CHECK-NOT:       memref.prefetch
 // CHECK:         return
 // DEFAULT-LABEL: func.func @vnni
-// DEFAULT:         memref.prefetch
-// DEFAULT:         arith.constant 48 : index
+// DEFAULT:         arith.addi %{{.+}}, %c2_{{[0-9]+}} : index
+// DEFAULT-NEXT:    arith.constant 0 : index
+// DEFAULT-NEXT:    memref.prefetch
+// DEFAULT:         arith.constant 16 : index
 // DEFAULT-COUNT-16: memref.prefetch
 // DEFAULT-NOT:     memref.prefetch
 // DEFAULT:       return
@@ -75,6 +79,19 @@ func.func @vnni(%a: tensor<2x64xi8>, %s: tensor<2x2xf32>, %sum: tensor<2x2xi32>,
 // CHECK-NOT:       bufferization.to_buffer %[[D]]
 // CHECK-NOT:       bufferization.to_buffer %[[DM]]
 // CHECK:         return
+// A K-quant's default distance is 6144 bytes: 96 rows of 64, the byte
+// scales and mins 24 groups ahead.
+// DEFAULT-LABEL: func.func @u4_two_level
+// DEFAULT:         arith.addi %{{.+}}, %c24 : index
+// DEFAULT-NEXT:    arith.constant 0 : index
+// DEFAULT-NEXT:    memref.prefetch
+// DEFAULT:         arith.addi %{{.+}}, %c24_{{[0-9]+}} : index
+// DEFAULT-NEXT:    arith.constant 0 : index
+// DEFAULT-NEXT:    memref.prefetch
+// DEFAULT:         arith.constant 96 : index
+// DEFAULT-NEXT:    arith.addi
+// DEFAULT-NEXT:    arith.constant 0 : index
+// DEFAULT-NEXT:    memref.prefetch
 func.func @u4_two_level(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>, %w: tensor<32x64xi8>, %ws: tensor<8x16xi8>, %wm: tensor<8x16xi8>, %d: tensor<1x16xf16>, %dm: tensor<1x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws mins %wm supers(%d, %dm), %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>}
        : (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xi32>, tensor<32x64xi8>, tensor<8x16xi8>, tensor<8x16xi8>, tensor<1x16xf16>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>

@@ -1,17 +1,21 @@
 // RUN: quant-opt %s --split-input-file --qnt-lower-microkernel=prefetch-bytes=512 --canonicalize --cse | FileCheck %s
 // RUN: quant-opt %s --split-input-file --qnt-lower-microkernel=prefetch-bytes=0 | FileCheck %s --check-prefix=OFF
+// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel --canonicalize --cse | FileCheck %s --check-prefix=DEFAULT
 
 // A weight in records (#qnt.layout's records): the micro-kernel reads every
 // component from the record of its group, at the offsets qnt/Math/Records.h
 // gives, bytes read as the component's type (vector.bitcast), and prefetches
 // the one stream: per group, one memref.prefetch per 64-byte line of the
-// group's share of its record, prefetch-bytes ahead rounded up to records.
+// group's share of its record, prefetch-bytes ahead rounded to the nearest
+// record, one at least. The default distance is the format's: 6144 bytes for
+// the K-quants, 2048 for the others.
 // OFF-NOT: memref.prefetch
 
 // Q4_K on VNNI, 32 channels, K = 256: one record for the super-block's 8
 // groups, 4736 bytes: data 8 x 512, byte scales (32 a group) at 4096, byte
 // mins at 4352, f16 d at 4608, f16 dmin at 4672. 512 bytes ahead is the
-// next record; a group's share, 592 bytes, is 10 lines.
+// next record; a group's share, 592 bytes, is 10 lines. The default, 6144
+// bytes, is the next record too (1.3 records, rounded to the nearest).
 // CHECK-LABEL: func.func @q4_k
 // CHECK-SAME:    %[[R:[^:]+]]: tensor<1x4736xi8>
 // CHECK-DAG:     arith.constant 4096 : index
@@ -30,6 +34,12 @@
 // CHECK-COUNT-4:   vector.transfer_read %[[R]][%[[REC]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x4736xi8>, vector<16xi8>
 // CHECK:           vector.bitcast %{{.+}} : vector<32xi8> to vector<16xf16>
 // CHECK:         return
+// DEFAULT-LABEL: func.func @q4_k
+// DEFAULT:         %[[REC:.+]] = arith.divui %{{.+}}, %c8 : index
+// DEFAULT:         arith.addi %[[REC]], %c1 : index
+// DEFAULT-COUNT-10: memref.prefetch
+// DEFAULT-NOT:     memref.prefetch
+// DEFAULT:       return
 func.func @q4_k(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>, %r: tensor<1x4736xi8>, %i: tensor<1x?xf32>) -> tensor<1x?xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, records(%r), %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>,
                                                        rhs_type = !qnt.tensor<32x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>}
@@ -42,7 +52,8 @@ func.func @q4_k(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>
 // Q4_0 on AVX2, 16 channels: a group's 256 bytes of nibbles and 16 f16
 // scales take 288 bytes, so a record holds two groups (576 bytes, 9 lines):
 // data rows 0-3 of the first group at 0, of the second at 256 (row 4, of 64
-// bytes), the scales at 512 and 544, read as 16 bytes cast to 8 f16.
+// bytes), the scales at 512 and 544, read as 16 bytes cast to 8 f16. The
+// default, 2048 bytes, is 4 records ahead (3.6).
 // CHECK-LABEL: func.func @q4_0_avx2
 // CHECK-SAME:    %[[R:[^:]+]]: tensor<1x576xi8>
 // CHECK:         scf.for %[[G:[^ ]+]] =
@@ -58,6 +69,12 @@ func.func @q4_k(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>
 // CHECK:           %[[SC:.+]] = vector.transfer_read %[[R]][%[[REC]], %[[COL]]], %{{.+}} {in_bounds = [true]} : tensor<1x576xi8>, vector<16xi8>
 // CHECK:           vector.bitcast %[[SC]] : vector<16xi8> to vector<8xf16>
 // CHECK:         return
+// DEFAULT-LABEL: func.func @q4_0_avx2
+// DEFAULT:         %[[REC:.+]] = arith.divui %{{.+}}, %c2 : index
+// DEFAULT:         arith.addi %[[REC]], %c4 : index
+// DEFAULT-COUNT-5: memref.prefetch
+// DEFAULT-NOT:     memref.prefetch
+// DEFAULT:       return
 func.func @q4_0_avx2(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %r: tensor<1x576xi8>, %i: tensor<1x?xf32>) -> tensor<1x?xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, records(%r), %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4_offset8>,
                                                        rhs_type = !qnt.tensor<16x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32, records = true>>}

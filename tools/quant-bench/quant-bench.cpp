@@ -53,7 +53,7 @@
 
 namespace {
 
-/// The usage text; {0} is the default prefetch distance.
+/// The usage text; {0} and {1} are the default prefetch distances.
 const char *kUsageFormat =
     "usage: quant-bench -m MODEL.so [options]     (a compiled model)\n"
     "       quant-bench --kernels [options]       (the linear kernels)\n\n"
@@ -82,8 +82,9 @@ const char *kUsageFormat =
     "                        4-bit (Q4_0's values) or 4k (random Q4_K\n"
     "                        super-blocks) (default 8)\n"
     "  --weight-prefetch LIST  bytes ahead the kernels prefetch their weights\n"
-    "                        (quant-compile --weight-prefetch; default {0}):\n"
-    "                        a kernel per value, timed in turn each run\n"
+    "                        (quant-compile --weight-prefetch; default auto:\n"
+    "                        {0}, {1} for 6 and 4k): a kernel per value,\n"
+    "                        timed in turn each run\n"
     "  --weight-records LIST 1: the weight in records, 0: one tensor per\n"
     "                        component (quant-compile --weight-records;\n"
     "                        default 1); 1,0 times both in turn\n"
@@ -123,6 +124,21 @@ std::string sizeLabel(int64_t bytes) {
 struct Shape {
   int64_t out, in;
 };
+
+/// "auto" (qnt::kPrefetchByFormat) or bytes, separated by commas.
+bool parsePrefetches(const std::string &text, std::vector<int64_t> &out) {
+  out.clear();
+  llvm::SmallVector<llvm::StringRef> items;
+  llvm::StringRef(text).split(items, ',');
+  for (llvm::StringRef item : items) {
+    int64_t bytes = qnt::kPrefetchByFormat;
+    if (item != "auto" &&
+        !qnt::tools::parseInteger(item.str(), 0, int64_t(1) << 24, bytes))
+      return false;
+    out.push_back(bytes);
+  }
+  return true;
+}
 
 bool parseShapes(const std::string &text, std::vector<Shape> &out) {
   out.clear();
@@ -356,18 +372,30 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
                 int64_t gen, int64_t depth, const std::vector<int64_t> &threads,
                 int64_t repetitions, int64_t dramBytes, bool json,
                 const std::string &peer) {
+  // Decode streams every weight byte once a token: its GB/s against the
+  // DRAM read bound for each thread count. The bound moves with the
+  // machine's load from minute to minute, so it is measured before each
+  // model and after the last: the best of these is the bound, the lowest is
+  // printed beside it.
+  std::vector<double> dram(threads.size(), 0.0), dramLow(threads.size(), 0.0);
+  auto measureBound = [&] {
+    if (gen == 0)
+      return;
+    std::vector<double> now = qnt::bench::readBandwidth(threads, dramBytes);
+    for (size_t i = 0; i < threads.size(); ++i) {
+      dram[i] = std::max(dram[i], now[i]);
+      dramLow[i] = dramLow[i] > 0 ? std::min(dramLow[i], now[i]) : now[i];
+    }
+  };
   std::vector<ModelRow> rows;
   std::string failure;
-  for (const std::string &path : models)
+  for (const std::string &path : models) {
+    measureBound();
     if (!measureModel(path, prompt, batch, gen, depth, threads, repetitions,
                       rows, failure))
       return fail(failure);
-
-  // Decode streams every weight byte once a token: its GB/s against the
-  // DRAM read bound, measured here for each thread count.
-  std::vector<double> dram(threads.size(), 0.0);
-  if (gen > 0)
-    dram = qnt::bench::readBandwidth(threads, dramBytes);
+  }
+  measureBound();
   auto dramOf = [&](int64_t t) {
     for (size_t i = 0; i < threads.size(); ++i)
       if (threads[i] == t)
@@ -426,10 +454,14 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
   if (gen > 0)
     std::printf("\nGB/s read: decode's bytes a token (the weights file, and "
                 "the KV cache rows at the mean depth) times tokens/s.\n"
-                "DRAM read, %s:", sizeLabel(dramBytes).c_str());
+                "DRAM read, %s, the best of %zu measurements (before each "
+                "model and after the last; the lowest in brackets):",
+                sizeLabel(dramBytes).c_str(), models.size() + 1);
   for (size_t i = 0; gen > 0 && i < threads.size(); ++i)
-    std::printf(" %.1f GB/s on %lld thread%s%s", dram[i] / 1e9, (long long)threads[i],
-                threads[i] == 1 ? "" : "s", i + 1 < threads.size() ? "," : "\n");
+    std::printf(" %.1f GB/s (%.1f) on %lld thread%s%s", dram[i] / 1e9,
+                dramLow[i] / 1e9, (long long)threads[i],
+                threads[i] == 1 ? "" : "s",
+                i + 1 < threads.size() ? "," : "\n");
   // Rows of one model come in the same order for each: row i of model j is
   // rows[j * perModel + i].
   size_t perModel = rows.size() / models.size();
@@ -851,7 +883,9 @@ int main(int argc, char **argv) {
   WeightKind kind = WeightKind::Q8_0;
   int64_t dramMib = 1024;
   const std::string usage =
-      llvm::formatv(kUsageFormat, qnt::kLoweringDefaults.prefetchBytes).str();
+      llvm::formatv(kUsageFormat, qnt::defaultPrefetchBytes(false),
+                    qnt::defaultPrefetchBytes(true))
+          .str();
   qnt::tools::ArgParser args("quant-bench", usage.c_str());
   args.texts("-m, --model", models);
   args.integer("-p, --prompt", prompt, 0, INT32_MAX);
@@ -862,7 +896,10 @@ int main(int argc, char **argv) {
   args.integer("--dram-mib", dramMib, 16, int64_t(1) << 20);
   args.integers("-t, --threads", threads, 1, 4096);
   args.integers("--tokens", tokenCounts, 1, INT32_MAX);
-  args.integers("--weight-prefetch", prefetches, 0, int64_t(1) << 24);
+  args.custom(
+      "--weight-prefetch",
+      "auto or bytes from 0 to 16777216, separated by commas",
+      [&](const std::string &v) { return parsePrefetches(v, prefetches); });
   args.integers("--weight-records", records, 0, 1);
   args.integers("--weight-streams", streams, 0, qnt::kMaxGemvStreams);
   args.custom("--shapes", "OUTxIN shapes (e.g. 4096x14336,2048x5632)",
@@ -900,10 +937,15 @@ int main(int argc, char **argv) {
     return args.usageError("-p 0 and -n 0: nothing to measure");
   if (kernels) {
     std::vector<KernelVariant> variants;
+    // auto as the distance the format's kernels get (the tables show it).
+    bool superBlocks = kind == WeightKind::Q4_K || kind == WeightKind::Q6_K;
     for (int64_t r : records)
       for (int64_t p : prefetches)
         for (int64_t st : streams)
-          variants.push_back({p, r != 0, st});
+          variants.push_back({p == qnt::kPrefetchByFormat
+                                  ? qnt::defaultPrefetchBytes(superBlocks)
+                                  : p,
+                              r != 0, st});
     return benchKernels(shapes, tokenCounts, threads, repetitions,
                         dramMib << 20, output == "json", cpu, kind, variants,
                         warm);

@@ -136,11 +136,12 @@ cl::opt<int64_t> tileCols("tile-cols",
                           cl::desc("output columns per parallel task of a float linear"),
                           cl::init(qnt::kLoweringDefaults.tileCols),
                           cl::cat(category));
-cl::opt<int64_t> weightPrefetch(
+cl::opt<std::string> weightPrefetch(
     "weight-prefetch",
     cl::desc("how far ahead, in bytes of each stream, the matmul kernels "
-             "prefetch their weights (0: not at all)"),
-    cl::init(qnt::kLoweringDefaults.prefetchBytes), cl::cat(category));
+             "prefetch their weights (0: not at all; auto, the default: by "
+             "weight type, 2048, 6144 for the K-quants)"),
+    cl::value_desc("auto|bytes"), cl::init("auto"), cl::cat(category));
 cl::opt<int64_t> weightStreams(
     "weight-streams",
     cl::desc("weight tiles decode's matmuls read at once, far apart in the "
@@ -832,8 +833,12 @@ int main(int argc, char **argv) {
       "  quant-compile model.gguf --emit=mlir -o model.mlir\n\n"
       "MLIR's and LLVM's own flags: --help-hidden.\n");
 
-  if (weightPrefetch < 0)
-    return fail("--weight-prefetch must be 0 (no prefetch) or positive, got " +
+  int64_t prefetchBytes = qnt::kPrefetchByFormat;
+  if (weightPrefetch != "auto" &&
+      (StringRef(weightPrefetch).getAsInteger(10, prefetchBytes) ||
+       prefetchBytes < 0))
+    return fail("--weight-prefetch must be auto (by weight type), 0 (no "
+                "prefetch) or a positive number of bytes, got " +
                 Twine(weightPrefetch));
   if (weightStreams < 0 || weightStreams > qnt::kMaxGemvStreams)
     return fail("--weight-streams must be 0 (by weight type) to " +
@@ -933,7 +938,7 @@ int main(int argc, char **argv) {
 
   qnt::LoweringOptions lowering = ::qnt::loweringOptions(tileCols);
   lowering.fuse = !noFuse;
-  lowering.prefetchBytes = weightPrefetch;
+  lowering.prefetchBytes = prefetchBytes;
   lowering.gemvStreams = weightStreams;
   lowering.profile = profile;
   lowering.shareKernels = shareKernels;

@@ -49,7 +49,8 @@ void configureQntToVectorConversionTarget(ConversionTarget &target,
 /// qnt.matmul_tile as unrolled vector code: i32 accumulators per group built
 /// on the qnt_x86 dot the tile's `dot` names, scaled into f32 once a group.
 /// The weights' streams are prefetched `prefetchBytes` ahead of their reads
-/// (one `memref.prefetch` per 64-byte line; 0: none).
+/// (one `memref.prefetch` per 64-byte line; 0: none; kPrefetchByFormat:
+/// the distance qnt::defaultPrefetchBytes gives the weight's format).
 void populateMatmulTileToVectorPatterns(RewritePatternSet &patterns,
                                         int64_t prefetchBytes);
 

@@ -132,6 +132,22 @@ inline llvm::cl::ValuesClass roundingValues() {
       clEnumValN(Rounding::HalfToEven, "half-even", "ties to even"));
 }
 
+/// The prefetch distance (LoweringOptions::prefetchBytes) that means "by the
+/// weight's format" ("auto" to quant-compile and quant-bench).
+constexpr int64_t kPrefetchByFormat = -1;
+
+/// How far ahead, in bytes of its stream, a micro-kernel prefetches a weight
+/// by default (kPrefetchByFormat): 6144 for the K-quants (Q4_K, Q6_K:
+/// super-blocks, records of 8 groups, 2.4-6.5 KiB), 2048 for the formats of
+/// one group a block (Q4_0, Q4_1, Q8_0, IQ4_NL: records of 0.3-1.1 KiB).
+/// Measured as whole-model decode on a Zen 5, host and AVX2 code (README, "A
+/// prefetch distance per format"): 2048 decoded the one-group formats 2-8%
+/// faster than 6144, the K-quants' AVX2 code 3% slower; in records of 4.7 KiB
+/// (Q4_K with AVX-512) one record ahead beat two.
+constexpr int64_t defaultPrefetchBytes(bool superBlocks) {
+  return superBlocks ? 6144 : 2048;
+}
+
 /// Options of the lowering from qnt to the LLVM dialect, with their
 /// defaults: the one place they are written (qnt-lower-to-llvm's options,
 /// the lowering passes' and quant-compile's flags take them from here).
@@ -141,8 +157,10 @@ struct LoweringOptions {
   /// The most activation rows of a matmul's register tile.
   int64_t maxM0 = 4;
   /// How far ahead, in bytes of their stream, the matmul micro-kernels
-  /// prefetch their weights (0: not at all).
-  int64_t prefetchBytes = 6144;
+  /// prefetch their weights (0: not at all). kPrefetchByFormat, the default,
+  /// chooses by the weight's format (defaultPrefetchBytes: 2048, 6144 for the
+  /// K-quants).
+  int64_t prefetchBytes = kPrefetchByFormat;
   /// Weight tiles a single-row matmul (decode's GEMV) reads side by side,
   /// far apart in the weight, when its tiles are in records and divide
   /// evenly (1: one run of the weight a thread). 0, the default, chooses by
