@@ -521,8 +521,9 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     in records is one stream: per group, one per line of the group's share
     of its record, in the record as many bytes ahead (rounded to the
     nearest record, one at least). The default distance (-1) is the
-    weight's format's (`defaultPrefetchBytes` in `passes/MicroKernel.h`):
-    2048 bytes, 6144 for the K-quants (super-blocks). LLVM's
+    weight's format's (`defaultPrefetchBytes` in
+    `include/qnt/Passes/Options.h`): 2048 bytes, 6144 for the K-quants
+    (super-blocks). LLVM's
     LoopDataPrefetch leaves a loop that prefetches alone, so these are the
     kernel's only prefetches; the activations, in the caches, get none.
 
