@@ -131,11 +131,10 @@ bool parsePrefetches(const std::string &text, std::vector<int64_t> &out) {
   llvm::SmallVector<llvm::StringRef> items;
   llvm::StringRef(text).split(items, ',');
   for (llvm::StringRef item : items) {
-    int64_t bytes = qnt::kPrefetchByFormat;
-    if (item != "auto" &&
-        !qnt::tools::parseInteger(item.str(), 0, int64_t(1) << 24, bytes))
+    std::optional<int64_t> bytes = qnt::parsePrefetchBytes(item);
+    if (!bytes || *bytes > (int64_t(1) << 24))
       return false;
-    out.push_back(bytes);
+    out.push_back(*bytes);
   }
   return true;
 }

@@ -833,10 +833,9 @@ int main(int argc, char **argv) {
       "  quant-compile model.gguf --emit=mlir -o model.mlir\n\n"
       "MLIR's and LLVM's own flags: --help-hidden.\n");
 
-  int64_t prefetchBytes = qnt::kPrefetchByFormat;
-  if (weightPrefetch != "auto" &&
-      (StringRef(weightPrefetch).getAsInteger(10, prefetchBytes) ||
-       prefetchBytes < 0))
+  std::optional<int64_t> prefetchBytes =
+      qnt::parsePrefetchBytes(weightPrefetch);
+  if (!prefetchBytes)
     return fail("--weight-prefetch must be auto (by weight type), 0 (no "
                 "prefetch) or a positive number of bytes, got " +
                 Twine(weightPrefetch));
@@ -938,7 +937,7 @@ int main(int argc, char **argv) {
 
   qnt::LoweringOptions lowering = ::qnt::loweringOptions(tileCols);
   lowering.fuse = !noFuse;
-  lowering.prefetchBytes = prefetchBytes;
+  lowering.prefetchBytes = *prefetchBytes;
   lowering.gemvStreams = weightStreams;
   lowering.profile = profile;
   lowering.shareKernels = shareKernels;

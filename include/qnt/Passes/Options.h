@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -146,6 +147,17 @@ constexpr int64_t kPrefetchByFormat = -1;
 /// (Q4_K with AVX-512) one record ahead beat two.
 constexpr int64_t defaultPrefetchBytes(bool superBlocks) {
   return superBlocks ? 6144 : 2048;
+}
+
+/// A prefetch distance as the tools take it: "auto" (kPrefetchByFormat) or
+/// bytes, a whole number >= 0 in decimal; nothing for anything else.
+inline std::optional<int64_t> parsePrefetchBytes(llvm::StringRef text) {
+  int64_t bytes;
+  if (text == "auto")
+    return kPrefetchByFormat;
+  if (text.getAsInteger(10, bytes) || bytes < 0)
+    return std::nullopt;
+  return bytes;
 }
 
 /// Options of the lowering from qnt to the LLVM dialect, with their
