@@ -17,6 +17,13 @@
  * Waiting spins on the atomic counters for a while before sleeping on a
  * condition variable: a model step runs tens of parallel loops a few
  * microseconds apart, and waking a sleeping thread costs more than that.
+ * The mutex and the condition variables are touched only when a thread
+ * sleeps: a waiter counts itself (sleepingWorkers, callerSleeping) before it
+ * checks its counter again under the mutex, and the other side reads that
+ * count after changing the counter (both sequentially consistent), so one
+ * of them sees the other and no wake-up is lost. Locking and signalling
+ * after every loop made the caller's next call wait for the worker's
+ * unlock.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -53,6 +60,8 @@ static struct {
   int requested;     /* 0: not decided yet */
   atomic_long generation; /* bumped per job; workers run each one once */
   atomic_int busyWorkers; /* workers still in the current generation */
+  atomic_int sleepingWorkers; /* workers waiting on `wake` */
+  atomic_int callerSleeping;  /* the caller waits on `done` */
   atomic_int stopping;
   job_t job;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
@@ -87,15 +96,18 @@ static void *workerMain(void *arg) {
       cpuRelax();
     if (atomic_load(&pool.generation) == seen) {
       pthread_mutex_lock(&pool.mutex);
+      atomic_fetch_add(&pool.sleepingWorkers, 1);
       while (atomic_load(&pool.generation) == seen && !pool.stopping)
         pthread_cond_wait(&pool.wake, &pool.mutex);
+      atomic_fetch_sub(&pool.sleepingWorkers, 1);
       pthread_mutex_unlock(&pool.mutex);
     }
     if (pool.stopping)
       break;
     seen = atomic_load(&pool.generation);
     runChunks(&pool.job);
-    if (atomic_fetch_sub(&pool.busyWorkers, 1) == 1) {
+    if (atomic_fetch_sub(&pool.busyWorkers, 1) == 1 &&
+        atomic_load(&pool.callerSleeping)) {
       pthread_mutex_lock(&pool.mutex);
       pthread_cond_signal(&pool.done);
       pthread_mutex_unlock(&pool.mutex);
@@ -177,19 +189,25 @@ void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
   atomic_store(&pool.job.next, begin);
 
   atomic_store(&pool.busyWorkers, pool.numWorkers);
-  pthread_mutex_lock(&pool.mutex);
   atomic_fetch_add(&pool.generation, 1);
-  pthread_cond_broadcast(&pool.wake);
-  pthread_mutex_unlock(&pool.mutex);
+  if (atomic_load(&pool.sleepingWorkers) > 0) {
+    pthread_mutex_lock(&pool.mutex);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.mutex);
+  }
 
   runChunks(&pool.job);
 
   int spins = 0;
   while (atomic_load(&pool.busyWorkers) > 0 && spins++ < QNT_SPIN_ITERATIONS)
     cpuRelax();
-  pthread_mutex_lock(&pool.mutex);
-  while (atomic_load(&pool.busyWorkers) > 0)
-    pthread_cond_wait(&pool.done, &pool.mutex);
-  pthread_mutex_unlock(&pool.mutex);
+  if (atomic_load(&pool.busyWorkers) > 0) {
+    pthread_mutex_lock(&pool.mutex);
+    atomic_store(&pool.callerSleeping, 1);
+    while (atomic_load(&pool.busyWorkers) > 0)
+      pthread_cond_wait(&pool.done, &pool.mutex);
+    atomic_store(&pool.callerSleeping, 0);
+    pthread_mutex_unlock(&pool.mutex);
+  }
   pthread_mutex_unlock(&callMutex);
 }

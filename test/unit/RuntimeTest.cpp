@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -97,6 +99,42 @@ TEST(Runtime, ParallelForRunsEveryIterationOnce) {
   qnt_rt_set_num_threads(2);
 }
 
+namespace {
+/// Marks its iterations; iteration 0 first sleeps `slowMs`, so the caller
+/// (or a worker) waits long enough to fall asleep.
+struct Slow {
+  Coverage *c;
+  int slowMs;
+};
+void slowMark(void *ctx, int64_t begin, int64_t end) {
+  auto *s = static_cast<Slow *>(ctx);
+  if (begin == 0 && s->slowMs > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(s->slowMs));
+  mark(s->c, begin, end);
+}
+} // namespace
+
+TEST(Runtime, ParallelForWakesSleepingThreads) {
+  // Calls spaced wider than the spin (the workers fall asleep), loops with
+  // one slow iteration (a worker holding it leaves the caller asleep), and
+  // calls back to back (nobody sleeps), mixed: every iteration runs once and
+  // no call hangs.
+  for (int threads : {2, 3}) {
+    qnt_rt_set_num_threads(threads);
+    for (int round = 0; round < 12; ++round) {
+      Coverage c(64);
+      Slow slow{&c, round % 3 == 1 ? 20 : 0};
+      qnt_rt_parallel_for(slowMark, &slow, 0, 64);
+      for (int i = 0; i < 64; ++i)
+        ASSERT_EQ(1, c.hits[i].load())
+            << "threads " << threads << " round " << round << " i " << i;
+      if (round % 3 == 2)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  qnt_rt_set_num_threads(2);
+}
+
 TEST(Runtime, EmptyRangeCallsNothing) {
   Coverage c(1);
   qnt_rt_parallel_for(mark, &c, 3, 3);
@@ -124,6 +162,64 @@ TEST(Runtime, BuffersAreAligned) {
     EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(q) % QNT_RT_ALIGNMENT);
     _mlir_memref_to_llvm_free(q);
   }
+}
+
+TEST(Runtime, FreedScratchBuffersComeBackForTheirSizeClass) {
+  // Buffers of up to 1 MiB are kept by the thread that frees them, in
+  // power-of-two classes from 64 B, and handed out again for any size of
+  // their class: the same buffer, aligned, every byte writable.
+  void *p = qnt_rt_alloc(3000);
+  ASSERT_NE(nullptr, p);
+  std::memset(p, 1, 3000);
+  qnt_rt_free(p);
+  void *q = _mlir_memref_to_llvm_aligned_alloc(32, 4096); // 4 KiB class too
+  ASSERT_NE(nullptr, q);
+  EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(q) % QNT_RT_ALIGNMENT);
+  std::memset(q, 2, 4096);
+  void *r = qnt_rt_alloc(4097); // the next class: another buffer
+  ASSERT_NE(nullptr, r);
+  std::memset(r, 3, 4097);
+  if (qnt_rt_buffer_cache()) {
+    EXPECT_EQ(p, q);
+    EXPECT_NE(q, r);
+  }
+  _mlir_memref_to_llvm_free(q);
+  qnt_rt_free(r);
+
+  // More buffers of one class than a thread keeps: each distinct, aligned
+  // and whole, freed and taken again.
+  std::vector<void *> many;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      many.push_back(qnt_rt_alloc(100));
+      ASSERT_NE(nullptr, many.back());
+      EXPECT_EQ(0u,
+                reinterpret_cast<uintptr_t>(many.back()) % QNT_RT_ALIGNMENT);
+      std::memset(many.back(), i, 100);
+    }
+    std::vector<void *> sorted = many;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted.end(), std::adjacent_find(sorted.begin(), sorted.end()));
+    for (void *b : many)
+      qnt_rt_free(b);
+    many.clear();
+  }
+
+  // Freed by another thread, which then exits and lets its cache go.
+  void *shared = qnt_rt_alloc(1 << 20);
+  ASSERT_NE(nullptr, shared);
+  std::thread([shared] {
+    std::memset(shared, 4, 1 << 20);
+    qnt_rt_free(shared);
+    void *again = qnt_rt_alloc(1 << 20);
+    if (qnt_rt_buffer_cache())
+      EXPECT_EQ(shared, again);
+    qnt_rt_free(again);
+  }).join();
+  void *after = qnt_rt_alloc(1 << 20);
+  ASSERT_NE(nullptr, after);
+  std::memset(after, 5, 1 << 20);
+  qnt_rt_free(after);
 }
 
 TEST(Runtime, LargeBuffersAreAlignedToHugePages) {

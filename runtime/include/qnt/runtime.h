@@ -68,8 +68,13 @@ qnt_memref_1d qnt_memref_1d_of(void *data, int64_t n);
 
 /** Allocates bytes aligned to QNT_RT_ALIGNMENT; NULL on failure. */
 void *qnt_rt_alloc(size_t bytes);
-/** Frees what qnt_rt_alloc returned (NULL is fine). */
+/** Frees what qnt_rt_alloc returned (NULL is fine). Buffers of up to 1 MiB
+ *  go to a cache of the calling thread, which the next qnt_rt_alloc of that
+ *  size class takes them from (see qnt_rt_buffer_cache). */
 void qnt_rt_free(void *p);
+/** 1 if freed buffers are kept for reuse; 0 in builds with AddressSanitizer,
+ *  where every buffer goes back to malloc. */
+int qnt_rt_buffer_cache(void);
 
 /** Large read-mostly buffers (weights): whole pages of anonymous memory the
  *  kernel is asked to back with 2 MiB pages (MADV_HUGEPAGE, where transparent
