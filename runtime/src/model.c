@@ -6,12 +6,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stddef.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,24 +333,8 @@ static int mapWeights(qnt_model *m, const char *path, const char *meta,
   return 0;
 }
 
-/* The compiled code allocates its activation buffers (megabytes in a
- * prefill) and frees them within each call. glibc serves blocks above its
- * mmap threshold with fresh mmaps and gives the top of the heap back past its
- * trim threshold, so every call faulted its buffers' pages in again, zeroed:
- * 13-21% of a 512-token prompt on the TinyLlama shape (README). Blocks up to
- * glibc's largest threshold (32 MiB) now come from the heap, and freed heap
- * memory stays mapped for the next call. Process-wide, once. */
-static void keepFreedBuffers(void) {
-#ifdef __GLIBC__
-  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
-#endif
-}
-
 int qnt_model_load(qnt_model *m, const char *library_path, char *error,
                    size_t size) {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, keepFreedBuffers);
   memset(m, 0, sizeof *m);
   char *meta = sibling(library_path, ".meta");
   char *weights = sibling(library_path, ".weights");

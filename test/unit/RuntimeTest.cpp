@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -212,8 +216,9 @@ TEST(Runtime, FreedScratchBuffersComeBackForTheirSizeClass) {
     std::memset(shared, 4, 1 << 20);
     qnt_rt_free(shared);
     void *again = qnt_rt_alloc(1 << 20);
-    if (qnt_rt_buffer_cache())
+    if (qnt_rt_buffer_cache()) {
       EXPECT_EQ(shared, again);
+    }
     qnt_rt_free(again);
   }).join();
   void *after = qnt_rt_alloc(1 << 20);
@@ -221,6 +226,31 @@ TEST(Runtime, FreedScratchBuffersComeBackForTheirSizeClass) {
   std::memset(after, 5, 1 << 20);
   qnt_rt_free(after);
 }
+
+#ifdef __GLIBC__
+TEST(Runtime, LargeBuffersComeFromTheHeapAndStayMapped) {
+  // A 16 MiB activation buffer, allocated by the runtime before any model is
+  // loaded (quant-bench --kernels, a program calling compiled kernels): not
+  // a fresh mmap of its own (glibc's default threshold is 128 KiB), and the
+  // heap keeps it mapped once freed (the default trims past 128 KiB).
+  if (!qnt_rt_buffer_cache())
+    GTEST_SKIP() << "AddressSanitizer's allocator stands in for glibc's";
+  const size_t bytes = size_t(16) << 20;
+  struct mallinfo2 before = mallinfo2();
+  void *p = qnt_rt_alloc(bytes);
+  ASSERT_NE(nullptr, p);
+  std::memset(p, 1, bytes);
+  struct mallinfo2 live = mallinfo2();
+  EXPECT_EQ(before.hblks, live.hblks) << "the buffer is an mmap of its own";
+  EXPECT_GE(live.arena, before.arena + bytes - (size_t(4) << 20))
+      << "the heap did not grow to hold it";
+  qnt_rt_free(p);
+  struct mallinfo2 after = mallinfo2();
+  EXPECT_GE(after.arena, live.arena) << "the heap gave the buffer back";
+  EXPECT_GE(after.fordblks, bytes - (size_t(4) << 20))
+      << "the freed buffer is not free heap memory";
+}
+#endif
 
 TEST(Runtime, LargeBuffersAreAlignedToHugePages) {
   // 4 MiB and more: 2 MiB-aligned (and MADV_HUGEPAGE), whatever alignment
@@ -243,13 +273,18 @@ TEST(Runtime, LargeBuffersAreAlignedToHugePages) {
 }
 
 TEST(Runtime, PageBuffersAreZeroedWritableAndAligned) {
-  // Page-aligned (so 2 MiB pages can back a large one), zero-filled as
-  // anonymous memory is, and all of it usable, including the sizes that are
-  // not whole pages.
-  for (size_t bytes : {size_t(0), size_t(1), size_t(5000), size_t(3) << 20}) {
+  // Page-aligned, and from 2 MiB on 2 MiB-aligned (so that 2 MiB pages can
+  // back all of a large one), zero-filled as anonymous memory is, and all of
+  // it usable, including the sizes that are not whole pages.
+  for (size_t bytes : {size_t(0), size_t(1), size_t(5000), size_t(2) << 20,
+                       (size_t(3) << 20) + 5000, size_t(7) << 20}) {
     auto *p = static_cast<unsigned char *>(qnt_rt_alloc_pages(bytes));
     ASSERT_NE(nullptr, p) << bytes;
     EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(p) % 4096) << bytes;
+    if (bytes >= size_t(2) << 20) {
+      EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(p) % (size_t(2) << 20))
+          << bytes;
+    }
     size_t n = bytes ? bytes : 1;
     EXPECT_EQ(0, p[0]);
     EXPECT_EQ(0, p[n - 1]);

@@ -630,6 +630,25 @@ bool compileKernel(const Shape &s, const qnt::Target &target, WeightKind kind,
   return true;
 }
 
+/// Floats in a buffer of the runtime's (qnt_rt_alloc: 64-byte aligned);
+/// data() is null if it could not be allocated.
+class AlignedFloats {
+public:
+  explicit AlignedFloats(size_t n)
+      : data_(static_cast<float *>(qnt_rt_alloc(n * sizeof(float)))),
+        n_(data_ ? n : 0) {}
+  ~AlignedFloats() { qnt_rt_free(data_); }
+  AlignedFloats(const AlignedFloats &) = delete;
+  AlignedFloats &operator=(const AlignedFloats &) = delete;
+  float *data() { return data_; }
+  float *begin() { return data_; }
+  float *end() { return data_ + n_; }
+
+private:
+  float *data_;
+  size_t n_;
+};
+
 /// Evicts the caches by reading a buffer eight times the size of a large
 /// last-level cache (reads only: dirty lines written back during the timed
 /// call would steal its bandwidth). The pool's threads read it, so that
@@ -732,7 +751,12 @@ int benchKernels(const std::vector<Shape> &shapes,
     for (int64_t m : tokenCounts) {
       if (!compileAll(m == 1))
         return fail(llvm::formatv("{0}x{1}: {2}", s.out, s.in, error).str());
-      std::vector<float> x(size_t(m * s.in)), y(size_t(m * s.out));
+      // Activations as a model's are: the runtime's buffers (64-byte
+      // aligned; 2 MiB pages from 4 MiB), not a std::vector's (16 bytes into
+      // a page when glibc maps it).
+      AlignedFloats x(size_t(m * s.in)), y(size_t(m * s.out));
+      if (!x.data() || !y.data())
+        return fail("out of memory for the activations");
       std::mt19937 rng{uint32_t(m)};
       std::normal_distribution<float> dist(0.0f, 1.0f);
       for (float &v : x)

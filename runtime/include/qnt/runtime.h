@@ -66,7 +66,11 @@ qnt_memref_1d qnt_memref_1d_of(void *data, int64_t n);
  *  whole 512-bit vector. */
 #define QNT_RT_ALIGNMENT 64
 
-/** Allocates bytes aligned to QNT_RT_ALIGNMENT; NULL on failure. */
+/** Allocates bytes aligned to QNT_RT_ALIGNMENT; NULL on failure. A program
+ *  linking the runtime starts with glibc's mmap and trim thresholds set to
+ *  32 MiB and 1 GiB (mallopt, from a constructor), so that the megabytes of
+ *  activations compiled code allocates and frees in each call stay mapped
+ *  from one call to the next instead of being faulted in again. */
 void *qnt_rt_alloc(size_t bytes);
 /** Frees what qnt_rt_alloc returned (NULL is fine). Buffers of up to 1 MiB
  *  go to a cache of the calling thread, which the next qnt_rt_alloc of that
