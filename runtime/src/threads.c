@@ -32,6 +32,11 @@
  * after every loop made the caller's next call wait for the worker's
  * unlock.
  *
+ * With qnt_rt_thread_stats_enable(1) each loop also reads the clock: the
+ * caller around the loop and after its own chunks (what remains is its
+ * wait for the workers), each worker around its chunks, into a counter of
+ * its own that the caller reads once the workers have checked out.
+ *
  *===----------------------------------------------------------------------===*/
 
 #define _GNU_SOURCE
@@ -41,6 +46,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Spins before a wait sleeps (each a pause instruction, ~50 ns or more). */
@@ -92,6 +98,26 @@ static struct {
 
 static pthread_mutex_t callMutex = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local int insideTask;
+
+/* qnt_rt_thread_stats: the caller's counters, under callMutex; each
+ * worker's busy time on a line of its own (workerBusy[i - 1] for worker i),
+ * written before it checks out of a job. */
+static atomic_int statsOn;
+static atomic_llong serialLoops;
+static struct {
+  int64_t loops;
+  double loopSeconds, waitSeconds;
+} stats;
+typedef struct {
+  _Alignas(64) double seconds;
+} busy_t;
+static busy_t *workerBusy;
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 /* Claims the next chunk of `share`: a quarter of what is left, at least one
  * iteration. Returns 0 when the share is empty. */
@@ -171,7 +197,13 @@ static void *workerMain(void *arg) {
     if (pool.stopping)
       break;
     seen = atomic_load(&pool.generation);
-    runShares(self, pool.numWorkers + 1);
+    if (atomic_load_explicit(&statsOn, memory_order_relaxed)) {
+      double t0 = now();
+      runShares(self, pool.numWorkers + 1);
+      workerBusy[self - 1].seconds += now() - t0;
+    } else {
+      runShares(self, pool.numWorkers + 1);
+    }
     if (atomic_fetch_sub(&pool.busyWorkers, 1) == 1 &&
         atomic_load(&pool.callerSleeping)) {
       pthread_mutex_lock(&pool.mutex);
@@ -199,8 +231,10 @@ static void stopPool(void) {
     pthread_join(pool.workers[i], NULL);
   free(pool.workers);
   free(pool.shares);
+  free(workerBusy);
   pool.workers = NULL;
   pool.shares = NULL;
+  workerBusy = NULL;
   pool.numWorkers = 0;
   pool.stopping = 0;
 }
@@ -212,13 +246,18 @@ static void startPool(void) {
   int n = qnt_rt_num_threads() - 1;
   pool.workers = calloc((size_t)n, sizeof(pthread_t));
   pool.shares = aligned_alloc(_Alignof(share_t), (size_t)(n + 1) * sizeof(share_t));
-  if (!pool.workers || !pool.shares) {
+  workerBusy = aligned_alloc(_Alignof(busy_t), (size_t)n * sizeof(busy_t));
+  if (!pool.workers || !pool.shares || !workerBusy) {
     free(pool.workers);
     free(pool.shares);
+    free(workerBusy);
     pool.workers = NULL;
     pool.shares = NULL;
+    workerBusy = NULL;
     return;
   }
+  for (int i = 0; i < n; ++i)
+    workerBusy[i].seconds = 0;
   for (int i = 0; i <= n; ++i)
     atomic_init(&pool.shares[i].range, 0);
   for (int i = 0; i < n; ++i) {
@@ -264,7 +303,10 @@ static void runJob(qnt_rt_task_fn fn, void *ctx, int64_t begin, int64_t n) {
     pthread_mutex_unlock(&pool.mutex);
   }
 
+  int counting = atomic_load_explicit(&statsOn, memory_order_relaxed);
+  double t0 = counting ? now() : 0;
   runShares(0, threads);
+  double t1 = counting ? now() : 0;
 
   int spins = 0;
   while (atomic_load(&pool.busyWorkers) > 0 && spins++ < QNT_SPIN_ITERATIONS)
@@ -277,6 +319,12 @@ static void runJob(qnt_rt_task_fn fn, void *ctx, int64_t begin, int64_t n) {
     atomic_store(&pool.callerSleeping, 0);
     pthread_mutex_unlock(&pool.mutex);
   }
+  if (counting) {
+    double t2 = now();
+    ++stats.loops;
+    stats.loopSeconds += t2 - t0;
+    stats.waitSeconds += t2 - t1;
+  }
 }
 
 void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
@@ -285,6 +333,8 @@ void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
     return;
   int64_t n = end - begin;
   if (insideTask || n == 1 || qnt_rt_num_threads() <= 1) {
+    if (atomic_load_explicit(&statsOn, memory_order_relaxed))
+      atomic_fetch_add_explicit(&serialLoops, 1, memory_order_relaxed);
     fn(ctx, begin, end);
     return;
   }
@@ -292,6 +342,8 @@ void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
   startPool();
   if (pool.numWorkers == 0) {
     pthread_mutex_unlock(&callMutex);
+    if (atomic_load_explicit(&statsOn, memory_order_relaxed))
+      atomic_fetch_add_explicit(&serialLoops, 1, memory_order_relaxed);
     fn(ctx, begin, end);
     return;
   }
@@ -300,5 +352,29 @@ void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
     runJob(fn, ctx, b,
            piece < QNT_MAX_JOB_ITERATIONS ? piece : QNT_MAX_JOB_ITERATIONS);
   }
+  pthread_mutex_unlock(&callMutex);
+}
+
+void qnt_rt_thread_stats_enable(int on) {
+  pthread_mutex_lock(&callMutex);
+  stats.loops = 0;
+  stats.loopSeconds = stats.waitSeconds = 0;
+  atomic_store(&serialLoops, 0);
+  for (int i = 0; i < pool.numWorkers; ++i)
+    workerBusy[i].seconds = 0;
+  atomic_store(&statsOn, on != 0);
+  pthread_mutex_unlock(&callMutex);
+}
+
+void qnt_rt_thread_stats_get(qnt_rt_thread_stats *out) {
+  pthread_mutex_lock(&callMutex);
+  out->loops = stats.loops;
+  out->serial_loops = atomic_load(&serialLoops);
+  out->loop_seconds = stats.loopSeconds;
+  out->wait_seconds = stats.waitSeconds;
+  out->worker_seconds = 0;
+  for (int i = 0; i < pool.numWorkers; ++i)
+    out->worker_seconds += workerBusy[i].seconds;
+  out->workers = pool.numWorkers;
   pthread_mutex_unlock(&callMutex);
 }

@@ -180,6 +180,55 @@ TEST(Runtime, ParallelForWakesSleepingThreads) {
   qnt_rt_set_num_threads(2);
 }
 
+namespace {
+/// Each iteration spins for the given microseconds.
+void spin(void *ctx, int64_t begin, int64_t end) {
+  auto us = *static_cast<const int *>(ctx);
+  for (int64_t i = begin; i < end; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - t0 <
+           std::chrono::microseconds(us)) {
+    }
+  }
+}
+} // namespace
+
+TEST(Runtime, ThreadStatsCountLoopsAndTheirTime) {
+  // 20 loops of 8 iterations of 500 us on 2 threads: each loop takes at
+  // least 2 ms of the calling thread (half the iterations, unless the worker
+  // took more), the workers run chunks for part of it, and no more than the
+  // loops last; a one-iteration loop runs on the calling thread alone; off,
+  // nothing is counted.
+  qnt_rt_set_num_threads(2);
+  int us = 500;
+  qnt_rt_thread_stats_enable(1);
+  for (int i = 0; i < 20; ++i)
+    qnt_rt_parallel_for(spin, &us, 0, 8);
+  qnt_rt_parallel_for(spin, &us, 0, 1);
+  qnt_rt_thread_stats s;
+  qnt_rt_thread_stats_get(&s);
+  EXPECT_EQ(20, s.loops);
+  EXPECT_EQ(1, s.serial_loops);
+  EXPECT_EQ(1, s.workers);
+  EXPECT_GE(s.loop_seconds, 20 * 4 * 500e-6 * 0.99);
+  EXPECT_LT(s.loop_seconds, 5.0);
+  EXPECT_GE(s.wait_seconds, 0.0);
+  EXPECT_LE(s.wait_seconds, s.loop_seconds);
+  EXPECT_GT(s.worker_seconds, 0.0);
+  EXPECT_LE(s.worker_seconds, s.loop_seconds * 1.01);
+  // Together the two threads spun all 160 iterations.
+  EXPECT_GE(s.loop_seconds - s.wait_seconds + s.worker_seconds,
+            160 * 500e-6 * 0.99);
+
+  qnt_rt_thread_stats_enable(0);
+  qnt_rt_parallel_for(spin, &us, 0, 8);
+  qnt_rt_thread_stats_get(&s);
+  EXPECT_EQ(0, s.loops);
+  EXPECT_EQ(0, s.serial_loops);
+  EXPECT_EQ(0.0, s.loop_seconds);
+  EXPECT_EQ(0.0, s.worker_seconds);
+}
+
 TEST(Runtime, EmptyRangeCallsNothing) {
   Coverage c(1);
   qnt_rt_parallel_for(mark, &c, 3, 3);

@@ -42,7 +42,8 @@ const char *kUsage =
     "usage: quant-run MODEL.so [options]    (or -m MODEL.so)\n"
     "Runs a model compiled by quant-compile (MODEL.weights and MODEL.meta "
     "beside it).\n\n"
-    "  -p, --prompt TEXT    the prompt (default: none, generation starts at BOS)\n"
+    "  -p, --prompt TEXT    the prompt (default: none, generation starts at "
+    "BOS)\n"
     "  -n, --tokens N       tokens to generate (default 64; stops at EOS or\n"
     "                       the end-of-turn token)\n"
     "  -i, --chat           chat: one user message a line on stdin (an empty\n"
@@ -52,11 +53,14 @@ const char *kUsage =
     "                       tokenizer.chat_template)\n"
     "  --system TEXT        with --chat: the system message\n"
     "  --temp T             sampling temperature, 0 for greedy (default 0)\n"
-    "  --top-k K            sample from the K most probable tokens (default 40)\n"
-    "  --top-p P            and from the smallest set of mass P (default 0.95)\n"
+    "  --top-k K            sample from the K most probable tokens (default "
+    "40)\n"
+    "  --top-p P            and from the smallest set of mass P (default "
+    "0.95)\n"
     "  -s, --seed S         random seed (default 1)\n"
     "  -t, --threads N      threads (default: QNT_NUM_THREADS or all CPUs)\n"
-    "  -b, --batch N        prefill at most N tokens a call, so memory does not\n"
+    "  -b, --batch N        prefill at most N tokens a call, so memory does "
+    "not\n"
     "                       grow with the prompt; 0: one call (default 512)\n"
     "  --check MODEL.gguf   compare every position's logits with the float\n"
     "                       reference forward pass of MODEL.gguf\n"
@@ -67,7 +71,8 @@ const char *kUsage =
     "                       (the same quantization in scalar code)\n"
     "  --tokens-out         print the token ids too\n"
     "  --list-weights       list the tensors of the model's weights file (its\n"
-    "                       index: offset, bytes, type, shape, name) and stop;\n"
+    "                       index: offset, bytes, type, shape, name) and "
+    "stop;\n"
     "                       MODEL may be a .weights file alone\n"
     "  --tokenize           print the prompt's token ids (and the text they\n"
     "                       decode to) and stop: no model run\n"
@@ -78,13 +83,19 @@ const char *kUsage =
     "                       ([positions, vocab], row-major; with -n 0 nothing\n"
     "                       is generated)\n"
     "  --perplexity FILE    perplexity of a text, in chunks of --chunk tokens\n"
-    "                       (the second half of each scored, as llama-perplexity)\n"
+    "                       (the second half of each scored, as "
+    "llama-perplexity)\n"
     "  --chunk N            tokens per chunk (default: the context)\n"
     "  --kl-base MODEL.gguf with --perplexity: KL divergence from the float\n"
     "                       reference of MODEL.gguf (mean, 99th percentile),\n"
     "                       top-1 agreement and the ratio of perplexities\n"
     "  --profile            where the time goes, op by op (a model compiled\n"
     "                       with quant-compile --profile)\n"
+    "  --thread-stats       how decode's parallel loops used the threads: "
+    "loops\n"
+    "                       a token, the calling thread's time between them "
+    "and\n"
+    "                       its wait at their ends, the workers' idle share\n"
     "  -q, --quiet          print the text only\n"
     "  -h, --help           this text\n";
 
@@ -431,6 +442,38 @@ int perplexity(qnt_model &model, const std::string &textPath, int64_t chunk,
   return 0;
 }
 
+/// How decode's parallel loops used the threads (--thread-stats): `stats`
+/// counted over `steps` decode calls that took `seconds` in all.
+void printThreadStats(const qnt_rt_thread_stats &s, int64_t steps,
+                      double seconds) {
+  if (steps == 0 || seconds <= 0) {
+    std::fprintf(stderr, "threads in decode: no decode step ran\n");
+    return;
+  }
+  double loops = double(s.loops);
+  std::fprintf(stderr,
+               "threads in decode: %d (the calling thread and %d worker%s), "
+               "%lld parallel loops (%.1f a token, %.1f us each) and %lld run "
+               "by one thread\n",
+               s.workers + 1, s.workers, s.workers == 1 ? "" : "s",
+               (long long)s.loops, loops / double(steps),
+               s.loops ? s.loop_seconds / loops * 1e6 : 0.0,
+               (long long)s.serial_loops);
+  std::fprintf(
+      stderr,
+      "  calling thread: %.1f%% of decode in the loops (%.1f%% waiting "
+      "for the workers at their ends), %.1f%% between them\n",
+      100 * s.loop_seconds / seconds, 100 * s.wait_seconds / seconds,
+      100 * (seconds - s.loop_seconds) / seconds);
+  if (s.workers > 0 && s.loop_seconds > 0)
+    std::fprintf(stderr,
+                 "  workers: running chunks %.1f%% of the loops' time, idle "
+                 "%.1f%% (and idle while the calling thread is between "
+                 "loops)\n",
+                 100 * s.worker_seconds / (s.workers * s.loop_seconds),
+                 100 - 100 * s.worker_seconds / (s.workers * s.loop_seconds));
+}
+
 /// The time of each profiled op, summed over the layers by role (attn_q of
 /// every block together) and op, for each entry point: forward (prefill) and
 /// decode. `names` is the model's qnt_profile_names table.
@@ -555,7 +598,7 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   double temp = 0, topP = 0.95;
   double maxKl = -1, minTop1 = -1, maxKlRatio = -1;
-  bool quiet = false, printIds = false, profile = false;
+  bool quiet = false, printIds = false, profile = false, threadStats = false;
   bool tokenizeOnly = false, chat = false, listWeights = false;
   std::string tokenizePath;
   std::string chatTemplate, system;
@@ -579,6 +622,7 @@ int main(int argc, char **argv) {
   args.flag("--tokens-out", printIds);
   args.flag("--list-weights", listWeights);
   args.flag("--profile", profile);
+  args.flag("--thread-stats", threadStats);
   args.flag("--tokenize", tokenizeOnly);
   args.text("--tokenize-file", tokenizePath);
   args.flag("-i, --chat", chat);
@@ -630,6 +674,11 @@ int main(int argc, char **argv) {
     return args.usageError("--list-weights runs no model: no -p, --tokenize, "
                            "--chat, --check, --logits-out, --perplexity or "
                            "--profile with it");
+  if (threadStats &&
+      (chat || tokenizeOnly || listWeights || !perplexityPath.empty()))
+    return args.usageError("--thread-stats reports generation's decode: not "
+                           "with --chat, --tokenize, --list-weights or "
+                           "--perplexity");
   if (threads > 0)
     qnt_rt_set_num_threads(int(threads));
   if (listWeights && endsWith(modelPath, ".weights"))
@@ -800,6 +849,8 @@ int main(int argc, char **argv) {
   bool endOfText = false;
   const float *last = &logits[size_t(keep ? count - 1 : 0) * vocab];
   std::vector<float> step(vocab);
+  if (threadStats)
+    qnt_rt_thread_stats_enable(1);
   while (generated < budget) {
     int32_t next = qnt_sample(&sampler, last, int32_t(vocab));
     if (qnt_is_end_of_generation(&model.vocab, next)) {
@@ -827,6 +878,9 @@ int main(int argc, char **argv) {
       all.insert(all.end(), step.begin(), step.end());
     last = step.data();
   }
+  qnt_rt_thread_stats stats;
+  qnt_rt_thread_stats_get(&stats);
+  qnt_rt_thread_stats_enable(0);
   std::fputs("\n", stdout);
   std::fflush(stdout);
   if (rc == 0 && !endOfText && generated == room && budget < tokens)
@@ -858,6 +912,8 @@ int main(int argc, char **argv) {
 
   if (profile)
     printProfile(model.profile_names);
+  if (threadStats)
+    printThreadStats(stats, decodeSteps, decodeTime);
 
   int status = rc == 0 ? 0 : 1;
   if (checking && status == 0)

@@ -111,6 +111,26 @@ typedef void (*qnt_rt_task_fn)(void *ctx, int64_t begin, int64_t end);
 void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
                          int64_t end);
 
+/** What the pool's parallel loops cost, counted while enabled (quant-run
+ *  --thread-stats). Times are wall-clock seconds. */
+typedef struct qnt_rt_thread_stats {
+  int64_t loops;         /* parallel loops run on the pool */
+  int64_t serial_loops;  /* loops the calling thread ran alone (one iteration,
+                            one thread, or called from inside a task) */
+  double loop_seconds;   /* the calling thread's time in the pool's loops */
+  double wait_seconds;   /* of that, waiting for the workers once nothing was
+                            left to claim or steal */
+  double worker_seconds; /* the workers' time running chunks, summed */
+  int workers;           /* threads besides the caller */
+} qnt_rt_thread_stats;
+
+/** Resets the counters and turns counting on (nonzero) or off. Counting
+ *  reads the clock a few times a loop; off, a loop checks one flag. */
+void qnt_rt_thread_stats_enable(int on);
+/** The counters since the last qnt_rt_thread_stats_enable; call it between
+ *  loops. */
+void qnt_rt_thread_stats_get(qnt_rt_thread_stats *out);
+
 /** Threads the pool uses, the caller included: QNT_NUM_THREADS if set, else
  *  the online CPUs. */
 int qnt_rt_num_threads(void);
