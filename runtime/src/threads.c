@@ -222,13 +222,8 @@ static int defaultThreads(void) {
   return n > 0 ? (int)n : 1;
 }
 
-static void stopPool(void) {
-  pthread_mutex_lock(&pool.mutex);
-  pool.stopping = 1;
-  pthread_cond_broadcast(&pool.wake);
-  pthread_mutex_unlock(&pool.mutex);
-  for (int i = 0; i < pool.numWorkers; ++i)
-    pthread_join(pool.workers[i], NULL);
+/* Frees the pool's arrays (its workers stopped or never started). */
+static void freePool(void) {
   free(pool.workers);
   free(pool.shares);
   free(workerBusy);
@@ -236,6 +231,16 @@ static void stopPool(void) {
   pool.shares = NULL;
   workerBusy = NULL;
   pool.numWorkers = 0;
+}
+
+static void stopPool(void) {
+  pthread_mutex_lock(&pool.mutex);
+  pool.stopping = 1;
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mutex);
+  for (int i = 0; i < pool.numWorkers; ++i)
+    pthread_join(pool.workers[i], NULL);
+  freePool();
   pool.stopping = 0;
 }
 
@@ -248,12 +253,7 @@ static void startPool(void) {
   pool.shares = aligned_alloc(_Alignof(share_t), (size_t)(n + 1) * sizeof(share_t));
   workerBusy = aligned_alloc(_Alignof(busy_t), (size_t)n * sizeof(busy_t));
   if (!pool.workers || !pool.shares || !workerBusy) {
-    free(pool.workers);
-    free(pool.shares);
-    free(workerBusy);
-    pool.workers = NULL;
-    pool.shares = NULL;
-    workerBusy = NULL;
+    freePool();
     return;
   }
   for (int i = 0; i < n; ++i)
