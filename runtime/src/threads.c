@@ -84,6 +84,7 @@ static struct {
   int numWorkers;    /* threads besides the caller */
   int requested;     /* 0: not decided yet */
   atomic_long generation; /* bumped per job; workers run each one once */
+  long startGeneration; /* the generation when the workers were started */
   atomic_int busyWorkers; /* workers still in the current generation */
   atomic_int sleepingWorkers; /* workers waiting on `wake` */
   atomic_int callerSleeping;  /* the caller waits on `done` */
@@ -179,7 +180,11 @@ static void runShares(int self, int threads) {
 
 static void *workerMain(void *arg) {
   int self = (int)(intptr_t)arg;
-  long seen = 0;
+  /* The generation of the pool's start, not 0: a pool started again (a new
+   * thread count) would otherwise run the last job of the one before, its
+   * function and context long gone, or share in the next job as if it were
+   * that one and check out of it early. */
+  long seen = pool.startGeneration;
   for (;;) {
     /* Spin for the next generation, then sleep. */
     int spins = 0;
@@ -260,6 +265,7 @@ static void startPool(void) {
     workerBusy[i].seconds = 0;
   for (int i = 0; i <= n; ++i)
     atomic_init(&pool.shares[i].range, 0);
+  pool.startGeneration = atomic_load(&pool.generation);
   for (int i = 0; i < n; ++i) {
     if (pthread_create(&pool.workers[i], NULL, workerMain,
                        (void *)(intptr_t)(i + 1)) != 0)
@@ -285,6 +291,10 @@ void qnt_rt_set_num_threads(int n) {
 /* One job of at most QNT_MAX_JOB_ITERATIONS, on the running pool. Called
  * under callMutex. */
 static void runJob(qnt_rt_task_fn fn, void *ctx, int64_t begin, int64_t n) {
+  /* The loop's time from before it is published: the workers' time in it
+   * falls inside. */
+  int counting = atomic_load_explicit(&statsOn, memory_order_relaxed);
+  double t0 = counting ? now() : 0;
   int threads = pool.numWorkers + 1;
   pool.job.fn = fn;
   pool.job.ctx = ctx;
@@ -303,8 +313,6 @@ static void runJob(qnt_rt_task_fn fn, void *ctx, int64_t begin, int64_t n) {
     pthread_mutex_unlock(&pool.mutex);
   }
 
-  int counting = atomic_load_explicit(&statsOn, memory_order_relaxed);
-  double t0 = counting ? now() : 0;
   runShares(0, threads);
   double t1 = counting ? now() : 0;
 
