@@ -335,24 +335,28 @@ static void runJob(qnt_rt_task_fn fn, void *ctx, int64_t begin, int64_t n) {
   }
 }
 
+/* A loop on the calling thread alone, counted as such. */
+static void runSerially(qnt_rt_task_fn fn, void *ctx, int64_t begin,
+                        int64_t end) {
+  if (atomic_load_explicit(&statsOn, memory_order_relaxed))
+    atomic_fetch_add_explicit(&serialLoops, 1, memory_order_relaxed);
+  fn(ctx, begin, end);
+}
+
 void qnt_rt_parallel_for(qnt_rt_task_fn fn, void *ctx, int64_t begin,
                          int64_t end) {
   if (end <= begin)
     return;
   int64_t n = end - begin;
   if (insideTask || n == 1 || qnt_rt_num_threads() <= 1) {
-    if (atomic_load_explicit(&statsOn, memory_order_relaxed))
-      atomic_fetch_add_explicit(&serialLoops, 1, memory_order_relaxed);
-    fn(ctx, begin, end);
+    runSerially(fn, ctx, begin, end);
     return;
   }
   pthread_mutex_lock(&callMutex);
   startPool();
   if (pool.numWorkers == 0) {
     pthread_mutex_unlock(&callMutex);
-    if (atomic_load_explicit(&statsOn, memory_order_relaxed))
-      atomic_fetch_add_explicit(&serialLoops, 1, memory_order_relaxed);
-    fn(ctx, begin, end);
+    runSerially(fn, ctx, begin, end);
     return;
   }
   for (int64_t b = begin; b < end; b += QNT_MAX_JOB_ITERATIONS) {

@@ -45,9 +45,6 @@ void nestedBody(void *ctx, int64_t begin, int64_t end) {
     qnt_rt_parallel_for(mark, n->inner, i * 10, i * 10 + 10);
 }
 
-} // namespace
-
-namespace {
 struct Chunks {
   std::mutex mutex;
   std::vector<std::pair<int64_t, int64_t>> ranges;

@@ -38,12 +38,12 @@
 
 namespace {
 
+// clang-format off
 const char *kUsage =
     "usage: quant-run MODEL.so [options]    (or -m MODEL.so)\n"
     "Runs a model compiled by quant-compile (MODEL.weights and MODEL.meta "
     "beside it).\n\n"
-    "  -p, --prompt TEXT    the prompt (default: none, generation starts at "
-    "BOS)\n"
+    "  -p, --prompt TEXT    the prompt (default: none, generation starts at BOS)\n"
     "  -n, --tokens N       tokens to generate (default 64; stops at EOS or\n"
     "                       the end-of-turn token)\n"
     "  -i, --chat           chat: one user message a line on stdin (an empty\n"
@@ -53,14 +53,11 @@ const char *kUsage =
     "                       tokenizer.chat_template)\n"
     "  --system TEXT        with --chat: the system message\n"
     "  --temp T             sampling temperature, 0 for greedy (default 0)\n"
-    "  --top-k K            sample from the K most probable tokens (default "
-    "40)\n"
-    "  --top-p P            and from the smallest set of mass P (default "
-    "0.95)\n"
+    "  --top-k K            sample from the K most probable tokens (default 40)\n"
+    "  --top-p P            and from the smallest set of mass P (default 0.95)\n"
     "  -s, --seed S         random seed (default 1)\n"
     "  -t, --threads N      threads (default: QNT_NUM_THREADS or all CPUs)\n"
-    "  -b, --batch N        prefill at most N tokens a call, so memory does "
-    "not\n"
+    "  -b, --batch N        prefill at most N tokens a call, so memory does not\n"
     "                       grow with the prompt; 0: one call (default 512)\n"
     "  --check MODEL.gguf   compare every position's logits with the float\n"
     "                       reference forward pass of MODEL.gguf\n"
@@ -71,8 +68,7 @@ const char *kUsage =
     "                       (the same quantization in scalar code)\n"
     "  --tokens-out         print the token ids too\n"
     "  --list-weights       list the tensors of the model's weights file (its\n"
-    "                       index: offset, bytes, type, shape, name) and "
-    "stop;\n"
+    "                       index: offset, bytes, type, shape, name) and stop;\n"
     "                       MODEL may be a .weights file alone\n"
     "  --tokenize           print the prompt's token ids (and the text they\n"
     "                       decode to) and stop: no model run\n"
@@ -83,21 +79,19 @@ const char *kUsage =
     "                       ([positions, vocab], row-major; with -n 0 nothing\n"
     "                       is generated)\n"
     "  --perplexity FILE    perplexity of a text, in chunks of --chunk tokens\n"
-    "                       (the second half of each scored, as "
-    "llama-perplexity)\n"
+    "                       (the second half of each scored, as llama-perplexity)\n"
     "  --chunk N            tokens per chunk (default: the context)\n"
     "  --kl-base MODEL.gguf with --perplexity: KL divergence from the float\n"
     "                       reference of MODEL.gguf (mean, 99th percentile),\n"
     "                       top-1 agreement and the ratio of perplexities\n"
     "  --profile            where the time goes, op by op (a model compiled\n"
     "                       with quant-compile --profile)\n"
-    "  --thread-stats       how decode's parallel loops used the threads: "
-    "loops\n"
-    "                       a token, the calling thread's time between them "
-    "and\n"
+    "  --thread-stats       how decode's parallel loops used the threads: loops\n"
+    "                       a token, the calling thread's time between them and\n"
     "                       its wait at their ends, the workers' idle share\n"
     "  -q, --quiet          print the text only\n"
     "  -h, --help           this text\n";
+// clang-format on
 
 double seconds(std::chrono::steady_clock::time_point a,
                std::chrono::steady_clock::time_point b) {
@@ -878,9 +872,11 @@ int main(int argc, char **argv) {
       all.insert(all.end(), step.begin(), step.end());
     last = step.data();
   }
-  qnt_rt_thread_stats stats;
-  qnt_rt_thread_stats_get(&stats);
-  qnt_rt_thread_stats_enable(0);
+  qnt_rt_thread_stats stats{};
+  if (threadStats) {
+    qnt_rt_thread_stats_get(&stats);
+    qnt_rt_thread_stats_enable(0);
+  }
   std::fputs("\n", stdout);
   std::fflush(stdout);
   if (rc == 0 && !endOfText && generated == room && budget < tokens)
