@@ -49,14 +49,27 @@ struct Chunks {
   std::mutex mutex;
   std::vector<std::pair<int64_t, int64_t>> ranges;
   std::vector<std::thread::id> threads;
-  int sleepMs = 0; ///< the chunk holding iteration `slowAt` first sleeps
+  /// The chunk holding iteration `slowAt` (if any) blocks until another
+  /// thread has run a chunk beginning before `waitFor`, or 10 s pass.
   int64_t slowAt = -1;
+  int64_t waitFor = 0;
+  std::atomic<bool> slowStarted{false};
+  std::thread::id slowThread;
+  std::atomic<bool> otherRanBefore{false};
 };
 
 void record(void *ctx, int64_t begin, int64_t end) {
   auto *c = static_cast<Chunks *>(ctx);
-  if (begin <= c->slowAt && c->slowAt < end)
-    std::this_thread::sleep_for(std::chrono::milliseconds(c->sleepMs));
+  if (begin <= c->slowAt && c->slowAt < end) {
+    c->slowThread = std::this_thread::get_id();
+    c->slowStarted = true;
+    auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!c->otherRanBefore && std::chrono::steady_clock::now() < limit)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  } else if (c->slowStarted && begin < c->waitFor &&
+             std::this_thread::get_id() != c->slowThread) {
+    c->otherRanBefore = true;
+  }
   std::lock_guard<std::mutex> lock(c->mutex);
   c->ranges.emplace_back(begin, end);
   c->threads.push_back(std::this_thread::get_id());
@@ -98,14 +111,17 @@ TEST(Runtime, ParallelForGivesEachThreadAContiguousShare) {
 }
 
 TEST(Runtime, ParallelForStealsFromASlowThread) {
-  // Iteration 0 (in the caller's share) sleeps 200 ms: the other threads
-  // finish their shares and steal the rest of the caller's, so iterations
-  // of the caller's share run on other threads, and every iteration once.
+  // Iteration 0 (in the caller's share) blocks until another thread has run
+  // a chunk of the caller's share: the other threads finish their shares and
+  // steal the rest of the caller's. Without stealing, the block ends after
+  // 10 s and no other thread ran any of it. A wait for the event rather than
+  // a fixed sleep: on a loaded machine a new worker may first run after
+  // hundreds of milliseconds. Every iteration runs once.
   for (int threads : {2, 3}) {
     qnt_rt_set_num_threads(threads);
     Chunks c;
     c.slowAt = 0;
-    c.sleepMs = 200;
+    c.waitFor = 96 / threads;
     qnt_rt_parallel_for(record, &c, 0, 96);
     std::vector<int> hits(96);
     std::thread::id slow;
