@@ -527,6 +527,19 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
     LoopDataPrefetch leaves a loop that prefetches alone, so these are the
     kernel's only prefetches; the activations, in the caches, get none.
 
+    A single-row tile (m0 = 1: a GEMV, every weight byte read once from
+    DRAM) also has a lead prefetch: once every `kLeadPrefetchPeriod` (2048)
+    bytes of each stream (every max(1, 2048 / B) groups, B a group's bytes
+    of the stream), under an `scf.if`, one line `lead-prefetch-bytes` ahead
+    (rounded up to groups; the group's share of its record there, or its
+    first data row), with locality 2 (into L2). The default (-1) is the
+    format's (`defaultLeadPrefetchBytes`): 16384 bytes, none for the
+    K-quants. The hardware prefetcher
+    follows a stream within a 4 KiB page; this reaches the next pages
+    before the reads do (README, "The lead prefetch"). Not with
+    `prefetch-bytes` 0; not for m0 > 1, whose weights are read once per row
+    tile and which measured slower with it.
+
     Before:
     ```mlir
     %t = qnt.matmul_tile %ad, %as sums %asum, %wd, %ws, %init {dot = #qnt<dot_kind vnni>, group = 32, lanes = 16, rhs_storage = #qnt<storage u8_offset128>} : ...
@@ -551,7 +564,13 @@ def LowerMicroKernelPass : Pass<"qnt-lower-microkernel", "ModuleOp"> {
            /*default=*/"::qnt::kLoweringDefaults.prefetchBytes",
            "how far ahead, in bytes of each weight stream, to prefetch it "
            "(0: not at all; -1: by the weight's format, see "
-           "defaultPrefetchBytes)">
+           "defaultPrefetchBytes)">,
+    Option<"leadPrefetchBytes", "lead-prefetch-bytes", "int64_t",
+           /*default=*/"::qnt::kLoweringDefaults.leadPrefetchBytes",
+           "how far ahead, in bytes of each weight stream, a single-row "
+           "tile's lead prefetch runs (one line every kLeadPrefetchPeriod "
+           "bytes; 0: none; -1: by the weight's format, see "
+           "defaultLeadPrefetchBytes)">
   ];
 }
 

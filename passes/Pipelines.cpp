@@ -107,6 +107,7 @@ void qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   pm.addPass(createTileMatmulPass(tileOptions));
   LowerMicroKernelPassOptions kernelOptions;
   kernelOptions.prefetchBytes = options.prefetchBytes;
+  kernelOptions.leadPrefetchBytes = options.leadPrefetchBytes;
   pm.addPass(createLowerMicroKernelPass(kernelOptions));
   LowerToVectorPassOptions lowerOptions;
   lowerOptions.tileCols = options.tileCols;
@@ -288,6 +289,12 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("how far ahead the matmul kernels prefetch their weights, "
                      "in bytes (0: not at all; -1: by the weight's format)"),
       llvm::cl::init(kLoweringDefaults.prefetchBytes)};
+  Option<int64_t> leadPrefetchBytes{
+      *this, "lead-prefetch-bytes",
+      llvm::cl::desc("how far ahead a single-row matmul kernel's lead "
+                     "prefetch runs, in bytes (0: none; -1: by the weight's "
+                     "format)"),
+      llvm::cl::init(kLoweringDefaults.leadPrefetchBytes)};
   Option<bool> fuse{*this, "fuse",
                     llvm::cl::desc("run --qnt-fuse (quantizes into producers, "
                                    "residual adds into matmuls)"),
@@ -335,6 +342,7 @@ void qnt::registerPipelines() {
         options.maxM0 = o.maxM0;
         options.gemvStreams = o.gemvStreams;
         options.prefetchBytes = o.prefetchBytes;
+        options.leadPrefetchBytes = o.leadPrefetchBytes;
         options.fuse = o.fuse;
         options.profile = o.profile;
         options.shareKernels = o.shareKernels;

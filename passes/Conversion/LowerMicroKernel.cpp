@@ -86,16 +86,22 @@ constexpr int64_t kPairUnroll = 8;
 constexpr int64_t kLineBytes = 64;
 
 struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
-  LowerMatmulTile(MLIRContext *ctx, int64_t prefetchOption)
-      : OpRewritePattern(ctx), prefetchOption(prefetchOption) {}
+  LowerMatmulTile(MLIRContext *ctx, int64_t prefetchOption, int64_t leadOption)
+      : OpRewritePattern(ctx), prefetchOption(prefetchOption),
+        leadOption(leadOption) {}
 
   LogicalResult matchAndRewrite(MatmulTileOp op,
                                 PatternRewriter &rewriter) const override {
     OpBuilder &b = rewriter;
-    int64_t prefetchBytes =
-        prefetchOption == kPrefetchByFormat
-            ? defaultPrefetchBytes(!op.getRhsSupers().empty())
-            : prefetchOption;
+    // Two-level scales: super-block operands, or in the records.
+    bool superBlocks = !op.getRhsSupers().empty() ||
+                       (op.getRhsType() && op.getRhsType()->getSuperType());
+    int64_t prefetchBytes = prefetchOption == kPrefetchByFormat
+                                ? defaultPrefetchBytes(superBlocks)
+                                : prefetchOption;
+    int64_t leadBytes = leadOption == kPrefetchByFormat
+                            ? defaultLeadPrefetchBytes(superBlocks)
+                            : leadOption;
     Location loc = op.getLoc();
     int64_t m0 = op.getM0(), n0 = op.getN0(), lanes = op.getLanes();
     int64_t nv = n0 / lanes, kStored = op.getStoredK(), group = op.getGroup();
@@ -187,7 +193,8 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
               StridedLayoutAttr::get(b.getContext(), dyn, {dyn, dyn})),
           tensor, /*read_only=*/true);
     };
-    auto prefetch = [&](Value tensor, Value row, int64_t ahead, int64_t bytes) {
+    auto prefetch = [&](Value tensor, Value row, int64_t ahead, int64_t bytes,
+                        int64_t hint = 3) {
       auto type = cast<RankedTensorType>(tensor.getType());
       int64_t rowBytes = type.getDimSize(1) * type.getElementTypeBitWidth() / 8;
       Value view = readOnlyView(tensor);
@@ -196,7 +203,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
         memref::PrefetchOp::create(
             b, loc, view,
             ValueRange{add(row, index(ahead + at / rowBytes)), index(elements)},
-            /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+            /*isWrite=*/false, /*localityHint=*/hint, /*isDataCache=*/true);
       }
     };
     // A records tile [Gw / R, B]: the components of R groups side by side
@@ -269,6 +276,38 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                     /*isWrite=*/false, /*localityHint=*/3,
                     /*isDataCache=*/true);
             }
+          }
+          // The lead prefetch of a single-row tile: one line of each
+          // stream every kLeadPrefetchPeriod bytes, leadBytes ahead, into
+          // L2 (qnt/Passes/Options.h).
+          if (m0 == 1 && leadBytes > 0 && prefetchBytes > 0) {
+            int64_t groupBytes = records ? recordLayout.bytes / recordGroups
+                                         : groupRows * dataRowBytes;
+            int64_t period =
+                std::max<int64_t>(1, kLeadPrefetchPeriod / groupBytes);
+            int64_t leadGroups = llvm::divideCeil(leadBytes, groupBytes);
+            Value due = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::eq,
+                arith::RemUIOp::create(b, loc, gw, index(period)), index(0));
+            scf::IfOp::create(b, loc, due, [&](OpBuilder &, Location) {
+              if (records) {
+                Value at = add(gw, index(leadGroups));
+                Value leadRecord =
+                    arith::DivUIOp::create(b, loc, at, index(recordGroups));
+                Value leadColumn =
+                    mul(arith::RemUIOp::create(b, loc, at, index(recordGroups)),
+                        index(groupBytes));
+                for (Value tile : recordTiles)
+                  memref::PrefetchOp::create(
+                      b, loc, readOnlyView(tile),
+                      ValueRange{leadRecord, leadColumn}, /*isWrite=*/false,
+                      /*localityHint=*/2, /*isDataCache=*/true);
+              } else {
+                prefetch(op.getRhsData(), mul(gw, index(groupRows)),
+                         leadGroups * groupRows, 1, /*hint=*/2);
+              }
+              scf::YieldOp::create(b, loc);
+            });
           }
           // Part `part`'s vector v of `lanes` values for this group (its
           // super-block's, for a factor), as `element`, from the record.
@@ -596,6 +635,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
 
 private:
   int64_t prefetchOption; ///< bytes, or kPrefetchByFormat
+  int64_t leadOption;     ///< the lead prefetch's: bytes, or kPrefetchByFormat
 };
 
 struct LowerMicroKernelPass
@@ -609,8 +649,15 @@ struct LowerMicroKernelPass
           << static_cast<int64_t>(prefetchBytes);
       return signalPassFailure();
     }
+    if (leadPrefetchBytes < 0 && leadPrefetchBytes != kPrefetchByFormat) {
+      getOperation().emitError("lead-prefetch-bytes must be -1 (by the "
+                               "weight's format), 0 (none) or positive, got ")
+          << static_cast<int64_t>(leadPrefetchBytes);
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    populateMatmulTileToVectorPatterns(patterns, prefetchBytes);
+    populateMatmulTileToVectorPatterns(patterns, prefetchBytes,
+                                       leadPrefetchBytes);
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
@@ -621,6 +668,8 @@ struct LowerMicroKernelPass
 } // namespace
 
 void qnt::populateMatmulTileToVectorPatterns(RewritePatternSet &patterns,
-                                             int64_t prefetchBytes) {
-  patterns.add<LowerMatmulTile>(patterns.getContext(), prefetchBytes);
+                                             int64_t prefetchBytes,
+                                             int64_t leadPrefetchBytes) {
+  patterns.add<LowerMatmulTile>(patterns.getContext(), prefetchBytes,
+                                leadPrefetchBytes);
 }

@@ -16,6 +16,7 @@
 // RUN: not quant-opt %s --qnt-data-tiling=n0=-1 2>&1 | FileCheck %s --check-prefix=N0
 // RUN: not quant-opt %s --qnt-tile-matmul=max-m0=0 2>&1 | FileCheck %s --check-prefix=M0
 // RUN: not quant-opt %s --qnt-lower-microkernel=prefetch-bytes=-64 2>&1 | FileCheck %s --check-prefix=PREFETCH
+// RUN: not quant-opt %s --qnt-lower-microkernel=lead-prefetch-bytes=-2 2>&1 | FileCheck %s --check-prefix=LEAD
 
 // FOLD-GRAN: for the --granularity option: Cannot find option named 'rows'!
 // FOLD-BLOCK: error: block must be positive, got 0
@@ -31,6 +32,7 @@
 // N0: error: n0 must be positive, or 0 for the target's
 // M0: error: max-m0 must be at least 1
 // PREFETCH: error: prefetch-bytes must be -1 (by the weight's format), 0 (no prefetch) or positive, got -64
+// LEAD: error: lead-prefetch-bytes must be -1 (by the weight's format), 0 (none) or positive, got -2
 
 func.func @f(%x: tensor<?x32xf32>) -> tensor<?x4xf32> {
   %w = arith.constant dense<1.0> : tensor<4x32xf32>

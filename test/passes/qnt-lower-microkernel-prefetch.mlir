@@ -1,6 +1,6 @@
-// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel=prefetch-bytes=512 --canonicalize --cse | FileCheck %s
+// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel="prefetch-bytes=512 lead-prefetch-bytes=0" --canonicalize --cse | FileCheck %s
 // RUN: quant-opt %s --split-input-file --qnt-lower-microkernel=prefetch-bytes=0 | FileCheck %s --check-prefix=OFF
-// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel | FileCheck %s --check-prefix=DEFAULT
+// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel=lead-prefetch-bytes=0 | FileCheck %s --check-prefix=DEFAULT
 
 // The micro-kernel prefetches the weight's streams prefetch-bytes ahead of
 // its reads: per iteration of the step loop, one memref.prefetch per 64-byte

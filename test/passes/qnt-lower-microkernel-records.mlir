@@ -1,6 +1,6 @@
-// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel=prefetch-bytes=512 --canonicalize --cse | FileCheck %s
+// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel="prefetch-bytes=512 lead-prefetch-bytes=0" --canonicalize --cse | FileCheck %s
 // RUN: quant-opt %s --split-input-file --qnt-lower-microkernel=prefetch-bytes=0 | FileCheck %s --check-prefix=OFF
-// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel --canonicalize --cse | FileCheck %s --check-prefix=DEFAULT
+// RUN: quant-opt %s --split-input-file --qnt-lower-microkernel=lead-prefetch-bytes=0 --canonicalize --cse | FileCheck %s --check-prefix=DEFAULT
 
 // A weight in records (#qnt.layout's records): the micro-kernel reads every
 // component from the record of its group, at the offsets qnt/Math/Records.h
@@ -110,4 +110,23 @@ func.func @q4_0_two_streams(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tens
                                                        rhs_type = !qnt.tensor<32x64xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>, #qnt.layout<n0 = 16, k0 = 4, pad = 32, records = true>>}
        : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<1x576xi8>, tensor<1x576xi8>, tensor<1x2x16xf32>) -> tensor<1x2x16xf32>
   return %t : tensor<1x2x16xf32>
+}
+
+// -----
+
+// Q4_K on AVX2, 16 channels: records of 2368 bytes (the super-block's 8
+// groups). The format's default, 6144 bytes, is 3 records ahead (2.6,
+// rounded to the nearest); the super-blocks being in the records, not
+// operands, the default is still the K-quants'.
+// DEFAULT-LABEL: func.func @q4_k_avx2
+// DEFAULT:         %[[REC:.+]] = arith.divui %{{.+}}, %c8 : index
+// DEFAULT:         arith.addi %[[REC]], %c3 : index
+// DEFAULT-COUNT-5: memref.prefetch
+// DEFAULT-NOT:     memref.prefetch
+// DEFAULT:       return
+func.func @q4_k_avx2(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>, %r: tensor<1x2368xi8>, %i: tensor<1x?xf32>) -> tensor<1x?xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, records(%r), %i {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4>,
+                                                       rhs_type = !qnt.tensor<16x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256, records = true>>}
+       : (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xi32>, tensor<1x2368xi8>, tensor<1x?xf32>) -> tensor<1x?xf32>
+  return %t : tensor<1x?xf32>
 }

@@ -12,6 +12,7 @@
 
 #include "Bounds.h"
 
+#include "qnt/Passes/Options.h"
 #include "qnt/runtime.h"
 
 #include <immintrin.h>
@@ -38,13 +39,24 @@ double now() {
 
 using ReadFn = uint64_t (*)(const uint8_t *, int64_t);
 
+/// With `Lead`, the micro-kernels' lead prefetch too: one line every
+/// kLeadPrefetchPeriod bytes, as far ahead as the kernels default to, into
+/// L2 (a read the kernels can do is one the bound must count).
+template <bool Lead> inline void leadPrefetch(const uint8_t *p, int64_t i) {
+  if (Lead && i % kLeadPrefetchPeriod == 0)
+    _mm_prefetch(reinterpret_cast<const char *>(
+                     p + i + defaultLeadPrefetchBytes(/*superBlocks=*/false)),
+                 _MM_HINT_T1);
+}
+
 /// With `Prefetch`, software prefetch 2 KiB ahead too: on some machines
 /// more requests in flight than the hardware prefetcher keeps.
-template <bool Prefetch>
+template <bool Prefetch, bool Lead>
 __attribute__((target("avx512f"))) uint64_t read512(const uint8_t *p,
-                                                     int64_t bytes) {
+                                                    int64_t bytes) {
   __m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
   for (int64_t i = 0; i + 256 <= bytes; i += 256) {
+    leadPrefetch<Lead>(p, i);
     if (Prefetch)
       for (int64_t l = 0; l < 256; l += 64)
         _mm_prefetch(reinterpret_cast<const char *>(p + i + 2048 + l),
@@ -61,10 +73,12 @@ __attribute__((target("avx512f"))) uint64_t read512(const uint8_t *p,
   return lanes[0] ^ lanes[7];
 }
 
+template <bool Lead>
 __attribute__((target("avx2"))) uint64_t read256(const uint8_t *p,
-                                                  int64_t bytes) {
+                                                 int64_t bytes) {
   __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
   for (int64_t i = 0; i + 128 <= bytes; i += 128) {
+    leadPrefetch<Lead>(p, i);
     a = _mm256_xor_si256(a, _mm256_loadu_si256((const __m256i *)(p + i)));
     b = _mm256_xor_si256(b, _mm256_loadu_si256((const __m256i *)(p + i + 32)));
     c = _mm256_xor_si256(c, _mm256_loadu_si256((const __m256i *)(p + i + 64)));
@@ -74,9 +88,10 @@ __attribute__((target("avx2"))) uint64_t read256(const uint8_t *p,
   return uint64_t(_mm256_extract_epi64(x, 0) ^ _mm256_extract_epi64(x, 3));
 }
 
-uint64_t read128(const uint8_t *p, int64_t bytes) {
+template <bool Lead> uint64_t read128(const uint8_t *p, int64_t bytes) {
   __m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
   for (int64_t i = 0; i + 64 <= bytes; i += 64) {
+    leadPrefetch<Lead>(p, i);
     a = _mm_xor_si128(a, _mm_loadu_si128((const __m128i *)(p + i)));
     b = _mm_xor_si128(b, _mm_loadu_si128((const __m128i *)(p + i + 16)));
     c = _mm_xor_si128(c, _mm_loadu_si128((const __m128i *)(p + i + 32)));
@@ -274,9 +289,9 @@ void dotChunks(void *ctx, int64_t begin, int64_t end) {
 
 void readInParallel(const uint8_t *data, int64_t bytes) {
   ReadTask task;
-  task.fn = __builtin_cpu_supports("avx512f") ? read512<false>
-            : __builtin_cpu_supports("avx2")  ? read256
-                                              : read128;
+  task.fn = __builtin_cpu_supports("avx512f") ? read512<false, false>
+            : __builtin_cpu_supports("avx2")  ? read256<false>
+                                              : read128<false>;
   task.data = data;
   task.chunk = int64_t(1) << 20;
   qnt_rt_parallel_for(readChunks, &task, 0, bytes / task.chunk);
@@ -294,11 +309,12 @@ std::vector<double> readBandwidth(const std::vector<int64_t> &threads,
   task.chunk = int64_t(1) << 20;
   std::vector<ReadFn> readers;
   if (__builtin_cpu_supports("avx512f"))
-    readers = {read512<false>, read512<true>};
+    readers = {read512<false, false>, read512<true, false>,
+               read512<false, true>, read512<true, true>};
   else if (__builtin_cpu_supports("avx2"))
-    readers = {read256};
+    readers = {read256<false>, read256<true>};
   else
-    readers = {read128};
+    readers = {read128<false>, read128<true>};
   int previous = qnt_rt_num_threads();
   for (size_t n = 0; n < threads.size(); ++n) {
     qnt_rt_set_num_threads(int(threads[n]));

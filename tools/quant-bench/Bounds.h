@@ -11,7 +11,8 @@ namespace qnt::bench {
 
 /// Bytes per second read from one buffer of `bytes` (far beyond the
 /// last-level cache) by each thread count of `threads`: the best pass of the
-/// widest loads, with and without software prefetch, after a warm one.
+/// widest loads, with and without software prefetch (a short distance ahead,
+/// the kernels' lead prefetch, both), after a warm one.
 std::vector<double> readBandwidth(const std::vector<int64_t> &threads,
                                   int64_t bytes);
 

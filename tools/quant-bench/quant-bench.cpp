@@ -85,6 +85,10 @@ const char *kUsageFormat =
     "                        (quant-compile --weight-prefetch; default auto:\n"
     "                        {0}, {1} for 6 and 4k): a kernel per value,\n"
     "                        timed in turn each run\n"
+    "  --weight-prefetch-lead LIST  bytes ahead a 1-token GEMV's lead\n"
+    "                        prefetch runs (quant-compile\n"
+    "                        --weight-prefetch-lead; default auto: {2}, 0\n"
+    "                        (none) for 6 and 4k)\n"
     "  --weight-records LIST 1: the weight in records, 0: one tensor per\n"
     "                        component (quant-compile --weight-records;\n"
     "                        default 1); 1,0 times both in turn\n"
@@ -519,11 +523,14 @@ struct CompiledKernel {
 
 /// A kernel's build: how far ahead it prefetches, whether its weight lies
 /// in records, how many weight tiles its GEMV reads at once
-/// (quant-compile --weight-prefetch, --weight-records, --weight-streams).
+/// (quant-compile --weight-prefetch, --weight-records, --weight-streams),
+/// how far ahead its single-row kernel's lead prefetch runs
+/// (--weight-prefetch-lead).
 struct KernelVariant {
   int64_t prefetchBytes;
   bool records;
   int64_t streams;
+  int64_t leadBytes;
 };
 
 /// The weights --kernels quantizes: floats into Q8_0 or Q4_0's values, or
@@ -603,6 +610,7 @@ bool compileKernel(const Shape &s, const qnt::Target &target, WeightKind kind,
   lowering.weightsFile = quant.weightsFile;
   lowering.prefetchBytes = variant.prefetchBytes;
   lowering.gemvStreams = variant.streams;
+  lowering.leadPrefetchBytes = variant.leadBytes;
   if (failed(qnt::quantize(*module, quant, target)) ||
       failed(qnt::lowerToLLVM(*module, lowering))) {
     error = "the pipeline failed on this shape";
@@ -674,6 +682,13 @@ struct KernelRow {
   double gops, gbps, dramShare, peakShare;
 };
 
+/// The distance of a row's lead prefetch as compiled (none without the
+/// short one); it runs in single-row tiles: a 1-token row's kernel, and
+/// the rows past a dynamic row count's last whole register tile.
+int64_t leadOf(const KernelRow &r) {
+  return r.variant.prefetchBytes > 0 ? r.variant.leadBytes : 0;
+}
+
 /// The peak of the dot the kernels of `target` use on `bits`-bit weights:
 /// vpdpbusd on zmm with AVX-512, on ymm with VNNI alone; with AVX2 alone, the
 /// sign trick for 8-bit weights (four instructions a row and |w| shared by 4
@@ -724,7 +739,7 @@ int benchKernels(const std::vector<Shape> &shapes,
   std::vector<uint8_t> flush(warm ? 0 : size_t(dramBytes / 4), 1);
   std::vector<KernelRow> rows;
   for (const Shape &s : shapes) {
-    // One kernel per variant (prefetch distance, records, streams), timed
+    // One kernel per variant (prefetch distances, records, streams), timed
     // in turn within each repetition, so that the machine's drift falls on
     // all of them alike. One token runs the static one-row kernel a model's
     // decode has (the only one streams apply to), more tokens one kernel
@@ -829,6 +844,7 @@ int benchKernels(const std::vector<Shape> &shapes,
           "    {\"out\": %lld, \"in\": %lld, \"tokens\": %lld, "
           "\"threads\": %lld, \"weight_prefetch\": %lld, "
           "\"weight_records\": %s, \"weight_streams\": %lld, "
+          "\"weight_prefetch_lead\": %lld, "
           "\"ms_median\": %.4f, \"ms_min\": %.4f, "
           "\"ms_max\": %.4f, \"gops\": %.2f, \"weights_gb_per_s\": %.2f, "
           "\"dram_share\": %.4f, \"int8_peak_share\": %.4f}%s\n",
@@ -836,8 +852,8 @@ int benchKernels(const std::vector<Shape> &shapes,
           (long long)r.threads, (long long)r.variant.prefetchBytes,
           r.variant.records ? "true" : "false",
           (long long)(r.singleRow ? r.variant.streams : 1),
-          r.seconds.median * 1e3, r.seconds.min * 1e3, r.seconds.max * 1e3,
-          r.gops, r.gbps, r.dramShare, r.peakShare,
+          (long long)leadOf(r), r.seconds.median * 1e3, r.seconds.min * 1e3,
+          r.seconds.max * 1e3, r.gops, r.gbps, r.dramShare, r.peakShare,
           i + 1 < rows.size() ? "," : "");
     }
     std::printf("  ]\n}\n");
@@ -867,10 +883,11 @@ int benchKernels(const std::vector<Shape> &shapes,
   std::printf("\nint8 peak of these kernels' dot: %s\n",
               peak ? peak->instruction.c_str() : "none (generic code)");
   std::printf(
-      "\n| out x in | tokens | threads | prefetch | records | streams | "
+      "\n| out x in | tokens | threads | prefetch | lead | records | streams | "
       "ms (median) | min "
       "| max | GOPS | weights GB/s | %% of DRAM read | %% of int8 peak |\n"
-      "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+      "\n");
   for (const KernelRow &r : rows) {
     // 0 asks for the format's default; streams apply to one row only.
     std::string streams = !r.singleRow ? "1"
@@ -878,11 +895,11 @@ int benchKernels(const std::vector<Shape> &shapes,
                               ? "auto"
                               : std::to_string(r.variant.streams);
     std::printf(
-        "| %lldx%lld | %lld | %lld | %lld | %s | %s | %.3f | %.3f | %.3f | "
-        "%.1f | %.1f | %.0f%% | %.0f%% |\n",
+        "| %lldx%lld | %lld | %lld | %lld | %lld | %s | %s | %.3f | %.3f | "
+        "%.3f | %.1f | %.1f | %.0f%% | %.0f%% |\n",
         (long long)r.shape.out, (long long)r.shape.in, (long long)r.tokens,
         (long long)r.threads, (long long)r.variant.prefetchBytes,
-        r.variant.records ? "yes" : "no", streams.c_str(),
+        (long long)leadOf(r), r.variant.records ? "yes" : "no", streams.c_str(),
         r.seconds.median * 1e3, r.seconds.min * 1e3, r.seconds.max * 1e3,
         r.gops, r.gbps, 100 * r.dramShare, 100 * r.peakShare);
   }
@@ -901,13 +918,15 @@ int main(int argc, char **argv) {
   std::vector<int64_t> prefetches = {qnt::kLoweringDefaults.prefetchBytes};
   std::vector<int64_t> records = {qnt::kQuantizeDefaults.weightRecords ? 1 : 0};
   std::vector<int64_t> streams = {qnt::kLoweringDefaults.gemvStreams};
+  std::vector<int64_t> leads = {qnt::kLoweringDefaults.leadPrefetchBytes};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
   bool kernels = false, warm = false;
   WeightKind kind = WeightKind::Q8_0;
   int64_t dramMib = 1024;
   const std::string usage =
       llvm::formatv(kUsageFormat, qnt::defaultPrefetchBytes(false),
-                    qnt::defaultPrefetchBytes(true))
+                    qnt::defaultPrefetchBytes(true),
+                    qnt::defaultLeadPrefetchBytes(false))
           .str();
   qnt::tools::ArgParser args("quant-bench", usage.c_str());
   args.texts("-m, --model", models);
@@ -925,6 +944,9 @@ int main(int argc, char **argv) {
       [&](const std::string &v) { return parsePrefetches(v, prefetches); });
   args.integers("--weight-records", records, 0, 1);
   args.integers("--weight-streams", streams, 0, qnt::kMaxGemvStreams);
+  args.custom("--weight-prefetch-lead",
+              "auto or bytes from 0 to 16777216, separated by commas",
+              [&](const std::string &v) { return parsePrefetches(v, leads); });
   args.custom("--shapes", "OUTxIN shapes (e.g. 4096x14336,2048x5632)",
               [&](const std::string &v) { return parseShapes(v, shapes); });
   args.text("--mcpu", cpu);
@@ -953,7 +975,8 @@ int main(int argc, char **argv) {
                              " is for models (--kernels takes --tokens)");
   for (const char *name :
        {"--tokens", "--shapes", "--mcpu", "--weight-bits", "--weight-prefetch",
-        "--weight-records", "--weight-streams", "--warm"})
+        "--weight-records", "--weight-streams", "--weight-prefetch-lead",
+        "--warm"})
     if (!kernels && args.seen(name))
       return args.usageError(std::string(name) + " is for --kernels");
   if (!kernels && prompt == 0 && gen == 0)
@@ -965,10 +988,14 @@ int main(int argc, char **argv) {
     for (int64_t r : records)
       for (int64_t p : prefetches)
         for (int64_t st : streams)
-          variants.push_back({p == qnt::kPrefetchByFormat
-                                  ? qnt::defaultPrefetchBytes(superBlocks)
-                                  : p,
-                              r != 0, st});
+          for (int64_t lead : leads)
+            variants.push_back({p == qnt::kPrefetchByFormat
+                                    ? qnt::defaultPrefetchBytes(superBlocks)
+                                    : p,
+                                r != 0, st,
+                                lead == qnt::kPrefetchByFormat
+                                    ? qnt::defaultLeadPrefetchBytes(superBlocks)
+                                    : lead});
     return benchKernels(shapes, tokenCounts, threads, repetitions,
                         dramMib << 20, output == "json", cpu, kind, variants,
                         warm);

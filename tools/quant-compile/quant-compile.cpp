@@ -142,6 +142,14 @@ cl::opt<std::string> weightPrefetch(
              "prefetch their weights (0: not at all; auto, the default: by "
              "weight type, 2048, 6144 for the K-quants)"),
     cl::value_desc("auto|bytes"), cl::init("auto"), cl::cat(category));
+cl::opt<std::string> weightPrefetchLead(
+    "weight-prefetch-lead",
+    cl::desc("how far ahead, in bytes of each stream, decode's matmuls also "
+             "prefetch one line every 2048 bytes, so that DRAM reads of the "
+             "next pages start early (0: not; none with --weight-prefetch=0; "
+             "auto, the default: by weight type, 16384, none for the "
+             "K-quants)"),
+    cl::value_desc("auto|bytes"), cl::init("auto"), cl::cat(category));
 cl::opt<int64_t> weightStreams(
     "weight-streams",
     cl::desc("weight tiles decode's matmuls read at once, far apart in the "
@@ -839,6 +847,11 @@ int main(int argc, char **argv) {
     return fail("--weight-prefetch must be auto (by weight type), 0 (no "
                 "prefetch) or a positive number of bytes, got " +
                 Twine(weightPrefetch));
+  std::optional<int64_t> leadBytes = qnt::parsePrefetchBytes(weightPrefetchLead);
+  if (!leadBytes)
+    return fail("--weight-prefetch-lead must be auto (by weight type), 0 "
+                "(none) or a positive number of bytes, got " +
+                Twine(weightPrefetchLead));
   if (weightStreams < 0 || weightStreams > qnt::kMaxGemvStreams)
     return fail("--weight-streams must be 0 (by weight type) to " +
                 Twine(qnt::kMaxGemvStreams) + ", got " + Twine(weightStreams));
@@ -938,6 +951,7 @@ int main(int argc, char **argv) {
   qnt::LoweringOptions lowering = ::qnt::loweringOptions(tileCols);
   lowering.fuse = !noFuse;
   lowering.prefetchBytes = *prefetchBytes;
+  lowering.leadPrefetchBytes = *leadBytes;
   lowering.gemvStreams = weightStreams;
   lowering.profile = profile;
   lowering.shareKernels = shareKernels;

@@ -50,9 +50,13 @@ void configureQntToVectorConversionTarget(ConversionTarget &target,
 /// on the qnt_x86 dot the tile's `dot` names, scaled into f32 once a group.
 /// The weights' streams are prefetched `prefetchBytes` ahead of their reads
 /// (one `memref.prefetch` per 64-byte line; 0: none; kPrefetchByFormat:
-/// the distance qnt::defaultPrefetchBytes gives the weight's format).
+/// the distance qnt::defaultPrefetchBytes gives the weight's format); a
+/// single-row tile's also `leadPrefetchBytes` ahead, one line every
+/// qnt::kLeadPrefetchPeriod bytes (0: not; kPrefetchByFormat: as
+/// qnt::defaultLeadPrefetchBytes gives).
 void populateMatmulTileToVectorPatterns(RewritePatternSet &patterns,
-                                        int64_t prefetchBytes);
+                                        int64_t prefetchBytes,
+                                        int64_t leadPrefetchBytes);
 
 /// The qnt_x86 ops as the target's instructions where `dot` has them and
 /// `intrinsics` allows (vpdpbusd with vnni; AVX2's vpmaddubsw sequences,

@@ -149,6 +149,27 @@ constexpr int64_t defaultPrefetchBytes(bool superBlocks) {
   return superBlocks ? 6144 : 2048;
 }
 
+/// The lead prefetch of a single-row kernel (a GEMV: every weight byte read
+/// once, from DRAM): besides the prefetch of each line a short distance
+/// ahead, one line every kLeadPrefetchPeriod bytes of the stream, far ahead
+/// (LoweringOptions::leadPrefetchBytes), into L2. The hardware prefetchers
+/// follow a stream within a 4 KiB page; the lead touches the next pages
+/// well before the reads reach them. On a Zen 5 VM a stream read with the
+/// short prefetch alone ran at 20-26 GB/s on one core, with the lead 31-35
+/// (README, "The lead prefetch"; whether TLB misses or the prefetchers'
+/// restart at each page is what it saves was not established). One a page
+/// (4096) measured less steady than two (2048); one a record (576 bytes of
+/// Q4_0) slower. The K-quants' kernels read their records' super-block
+/// factors, at the end, first, a demand read up to a record ahead: with the
+/// lead too they decoded 5-12% slower, so by format they get none.
+constexpr int64_t kLeadPrefetchPeriod = 2048;
+
+/// The lead prefetch's distance by format (kPrefetchByFormat), in bytes of
+/// the stream: 16384, none (0) for the K-quants (super-blocks).
+constexpr int64_t defaultLeadPrefetchBytes(bool superBlocks) {
+  return superBlocks ? 0 : 16384;
+}
+
 /// A prefetch distance as the tools take it: "auto" (kPrefetchByFormat) or
 /// bytes, a whole number >= 0 in decimal; nothing for anything else.
 inline std::optional<int64_t> parsePrefetchBytes(llvm::StringRef text) {
@@ -173,6 +194,12 @@ struct LoweringOptions {
   /// chooses by the weight's format (defaultPrefetchBytes: 2048, 6144 for the
   /// K-quants).
   int64_t prefetchBytes = kPrefetchByFormat;
+  /// How far ahead a single-row micro-kernel's lead prefetch runs, in bytes
+  /// of each weight stream (one line every kLeadPrefetchPeriod bytes; 0:
+  /// none; none either with prefetchBytes 0). kPrefetchByFormat, the
+  /// default, chooses by the weight's format (defaultLeadPrefetchBytes:
+  /// 16384, none for the K-quants).
+  int64_t leadPrefetchBytes = kPrefetchByFormat;
   /// Weight tiles a single-row matmul (decode's GEMV) reads side by side,
   /// far apart in the weight, when its tiles are in records and divide
   /// evenly (1: one run of the weight a thread). 0, the default, chooses by
