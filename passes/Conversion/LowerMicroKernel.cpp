@@ -279,7 +279,8 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
           }
           // The lead prefetch of a single-row tile: one line of each
           // stream every kLeadPrefetchPeriod bytes, leadBytes ahead, into
-          // L2 (qnt/Passes/Options.h).
+          // L2 (qnt/Passes/Options.h). The data's place follows g (a
+          // weight with one scale a row still has a group's rows a group).
           if (m0 == 1 && leadBytes > 0 && prefetchBytes > 0) {
             int64_t groupBytes = records ? recordLayout.bytes / recordGroups
                                          : groupRows * dataRowBytes;
@@ -288,7 +289,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
             int64_t leadGroups = llvm::divideCeil(leadBytes, groupBytes);
             Value due = arith::CmpIOp::create(
                 b, loc, arith::CmpIPredicate::eq,
-                arith::RemUIOp::create(b, loc, gw, index(period)), index(0));
+                arith::RemUIOp::create(b, loc, g, index(period)), index(0));
             scf::IfOp::create(b, loc, due, [&](OpBuilder &, Location) {
               if (records) {
                 Value at = add(gw, index(leadGroups));
@@ -303,7 +304,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                       ValueRange{leadRecord, leadColumn}, /*isWrite=*/false,
                       /*localityHint=*/2, /*isDataCache=*/true);
               } else {
-                prefetch(op.getRhsData(), mul(gw, index(groupRows)),
+                prefetch(op.getRhsData(), mul(g, index(groupRows)),
                          leadGroups * groupRows, 1, /*hint=*/2);
               }
               scf::YieldOp::create(b, loc);

@@ -95,6 +95,24 @@ func.func @q8_0_plain(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2
 
 // -----
 
+// One scale a row (per channel) with groups of 32 activations: the weight's
+// group index is 0 throughout, but the lead follows the loop's group, as
+// the data rows do.
+// CHECK-LABEL: func.func @per_channel
+// CHECK:         scf.for %[[G:[^ ]+]] =
+// CHECK:           %[[PHASE:.+]] = arith.remui %[[G]], %c2 : index
+// CHECK:           scf.if
+// CHECK:             %[[ROW:.+]] = arith.muli %[[G]], %c8 : index
+// CHECK:             %[[AT:.+]] = arith.addi %[[ROW]], %c128 : index
+// CHECK:             memref.prefetch %{{.+}}[%[[AT]], %c0], read, locality<2>, data
+func.func @per_channel(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi32>, %w: tensor<16x128xi8>, %ws: tensor<1x32xf32>, %i: tensor<1x?xf32>) -> tensor<1x?xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
+       : (tensor<1x64xi8>, tensor<1x2xf32>, tensor<1x2xi32>, tensor<16x128xi8>, tensor<1x32xf32>, tensor<1x?xf32>) -> tensor<1x?xf32>
+  return %t : tensor<1x?xf32>
+}
+
+// -----
+
 // Two rows (m0 = 2): no lead prefetch, the short one only.
 // CHECK-LABEL: func.func @two_rows
 // CHECK-NOT:     scf.if
