@@ -99,9 +99,10 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     int64_t prefetchBytes = prefetchOption == kPrefetchByFormat
                                 ? defaultPrefetchBytes(superBlocks)
                                 : prefetchOption;
-    int64_t leadBytes = leadOption == kPrefetchByFormat
-                            ? defaultLeadPrefetchBytes(superBlocks)
-                            : leadOption;
+    int64_t leadBytes = effectiveLeadPrefetchBytes(
+        prefetchBytes, leadOption == kPrefetchByFormat
+                           ? defaultLeadPrefetchBytes(superBlocks)
+                           : leadOption);
     Location loc = op.getLoc();
     int64_t m0 = op.getM0(), n0 = op.getN0(), lanes = op.getLanes();
     int64_t nv = n0 / lanes, kStored = op.getStoredK(), group = op.getGroup();
@@ -281,7 +282,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
           // stream every kLeadPrefetchPeriod bytes, leadBytes ahead, into
           // L2 (qnt/Passes/Options.h). The data's place follows g (a
           // weight with one scale a row still has a group's rows a group).
-          if (m0 == 1 && leadBytes > 0 && prefetchBytes > 0) {
+          if (m0 == 1 && leadBytes > 0) {
             int64_t groupBytes = records ? recordLayout.bytes / recordGroups
                                          : groupRows * dataRowBytes;
             int64_t period =

@@ -686,7 +686,8 @@ struct KernelRow {
 /// short one); it runs in single-row tiles: a 1-token row's kernel, and
 /// the rows past a dynamic row count's last whole register tile.
 int64_t leadOf(const KernelRow &r) {
-  return r.variant.prefetchBytes > 0 ? r.variant.leadBytes : 0;
+  return qnt::effectiveLeadPrefetchBytes(r.variant.prefetchBytes,
+                                         r.variant.leadBytes);
 }
 
 /// The peak of the dot the kernels of `target` use on `bits`-bit weights:

@@ -171,6 +171,14 @@ constexpr int64_t defaultLeadPrefetchBytes(bool superBlocks) {
   return superBlocks ? 0 : 16384;
 }
 
+/// The lead distance a kernel runs given its resolved short and lead
+/// distances (bytes, not kPrefetchByFormat): none without the short
+/// prefetch (`--weight-prefetch=0` turns every software prefetch off).
+constexpr int64_t effectiveLeadPrefetchBytes(int64_t prefetchBytes,
+                                             int64_t leadBytes) {
+  return prefetchBytes > 0 ? leadBytes : 0;
+}
+
 /// A prefetch distance as the tools take it: "auto" (kPrefetchByFormat) or
 /// bytes, a whole number >= 0 in decimal; nothing for anything else.
 inline std::optional<int64_t> parsePrefetchBytes(llvm::StringRef text) {
