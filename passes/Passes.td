@@ -598,7 +598,7 @@ def LowerToVectorPass : Pass<"qnt-lower-to-vector", "ModuleOp"> {
     %d, %s = scf.forall (%r) in (%rows) shared_outs(%od = %data, %os = %scales) -> (tensor<?x256xi8>, tensor<?x8xf32>) {
       scf.for %g ... {
         %x = vector.transfer_read %x[%r, %c] : tensor<?x256xf32>, vector<32xf32>
-        ... vector.reduction <maxnumf> ... math.round ... arith.fptosi
+        ... arith.maxnumf (a tree over halves: the amax) ... math.round ... arith.fptosi
       }
       scf.forall.in_parallel { tensor.parallel_insert_slice ... }
     }

@@ -205,6 +205,28 @@ Value storedChunk(Emitter &e, SchemeAttr s, Value q) {
   return q;
 }
 
+Value Emitter::reduce(vector::CombiningKind kind, Value vec) {
+  using vector::CombiningKind;
+  auto type = cast<VectorType>(vec.getType());
+  bool exact =
+      kind == CombiningKind::MAXNUMF || kind == CombiningKind::MINNUMF ||
+      kind == CombiningKind::MAXIMUMF || kind == CombiningKind::MINIMUMF;
+  int64_t n =
+      type.getRank() == 1 && !type.isScalable() ? type.getDimSize(0) : 0;
+  if (!exact || n < 2 || !llvm::isPowerOf2_64(uint64_t(n)))
+    return vector::ReductionOp::create(b, loc, kind, vec);
+  for (; n > 1; n /= 2) {
+    Value lo = vector::ExtractStridedSliceOp::create(
+        b, loc, vec, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{n / 2},
+        ArrayRef<int64_t>{1});
+    Value hi = vector::ExtractStridedSliceOp::create(
+        b, loc, vec, ArrayRef<int64_t>{n / 2}, ArrayRef<int64_t>{n / 2},
+        ArrayRef<int64_t>{1});
+    vec = vector::makeArithReduction(b, loc, kind, lo, hi);
+  }
+  return vector::ExtractOp::create(b, loc, vec, ArrayRef<int64_t>{0});
+}
+
 Value chunkSum(Emitter &e, Value q) {
   Value wide = arith::ExtSIOp::create(
       e.b, e.loc, VectorType::get({kVec}, e.b.getI32Type()), q);

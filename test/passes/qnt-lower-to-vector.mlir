@@ -1,14 +1,25 @@
 // RUN: quant-opt %s --split-input-file --qnt-lower-to-vector | FileCheck %s
 
 // Dynamic quantization, Q8_0 style: one parallel task per row; per block of
-// 32, amax by a vector max-reduction, d = amax / 127, q = round(x * (1 / d)).
+// 32, amax by a tree of vector maxima, d = amax / 127, q = round(x * (1 / d)).
 // CHECK-LABEL: func.func @quantize_per_block
 // CHECK-SAME:    (%[[X:.+]]: tensor<?x64xf32>) -> (tensor<?x64xi8>, tensor<?x2xf16>)
 // CHECK:         %[[R:.+]]:2 = scf.forall (%[[ROW:.+]]) in (%{{.+}}) shared_outs(%[[D:.+]] = %{{.+}}, %[[S:.+]] = %{{.+}}) -> (tensor<?x64xi8>, tensor<?x2xf16>)
 // CHECK:           scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step
 // CHECK:             %[[V:.+]] = vector.transfer_read %[[X]][%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<?x64xf32>, vector<32xf32>
 // CHECK:             %[[A:.+]] = math.absf %[[V]] : vector<32xf32>
-// CHECK:             vector.reduction <maxnumf>, %[[A]] : vector<32xf32> into f32
+// The amax of a block as a tree of elementwise maxima over halves, 32 -> 1
+// (exact in any order), not vector.reduction <maxnumf>: LLVM expands that
+// into a scalar max and NaN check per lane.
+// CHECK:             %[[LO:.+]] = vector.extract_strided_slice %[[A]] {offsets = [0], sizes = [16], strides = [1]} : vector<32xf32> to vector<16xf32>
+// CHECK:             %[[HI:.+]] = vector.extract_strided_slice %[[A]] {offsets = [16], sizes = [16], strides = [1]} : vector<32xf32> to vector<16xf32>
+// CHECK:             arith.maxnumf %[[LO]], %[[HI]] : vector<16xf32>
+// CHECK:             arith.maxnumf {{.+}} : vector<8xf32>
+// CHECK:             arith.maxnumf {{.+}} : vector<4xf32>
+// CHECK:             arith.maxnumf {{.+}} : vector<2xf32>
+// CHECK:             %[[M1:.+]] = arith.maxnumf {{.+}} : vector<1xf32>
+// CHECK:             vector.extract %[[M1]][0] : f32 from vector<1xf32>
+// CHECK-NOT:         vector.reduction <maxnumf>
 // CHECK:           %[[DS:.+]] = arith.divf %{{.+}}, %{{.+}} : f32
 // CHECK:           %[[NZ:.+]] = arith.cmpf one, %[[DS]]
 // CHECK:           %[[INV:.+]] = arith.divf %{{.+}}, %[[DS]] : f32
@@ -51,7 +62,7 @@ func.func @quantize_per_token(%x: tensor<?x48xf32>) -> !qnt.tensor<?x48xf32, #qn
 // One scale for the whole tensor: a sequential two-pass loop, no forall.
 // CHECK-LABEL: func.func @quantize_per_tensor
 // CHECK-NOT:     scf.forall
-// CHECK:         vector.reduction <maxnumf>
+// CHECK:         arith.maxnumf {{.+}} : vector<16xf32>
 // CHECK:         tensor.insert %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}] : tensor<1x1xf32>
 func.func @quantize_per_tensor(%x: tensor<4x32xf32>) -> !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_tensor, scale = f32>> {
   %q = qnt.quantize %x : tensor<4x32xf32> -> !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_tensor, scale = f32>>
@@ -112,7 +123,7 @@ func.func @constant() -> (tensor<1x8x8x4xi8>, tensor<1x1x8xf16>) {
 // CHECK:           scf.for
 // CHECK:             arith.mulf
 // CHECK:             math.absf
-// CHECK:             vector.reduction <maxnumf>
+// CHECK:             arith.maxnumf {{.+}} : vector<16xf32>
 // CHECK:             math.round
 // CHECK:             vector.reduction <add>
 // CHECK-NOT:     tensor<?x64xf32>
@@ -128,7 +139,7 @@ func.func @rms_norm_quantized(%x: tensor<?x64xf32>, %w: tensor<64xf32>) -> !qnt.
 // CHECK-LABEL: func.func @silu_mul_quantized
 // CHECK-SAME:    -> (tensor<?x96xi8>, tensor<?x1xf32>)
 // CHECK:         arith.negf
-// CHECK:         vector.reduction <maxnumf>
+// CHECK:         arith.maxnumf {{.+}} : vector<16xf32>
 // CHECK:         arith.negf
 // CHECK:         math.round
 func.func @silu_mul_quantized(%g: tensor<?x96xf32>, %u: tensor<?x96xf32>) -> !qnt.tensor<?x96xf32, #qnt.scheme<granularity = per_token, scale = f32>> {
@@ -305,7 +316,7 @@ func.func @attention_q8_0_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xi8>, %v: 
 // CHECK:             %[[H:.+]] = vector.transfer_read {{.+}} : tensor<64x32xf16>, vector<16xf16>
 // CHECK-NEXT:        arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
 // CHECK:             vector.shuffle {{.+}} : vector<16xf32>, vector<16xf32>
-// CHECK:             vector.reduction <maximumf>, {{.+}} : vector<8xf32> into f32
+// CHECK:             arith.maximumf {{.+}} : vector<4xf32>
 // CHECK:             arith.subf {{.+}} : vector<8xf32>
 // CHECK:             vector.fma {{.+}} : vector<16xf32>
 // CHECK:           scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, f32, f32, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
@@ -329,7 +340,7 @@ func.func @attention_decode(%q: tensor<1x64xf32>, %k: tensor<64x32xf16>, %v: ten
 // CHECK:         %[[S:.+]] = tensor.empty(%{{.+}}) : tensor<?x4xf32>
 // CHECK:         %[[U:.+]] = tensor.empty(%{{.+}}) : tensor<?x4xi32>
 // CHECK:         scf.forall (%{{.+}}) in (%{{.+}}) shared_outs(%{{.+}} = %[[D]], %{{.+}} = %[[S]], %{{.+}} = %[[U]])
-// CHECK-COUNT-8:   vector.reduction <maxnumf>
+// CHECK-COUNT-8:   arith.maxnumf {{.+}} : vector<16xf32>
 // CHECK:           scf.forall.in_parallel
 // CHECK-NEXT:        tensor.parallel_insert_slice {{.+}} : tensor<?x64xi8> into tensor<?x128xi8>
 // CHECK-NEXT:        tensor.parallel_insert_slice {{.+}} : tensor<?x2xf32> into tensor<?x4xf32>
@@ -456,7 +467,7 @@ func.func @packed(%d: tensor<4x32xi8>, %s: tensor<4x1xf16>) -> (tensor<4x32xi8>,
 // CHECK-DAG:     %[[HI:.+]] = arith.constant dense<1.270000e+02> : vector<32xf32>
 // CHECK-DAG:     %[[SC:.+]] = arith.constant dense<{{\[\[}}5.000000e-01, 2.500000e-01]]> : tensor<1x2xf32>
 // CHECK:         scf.forall
-// CHECK-NOT:       vector.reduction <maxnumf>
+// CHECK-NOT:       arith.maxnumf {{.+}} : vector<16xf32>
 // CHECK:           %[[D:.+]] = tensor.extract %[[SC]][%{{.+}}, %{{.+}}] : tensor<1x2xf32>
 // CHECK:           arith.divf %{{.+}}, %[[D]] : f32
 // CHECK:           %[[M:.+]] = arith.mulf
@@ -476,7 +487,7 @@ func.func @quantize_static(%x: tensor<?x64xf32>) -> !qnt.tensor<?x64xf32, #qnt.s
 // normalized values.
 // CHECK-LABEL: func.func @rms_norm_static
 // CHECK:         scf.forall
-// CHECK-NOT:       vector.reduction <maxnumf>
+// CHECK-NOT:       arith.maxnumf {{.+}} : vector<16xf32>
 // CHECK:           arith.minnumf
 // CHECK:           arith.maxnumf
 // CHECK:           arith.fptosi
@@ -494,8 +505,8 @@ func.func @rms_norm_static(%x: tensor<?x64xf32>, %w: tensor<64xf32>) -> !qnt.ten
 // CHECK-LABEL: func.func @quantize_asymmetric
 // CHECK-SAME:    -> (tensor<?x64xi8>, tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x2xi32>)
 // CHECK:         scf.forall
-// CHECK:           vector.reduction <minnumf>
-// CHECK:           vector.reduction <maxnumf>
+// CHECK:           arith.minnumf {{.+}} : vector<16xf32>
+// CHECK:           arith.maxnumf {{.+}} : vector<16xf32>
 // CHECK:           %[[R:.+]] = arith.subf
 // CHECK:           arith.divf %[[R]], %{{.+}} : f32
 // CHECK:           %[[ZF:.+]] = math.round %{{.+}} : f32
@@ -542,10 +553,12 @@ func.func @embedding_tiled(%t: !qnt.tensor<300x64xf32, #qnt.scheme<granularity =
 // CHECK:           %[[Y:.+]] = vector.transfer_read %{{.+}} : tensor<?x64xf32>, vector<32xf32>
 // CHECK:           %[[ABS:.+]] = math.absf %[[Y]] : vector<32xf32>
 // CHECK:           %[[H0:.+]] = vector.extract_strided_slice %[[ABS]] {offsets = [0], sizes = [16], strides = [1]} : vector<32xf32> to vector<16xf32>
-// CHECK:           vector.reduction <maxnumf>, %[[H0]] : vector<16xf32> into f32
+// CHECK:           vector.extract_strided_slice %[[H0]] {offsets = [8], sizes = [8], strides = [1]} : vector<16xf32> to vector<8xf32>
+// CHECK:           arith.maxnumf {{.+}} : vector<8xf32>
 // CHECK:           vector.insert_strided_slice %{{.+}}, %{{.+}} {offsets = [0], strides = [1]} : vector<16xf32> into vector<32xf32>
 // CHECK:           %[[H1:.+]] = vector.extract_strided_slice %[[ABS]] {offsets = [16], sizes = [16], strides = [1]} : vector<32xf32> to vector<16xf32>
-// CHECK:           vector.reduction <maxnumf>, %[[H1]] : vector<16xf32> into f32
+// CHECK:           vector.extract_strided_slice %[[H1]] {offsets = [8], sizes = [8], strides = [1]} : vector<16xf32> to vector<8xf32>
+// CHECK:           arith.maxnumf {{.+}} : vector<8xf32>
 // CHECK:           %[[INV:.+]] = vector.insert_strided_slice %{{.+}}, %{{.+}} {offsets = [16], strides = [1]} : vector<16xf32> into vector<32xf32>
 // CHECK:           arith.mulf %[[Y]], %[[INV]] : vector<32xf32>
 // CHECK:           %[[Q:.+]] = arith.fptosi %{{.+}} : vector<32xf32> to vector<32xi8>
