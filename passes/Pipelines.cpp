@@ -139,6 +139,12 @@ void qnt::buildLowerToBuffersPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // A single-row kernel with weight streams returns its destination through
+  // an expand_shape (the [1, S, N / S] view) and a collapse_shape back:
+  // folded, the result is the last argument itself, which the next pass
+  // recognizes and drops; otherwise every decode matmul copied its output
+  // into an out-parameter (about 70 KiB a layer of a 1B model).
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.addResultAttribute = true;
