@@ -81,49 +81,69 @@ Value readCacheChunk(Emitter &e, Value cache, Value scales, Value row,
                                vector::BroadcastOp::create(b, loc, floatVec, dscale));
 }
 
-/// The sums of 8 vectors of 16 lanes, as the 8 lanes of one vector, by a
-/// tree of half-swaps: each level adds the first and second halves of every
-/// segment of two vectors into one vector of twice as many segments (3
-/// instructions a merge, 24 for the 8 sums; a reduction each took ~8).
-Value sumLanes8(Emitter &e, SmallVector<Value> parts) {
+/// The sums of n vectors of 16 lanes (n a power of two up to 16), as the n
+/// lanes of one vector: lane i is the sum of parts[i]. A tree of half-swaps:
+/// while there are two vectors or more, each level adds the first and
+/// second halves of every segment of two vectors into one vector of twice
+/// as many segments (3 instructions a merge); one vector left, its segments
+/// are halved in place. Every vector's lanes are added in the same order,
+/// whatever n: lanes l and l + 8, then the pairs 4 apart, 2, 1 (prefill's
+/// tree in LowerAttention adds its partial sums so too).
+Value sumLanes(Emitter &e, SmallVector<Value> parts) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  int64_t seg = kDecodeLanes;
-  while (parts.size() > 1) {
-    SmallVector<int64_t> first, second;
-    int64_t segments = kDecodeLanes / seg;
-    for (int64_t operand = 0; operand < 2; ++operand)
-      for (int64_t k = 0; k < segments; ++k)
+  assert(llvm::isPowerOf2_64(parts.size()) && parts.size() <= kDecodeLanes);
+  int64_t seg = kDecodeLanes, width = kDecodeLanes;
+  auto halves = [&](int64_t operands, SmallVector<int64_t> &first,
+                    SmallVector<int64_t> &second) {
+    for (int64_t operand = 0; operand < operands; ++operand)
+      for (int64_t k = 0; k < width / seg; ++k)
         for (int64_t l = 0; l < seg / 2; ++l) {
-          first.push_back(operand * kDecodeLanes + k * seg + l);
-          second.push_back(operand * kDecodeLanes + k * seg + seg / 2 + l);
+          first.push_back(operand * width + k * seg + l);
+          second.push_back(operand * width + k * seg + seg / 2 + l);
         }
-    SmallVector<Value> next;
-    for (size_t i = 0; i + 1 < parts.size(); i += 2)
-      next.push_back(arith::AddFOp::create(
-          b, loc, vector::ShuffleOp::create(b, loc, parts[i], parts[i + 1], first),
-          vector::ShuffleOp::create(b, loc, parts[i], parts[i + 1], second)));
-    parts = next;
-    seg /= 2;
+  };
+  for (; seg > 1; seg /= 2) {
+    SmallVector<int64_t> first, second;
+    if (parts.size() > 1) {
+      halves(2, first, second);
+      SmallVector<Value> next;
+      for (size_t i = 0; i + 1 < parts.size(); i += 2)
+        next.push_back(arith::AddFOp::create(
+            b, loc,
+            vector::ShuffleOp::create(b, loc, parts[i], parts[i + 1], first),
+            vector::ShuffleOp::create(b, loc, parts[i], parts[i + 1], second)));
+      parts = next;
+    } else {
+      halves(1, first, second);
+      parts[0] = arith::AddFOp::create(
+          b, loc, vector::ShuffleOp::create(b, loc, parts[0], parts[0], first),
+          vector::ShuffleOp::create(b, loc, parts[0], parts[0], second));
+      width /= 2;
+    }
   }
-  // Eight segments of two lanes: add each pair.
-  SmallVector<int64_t> even, odd;
-  for (int64_t l = 0; l < kDecodeLanes; l += 2) {
-    even.push_back(l);
-    odd.push_back(l + 1);
-  }
-  return arith::AddFOp::create(
-      b, loc, vector::ShuffleOp::create(b, loc, parts[0], parts[0], even),
-      vector::ShuffleOp::create(b, loc, parts[0], parts[0], odd));
+  return parts[0];
 }
 
 /// Decode's attention for one task: the query row's `heads` heads of one KV
 /// group over cache rows 0 .. numKeys - 1, the head dimension in the lanes
 /// (d / 16 vectors a row) instead of the heads: every row's keys and values
-/// are read (and widened) once for the whole group, scores are 16-lane
-/// multiply-adds summed across lanes by sumLanes8, and each head's online
-/// softmax runs on the 8 scores of a block in one vector. Returns the
-/// [1, heads * d] f32 tile of the task's output.
+/// are read (and widened) once for the whole group. A block of 8 rows:
+///
+///   s_j   = sumLanes(q_h . k_j for each head h)     the group's scores of row
+///                                                   j, a lane a head
+///   m'    = max(m, s_0, ..., s_7),  alpha = exp(m - m')
+///   p_j   = exp(s_j - m')                           one exp for the 8 rows
+///   l     = l * alpha + p_0 + ... + p_7
+///   o_h   = o_h * alpha_h + sum_j p_j[h] v_j        a tile of a few heads
+///                                                   at a time
+///
+/// each head's online softmax as prefill's (the same operations on the same
+/// values, so that either entry point gives a row the same logits), but the
+/// heads side by side in the lanes: one max, one exp and one add a row for
+/// the whole group (with a head's 8 scores in a vector instead, its 16 exps,
+/// 8 scalar adds and the 32 outputs live across them spilled; 4x slower).
+/// Returns the [1, heads * d] f32 tile of the task's output.
 Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
                           Value keyScales, Value valueScales, AttentionOp op,
                           Value row, Value h0, Value kvCol, Value numKeys) {
@@ -133,9 +153,11 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
   int64_t d = op.getHeadDim(), heads = op.getTaskHeads();
   int64_t chunks = d / kDecodeLanes;
   int64_t cacheRows = op.getKeys().getType().getDimSize(0);
+  // A row's scores: the heads in the lanes (padded to a power of two).
+  int64_t lanes = int64_t(llvm::PowerOf2Ceil(uint64_t(heads)));
   auto vec = VectorType::get({kDecodeLanes}, f32);
-  auto scoreVec = VectorType::get({kKeyBlock}, f32);
-  auto indexVec = VectorType::get({kKeyBlock}, b.getI64Type());
+  auto scoreVec = VectorType::get({lanes}, f32);
+  auto blockVec = VectorType::get({kKeyBlock * lanes}, f32);
 
   // The queries, pre-scaled: q[h * chunks + c].
   Value scale = vector::BroadcastOp::create(b, loc, vec,
@@ -152,90 +174,102 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
           scale));
     }
 
-  // Carried: each head's running max and sum (splats of 8), then its output
-  // vectors.
+  // Carried: the heads' running maxima and sums, then their outputs.
   Value minusBig = e.f32(-1.0e30f);
-  SmallVector<Value> inits;
-  for (int64_t h = 0; h < heads; ++h)
-    inits.push_back(vector::BroadcastOp::create(b, loc, scoreVec, minusBig));
-  for (int64_t h = 0; h < heads; ++h)
-    inits.push_back(e.f32(0.0f));
+  Value zero = e.splat(vec, b.getF32FloatAttr(0.0f));
+  SmallVector<Value> inits = {
+      vector::BroadcastOp::create(b, loc, scoreVec, minusBig),
+      e.splat(scoreVec, b.getF32FloatAttr(0.0f))};
   for (int64_t i = 0; i < heads * chunks; ++i)
-    inits.push_back(e.splat(vec, b.getF32FloatAttr(0.0f)));
-  Value keysEnd = vector::BroadcastOp::create(
-      b, loc, indexVec, arith::IndexCastOp::create(b, loc, b.getI64Type(), numKeys));
-  SmallVector<int64_t> iota;
-  for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-    iota.push_back(jj);
-  Value iotaVec = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(indexVec, ArrayRef<int64_t>(iota)));
+    inits.push_back(zero);
+  // Output tiles of `tileHeads` heads (16 vectors at most) accumulate a
+  // block's rows before the next tile's: the 8 rows' values are widened
+  // again for each tile, rather than all outputs and values held at once.
+  int64_t tileHeads = std::max<int64_t>(1, std::min(heads, 16 / chunks));
 
   // Whole blocks, then the last one if partial: its rows past the end are
   // read clamped into the cache and masked. Unclamped rows are affine in the
   // loop, so LLVM's LoopDataPrefetch prefetches them (the cache is read at a
   // stride of a whole row: 7% of a Llama-3.2-1B decode step at depth 1024).
   auto block = [&](Value j0, ValueRange acc, bool last) -> SmallVector<Value> {
-        SmallVector<Value> k, v;
-        for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
-          Value r = e.add(j0, e.index(jj));
-          if (last)
-            r = arith::MinUIOp::create(b, loc, r, e.index(cacheRows - 1));
-          for (int64_t c = 0; c < chunks; ++c) {
-            Value col = e.add(kvCol, e.index(c * kDecodeLanes));
-            k.push_back(readCacheChunk(e, keys, keyScales, r, col));
-            v.push_back(readCacheChunk(e, values, valueScales, r, col));
-          }
+    SmallVector<Value> rowOf;
+    for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+      Value r = e.add(j0, e.index(jj));
+      if (last)
+        r = arith::MinUIOp::create(b, loc, r, e.index(cacheRows - 1));
+      rowOf.push_back(r);
+    }
+    auto chunkCol = [&](int64_t c) {
+      return e.add(kvCol, e.index(c * kDecodeLanes));
+    };
+    // Scores, a row at a time: s[jj] holds head h's in lane h.
+    Value masked = vector::BroadcastOp::create(b, loc, scoreVec, minusBig);
+    Value m = acc[0];
+    SmallVector<Value> s;
+    for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+      SmallVector<Value> k;
+      for (int64_t c = 0; c < chunks; ++c)
+        k.push_back(readCacheChunk(e, keys, keyScales, rowOf[jj], chunkCol(c)));
+      SmallVector<Value> dots(lanes, zero);
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t c = 0; c < chunks; ++c)
+          dots[h] =
+              vector::FMAOp::create(b, loc, q[h * chunks + c], k[c], dots[h]);
+      Value sj = sumLanes(e, dots);
+      if (last) {
+        Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                            e.add(j0, e.index(jj)), numKeys);
+        sj = arith::SelectOp::create(b, loc, valid, sj, masked);
+      }
+      s.push_back(sj);
+      m = arith::MaximumFOp::create(b, loc, m, sj);
+    }
+    Value alpha = mlir::math::ExpOp::create(
+        b, loc, arith::SubFOp::create(b, loc, acc[0], m));
+    // p = exp(s - m') for the block's rows as one vector.
+    Value shifted = e.splat(blockVec, b.getF32FloatAttr(0.0f));
+    for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+      shifted = vector::InsertStridedSliceOp::create(
+          b, loc, arith::SubFOp::create(b, loc, s[jj], m), shifted,
+          ArrayRef<int64_t>{jj * lanes}, ArrayRef<int64_t>{1});
+    Value pAll = mlir::math::ExpOp::create(b, loc, shifted);
+    SmallVector<Value> p;
+    Value l = arith::MulFOp::create(b, loc, acc[1], alpha);
+    for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+      p.push_back(vector::ExtractStridedSliceOp::create(
+          b, loc, pAll, ArrayRef<int64_t>{jj * lanes}, ArrayRef<int64_t>{lanes},
+          ArrayRef<int64_t>{1}));
+      l = arith::AddFOp::create(b, loc, l, p.back());
+    }
+    SmallVector<Value> next = {m, l};
+    next.append(acc.begin() + 2, acc.end());
+    auto lane = [&](Value x, int64_t h) -> Value {
+      return vector::BroadcastOp::create(
+          b, loc, vec,
+          vector::ExtractOp::create(b, loc, x, ArrayRef<int64_t>{h}));
+    };
+    for (int64_t t0 = 0; t0 < heads; t0 += tileHeads) {
+      int64_t t1 = std::min(heads, t0 + tileHeads);
+      for (int64_t h = t0; h < t1; ++h) {
+        Value alphaH = lane(alpha, h);
+        for (int64_t c = 0; c < chunks; ++c)
+          next[2 + h * chunks + c] =
+              arith::MulFOp::create(b, loc, next[2 + h * chunks + c], alphaH);
+      }
+      for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
+        SmallVector<Value> v;
+        for (int64_t c = 0; c < chunks; ++c)
+          v.push_back(
+              readCacheChunk(e, values, valueScales, rowOf[jj], chunkCol(c)));
+        for (int64_t h = t0; h < t1; ++h) {
+          Value pjh = lane(p[jj], h);
+          for (int64_t c = 0; c < chunks; ++c)
+            next[2 + h * chunks + c] = vector::FMAOp::create(
+                b, loc, pjh, v[c], next[2 + h * chunks + c]);
         }
-        Value rowsVec = arith::AddIOp::create(
-            b, loc,
-            vector::BroadcastOp::create(
-                b, loc, indexVec, arith::IndexCastOp::create(b, loc, b.getI64Type(), j0)),
-            iotaVec);
-        Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                            rowsVec, keysEnd);
-        Value masked = vector::BroadcastOp::create(b, loc, scoreVec, minusBig);
-        SmallVector<Value> next(acc.begin(), acc.end());
-        for (int64_t h = 0; h < heads; ++h) {
-          SmallVector<Value> dots;
-          for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
-            Value dot = e.splat(vec, b.getF32FloatAttr(0.0f));
-            for (int64_t c = 0; c < chunks; ++c)
-              dot = vector::FMAOp::create(b, loc, q[h * chunks + c],
-                                          k[jj * chunks + c], dot);
-            dots.push_back(dot);
-          }
-          Value s = sumLanes8(e, dots);
-          if (last)
-            s = arith::SelectOp::create(b, loc, valid, s, masked);
-          Value mOld = acc[h];
-          Value m = arith::MaximumFOp::create(
-              b, loc, mOld,
-              vector::BroadcastOp::create(
-                  b, loc, scoreVec, e.reduce(vector::CombiningKind::MAXIMUMF, s)));
-          Value alpha = mlir::math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, mOld, m));
-          Value p = mlir::math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, s, m));
-          // l = l * alpha + p[0] + p[1] + ..., in row order.
-          Value alphaScalar = vector::ExtractOp::create(b, loc, alpha, ArrayRef<int64_t>{0});
-          Value l = arith::MulFOp::create(b, loc, acc[heads + h], alphaScalar);
-          SmallVector<Value> pj;
-          for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
-            Value x = vector::ExtractOp::create(b, loc, p, ArrayRef<int64_t>{jj});
-            l = arith::AddFOp::create(b, loc, l, x);
-            pj.push_back(vector::BroadcastOp::create(b, loc, vec, x));
-          }
-          next[h] = m;
-          next[heads + h] = l;
-          Value alphaVec = vector::BroadcastOp::create(b, loc, vec, alphaScalar);
-          for (int64_t c = 0; c < chunks; ++c) {
-            Value o = arith::MulFOp::create(b, loc, acc[2 * heads + h * chunks + c], alphaVec);
-            for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-              o = vector::FMAOp::create(b, loc, pj[jj], v[jj * chunks + c], o);
-            next[2 * heads + h * chunks + c] = o;
-          }
-        }
-        return next;
+      }
+    }
+    return next;
   };
   Value whole = e.mul(arith::DivUIOp::create(b, loc, numKeys, e.index(kKeyBlock)),
                       e.index(kKeyBlock));
@@ -247,16 +281,17 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
   // out = o / l, head by head into the task's [1, heads * d] tile.
   Value tile = e.empty({1, heads * d}, f32, {});
   for (int64_t h = 0; h < heads; ++h) {
-    Value l = state[heads + h];
+    Value l = vector::ExtractOp::create(b, loc, state[1], ArrayRef<int64_t>{h});
     Value inv = vector::BroadcastOp::create(
         b, loc, vec, arith::DivFOp::create(b, loc, e.f32(1.0f), l));
     for (int64_t c = 0; c < chunks; ++c)
-      tile = vector::TransferWriteOp::create(
-                 b, loc,
-                 arith::MulFOp::create(b, loc, state[2 * heads + h * chunks + c], inv),
-                 tile, ValueRange{e.index(0), e.index(h * d + c * kDecodeLanes)},
-                 ArrayRef<bool>{true})
-                 .getResult();
+      tile =
+          vector::TransferWriteOp::create(
+              b, loc,
+              arith::MulFOp::create(b, loc, state[2 + h * chunks + c], inv),
+              tile, ValueRange{e.index(0), e.index(h * d + c * kDecodeLanes)},
+              ArrayRef<bool>{true})
+              .getResult();
   }
   return tile;
 }
@@ -440,7 +475,7 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                 // Decode's order (emitDecodeAttention), so that a row gets
                 // the same logits from either entry point: 16 partial sums,
                 // p_l over elements l, l + 16, ... (a loop), then added as
-                // sumLanes8's tree does, (p_0 + p_8) + (p_4 + p_12) ...,
+                // sumLanes's tree does, (p_0 + p_8) + (p_4 + p_12) ...,
                 // depth first so that at most one pending sum per level is
                 // live.
                 std::function<SmallVector<Value>(int64_t, int64_t)> tree =
