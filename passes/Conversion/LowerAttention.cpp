@@ -33,6 +33,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <numeric>
 
 using namespace mlir;
 using namespace qnt;
@@ -81,18 +82,20 @@ Value readCacheChunk(Emitter &e, Value cache, Value scales, Value row,
                                vector::BroadcastOp::create(b, loc, floatVec, dscale));
 }
 
-/// The sums of n vectors of 16 lanes (n a power of two up to 16), as the n
-/// lanes of one vector: lane i is the sum of parts[i]. A tree of half-swaps:
-/// while there are two vectors or more, each level adds the first and
-/// second halves of every segment of two vectors into one vector of twice
-/// as many segments (3 instructions a merge); one vector left, its segments
-/// are halved in place. Every vector's lanes are added in the same order,
-/// whatever n: lanes l and l + 8, then the pairs 4 apart, 2, 1 (prefill's
-/// tree in LowerAttention adds its partial sums so too).
+/// The sums of n vectors of 16 lanes (n a power of two), as one vector of n
+/// lanes: lane i is the sum of parts[i]. A tree of half-swaps: while there
+/// are two vectors or more and their segments have two lanes or more, each
+/// level adds the first and second halves of every segment of two vectors
+/// into one vector of twice as many segments (3 instructions a merge, about
+/// 3 a sum however many); one vector left, its segments are halved in place;
+/// more than 16 sums end as n / 16 vectors, concatenated. Every vector's
+/// lanes are added in the same order, whatever n: lanes l and l + 8, then
+/// the pairs 4 apart, 2, 1 (prefill's tree in LowerAttention adds its
+/// partial sums so too).
 Value sumLanes(Emitter &e, SmallVector<Value> parts) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  assert(llvm::isPowerOf2_64(parts.size()) && parts.size() <= kDecodeLanes);
+  assert(llvm::isPowerOf2_64(parts.size()));
   int64_t seg = kDecodeLanes, width = kDecodeLanes;
   auto halves = [&](int64_t operands, SmallVector<int64_t> &first,
                     SmallVector<int64_t> &second) {
@@ -121,6 +124,17 @@ Value sumLanes(Emitter &e, SmallVector<Value> parts) {
           vector::ShuffleOp::create(b, loc, parts[0], parts[0], second));
       width /= 2;
     }
+  }
+  // Concatenated pairwise (free in registers).
+  while (parts.size() > 1) {
+    int64_t n = cast<VectorType>(parts[0].getType()).getNumElements();
+    SmallVector<int64_t> both(2 * n);
+    std::iota(both.begin(), both.end(), 0);
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < parts.size(); i += 2)
+      next.push_back(
+          vector::ShuffleOp::create(b, loc, parts[i], parts[i + 1], both));
+    parts = next;
   }
   return parts[0];
 }
@@ -202,45 +216,78 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
     auto chunkCol = [&](int64_t c) {
       return e.add(kvCol, e.index(c * kDecodeLanes));
     };
-    // Scores, a row at a time: s[jj] holds head h's in lane h.
-    Value masked = vector::BroadcastOp::create(b, loc, scoreVec, minusBig);
-    Value m = acc[0];
-    SmallVector<Value> s;
+    // Scores: the block's dots row by row, a head after another (padded to
+    // `lanes`), summed by one tree into s: lane jj * lanes + h is head h's
+    // score of row jj. A dot's first chunk is a multiply, not a multiply-add
+    // to zero: the same value but for the sign of a zero product, which no
+    // result can show (s - m and the max of s and m read -0 as +0).
+    SmallVector<Value> dots;
     for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
       SmallVector<Value> k;
       for (int64_t c = 0; c < chunks; ++c)
         k.push_back(readCacheChunk(e, keys, keyScales, rowOf[jj], chunkCol(c)));
-      SmallVector<Value> dots(lanes, zero);
-      for (int64_t h = 0; h < heads; ++h)
-        for (int64_t c = 0; c < chunks; ++c)
-          dots[h] =
-              vector::FMAOp::create(b, loc, q[h * chunks + c], k[c], dots[h]);
-      Value sj = sumLanes(e, dots);
-      if (last) {
-        Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                            e.add(j0, e.index(jj)), numKeys);
-        sj = arith::SelectOp::create(b, loc, valid, sj, masked);
+      for (int64_t h = 0; h < lanes; ++h) {
+        if (h >= heads) {
+          dots.push_back(zero);
+          continue;
+        }
+        Value dot = arith::MulFOp::create(b, loc, q[h * chunks], k[0]);
+        for (int64_t c = 1; c < chunks; ++c)
+          dot = vector::FMAOp::create(b, loc, q[h * chunks + c], k[c], dot);
+        dots.push_back(dot);
       }
-      s.push_back(sj);
-      m = arith::MaximumFOp::create(b, loc, m, sj);
     }
+    Value scores = sumLanes(e, dots);
+    if (last) {
+      SmallVector<int64_t> laneRows;
+      for (int64_t i = 0; i < kKeyBlock * lanes; ++i)
+        laneRows.push_back(i / lanes);
+      auto rowsType = VectorType::get({kKeyBlock * lanes}, b.getI64Type());
+      Value rows = arith::AddIOp::create(
+          b, loc,
+          vector::BroadcastOp::create(
+              b, loc, rowsType,
+              arith::IndexCastOp::create(b, loc, b.getI64Type(), j0)),
+          arith::ConstantOp::create(
+              b, loc,
+              DenseElementsAttr::get(rowsType, ArrayRef<int64_t>(laneRows))));
+      Value end = vector::BroadcastOp::create(
+          b, loc, rowsType,
+          arith::IndexCastOp::create(b, loc, b.getI64Type(), numKeys));
+      scores = arith::SelectOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, rows, end),
+          scores, vector::BroadcastOp::create(b, loc, blockVec, minusBig));
+    }
+    // m' = max(m, the rows' scores): halves of rows, then the carried m.
+    Value m = scores;
+    for (int64_t n = kKeyBlock * lanes; n > lanes; n /= 2)
+      m = arith::MaximumFOp::create(
+          b, loc,
+          vector::ExtractStridedSliceOp::create(b, loc, m, ArrayRef<int64_t>{0},
+                                                ArrayRef<int64_t>{n / 2},
+                                                ArrayRef<int64_t>{1}),
+          vector::ExtractStridedSliceOp::create(
+              b, loc, m, ArrayRef<int64_t>{n / 2}, ArrayRef<int64_t>{n / 2},
+              ArrayRef<int64_t>{1}));
+    m = arith::MaximumFOp::create(b, loc, acc[0], m);
     Value alpha = mlir::math::ExpOp::create(
         b, loc, arith::SubFOp::create(b, loc, acc[0], m));
     // p = exp(s - m') for the block's rows as one vector.
-    Value shifted = e.splat(blockVec, b.getF32FloatAttr(0.0f));
-    for (int64_t jj = 0; jj < kKeyBlock; ++jj)
-      shifted = vector::InsertStridedSliceOp::create(
-          b, loc, arith::SubFOp::create(b, loc, s[jj], m), shifted,
-          ArrayRef<int64_t>{jj * lanes}, ArrayRef<int64_t>{1});
-    Value pAll = mlir::math::ExpOp::create(b, loc, shifted);
-    SmallVector<Value> p;
+    SmallVector<int64_t> everyRow;
+    for (int64_t i = 0; i < kKeyBlock * lanes; ++i)
+      everyRow.push_back(i % lanes);
+    Value pAll = mlir::math::ExpOp::create(
+        b, loc,
+        arith::SubFOp::create(
+            b, loc, scores, vector::ShuffleOp::create(b, loc, m, m, everyRow)));
     Value l = arith::MulFOp::create(b, loc, acc[1], alpha);
-    for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
-      p.push_back(vector::ExtractStridedSliceOp::create(
-          b, loc, pAll, ArrayRef<int64_t>{jj * lanes}, ArrayRef<int64_t>{lanes},
-          ArrayRef<int64_t>{1}));
-      l = arith::AddFOp::create(b, loc, l, p.back());
-    }
+    for (int64_t jj = 0; jj < kKeyBlock; ++jj)
+      l = arith::AddFOp::create(b, loc, l,
+                                vector::ExtractStridedSliceOp::create(
+                                    b, loc, pAll, ArrayRef<int64_t>{jj * lanes},
+                                    ArrayRef<int64_t>{lanes},
+                                    ArrayRef<int64_t>{1}));
     SmallVector<Value> next = {m, l};
     next.append(acc.begin() + 2, acc.end());
     auto lane = [&](Value x, int64_t h) -> Value {
@@ -262,7 +309,7 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
           v.push_back(
               readCacheChunk(e, values, valueScales, rowOf[jj], chunkCol(c)));
         for (int64_t h = t0; h < t1; ++h) {
-          Value pjh = lane(p[jj], h);
+          Value pjh = lane(pAll, jj * lanes + h);
           for (int64_t c = 0; c < chunks; ++c)
             next[2 + h * chunks + c] = vector::FMAOp::create(
                 b, loc, pjh, v[c], next[2 + h * chunks + c]);
