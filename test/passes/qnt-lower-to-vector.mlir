@@ -304,24 +304,27 @@ func.func @attention_q8_0_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xi8>, %v: 
 
 // Decode (one query row) with a head dimension of two or more whole 16s: the
 // dimension in the lanes. The cache is read 16 values at a time (f16 widened in
-// registers, no tile), each score summed across lanes by a tree of shuffles
-// into one vector of the block's 8 scores, each head's online softmax on that
-// vector (exp expanded as everywhere), o updated by multiply-adds of 16
+// registers, no tile); a block's 8 rows x 2 heads dot products are summed
+// across their lanes by one tree of shuffles into one vector of 16 scores
+// (lane row x 2 + head), the heads' online softmax runs side by side on it
+// (the carried maxima and sums a vector<2> each; the max over rows a tree of
+// halves; exp expanded as everywhere), o updated by multiply-adds of 16
 // lanes; whole blocks first, then the partial last one, its rows clamped and
-// masked.
+// masked lane by lane.
 // CHECK-LABEL: func.func @attention_decode
 // CHECK:         scf.forall
-// CHECK:           scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, f32, f32, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:           scf.for {{.+}} -> (vector<2xf32>, vector<2xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-NOT:         arith.minui
 // CHECK:             %[[H:.+]] = vector.transfer_read {{.+}} : tensor<64x32xf16>, vector<16xf16>
 // CHECK-NEXT:        arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
 // CHECK:             vector.shuffle {{.+}} : vector<16xf32>, vector<16xf32>
-// CHECK:             arith.maximumf {{.+}} : vector<4xf32>
-// CHECK:             arith.subf {{.+}} : vector<8xf32>
+// CHECK:             arith.maximumf {{.+}} : vector<8xf32>
+// CHECK:             arith.maximumf {{.+}} : vector<2xf32>
+// CHECK:             arith.subf {{.+}} : vector<16xf32>
 // CHECK:             vector.fma {{.+}} : vector<16xf32>
-// CHECK:           scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, f32, f32, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:           scf.for {{.+}} -> (vector<2xf32>, vector<2xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:             arith.minui
-// CHECK:             arith.select {{.+}} : vector<8xi1>, vector<8xf32>
+// CHECK:             arith.select {{.+}} : vector<16xi1>, vector<16xf32>
 // CHECK:           arith.divf {{.+}} : f32
 // CHECK:           scf.forall.in_parallel
 func.func @attention_decode(%q: tensor<1x64xf32>, %k: tensor<64x32xf16>, %v: tensor<64x32xf16>, %p: index) -> tensor<1x64xf32> {
