@@ -710,8 +710,7 @@ bool AttentionOp::canQuantizeResultAs(QTensorType type) {
 
 LogicalResult AttentionOp::verify() {
   RankedTensorType query = getQuery().getType();
-  if (failed(verifyActivation(*this, query, "query")) ||
-      failed(verifyActivation(*this, getKeys().getType(), "keys")))
+  if (failed(verifyActivation(*this, query, "query")))
     return failure();
   int64_t heads = getNumHeads(), kvHeads = getNumKvHeads();
   if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
@@ -722,27 +721,42 @@ LogicalResult AttentionOp::verify() {
   int64_t headDim = query.getDimSize(1) / heads;
   if (getKeys().getType() != getValues().getType())
     return emitOpError("keys and values must have the same type");
-  bool quantized = getKeys().getType().getElementType().isInteger(8);
+  RankedTensorType keys = getKeys().getType();
+  // [C, KV * d] (a row a position), or head-major [KV, C, d] (a KV head's
+  // rows together).
+  bool headMajor = keys.getRank() == 3;
+  if (keys.getRank() != 2 && !headMajor)
+    return emitOpError(
+               "expects keys of rank 2 ([positions, num_kv_heads x head "
+               "size]) or 3 ([num_kv_heads, positions, head size]), got ")
+           << keys;
+  if (headMajor ? keys.getDimSize(0) != kvHeads || keys.getDimSize(2) != headDim
+                : keys.getDimSize(1) != kvHeads * headDim) {
+    if (headMajor)
+      return emitOpError("head-major keys must be [")
+             << kvHeads << ", positions, " << headDim << "], got " << keys;
+    return emitOpError("keys must have ")
+           << kvHeads * headDim << " columns (num_kv_heads x head size)";
+  }
+  bool quantized = keys.getElementType().isInteger(8);
   if (quantized != bool(getKeyScales()) || bool(getKeyScales()) != bool(getValueScales()))
     return emitOpError("i8 keys and values (a q8_0 cache) go with key and value "
                        "scales, and only they");
   if (quantized) {
-    RankedTensorType keys = getKeys().getType();
     if (getKeyScales().getType() != getValueScales().getType())
       return emitOpError("key and value scales must have the same type");
-    int64_t cols = keys.getDimSize(1);
+    int64_t cols = keys.getShape().back();
     if (cols % 32 != 0)
       return emitOpError("a q8_0 cache needs rows of whole blocks of 32, got ") << cols;
     RankedTensorType scales = getKeyScales().getType();
-    if (scales.getRank() != 2 || scales.getDimSize(0) != keys.getDimSize(0) ||
-        scales.getDimSize(1) != cols / 32)
-      return emitOpError("scales must be [") << keys.getDimSize(0) << ", " << cols / 32
-                                              << "] (a scale per block of 32), got "
-                                              << scales;
+    SmallVector<int64_t> want(keys.getShape());
+    want.back() = cols / 32;
+    if (scales.getShape() != ArrayRef<int64_t>(want)) {
+      InFlightDiagnostic d = emitOpError("scales must be [");
+      llvm::interleaveComma(want, d);
+      return d << "] (a scale per block of 32), got " << scales;
+    }
   }
-  if (getKeys().getType().getDimSize(1) != kvHeads * headDim)
-    return emitOpError("keys must have ") << kvHeads * headDim
-                                          << " columns (num_kv_heads x head size)";
   if (auto q = dyn_cast<QTensorType>(getResult().getType())) {
     if (failed(verifySameValues(*this, query, q)))
       return failure();

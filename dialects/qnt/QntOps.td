@@ -379,7 +379,9 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let summary = "Causal grouped-query attention over a KV cache";
   let description = [{
     `query` is [T, H * d]; `keys` and `values` are the cache [C, KV * d]
-    (f32, or f16: read as f32), whose rows 0 .. position + T - 1 are filled. Query row t, at position
+    (a row a position), or head-major [KV, C, d] (each KV head's rows
+    together, so that a task reads one run of memory), f32, or f16: read as
+    f32, whose rows 0 .. position + T - 1 are filled. Query row t, at position
     p = `position` + t, head h, attends to cache rows 0 .. p of KV head
     h / (H / KV):
 
@@ -391,7 +393,8 @@ def Qnt_AttentionOp : Qnt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
 
     A q8_0 cache holds i8 keys and values with `key_scales` and
     `value_scales` [C, KV * d / 32] (f16, one per block of 32 along a row,
-    GGML Q8_0's): element c of row j is `keys[j, c] * key_scales[j, c / 32]`.
+    GGML Q8_0's): element c of row j is `keys[j, c] * key_scales[j, c / 32]`;
+    head-major, [KV, C, d / 32].
 
     ```mlir
     %o = qnt.attention %q, %k, %v, %pos {num_heads = 8, num_kv_heads = 4, scale = 0.35355 : f32}

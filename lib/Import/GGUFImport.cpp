@@ -188,9 +188,12 @@ private:
     Type cacheElement = q8 ? Type(b.getI8Type())
                         : kvCache == KvCache::F16 ? Type(b.getF16Type())
                                                   : Type(b.getF32Type());
-    auto cacheType = RankedTensorType::get({c.blocks, context, kvDim}, cacheElement);
-    auto scalesType = RankedTensorType::get({c.blocks, context, kvDim / 32},
-                                            b.getF16Type());
+    // Head-major: [layers, kv_heads, context, head_dim], so that attention,
+    // a task per KV head, reads each head's rows as one run of memory.
+    auto cacheType = RankedTensorType::get(
+        {c.blocks, c.kvHeads, context, c.headDim}, cacheElement);
+    auto scalesType = RankedTensorType::get(
+        {c.blocks, c.kvHeads, context, c.headDim / 32}, b.getF16Type());
     auto bufferOf = [](RankedTensorType t) {
       return MemRefType::get(t.getShape(), t.getElementType());
     };
@@ -301,47 +304,65 @@ private:
       };
       q = rope(q);
       k = rope(k);
-      // Cache rows pos .. pos + T - 1 of layer l, in the cache's type.
-      SmallVector<Value> rows = {k, v};
-      auto rowsType = cast<RankedTensorType>(k.getType());
-      if (q8) {
-        // Quantized as GGML's q8_0 cache: d = amax / 127 per block of 32,
-        // stored f16; the i8 values and the scales go to their caches.
-        auto qtype =
-            qnt::QTensorType::get(ctx, rowsType.getShape(), b.getF32Type(),
-                                  qnt::SchemeAttr::getQ8_0(ctx));
-        auto scaleRows = RankedTensorType::get({rowsType.getDimSize(0), kvDim / 32},
-                                               b.getF16Type());
-        SmallVector<Value> data, scales;
-        for (Value r : rows) {
-          Value qr =
-              qnt::QuantizeOp::create(b, lloc, qtype, r,
-                                      /*static_scales=*/DenseElementsAttr());
-          auto parts = qnt::UnpackOp::create(
-              b, lloc, TypeRange{rowsType.clone(b.getI8Type()), scaleRows}, qr);
-          data.push_back(parts.getResult(0));
-          scales.push_back(parts.getResult(1));
+      // Cache rows pos .. pos + T - 1 of layer l, in the cache's type, a KV
+      // head at a time: its columns of k and v into its rows of the cache.
+      auto headRows = RankedTensorType::get(
+          {cast<RankedTensorType>(k.getType()).getDimSize(0), c.headDim},
+          b.getF32Type());
+      for (int64_t kvh = 0; kvh < c.kvHeads; ++kvh) {
+        SmallVector<Value> rows;
+        for (Value t : {k, v})
+          rows.push_back(tensor::ExtractSliceOp::create(
+              b, lloc, headRows, t,
+              ArrayRef<OpFoldResult>{index(0), index(kvh * c.headDim)},
+              ArrayRef<OpFoldResult>{count, index(c.headDim)},
+              ArrayRef<OpFoldResult>{index(1), index(1)}));
+        if (q8) {
+          // Quantized as GGML's q8_0 cache: d = amax / 127 per block of 32,
+          // stored f16; the i8 values and the scales go to their caches.
+          auto qtype =
+              qnt::QTensorType::get(ctx, headRows.getShape(), b.getF32Type(),
+                                    qnt::SchemeAttr::getQ8_0(ctx));
+          auto scaleRows = RankedTensorType::get(
+              {headRows.getDimSize(0), c.headDim / 32}, b.getF16Type());
+          SmallVector<Value> data, scales;
+          for (Value r : rows) {
+            Value qr =
+                qnt::QuantizeOp::create(b, lloc, qtype, r,
+                                        /*static_scales=*/DenseElementsAttr());
+            auto parts = qnt::UnpackOp::create(
+                b, lloc, TypeRange{headRows.clone(b.getI8Type()), scaleRows},
+                qr);
+            data.push_back(parts.getResult(0));
+            scales.push_back(parts.getResult(1));
+          }
+          rows = {data[0], data[1], scales[0], scales[1]};
+        } else if (cacheElement != headRows.getElementType()) {
+          for (Value &r : rows)
+            r = arith::TruncFOp::create(b, lloc, headRows.clone(cacheElement),
+                                        r);
         }
-        rows = {data[0], data[1], scales[0], scales[1]};
-      } else if (cacheElement != rowsType.getElementType()) {
-        for (Value &r : rows)
-          r = arith::TruncFOp::create(b, lloc, rowsType.clone(cacheElement), r);
+        for (auto [i, r] : llvm::enumerate(rows)) {
+          int64_t cols = cast<RankedTensorType>(r.getType()).getDimSize(1);
+          caches[i] = tensor::InsertSliceOp::create(
+              b, lloc, r, caches[i],
+              ArrayRef<OpFoldResult>{index(l), index(kvh), pos, index(0)},
+              ArrayRef<OpFoldResult>{index(1), index(1), count, index(cols)},
+              SmallVector<OpFoldResult>(4, index(1)));
+        }
       }
       SmallVector<Value> layer;
-      for (auto [i, r] : llvm::enumerate(rows)) {
-        int64_t cols = cast<RankedTensorType>(r.getType()).getDimSize(1);
-        Type element = cast<RankedTensorType>(r.getType()).getElementType();
-        SmallVector<OpFoldResult> offsets = {index(l), pos, index(0)};
-        SmallVector<OpFoldResult> sizes = {index(1), count, index(cols)};
-        SmallVector<OpFoldResult> strides(3, index(1));
-        caches[i] = tensor::InsertSliceOp::create(b, lloc, r, caches[i], offsets,
-                                                  sizes, strides);
-        auto layerType = RankedTensorType::get({context, cols}, element);
-        SmallVector<OpFoldResult> layerOffsets = {index(l), index(0), index(0)};
-        SmallVector<OpFoldResult> layerSizes = {index(1), index(context), index(cols)};
-        layer.push_back(tensor::ExtractSliceOp::create(b, lloc, layerType, caches[i],
-                                                       layerOffsets, layerSizes,
-                                                       strides));
+      for (Value &cache : caches) {
+        auto type = cast<RankedTensorType>(cache.getType());
+        int64_t cols = type.getDimSize(3);
+        auto layerType = RankedTensorType::get({c.kvHeads, context, cols},
+                                               type.getElementType());
+        layer.push_back(tensor::ExtractSliceOp::create(
+            b, lloc, layerType, cache,
+            ArrayRef<OpFoldResult>{index(l), index(0), index(0), index(0)},
+            ArrayRef<OpFoldResult>{index(1), index(c.kvHeads), index(context),
+                                   index(cols)},
+            SmallVector<OpFoldResult>(4, index(1))));
       }
       Value attn = qnt::AttentionOp::create(
           b, lloc, q.getType(), q, layer[0], layer[1], pos, c.heads, c.kvHeads,

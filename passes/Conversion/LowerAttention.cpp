@@ -56,11 +56,38 @@ bool dimensionInLanes(int64_t d) {
   return d % kDecodeLanes == 0 && d >= 2 * kDecodeLanes;
 }
 
-/// `width` values of cache row `row` from column `col` as f32: an f32 cache
-/// as it is, an f16 one widened, a q8_0 one converted and times its block's
-/// scale (`width` divides 32 and the column, so the values lie in one block).
-Value readCacheChunk(Emitter &e, Value cache, Value scales, Value row,
-                     Value col, int64_t width = kDecodeLanes) {
+/// Where element `col` (0 .. d - 1) of KV head `kvHead` in cache row `row`
+/// lies: (row, kvHead * d + col) in a [C, KV * d] cache, (kvHead, row, col)
+/// in a head-major [KV, C, d] one. `unit` elements share an index (a scale
+/// per block of 32 of the values).
+struct CacheIndex {
+  Value kvHead;
+  int64_t d;
+  SmallVector<Value> at(Emitter &e, Value cache, Value row, Value col,
+                        int64_t unit = 1) const {
+    auto divide = [&](Value x) -> Value {
+      return unit == 1 ? x
+                       : arith::DivUIOp::create(e.b, e.loc, x, e.index(unit));
+    };
+    if (cast<RankedTensorType>(cache.getType()).getRank() == 3)
+      return {kvHead, row, divide(col)};
+    return {row, divide(e.add(e.mul(kvHead, e.index(d)), col))};
+  }
+};
+
+/// The rows of a cache: [C, KV * d] or [KV, C, d].
+int64_t cacheRowsOf(Value cache) {
+  auto type = cast<RankedTensorType>(cache.getType());
+  return type.getDimSize(type.getRank() - 2);
+}
+
+/// `width` values of KV head `kv`'s part of cache row `row` from its
+/// element `col` as f32: an f32 cache as it is, an f16 one widened, a q8_0
+/// one converted and times its block's scale (`width` divides 32 and the
+/// column, so the values lie in one block).
+Value readCacheChunk(Emitter &e, Value cache, Value scales,
+                     const CacheIndex &kv, Value row, Value col,
+                     int64_t width = kDecodeLanes) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Type f32 = b.getF32Type();
@@ -69,14 +96,14 @@ Value readCacheChunk(Emitter &e, Value cache, Value scales, Value row,
   Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(stored));
   Value x = vector::TransferReadOp::create(
       b, loc, VectorType::get({width}, stored), cache,
-      ValueRange{row, col}, pad, ArrayRef<bool>{true});
+      kv.at(e, cache, row, col), pad, ArrayRef<bool>{true});
   if (stored.isF32())
     return x;
   if (!scales)
     return arith::ExtFOp::create(b, loc, floatVec, x);
   Value f = arith::SIToFPOp::create(b, loc, floatVec, x);
-  Value block = arith::DivUIOp::create(b, loc, col, e.index(32));
-  Value dscale = tensor::ExtractOp::create(b, loc, scales, ValueRange{row, block});
+  Value dscale =
+      tensor::ExtractOp::create(b, loc, scales, kv.at(e, scales, row, col, 32));
   dscale = arith::ExtFOp::create(b, loc, f32, dscale);
   return arith::MulFOp::create(b, loc, f,
                                vector::BroadcastOp::create(b, loc, floatVec, dscale));
@@ -160,13 +187,14 @@ Value sumLanes(Emitter &e, SmallVector<Value> parts) {
 /// Returns the [1, heads * d] f32 tile of the task's output.
 Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
                           Value keyScales, Value valueScales, AttentionOp op,
-                          Value row, Value h0, Value kvCol, Value numKeys) {
+                          Value row, Value h0, const CacheIndex &kv,
+                          Value numKeys) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Type f32 = b.getF32Type();
   int64_t d = op.getHeadDim(), heads = op.getTaskHeads();
   int64_t chunks = d / kDecodeLanes;
-  int64_t cacheRows = op.getKeys().getType().getDimSize(0);
+  int64_t cacheRows = cacheRowsOf(keys);
   // A row's scores: the heads in the lanes (padded to a power of two).
   int64_t lanes = int64_t(llvm::PowerOf2Ceil(uint64_t(heads)));
   auto vec = VectorType::get({kDecodeLanes}, f32);
@@ -213,9 +241,7 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
         r = arith::MinUIOp::create(b, loc, r, e.index(cacheRows - 1));
       rowOf.push_back(r);
     }
-    auto chunkCol = [&](int64_t c) {
-      return e.add(kvCol, e.index(c * kDecodeLanes));
-    };
+    auto chunkCol = [&](int64_t c) { return e.index(c * kDecodeLanes); };
     // Scores: the block's dots row by row, a head after another (padded to
     // `lanes`), summed by one tree into s: lane jj * lanes + h is head h's
     // score of row jj. A dot's first chunk is a multiply, not a multiply-add
@@ -225,7 +251,8 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
     for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
       SmallVector<Value> k;
       for (int64_t c = 0; c < chunks; ++c)
-        k.push_back(readCacheChunk(e, keys, keyScales, rowOf[jj], chunkCol(c)));
+        k.push_back(
+            readCacheChunk(e, keys, keyScales, kv, rowOf[jj], chunkCol(c)));
       for (int64_t h = 0; h < lanes; ++h) {
         if (h >= heads) {
           dots.push_back(zero);
@@ -306,8 +333,8 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
       for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
         SmallVector<Value> v;
         for (int64_t c = 0; c < chunks; ++c)
-          v.push_back(
-              readCacheChunk(e, values, valueScales, rowOf[jj], chunkCol(c)));
+          v.push_back(readCacheChunk(e, values, valueScales, kv, rowOf[jj],
+                                     chunkCol(c)));
         for (int64_t h = t0; h < t1; ++h) {
           Value pjh = lane(pAll, jj * lanes + h);
           for (int64_t c = 0; c < chunks; ++c)
@@ -361,7 +388,7 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     RankedTensorType queryType = op.getQuery().getType();
     int64_t heads = op.getNumHeads(), group = heads / op.getNumKvHeads();
     int64_t d = op.getHeadDim();
-    int64_t cacheRows = op.getKeys().getType().getDimSize(0);
+    int64_t cacheRows = cacheRowsOf(keys);
 
     // The lanes: `headBlock` heads of one KV group (the largest divisor of
     // the group up to kLanes) times `tokens` consecutive query rows.
@@ -401,8 +428,7 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                        e.index(tokens));
       Value h0 = e.mul(arith::RemUIOp::create(b, loc, task, e.index(headBlocks)),
                        e.index(headBlock));
-      Value kvCol = e.mul(arith::DivUIOp::create(b, loc, h0, e.index(group)),
-                          e.index(d));
+      CacheIndex kv{arith::DivUIOp::create(b, loc, h0, e.index(group)), d};
       Value lastRow = arith::SubIOp::create(b, loc, rows, e.index(1));
       // Lane l is row t0 + l / headBlock (clamped into the query), head
       // h0 + l % headBlock; it attends to cache rows 0 .. pos + its row.
@@ -426,11 +452,10 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
           b, loc, e.index(tokens), arith::SubIOp::create(b, loc, rows, t0));
       Value numKeys = e.add(position, e.add(t0, rowsHere));
 
-      Value tile = decodeLanes
-                       ? emitDecodeAttention(e, query, keys, values, keyScales,
-                                             valueScales, op, t0, h0, kvCol,
-                                             numKeys)
-                       : Value();
+      Value tile = decodeLanes ? emitDecodeAttention(e, query, keys, values,
+                                                     keyScales, valueScales, op,
+                                                     t0, h0, kv, numKeys)
+                               : Value();
       if (!tile) {
         // q^T, pre-scaled: qt[i] holds element i of every lane's query.
         Value scale = vector::BroadcastOp::create(b, loc, vec,
@@ -455,8 +480,8 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                                                 ValueRange{i, e.index(0)},
                                                 e.f32(0.0f), ArrayRef<bool>{true});
         };
-        auto cacheAt = [&](Value tensor, Value row, Value col) -> Value {
-          Value x = tensor::ExtractOp::create(b, loc, tensor, ValueRange{row, col});
+        auto cacheAt = [&](Value tensor, ValueRange at) -> Value {
+          Value x = tensor::ExtractOp::create(b, loc, tensor, at);
           return vector::BroadcastOp::create(b, loc, vec, x);
         };
 
@@ -490,8 +515,8 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
             for (int64_t c = 0; c < d; c += width)
               tile = vector::TransferWriteOp::create(
                          b, loc,
-                         readCacheChunk(e, cache, scales, rowOf[jj],
-                                        e.add(kvCol, e.index(c)), width),
+                         readCacheChunk(e, cache, scales, kv, rowOf[jj],
+                                        e.index(c), width),
                          tile, ValueRange{e.index(first + jj), e.index(c)},
                          ArrayRef<bool>{true})
                          .getResult();
@@ -510,12 +535,12 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                 tile = widenRows(values, valueScales, rowOf, kKeyBlock,
                                  widenRows(keys, keyScales, rowOf, 0, acc[3]));
               auto keyAt = [&](int64_t jj, Value i) {
-                return widen ? cacheAt(tile, e.index(jj), i)
-                             : cacheAt(keys, rowOf[jj], e.add(kvCol, i));
+                return widen ? cacheAt(tile, {e.index(jj), i})
+                             : cacheAt(keys, kv.at(e, keys, rowOf[jj], i));
               };
               auto valueAt = [&](int64_t jj, Value i) {
-                return widen ? cacheAt(tile, e.index(kKeyBlock + jj), i)
-                             : cacheAt(values, rowOf[jj], e.add(kvCol, i));
+                return widen ? cacheAt(tile, {e.index(kKeyBlock + jj), i})
+                             : cacheAt(values, kv.at(e, values, rowOf[jj], i));
               };
               SmallVector<Value> scores;
               if (dimensionInLanes(d)) {

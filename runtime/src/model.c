@@ -455,16 +455,30 @@ static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
   for (int64_t i = 0; i < count; ++i)
     if (tokens[i] < 0 || tokens[i] >= c->vocab)
       return qnt_rt_fail(error, size, "token %d is not in the vocabulary", tokens[i]);
-  int64_t kvDim = c->kv_heads * c->head_dim;
-  qnt_memref_3d kc = {m->kcache, m->kcache, 0, {c->blocks, c->context, kvDim},
-                      {c->context * kvDim, kvDim, 1}};
-  qnt_memref_3d vc = {m->vcache, m->vcache, 0, {c->blocks, c->context, kvDim},
-                      {c->context * kvDim, kvDim, 1}};
-  int64_t blocks = kvDim / 32;
-  qnt_memref_3d ks = {m->kscales, m->kscales, 0, {c->blocks, c->context, blocks},
-                      {c->context * blocks, blocks, 1}};
-  qnt_memref_3d vs = {m->vscales, m->vscales, 0, {c->blocks, c->context, blocks},
-                      {c->context * blocks, blocks, 1}};
+  /* Head-major: [layers, kv_heads, context, head_dim] (scales: head_dim / 32).
+   */
+  int64_t kvh = c->kv_heads, d = c->head_dim, ctx = c->context;
+  qnt_memref_4d kc = {m->kcache,
+                      m->kcache,
+                      0,
+                      {c->blocks, kvh, ctx, d},
+                      {kvh * ctx * d, ctx * d, d, 1}};
+  qnt_memref_4d vc = {m->vcache,
+                      m->vcache,
+                      0,
+                      {c->blocks, kvh, ctx, d},
+                      {kvh * ctx * d, ctx * d, d, 1}};
+  int64_t blocks = d / 32;
+  qnt_memref_4d ks = {m->kscales,
+                      m->kscales,
+                      0,
+                      {c->blocks, kvh, ctx, blocks},
+                      {kvh * ctx * blocks, ctx * blocks, blocks, 1}};
+  qnt_memref_4d vs = {m->vscales,
+                      m->vscales,
+                      0,
+                      {c->blocks, kvh, ctx, blocks},
+                      {kvh * ctx * blocks, ctx * blocks, blocks, 1}};
   int q8 = c->kv_cache == QNT_KV_CACHE_Q8_0;
   qnt_memref_1d w = qnt_memref_1d_of(m->weights, (int64_t)m->weights_size);
   /* Batches of at most m->batch tokens, each attending to the cache the

@@ -45,10 +45,17 @@ def gen(args):
         parts = {"k": k, "v": v}
     q.tofile(os.path.join(args.dir, "q.bin"))
     for name, a in parts.items():
+        if args.head_major:  # [C, KV * x] -> [KV, C, x]
+            a = np.ascontiguousarray(
+                a.reshape(c, args.kv_heads, -1).transpose(1, 0, 2))
         a.tofile(os.path.join(args.dir, name + ".bin"))
     element = {"q8_0": "i8", "f16": "f16", "f32": "f32"}[args.cache]
-    cache = "tensor<%dx%dx%s>" % (c, kvcols, element)
-    scales = "tensor<%dx%dxf16>" % (c, kvcols // 32)
+    if args.head_major:
+        cache = "tensor<%dx%dx%dx%s>" % (args.kv_heads, c, d, element)
+        scales = "tensor<%dx%dx%dxf16>" % (args.kv_heads, c, d // 32)
+    else:
+        cache = "tensor<%dx%dx%s>" % (c, kvcols, element)
+        scales = "tensor<%dx%dxf16>" % (c, kvcols // 32)
     scale = 1.0 / np.sqrt(d)
     if args.cache == "q8_0":
         signature = "%%k: %s, %%v: %s, %%ks: %s, %%vs: %s" % (cache, cache, scales, scales)
@@ -68,17 +75,21 @@ def gen(args):
                 types + " -> " + act + "\n"
                 "  return %o : " + act + "\n}\n")
     with open(os.path.join(args.dir, "shape.txt"), "w") as f:
-        f.write("%s %d %d %d %d %d %d %d\n" % (args.cache, t, args.pos, args.heads,
-                                              args.kv_heads, d, c, filled))
+        f.write("%s %d %d %d %d %d %d %d %d\n" % (args.cache, t, args.pos, args.heads,
+                                                 args.kv_heads, d, c, filled,
+                                                 int(args.head_major)))
 
 
 def check(args):
     words = open(os.path.join(args.dir, "shape.txt")).read().split()
     cache = words[0]
-    t, pos, heads, kv_heads, d, c, _ = map(int, words[1:])
+    t, pos, heads, kv_heads, d, c, _, head_major = map(int, words[1:])
     qcols, kvcols = heads * d, kv_heads * d
-    load = lambda name, dtype, shape: np.fromfile(
-        os.path.join(args.dir, name + ".bin"), dtype=dtype).reshape(shape)
+    def load(name, dtype, shape):
+        a = np.fromfile(os.path.join(args.dir, name + ".bin"), dtype=dtype)
+        if head_major and name != "q" and name != "out":  # [KV, C, x] -> [C, KV * x]
+            return a.reshape(kv_heads, shape[0], -1).transpose(1, 0, 2).reshape(shape)
+        return a.reshape(shape)
     q = load("q", np.float32, (t, qcols)).astype(np.float64)
     if cache == "q8_0":
         def dequantize(name):
@@ -122,6 +133,8 @@ def main():
     parser.add_argument("--head-dim", type=int, default=32)
     parser.add_argument("--context", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--head-major", action="store_true",
+                        help="caches [KV, C, D] (and scales [KV, C, D / 32])")
     args = parser.parse_args()
     if args.mode == "gen":
         gen(args)

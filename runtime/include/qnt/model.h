@@ -63,7 +63,7 @@ extern "C" {
 
 /* The calling convention of forward/decode below; a model.so built for
  * another is refused. */
-#define QNT_MODEL_ABI_VERSION 2
+#define QNT_MODEL_ABI_VERSION 3
 /* What model.so exports besides its entry points: */
 #define QNT_MODEL_ID_SYMBOL "qnt_model_id"                   /* uint64_t */
 #define QNT_MODEL_ABI_SYMBOL "qnt_model_abi_version"         /* int32_t */
@@ -218,8 +218,8 @@ int32_t qnt_sample(qnt_sampler *s, const float *logits, int32_t vocab);
  * follow the caches, qnt_forward_q8_fn and qnt_decode_q8_fn. */
 #define QNT_ENTRY_C_TOKENS qnt_memref_1d *
 #define QNT_ENTRY_C_POSITION int64_t
-#define QNT_ENTRY_C_CACHE qnt_memref_3d *
-#define QNT_ENTRY_C_CACHE_SCALES qnt_memref_3d *
+#define QNT_ENTRY_C_CACHE qnt_memref_4d *
+#define QNT_ENTRY_C_CACHE_SCALES qnt_memref_4d *
 #define QNT_ENTRY_C_WEIGHTS qnt_memref_1d *
 #define QNT_ENTRY_C_LOGITS qnt_memref_2d *
 /* A comma after every parameter but the last (the logits). */

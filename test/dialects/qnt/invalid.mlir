@@ -516,8 +516,24 @@ func.func @f(%q: tensor<?x64xf32>, %k: tensor<128x32xf32>, %p: index) {
 // -----
 
 func.func @f(%q: tensor<?x64xf32>, %k: tensor<128xf32>, %p: index) {
-  // expected-error @+1 {{expects a rank-2 keys}}
+  // expected-error @+1 {{expects keys of rank 2 ([positions, num_kv_heads x head size]) or 3 ([num_kv_heads, positions, head size]), got 'tensor<128xf32>'}}
   %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128xf32>, tensor<128xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x64xf32>, %k: tensor<4x128x16xf16>, %p: index) {
+  // expected-error @+1 {{head-major keys must be [2, positions, 16], got 'tensor<4x128x16xf16>'}}
+  %a = qnt.attention %q, %k, %k, %p {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<4x128x16xf16>, tensor<4x128x16xf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<?x128xf32>, %k: tensor<2x128x32xi8>, %s: tensor<128x2xf16>, %p: index) {
+  // expected-error @+1 {{scales must be [2, 128, 1] (a scale per block of 32), got 'tensor<128x2xf16>'}}
+  %a = qnt.attention %q, %k, %k, %p scales(%s, %s) {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x128xf32>, tensor<2x128x32xi8>, tensor<2x128x32xi8>, tensor<128x2xf16>, tensor<128x2xf16> -> tensor<?x128xf32>
   return
 }
 

@@ -87,6 +87,10 @@ func.func @transformer(%table: tensor<300x64xf16>, %ids: tensor<?xi32>, %w: tens
   %s8 = arith.truncf %k : tensor<128x32xf32> to tensor<128x32xf16>
   %ks = tensor.extract_slice %s8[0, 0] [128, 1] [1, 1] : tensor<128x32xf16> to tensor<128x1xf16>
   %a8 = qnt.attention %q, %k8, %k8, %pos scales(%ks, %ks) {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<128x32xi8>, tensor<128x32xi8>, tensor<128x1xf16>, tensor<128x1xf16> -> tensor<?x64xf32>
+  // A head-major cache: [num_kv_heads, positions, head size].
+  // CHECK: qnt.attention {{.+}} : tensor<?x64xf32>, tensor<2x128x16xf16>, tensor<2x128x16xf16> -> tensor<?x64xf32>
+  %khead = tensor.empty() : tensor<2x128x16xf16>
+  %ahm = qnt.attention %q, %khead, %khead, %pos {num_heads = 4, num_kv_heads = 2, scale = 0.25 : f32} : tensor<?x64xf32>, tensor<2x128x16xf16>, tensor<2x128x16xf16> -> tensor<?x64xf32>
   // CHECK: qnt.silu_mul %{{.+}}, %{{.+}} : tensor<?x64xf32> -> tensor<?x64xf32>
   %s = qnt.silu_mul %a, %h : tensor<?x64xf32> -> tensor<?x64xf32>
   return %s : tensor<?x64xf32>
