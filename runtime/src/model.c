@@ -444,6 +444,19 @@ void qnt_model_free(qnt_model *m) {
 
 /* Positions pos .. pos + count - 1; the logits of the call's positions
  * from .. count - 1. */
+/* A cache (or its scales) as the entry points take it, head-major:
+ * [layers, kv_heads, context, cols], cols = head_dim (head_dim / 32). */
+static qnt_memref_4d cacheView(void *data, const qnt_meta_header *c,
+                               int64_t cols) {
+  int64_t heads = c->kv_heads, context = c->context;
+  qnt_memref_4d v = {data,
+                     data,
+                     0,
+                     {c->blocks, heads, context, cols},
+                     {heads * context * cols, context * cols, cols, 1}};
+  return v;
+}
+
 static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
                int64_t from, float *logits, char *error, size_t size) {
   const qnt_meta_header *c = &m->config;
@@ -457,28 +470,11 @@ static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
       return qnt_rt_fail(error, size, "token %d is not in the vocabulary", tokens[i]);
   /* Head-major: [layers, kv_heads, context, head_dim] (scales: head_dim / 32).
    */
-  int64_t kvh = c->kv_heads, d = c->head_dim, ctx = c->context;
-  qnt_memref_4d kc = {m->kcache,
-                      m->kcache,
-                      0,
-                      {c->blocks, kvh, ctx, d},
-                      {kvh * ctx * d, ctx * d, d, 1}};
-  qnt_memref_4d vc = {m->vcache,
-                      m->vcache,
-                      0,
-                      {c->blocks, kvh, ctx, d},
-                      {kvh * ctx * d, ctx * d, d, 1}};
-  int64_t blocks = d / 32;
-  qnt_memref_4d ks = {m->kscales,
-                      m->kscales,
-                      0,
-                      {c->blocks, kvh, ctx, blocks},
-                      {kvh * ctx * blocks, ctx * blocks, blocks, 1}};
-  qnt_memref_4d vs = {m->vscales,
-                      m->vscales,
-                      0,
-                      {c->blocks, kvh, ctx, blocks},
-                      {kvh * ctx * blocks, ctx * blocks, blocks, 1}};
+  int64_t blocks = c->head_dim / 32;
+  qnt_memref_4d kc = cacheView(m->kcache, c, c->head_dim);
+  qnt_memref_4d vc = cacheView(m->vcache, c, c->head_dim);
+  qnt_memref_4d ks = cacheView(m->kscales, c, blocks);
+  qnt_memref_4d vs = cacheView(m->vscales, c, blocks);
   int q8 = c->kv_cache == QNT_KV_CACHE_Q8_0;
   qnt_memref_1d w = qnt_memref_1d_of(m->weights, (int64_t)m->weights_size);
   /* Batches of at most m->batch tokens, each attending to the cache the
