@@ -442,8 +442,6 @@ void qnt_model_free(qnt_model *m) {
   memset(m, 0, sizeof *m);
 }
 
-/* Positions pos .. pos + count - 1; the logits of the call's positions
- * from .. count - 1. */
 /* A cache (or its scales) as the entry points take it, head-major:
  * [layers, kv_heads, context, cols], cols = head_dim (head_dim / 32). */
 static qnt_memref_4d cacheView(void *data, const qnt_meta_header *c,
@@ -457,6 +455,8 @@ static qnt_memref_4d cacheView(void *data, const qnt_meta_header *c,
   return v;
 }
 
+/* Positions pos .. pos + count - 1; the logits of the call's positions
+ * from .. count - 1. */
 static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
                int64_t from, float *logits, char *error, size_t size) {
   const qnt_meta_header *c = &m->config;
@@ -468,8 +468,7 @@ static int run(qnt_model *m, const int32_t *tokens, int64_t count, int64_t pos,
   for (int64_t i = 0; i < count; ++i)
     if (tokens[i] < 0 || tokens[i] >= c->vocab)
       return qnt_rt_fail(error, size, "token %d is not in the vocabulary", tokens[i]);
-  /* Head-major: [layers, kv_heads, context, head_dim] (scales: head_dim / 32).
-   */
+  /* Head-major, [layers, kv_heads, context, head_dim]; scales head_dim / 32. */
   int64_t blocks = c->head_dim / 32;
   qnt_memref_4d kc = cacheView(m->kcache, c, c->head_dim);
   qnt_memref_4d vc = cacheView(m->vcache, c, c->head_dim);
