@@ -90,7 +90,7 @@
 // REPORT4: weights of the linear layers: 6144 bytes as given -> 1280 bytes quantized (0.83 bytes per value; f32 is 4)
 
 // REPORT: target: x86-64-v3 ({{.+}}), AVX2 yes, AVX-512 no, VNNI no; runs on this machine
-// REPORT: passes: qnt-data-tiling, qnt-fold-weight-quant, qnt-insert-act-quant
+// REPORT: passes: qnt-fuse-linears, qnt-data-tiling, qnt-fold-weight-quant, qnt-insert-act-quant
 // REPORT: linear layers: 1, quantized 1
 // 24 x 64 f32 = 6144 bytes; Q8_0 in tiles of 16 channels (AVX2): 2 tiles,
 // 32 rows x 2 blocks of 34 bytes = 2176, the 8 rows of padding included.

@@ -109,8 +109,8 @@ cl::opt<bool, true> weightRecords(
 cl::opt<bool, true> fuseLinears(
     "fuse-linears",
     cl::desc("one linear (one kernel) for the linears that read the same "
-             "input with weights of one kind: q, k and v, gate and up (off "
-             "by default: decode 1-2% faster, prefill up to 8% slower)"),
+             "input with weights of one kind: q, k and v, gate and up "
+             "(default; --fuse-linears=false keeps them apart)"),
     cl::location(quantFlags.fuseLinears), cl::cat(category));
 cl::opt<qnt::WeightStorage, true> weightStorage(
     "weight-storage", cl::desc("how 8-bit weights are stored"),

@@ -70,11 +70,10 @@ struct QuantizeOptions {
   Rounding rounding = Rounding::HalfAwayFromZero;
   /// Linears kept in float, by name prefix (see --qnt-fold-weight-quant).
   std::vector<std::string> keepFloat;
-  /// Linears reading one input become one (--qnt-fuse-linears). Off by
-  /// default: on a 2-core Zen 5 it decoded 1-2% faster but prefilled a
-  /// Llama-3.2-1B shape 6-8% slower (README, Performance, "Guided chunks,
-  /// fused linears, scratch on 2 MiB pages").
-  bool fuseLinears = false;
+  /// Linears reading one input become one (--qnt-fuse-linears): fewer,
+  /// longer weight streams a decode step (README, Performance, "Fused
+  /// linears by default").
+  bool fuseLinears = true;
   /// If set, the quantized weights are streamed into this file.
   std::string weightsFile;
   /// A remark at each folded weight (quant-compile's progress).
