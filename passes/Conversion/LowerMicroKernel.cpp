@@ -22,25 +22,28 @@
 // one load, one AND (0x0F) and one shift give the unsigned operands of two
 // dots (`qnt_x86.dpbusd {nibbles}`: vpdpbusd with VNNI). On AVX2 the u8 x s8
 // pairs of nibbles cannot saturate (2 * 15 * 127 < 2^15): those of an
-// iteration's 8 steps (a group of 32) add up in i16 (`qnt_x86.dpbusw`: vpmaddubsw + vpaddw a
-// step) and are widened once (`qnt_x86.widen_pairs`: vpmaddwd), one multiply per
-// 32 multiply-adds instead of the sign trick's two and its two vpsignb. A
-// 4-bit weight with minimums (u4: x = sw * u + mw) takes no offset; its
-// epilogue adds float(sum a) * (sa * mw) per group, one more FMA per
-// accumulator; with two-level scales (Q4_K) the group's byte scale and
-// minimum are widened and multiplied by their super-block's factors first. An asymmetric activation stands for d (q - z): sum (q - z) w =
-// sum q w - z sum w, so the accumulator also starts at -z times the weight's
-// per-group sums (one multiply per accumulator and group). A 6-bit
-// (u6_offset32, Q6_K) weight holds four steps in three rows: per step one
-// AND or shift of a nibble row gives the low 4 bits, one shift and one AND
-// (0x30) of the high-bits row the top 2 in place, one OR joins them; the
-// offset 32 is corrected like 8's, its groups are 16 columns (the
-// activation's too) and its byte scales signed. On AVX2 its i16 pairs widen
-// every two steps (2 x 2 x 63 x 127 < 2^15). A u4_grid weight (IQ4_NL)
-// unpacks as 4-bit and looks its nibbles up in the grid (`qnt_x86.lookup`:
-// vpshufb): + 128 for vpdpbusd, corrected as u8's; as signed bytes, with
-// the sign trick, on AVX2. The broadcast
-// activation bytes are the memory operand of vpdpbusd
+// iteration's 8 steps (a group of 32) add up in i16 (`qnt_x86.dpbusw`:
+// vpmaddubsw + vpaddw a step) and are widened once (`qnt_x86.widen_pairs`:
+// vpmaddwd), one multiply per 32 multiply-adds instead of the sign trick's two
+// and its two vpsignb. A 4-bit weight with minimums (u4: x = sw * u + mw) takes
+// no offset; its epilogue adds float(sum a) * (sa * mw) per group, one more FMA
+// per accumulator; with two-level scales (Q4_K) the group's byte scale and
+// minimum are widened and multiplied by their super-block's factors first
+// when the tile's rows share them (prefill); one row (decode) multiplies its
+// i32 dot by the byte scale (exact) and sums the super-block's groups before
+// its factors multiply the sums (Q6_K's signed scales alike). An asymmetric
+// activation stands for d (q - z): sum (q - z) w = sum q w - z sum w, so the
+// accumulator also starts at -z times the weight's per-group sums (one multiply
+// per accumulator and group). A 6-bit (u6_offset32, Q6_K) weight holds four
+// steps in three rows: per step one AND or shift of a nibble row gives the low
+// 4 bits, one shift and one AND (0x30) of the high-bits row the top 2 in place,
+// one OR joins them; the offset 32 is corrected like 8's, its groups are 16
+// columns (the activation's too) and its byte scales signed. On AVX2 its i16
+// pairs widen every two steps (2 x 2 x 63 x 127 < 2^15). A u4_grid weight
+// (IQ4_NL) unpacks as 4-bit and looks its nibbles up in the grid
+// (`qnt_x86.lookup`: vpshufb): + 128 for vpdpbusd, corrected as u8's; as signed
+// bytes, with the sign trick, on AVX2. The broadcast activation bytes are the
+// memory operand of vpdpbusd
 // ({1to16}), the weights a register reused by all m0 rows.
 //
 // A weight in records (#qnt.layout's records, qnt/Math/Records.h) gives its
@@ -247,51 +250,115 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
       return s;
     };
 
-    auto groupLoop = scf::ForOp::create(
-        b, loc, index(0), index(groups), index(1), facc,
-        [&](OpBuilder &, Location, Value g, ValueRange fIn) {
-          Value ga = aGroups > 1 ? g : index(0);
-          Value gw = wGroups > 1 ? g : index(0);
-          // Records: the group's record, and its place in it.
-          Value rec, inRecord;
-          if (records) {
-            rec = arith::DivUIOp::create(b, loc, gw, index(recordGroups));
-            inRecord = arith::RemUIOp::create(b, loc, gw, index(recordGroups));
-          }
-          // The record's share of this group, as many bytes ahead (rounded
-          // to the nearest record, one at least): one stream, one prefetch
-          // per line of it.
-          if (records && prefetchBytes > 0) {
-            int64_t share = recordLayout.bytes / recordGroups;
-            int64_t aheadRecords =
-                std::max<int64_t>(1, (prefetchBytes + recordLayout.bytes / 2) /
-                                         recordLayout.bytes);
-            Value first = mul(inRecord, index(share));
-            for (Value tile : recordTiles) {
-              Value view = readOnlyView(tile);
-              for (int64_t at = 0; at < share; at += kLineBytes)
-                memref::PrefetchOp::create(
-                    b, loc, view,
-                    ValueRange{add(rec, index(aheadRecords)),
-                               add(first, index(at))},
-                    /*isWrite=*/false, /*localityHint=*/3,
-                    /*isDataCache=*/true);
-            }
-          }
-          // The lead prefetch of a single-row tile: one line of each
-          // stream every kLeadPrefetchPeriod bytes, leadBytes ahead, into
-          // L2 (qnt/Passes/Options.h). The data's place follows g (a
-          // weight with one scale a row still has a group's rows a group).
-          if (m0 == 1 && leadBytes > 0) {
-            int64_t groupBytes = records ? recordLayout.bytes / recordGroups
-                                         : groupRows * dataRowBytes;
-            int64_t period =
-                std::max<int64_t>(1, kLeadPrefetchPeriod / groupBytes);
-            int64_t leadGroups = llvm::divideCeil(leadBytes, groupBytes);
-            Value due = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::eq,
-                arith::RemUIOp::create(b, loc, g, index(period)), index(0));
-            scf::IfOp::create(b, loc, due, [&](OpBuilder &, Location) {
+    // Part `part`'s vector v of `lanes` values for the group at `inRecord`
+    // of record `rec` (its super-block's, for a factor), as `element`.
+    auto readPartAt = [&](Value rec, Value inRecord, int64_t part, int64_t v,
+                          Type element) -> Value {
+      const ::qnt::math::RecordPart &p = recordParts[part];
+      int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+      Value unit = p.unitGroups > 1
+                       ? Value(arith::DivUIOp::create(b, loc, inRecord,
+                                                      index(p.unitGroups)))
+                       : inRecord;
+      Value col =
+          add(index(recordLayout.offsets[part] + (v % nv) * lanes * bytes),
+              mul(unit, index(p.unitBytes)));
+      Value raw = vector::TransferReadOp::create(
+          b, loc, VectorType::get({lanes * bytes}, i8), recordTiles[v / nv],
+          ValueRange{rec, col}, zeroI8, ArrayRef<bool>{true});
+      if (bytes == 1)
+        return raw;
+      return vector::BitCastOp::create(b, loc,
+                                       VectorType::get({lanes}, element), raw);
+    };
+    // A vector of the weight component `tensor` at row `at` as it is stored.
+    auto readRhsRaw = [&](Value tensor, Value at, int64_t v) -> Value {
+      auto type = cast<RankedTensorType>(tensor.getType()).getElementType();
+      return vector::TransferReadOp::create(
+          b, loc, VectorType::get({lanes}, type), tensor,
+          ValueRange{at, index(v * lanes)},
+          arith::ConstantOp::create(b, loc, b.getZeroAttr(type)),
+          ArrayRef<bool>{true});
+    };
+    // A vector of lanes factors as f32 (bytes are int8: two-level scales'
+    // sc and m).
+    auto toF32 = [&](Value s) -> Value {
+      Type type = cast<VectorType>(s.getType()).getElementType();
+      if (type.isInteger(8)) // int8: Q6_K's signed sc, Q4_K's 6 bits
+        return arith::SIToFPOp::create(
+            b, loc, fType, arith::ExtSIOp::create(b, loc, accType, s));
+      return type != f32 ? Value(arith::ExtFOp::create(b, loc, fType, s)) : s;
+    };
+
+    // One activation row (decode's GEMV) with two-level scales whose group
+    // factors are bytes (Q4_K, Q6_K): the group's epilogue multiplies its
+    // i32 dot by the byte scale in i32 (|dot * sc| < 2^24: exact, and exact
+    // as f32) and adds it times the activation's scale to a super-block sum;
+    // the super-block's factors (d, dmin) multiply that sum once, after its
+    // groups. Per group and vector: widen sc, one vpmulld, one convert, one
+    // FMA (with minimums: widen and convert m, one FMA), where the one-level
+    // form converts and multiplies each factor every group. Rows of a tile
+    // (prefill) share those conversions and keep the one-level form.
+    int64_t superGroups =
+        records
+            ? (superParts.empty() ? 1 : recordParts[superParts[0]].unitGroups)
+            : superRatio;
+    Type groupScaleType =
+        records ? op.getRhsType()->getScalesType().getElementType()
+                : cast<RankedTensorType>(op.getRhsScales().getType())
+                      .getElementType();
+    bool withMins = records ? minsPart >= 0 : bool(op.getRhsMins());
+    size_t superFactors =
+        records ? superParts.size() : op.getRhsSupers().size();
+    bool superEpilogue =
+        m0 == 1 && superGroups > 1 && wGroups == groups &&
+        groups % superGroups == 0 && groupScaleType.isInteger(8) &&
+        superFactors == (withMins ? 2u : 1u) && dot != DotKind::Generic;
+
+    // The group loop's body for group g: its dot, then its epilogue on fIn
+    // (the f32 tile, or with superEpilogue the super-block sums: tv of the
+    // scaled dots, then tv of the minimums' terms).
+    auto groupBody = [&](Value g, ValueRange fIn) -> SmallVector<Value> {
+      Value ga = aGroups > 1 ? g : index(0);
+      Value gw = wGroups > 1 ? g : index(0);
+      // Records: the group's record, and its place in it.
+      Value rec, inRecord;
+      if (records) {
+        rec = arith::DivUIOp::create(b, loc, gw, index(recordGroups));
+        inRecord = arith::RemUIOp::create(b, loc, gw, index(recordGroups));
+      }
+      // The record's share of this group, as many bytes ahead (rounded
+      // to the nearest record, one at least): one stream, one prefetch
+      // per line of it.
+      if (records && prefetchBytes > 0) {
+        int64_t share = recordLayout.bytes / recordGroups;
+        int64_t aheadRecords = std::max<int64_t>(
+            1, (prefetchBytes + recordLayout.bytes / 2) / recordLayout.bytes);
+        Value first = mul(inRecord, index(share));
+        for (Value tile : recordTiles) {
+          Value view = readOnlyView(tile);
+          for (int64_t at = 0; at < share; at += kLineBytes)
+            memref::PrefetchOp::create(b, loc, view,
+                                       ValueRange{add(rec, index(aheadRecords)),
+                                                  add(first, index(at))},
+                                       /*isWrite=*/false, /*localityHint=*/3,
+                                       /*isDataCache=*/true);
+        }
+      }
+      // The lead prefetch of a single-row tile: one line of each
+      // stream every kLeadPrefetchPeriod bytes, leadBytes ahead, into
+      // L2 (qnt/Passes/Options.h). The data's place follows g (a
+      // weight with one scale a row still has a group's rows a group).
+      if (m0 == 1 && leadBytes > 0) {
+        int64_t groupBytes = records ? recordLayout.bytes / recordGroups
+                                     : groupRows * dataRowBytes;
+        int64_t period = std::max<int64_t>(1, kLeadPrefetchPeriod / groupBytes);
+        int64_t leadGroups = llvm::divideCeil(leadBytes, groupBytes);
+        Value due = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq,
+            arith::RemUIOp::create(b, loc, g, index(period)), index(0));
+        scf::IfOp::create(
+            b, loc, due, [&](OpBuilder &, Location) {
               if (records) {
                 Value at = add(gw, index(leadGroups));
                 Value leadRecord =
@@ -310,92 +377,76 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
               }
               scf::YieldOp::create(b, loc);
             });
+      }
+      // Part `part`'s vector v of `lanes` values for this group (its
+      // super-block's, for a factor), as `element`, from the record.
+      auto readPart = [&](int64_t part, int64_t v, Type element) -> Value {
+        return readPartAt(rec, inRecord, part, v, element);
+      };
+      // The weight's per-group components, a group's row each (one
+      // row for all groups: read once, not streamed).
+      if (!records && prefetchBytes > 0 && wGroups > 1)
+        for (Value component : {Value(op.getRhsScales()),
+                                Value(op.getRhsMins()), Value(op.getRhsSums())})
+          if (component) {
+            auto type = cast<RankedTensorType>(component.getType());
+            prefetch(component, gw, aheadGroups,
+                     type.getDimSize(1) * type.getElementTypeBitWidth() / 8);
           }
-          // Part `part`'s vector v of `lanes` values for this group (its
-          // super-block's, for a factor), as `element`, from the record.
-          auto readPart = [&](int64_t part, int64_t v, Type element) -> Value {
-            const ::qnt::math::RecordPart &p = recordParts[part];
-            int64_t bytes = element.getIntOrFloatBitWidth() / 8;
-            Value unit = p.unitGroups > 1
-                             ? Value(arith::DivUIOp::create(
-                                   b, loc, inRecord, index(p.unitGroups)))
-                             : inRecord;
-            Value col = add(
-                index(recordLayout.offsets[part] + (v % nv) * lanes * bytes),
-                mul(unit, index(p.unitBytes)));
-            Value raw = vector::TransferReadOp::create(
-                b, loc, VectorType::get({lanes * bytes}, i8),
-                recordTiles[v / nv], ValueRange{rec, col}, zeroI8,
-                ArrayRef<bool>{true});
-            if (bytes == 1)
-              return raw;
-            return vector::BitCastOp::create(
-                b, loc, VectorType::get({lanes}, element), raw);
-          };
-          // The weight's per-group components, a group's row each (one
-          // row for all groups: read once, not streamed).
-          if (!records && prefetchBytes > 0 && wGroups > 1)
-            for (Value component :
-                 {Value(op.getRhsScales()), Value(op.getRhsMins()),
-                  Value(op.getRhsSums())})
-              if (component) {
-                auto type = cast<RankedTensorType>(component.getType());
-                prefetch(component, gw, aheadGroups,
-                         type.getDimSize(1) * type.getElementTypeBitWidth() /
-                             8);
-              }
-          // The i32 accumulators start at the offset and zero-point
-          // corrections.
-          SmallVector<Value> wSums;
-          if (sumsPart >= 0)
-            for (int64_t v = 0; v < tv; ++v)
-              wSums.push_back(readPart(sumsPart, v, i32));
-          if (op.getRhsSums())
-            for (int64_t v = 0; v < tv; ++v)
-              wSums.push_back(vector::TransferReadOp::create(
-                  b, loc, accType, op.getRhsSums(), ValueRange{gw, index(v * lanes)},
-                  arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)),
-                  ArrayRef<bool>{true}));
-          SmallVector<Value> iacc;
-          for (int64_t m = 0; m < m0; ++m) {
-            Value base = splat(accType, b.getI32IntegerAttr(0));
-            if (offset) {
-              Value sum = tensor::ExtractOp::create(b, loc, op.getLhsSums(),
-                                                    ValueRange{index(m), ga});
-              sum = arith::MulIOp::create(
-                  b, loc, sum,
-                  arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-offset)));
-              base = vector::BroadcastOp::create(b, loc, accType, sum);
-            }
-            Value za;
-            if (op.getLhsZeroPoints())
-              za = vector::BroadcastOp::create(
-                  b, loc, accType,
-                  tensor::ExtractOp::create(b, loc, op.getLhsZeroPoints(),
-                                            ValueRange{index(m), ga}));
-            for (int64_t v = 0; v < tv; ++v)
-              iacc.push_back(za ? Value(arith::SubIOp::create(b, loc, base,
-                                                              mul(za, wSums[v])))
-                                : base);
-          }
-          Value step0 = mul(g, index(steps));
-          // Data rows: of the tile, or of the group's record from its
-          // first row there (a group's steps start a row: 4-bit steps come
-          // in pairs, 6-bit in fours).
-          Value rowBase = records ? mul(inRecord, index(groupRows)) : Value();
-          auto readRow = [&](Value row, int64_t v) -> Value {
-            if (!records)
-              return vector::TransferReadOp::create(
-                  b, loc, bytesType, op.getRhsData(),
-                  ValueRange{row, index(v * 4 * lanes)}, zeroI8,
-                  ArrayRef<bool>{true});
-            return vector::TransferReadOp::create(
-                b, loc, bytesType, recordTiles[v / nv],
-                ValueRange{rec, add(mul(row, index(dataRowBytes)),
-                                    index((v % nv) * 4 * lanes))},
-                zeroI8, ArrayRef<bool>{true});
-          };
-          auto stepLoop = scf::ForOp::create(
+      // The i32 accumulators start at the offset and zero-point
+      // corrections.
+      SmallVector<Value> wSums;
+      if (sumsPart >= 0)
+        for (int64_t v = 0; v < tv; ++v)
+          wSums.push_back(readPart(sumsPart, v, i32));
+      if (op.getRhsSums())
+        for (int64_t v = 0; v < tv; ++v)
+          wSums.push_back(vector::TransferReadOp::create(
+              b, loc, accType, op.getRhsSums(),
+              ValueRange{gw, index(v * lanes)},
+              arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)),
+              ArrayRef<bool>{true}));
+      SmallVector<Value> iacc;
+      for (int64_t m = 0; m < m0; ++m) {
+        Value base = splat(accType, b.getI32IntegerAttr(0));
+        if (offset) {
+          Value sum = tensor::ExtractOp::create(b, loc, op.getLhsSums(),
+                                                ValueRange{index(m), ga});
+          sum = arith::MulIOp::create(
+              b, loc, sum,
+              arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-offset)));
+          base = vector::BroadcastOp::create(b, loc, accType, sum);
+        }
+        Value za;
+        if (op.getLhsZeroPoints())
+          za = vector::BroadcastOp::create(
+              b, loc, accType,
+              tensor::ExtractOp::create(b, loc, op.getLhsZeroPoints(),
+                                        ValueRange{index(m), ga}));
+        for (int64_t v = 0; v < tv; ++v)
+          iacc.push_back(
+              za ? Value(arith::SubIOp::create(b, loc, base, mul(za, wSums[v])))
+                 : base);
+      }
+      Value step0 = mul(g, index(steps));
+      // Data rows: of the tile, or of the group's record from its
+      // first row there (a group's steps start a row: 4-bit steps come
+      // in pairs, 6-bit in fours).
+      Value rowBase = records ? mul(inRecord, index(groupRows)) : Value();
+      auto readRow = [&](Value row, int64_t v) -> Value {
+        if (!records)
+          return vector::TransferReadOp::create(
+              b, loc, bytesType, op.getRhsData(),
+              ValueRange{row, index(v * 4 * lanes)}, zeroI8,
+              ArrayRef<bool>{true});
+        return vector::TransferReadOp::create(
+            b, loc, bytesType, recordTiles[v / nv],
+            ValueRange{rec, add(mul(row, index(dataRowBytes)),
+                                index((v % nv) * 4 * lanes))},
+            zeroI8, ArrayRef<bool>{true});
+      };
+      auto stepLoop =
+          scf::ForOp::create(
               b, loc, index(0), index(steps), index(unroll), iacc,
               [&](OpBuilder &, Location, Value c, ValueRange iIn) {
                 SmallVector<Value> acc(iIn.begin(), iIn.end());
@@ -521,93 +572,149 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                   x = add(x, x86::WidenPairsOp::create(b, loc, accType, p));
                 scf::YieldOp::create(b, loc, acc);
               });
-          // acc_f32 += float(acc_i32) * (scale_a * scale_w), per group;
-          // with mins, + float(sum_a) * (scale_a * min_w).
-          // A vector of lanes factors at group `at`, as f32 (bytes are
-          // int8: two-level scales' sc and m).
-          auto toF32 = [&](Value s) -> Value {
-            Type type = cast<VectorType>(s.getType()).getElementType();
-            if (type.isInteger(8)) // int8: Q6_K's signed sc, Q4_K's 6 bits
-              return arith::SIToFPOp::create(
-                  b, loc, fType, arith::ExtSIOp::create(b, loc, accType, s));
-            return type != f32 ? Value(arith::ExtFOp::create(b, loc, fType, s))
-                               : s;
-          };
-          auto readRhs = [&](Value tensor, Value at, int64_t v) -> Value {
-            auto type = cast<RankedTensorType>(tensor.getType()).getElementType();
-            Value s = vector::TransferReadOp::create(
-                b, loc, VectorType::get({lanes}, type), tensor,
-                ValueRange{at, index(v * lanes)},
-                arith::ConstantOp::create(b, loc, b.getZeroAttr(type)),
-                ArrayRef<bool>{true});
-            if (type.isInteger(8)) // int8: Q6_K's signed sc, Q4_K's 6 bits
-              return arith::SIToFPOp::create(
-                  b, loc, fType, arith::ExtSIOp::create(b, loc, accType, s));
-            return type != f32 ? Value(arith::ExtFOp::create(b, loc, fType, s)) : s;
-          };
-          // Two levels: scale = sc * d, min = m * (-dmin), exact in f32.
-          ValueRange supers = op.getRhsSupers();
-          Value gs = supers.empty() ? Value()
-                                    : arith::DivUIOp::create(b, loc, gw, index(superRatio));
-          SmallVector<Value> sw, mw;
-          if (records) {
-            QTensorType w = *op.getRhsType();
-            Type scaleType = w.getScalesType().getElementType();
-            Type superType =
-                w.getSuperType() ? w.getSuperType().getElementType() : Type();
+      // The activation's scale for row m, and sa * float(sum_a), the
+      // minimums' factor.
+      auto activationFactors = [&](int64_t m, bool withSum) {
+        Value saScalar = readScalar(op.getLhsScales(), index(m), ga);
+        Value sa = vector::BroadcastOp::create(b, loc, fType, saScalar);
+        Value saSum;
+        if (withSum)
+          saSum = vector::BroadcastOp::create(
+              b, loc, fType,
+              arith::MulFOp::create(
+                  b, loc, saScalar,
+                  arith::SIToFPOp::create(
+                      b, loc, f32,
+                      tensor::ExtractOp::create(b, loc, op.getLhsSums(),
+                                                ValueRange{index(m), ga}))));
+        return std::make_pair(sa, saSum);
+      };
+      // The group's byte factors as stored (scales, then minimums).
+      auto groupFactor = [&](int64_t v, bool mins) -> Value {
+        if (records)
+          return readPart(mins ? minsPart : scalesPart, v, groupScaleType);
+        return readRhsRaw(mins ? op.getRhsMins() : op.getRhsScales(), gw, v);
+      };
+      SmallVector<Value> fOut;
+      if (superEpilogue) {
+        // sum_sc += float(acc_i32 * sc) * scale_a; with mins,
+        // sum_m += float(m) * (scale_a * float(sum_a)).
+        auto [sa, saSum] = activationFactors(0, withMins);
+        for (int64_t v = 0; v < tv; ++v) {
+          Value sc =
+              arith::ExtSIOp::create(b, loc, accType, groupFactor(v, false));
+          Value scaled = arith::SIToFPOp::create(
+              b, loc, fType, mul(stepLoop.getResult(v), sc));
+          fOut.push_back(vector::FMAOp::create(b, loc, scaled, sa, fIn[v]));
+        }
+        for (int64_t v = 0; v < tv && withMins; ++v)
+          fOut.push_back(vector::FMAOp::create(
+              b, loc, toF32(groupFactor(v, true)), saSum, fIn[tv + v]));
+        return fOut;
+      }
+      // acc_f32 += float(acc_i32) * (scale_a * scale_w), per group;
+      // with mins, + float(sum_a) * (scale_a * min_w).
+      auto readRhs = [&](Value tensor, Value at, int64_t v) -> Value {
+        return toF32(readRhsRaw(tensor, at, v));
+      };
+      // Two levels: scale = sc * d, min = m * (-dmin), exact in f32.
+      ValueRange supers = op.getRhsSupers();
+      Value gs = supers.empty()
+                     ? Value()
+                     : arith::DivUIOp::create(b, loc, gw, index(superRatio));
+      SmallVector<Value> sw, mw;
+      if (records) {
+        QTensorType w = *op.getRhsType();
+        Type scaleType = w.getScalesType().getElementType();
+        Type superType =
+            w.getSuperType() ? w.getSuperType().getElementType() : Type();
+        for (int64_t v = 0; v < tv; ++v) {
+          sw.push_back(toF32(readPart(scalesPart, v, scaleType)));
+          if (minsPart >= 0)
+            mw.push_back(toF32(readPart(minsPart, v, scaleType)));
+          if (!superParts.empty())
+            sw.back() = arith::MulFOp::create(
+                b, loc, sw.back(),
+                toF32(readPart(superParts[0], v, superType)));
+          if (superParts.size() > 1)
+            mw.back() = arith::MulFOp::create(
+                b, loc, mw.back(),
+                toF32(readPart(superParts[1], v, superType)));
+        }
+      }
+      for (int64_t v = 0; v < tv && !records; ++v) {
+        sw.push_back(readRhs(op.getRhsScales(), gw, v));
+        if (op.getRhsMins())
+          mw.push_back(readRhs(op.getRhsMins(), gw, v));
+        if (!supers.empty())
+          sw.back() = arith::MulFOp::create(b, loc, sw.back(),
+                                            readRhs(supers[0], gs, v));
+        if (supers.size() > 1)
+          mw.back() = arith::MulFOp::create(b, loc, mw.back(),
+                                            readRhs(supers[1], gs, v));
+      }
+      for (int64_t m = 0; m < m0; ++m) {
+        auto [sa, saSum] = activationFactors(m, !mw.empty());
+        for (int64_t v = 0; v < tv; ++v) {
+          Value idot = arith::SIToFPOp::create(b, loc, fType,
+                                               stepLoop.getResult(m * tv + v));
+          Value scale = arith::MulFOp::create(b, loc, sa, sw[v]);
+          Value f = vector::FMAOp::create(b, loc, idot, scale, fIn[m * tv + v]);
+          if (saSum)
+            f = vector::FMAOp::create(b, loc, saSum, mw[v], f);
+          fOut.push_back(f);
+        }
+      }
+      return fOut;
+    };
+
+    scf::ForOp groupLoop;
+    if (!superEpilogue) {
+      groupLoop = scf::ForOp::create(
+          b, loc, index(0), index(groups), index(1), facc,
+          [&](OpBuilder &, Location, Value g, ValueRange fIn) {
+            scf::YieldOp::create(b, loc, groupBody(g, fIn));
+          });
+    } else {
+      // Super-blocks, each a loop over its groups summing the scaled dots
+      // (and the minimums' terms), then f += sum_sc * d (+ sum_m * -dmin).
+      // (Unrolling that loop by 2, 4 or 8 measured slower.)
+      SmallVector<Value> sums((withMins ? 2 : 1) * tv,
+                              splat(fType, b.getF32FloatAttr(0.0f)));
+      groupLoop = scf::ForOp::create(
+          b, loc, index(0), index(groups / superGroups), index(1), facc,
+          [&](OpBuilder &, Location, Value sb, ValueRange fIn) {
+            Value g0 = mul(sb, index(superGroups));
+            auto inner = scf::ForOp::create(
+                b, loc, index(0), index(superGroups), index(1), sums,
+                [&](OpBuilder &, Location, Value j, ValueRange sIn) {
+                  scf::YieldOp::create(b, loc, groupBody(add(g0, j), sIn));
+                });
+            SmallVector<Value> fOut;
             for (int64_t v = 0; v < tv; ++v) {
-              sw.push_back(toF32(readPart(scalesPart, v, scaleType)));
-              if (minsPart >= 0)
-                mw.push_back(toF32(readPart(minsPart, v, scaleType)));
-              if (!superParts.empty())
-                sw.back() = arith::MulFOp::create(
-                    b, loc, sw.back(),
-                    toF32(readPart(superParts[0], v, superType)));
-              if (superParts.size() > 1)
-                mw.back() = arith::MulFOp::create(
-                    b, loc, mw.back(),
-                    toF32(readPart(superParts[1], v, superType)));
-            }
-          }
-          for (int64_t v = 0; v < tv && !records; ++v) {
-            sw.push_back(readRhs(op.getRhsScales(), gw, v));
-            if (op.getRhsMins())
-              mw.push_back(readRhs(op.getRhsMins(), gw, v));
-            if (!supers.empty())
-              sw.back() = arith::MulFOp::create(b, loc, sw.back(),
-                                                readRhs(supers[0], gs, v));
-            if (supers.size() > 1)
-              mw.back() = arith::MulFOp::create(b, loc, mw.back(),
-                                                readRhs(supers[1], gs, v));
-          }
-          SmallVector<Value> fOut;
-          for (int64_t m = 0; m < m0; ++m) {
-            Value saScalar = readScalar(op.getLhsScales(), index(m), ga);
-            Value sa = vector::BroadcastOp::create(b, loc, fType, saScalar);
-            // sa * float(sum_a), the minimums' factor for this row.
-            Value saSum;
-            if (!mw.empty())
-              saSum = vector::BroadcastOp::create(
-                  b, loc, fType,
-                  arith::MulFOp::create(
-                      b, loc, saScalar,
-                      arith::SIToFPOp::create(
-                          b, loc, f32,
-                          tensor::ExtractOp::create(b, loc, op.getLhsSums(),
-                                                    ValueRange{index(m), ga}))));
-            for (int64_t v = 0; v < tv; ++v) {
-              Value idot = arith::SIToFPOp::create(
-                  b, loc, fType, stepLoop.getResult(m * tv + v));
-              Value scale = arith::MulFOp::create(b, loc, sa, sw[v]);
-              Value f =
-                  vector::FMAOp::create(b, loc, idot, scale, fIn[m * tv + v]);
-              if (saSum)
-                f = vector::FMAOp::create(b, loc, saSum, mw[v], f);
+              Value f = fIn[v];
+              for (int64_t k = 0; k < (withMins ? 2 : 1); ++k) {
+                Value factor;
+                if (records) {
+                  QTensorType w = *op.getRhsType();
+                  Type superType = w.getSuperType().getElementType();
+                  Value rec =
+                      arith::DivUIOp::create(b, loc, g0, index(recordGroups));
+                  Value inRecord =
+                      arith::RemUIOp::create(b, loc, g0, index(recordGroups));
+                  factor =
+                      readPartAt(rec, inRecord, superParts[k], v, superType);
+                } else {
+                  factor = readRhsRaw(op.getRhsSupers()[k], sb, v);
+                }
+                f = vector::FMAOp::create(b, loc, inner.getResult(k * tv + v),
+                                          toF32(factor), f);
+              }
               fOut.push_back(f);
             }
-          }
-          scf::YieldOp::create(b, loc, fOut);
-        });
+            scf::YieldOp::create(b, loc, fOut);
+          });
+    }
 
     // The output tile, written once; channels past its width are masked off.
     // An accumulated tile reads each vector from the tile being written (its

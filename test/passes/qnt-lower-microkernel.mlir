@@ -155,10 +155,51 @@ func.func @u4_mins(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi3
 
 // -----
 
-// Two-level scales (Q4_K): the group's byte scale and minimum are widened
-// (zero-extended, converted) and multiplied by their super-block's factors,
-// read at group / 8, before the epilogue's FMAs.
+// Two-level scales (Q4_K), one activation row (decode): per group the i32
+// dot times the byte scale (arith.muli, exact) converted and scaled by the
+// activation's scale into a super-block sum, the widened minimum times
+// scale_a * sum_a into another; the super-block's factors (read once, at the
+// super-block) multiply the two sums after its 8 groups.
 // CHECK-LABEL: func.func @u4_two_level
+// CHECK-SAME:    %[[S:[^:]+]]: tensor<1x8xf32>, %[[SUM:[^:]+]]: tensor<1x8xi32>, %{{[^:]+}}: tensor<32x64xi8>, %[[WS:[^:]+]]: tensor<8x16xi8>, %[[WM:[^:]+]]: tensor<8x16xi8>, %[[D:[^:]+]]: tensor<1x16xf16>, %[[DM:[^:]+]]: tensor<1x16xf16>
+// CHECK:         %[[SB:.+]]:2 = scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[FS:.+]] = %{{.+}}, %[[FM:.+]] = %{{.+}}) -> (vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-7:   qnt_x86.dpbusd
+// CHECK:           %[[IDOT:.+]] = qnt_x86.dpbusd
+// CHECK-NOT:       qnt_x86.dpbusd
+// CHECK:           %[[SA:.+]] = tensor.extract %[[S]][%{{.+}}, %[[G]]]
+// CHECK:           %[[SAV:.+]] = vector.broadcast %[[SA]] : f32 to vector<16xf32>
+// CHECK:           tensor.extract %[[SUM]][%{{.+}}, %[[G]]]
+// CHECK:           %[[SASV:.+]] = vector.broadcast %{{.+}} : f32 to vector<16xf32>
+// CHECK:           %[[SC:.+]] = vector.transfer_read %[[WS]][%[[G]], %{{.+}}], {{.+}} : tensor<8x16xi8>, vector<16xi8>
+// CHECK:           %[[SC32:.+]] = arith.extsi %[[SC]] : vector<16xi8> to vector<16xi32>
+// CHECK:           %[[PROD:.+]] = arith.muli %[[IDOT]], %[[SC32]] : vector<16xi32>
+// CHECK:           %[[PF:.+]] = arith.sitofp %[[PROD]] : vector<16xi32> to vector<16xf32>
+// CHECK:           %[[FS2:.+]] = vector.fma %[[PF]], %[[SAV]], %[[FS]] : vector<16xf32>
+// CHECK:           %[[M:.+]] = vector.transfer_read %[[WM]][%[[G]], %{{.+}}]
+// CHECK:           %[[M32:.+]] = arith.extsi %[[M]] : vector<16xi8> to vector<16xi32>
+// CHECK:           %[[MF:.+]] = arith.sitofp %[[M32]] : vector<16xi32> to vector<16xf32>
+// CHECK:           %[[FM2:.+]] = vector.fma %[[MF]], %[[SASV]], %[[FM]] : vector<16xf32>
+// CHECK:           scf.yield %[[FS2]], %[[FM2]]
+// CHECK:         %[[DV:.+]] = vector.transfer_read %[[D]][%{{.+}}, %{{.+}}], {{.+}} : tensor<1x16xf16>, vector<16xf16>
+// CHECK:         %[[DF:.+]] = arith.extf %[[DV]] : vector<16xf16> to vector<16xf32>
+// CHECK:         %[[F:.+]] = vector.fma %[[SB]]#0, %[[DF]], %{{.+}} : vector<16xf32>
+// CHECK:         %[[DMV:.+]] = vector.transfer_read %[[DM]][%{{.+}}, %{{.+}}]
+// CHECK:         %[[DMF:.+]] = arith.extf %[[DMV]] : vector<16xf16> to vector<16xf32>
+// CHECK:         %[[F2:.+]] = vector.fma %[[SB]]#1, %[[DMF]], %[[F]] : vector<16xf32>
+// CHECK:         vector.transfer_write %[[F2]]
+func.func @u4_two_level(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>, %w: tensor<32x64xi8>, %ws: tensor<8x16xi8>, %wm: tensor<8x16xi8>, %d: tensor<1x16xf16>, %dm: tensor<1x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws mins %wm supers(%d, %dm), %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>}
+       : (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xi32>, tensor<32x64xi8>, tensor<8x16xi8>, tensor<8x16xi8>, tensor<1x16xf16>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %t : tensor<1x16xf32>
+}
+
+// -----
+
+// Two-level scales (Q4_K), two activation rows (prefill): the rows share the
+// group's factors, so the group's byte scale and minimum are widened
+// (sign-extended, converted) and multiplied by their super-block's factors,
+// read at group / 8, before each row's FMAs.
+// CHECK-LABEL: func.func @u4_two_level_rows
 // CHECK-SAME:    %[[WS:[^:]+]]: tensor<8x16xi8>, %[[WM:[^:]+]]: tensor<8x16xi8>, %[[D:[^:]+]]: tensor<1x16xf16>, %[[DM:[^:]+]]: tensor<1x16xf16>
 // CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
 // CHECK:           %[[GS:.+]] = arith.divui %[[G]], %{{.+}} : index
@@ -174,10 +215,13 @@ func.func @u4_mins(%a: tensor<1x64xi8>, %s: tensor<1x2xf32>, %sum: tensor<1x2xi3
 // CHECK:           %[[SCALE:.+]] = arith.mulf %{{.+}}, %[[SW]] : vector<16xf32>
 // CHECK:           %[[F:.+]] = vector.fma %{{.+}}, %[[SCALE]], %{{.+}} : vector<16xf32>
 // CHECK:           vector.fma %{{.+}}, %[[MW]], %[[F]] : vector<16xf32>
-func.func @u4_two_level(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<1x8xi32>, %w: tensor<32x64xi8>, %ws: tensor<8x16xi8>, %wm: tensor<8x16xi8>, %d: tensor<1x16xf16>, %dm: tensor<1x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
+// CHECK:           %[[SCALE1:.+]] = arith.mulf %{{.+}}, %[[SW]] : vector<16xf32>
+// CHECK:           %[[F1:.+]] = vector.fma %{{.+}}, %[[SCALE1]], %{{.+}} : vector<16xf32>
+// CHECK:           vector.fma %{{.+}}, %[[MW]], %[[F1]] : vector<16xf32>
+func.func @u4_two_level_rows(%a: tensor<2x256xi8>, %s: tensor<2x8xf32>, %sum: tensor<2x8xi32>, %w: tensor<32x64xi8>, %ws: tensor<8x16xi8>, %wm: tensor<8x16xi8>, %d: tensor<1x16xf16>, %dm: tensor<1x16xf16>, %i: tensor<2x16xf32>) -> tensor<2x16xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws mins %wm supers(%d, %dm), %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>}
-       : (tensor<1x256xi8>, tensor<1x8xf32>, tensor<1x8xi32>, tensor<32x64xi8>, tensor<8x16xi8>, tensor<8x16xi8>, tensor<1x16xf16>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
-  return %t : tensor<1x16xf32>
+       : (tensor<2x256xi8>, tensor<2x8xf32>, tensor<2x8xi32>, tensor<32x64xi8>, tensor<8x16xi8>, tensor<8x16xi8>, tensor<1x16xf16>, tensor<1x16xf16>, tensor<2x16xf32>) -> tensor<2x16xf32>
+  return %t : tensor<2x16xf32>
 }
 
 // -----
@@ -186,7 +230,8 @@ func.func @u4_two_level(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<
 // three rows; each step's low bits come from a nibble row (AND 0x0F or shift
 // by 4), its high bits from the third row shifted into bits 4-5 and masked
 // (0x30), joined by an OR; the accumulator starts at -32 * sum a. The signed
-// byte scale times its super factor (group / 16) scales the group.
+// byte scale multiplies the group's i32 dot (one row: decode), the super
+// factor the sum of the super-block's 16 groups.
 // CHECK-LABEL: func.func @u6_vnni
 // CHECK-SAME:    %[[A:[^:]+]]: tensor<1x256xi8>, %{{[^:]+}}: tensor<1x16xf32>, %[[SUM:[^:]+]]: tensor<1x16xi32>, %[[W:[^:]+]]: tensor<48x64xi8>, %[[WS:[^:]+]]: tensor<16x16xi8>, %[[D:[^:]+]]: tensor<1x16xf16>
 // CHECK:         scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
@@ -207,10 +252,11 @@ func.func @u4_two_level(%a: tensor<1x256xi8>, %s: tensor<1x8xf32>, %sum: tensor<
 // CHECK:             arith.ori %[[LO2]], %[[HM2]] : vector<64xi8>
 // CHECK:             %[[LO3:.+]] = arith.shrui %[[R1]], %{{.+}} : vector<64xi8>
 // CHECK:             %[[HI3:.+]] = arith.shrui %[[R2]], %{{.+}} : vector<64xi8>
-// CHECK:           %[[GS:.+]] = arith.divui %[[G]], %{{.+}} : index
 // CHECK:           %[[SC:.+]] = vector.transfer_read %[[WS]][%[[G]], %{{.+}}]
-// CHECK:           arith.extsi %[[SC]] : vector<16xi8> to vector<16xi32>
-// CHECK:           vector.transfer_read %[[D]][%[[GS]], %{{.+}}]
+// CHECK:           %[[SC32:.+]] = arith.extsi %[[SC]] : vector<16xi8> to vector<16xi32>
+// CHECK:           arith.muli %{{.+}}, %[[SC32]] : vector<16xi32>
+// CHECK:           scf.yield
+// CHECK:         vector.transfer_read %[[D]][%{{.+}}, %{{.+}}]
 func.func @u6_vnni(%a: tensor<1x256xi8>, %s: tensor<1x16xf32>, %sum: tensor<1x16xi32>, %w: tensor<48x64xi8>, %ws: tensor<16x16xi8>, %d: tensor<1x16xf16>, %i: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %t = qnt.matmul_tile %a, %s sums %sum, %w, %ws supers(%d), %i {dot = #qnt<dot_kind vnni>, group = 16 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u6_offset32>}
        : (tensor<1x256xi8>, tensor<1x16xf32>, tensor<1x16xi32>, tensor<48x64xi8>, tensor<16x16xi8>, tensor<1x16xf16>, tensor<1x16xf32>) -> tensor<1x16xf32>
