@@ -9,6 +9,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace qnt {
@@ -117,6 +119,40 @@ OwningOpRef<ModuleOp> linearModule(MLIRContext *context, int64_t n, int64_t k,
             b, loc, type, qnt::GgmlFormat(ggmlType),
             cast<ElementsAttr>(DenseElementsAttr::get(bytes, values)));
       });
+}
+
+OwningOpRef<ModuleOp> attentionModule(MLIRContext *context, int64_t heads,
+                                      int64_t kvHeads, int64_t headDim,
+                                      int64_t rows, llvm::StringRef cache) {
+  context->loadDialect<func::FuncDialect, qnt::QntDialect>();
+  OpBuilder b(context);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  bool q8 = cache == "q8_0";
+  Type element = q8               ? Type(b.getI8Type())
+                 : cache == "f16" ? Type(b.getF16Type())
+                                  : Type(b.getF32Type());
+  auto rowType = RankedTensorType::get({1, heads * headDim}, b.getF32Type());
+  auto cacheType = RankedTensorType::get({kvHeads, rows, headDim}, element);
+  auto scalesType =
+      RankedTensorType::get({kvHeads, rows, headDim / 32}, b.getF16Type());
+  SmallVector<Type> inputs = {rowType, cacheType, cacheType};
+  if (q8)
+    inputs.append({scalesType, scalesType});
+  inputs.push_back(b.getIndexType());
+  auto fn = func::FuncOp::create(b, loc, "attention",
+                                 b.getFunctionType(inputs, {rowType}));
+  Block *body = fn.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  Value keyScales = q8 ? body->getArgument(3) : Value();
+  Value valueScales = q8 ? body->getArgument(4) : Value();
+  Value out = qnt::AttentionOp::create(
+      b, loc, rowType, body->getArgument(0), body->getArgument(1),
+      body->getArgument(2), body->getArguments().back(), heads, kvHeads,
+      float(1.0 / std::sqrt(double(headDim))), keyScales, valueScales);
+  func::ReturnOp::create(b, loc, out);
+  return module;
 }
 
 } // namespace qnt

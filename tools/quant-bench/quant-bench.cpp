@@ -7,14 +7,14 @@
 // call, then -n greedy decode steps after it, -r times after a warm-up; the
 // median tokens/s and the spread (min, max) of prompt processing (pp) and
 // decode (tg); with -d D, decode after D tokens in the cache (prefilled,
-// untimed, after the timed prompt). --peer CMD runs another runner's benchmark in the same run
-// and prints the ratios (CMD prints one JSON line with prompt_tokens_per_s
-// and decode_tokens_per_s, as ../shared/peers/llama-cpp/run does). Several
-// -m models are measured one after another in the same run, with their
-// ratios to the first (a static or asymmetric compile against the default).
-// Decode rows give the GB/s read (the weights file once a token, and the KV
-// cache rows at the steps' mean depth) and its share of the DRAM read bound,
-// measured in the same run.
+// untimed, after the timed prompt). --peer CMD runs another runner's benchmark
+// in the same run and prints the ratios (CMD prints one JSON line with
+// prompt_tokens_per_s and decode_tokens_per_s, as ../shared/peers/llama-cpp/run
+// does). Several -m models are measured one after another in the same run, with
+// their ratios to the first (a static or asymmetric compile against the
+// default). Decode rows give the GB/s read (the weights file once a token, and
+// the KV cache rows at the steps' mean depth) and its share of the DRAM read
+// bound, measured in the same run.
 //
 // Without a model: the compiler's own linear kernels (qnt.linear through the
 // whole pipeline, JIT-compiled for this CPU) on the shapes of real models,
@@ -22,6 +22,11 @@
 // bounds measured in the same run: DRAM read bandwidth and the int8 dot peak
 // of the best instruction this CPU has. The caches are flushed before every
 // timed call, so a GEMV streams its weights from DRAM as decode does.
+//
+// --attention HxKVxD: a decode step's qnt.attention (one query row of H
+// heads over head-major caches of KV heads of D values, as a model's decode
+// calls it) at the cache positions of --positions: the KV cache bytes it
+// reads a call, their GB/s and the share of the DRAM read bound.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,6 +51,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <unistd.h>
@@ -56,7 +62,8 @@ namespace {
 /// The usage text; {0} and {1} are the default prefetch distances.
 const char *kUsageFormat =
     "usage: quant-bench -m MODEL.so [options]     (a compiled model)\n"
-    "       quant-bench --kernels [options]       (the linear kernels)\n\n"
+    "       quant-bench --kernels [options]       (the linear kernels)\n"
+    "       quant-bench --attention HxKVxD [options]  (decode attention)\n\n"
     "  -m, --model MODEL.so  a model compiled by quant-compile; give -m again\n"
     "                        to compare models in one run (ratios to the "
     "first)\n"
@@ -96,14 +103,22 @@ const char *kUsageFormat =
     "                        (quant-compile --weight-streams; 0: by format,\n"
     "                        the default); 1-token rows time the static\n"
     "                        one-row kernel a model's decode runs\n"
+    "  --attention HxKVxD    benchmark a decode step's qnt.attention: H\n"
+    "                        query heads, KV cache heads of D values (e.g.\n"
+    "                        32x8x64, Llama-3.2-1B's)\n"
+    "  --positions LIST      the query's positions: cache rows read - 1\n"
+    "                        (default 512,4096)\n"
+    "  --kv-cache f16|q8_0|f32  the cache's type (quant-compile --kv-cache;\n"
+    "                        default f16)\n"
     "  -t, --threads LIST    thread counts, e.g. 1,2 (default: all CPUs)\n"
     "  -r, --repetitions N   timed runs after one warm-up (default 5)\n"
     "  --dram-mib N          MiB the DRAM read bound streams (default 1024;\n"
     "                        --kernels flushes the caches with a quarter of\n"
     "                        it): keep it far above the last-level cache\n"
-    "  --warm                --kernels without the flush: the weights stay in\n"
-    "                        the caches between runs, so a shape that fits\n"
-    "                        them shows the kernel's compute speed\n"
+    "  --warm                --kernels or --attention without the flush: the\n"
+    "                        weights (the cache) stay in the caches between\n"
+    "                        runs, so a shape that fits them shows the\n"
+    "                        kernel's compute speed\n"
     "  -o, --output md|json  a Markdown table (default) or JSON\n"
     "  -h, --help            this text\n";
 
@@ -712,6 +727,17 @@ const qnt::bench::DotPeak *peakOf(const std::vector<qnt::bench::DotPeak> &peaks,
   return nullptr;
 }
 
+/// The target `cpu` names, if this machine runs its code.
+mlir::FailureOr<qnt::Target> runnableTarget(const std::string &cpu,
+                                            std::string &error) {
+  mlir::FailureOr<qnt::Target> target = qnt::resolveTarget(cpu, "", error);
+  if (succeeded(target) && !target->runsOnHost()) {
+    error = "cannot run code for " + target->describe();
+    return mlir::failure();
+  }
+  return target;
+}
+
 int benchKernels(const std::vector<Shape> &shapes,
                  const std::vector<int64_t> &tokenCounts,
                  const std::vector<int64_t> &threads, int64_t repetitions,
@@ -720,11 +746,9 @@ int benchKernels(const std::vector<Shape> &shapes,
                  bool warm) {
   int64_t bits = bitsOf(kind);
   std::string error;
-  mlir::FailureOr<qnt::Target> target = qnt::resolveTarget(cpu, "", error);
+  mlir::FailureOr<qnt::Target> target = runnableTarget(cpu, error);
   if (failed(target))
     return fail(error);
-  if (!target->runsOnHost())
-    return fail("cannot run code for " + target->describe());
 
   // The bounds, per thread count, in this run.
   struct Bound {
@@ -907,6 +931,216 @@ int benchKernels(const std::vector<Shape> &shapes,
   return 0;
 }
 
+//===----------------------------------------------------------------------===//
+// Decode attention (--attention)
+//===----------------------------------------------------------------------===//
+
+/// A decode attention's heads: H query heads, KV cache heads of D values.
+struct AttentionShape {
+  int64_t heads = 0, kvHeads = 0, headDim = 0;
+};
+
+/// "HxKVxD".
+bool parseAttentionShape(const std::string &text, AttentionShape &s) {
+  llvm::SmallVector<llvm::StringRef> items;
+  llvm::StringRef(text).split(items, 'x');
+  return items.size() == 3 &&
+         qnt::tools::parseInteger(items[0].str(), 1, 4096, s.heads) &&
+         qnt::tools::parseInteger(items[1].str(), 1, 4096, s.kvHeads) &&
+         qnt::tools::parseInteger(items[2].str(), 1, 4096, s.headDim);
+}
+
+using AttentionFn = void (*)(qnt_memref_2d *, qnt_memref_3d *, qnt_memref_3d *,
+                             int64_t, qnt_memref_2d *);
+using AttentionQ8Fn = void (*)(qnt_memref_2d *, qnt_memref_3d *,
+                               qnt_memref_3d *, qnt_memref_3d *,
+                               qnt_memref_3d *, int64_t, qnt_memref_2d *);
+
+/// Pages of the runtime's (2 MiB where large, as a model's KV cache).
+struct Pages {
+  explicit Pages(size_t bytes)
+      : data(static_cast<uint8_t *>(qnt_rt_alloc_pages(bytes))), bytes(bytes) {}
+  ~Pages() { qnt_rt_free_pages(data, bytes); }
+  Pages(const Pages &) = delete;
+  Pages &operator=(const Pages &) = delete;
+  uint8_t *data;
+  size_t bytes;
+};
+
+int benchAttention(const AttentionShape &a,
+                   const std::vector<int64_t> &positions,
+                   const std::string &cache,
+                   const std::vector<int64_t> &threads, int64_t repetitions,
+                   int64_t dramBytes, bool json, const std::string &cpu,
+                   bool warm) {
+  if (a.heads % a.kvHeads != 0)
+    return fail(llvm::formatv("--attention {0}x{1}x{2}: the heads are not a "
+                              "multiple of the KV heads",
+                              a.heads, a.kvHeads, a.headDim)
+                    .str());
+  if (cache == "q8_0" && a.headDim % 32 != 0)
+    return fail(llvm::formatv("--attention {0}x{1}x{2}: a q8_0 cache needs a "
+                              "head size that is a multiple of 32",
+                              a.heads, a.kvHeads, a.headDim)
+                    .str());
+  std::string error;
+  mlir::FailureOr<qnt::Target> target = runnableTarget(cpu, error);
+  if (failed(target))
+    return fail(error);
+
+  // One kernel for every position: the cache holds the last one's rows.
+  int64_t rows = *std::max_element(positions.begin(), positions.end()) + 1;
+  mlir::DialectRegistry registry;
+  qnt::registerCompilerDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  mlir::OwningOpRef<mlir::ModuleOp> module = qnt::attentionModule(
+      &context, a.heads, a.kvHeads, a.headDim, rows, cache);
+  qnt::QuantOptions quant;
+  if (failed(qnt::quantize(*module, quant, *target)) ||
+      failed(qnt::lowerToLLVM(*module, qnt::loweringOptions())))
+    return fail("the pipeline failed on this attention");
+  std::unique_ptr<qnt::Jit> jit = qnt::Jit::create(*module, *target, error);
+  void *fn = jit ? jit->lookup("_mlir_ciface_attention", error) : nullptr;
+  if (!fn)
+    return fail(error);
+
+  // The caches, [KV, rows, D] each, and a q8_0 cache's scales [KV, rows,
+  // D / 32]: random values of a model's magnitudes.
+  bool q8 = cache == "q8_0";
+  int64_t element = q8 ? 1 : cache == "f16" ? 2 : 4;
+  int64_t values = a.kvHeads * rows * a.headDim;
+  int64_t scaleCount = q8 ? values / 32 : 0;
+  Pages keys(size_t(values * element)), vals(size_t(values * element));
+  Pages keyScales(size_t(std::max<int64_t>(1, scaleCount) * 2)),
+      valueScales(size_t(std::max<int64_t>(1, scaleCount) * 2));
+  AlignedFloats query(size_t(a.heads * a.headDim)),
+      out(size_t(a.heads * a.headDim));
+  if (!keys.data || !vals.data || !keyScales.data || !valueScales.data ||
+      !query.data() || !out.data())
+    return fail("out of memory for the KV cache");
+  std::mt19937 rng{uint32_t(rows)};
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (Pages *p : {&keys, &vals})
+    for (int64_t i = 0; i < values; ++i) {
+      float x = dist(rng);
+      if (q8)
+        p->data[i] =
+            uint8_t(int8_t(std::lround(std::clamp(x * 40, -127.f, 127.f))));
+      else if (element == 2) {
+        uint16_t h = qnt::math::floatToFp16(x);
+        std::memcpy(p->data + 2 * i, &h, 2);
+      } else {
+        std::memcpy(p->data + 4 * i, &x, 4);
+      }
+    }
+  uint16_t scale = qnt::math::floatToFp16(1.0f / 40);
+  for (Pages *p : {&keyScales, &valueScales})
+    for (int64_t i = 0; i < scaleCount; ++i)
+      std::memcpy(p->data + 2 * i, &scale, 2);
+  for (float &x : query)
+    x = dist(rng);
+  auto view3 = [](void *data, int64_t x, int64_t y, int64_t z) {
+    return qnt_memref_3d{data, data, 0, {x, y, z}, {y * z, z, 1}};
+  };
+
+  std::vector<double> dram = qnt::bench::readBandwidth(threads, dramBytes);
+  std::vector<uint8_t> flush(warm ? 0 : size_t(dramBytes / 4), 1);
+  struct Row {
+    int64_t position, threads;
+    Stats seconds;
+    double bytes, gbps, dramShare;
+  };
+  std::vector<Row> results;
+  for (size_t b = 0; b < threads.size(); ++b) {
+    qnt_rt_set_num_threads(int(threads[b]));
+    for (int64_t position : positions) {
+      std::vector<double> samples;
+      for (int64_t r = 0; r <= repetitions; ++r) {
+        if (!warm)
+          flushCaches(flush);
+        qnt_memref_2d q =
+            qnt_memref_2d_of(query.data(), 1, a.heads * a.headDim);
+        qnt_memref_2d o = qnt_memref_2d_of(out.data(), 1, a.heads * a.headDim);
+        qnt_memref_3d k = view3(keys.data, a.kvHeads, rows, a.headDim);
+        qnt_memref_3d v = view3(vals.data, a.kvHeads, rows, a.headDim);
+        qnt_memref_3d ks =
+            view3(keyScales.data, a.kvHeads, rows, a.headDim / 32);
+        qnt_memref_3d vs =
+            view3(valueScales.data, a.kvHeads, rows, a.headDim / 32);
+        double t0 = now();
+        if (q8)
+          reinterpret_cast<AttentionQ8Fn>(fn)(&q, &k, &v, &ks, &vs, position,
+                                              &o);
+        else
+          reinterpret_cast<AttentionFn>(fn)(&q, &k, &v, position, &o);
+        double t = now() - t0;
+        if (r > 0)
+          samples.push_back(t);
+      }
+      Row row;
+      row.position = position;
+      row.threads = threads[b];
+      row.seconds = stats(samples);
+      // Rows 0 .. position of every KV head's keys and values (and scales).
+      row.bytes = 2.0 * double(a.kvHeads) * double(position + 1) *
+                  double(a.headDim * element + (q8 ? a.headDim / 32 * 2 : 0));
+      row.gbps = row.bytes / row.seconds.median / 1e9;
+      row.dramShare = row.gbps * 1e9 / dram[b];
+      results.push_back(row);
+    }
+  }
+
+  std::string what =
+      llvm::formatv("{0} heads, {1} KV heads of {2}, {3} cache (head-major), "
+                    "one query row",
+                    a.heads, a.kvHeads, a.headDim, cache)
+          .str();
+  if (json) {
+    std::printf("{\n  \"target\": %s,\n  \"attention\": %s,\n"
+                "  \"caches\": \"%s\",\n  \"bounds\": [",
+                jsonString(target->describe()).c_str(),
+                jsonString(what).c_str(), warm ? "warm" : "flushed");
+    for (size_t b = 0; b < threads.size(); ++b)
+      std::printf("%s{\"threads\": %lld, \"dram_read_gb_per_s\": %.2f}",
+                  b ? ", " : "", (long long)threads[b], dram[b] / 1e9);
+    std::printf("],\n  \"calls\": [\n");
+    for (size_t i = 0; i < results.size(); ++i) {
+      const Row &r = results[i];
+      std::printf("    {\"position\": %lld, \"threads\": %lld, "
+                  "\"kv_bytes\": %.0f, \"us_median\": %.2f, "
+                  "\"us_min\": %.2f, \"us_max\": %.2f, "
+                  "\"kv_gb_per_s\": %.2f, \"dram_share\": %.4f}%s\n",
+                  (long long)r.position, (long long)r.threads, r.bytes,
+                  r.seconds.median * 1e6, r.seconds.min * 1e6,
+                  r.seconds.max * 1e6, r.gbps, r.dramShare,
+                  i + 1 < results.size() ? "," : "");
+    }
+    std::printf("  ]\n}\n");
+    return 0;
+  }
+  std::printf("target: %s\nattention: %s\ncaches: %s\n\n",
+              target->describe().c_str(), what.c_str(),
+              warm ? "warm (not flushed: the KV cache stays in cache between "
+                     "runs)"
+                   : "flushed before every run (the KV cache comes from DRAM)");
+  std::printf("| bound | threads | figure |\n|---|---:|---:|\n");
+  for (size_t b = 0; b < threads.size(); ++b)
+    std::printf("| DRAM read, %s | %lld | %.1f GB/s |\n",
+                sizeLabel(dramBytes).c_str(), (long long)threads[b],
+                dram[b] / 1e9);
+  std::printf("\n| position | threads | KV cache read | us (median) | min | "
+              "max | KV GB/s | %% of DRAM read |\n"
+              "|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const Row &r : results)
+    std::printf("| %lld | %lld | %.3f MB | %.1f | %.1f | %.1f | %.1f | %.0f%% "
+                "|\n",
+                (long long)r.position, (long long)r.threads, r.bytes / 1e6,
+                r.seconds.median * 1e6, r.seconds.min * 1e6,
+                r.seconds.max * 1e6, r.gbps, 100 * r.dramShare);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -922,6 +1156,9 @@ int main(int argc, char **argv) {
   std::vector<int64_t> leads = {qnt::kLoweringDefaults.leadPrefetchBytes};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
   bool kernels = false, warm = false;
+  std::optional<AttentionShape> attention;
+  std::vector<int64_t> positions = {512, 4096};
+  std::string kvCache = "f16";
   WeightKind kind = WeightKind::Q8_0;
   int64_t dramMib = 1024;
   const std::string usage =
@@ -965,21 +1202,42 @@ int main(int argc, char **argv) {
   args.choice("-o, --output", output, {"md", "json"});
   args.flag("--kernels", kernels);
   args.flag("--warm", warm);
+  args.custom("--attention", "HxKVxD (e.g. 32x8x64)",
+              [&](const std::string &v) {
+                AttentionShape a;
+                if (!parseAttentionShape(v, a))
+                  return false;
+                attention = a;
+                return true;
+              });
+  args.integers("--positions", positions, 0, 1 << 20);
+  args.choice("--kv-cache", kvCache, {"f16", "q8_0", "f32"});
   if (std::optional<int> exit = args.parse(argc, argv))
     return *exit;
-  if (kernels == !models.empty())
-    return args.usageError("give a model (-m MODEL.so) or --kernels");
-  // Each mode's options, refused in the other rather than ignored.
+  if (int(kernels) + int(attention.has_value()) + int(!models.empty()) != 1)
+    return args.usageError(
+        "give one of a model (-m MODEL.so), --kernels or --attention");
+  // Each mode's options, refused in the others rather than ignored.
   for (const char *name : {"--prompt", "--batch", "--gen", "--depth", "--peer"})
-    if (kernels && args.seen(name))
-      return args.usageError(std::string(name) +
-                             " is for models (--kernels takes --tokens)");
+    if (models.empty() && args.seen(name))
+      return args.usageError(std::string(name) + " is for models" +
+                             (kernels ? " (--kernels takes --tokens)"
+                                      : " (--attention takes --positions)"));
   for (const char *name :
-       {"--tokens", "--shapes", "--mcpu", "--weight-bits", "--weight-prefetch",
-        "--weight-records", "--weight-streams", "--weight-prefetch-lead",
-        "--warm"})
+       {"--tokens", "--shapes", "--weight-bits", "--weight-prefetch",
+        "--weight-records", "--weight-streams", "--weight-prefetch-lead"})
     if (!kernels && args.seen(name))
       return args.usageError(std::string(name) + " is for --kernels");
+  for (const char *name : {"--positions", "--kv-cache"})
+    if (!attention && args.seen(name))
+      return args.usageError(std::string(name) + " is for --attention");
+  for (const char *name : {"--mcpu", "--warm"})
+    if (!models.empty() && args.seen(name))
+      return args.usageError(std::string(name) +
+                             " is for --kernels and --attention");
+  if (attention)
+    return benchAttention(*attention, positions, kvCache, threads, repetitions,
+                          dramMib << 20, output == "json", cpu, warm);
   if (!kernels && prompt == 0 && gen == 0)
     return args.usageError("-p 0 and -n 0: nothing to measure");
   if (kernels) {

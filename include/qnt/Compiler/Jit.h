@@ -56,6 +56,19 @@ linearModule(mlir::MLIRContext *context, int64_t n, int64_t k,
              uint32_t ggmlType, llvm::ArrayRef<uint8_t> blocks,
              int64_t rows = mlir::ShapedType::kDynamic);
 
+/// A module with one public function, a decode step's attention as a
+/// model's decode calls it: one query row at position %pos over head-major
+/// caches of `rows` rows,
+///   @attention(%q: tensor<1x(H*D)xf32>, %k: tensor<KVxRxDxT>, %v: (same),
+///              [%ks, %vs: tensor<KVxRx(D/32)xf16>,] %pos: index)
+///       -> tensor<1x(H*D)xf32>
+/// with T f32, f16, or i8 with an f16 scale per 32 values of a row (`cache`
+/// "f32", "f16" or "q8_0": the scales only for q8_0), and the scale
+/// 1 / sqrt(D).
+mlir::OwningOpRef<mlir::ModuleOp>
+attentionModule(mlir::MLIRContext *context, int64_t heads, int64_t kvHeads,
+                int64_t headDim, int64_t rows, llvm::StringRef cache);
+
 } // namespace qnt
 
 #endif // QNT_COMPILER_JIT_H
