@@ -47,6 +47,8 @@ constexpr int64_t kLanes = 16;
 constexpr int64_t kKeyBlock = 8;
 /// Decode's lanes: 16 elements of the head dimension.
 constexpr int64_t kDecodeLanes = 16;
+/// The most heads a decode task takes with 32 vector registers.
+constexpr int64_t kDecodeTaskHeads = 4;
 
 /// Whether decode puts the head dimension in the lanes (and prefill sums
 /// scores in its order): whole vectors, at least two. A head of 16 keeps the
@@ -189,11 +191,11 @@ Value sumLanes(Emitter &e, SmallVector<Value> parts) {
 Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
                           Value keyScales, Value valueScales, AttentionOp op,
                           Value row, Value h0, const CacheIndex &kv,
-                          Value numKeys) {
+                          Value numKeys, int64_t heads) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Type f32 = b.getF32Type();
-  int64_t d = op.getHeadDim(), heads = op.getTaskHeads();
+  int64_t d = op.getHeadDim();
   int64_t chunks = d / kDecodeLanes;
   int64_t cacheRows = cacheRowsOf(keys);
   // A row's scores: the heads in the lanes (padded to a power of two).
@@ -396,12 +398,29 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     static_assert(kLanes == 16, "AttentionOp::getTaskHeads assumes 16 lanes");
     int64_t headBlock = op.getTaskHeads();
     bool oneRow = queryType.getDimSize(0) == 1;
-    int64_t tokens = oneRow ? 1 : std::max<int64_t>(1, kLanes / headBlock);
-    int64_t lanes = tokens * headBlock, headBlocks = heads / headBlock;
     // Decode with a head dimension of whole vectors (dimensionInLanes): the
     // dimension in the lanes (emitDecodeAttention); else the heads and rows
     // in the lanes.
     bool decodeLanes = oneRow && dimensionInLanes(d);
+    // There, with 32 vector registers, a task takes at most 4 of the group's
+    // heads (their query vectors and outputs stay in registers; a group of
+    // 8 or 16 heads in one task spilled them), however its result is
+    // quantized (a task's columns, whole blocks). A head's numbers do not
+    // depend on the heads beside it. quant-bench --attention, Zen 5, 2
+    // threads, position 3,999: 32x4x64 306 -> 250 and 292 -> 220 us, 64x4x64
+    // 896 -> 443 us. With 16 registers (AVX2) a task keeps the group: 4 of
+    // TinyLlama's 8 heads took 405 us against 361.
+    auto qtype = dyn_cast<QTensorType>(op.getResult().getType());
+    if (decodeLanes && TargetAttr::lookup(op).getRegisters() >= 32)
+      for (int64_t h = std::min<int64_t>(headBlock, kDecodeTaskHeads); h >= 1;
+           --h)
+        if (headBlock % h == 0 &&
+            (!qtype || h * d % qtype.getScheme().getBlock() == 0)) {
+          headBlock = h;
+          break;
+        }
+    int64_t tokens = oneRow ? 1 : std::max<int64_t>(1, kLanes / headBlock);
+    int64_t lanes = tokens * headBlock, headBlocks = heads / headBlock;
     Type f32 = b.getF32Type();
     auto vec = VectorType::get({lanes}, f32);
     auto ivec = VectorType::get({lanes}, b.getI64Type());
@@ -409,7 +428,6 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     Value rows = e.dim(query, 0);
     // The outputs: the f32 result, or the components of the quantized one
     // (data, scales, sums), each task quantizing the blocks of its columns.
-    auto qtype = dyn_cast<QTensorType>(op.getResult().getType());
     SmallVector<Type> componentTypes;
     QTensorType tileType;
     if (qtype) {
@@ -453,10 +471,11 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
           b, loc, e.index(tokens), arith::SubIOp::create(b, loc, rows, t0));
       Value numKeys = e.add(position, e.add(t0, rowsHere));
 
-      Value tile = decodeLanes ? emitDecodeAttention(e, query, keys, values,
-                                                     keyScales, valueScales, op,
-                                                     t0, h0, kv, numKeys)
-                               : Value();
+      Value tile = decodeLanes
+                       ? emitDecodeAttention(e, query, keys, values, keyScales,
+                                             valueScales, op, t0, h0, kv,
+                                             numKeys, headBlock)
+                       : Value();
       if (!tile) {
         // q^T, pre-scaled: qt[i] holds element i of every lane's query.
         Value scale = vector::BroadcastOp::create(b, loc, vec,

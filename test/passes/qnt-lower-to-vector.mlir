@@ -334,6 +334,37 @@ func.func @attention_decode(%q: tensor<1x64xf32>, %k: tensor<64x32xf16>, %v: ten
 
 // -----
 
+// Decode over a group of 8 heads on a target with 32 vector registers: a
+// task takes 4 of them (2 tasks; the carried maxima and sums a vector<4>
+// each, 4 heads x 2 vectors of outputs; 128 columns a task), so that their
+// queries and outputs stay in registers.
+// CHECK-LABEL: func.func @attention_decode_group8_avx512
+// CHECK:         scf.forall
+// CHECK:           scf.for {{.+}} -> (vector<4xf32>, vector<4xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:           tensor.parallel_insert_slice {{.+}} [%{{.+}}, 128] [1, 1] : tensor<?x128xf32> into tensor<1x256xf32>
+module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
+func.func @attention_decode_group8_avx512(%q: tensor<1x256xf32>, %k: tensor<64x32xf16>, %v: tensor<64x32xf16>, %p: index) -> tensor<1x256xf32> {
+  %a = qnt.attention %q, %k, %v, %p {num_heads = 8, num_kv_heads = 1, scale = 0.25 : f32} : tensor<1x256xf32>, tensor<64x32xf16>, tensor<64x32xf16> -> tensor<1x256xf32>
+  return %a : tensor<1x256xf32>
+}
+}
+
+// -----
+
+// The same with 16 vector registers (AVX2): a task keeps the group's 8 heads.
+// CHECK-LABEL: func.func @attention_decode_group8_avx2
+// CHECK:         scf.forall
+// CHECK:           scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>,
+// CHECK:           tensor.parallel_insert_slice {{.+}} [%{{.+}}, 256] [1, 1] : tensor<?x256xf32> into tensor<1x256xf32>
+module attributes {qnt.target = #qnt.target<vector_bits = 256, dot = maddubs, registers = 16>} {
+func.func @attention_decode_group8_avx2(%q: tensor<1x256xf32>, %k: tensor<64x32xf16>, %v: tensor<64x32xf16>, %p: index) -> tensor<1x256xf32> {
+  %a = qnt.attention %q, %k, %v, %p {num_heads = 8, num_kv_heads = 1, scale = 0.25 : f32} : tensor<1x256xf32>, tensor<64x32xf16>, tensor<64x32xf16> -> tensor<1x256xf32>
+  return %a : tensor<1x256xf32>
+}
+}
+
+// -----
+
 // The output quantized inside attention: each task (2 heads x 32 = 64
 // columns, 8 rows) quantizes its rows of the f32 tile in blocks of 32 (amax,
 // d = amax / 127, q, the sums) and writes three tiles: the i8 data at its
