@@ -232,24 +232,28 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
   // (each tile reads the rows' values as the same ops; CSE keeps one).
   int64_t tileHeads = std::max<int64_t>(1, std::min(heads, 16 / chunks));
 
-  // Whole blocks, then the last one if partial: its rows past the end are
-  // read clamped into the cache and masked. Unclamped rows are affine in the
-  // loop, so LLVM's LoopDataPrefetch prefetches them (the cache is read at a
-  // stride of a whole row: 7% of a Llama-3.2-1B decode step at depth 1024).
-  auto block = [&](Value j0, ValueRange acc, bool last) -> SmallVector<Value> {
+  // The rows of the block at j0, clamped into the cache for the last
+  // (partial) block: its rows past the end are read there and masked.
+  // Unclamped rows are affine in the loop, so LLVM's LoopDataPrefetch
+  // prefetches them (the cache is read at a stride of a whole row: 7% of a
+  // Llama-3.2-1B decode step at depth 1024).
+  auto rowsOf = [&](Value j0, bool clamp) {
     SmallVector<Value> rowOf;
     for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
       Value r = e.add(j0, e.index(jj));
-      if (last)
+      if (clamp)
         r = arith::MinUIOp::create(b, loc, r, e.index(cacheRows - 1));
       rowOf.push_back(r);
     }
-    auto chunkCol = [&](int64_t c) { return e.index(c * kDecodeLanes); };
-    // Scores: the block's dots row by row, a head after another (padded to
-    // `lanes`), summed by one tree into s: lane jj * lanes + h is head h's
-    // score of row jj. A dot's first chunk is a multiply, not a multiply-add
-    // to zero: the same value but for the sign of a zero product, which no
-    // result can show (s - m and the max of s and m read -0 as +0).
+    return rowOf;
+  };
+  auto chunkCol = [&](int64_t c) { return e.index(c * kDecodeLanes); };
+  // A block's scores: its dots row by row, a head after another (padded to
+  // `lanes`), summed by one tree into s: lane jj * lanes + h is head h's
+  // score of row jj. A dot's first chunk is a multiply, not a multiply-add
+  // to zero: the same value but for the sign of a zero product, which no
+  // result can show (s - m and the max of s and m read -0 as +0).
+  auto scoresOf = [&](ArrayRef<Value> rowOf) {
     SmallVector<Value> dots;
     for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
       SmallVector<Value> k;
@@ -267,7 +271,22 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
         dots.push_back(dot);
       }
     }
-    Value scores = sumLanes(e, dots);
+    return sumLanes(e, dots);
+  };
+
+  // One block's softmax and output update from its scores (carried in
+  // `acc` as {s, m, l, o...}, or {m, l, o...} when `next` is null): the
+  // scores of the next block are computed between the block's exps and its
+  // values' multiply-adds (`next`, returned first), so that the block's
+  // dependent chain (scores -> max -> exp -> o) overlaps the next block's
+  // dots: a block is longer than the reorder window. The same operations on
+  // the same values as without it.
+  auto block = [&](Value j0, ValueRange acc, bool last,
+                   llvm::function_ref<Value()> next) -> SmallVector<Value> {
+    SmallVector<Value> rowOf = rowsOf(j0, last);
+    int64_t carried = next ? 1 : 0;
+    Value scores = next ? acc[0] : acc.back();
+    acc = next ? acc.drop_front() : acc.drop_back();
     if (last) {
       SmallVector<int64_t> laneRows;
       for (int64_t i = 0; i < kKeyBlock * lanes; ++i)
@@ -318,8 +337,12 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
                                     b, loc, pAll, ArrayRef<int64_t>{jj * lanes},
                                     ArrayRef<int64_t>{lanes},
                                     ArrayRef<int64_t>{1}));
-    SmallVector<Value> next = {m, l};
-    next.append(acc.begin() + 2, acc.end());
+    SmallVector<Value> out;
+    if (next)
+      out.push_back(next());
+    out.append({m, l});
+    out.append(acc.begin() + 2, acc.end());
+    auto o = MutableArrayRef<Value>(out).drop_front(carried + 2);
     auto lane = [&](Value x, int64_t h) -> Value {
       return vector::BroadcastOp::create(
           b, loc, vec,
@@ -330,8 +353,8 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
       for (int64_t h = t0; h < t1; ++h) {
         Value alphaH = lane(alpha, h);
         for (int64_t c = 0; c < chunks; ++c)
-          next[2 + h * chunks + c] =
-              arith::MulFOp::create(b, loc, next[2 + h * chunks + c], alphaH);
+          o[h * chunks + c] =
+              arith::MulFOp::create(b, loc, o[h * chunks + c], alphaH);
       }
       for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
         SmallVector<Value> v;
@@ -341,19 +364,46 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
         for (int64_t h = t0; h < t1; ++h) {
           Value pjh = lane(pAll, jj * lanes + h);
           for (int64_t c = 0; c < chunks; ++c)
-            next[2 + h * chunks + c] = vector::FMAOp::create(
-                b, loc, pjh, v[c], next[2 + h * chunks + c]);
+            o[h * chunks + c] =
+                vector::FMAOp::create(b, loc, pjh, v[c], o[h * chunks + c]);
         }
       }
     }
-    return next;
+    return out;
   };
+  // Software-pipelined by a block: the first block's scores before the
+  // loops (its rows clamped: the cache may hold fewer than 8 rows), each
+  // whole block but the last computing the next (whole) block's scores
+  // unclamped, the last whole block those of the block after it clamped
+  // (the partial block's, else unused), and the partial block, if any,
+  // using them, masked.
   Value whole = e.mul(arith::DivUIOp::create(b, loc, numKeys, e.index(kKeyBlock)),
                       e.index(kKeyBlock));
-  ValueRange state = e.loop(e.index(0), whole, e.index(kKeyBlock), inits,
-                            [&](Value j0, ValueRange acc) { return block(j0, acc, false); });
-  state = e.loop(whole, numKeys, e.index(kKeyBlock), state,
-                 [&](Value j0, ValueRange acc) { return block(j0, acc, true); });
+  Value lastWhole = arith::SubIOp::create(
+      b, loc, arith::MaxUIOp::create(b, loc, whole, e.index(kKeyBlock)),
+      e.index(kKeyBlock));
+  SmallVector<Value> state = {scoresOf(rowsOf(e.index(0), true))};
+  state.append(inits);
+  auto pipelined = [&](Value lb, Value ub, bool clampNext) {
+    ValueRange r = e.loop(
+        lb, ub, e.index(kKeyBlock), state, [&](Value j0, ValueRange acc) {
+          return block(j0, acc, false, [&] {
+            return scoresOf(rowsOf(e.add(j0, e.index(kKeyBlock)), clampNext));
+          });
+        });
+    state.assign(r.begin(), r.end());
+  };
+  pipelined(e.index(0), lastWhole, false);
+  pipelined(lastWhole, whole, true);
+  Value partialScores = state[0];
+  state.erase(state.begin());
+  ValueRange partial = e.loop(
+      whole, numKeys, e.index(kKeyBlock), state, [&](Value j0, ValueRange acc) {
+        SmallVector<Value> withScores(acc.begin(), acc.end());
+        withScores.push_back(partialScores);
+        return block(j0, withScores, true, nullptr);
+      });
+  state.assign(partial.begin(), partial.end());
 
   // out = o / l, head by head into the task's [1, heads * d] tile.
   Value tile = e.empty({1, heads * d}, f32, {});

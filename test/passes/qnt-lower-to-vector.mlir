@@ -309,19 +309,29 @@ func.func @attention_q8_0_cache(%q: tensor<?x64xf32>, %k: tensor<64x32xi8>, %v: 
 // (lane row x 2 + head), the heads' online softmax runs side by side on it
 // (the carried maxima and sums a vector<2> each; the max over rows a tree of
 // halves; exp expanded as everywhere), o updated by multiply-adds of 16
-// lanes; whole blocks first, then the partial last one, its rows clamped and
-// masked lane by lane.
-// CHECK-LABEL: func.func @attention_decode
+// lanes. Pipelined by a block: the first block's scores before the loops,
+// each block's loop iteration computing the next block's (its keys read after
+// the block's exps, before its values); the whole blocks but the last, then
+// the last whole one (the next rows clamped), then the partial last one with
+// the scores carried out, its rows clamped and masked lane by lane.
+// CHECK-LABEL: func.func @attention_decode(
+// CHECK-SAME:      %[[K:[^:]+]]: tensor<64x32xf16>, %[[V:[^:]+]]: tensor<64x32xf16>
 // CHECK:         scf.forall
-// CHECK:           scf.for {{.+}} -> (vector<2xf32>, vector<2xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:           vector.transfer_read %[[K]][%c0, %c0]
+// CHECK:           scf.for {{.+}} -> (vector<16xf32>, vector<2xf32>, vector<2xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-NOT:         arith.minui
-// CHECK:             %[[H:.+]] = vector.transfer_read {{.+}} : tensor<64x32xf16>, vector<16xf16>
-// CHECK-NEXT:        arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
-// CHECK:             vector.shuffle {{.+}} : vector<16xf32>, vector<16xf32>
 // CHECK:             arith.maximumf {{.+}} : vector<8xf32>
 // CHECK:             arith.maximumf {{.+}} : vector<2xf32>
 // CHECK:             arith.subf {{.+}} : vector<16xf32>
+// CHECK-NOT:         vector.transfer_read %[[V]]
+// CHECK:             %[[H:.+]] = vector.transfer_read %[[K]]{{.+}} : tensor<64x32xf16>, vector<16xf16>
+// CHECK-NEXT:        arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
+// CHECK:             vector.shuffle {{.+}} : vector<16xf32>, vector<16xf32>
+// CHECK:             vector.transfer_read %[[V]]
 // CHECK:             vector.fma {{.+}} : vector<16xf32>
+// CHECK:             scf.yield
+// CHECK:           scf.for {{.+}} -> (vector<16xf32>, vector<2xf32>, vector<2xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:             arith.minui
 // CHECK:           scf.for {{.+}} -> (vector<2xf32>, vector<2xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:             arith.minui
 // CHECK:             arith.select {{.+}} : vector<16xi1>, vector<16xf32>
@@ -335,12 +345,13 @@ func.func @attention_decode(%q: tensor<1x64xf32>, %k: tensor<64x32xf16>, %v: ten
 // -----
 
 // Decode over a group of 8 heads on a target with 32 vector registers: a
-// task takes 4 of them (2 tasks; the carried maxima and sums a vector<4>
-// each, 4 heads x 2 vectors of outputs; 128 columns a task), so that their
+// task takes 4 of them (2 tasks; the next block's scores a vector<32>, the
+// carried maxima and sums a vector<4> each, 4 heads x 2 vectors of outputs;
+// 128 columns a task), so that their
 // queries and outputs stay in registers.
 // CHECK-LABEL: func.func @attention_decode_group8_avx512
 // CHECK:         scf.forall
-// CHECK:           scf.for {{.+}} -> (vector<4xf32>, vector<4xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:           scf.for {{.+}} -> (vector<32xf32>, vector<4xf32>, vector<4xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:           tensor.parallel_insert_slice {{.+}} [%{{.+}}, 128] [1, 1] : tensor<?x128xf32> into tensor<1x256xf32>
 module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, registers = 32>} {
 func.func @attention_decode_group8_avx512(%q: tensor<1x256xf32>, %k: tensor<64x32xf16>, %v: tensor<64x32xf16>, %p: index) -> tensor<1x256xf32> {
