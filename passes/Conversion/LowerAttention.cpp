@@ -274,19 +274,16 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
     return sumLanes(e, dots);
   };
 
-  // One block's softmax and output update from its scores (carried in
-  // `acc` as {s, m, l, o...}, or {m, l, o...} when `next` is null): the
-  // scores of the next block are computed between the block's exps and its
-  // values' multiply-adds (`next`, returned first), so that the block's
+  // One block's softmax and output update from its scores (`acc` is {m, l,
+  // o...}): the scores of the next block, if `next` is given, are computed
+  // between the block's exps and its values' multiply-adds (and returned
+  // first, then the updated {m, l, o...}), so that the block's
   // dependent chain (scores -> max -> exp -> o) overlaps the next block's
   // dots: a block is longer than the reorder window. The same operations on
   // the same values as without it.
-  auto block = [&](Value j0, ValueRange acc, bool last,
+  auto block = [&](Value j0, Value scores, ValueRange acc, bool last,
                    llvm::function_ref<Value()> next) -> SmallVector<Value> {
     SmallVector<Value> rowOf = rowsOf(j0, last);
-    int64_t carried = next ? 1 : 0;
-    Value scores = next ? acc[0] : acc.back();
-    acc = next ? acc.drop_front() : acc.drop_back();
     if (last) {
       SmallVector<int64_t> laneRows;
       for (int64_t i = 0; i < kKeyBlock * lanes; ++i)
@@ -342,7 +339,7 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
       out.push_back(next());
     out.append({m, l});
     out.append(acc.begin() + 2, acc.end());
-    auto o = MutableArrayRef<Value>(out).drop_front(carried + 2);
+    auto o = MutableArrayRef<Value>(out).drop_front(next ? 3 : 2);
     auto lane = [&](Value x, int64_t h) -> Value {
       return vector::BroadcastOp::create(
           b, loc, vec,
@@ -387,7 +384,7 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
   auto pipelined = [&](Value lb, Value ub, bool clampNext) {
     ValueRange r = e.loop(
         lb, ub, e.index(kKeyBlock), state, [&](Value j0, ValueRange acc) {
-          return block(j0, acc, false, [&] {
+          return block(j0, acc[0], acc.drop_front(), false, [&] {
             return scoresOf(rowsOf(e.add(j0, e.index(kKeyBlock)), clampNext));
           });
         });
@@ -399,9 +396,7 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
   state.erase(state.begin());
   ValueRange partial = e.loop(
       whole, numKeys, e.index(kKeyBlock), state, [&](Value j0, ValueRange acc) {
-        SmallVector<Value> withScores(acc.begin(), acc.end());
-        withScores.push_back(partialScores);
-        return block(j0, withScores, true, nullptr);
+        return block(j0, partialScores, acc, true, nullptr);
       });
   state.assign(partial.begin(), partial.end());
 
