@@ -235,8 +235,12 @@ Value emitDecodeAttention(Emitter &e, Value query, Value keys, Value values,
   // The rows of the block at j0, clamped into the cache for the last
   // (partial) block: its rows past the end are read there and masked.
   // Unclamped rows are affine in the loop, so LLVM's LoopDataPrefetch
-  // prefetches them (the cache is read at a stride of a whole row: 7% of a
-  // Llama-3.2-1B decode step at depth 1024).
+  // prefetches them (--prefetch-distance in Compiler.cpp counts
+  // instructions: two blocks, 2 KiB of a head's keys, ahead for d = 64).
+  // That mattered when the cache was row-major, read at a stride of a whole
+  // row (7% of a Llama-3.2-1B decode step at depth 1024); with the
+  // head-major cache the rows are contiguous and turning it off measured
+  // the same on a Zen 5, so it is kept as harmless, not as needed.
   auto rowsOf = [&](Value j0, bool clamp) {
     SmallVector<Value> rowOf;
     for (int64_t jj = 0; jj < kKeyBlock; ++jj) {
