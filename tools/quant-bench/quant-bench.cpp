@@ -46,6 +46,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -54,6 +55,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -276,6 +278,7 @@ struct PeerResult {
   bool ok = false;
   double prompt = 0, decode = 0;
   std::string line;
+  std::string error; // why not ok: how the command ended, or what it lacked
 };
 
 /// The number after "key": in a JSON line.
@@ -291,11 +294,32 @@ bool jsonNumber(const std::string &line, const std::string &key, double &out) {
   return end != line.c_str() + at + 1;
 }
 
+/// How a command run by popen ended, when not with status 0: its exit
+/// status, or the signal that killed it; a status above 128 is also read as
+/// the shell's report of a command it ran that a signal killed (a peer
+/// binary built for features this CPU lacks dies of SIGILL).
+std::string endOf(int status) {
+  if (status == -1)
+    return std::string("could not be waited for: ") + std::strerror(errno);
+  if (WIFSIGNALED(status))
+    return llvm::formatv("was killed by signal {0} ({1})", WTERMSIG(status),
+                         strsignal(WTERMSIG(status)));
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : status;
+  std::string text = llvm::formatv("exited with status {0}", code);
+  if (code > 128 && code < 128 + 65)
+    text += llvm::formatv(" (a command it ran was killed by signal {0}: {1})",
+                          code - 128, strsignal(code - 128));
+  return text;
+}
+
 PeerResult runPeer(const std::string &command) {
   PeerResult r;
+  std::fflush(stdout); // the peer's own output after ours
   FILE *pipe = popen(command.c_str(), "r");
-  if (!pipe)
+  if (!pipe) {
+    r.error = std::string("could not be started: ") + std::strerror(errno);
     return r;
+  }
   char buffer[4096];
   while (std::fgets(buffer, sizeof buffer, pipe)) {
     std::string line = buffer;
@@ -303,8 +327,16 @@ PeerResult runPeer(const std::string &command) {
       r.line = line;
   }
   int status = pclose(pipe);
-  r.ok = status == 0 && jsonNumber(r.line, "prompt_tokens_per_s", r.prompt) &&
-         jsonNumber(r.line, "decode_tokens_per_s", r.decode);
+  if (status != 0)
+    r.error = endOf(status);
+  else if (r.line.empty())
+    r.error = "printed no line with \"prompt_tokens_per_s\"";
+  else if (!jsonNumber(r.line, "prompt_tokens_per_s", r.prompt) ||
+           !jsonNumber(r.line, "decode_tokens_per_s", r.decode))
+    r.error = "printed no numbers for prompt_tokens_per_s and "
+              "decode_tokens_per_s in: " +
+              llvm::StringRef(r.line).trim().str();
+  r.ok = r.error.empty();
   return r;
 }
 
@@ -424,10 +456,15 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
   PeerResult peerResult;
   if (!peer.empty()) {
     peerResult = runPeer(peer);
-    if (!peerResult.ok)
-      return fail("the peer command failed or printed no "
-                  "prompt_tokens_per_s/decode_tokens_per_s: " + peer);
   }
+  // A failed peer is an error, but after the models' rows: they took
+  // minutes to measure.
+  auto done = [&] {
+    if (peer.empty() || peerResult.ok)
+      return 0;
+    std::fflush(stdout);
+    return fail("the peer command " + peerResult.error + ": " + peer);
+  };
 
   if (json) {
     std::printf("[\n");
@@ -451,7 +488,7 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
                   "\"decode_tokens_per_s\": %.3f}\n",
                   jsonString(peer).c_str(), peerResult.prompt, peerResult.decode);
     std::printf("]\n");
-    return 0;
+    return done();
   }
   std::printf("| model | weights | test | threads | t/s (median) | min | max "
               "| GB/s read | %% of DRAM read |\n"
@@ -515,7 +552,7 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
                     peerResult.decode, tg, tg / peerResult.decode);
     }
   }
-  return 0;
+  return done();
 }
 
 //===----------------------------------------------------------------------===//
