@@ -52,6 +52,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -82,6 +83,10 @@ const char *kUsageFormat =
     "                        peer: DECODE_DEPTH=N .../llama-cpp/bench)\n"
     "  --peer CMD            also run CMD (prints prompt_tokens_per_s and\n"
     "                        decode_tokens_per_s as JSON) and show the ratios\n"
+    "  --alternate           with several -m: load them all, then run each\n"
+    "                        repetition of each in turn (A B A B ...), so\n"
+    "                        the machine's drift falls on all alike\n"
+    "  -v, --verbose         a line on stderr before each model's run\n"
     "  --kernels             benchmark qnt.linear instead of a model\n"
     "  --shapes LIST         OUTxIN weights (default\n"
     "                        4096x14336,14336x4096,2048x5632)\n"
@@ -340,88 +345,127 @@ PeerResult runPeer(const std::string &command) {
   return r;
 }
 
-/// Measures one model: its rows, appended to `rows`; false after a message.
-bool measureModel(const std::string &path, int64_t prompt, int64_t batch,
-                  int64_t gen, int64_t depth,
-                  const std::vector<int64_t> &threads, int64_t repetitions,
-                  std::vector<ModelRow> &rows, std::string &failure) {
-  qnt_model m;
-  char message[1024];
-  if (qnt_model_load(&m, path.c_str(), message, sizeof message) != 0) {
-    failure = message;
-    return false;
-  }
-  m.batch = batch;
-  int64_t vocab = m.config.vocab;
-  double size = double(m.weights_size);
-  // Decode runs after the prompt, or after -d tokens.
-  int64_t before = depth < 0 ? prompt : depth;
-  if (std::max(prompt, before + gen) > m.config.context) {
-    std::string message =
-        depth < 0 ? std::string(llvm::formatv(
-                        "-p {0} and -n {1} need {2} positions; {3} has a "
-                        "context of {4}",
-                        prompt, gen, prompt + gen, path, m.config.context))
-                  : std::string(llvm::formatv(
-                        "-d {0} and -n {1} need {2} positions; {3} has a "
-                        "context of {4}",
-                        depth, gen, depth + gen, path, m.config.context));
-    qnt_model_free(&m);
-    failure = message;
-    return false;
-  }
-  // The peer's tokens: spread over the vocabulary, past the special ones.
-  auto spread = [&](int64_t n) {
-    std::vector<int32_t> out(n);
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = int32_t(3 + (i * 7919) % std::max<int64_t>(1, vocab - 3));
-    return out;
-  };
-  std::vector<int32_t> tokens = spread(prompt);
-  std::vector<int32_t> depthTokens = depth < 0 ? std::vector<int32_t>() : spread(depth);
-  // llama-bench's name for a decode test at a depth: "tg128 @ d4000".
-  std::string genTest = "tg" + std::to_string(gen);
-  if (depth >= 0)
-    genTest += " @ d" + std::to_string(depth);
-  std::vector<float> logits(vocab);
-  // A decode step at position q reads rows 0 .. q of every layer's keys and
-  // values: before + (gen + 1) / 2 rows on average over the steps.
-  double cacheRead = double(qnt_kv_cache_bytes_per_token(&m.config)) *
-                     (double(before) + double(gen + 1) / 2);
+/// A model loaded to be measured: its tokens and its samples so far, a list
+/// of tokens/s a thread count for the prompt and for decode.
+struct Measured {
+  std::string path;
+  qnt_model m{};
+  bool loaded = false;
+  std::vector<int32_t> tokens, depthTokens;
+  int32_t first = 0;
+  std::string genTest;
+  double cacheRead = 0;
+  std::vector<float> logits;
+  std::vector<std::vector<double>> pp, tg;
 
-  for (int64_t t : threads) {
-    qnt_rt_set_num_threads(int(t));
-    std::vector<double> pp, tg;
-    std::string error;
-    for (int64_t r = 0; r <= repetitions; ++r) {
-      double ps, gs;
-      if (!runOnce(m, tokens, depthTokens, spread(1)[0], gen, logits, ps, gs, error)) {
-        qnt_model_free(&m);
-        failure = path + ": " + error;
-        return false;
-      }
-      if (r == 0)
-        continue; // the warm-up: pages of the weights, the thread pool
-      if (prompt > 0)
-        pp.push_back(double(prompt) / ps);
-      if (gen > 0)
-        tg.push_back(double(gen) / gs);
-    }
-    if (prompt > 0)
-      rows.push_back({path, size, 0, "pp" + std::to_string(prompt), t, stats(pp)});
-    if (gen > 0)
-      rows.push_back({path, size, cacheRead, genTest, t, stats(tg)});
+  Measured() = default;
+  Measured(const Measured &) = delete;
+  Measured &operator=(const Measured &) = delete;
+  ~Measured() {
+    if (loaded)
+      qnt_model_free(&m);
   }
-  qnt_model_free(&m);
-  return true;
-}
+
+  /// Loads the model at `path` for a run of `threadCounts` thread counts;
+  /// false after a message.
+  bool load(const std::string &modelPath, int64_t prompt, int64_t batch,
+            int64_t gen, int64_t depth, size_t threadCounts,
+            std::string &failure) {
+    path = modelPath;
+    char message[1024];
+    if (qnt_model_load(&m, path.c_str(), message, sizeof message) != 0) {
+      failure = message;
+      return false;
+    }
+    loaded = true;
+    m.batch = batch;
+    int64_t vocab = m.config.vocab;
+    // Decode runs after the prompt, or after -d tokens.
+    int64_t before = depth < 0 ? prompt : depth;
+    if (std::max(prompt, before + gen) > m.config.context) {
+      failure = depth < 0
+                    ? std::string(llvm::formatv(
+                          "-p {0} and -n {1} need {2} positions; {3} has a "
+                          "context of {4}",
+                          prompt, gen, prompt + gen, path, m.config.context))
+                    : std::string(llvm::formatv(
+                          "-d {0} and -n {1} need {2} positions; {3} has a "
+                          "context of {4}",
+                          depth, gen, depth + gen, path, m.config.context));
+      return false;
+    }
+    // The peer's tokens: spread over the vocabulary, past the special ones.
+    auto spread = [&](int64_t n) {
+      std::vector<int32_t> out(n);
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = int32_t(3 + (i * 7919) % std::max<int64_t>(1, vocab - 3));
+      return out;
+    };
+    tokens = spread(prompt);
+    depthTokens = depth < 0 ? std::vector<int32_t>() : spread(depth);
+    first = spread(1)[0];
+    // llama-bench's name for a decode test at a depth: "tg128 @ d4000".
+    genTest = "tg" + std::to_string(gen);
+    if (depth >= 0)
+      genTest += " @ d" + std::to_string(depth);
+    logits.resize(vocab);
+    // A decode step at position q reads rows 0 .. q of every layer's keys
+    // and values: before + (gen + 1) / 2 rows on average over the steps.
+    cacheRead = double(qnt_kv_cache_bytes_per_token(&m.config)) *
+                (double(before) + double(gen + 1) / 2);
+    pp.assign(threadCounts, {});
+    tg.assign(threadCounts, {});
+    return true;
+  }
+
+  /// One run of the prompt and the decode steps at the current thread
+  /// count (the `t`-th), kept unless `warmUp`; false after a message.
+  /// `progress`, if not empty, is written to stderr first.
+  bool run(size_t t, bool warmUp, int64_t gen, const std::string &progress,
+           std::string &failure) {
+    if (!progress.empty())
+      std::fprintf(stderr, "quant-bench: %s: %s\n", path.c_str(),
+                   progress.c_str());
+    double ps, gs;
+    std::string error;
+    if (!runOnce(m, tokens, depthTokens, first, gen, logits, ps, gs, error)) {
+      failure = path + ": " + error;
+      return false;
+    }
+    if (warmUp)
+      return true; // pages of the weights, the thread pool
+    if (!tokens.empty())
+      pp[t].push_back(double(tokens.size()) / ps);
+    if (gen > 0)
+      tg[t].push_back(double(gen) / gs);
+    return true;
+  }
+
+  /// Its rows, appended to `rows`: a thread count's prompt, then decode.
+  void rowsTo(const std::vector<int64_t> &threads, int64_t gen,
+              std::vector<ModelRow> &rows) const {
+    double size = double(m.weights_size);
+    for (size_t t = 0; t < threads.size(); ++t) {
+      if (!tokens.empty())
+        rows.push_back({path, size, 0, "pp" + std::to_string(tokens.size()),
+                        threads[t], stats(pp[t])});
+      if (gen > 0)
+        rows.push_back(
+            {path, size, cacheRead, genTest, threads[t], stats(tg[t])});
+    }
+  }
+};
 
 /// Every model in turn, then the peer, in one run; the table, the models'
 /// ratios to the first, and each model's to the peer.
-int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t batch,
-                int64_t gen, int64_t depth, const std::vector<int64_t> &threads,
-                int64_t repetitions, int64_t dramBytes, bool json,
-                const std::string &peer) {
+/// With `alternate`, all the models are loaded first and each repetition
+/// runs them in turn (A B A B ...), so that the machine's drift from minute
+/// to minute falls on all of them alike.
+int benchModels(const std::vector<std::string> &models, int64_t prompt,
+                int64_t batch, int64_t gen, int64_t depth,
+                const std::vector<int64_t> &threads, int64_t repetitions,
+                int64_t dramBytes, bool json, const std::string &peer,
+                bool alternate, bool verbose) {
   // Decode streams every weight byte once a token: its GB/s against the
   // DRAM read bound for each thread count. The bound moves with the
   // machine's load from minute to minute, so it is measured before each
@@ -439,13 +483,50 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
   };
   std::vector<ModelRow> rows;
   std::string failure;
-  for (const std::string &path : models) {
-    measureBound();
-    if (!measureModel(path, prompt, batch, gen, depth, threads, repetitions,
-                      rows, failure))
+  size_t bounds = 0;
+  // Each thread count's warm-up and repetitions over `group` in turn.
+  auto measure = [&](const std::vector<std::unique_ptr<Measured>> &group) {
+    for (size_t t = 0; t < threads.size(); ++t) {
+      qnt_rt_set_num_threads(int(threads[t]));
+      for (int64_t r = 0; r <= repetitions; ++r)
+        for (const auto &model : group) {
+          std::string progress;
+          if (verbose)
+            progress = llvm::formatv(
+                "{0} thread{1}, {2}", threads[t], threads[t] == 1 ? "" : "s",
+                r == 0 ? std::string("warm-up")
+                       : llvm::formatv("run {0} of {1}", r, repetitions).str());
+          if (!model->run(t, r == 0, gen, progress, failure))
+            return false;
+        }
+    }
+    for (const auto &model : group)
+      model->rowsTo(threads, gen, rows);
+    return true;
+  };
+  if (alternate) {
+    std::vector<std::unique_ptr<Measured>> group;
+    for (const std::string &path : models) {
+      group.push_back(std::make_unique<Measured>());
+      if (!group.back()->load(path, prompt, batch, gen, depth, threads.size(),
+                              failure))
+        return fail(failure);
+    }
+    measureBound(), ++bounds;
+    if (!measure(group))
       return fail(failure);
+  } else {
+    for (const std::string &path : models) {
+      measureBound(), ++bounds;
+      std::vector<std::unique_ptr<Measured>> one;
+      one.push_back(std::make_unique<Measured>());
+      if (!one[0]->load(path, prompt, batch, gen, depth, threads.size(),
+                        failure) ||
+          !measure(one))
+        return fail(failure);
+    }
   }
-  measureBound();
+  measureBound(), ++bounds;
   auto dramOf = [&](int64_t t) {
     for (size_t i = 0; i < threads.size(); ++i)
       if (threads[i] == t)
@@ -509,9 +590,11 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt, int64_t 
   if (gen > 0)
     std::printf("\nGB/s read: decode's bytes a token (the weights file, and "
                 "the KV cache rows at the mean depth) times tokens/s.\n"
-                "DRAM read, %s, the best of %zu measurements (before each "
-                "model and after the last; the lowest in brackets):",
-                sizeLabel(dramBytes).c_str(), models.size() + 1);
+                "DRAM read, %s, the best of %zu measurements (%s; the "
+                "lowest in brackets):",
+                sizeLabel(dramBytes).c_str(), bounds,
+                alternate ? "before the models, which ran in turn, and after"
+                          : "before each model and after the last");
   for (size_t i = 0; gen > 0 && i < threads.size(); ++i)
     std::printf(" %.1f GB/s (%.1f) on %lld thread%s%s", dram[i] / 1e9,
                 dramLow[i] / 1e9, (long long)threads[i],
@@ -1192,7 +1275,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> streams = {qnt::kLoweringDefaults.gemvStreams};
   std::vector<int64_t> leads = {qnt::kLoweringDefaults.leadPrefetchBytes};
   std::vector<Shape> shapes = {{4096, 14336}, {14336, 4096}, {2048, 5632}};
-  bool kernels = false, warm = false;
+  bool kernels = false, warm = false, alternate = false, verbose = false;
   std::optional<AttentionShape> attention;
   std::vector<int64_t> positions = {512, 4096};
   std::string kvCache = "f16";
@@ -1238,6 +1321,8 @@ int main(int argc, char **argv) {
   args.text("--peer", peer);
   args.choice("-o, --output", output, {"md", "json"});
   args.flag("--kernels", kernels);
+  args.flag("--alternate", alternate);
+  args.flag("-v, --verbose", verbose);
   args.flag("--warm", warm);
   args.custom("--attention", "HxKVxD (e.g. 32x8x64)",
               [&](const std::string &v) {
@@ -1255,7 +1340,8 @@ int main(int argc, char **argv) {
     return args.usageError(
         "give one of a model (-m MODEL.so), --kernels or --attention");
   // Each mode's options, refused in the others rather than ignored.
-  for (const char *name : {"--prompt", "--batch", "--gen", "--depth", "--peer"})
+  for (const char *name : {"--prompt", "--batch", "--gen", "--depth", "--peer",
+                           "--alternate", "--verbose"})
     if (models.empty() && args.seen(name))
       return args.usageError(std::string(name) + " is for models" +
                              (kernels ? " (--kernels takes --tokens)"
@@ -1296,6 +1382,8 @@ int main(int argc, char **argv) {
                         dramMib << 20, output == "json", cpu, kind, variants,
                         warm);
   }
+  if (alternate && models.size() < 2)
+    return args.usageError("--alternate takes two models or more (-m A -m B)");
   return benchModels(models, prompt, batch, gen, depth, threads, repetitions,
-                     dramMib << 20, output == "json", peer);
+                     dramMib << 20, output == "json", peer, alternate, verbose);
 }
