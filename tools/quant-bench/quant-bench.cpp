@@ -319,7 +319,6 @@ std::string endOf(int status) {
 
 PeerResult runPeer(const std::string &command) {
   PeerResult r;
-  std::fflush(stdout); // the peer's own output after ours
   FILE *pipe = popen(command.c_str(), "r");
   if (!pipe) {
     r.error = std::string("could not be started: ") + std::strerror(errno);
