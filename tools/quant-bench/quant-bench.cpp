@@ -302,7 +302,8 @@ bool jsonNumber(const std::string &line, const std::string &key, double &out) {
 /// How a command run by popen ended, when not with status 0: its exit
 /// status, or the signal that killed it; a status above 128 is also read as
 /// the shell's report of a command it ran that a signal killed (a peer
-/// binary built for features this CPU lacks dies of SIGILL).
+/// binary built for features this CPU lacks dies of SIGILL), 127 and 126 as
+/// its command not found and not executable.
 std::string endOf(int status) {
   if (status == -1)
     return std::string("could not be waited for: ") + std::strerror(errno);
@@ -311,7 +312,10 @@ std::string endOf(int status) {
                          strsignal(WTERMSIG(status)));
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : status;
   std::string text = llvm::formatv("exited with status {0}", code);
-  if (code > 128 && code < 128 + 65)
+  if (code == 127 || code == 126)
+    text += code == 127 ? " (the shell's: no such command)"
+                        : " (the shell's: found, but not executable)";
+  else if (code > 128 && code < 128 + 65)
     text += llvm::formatv(" (a command it ran was killed by signal {0}: {1})",
                           code - 128, strsignal(code - 128));
   return text;
