@@ -312,9 +312,10 @@ std::string endOf(int status) {
                          strsignal(WTERMSIG(status)));
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : status;
   std::string text = llvm::formatv("exited with status {0}", code);
-  if (code == 127 || code == 126)
-    text += code == 127 ? " (the shell's: no such command)"
-                        : " (the shell's: found, but not executable)";
+  if (code == 127)
+    text += " (the shell's: no such command)";
+  else if (code == 126)
+    text += " (the shell's: found, but not executable)";
   else if (code > 128 && code < 128 + 65)
     text += llvm::formatv(" (a command it ran was killed by signal {0}: {1})",
                           code - 128, strsignal(code - 128));
@@ -386,15 +387,10 @@ struct Measured {
     // Decode runs after the prompt, or after -d tokens.
     int64_t before = depth < 0 ? prompt : depth;
     if (std::max(prompt, before + gen) > m.config.context) {
-      failure = depth < 0
-                    ? std::string(llvm::formatv(
-                          "-p {0} and -n {1} need {2} positions; {3} has a "
-                          "context of {4}",
-                          prompt, gen, prompt + gen, path, m.config.context))
-                    : std::string(llvm::formatv(
-                          "-d {0} and -n {1} need {2} positions; {3} has a "
-                          "context of {4}",
-                          depth, gen, depth + gen, path, m.config.context));
+      failure = llvm::formatv(
+          "{0} {1} and -n {2} need {3} positions; {4} has a context of {5}",
+          depth < 0 ? "-p" : "-d", before, gen, before + gen, path,
+          m.config.context);
       return false;
     }
     // The peer's tokens: spread over the vocabulary, past the special ones.
@@ -423,12 +419,7 @@ struct Measured {
 
   /// One run of the prompt and the decode steps at the current thread
   /// count (the `t`-th), kept unless `warmUp`; false after a message.
-  /// `progress`, if not empty, is written to stderr first.
-  bool run(size_t t, bool warmUp, int64_t gen, const std::string &progress,
-           std::string &failure) {
-    if (!progress.empty())
-      std::fprintf(stderr, "quant-bench: %s: %s\n", path.c_str(),
-                   progress.c_str());
+  bool run(size_t t, bool warmUp, int64_t gen, std::string &failure) {
     double ps, gs;
     std::string error;
     if (!runOnce(m, tokens, depthTokens, first, gen, logits, ps, gs, error)) {
@@ -487,47 +478,38 @@ int benchModels(const std::vector<std::string> &models, int64_t prompt,
   std::vector<ModelRow> rows;
   std::string failure;
   size_t bounds = 0;
-  // Each thread count's warm-up and repetitions over `group` in turn.
-  auto measure = [&](const std::vector<std::unique_ptr<Measured>> &group) {
+  // Groups of models measured together: all of them with --alternate, else
+  // one at a time. A group is loaded, then each thread count's warm-up and
+  // repetitions run over its models in turn.
+  size_t groupSize = alternate ? models.size() : 1;
+  for (size_t g0 = 0; g0 < models.size(); g0 += groupSize) {
+    std::vector<std::unique_ptr<Measured>> group;
+    for (size_t i = g0; i < g0 + groupSize; ++i) {
+      group.push_back(std::make_unique<Measured>());
+      if (!group.back()->load(models[i], prompt, batch, gen, depth,
+                              threads.size(), failure))
+        return fail(failure);
+    }
+    measureBound(), ++bounds;
     for (size_t t = 0; t < threads.size(); ++t) {
       qnt_rt_set_num_threads(int(threads[t]));
       for (int64_t r = 0; r <= repetitions; ++r)
         for (const auto &model : group) {
-          std::string progress;
           if (verbose)
-            progress = llvm::formatv(
-                "{0} thread{1}, {2}", threads[t], threads[t] == 1 ? "" : "s",
-                r == 0 ? std::string("warm-up")
-                       : llvm::formatv("run {0} of {1}", r, repetitions).str());
-          if (!model->run(t, r == 0, gen, progress, failure))
-            return false;
+            std::fprintf(stderr, "quant-bench: %s: %lld thread%s, %s\n",
+                         model->path.c_str(), (long long)threads[t],
+                         threads[t] == 1 ? "" : "s",
+                         r == 0
+                             ? "warm-up"
+                             : llvm::formatv("run {0} of {1}", r, repetitions)
+                                   .str()
+                                   .c_str());
+          if (!model->run(t, r == 0, gen, failure))
+            return fail(failure);
         }
     }
     for (const auto &model : group)
       model->rowsTo(threads, gen, rows);
-    return true;
-  };
-  if (alternate) {
-    std::vector<std::unique_ptr<Measured>> group;
-    for (const std::string &path : models) {
-      group.push_back(std::make_unique<Measured>());
-      if (!group.back()->load(path, prompt, batch, gen, depth, threads.size(),
-                              failure))
-        return fail(failure);
-    }
-    measureBound(), ++bounds;
-    if (!measure(group))
-      return fail(failure);
-  } else {
-    for (const std::string &path : models) {
-      measureBound(), ++bounds;
-      std::vector<std::unique_ptr<Measured>> one;
-      one.push_back(std::make_unique<Measured>());
-      if (!one[0]->load(path, prompt, batch, gen, depth, threads.size(),
-                        failure) ||
-          !measure(one))
-        return fail(failure);
-    }
   }
   measureBound(), ++bounds;
   auto dramOf = [&](int64_t t) {
