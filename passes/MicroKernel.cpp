@@ -19,6 +19,11 @@ int64_t qnt::defaultGemvStreams(TargetAttr target, Storage storage,
   return wide && target.getRegisters() < 32 ? 1 : 2;
 }
 
+bool qnt::superBlockActivationScales(TargetAttr target) {
+  return chooseMicroKernel(target, Storage::U4, tileChannels(target), 1).dot ==
+         DotKind::Maddubs;
+}
+
 MicroKernel qnt::chooseMicroKernel(TargetAttr target, Storage storage,
                                    int64_t n0, int64_t maxM0) {
   bool avx2 = target.getDot() != DotKind::Generic && target.getVectorBits() >= 256;

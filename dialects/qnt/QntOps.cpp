@@ -351,10 +351,13 @@ static bool scalesFactorOutOfRows(SchemeAttr s) {
 int64_t MatmulOp::getGroupSize() {
   SchemeAttr lhs = getLhs().getType().getScheme();
   SchemeAttr rhs = getRhs().getType().getScheme();
+  // Both per block: the rhs's block, which an lhs scale may span several
+  // of (sums_block).
+  if (rhs.isBlocked())
+    return lhs.isBlocked() ? std::min(lhs.getBlock(), rhs.getBlock())
+                           : rhs.getBlock();
   if (lhs.isBlocked())
     return lhs.getBlock();
-  if (rhs.isBlocked())
-    return rhs.getBlock();
   return getLhs().getType().getStoredCols();
 }
 
@@ -378,9 +381,17 @@ LogicalResult MatmulOp::verify() {
       return emitOpError("scales must not vary along the reduction axis "
                          "(per_channel axis must be 0)");
   }
-  if (lhs.isBlocked() && rhs.isBlocked() && lhs.getBlock() != rhs.getBlock())
+  // An lhs scale may span several rhs blocks when its sums are kept per rhs
+  // block (sums_block): the kernel applies it per group all the same.
+  if (lhs.isBlocked() && rhs.isBlocked() && lhs.getBlock() != rhs.getBlock() &&
+      !(lhs.getSumsBlock() == rhs.getBlock() &&
+        lhs.getBlock() % rhs.getBlock() == 0))
     return emitOpError("block sizes differ: ")
-           << lhs.getBlock() << " and " << rhs.getBlock();
+           << lhs.getBlock() << " and " << rhs.getBlock()
+           << (lhs.getSumsBlock()
+                   ? " (sums_block " + std::to_string(lhs.getSumsBlock()) +
+                         " must be the rhs block)"
+                   : std::string());
   if (!rhs.getSymmetric())
     return emitOpError("expects a symmetric rhs");
   if (!lhs.getSymmetric() &&
@@ -512,11 +523,22 @@ LogicalResult MatmulTileOp::verify() {
     return emitOpError("group ") << group << " must be a multiple of 4 dividing "
                                  << k;
   int64_t groups = k / group;
-  for (auto [name, g] : {std::pair<StringRef, int64_t>{"lhs", lhsScales.getDimSize(1)},
+  // An lhs scale may span several groups (a super-block's: sums_block), its
+  // sums per group.
+  int64_t lhsGroups = lhsScales.getDimSize(1);
+  bool spanning = getLhsSums() && lhsGroups < groups &&
+                  groups % lhsGroups == 0 &&
+                  getLhsSums().getType().getDimSize(1) == groups;
+  for (auto [name, g] : {std::pair<StringRef, int64_t>{"lhs", lhsGroups},
                          {"rhs", rhsScales.getDimSize(0)}})
-    if (g != 1 && g != groups)
+    if (g != 1 && g != groups && !(name == "lhs" && spanning))
       return emitOpError() << name << " scales must have 1 or " << groups
-                           << " groups, got " << g;
+                           << " groups"
+                           << (name == "lhs"
+                                   ? " (or a divisor of it, with sums "
+                                     "per group)"
+                                   : "")
+                           << ", got " << g;
   int64_t width = init.getShape().back();
   if (!ShapedType::isDynamic(width) && width > n0)
     return emitOpError("output tile is wider than n0 = ") << n0;
@@ -527,9 +549,10 @@ LogicalResult MatmulTileOp::verify() {
                                 "needs lhs sums"
                               : "lhs sums are only for an offset rhs or one "
                                 "with mins");
-  if (getLhsSums() && getLhsSums().getType() !=
-                          RankedTensorType::get(lhsScales.getShape(),
-                                                IntegerType::get(getContext(), 32)))
+  if (getLhsSums() && !spanning &&
+      getLhsSums().getType() !=
+          RankedTensorType::get(lhsScales.getShape(),
+                                IntegerType::get(getContext(), 32)))
     return emitOpError("lhs sums must be i32 of the lhs scales' shape");
   if (bool(getLhsZeroPoints()) != bool(c.sums))
     return emitOpError("lhs zero points and rhs sums go together");

@@ -83,9 +83,9 @@ LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  unsigned bits, Granularity granularity,
                                  int64_t axis, int64_t block, bool symmetric,
-                                 Storage storage, Type scale,
-                                 Rounding rounding, bool sums, bool mins,
-                                 int64_t superBlock) {
+                                 Storage storage, Type scale, Rounding rounding,
+                                 bool sums, bool mins, int64_t superBlock,
+                                 int64_t sumsBlock) {
   if (bits != 8 && bits != 4 && bits != 6)
     return emitError() << "bits must be 8, 6 or 4, got " << bits;
   if (axis < 0)
@@ -125,6 +125,14 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "super_block " << superBlock
                        << " must be a multiple of the block " << block
                        << ", larger than it";
+  if (sumsBlock < 0)
+    return emitError() << "sums_block must be non-negative, got " << sumsBlock;
+  if (sumsBlock && (!sums || granularity != Granularity::PerBlock ||
+                    sumsBlock >= block || block % sumsBlock != 0))
+    return emitError() << "sums_block " << sumsBlock
+                       << " needs sums, per_block, and a block that is a "
+                          "larger multiple of it, got block "
+                       << block;
   return success();
 }
 
@@ -132,13 +140,15 @@ SchemeAttr SchemeAttr::getQ8_0(MLIRContext *ctx) {
   return SchemeAttr::get(ctx, /*bits=*/8, Granularity::PerBlock, /*axis=*/0,
                          /*block=*/32, /*symmetric=*/true, Storage::I8,
                          Float16Type::get(ctx), Rounding::HalfAwayFromZero,
-                         /*sums=*/false, /*mins=*/false, /*superBlock=*/0);
+                         /*sums=*/false, /*mins=*/false, /*superBlock=*/0,
+                         /*sumsBlock=*/0);
 }
 
 SchemeAttr SchemeAttr::withStorage(Storage storage) const {
   return SchemeAttr::get(getContext(), getBits(), getGranularity(), getAxis(),
                          getBlock(), getSymmetric(), storage, getScale(),
-                         getRounding(), getSums(), getMins(), getSuperBlock());
+                         getRounding(), getSums(), getMins(), getSuperBlock(),
+                         getSumsBlock());
 }
 
 //===----------------------------------------------------------------------===//
@@ -330,10 +340,14 @@ RankedTensorType QTensorType::getZeroPointsType() const {
 }
 
 RankedTensorType QTensorType::getSumsType() const {
-  if (!getScheme().getSums())
+  SchemeAttr scheme = getScheme();
+  if (!scheme.getSums())
     return {};
-  return RankedTensorType::get(getScaleShape(),
-                               IntegerType::get(getContext(), 32));
+  SmallVector<int64_t> shape = getScaleShape();
+  if (scheme.getSumsBlock())
+    shape[isTiled() ? 1 : shape.size() - 1] *=
+        scheme.getBlock() / scheme.getSumsBlock();
+  return RankedTensorType::get(shape, IntegerType::get(getContext(), 32));
 }
 
 RankedTensorType QTensorType::getMinsType() const {

@@ -226,7 +226,13 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
       type (Q4_K's fp16 d and -dmin, Q6_K's d): scale = d * sc,
       min = -dmin * m, exact in f32. 18.5 bytes a group of 32 instead of 24
       for Q4_K; 6.5625 bits a value for Q6_K. Only 4-bit schemes with mins
-      and 6-bit ones have them.
+      and 6-bit ones have them;
+    - `sums_block` (0: the block): the sums' groups when they are finer than
+      the scale's, a divisor of `block`. An activation against a K-quant
+      weight with mins on AVX2 (Q4_K) has one scale per super-block of 256
+      and its sums per group of 32, as GGML's Q8_K: the kernel applies the
+      weight's byte scales to its integer dots and converts to float once
+      per super-block instead of once per group.
 
     Parameters equal to their default are not printed. GGML Q8_0 is
     `#qnt.scheme<granularity = per_block>`: blocks of 32, f16 scales; GGML
@@ -245,7 +251,8 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
                            "::qnt::Rounding::HalfAwayFromZero">:$rounding,
     DefaultValuedParameter<"bool", "false">:$sums,
     DefaultValuedParameter<"bool", "false">:$mins,
-    DefaultValuedParameter<"int64_t", "0">:$super_block
+    DefaultValuedParameter<"int64_t", "0">:$super_block,
+    DefaultValuedParameter<"int64_t", "0">:$sums_block
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
@@ -268,6 +275,10 @@ def Qnt_SchemeAttr : AttrDef<Qnt_Dialect, "Scheme"> {
     /// Groups sharing a super-block's factors (1 without super-blocks).
     int64_t getSuperRatio() const {
       return getSuperBlock() ? getSuperBlock() / getBlock() : 1;
+    }
+    /// The columns of a sum's group: sums_block, or the block.
+    int64_t getSumsGroup() const {
+      return getSumsBlock() ? getSumsBlock() : getBlock();
     }
   }];
 }
@@ -297,7 +308,8 @@ def Qnt_QTensorType : TypeDef<Qnt_Dialect, "QTensor"> {
     - super scales, and super mins with mins (when the scheme has a
       `super_block`, whose scales and mins are then i8 bytes): like scales
       with the groups axis divided by super_block / block, of the scale type;
-    - sums (when the scheme has `sums`): like scales, of i32.
+    - sums (when the scheme has `sums`): like scales, of i32 (per group of
+      `sums_block` where it has one).
   }];
   let parameters = (ins
     ArrayRefParameter<"int64_t">:$shape,

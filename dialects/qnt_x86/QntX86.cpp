@@ -52,6 +52,9 @@ LogicalResult WidenPairsOp::verify() {
   if (in != 2 * out)
     return emitOpError("expects 2 i16 lanes per i32 lane: ")
            << in << " for " << out;
+  if (getFactors() && getFactors().getType().getNumElements() != out)
+    return emitOpError("expects one factor per i32 lane: ")
+           << getFactors().getType().getNumElements() << " for " << out;
   return success();
 }
 

@@ -122,15 +122,22 @@ def QntX86_WidenPairsOp : QntX86_Op<"widen_pairs", [Pure]> {
   let description = [{
     result[i] = sext(input[2i]) + sext(input[2i + 1]): the pair sums of
     `qnt_x86.dpbusw` as the i32 lanes of `qnt_x86.dpbusd` (AVX2: `vpmaddwd` with
-    ones).
+    ones). With `scaled` factors, result[i] = (sext(input[2i]) +
+    sext(input[2i + 1])) * sext(factors[i]) (AVX2: `vpmaddwd` by each factor
+    twice): a Q4_K group's dot times its byte scale, where the caller knows
+    the products fit i32.
 
     ```mlir
     %q = qnt_x86.widen_pairs %p : vector<16xi16> -> vector<8xi32>
+    %s = qnt_x86.widen_pairs %p scaled %sc : vector<16xi16>, vector<8xi16> -> vector<8xi32>
     ```
   }];
-  let arguments = (ins VectorOfRankAndType<[1], [I16]>:$input);
+  let arguments = (ins VectorOfRankAndType<[1], [I16]>:$input,
+                       Optional<VectorOfRankAndType<[1], [I16]>>:$factors);
   let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let assemblyFormat = [{
+    $input (`scaled` $factors^)? attr-dict `:` type($input) (`,` type($factors)^)? `->` type($result)
+  }];
   let hasVerifier = 1;
 }
 

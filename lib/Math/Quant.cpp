@@ -198,6 +198,15 @@ float quantizeGroupAsymmetric(const float *x, int64_t n, const Scheme &s,
 
 void computeSums(QuantizedTensor &t) {
   t.scheme.sums = true;
+  if (int64_t sb = t.scheme.sumsBlock) {
+    // Row-major [rows, cols / sumsBlock] (per-block activations).
+    int64_t perRow = (t.cols + sb - 1) / sb;
+    t.sums.assign(size_t(t.rows * perRow), 0);
+    for (int64_t r = 0; r < t.rows; ++r)
+      for (int64_t c = 0; c < t.cols; ++c)
+        t.sums[size_t(r * perRow + c / sb)] += t.q(r, c);
+    return;
+  }
   t.sums.assign(size_t(t.layout.scaleRows * t.layout.scaleCols), 0);
   for (int64_t r = 0; r < t.rows; ++r)
     for (int64_t c = 0; c < t.cols; ++c)

@@ -114,6 +114,12 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     int64_t streams = op.getStreams(), tv = streams * nv;
     int64_t groups = kStored / group, steps = group / 4;
     int64_t aGroups = op.getLhsScales().getType().getDimSize(1);
+    // The activation's sums: per group, also where one of its scales spans
+    // several groups (a super-block's, sums_block).
+    int64_t sumGroups =
+        op.getLhsSums() ? op.getLhsSums().getType().getDimSize(1) : aGroups;
+    // Groups one activation scale spans (1, or a super-block's groups).
+    int64_t aSpan = aGroups > 1 || sumGroups > 1 ? groups / aGroups : 1;
     int64_t wGroups = !op.getRhsRecords().empty()
                           ? op.getRhsType()->getScaleShape()[1]
                           : op.getRhsScales().getType().getDimSize(0);
@@ -310,16 +316,31 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     bool withMins = records ? minsPart >= 0 : bool(op.getRhsMins());
     size_t superFactors =
         records ? superParts.size() : op.getRhsSupers().size();
+    bool superShape =
+        superGroups > 1 && wGroups == groups && groups % superGroups == 0 &&
+        groupScaleType.isInteger(8) && superFactors == (withMins ? 2u : 1u);
+    // Q4_K on AVX2 against an activation with one scale per super-block
+    // (sums_block): the i16 pairs widen by the group's byte scale
+    // (vpmaddwd, exact: 2 x 8 x 2 x 15 x 127 x 63 < 2^31), adding into an
+    // i32 sum per super-block; the minimums' term float(m) * float(sum_a)
+    // adds into a float sum (one FMA per accumulator and group); the
+    // super-block's scales d * sa and -dmin * sa multiply both once, after
+    // its groups. Per group and accumulator one FMA where the one-level form
+    // converts, multiplies and takes two FMAs.
+    bool superInt = superShape && pairSums && u4 && withMins && !grid &&
+                    aSpan == superGroups;
     bool superEpilogue =
-        m0 == 1 && superGroups > 1 && wGroups == groups &&
-        groups % superGroups == 0 && groupScaleType.isInteger(8) &&
-        superFactors == (withMins ? 2u : 1u) && dot != DotKind::Generic;
+        !superInt && m0 == 1 && superShape && dot != DotKind::Generic;
 
     // The group loop's body for group g: its dot, then its epilogue on fIn
     // (the f32 tile, or with superEpilogue the super-block sums: tv of the
     // scaled dots, then tv of the minimums' terms).
     auto groupBody = [&](Value g, ValueRange fIn) -> SmallVector<Value> {
-      Value ga = aGroups > 1 ? g : index(0);
+      Value ga = aGroups == 1 ? index(0)
+                 : aSpan > 1
+                     ? Value(arith::DivUIOp::create(b, loc, g, index(aSpan)))
+                     : g;
+      Value gSum = sumGroups > 1 ? g : index(0);
       Value gw = wGroups > 1 ? g : index(0);
       // Records: the group's record, and its place in it.
       Value rec, inRecord;
@@ -407,11 +428,25 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
               arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)),
               ArrayRef<bool>{true}));
       SmallVector<Value> iacc;
-      for (int64_t m = 0; m < m0; ++m) {
+      for (int64_t m = 0; m < m0 && superInt; ++m)
+        for (int64_t v = 0; v < tv; ++v)
+          iacc.push_back(fIn[m * tv + v]); // the super-block's i32 sums
+      // The factors the i16 pairs widen by: the group's byte scales.
+      SmallVector<Value> widenBy;
+      for (int64_t v = 0; v < tv && superInt; ++v)
+        widenBy.push_back(arith::ExtSIOp::create(
+            b, loc, VectorType::get({lanes}, b.getI16Type()),
+            records ? readPartAt(rec, inRecord, scalesPart, v, groupScaleType)
+                    : readRhsRaw(op.getRhsScales(), gw, v)));
+      auto widen = [&](Value p, int64_t v) -> Value {
+        return x86::WidenPairsOp::create(b, loc, accType, p,
+                                         superInt ? widenBy[v] : Value());
+      };
+      for (int64_t m = 0; m < m0 && !superInt; ++m) {
         Value base = splat(accType, b.getI32IntegerAttr(0));
         if (offset) {
           Value sum = tensor::ExtractOp::create(b, loc, op.getLhsSums(),
-                                                ValueRange{index(m), ga});
+                                                ValueRange{index(m), gSum});
           sum = arith::MulIOp::create(
               b, loc, sum,
               arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-offset)));
@@ -549,7 +584,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                         p = x86::DpbuswOp::create(b, loc, pairType, p, w[v], a);
                         // Widened every pairSpan steps.
                         if ((u + 1) % pairSpan == 0 && u + 1 < unroll) {
-                          x = add(x, x86::WidenPairsOp::create(b, loc, accType, p));
+                          x = add(x, widen(p, v));
                           p = splat(pairType, b.getI16IntegerAttr(0));
                         }
                       } else if (grid) {
@@ -568,8 +603,8 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                     }
                   }
                 }
-                for (auto [x, p] : llvm::zip(acc, pairs))
-                  x = add(x, x86::WidenPairsOp::create(b, loc, accType, p));
+                for (size_t i = 0; i < pairs.size(); ++i)
+                  acc[i] = add(acc[i], widen(pairs[i], int64_t(i) % tv));
                 scf::YieldOp::create(b, loc, acc);
               });
       // The activation's scale for row m, and sa * float(sum_a), the
@@ -586,7 +621,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                   arith::SIToFPOp::create(
                       b, loc, f32,
                       tensor::ExtractOp::create(b, loc, op.getLhsSums(),
-                                                ValueRange{index(m), ga}))));
+                                                ValueRange{index(m), gSum}))));
         return std::make_pair(sa, saSum);
       };
       // The group's byte factors as stored (scales, then minimums).
@@ -596,6 +631,8 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
         return readRhsRaw(mins ? op.getRhsMins() : op.getRhsScales(), gw, v);
       };
       SmallVector<Value> fOut;
+      if (superInt) // the i32 sums as the step loop left them
+        return SmallVector<Value>(stepLoop.getResults());
       if (superEpilogue) {
         // sum_sc += float(acc_i32 * sc) * scale_a; with mins,
         // sum_m += float(m) * (scale_a * float(sum_a)).
@@ -669,7 +706,7 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     };
 
     scf::ForOp groupLoop;
-    if (!superEpilogue) {
+    if (!superEpilogue && !superInt) {
       groupLoop = scf::ForOp::create(
           b, loc, index(0), index(groups), index(1), facc,
           [&](OpBuilder &, Location, Value g, ValueRange fIn) {
@@ -681,6 +718,10 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
       // (Unrolling that loop by 2, 4 or 8 measured slower.)
       SmallVector<Value> sums((withMins ? 2 : 1) * tv,
                               splat(fType, b.getF32FloatAttr(0.0f)));
+      if (superInt) {
+        // Each accumulator's i32 sum of scaled dots.
+        sums.assign(m0 * tv, splat(accType, b.getI32IntegerAttr(0)));
+      }
       groupLoop = scf::ForOp::create(
           b, loc, index(0), index(groups / superGroups), index(1), facc,
           [&](OpBuilder &, Location, Value sb, ValueRange fIn) {
@@ -690,26 +731,87 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                 [&](OpBuilder &, Location, Value j, ValueRange sIn) {
                   scf::YieldOp::create(b, loc, groupBody(add(g0, j), sIn));
                 });
+            // The super-block's factor k (d, then -dmin) of vector v.
+            auto superFactor = [&](int64_t k, int64_t v) -> Value {
+              Value factor;
+              if (records) {
+                QTensorType w = *op.getRhsType();
+                Type superType = w.getSuperType().getElementType();
+                Value rec =
+                    arith::DivUIOp::create(b, loc, g0, index(recordGroups));
+                Value inRecord =
+                    arith::RemUIOp::create(b, loc, g0, index(recordGroups));
+                factor = readPartAt(rec, inRecord, superParts[k], v, superType);
+              } else {
+                factor = readRhsRaw(op.getRhsSupers()[k], sb, v);
+              }
+              return toF32(factor);
+            };
             SmallVector<Value> fOut;
+            if (superInt) {
+              // f += float(sum_i32) * (d * sa) + sum_m * (-dmin * sa), sa
+              // the row's scale of this super-block and sum_m the minimums'
+              // sum_j float(m_j) * float(sum_a_j) over its groups, made here
+              // rather than carried through the groups' loop (the i16 pairs
+              // and i32 sums take the 16 registers there).
+              SmallVector<Value> d, dmin;
+              for (int64_t v = 0; v < tv; ++v) {
+                d.push_back(superFactor(0, v));
+                dmin.push_back(superFactor(1, v));
+              }
+              SmallVector<Value> minSums(m0 * tv,
+                                         splat(fType, b.getF32FloatAttr(0.0f)));
+              for (int64_t j = 0; j < superGroups; ++j) {
+                Value g = add(g0, index(j));
+                SmallVector<Value> mins;
+                for (int64_t v = 0; v < tv; ++v) {
+                  Value raw;
+                  if (records)
+                    raw = readPartAt(
+                        arith::DivUIOp::create(b, loc, g, index(recordGroups)),
+                        arith::RemUIOp::create(b, loc, g, index(recordGroups)),
+                        minsPart, v, groupScaleType);
+                  else
+                    raw = readRhsRaw(op.getRhsMins(), g, v);
+                  mins.push_back(toF32(raw));
+                }
+                for (int64_t m = 0; m < m0; ++m) {
+                  Value sum = vector::BroadcastOp::create(
+                      b, loc, fType,
+                      arith::SIToFPOp::create(
+                          b, loc, f32,
+                          tensor::ExtractOp::create(b, loc, op.getLhsSums(),
+                                                    ValueRange{index(m), g})));
+                  for (int64_t v = 0; v < tv; ++v)
+                    minSums[m * tv + v] = vector::FMAOp::create(
+                        b, loc, mins[v], sum, minSums[m * tv + v]);
+                }
+              }
+              for (int64_t m = 0; m < m0; ++m) {
+                Value sa = vector::BroadcastOp::create(
+                    b, loc, fType,
+                    readScalar(op.getLhsScales(), index(m),
+                               aGroups > 1 ? sb : index(0)));
+                for (int64_t v = 0; v < tv; ++v) {
+                  int64_t i = m * tv + v;
+                  Value f = vector::FMAOp::create(
+                      b, loc,
+                      arith::SIToFPOp::create(b, loc, fType,
+                                              inner.getResult(i)),
+                      arith::MulFOp::create(b, loc, d[v], sa), fIn[i]);
+                  fOut.push_back(vector::FMAOp::create(
+                      b, loc, minSums[i],
+                      arith::MulFOp::create(b, loc, dmin[v], sa), f));
+                }
+              }
+              scf::YieldOp::create(b, loc, fOut);
+              return;
+            }
             for (int64_t v = 0; v < tv; ++v) {
               Value f = fIn[v];
-              for (int64_t k = 0; k < (withMins ? 2 : 1); ++k) {
-                Value factor;
-                if (records) {
-                  QTensorType w = *op.getRhsType();
-                  Type superType = w.getSuperType().getElementType();
-                  Value rec =
-                      arith::DivUIOp::create(b, loc, g0, index(recordGroups));
-                  Value inRecord =
-                      arith::RemUIOp::create(b, loc, g0, index(recordGroups));
-                  factor =
-                      readPartAt(rec, inRecord, superParts[k], v, superType);
-                } else {
-                  factor = readRhsRaw(op.getRhsSupers()[k], sb, v);
-                }
+              for (int64_t k = 0; k < (withMins ? 2 : 1); ++k)
                 f = vector::FMAOp::create(b, loc, inner.getResult(k * tv + v),
-                                          toF32(factor), f);
-              }
+                                          superFactor(k, v), f);
               fOut.push_back(f);
             }
             scf::YieldOp::create(b, loc, fOut);

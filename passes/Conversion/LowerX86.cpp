@@ -101,14 +101,15 @@ Value callX86(PatternRewriter &rewriter, Location loc, StringRef name, Type type
       .getResult(0);
 }
 
-/// AVX2's i32 lanes of adjacent i16 pairs: vpmaddwd by ones.
+/// AVX2's i32 lanes of adjacent i16 pairs: vpmaddwd by ones, or by `by`.
 Value widenPairsAvx2(PatternRewriter &rewriter, Location loc, Type type,
-                     Value pairs) {
-  Value ones = arith::ConstantOp::create(
-      rewriter, loc,
-      DenseElementsAttr::get(cast<VectorType>(pairs.getType()),
-                             rewriter.getI16IntegerAttr(1)));
-  return callX86(rewriter, loc, "llvm.x86.avx2.pmadd.wd", type, {pairs, ones});
+                     Value pairs, Value by = Value()) {
+  if (!by)
+    by = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(cast<VectorType>(pairs.getType()),
+                               rewriter.getI16IntegerAttr(1)));
+  return callX86(rewriter, loc, "llvm.x86.avx2.pmadd.wd", type, {pairs, by});
 }
 
 /// acc + the u8 x s8 dot of 4-byte groups on AVX2: vpmaddubsw (pairs to
@@ -210,8 +211,17 @@ struct WidenPairsToAvx2 : OpRewritePattern<WidenPairsOp> {
                                 PatternRewriter &rewriter) const override {
     if (op.getInput().getType().getNumElements() != 16)
       return rewriter.notifyMatchFailure(op, "AVX2's form has 16 lanes");
-    rewriter.replaceOp(op, widenPairsAvx2(rewriter, op.getLoc(), op.getType(),
-                                          op.getInput()));
+    Location loc = op.getLoc();
+    Value by;
+    if (Value factors = op.getFactors()) {
+      // Each i32 lane's factor in both of its i16 lanes.
+      SmallVector<int64_t> twice;
+      for (int64_t i = 0; i < 16; ++i)
+        twice.push_back(i / 2);
+      by = vector::ShuffleOp::create(rewriter, loc, factors, factors, twice);
+    }
+    rewriter.replaceOp(
+        op, widenPairsAvx2(rewriter, loc, op.getType(), op.getInput(), by));
     return success();
   }
 };
@@ -224,7 +234,12 @@ struct WidenPairsToArith : OpRewritePattern<WidenPairsOp> {
     Value zero = arith::ConstantOp::create(
         rewriter, op.getLoc(),
         DenseElementsAttr::get(op.getType(), rewriter.getI32IntegerAttr(0)));
-    rewriter.replaceOp(op, sumOfStrided(rewriter, op.getLoc(), zero, op.getInput(), 2));
+    Value sums = sumOfStrided(rewriter, op.getLoc(), zero, op.getInput(), 2);
+    if (Value factors = op.getFactors())
+      sums = arith::MulIOp::create(
+          rewriter, op.getLoc(), sums,
+          arith::ExtSIOp::create(rewriter, op.getLoc(), op.getType(), factors));
+    rewriter.replaceOp(op, sums);
     return success();
   }
 };

@@ -384,8 +384,15 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
           })[0];
           d = scaleFromAmax(e, s, amax);
         }
+        // Sums per sums_block (a multiple of the chunk) go to their tile
+        // as the chunks are quantized; else one per group, after them.
+        int64_t sumsTile = 2 + (asym ? 1 : 0);
+        int64_t sumsBlock = s.getSumsBlock();
+        SmallVector<Value> init = {tiles[0], e.i32(0)};
+        if (sumsBlock)
+          init.push_back(tiles[sumsTile]);
         ValueRange res = e.loop(
-            zero, e.index(group), step, {tiles[0], e.i32(0)},
+            zero, e.index(group), step, init,
             [&](Value c, ValueRange acc) -> SmallVector<Value> {
               Value col = e.add(col0, c);
               Value y = produce(col, readInBounds);
@@ -393,9 +400,30 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
                              : quantizeChunk(e, s, y, d.inverse,
                                              /*saturate=*/bool(staticScales));
               Value sum = s.getSums() ? e.add(acc[1], chunkSum(e, q)) : acc[1];
-              return {e.write(storedChunk(e, s, q), acc[0], zero, col,
-                              writeInBounds),
-                      sum};
+              SmallVector<Value> next = {e.write(storedChunk(e, s, q), acc[0],
+                                                 zero, col, writeInBounds),
+                                         sum};
+              if (sumsBlock) {
+                // The chunk's sum, added to its sub-block's (a chunk of 32
+                // is one sub-block of 32, or part of a larger one).
+                Value at =
+                    arith::DivUIOp::create(b, loc, col, e.index(sumsBlock));
+                Value chunk = chunkSum(e, q);
+                if (sumsBlock > kVec) {
+                  Value first = arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::eq,
+                      arith::RemUIOp::create(b, loc, col, e.index(sumsBlock)),
+                      zero);
+                  chunk = e.add(chunk,
+                                arith::SelectOp::create(
+                                    b, loc, first, e.i32(0),
+                                    tensor::ExtractOp::create(
+                                        b, loc, acc[2], ValueRange{zero, at})));
+                }
+                next.push_back(tensor::InsertOp::create(b, loc, chunk, acc[2],
+                                                        ValueRange{zero, at}));
+              }
+              return next;
             });
         // Components: data, scales, then zero points and sums where kept.
         SmallVector<Value> next = {res[0]};
@@ -405,7 +433,9 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
           next.push_back(tensor::InsertOp::create(b, loc, asym->zeroPoint,
                                                   tiles[next.size()],
                                                   ValueRange{zero, g}));
-        if (s.getSums())
+        if (sumsBlock)
+          next.push_back(res[2]);
+        else if (s.getSums())
           next.push_back(tensor::InsertOp::create(b, loc, res[1],
                                                   tiles[next.size()],
                                                   ValueRange{zero, g}));

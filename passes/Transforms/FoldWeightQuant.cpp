@@ -85,6 +85,7 @@ static ::qnt::math::Scheme toMathScheme(SchemeAttr scheme) {
   s.sums = scheme.getSums();
   s.mins = scheme.getMins();
   s.superBlock = scheme.getSuperBlock();
+  s.sumsBlock = scheme.getSumsBlock();
   return s;
 }
 
@@ -93,11 +94,11 @@ static SchemeAttr fromMathScheme(MLIRContext *context,
                                  const ::qnt::math::Scheme &s) {
   Type scale = s.f16Scale ? Type(Float16Type::get(context))
                           : Type(Float32Type::get(context));
-  return SchemeAttr::get(context, s.bits, static_cast<Granularity>(s.granularity),
-                         s.axis, s.block, s.symmetric,
-                         static_cast<Storage>(s.storage), scale,
-                         static_cast<Rounding>(s.rounding), s.sums, s.mins,
-                         s.superBlock);
+  return SchemeAttr::get(context, s.bits,
+                         static_cast<Granularity>(s.granularity), s.axis,
+                         s.block, s.symmetric, static_cast<Storage>(s.storage),
+                         scale, static_cast<Rounding>(s.rounding), s.sums,
+                         s.mins, s.superBlock, s.sumsBlock);
 }
 
 //===----------------------------------------------------------------------===//
@@ -505,7 +506,8 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
       scheme = SchemeAttr::get(ctx, 8, q8.getGranularity(), q8.getAxis(),
                                q8.getBlock(), /*symmetric=*/true,
                                options.storage, q8.getScale(), q8.getRounding(),
-                               sums, /*mins=*/false, /*superBlock=*/0);
+                               sums, /*mins=*/false, /*superBlock=*/0,
+                               /*sumsBlock=*/0);
     } else if (fourBits) {
       // Repacked blocks keep their scales: fp16 for Q4_0 and Q4_1, and
       // Q4_K's two levels (6-bit sc and m per 32, fp16 d and dmin per 256).
@@ -516,12 +518,14 @@ struct QuantizeConstantWeight : OpRewritePattern<LinearOp> {
           ctx, 4, Granularity::PerBlock, /*axis=*/0,
           repack ? ::qnt::math::kQ8_0BlockSize : options.block,
           /*symmetric=*/true, mins ? Storage::U4 : Storage::U4Offset8, scale,
-          Rounding::HalfAwayFromZero, sums, mins, superBlock);
+          Rounding::HalfAwayFromZero, sums, mins, superBlock,
+          /*sumsBlock=*/0);
     } else {
-      scheme = SchemeAttr::get(ctx, 8, granularity, /*axis=*/0, options.block,
-                               /*symmetric=*/true, options.storage,
-                               options.scale, options.rounding, sums,
-                               /*mins=*/false, /*superBlock=*/0);
+      scheme =
+          SchemeAttr::get(ctx, 8, granularity, /*axis=*/0, options.block,
+                          /*symmetric=*/true, options.storage, options.scale,
+                          options.rounding, sums,
+                          /*mins=*/false, /*superBlock=*/0, /*sumsBlock=*/0);
     }
     LayoutAttr layout = effectiveLayout(requested, scheme);
     int64_t stored = layout ? layout.paddedCols(cols) : cols;
@@ -619,7 +623,7 @@ struct RepackQuantizedWeight : OpRewritePattern<LinearOp> {
           getContext(), scheme.getBits(), scheme.getGranularity(),
           scheme.getAxis(), scheme.getBlock(), scheme.getSymmetric(),
           options.storage, scheme.getScale(), scheme.getRounding(), sums,
-          /*mins=*/false, /*superBlock=*/0);
+          /*mins=*/false, /*superBlock=*/0, /*sumsBlock=*/0);
       FailureOr<Folded> folded =
           requested ? relayout(source, newScheme, requested)
                     : restore(source, newScheme);

@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/MicroKernel.h"
 #include "passes/Passes.h"
 
 #include "dialects/qnt/QntOps.h"
@@ -41,11 +42,30 @@ namespace {
 /// The default block of per-block activations against a per-channel weight.
 constexpr int64_t kDefaultBlock = 32;
 
+/// Whether a per-block activation against a K-quant weight with mins (Q4_K)
+/// takes one scale per super-block (sums per group), as GGML's Q8_K.
+enum class SuperScales { Auto, On, Off };
+
 struct ActOptions {
   bool perToken;
   Type scale;
   Rounding rounding;
+  SuperScales superScales = SuperScales::Auto;
 };
+
+/// Auto: where the target's micro-kernel gains by it
+/// (superBlockActivationScales, passes/MicroKernel.h), for a data-tiled weight.
+bool superBlockScales(LinearOp op, QTensorType weightType,
+                      const ActOptions &options) {
+  SchemeAttr w = weightType.getScheme();
+  if (!w.getMins() || !w.getSuperBlock() ||
+      options.superScales == SuperScales::Off)
+    return false;
+  if (options.superScales == SuperScales::On)
+    return true;
+  return weightType.isTiled() &&
+         superBlockActivationScales(TargetAttr::lookup(op));
+}
 
 /// The activation scheme a linear with a quantized weight gets, or null after
 /// a diagnostic when the options cannot serve that weight.
@@ -87,10 +107,16 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
   if (asymmetric && !weight.isBlocked() && granularity == Granularity::PerBlock)
     // The zero-point correction needs the weight's sums per activation group.
     granularity = Granularity::PerToken;
+  int64_t sumsBlock = 0;
+  if (granularity == Granularity::PerBlock && weight.isBlocked() &&
+      !asymmetric && superBlockScales(op, weightType, options)) {
+    sumsBlock = block;
+    block = weight.getSuperBlock();
+  }
   return SchemeAttr::get(op.getContext(), 8, granularity, /*axis=*/0, block,
                          /*symmetric=*/!asymmetric, Storage::I8, options.scale,
                          options.rounding, /*sums=*/offset, /*mins=*/false,
-                         /*superBlock=*/0);
+                         /*superBlock=*/0, sumsBlock);
 }
 
 /// The type `op`'s input is quantized to, or null after a diagnostic.
@@ -175,6 +201,16 @@ struct InsertActQuantPass
     options.scale = scale == ScaleType::F32 ? Type(Float32Type::get(&getContext()))
                                             : Type(Float16Type::get(&getContext()));
     options.rounding = rounding;
+    if (superBlockScalesOption == "on")
+      options.superScales = SuperScales::On;
+    else if (superBlockScalesOption == "off")
+      options.superScales = SuperScales::Off;
+    else if (superBlockScalesOption != "auto") {
+      getOperation().emitError(
+          "super-block-scales must be auto, on or off, got '")
+          << superBlockScalesOption << "'";
+      return signalPassFailure();
+    }
 
     // Diagnose a linear the options cannot serve before rewriting any.
     WalkResult checked = getOperation().walk([&](LinearOp op) {

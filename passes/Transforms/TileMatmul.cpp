@@ -284,7 +284,10 @@ struct TileMatmul : OpRewritePattern<MatmulOp> {
                              RankedTensorType::get({m0, c}, type.getElementType()));
               };
               Value a = rowsOf(aData, kStored), s = rowsOf(aScales, aGroups);
-              Value sums = offset ? rowsOf(aSums, aGroups) : Value();
+              Value sums =
+                  offset ? rowsOf(aSums, cast<RankedTensorType>(aSums.getType())
+                                             .getDimSize(1))
+                         : Value();
               Value zeroPoints = asymmetric ? rowsOf(aZeroPoints, aGroups) : Value();
               SmallVector<OpFoldResult> initSizes = {b.getIndexAttr(m0), width};
               Value init = slice(b, loc, iter[0], at, initSizes);

@@ -112,6 +112,21 @@ func.func @pairs(%acc: vector<16xi16>, %u: vector<32xi8>, %x: vector<32xi8>) -> 
   return %q : vector<8xi32>
 }
 
+// Widened by a factor per i32 lane (Q4_K's byte scales): vpmaddwd by each
+// factor twice; elsewhere the pair sums times the factors.
+// AVX2ONLY-LABEL: func.func @scaled_pairs
+// AVX2ONLY:         %[[BY:.+]] = vector.shuffle %[[F:.+]], %[[F]] [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7] : vector<8xi16>, vector<8xi16>
+// AVX2ONLY:         llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.+}}, %[[BY]]) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// GENERIC-LABEL: func.func @scaled_pairs
+// GENERIC:         %[[SUM:.+]] = arith.addi %{{.+}}, %{{.+}} : vector<8xi32>
+// GENERIC:         %[[W:.+]] = arith.extsi %{{.+}} : vector<8xi16> to vector<8xi32>
+// GENERIC:         arith.muli %[[SUM]], %[[W]] : vector<8xi32>
+// GENERIC-NOT:     llvm.call_intrinsic
+func.func @scaled_pairs(%p: vector<16xi16>, %f: vector<8xi16>) -> vector<8xi32> {
+  %q = qnt_x86.widen_pairs %p scaled %f : vector<16xi16>, vector<8xi16> -> vector<8xi32>
+  return %q : vector<8xi32>
+}
+
 
 // The grid lookup (qnt_x86.lookup): vpshufb, the table in each 16-byte lane,
 // where the target has AVX2 (every VNNI target has it, and AVX-512BW with

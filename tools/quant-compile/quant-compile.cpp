@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/MicroKernel.h"
 #include "passes/Passes.h"
 #include "qnt/Compiler/Compiler.h"
 #include "qnt/GGUF/GGUF.h"
@@ -346,13 +347,18 @@ WeightSizes measureWeights(ModuleOp module) {
   return sizes;
 }
 
-/// Which of the runtime's QNT_QUANT_* the options amount to.
-int32_t quantizationKind(const ::qnt::QuantOptions &q) {
+/// Which of the runtime's QNT_QUANT_* the options amount to, for code of
+/// `target` (whose micro-kernels may take Q4_K's activations per super-block).
+int32_t quantizationKind(const ::qnt::QuantOptions &q, ::qnt::TargetAttr target) {
   if (!q.enabled)
     return QNT_QUANT_FLOAT;
   bool defaults = q.isDefaultScheme() && q.keepFloat.empty() &&
                   !q.staticActivations && !q.asymmetricActivations;
-  return defaults ? QNT_QUANT_DEFAULT : QNT_QUANT_CUSTOM;
+  if (!defaults)
+    return QNT_QUANT_CUSTOM;
+  return target && ::qnt::superBlockActivationScales(target)
+             ? QNT_QUANT_DEFAULT_SUPER_ACT
+             : QNT_QUANT_DEFAULT;
 }
 
 /// model.meta's header for a model whose weights file is `weightsPath`
@@ -650,7 +656,7 @@ LogicalResult applyCalibrationFlags(const ::qnt::gguf::File *gguf,
   auto measuresDefault = [&] {
     ::qnt::QuantOptions measured = quant;
     measured.keepFloat.clear();
-    return quantizationKind(measured) == QNT_QUANT_DEFAULT;
+    return quantizationKind(measured, ::qnt::TargetAttr()) == QNT_QUANT_DEFAULT;
   };
   // The tokens of a text those measure on; false with `why` set.
   auto textTokens = [&](const std::string &flag, const std::string &path,
@@ -963,7 +969,8 @@ int main(int argc, char **argv) {
   // The weights file is complete: the meta file records its fingerprint, and
   // the code the model id.
   qnt_meta_header meta = {};
-  if (gguf && failed(makeMetaHeader(*gguf, contextLength, quantizationKind(quant),
+  if (gguf && failed(makeMetaHeader(*gguf, contextLength,
+                                    quantizationKind(quant, ::qnt::TargetAttr::lookup(*module)),
                                     weightsPath, notes, meta, error)))
     return fail(inputFile + ": " + error);
   if (failed(::qnt::buffersToLLVM(*module, lowering, hook)))

@@ -184,12 +184,16 @@ int check(const std::string &path, const qnt_meta_header &c,
   printCheck("check against the float reference", againstFloat);
 
   int status = 0;
-  if (c.quantization == QNT_QUANT_DEFAULT) {
+  if (c.quantization == QNT_QUANT_DEFAULT ||
+      c.quantization == QNT_QUANT_DEFAULT_SUPER_ACT) {
     auto quant = qnt::reference::Llama::load(*file, c.context, true, why);
     if (!quant) {
       std::fprintf(stderr, "quant-run: error: --check: %s\n", why.c_str());
       return 1;
     }
+    // Q4_K's activations scaled per super-block, as the AVX2 code does.
+    quant->setSuperBlockActivations(c.quantization ==
+                                    QNT_QUANT_DEFAULT_SUPER_ACT);
     // The same cache as the model's: keys and values kept, rounded to f16
     // or quantized to q8_0 as they are written.
     quant->setCache(c.kv_cache == QNT_KV_CACHE_F16    ? qnt::reference::Llama::Cache::F16

@@ -107,6 +107,10 @@ struct Scheme {
   /// Q4_K's bytes are unsigned 6-bit, Q6_K's scales signed int8: bytes read
   /// as int8 serve both.
   int64_t superBlock = 0;
+  /// The sums' groups when finer than the block (0: the block), a divisor
+  /// of it: per-block activations against Q4_K on AVX2 have a scale per
+  /// super-block of 256 and sums per 32 (GGML's Q8_K).
+  int64_t sumsBlock = 0;
   /// Groups sharing a super factor (1 without super-blocks).
   int64_t superRatio() const { return superBlock ? superBlock / block : 1; }
 
@@ -210,7 +214,8 @@ float quantizeGroupAsymmetric(const float *x, int64_t n, const Scheme &s,
                               int8_t *q, int32_t &z);
 
 /// Sets q.sums (and scheme.sums) to the sum of q per group, from its data:
-/// what a weight carries for an asymmetric activation's zero point.
+/// what a weight carries for an asymmetric activation's zero point (per
+/// scheme.sumsBlock columns where it is set: [rows, cols / sumsBlock]).
 void computeSums(QuantizedTensor &q);
 
 //===----------------------------------------------------------------------===//

@@ -71,6 +71,10 @@ public:
   std::map<std::string, std::pair<double, double>> probedErrors() const;
   /// A quantized model quantizes these linears' inputs with zero points.
   void setAsymmetric(std::set<std::string> names) { asymmetric = std::move(names); }
+  /// Activations against Q4_K weights (mins, super-blocks) with one scale
+  /// per super-block, as the AVX2 kernels take them
+  /// (QNT_QUANT_DEFAULT_SUPER_ACT).
+  void setSuperBlockActivations(bool on) { superBlockActivations = on; }
   /// From now on, appends the input of every linear (cols floats per call)
   /// to (*inputs)[name]: what static calibration measures. Null stops it.
   void setRecorder(std::map<std::string, std::vector<float>> *inputs) {
@@ -108,6 +112,7 @@ private:
   std::vector<Layer> layers;
   std::vector<float> keyCache, valueCache; ///< [layer][pos][kv_dim]
   std::set<std::string> keptFloat, asymmetric;
+  bool superBlockActivations = false;
   std::string probe;
   bool probeEvery = false;
   /// Squared errors (symmetric, asymmetric) and squared norms, by linear.

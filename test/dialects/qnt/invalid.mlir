@@ -836,7 +836,7 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %w: tensor<16x128xi8>, %w
 // -----
 
 func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x3xf32>, %w: tensor<16x128xi8>, %ws: tensor<2x32xf16>, %i: tensor<4x32xf32>) {
-  // expected-error @+1 {{lhs scales must have 1 or 2 groups, got 3}}
+  // expected-error @+1 {{lhs scales must have 1 or 2 groups (or a divisor of it, with sums per group), got 3}}
   %t = qnt.matmul_tile %a, %s, %w, %ws, %i {dot = #qnt<dot_kind generic>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage i8>}
        : (tensor<4x64xi8>, tensor<4x3xf32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
   return
@@ -875,6 +875,49 @@ func.func @f(%a: tensor<4x64xi8>, %s: tensor<4x2xf32>, %u: tensor<4x1xi32>, %w: 
   // expected-error @+1 {{lhs sums must be i32 of the lhs scales' shape}}
   %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
        : (tensor<4x64xi8>, tensor<4x2xf32>, tensor<4x1xi32>, tensor<16x128xi8>, tensor<2x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+// Scales spanning two groups (a super-block's) need the sums per group, not
+// per scale.
+func.func @f(%a: tensor<4x128xi8>, %s: tensor<4x2xf32>, %u: tensor<4x2xi32>, %w: tensor<32x128xi8>, %ws: tensor<4x32xf16>, %i: tensor<4x32xf32>) {
+  // expected-error @+1 {{lhs scales must have 1 or 4 groups (or a divisor of it, with sums per group), got 2}}
+  %t = qnt.matmul_tile %a, %s sums %u, %w, %ws, %i {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u8_offset128>}
+       : (tensor<4x128xi8>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<32x128xi8>, tensor<4x32xf16>, tensor<4x32xf32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+// sums_block: finer sums than scales, only with sums, per block, dividing it.
+// expected-error @+1 {{sums_block 32 needs sums, per_block, and a block that is a larger multiple of it, got block 256}}
+func.func private @f(!qnt.tensor<4x256xf32, #qnt.scheme<granularity = per_block, block = 256, sums_block = 32>>)
+
+// -----
+
+// expected-error @+1 {{sums_block 48 needs sums, per_block, and a block that is a larger multiple of it, got block 256}}
+func.func private @f(!qnt.tensor<4x256xf32, #qnt.scheme<granularity = per_block, block = 256, sums = true, sums_block = 48>>)
+
+// -----
+
+// expected-error @+1 {{sums_block 32 needs sums, per_block, and a block that is a larger multiple of it, got block 32}}
+func.func private @f(!qnt.tensor<4x256xf32, #qnt.scheme<granularity = per_block, sums = true, sums_block = 32>>)
+
+// -----
+
+// expected-error @+1 {{sums_block must be non-negative, got -32}}
+func.func private @f(!qnt.tensor<4x256xf32, #qnt.scheme<granularity = per_block, block = 256, sums = true, sums_block = -32>>)
+
+// -----
+
+// An activation scale may span several weight blocks only with its sums per
+// weight block.
+func.func @f(%a: !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 64>>,
+             %w: !qnt.tensor<32x512xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>>) {
+  // expected-error @+1 {{block sizes differ: 256 and 32 (sums_block 64 must be the rhs block)}}
+  %y = qnt.matmul %a, %w : !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 64>>, !qnt.tensor<32x512xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>> -> tensor<?x32xf32>
   return
 }
 

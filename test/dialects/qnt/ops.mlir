@@ -15,6 +15,7 @@
 // CHECK-DAG: #[[$TWO:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>
 // CHECK-DAG: #[[$SIX:.+]] = #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>
 // CHECK-DAG: #[[$GRID:.+]] = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_grid>
+// CHECK-DAG: #[[$Q8K:.+]] = #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 32>
 
 // CHECK-LABEL: func.func @graph
 func.func @graph(%x: tensor<?x64xf32>, %w: tensor<8x64xf16>) -> tensor<?x8xf32> {
@@ -202,6 +203,30 @@ module attributes {qnt.target = #qnt.target<cpu = "znver4", vector_bits = 512, d
     %t = qnt.matmul_tile %a4, %s4 sums %u4, records(%r0), %init {dot = #qnt<dot_kind vnni>, group = 32 : i64, lanes = 16 : i64, rhs_storage = #qnt<storage u4>,
                                                                 rhs_type = !qnt.tensor<32x256xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>}
          : (tensor<4x256xi8>, tensor<4x8xf32>, tensor<4x8xi32>, tensor<1x4736xi8>, tensor<4x32xf32>) -> tensor<4x32xf32>
+    return %y, %t : tensor<?x32xf32>, tensor<4x32xf32>
+  }
+
+  // An activation with a scale per super-block of 256 and sums per block of
+  // 32 (sums_block, GGML's Q8_K) against Q4_K: its sums have the weight's
+  // groups, its scales one per super-block, in the matmul and in the tile.
+  // CHECK-LABEL: func.func @super_block_activations
+  // CHECK: qnt.matmul %{{.+}}, %{{.+}} : !qnt.tensor<?x512xf32, #[[$Q8K]]>
+  // CHECK: qnt.unpack %{{.+}} : !qnt.tensor<?x512xf32, #[[$Q8K]]> -> tensor<?x512xi8>, tensor<?x2xf32>, tensor<?x16xi32>
+  // CHECK: qnt.matmul_tile
+  func.func @super_block_activations(%q: !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 32>>,
+                                     %r: tensor<1x2x4736xi8>) -> (tensor<?x32xf32>, tensor<4x32xf32>) {
+    %w = qnt.pack %r : tensor<1x2x4736xi8> -> !qnt.tensor<32x512xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>
+    %y = qnt.matmul %q, %w : !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 32>>,
+         !qnt.tensor<32x512xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>> -> tensor<?x32xf32>
+    %ad, %as, %asum = qnt.unpack %q : !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 32>> -> tensor<?x512xi8>, tensor<?x2xf32>, tensor<?x16xi32>
+    %a4 = tensor.extract_slice %ad[0, 0] [4, 512] [1, 1] : tensor<?x512xi8> to tensor<4x512xi8>
+    %s4 = tensor.extract_slice %as[0, 0] [4, 2] [1, 1] : tensor<?x2xf32> to tensor<4x2xf32>
+    %u4 = tensor.extract_slice %asum[0, 0] [4, 16] [1, 1] : tensor<?x16xi32> to tensor<4x16xi32>
+    %r0 = tensor.extract_slice %r[0, 0, 0] [1, 2, 4736] [1, 1, 1] : tensor<1x2x4736xi8> to tensor<2x4736xi8>
+    %init = tensor.empty() : tensor<4x32xf32>
+    %t = qnt.matmul_tile %a4, %s4 sums %u4, records(%r0), %init {dot = #qnt<dot_kind maddubs>, group = 32 : i64, lanes = 8 : i64, rhs_storage = #qnt<storage u4>,
+                                                                rhs_type = !qnt.tensor<32x512xf32, #qnt.scheme<bits = 4, granularity = per_block, storage = u4, mins = true, super_block = 256>, #qnt.layout<n0 = 32, k0 = 4, pad = 256, records = true>>}
+         : (tensor<4x512xi8>, tensor<4x2xf32>, tensor<4x16xi32>, tensor<2x4736xi8>, tensor<4x32xf32>) -> tensor<4x32xf32>
     return %y, %t : tensor<?x32xf32>, tensor<4x32xf32>
   }
 

@@ -33,6 +33,14 @@ func.func @f(%p: vector<16xi16>) -> vector<16xi32> {
 }
 
 // -----
+
+func.func @f(%p: vector<16xi16>, %s: vector<16xi16>) -> vector<8xi32> {
+  // expected-error @+1 {{expects one factor per i32 lane: 16 for 8}}
+  %q = qnt_x86.widen_pairs %p scaled %s : vector<16xi16>, vector<16xi16> -> vector<8xi32>
+  return %q : vector<8xi32>
+}
+
+// -----
 func.func @f(%u: vector<32xi8>) -> vector<32xi8> {
   // expected-error @+1 {{expects a table of 16 bytes, got 15}}
   %q = qnt_x86.lookup %u [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] : vector<32xi8>

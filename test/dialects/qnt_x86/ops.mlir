@@ -21,6 +21,9 @@ func.func @dots(%acc: vector<8xi32>, %a: vector<32xi8>) -> vector<8xi32> {
   %p = qnt_x86.dpbusw %z, %a, %a : vector<32xi8> -> vector<16xi16>
   // CHECK: qnt_x86.widen_pairs %{{.+}} : vector<16xi16> -> vector<8xi32>
   %w = qnt_x86.widen_pairs %p : vector<16xi16> -> vector<8xi32>
+  // CHECK: qnt_x86.widen_pairs %{{.+}} scaled %{{.+}} : vector<16xi16>, vector<8xi16> -> vector<8xi32>
+  %sc = arith.constant dense<3> : vector<8xi16>
+  %ws = qnt_x86.widen_pairs %p scaled %sc : vector<16xi16>, vector<8xi16> -> vector<8xi32>
   // CHECK: qnt_x86.lookup %{{.+}} [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
   %g = qnt_x86.lookup %a [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113] : vector<32xi8>
   %gn = qnt_x86.dpbusd %w, %g, %a : vector<32xi8> -> vector<8xi32>
