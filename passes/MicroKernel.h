@@ -45,15 +45,16 @@ int64_t tileChannels(TargetAttr target);
 MicroKernel chooseMicroKernel(TargetAttr target, Storage storage, int64_t n0,
                               int64_t maxM0);
 
-/// Whether activations against a K-quant weight with mins (Q4_K) take one
-/// scale per super-block of 256 (sums per block of 32, GGML's Q8_K) on
-/// `target`: where its micro-kernel for them is AVX2's vpmaddubsw, which then
-/// applies the byte scales to its i16 pairs (vpmaddwd) and converts to float
-/// once per super-block instead of once per group (measured 1.28-1.42x its
-/// Q4_K GEMM, quant-bench --kernels --warm --mcpu=x86-64-v3, Xeon). VNNI's
-/// i32 dots cost the same per group either way, and finer activation scales
-/// are more accurate. --qnt-insert-act-quant's super-block-scales=auto, and
-/// what quant-compile records for quant-run --check's reference.
+/// Whether activations against a K-quant weight (Q4_K, Q6_K: two-level
+/// scales) take one scale per super-block of 256 (sums per weight block,
+/// GGML's Q8_K) on `target`: where its micro-kernel for them is AVX2's
+/// vpmaddubsw, which then applies the byte scales to its i16 pairs
+/// (vpmaddwd) and converts to float once per super-block instead of once per
+/// group (measured 1.28-1.42x its Q4_K GEMM at 512 rows, 1.1-1.25x Q6_K's,
+/// quant-bench --kernels --warm --mcpu=x86-64-v3, Xeon). VNNI's i32 dots
+/// cost the same per group either way, and finer activation scales are more
+/// accurate. --qnt-insert-act-quant's super-block-scales=auto, and what
+/// quant-compile records for quant-run --check's reference.
 bool superBlockActivationScales(TargetAttr target);
 
 /// The weight tiles a single-row matmul (decode's GEMV) reads at once by

@@ -236,12 +236,12 @@ def InsertActQuantPass : Pass<"qnt-insert-act-quant", "ModuleOp"> {
     `u8_offset128`, 4-bit (`u4_offset8`, `u4` with mins) or 6-bit
     (`u6_offset32`), for the offset or minimum correction. A per-block
     activation takes the weight's block size (16 against a 6-bit weight).
-    Against a K-quant weight with mins (Q4_K), where the micro-kernel is
-    AVX2's `vpmaddubsw` (or with `super-block-scales=on`), it takes one scale
-    per super-block of 256 and keeps its sums per block of 32
-    (`sums_block = 32`, GGML's Q8_K), so that the kernel scales its integer
-    dots by the weight's byte scales and converts to float once per
-    super-block.
+    Against a K-quant weight (Q4_K, Q6_K: two-level scales), where the
+    micro-kernel is AVX2's `vpmaddubsw` (`super-block-scales=auto`; `on`
+    everywhere, `off` never), it takes one scale per super-block of 256 and
+    keeps its sums per weight block (`sums_block = 32`, 16 for Q6_K; GGML's
+    Q8_K), so that the kernel scales its integer dots by the weight's byte
+    scales and converts to float once per super-block.
 
     Before:
     ```mlir
@@ -267,11 +267,11 @@ def InsertActQuantPass : Pass<"qnt-insert-act-quant", "ModuleOp"> {
            /*default=*/"::qnt::kQuantizeDefaults.rounding",
            "rounding of x / scale",
            [{::qnt::roundingValues()}]>,
-    Option<"superBlockScalesOption", "super-block-scales", "std::string",
-           /*default=*/"\"auto\"",
-           "per-block activations against K-quant weights with mins (Q4_K): "
-           "one scale per super-block, sums per block (GGML's Q8_K): auto "
-           "(where the micro-kernel is AVX2's vpmaddubsw), on or off">
+    Option<"superBlockScales", "super-block-scales", "::qnt::SuperBlockScales",
+           /*default=*/"::qnt::kQuantizeDefaults.actSuperBlocks",
+           "per-block activations against K-quant weights (Q4_K, Q6_K): one "
+           "scale per super-block, sums per block (GGML's Q8_K)",
+           [{::qnt::superBlockScalesValues()}]>
   ];
 }
 

@@ -71,6 +71,7 @@ void qnt::buildQuantizePipeline(OpPassManager &pm,
   InsertActQuantPassOptions act;
   act.granularity = options.actGranularity;
   act.scale = options.actScale;
+  act.superBlockScales = options.actSuperBlocks;
   act.rounding = options.rounding;
   if (!options.calibrationPlanFile.empty())
     pm.addPass(createApplyCalibrationPass(
@@ -235,6 +236,12 @@ struct QuantizePipelineOptions
       *this, "act-scale", llvm::cl::desc("element type of the activation scales"),
       llvm::cl::init(kQuantizeDefaults.actScale),
       scaleTypeValues()};
+  Option<SuperBlockScales> actSuperBlocks{
+      *this, "act-super-blocks",
+      llvm::cl::desc("per-block activations against K-quant weights with a "
+                     "scale per super-block of 256"),
+      llvm::cl::init(kQuantizeDefaults.actSuperBlocks),
+      superBlockScalesValues()};
   Option<Rounding> rounding{
       *this, "rounding", llvm::cl::desc("rounding of x / scale"),
       llvm::cl::init(kQuantizeDefaults.rounding),
@@ -263,6 +270,7 @@ struct QuantizePipelineOptions
     o.weightScale = weightScale;
     o.actGranularity = actGranularity;
     o.actScale = actScale;
+    o.actSuperBlocks = actSuperBlocks;
     o.rounding = rounding;
     o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     o.fuseLinears = fuseLinears;

@@ -91,10 +91,9 @@ void Llama::matmul(float *out, const float *x, const Weight &w) {
   // Activation blocks follow the weight's (16 against Q6_K's groups).
   if (w.quantized.scheme.granularity == math::Granularity::PerBlock)
     scheme.block = w.quantized.scheme.block;
-  // Q4_K's a scale per super-block where the kernels take them so (the
-  // product sums per weight group all the same).
-  if (superBlockActivations && w.quantized.scheme.mins &&
-      w.quantized.scheme.superBlock)
+  // K-quants' (Q4_K, Q6_K) a scale per super-block where the kernels take
+  // them so (the product sums per weight group all the same).
+  if (superBlockActivations && w.quantized.scheme.superBlock)
     scheme.block = w.quantized.scheme.superBlock;
   math::Scheme other = scheme;
   scheme.symmetric = !asymmetric.count(w.name);

@@ -31,7 +31,10 @@
 // minimum are widened and multiplied by their super-block's factors first
 // when the tile's rows share them (prefill); one row (decode) multiplies its
 // i32 dot by the byte scale (exact) and sums the super-block's groups before
-// its factors multiply the sums (Q6_K's signed scales alike). An asymmetric
+// its factors multiply the sums (Q6_K's signed scales alike). On AVX2 the
+// activations of Q4_K and Q6_K have one scale per super-block (sums_block):
+// the i16 pairs widen by the byte scales into i32 sums, converted to float
+// once per super-block, for every m0 (see superInt below). An asymmetric
 // activation stands for d (q - z): sum (q - z) w = sum q w - z sum w, so the
 // accumulator also starts at -z times the weight's per-group sums (one multiply
 // per accumulator and group). A 6-bit (u6_offset32, Q6_K) weight holds four
@@ -319,16 +322,20 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
     bool superShape =
         superGroups > 1 && wGroups == groups && groups % superGroups == 0 &&
         groupScaleType.isInteger(8) && superFactors == (withMins ? 2u : 1u);
-    // Q4_K on AVX2 against an activation with one scale per super-block
-    // (sums_block): the i16 pairs widen by the group's byte scale
-    // (vpmaddwd, exact: 2 x 8 x 2 x 15 x 127 x 63 < 2^31), adding into an
-    // i32 sum per super-block; the minimums' term float(m) * float(sum_a)
-    // adds into a float sum (one FMA per accumulator and group); the
-    // super-block's scales d * sa and -dmin * sa multiply both once, after
-    // its groups. Per group and accumulator one FMA where the one-level form
-    // converts, multiplies and takes two FMAs.
-    bool superInt = superShape && pairSums && u4 && withMins && !grid &&
-                    aSpan == superGroups;
+    // Q4_K and Q6_K on AVX2 against an activation with one scale per
+    // super-block (sums_block): the i16 pairs widen by the group's byte
+    // scale (vpmaddwd) into an i32 sum per super-block and accumulator,
+    // exact: Q4_K 8 groups x 2 x 8 x 2 x 15 x 127 x 63 < 2^31, Q6_K 16
+    // groups x 2 widenings x 2 x 2 x 2 x 63 x 127 x 128 < 2^31. After the
+    // super-block's groups, its minimums' terms sum_j float(m_j) *
+    // float(sum_a_j) (Q6_K: sum_j float(sc_j) * float(sum_a_j), the offset
+    // 32's correction), one FMA per group and accumulator, made there rather
+    // than carried through the groups' loop (the i16 pairs and i32 sums take
+    // the 16 registers); then f += float(sum) * (d sa) + that * (-dmin sa)
+    // (Q6_K: -32 d sa). Per group and accumulator one FMA where the
+    // one-level form converts, multiplies and takes an FMA or two.
+    bool superInt = superShape && pairSums && !grid &&
+                    ((u4 && withMins) || u6) && aSpan == superGroups;
     bool superEpilogue =
         !superInt && m0 == 1 && superShape && dot != DotKind::Generic;
 
@@ -754,10 +761,18 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
               // sum_j float(m_j) * float(sum_a_j) over its groups, made here
               // rather than carried through the groups' loop (the i16 pairs
               // and i32 sums take the 16 registers there).
+              // Q6_K: no minimums; its offset's correction -32 sum_a per
+              // group, times the group's scale, takes their place (the sum
+              // of sc_j * sum_a_j, times -32 d).
               SmallVector<Value> d, dmin;
               for (int64_t v = 0; v < tv; ++v) {
                 d.push_back(superFactor(0, v));
-                dmin.push_back(superFactor(1, v));
+                dmin.push_back(
+                    withMins ? superFactor(1, v)
+                             : Value(arith::MulFOp::create(
+                                   b, loc, d.back(),
+                                   splat(fType,
+                                         b.getF32FloatAttr(float(-offset))))));
               }
               SmallVector<Value> minSums(m0 * tv,
                                          splat(fType, b.getF32FloatAttr(0.0f)));
@@ -770,9 +785,10 @@ struct LowerMatmulTile : OpRewritePattern<MatmulTileOp> {
                     raw = readPartAt(
                         arith::DivUIOp::create(b, loc, g, index(recordGroups)),
                         arith::RemUIOp::create(b, loc, g, index(recordGroups)),
-                        minsPart, v, groupScaleType);
+                        withMins ? minsPart : scalesPart, v, groupScaleType);
                   else
-                    raw = readRhsRaw(op.getRhsMins(), g, v);
+                    raw = readRhsRaw(
+                        withMins ? op.getRhsMins() : op.getRhsScales(), g, v);
                   mins.push_back(toF32(raw));
                 }
                 for (int64_t m = 0; m < m0; ++m) {

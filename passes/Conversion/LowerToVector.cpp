@@ -68,9 +68,10 @@ LogicalResult checkQuantized(Operation *op, QTensorType type,
       (kVec % s.getBlock() != 0 || !rowQuantize))
     return op->emitOpError("lowering needs a block size that is a multiple of ")
            << kVec << " (or, for a quantize, divides it), got " << s.getBlock();
-  if (s.getSumsBlock() && s.getSumsBlock() % kVec != 0)
+  if (s.getSumsBlock() && s.getSumsBlock() % kVec != 0 &&
+      kVec % s.getSumsBlock() != 0)
     return op->emitOpError("lowering needs a sums_block that is a multiple of ")
-           << kVec << ", got " << s.getSumsBlock();
+           << kVec << " or divides it, got " << s.getSumsBlock();
   return success();
 }
 

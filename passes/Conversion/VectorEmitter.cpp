@@ -399,11 +399,32 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
               Value q = asym ? quantizeChunkAsymmetric(e, s, y, *asym)
                              : quantizeChunk(e, s, y, d.inverse,
                                              /*saturate=*/bool(staticScales));
-              Value sum = s.getSums() ? e.add(acc[1], chunkSum(e, q)) : acc[1];
+              // The group's sum (none where the sums are per sub-block).
+              Value sum = s.getSums() && !sumsBlock
+                              ? e.add(acc[1], chunkSum(e, q))
+                              : acc[1];
               SmallVector<Value> next = {e.write(storedChunk(e, s, q), acc[0],
                                                  zero, col, writeInBounds),
                                          sum};
-              if (sumsBlock) {
+              if (sumsBlock && sumsBlock < kVec) {
+                // A chunk holds kVec / sumsBlock sub-blocks: each one's sum
+                // at its place.
+                Value wide = arith::ExtSIOp::create(
+                    b, loc, VectorType::get({kVec}, b.getI32Type()), q);
+                Value sums = acc[2];
+                for (int64_t h = 0; h < kVec / sumsBlock; ++h) {
+                  Value part = vector::ExtractStridedSliceOp::create(
+                      b, loc, wide, ArrayRef<int64_t>{h * sumsBlock},
+                      ArrayRef<int64_t>{sumsBlock}, ArrayRef<int64_t>{1});
+                  Value at = arith::DivUIOp::create(
+                      b, loc, e.add(col, e.index(h * sumsBlock)),
+                      e.index(sumsBlock));
+                  sums = tensor::InsertOp::create(
+                      b, loc, e.reduce(vector::CombiningKind::ADD, part), sums,
+                      ValueRange{zero, at});
+                }
+                next.push_back(sums);
+              } else if (sumsBlock) {
                 // The chunk's sum, added to its sub-block's (a chunk of 32
                 // is one sub-block of 32, or part of a larger one).
                 Value at =

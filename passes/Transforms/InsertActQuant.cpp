@@ -42,26 +42,21 @@ namespace {
 /// The default block of per-block activations against a per-channel weight.
 constexpr int64_t kDefaultBlock = 32;
 
-/// Whether a per-block activation against a K-quant weight with mins (Q4_K)
-/// takes one scale per super-block (sums per group), as GGML's Q8_K.
-enum class SuperScales { Auto, On, Off };
-
 struct ActOptions {
   bool perToken;
   Type scale;
   Rounding rounding;
-  SuperScales superScales = SuperScales::Auto;
+  SuperBlockScales superScales = SuperBlockScales::Auto;
 };
 
 /// Auto: where the target's micro-kernel gains by it
 /// (superBlockActivationScales, passes/MicroKernel.h), for a data-tiled weight.
-bool superBlockScales(LinearOp op, QTensorType weightType,
-                      const ActOptions &options) {
+bool takesSuperBlockScales(LinearOp op, QTensorType weightType,
+                           const ActOptions &options) {
   SchemeAttr w = weightType.getScheme();
-  if (!w.getMins() || !w.getSuperBlock() ||
-      options.superScales == SuperScales::Off)
+  if (!w.getSuperBlock() || options.superScales == SuperBlockScales::Off)
     return false;
-  if (options.superScales == SuperScales::On)
+  if (options.superScales == SuperBlockScales::On)
     return true;
   return weightType.isTiled() &&
          superBlockActivationScales(TargetAttr::lookup(op));
@@ -109,7 +104,7 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
     granularity = Granularity::PerToken;
   int64_t sumsBlock = 0;
   if (granularity == Granularity::PerBlock && weight.isBlocked() &&
-      !asymmetric && superBlockScales(op, weightType, options)) {
+      !asymmetric && takesSuperBlockScales(op, weightType, options)) {
     sumsBlock = block;
     block = weight.getSuperBlock();
   }
@@ -201,16 +196,7 @@ struct InsertActQuantPass
     options.scale = scale == ScaleType::F32 ? Type(Float32Type::get(&getContext()))
                                             : Type(Float16Type::get(&getContext()));
     options.rounding = rounding;
-    if (superBlockScalesOption == "on")
-      options.superScales = SuperScales::On;
-    else if (superBlockScalesOption == "off")
-      options.superScales = SuperScales::Off;
-    else if (superBlockScalesOption != "auto") {
-      getOperation().emitError(
-          "super-block-scales must be auto, on or off, got '")
-          << superBlockScalesOption << "'";
-      return signalPassFailure();
-    }
+    options.superScales = superBlockScales;
 
     // Diagnose a linear the options cannot serve before rewriting any.
     WalkResult checked = getOperation().walk([&](LinearOp op) {

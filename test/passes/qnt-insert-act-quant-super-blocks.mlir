@@ -16,7 +16,7 @@
 // OFF:         #[[$ACT:.+]] = #qnt.scheme<granularity = per_block, scale = f32, sums = true>
 // OFF-LABEL:   func.func @avx2
 // OFF:           qnt.quantize %{{.+}} -> !qnt.tensor<?x512xf32, #[[$ACT]], #qnt.layout<pad = 256>>
-// BAD: error: super-block-scales must be auto, on or off, got 'maybe'
+// BAD: for the --super-block-scales option: Cannot find option named 'maybe'!
 module attributes {qnt.target = #qnt.target<vector_bits = 256, dot = maddubs>} {
   func.func @avx2(%x: tensor<?x512xf32>, %w: !qnt.tensor<32x512xf32, #q4k, #tiles>) -> tensor<?x32xf32> {
     %y = qnt.linear %x, %w : tensor<?x512xf32>, !qnt.tensor<32x512xf32, #q4k, #tiles> -> tensor<?x32xf32>
@@ -46,13 +46,13 @@ module attributes {qnt.target = #qnt.target<vector_bits = 512, dot = vnni, regis
 
 // -----
 
-// Q6_K (super-blocks without mins) and Q4_0 keep the weight's block on
-// AVX2 too.
+// Q6_K (super-blocks, signed byte scales, no mins) the same, its sums per
+// block of 16; Q4_0 (one level) keeps the weight's block.
 #q6k = #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>
 #q4_0 = #qnt.scheme<bits = 4, granularity = per_block, storage = u4_offset8>
 #tiles = #qnt.layout<n0 = 16, k0 = 4, pad = 256, records = true>
 
-// CHECK-DAG:   #[[$A16:.+]] = #qnt.scheme<granularity = per_block, block = 16, scale = f32, sums = true>
+// CHECK-DAG:   #[[$A16:.+]] = #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 16>
 // CHECK-DAG:   #[[$A32:.+]] = #qnt.scheme<granularity = per_block, scale = f32, sums = true>
 // CHECK-LABEL: func.func @others
 // CHECK:         qnt.quantize %{{.+}} -> !qnt.tensor<?x512xf32, #[[$A16]], #qnt.layout<pad = 256>>

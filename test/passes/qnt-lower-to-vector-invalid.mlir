@@ -130,3 +130,12 @@ func.func @f(%x: tensor<?x32xf32>, %w: !qnt.tensor<4x32xf32, #qnt.scheme<granula
   %y = qnt.linear %x, %w : tensor<?x32xf32>, !qnt.tensor<4x32xf32, #qnt.scheme<granularity = per_block>> -> tensor<?x4xf32>
   return
 }
+
+// -----
+
+// Sums per sub-block (sums_block) of whole chunks of 32, or several a chunk.
+func.func @f(%x: tensor<?x96xf32>) {
+  // expected-error @+1 {{lowering needs a sums_block that is a multiple of 32 or divides it, got 48}}
+  %q = qnt.quantize %x : tensor<?x96xf32> -> !qnt.tensor<?x96xf32, #qnt.scheme<granularity = per_block, block = 96, sums = true, sums_block = 48>>
+  return
+}

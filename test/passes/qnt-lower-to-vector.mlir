@@ -645,3 +645,25 @@ func.func @embedding_tiled_six(%t: !qnt.tensor<300x256xf32, #qnt.scheme<bits = 6
   %x = qnt.embedding %t, %ids : !qnt.tensor<300x256xf32, #qnt.scheme<bits = 6, granularity = per_block, block = 16, storage = u6_offset32, super_block = 256>, #qnt.layout<n0 = 16, k0 = 4, pad = 256>>, tensor<?xi32> -> tensor<?x256xf32>
   return %x : tensor<?x256xf32>
 }
+
+// -----
+
+// A scale per super-block of 256 and sums per 16 (sums_block, GGML's Q8_K
+// against Q6_K): the absmax over 256, then each chunk of 32 quantized with
+// it and its two halves' sums written at their sub-blocks; no sum per 256.
+// CHECK-LABEL: func.func @quantize_super_blocks
+// CHECK-SAME:    -> (tensor<?x512xi8>, tensor<?x2xf32>, tensor<?x32xi32>)
+// CHECK:         scf.for %{{.+}} = %c0 to %c2 step %c1
+// CHECK:           scf.for %{{.+}} = %c0 to %c256 step %c32 iter_args(%{{.+}} = %{{.+}}) -> (f32)
+// CHECK:           scf.for %{{.+}} = %c0 to %c256 step %c32 iter_args({{.+}}) -> (tensor<1x512xi8>, i32, tensor<1x32xi32>)
+// CHECK-NOT:         vector.reduction <add>, %{{.+}} : vector<32xi32>
+// CHECK:             %[[LO:.+]] = vector.extract_strided_slice %{{.+}} {offsets = [0], sizes = [16], strides = [1]} : vector<32xi32> to vector<16xi32>
+// CHECK:             %[[S0:.+]] = vector.reduction <add>, %[[LO]] : vector<16xi32> into i32
+// CHECK:             tensor.insert %[[S0]]
+// CHECK:             %[[HI:.+]] = vector.extract_strided_slice %{{.+}} {offsets = [16], sizes = [16], strides = [1]} : vector<32xi32> to vector<16xi32>
+// CHECK:             %[[S1:.+]] = vector.reduction <add>, %[[HI]] : vector<16xi32> into i32
+// CHECK:             tensor.insert %[[S1]]
+func.func @quantize_super_blocks(%x: tensor<?x512xf32>) -> !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 16>> {
+  %q = qnt.quantize %x : tensor<?x512xf32> -> !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 16>>
+  return %q : !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 16>>
+}

@@ -375,11 +375,13 @@ void checkGgml(const Config &config, qm::GgmlFormat type, int64_t n, int64_t k,
           : qm::unpackGgmlWithMins(uint32_t(type), blocks.data(), n, k, qw));
   qm::Scheme as = qm::Scheme::q8_0();
   as.block = qw.scheme.block; // the activation's blocks follow the weight's
-  // Q4_K's a scale per super-block on AVX2 (sums per block): the reference
-  // then differs from the per-block one by the activation error (checked
-  // below), so the compiled code must have quantized the same way.
+  // K-quants' (Q4_K, Q6_K) a scale per super-block on AVX2 (sums per
+  // block): the reference then differs from the per-block one by the
+  // activation error (checked below), so the compiled code must have
+  // quantized the same way.
   bool superActs =
-      type == qm::GgmlFormat::Q4_K && linear.superBlockActivations();
+      (type == qm::GgmlFormat::Q4_K || type == qm::GgmlFormat::Q6_K) &&
+      linear.superBlockActivations();
   if (superActs)
     as.block = qw.scheme.superBlock;
   as.f16Scale = config.actScale == "f16";

@@ -129,6 +129,13 @@ cl::opt<qnt::ScaleType, true> actScale(
     "act-scale", cl::desc("element type of the activation scales"),
     cl::location(quantFlags.actScale), qnt::scaleTypeValues(),
     cl::cat(category));
+cl::opt<qnt::SuperBlockScales, true> actSuperBlocks(
+    "act-super-blocks",
+    cl::desc("per-block activations against K-quant weights (Q4_K, Q6_K) "
+             "with one scale per super-block of 256 and sums per block "
+             "(GGML's Q8_K)"),
+    cl::location(quantFlags.actSuperBlocks), qnt::superBlockScalesValues(),
+    cl::cat(category));
 cl::opt<qnt::Rounding, true> rounding(
     "rounding", cl::desc("rounding of x / scale"),
     cl::location(quantFlags.rounding), qnt::roundingValues(),
@@ -356,9 +363,10 @@ int32_t quantizationKind(const ::qnt::QuantOptions &q, ::qnt::TargetAttr target)
                   !q.staticActivations && !q.asymmetricActivations;
   if (!defaults)
     return QNT_QUANT_CUSTOM;
-  return target && ::qnt::superBlockActivationScales(target)
-             ? QNT_QUANT_DEFAULT_SUPER_ACT
-             : QNT_QUANT_DEFAULT;
+  bool super = q.actSuperBlocks == ::qnt::SuperBlockScales::On ||
+               (q.actSuperBlocks == ::qnt::SuperBlockScales::Auto && target &&
+                ::qnt::superBlockActivationScales(target));
+  return super ? QNT_QUANT_DEFAULT_SUPER_ACT : QNT_QUANT_DEFAULT;
 }
 
 /// model.meta's header for a model whose weights file is `weightsPath`

@@ -191,7 +191,7 @@ int check(const std::string &path, const qnt_meta_header &c,
       std::fprintf(stderr, "quant-run: error: --check: %s\n", why.c_str());
       return 1;
     }
-    // Q4_K's activations scaled per super-block, as the AVX2 code does.
+    // K-quants' activations scaled per super-block, as the AVX2 code does.
     quant->setSuperBlockActivations(c.quantization ==
                                     QNT_QUANT_DEFAULT_SUPER_ACT);
     // The same cache as the model's: keys and values kept, rounded to f16

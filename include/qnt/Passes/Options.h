@@ -38,6 +38,11 @@ enum class WeightStorage {
 };
 /// The element type of stored scales.
 enum class ScaleType { F16, F32 };
+/// Whether per-block activations against K-quant weights (Q4_K, Q6_K) take
+/// one scale per super-block of 256, their sums per the weight's block
+/// (GGML's Q8_K): Auto where the micro-kernel gains by it (AVX2's
+/// vpmaddubsw; passes/MicroKernel.h, superBlockActivationScales).
+enum class SuperBlockScales { Auto, On, Off };
 
 /// What calibration decided, by linear name (--qnt-apply-calibration).
 struct CalibrationPlan {
@@ -67,6 +72,7 @@ struct QuantizeOptions {
   ScaleType weightScale = ScaleType::F16;
   Granularity actGranularity = Granularity::PerBlock; ///< or PerToken
   ScaleType actScale = ScaleType::F32;
+  SuperBlockScales actSuperBlocks = SuperBlockScales::Auto;
   Rounding rounding = Rounding::HalfAwayFromZero;
   /// Linears kept in float, by name prefix (see --qnt-fold-weight-quant).
   std::vector<std::string> keepFloat;
@@ -121,6 +127,15 @@ inline llvm::cl::ValuesClass actGranularityValues() {
       clEnumValN(Granularity::PerBlock, "per-block",
                  "one scale per block of the weight's size"),
       clEnumValN(Granularity::PerToken, "per-token", "one per row"));
+}
+inline llvm::cl::ValuesClass superBlockScalesValues() {
+  return llvm::cl::values(
+      clEnumValN(
+          SuperBlockScales::Auto, "auto",
+          "where the target's micro-kernel is AVX2's vpmaddubsw (no VNNI)"),
+      clEnumValN(SuperBlockScales::On, "on", "on every target"),
+      clEnumValN(SuperBlockScales::Off, "off",
+                 "the weight's block (finer: more accurate)"));
 }
 inline llvm::cl::ValuesClass scaleTypeValues() {
   return llvm::cl::values(clEnumValN(ScaleType::F16, "f16", "half precision"),

@@ -71,8 +71,8 @@ public:
   std::map<std::string, std::pair<double, double>> probedErrors() const;
   /// A quantized model quantizes these linears' inputs with zero points.
   void setAsymmetric(std::set<std::string> names) { asymmetric = std::move(names); }
-  /// Activations against Q4_K weights (mins, super-blocks) with one scale
-  /// per super-block, as the AVX2 kernels take them
+  /// Activations against K-quant weights (Q4_K, Q6_K) with one scale per
+  /// super-block, as the AVX2 kernels take them
   /// (QNT_QUANT_DEFAULT_SUPER_ACT).
   void setSuperBlockActivations(bool on) { superBlockActivations = on; }
   /// From now on, appends the input of every linear (cols floats per call)

@@ -129,8 +129,9 @@ int64_t qnt_kv_cache_bytes_per_token(const qnt_meta_header *header);
 #define QNT_QUANT_FLOAT 0   /* --no-quantize */
 #define QNT_QUANT_DEFAULT 1 /* Q8_0 weights, per-block f32 int8 activations */
 #define QNT_QUANT_CUSTOM 2  /* other options */
-/* The default, with the activations of Q4_K weights scaled per super-block
- * of 256 (sums per 32, GGML's Q8_K): the default on AVX2 targets. */
+/* The default, with the activations of K-quant weights (Q4_K, Q6_K) scaled
+ * per super-block of 256 (sums per weight block, GGML's Q8_K): the default
+ * on AVX2 targets without VNNI (quant-compile --act-super-blocks). */
 #define QNT_QUANT_DEFAULT_SUPER_ACT 3
 
 /*===----------------------------------------------------------------------===*
