@@ -24,6 +24,12 @@ bool qnt::superBlockActivationScales(TargetAttr target) {
          DotKind::Maddubs;
 }
 
+bool qnt::takesSuperBlockScales(SuperBlockScales option, TargetAttr target) {
+  return option == SuperBlockScales::On ||
+         (option == SuperBlockScales::Auto && target &&
+          superBlockActivationScales(target));
+}
+
 MicroKernel qnt::chooseMicroKernel(TargetAttr target, Storage storage,
                                    int64_t n0, int64_t maxM0) {
   bool avx2 = target.getDot() != DotKind::Generic && target.getVectorBits() >= 256;

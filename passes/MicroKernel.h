@@ -16,6 +16,7 @@
 #define QNT_PASSES_MICROKERNEL_H
 
 #include "dialects/qnt/QntDialect.h"
+#include "qnt/Passes/Options.h"
 #include "qnt/Support/MLIR.h"
 
 namespace qnt {
@@ -56,6 +57,10 @@ MicroKernel chooseMicroKernel(TargetAttr target, Storage storage, int64_t n0,
 /// accurate. --qnt-insert-act-quant's super-block-scales=auto, and what
 /// quant-compile records for quant-run --check's reference.
 bool superBlockActivationScales(TargetAttr target);
+
+/// Whether `option` (--act-super-blocks) takes super-block activation
+/// scales on `target`: on, or auto where superBlockActivationScales.
+bool takesSuperBlockScales(SuperBlockScales option, TargetAttr target);
 
 /// The weight tiles a single-row matmul (decode's GEMV) reads at once by
 /// default (--qnt-tile-matmul's gemv-streams = 0), for a weight stored as

@@ -384,8 +384,8 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
           })[0];
           d = scaleFromAmax(e, s, amax);
         }
-        // Sums per sums_block (a multiple of the chunk) go to their tile
-        // as the chunks are quantized; else one per group, after them.
+        // Sums per sums_block go to their tile as the chunks are
+        // quantized; else one per group, after them.
         int64_t sumsTile = 2 + (asym ? 1 : 0);
         int64_t sumsBlock = s.getSumsBlock();
         SmallVector<Value> init = {tiles[0], e.i32(0)};
@@ -406,43 +406,42 @@ SmallVector<Value> quantizeRow(Emitter &e, QTensorType type, RowProducer produce
               SmallVector<Value> next = {e.write(storedChunk(e, s, q), acc[0],
                                                  zero, col, writeInBounds),
                                          sum};
-              if (sumsBlock && sumsBlock < kVec) {
-                // A chunk holds kVec / sumsBlock sub-blocks: each one's sum
-                // at its place.
+              if (sumsBlock) {
+                // The chunk's sub-blocks (several when sumsBlock < kVec),
+                // each one's sum at its place; a sub-block of several
+                // chunks adds its later chunks' to its first's.
+                int64_t width = std::min(sumsBlock, kVec);
                 Value wide = arith::ExtSIOp::create(
                     b, loc, VectorType::get({kVec}, b.getI32Type()), q);
                 Value sums = acc[2];
-                for (int64_t h = 0; h < kVec / sumsBlock; ++h) {
-                  Value part = vector::ExtractStridedSliceOp::create(
-                      b, loc, wide, ArrayRef<int64_t>{h * sumsBlock},
-                      ArrayRef<int64_t>{sumsBlock}, ArrayRef<int64_t>{1});
-                  Value at = arith::DivUIOp::create(
-                      b, loc, e.add(col, e.index(h * sumsBlock)),
-                      e.index(sumsBlock));
-                  sums = tensor::InsertOp::create(
-                      b, loc, e.reduce(vector::CombiningKind::ADD, part), sums,
-                      ValueRange{zero, at});
+                for (int64_t h = 0; h < kVec / width; ++h) {
+                  Value part =
+                      width == kVec
+                          ? wide
+                          : Value(vector::ExtractStridedSliceOp::create(
+                                b, loc, wide, ArrayRef<int64_t>{h * width},
+                                ArrayRef<int64_t>{width},
+                                ArrayRef<int64_t>{1}));
+                  Value first = e.add(col, e.index(h * width));
+                  Value at =
+                      arith::DivUIOp::create(b, loc, first, e.index(sumsBlock));
+                  Value sum = e.reduce(vector::CombiningKind::ADD, part);
+                  if (sumsBlock > kVec) {
+                    Value starts = arith::CmpIOp::create(
+                        b, loc, arith::CmpIPredicate::eq,
+                        arith::RemUIOp::create(b, loc, first,
+                                               e.index(sumsBlock)),
+                        zero);
+                    sum = e.add(sum,
+                                arith::SelectOp::create(
+                                    b, loc, starts, e.i32(0),
+                                    tensor::ExtractOp::create(
+                                        b, loc, sums, ValueRange{zero, at})));
+                  }
+                  sums = tensor::InsertOp::create(b, loc, sum, sums,
+                                                  ValueRange{zero, at});
                 }
                 next.push_back(sums);
-              } else if (sumsBlock) {
-                // The chunk's sum, added to its sub-block's (a chunk of 32
-                // is one sub-block of 32, or part of a larger one).
-                Value at =
-                    arith::DivUIOp::create(b, loc, col, e.index(sumsBlock));
-                Value chunk = chunkSum(e, q);
-                if (sumsBlock > kVec) {
-                  Value first = arith::CmpIOp::create(
-                      b, loc, arith::CmpIPredicate::eq,
-                      arith::RemUIOp::create(b, loc, col, e.index(sumsBlock)),
-                      zero);
-                  chunk = e.add(chunk,
-                                arith::SelectOp::create(
-                                    b, loc, first, e.i32(0),
-                                    tensor::ExtractOp::create(
-                                        b, loc, acc[2], ValueRange{zero, at})));
-                }
-                next.push_back(tensor::InsertOp::create(b, loc, chunk, acc[2],
-                                                        ValueRange{zero, at}));
               }
               return next;
             });

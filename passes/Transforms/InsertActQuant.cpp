@@ -49,17 +49,16 @@ struct ActOptions {
   SuperBlockScales superScales = SuperBlockScales::Auto;
 };
 
-/// Auto: where the target's micro-kernel gains by it
-/// (superBlockActivationScales, passes/MicroKernel.h), for a data-tiled weight.
-bool takesSuperBlockScales(LinearOp op, QTensorType weightType,
-                           const ActOptions &options) {
-  SchemeAttr w = weightType.getScheme();
-  if (!w.getSuperBlock() || options.superScales == SuperBlockScales::Off)
+/// Whether `op`'s activation takes one scale per super-block: a K-quant
+/// weight, the option resolved for the target (passes/MicroKernel.h); auto
+/// only for a data-tiled weight, the micro-kernels' input.
+bool superBlockScalesFor(LinearOp op, QTensorType weightType,
+                         const ActOptions &options) {
+  if (!weightType.getScheme().getSuperBlock())
     return false;
-  if (options.superScales == SuperBlockScales::On)
-    return true;
-  return weightType.isTiled() &&
-         superBlockActivationScales(TargetAttr::lookup(op));
+  if (options.superScales == SuperBlockScales::Auto && !weightType.isTiled())
+    return false;
+  return takesSuperBlockScales(options.superScales, TargetAttr::lookup(op));
 }
 
 /// The activation scheme a linear with a quantized weight gets, or null after
@@ -104,7 +103,7 @@ SchemeAttr activationScheme(LinearOp op, QTensorType weightType,
     granularity = Granularity::PerToken;
   int64_t sumsBlock = 0;
   if (granularity == Granularity::PerBlock && weight.isBlocked() &&
-      !asymmetric && takesSuperBlockScales(op, weightType, options)) {
+      !asymmetric && superBlockScalesFor(op, weightType, options)) {
     sumsBlock = block;
     block = weight.getSuperBlock();
   }

@@ -667,3 +667,20 @@ func.func @quantize_super_blocks(%x: tensor<?x512xf32>) -> !qnt.tensor<?x512xf32
   %q = qnt.quantize %x : tensor<?x512xf32> -> !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 16>>
   return %q : !qnt.tensor<?x512xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 16>>
 }
+
+// -----
+
+// Sums per 64 (two chunks a sub-block): a chunk that starts its sub-block
+// writes its sum, the next adds its own to it.
+// CHECK-LABEL: func.func @quantize_sums_per_64
+// CHECK-SAME:    -> (tensor<?x256xi8>, tensor<?x1xf32>, tensor<?x4xi32>)
+// CHECK:         %[[S:.+]] = vector.reduction <add>, %{{.+}} : vector<32xi32> into i32
+// CHECK:         %[[STARTS:.+]] = arith.cmpi eq, %{{.+}}, %c0 : index
+// CHECK:         %[[OLD:.+]] = tensor.extract
+// CHECK:         %[[KEPT:.+]] = arith.select %[[STARTS]], %{{.+}}, %[[OLD]] : i32
+// CHECK:         %[[NEW:.+]] = arith.addi %[[S]], %[[KEPT]] : i32
+// CHECK:         tensor.insert %[[NEW]]
+func.func @quantize_sums_per_64(%x: tensor<?x256xf32>) -> !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 64>> {
+  %q = qnt.quantize %x : tensor<?x256xf32> -> !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 64>>
+  return %q : !qnt.tensor<?x256xf32, #qnt.scheme<granularity = per_block, block = 256, scale = f32, sums = true, sums_block = 64>>
+}

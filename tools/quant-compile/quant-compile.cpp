@@ -363,10 +363,9 @@ int32_t quantizationKind(const ::qnt::QuantOptions &q, ::qnt::TargetAttr target)
                   !q.staticActivations && !q.asymmetricActivations;
   if (!defaults)
     return QNT_QUANT_CUSTOM;
-  bool super = q.actSuperBlocks == ::qnt::SuperBlockScales::On ||
-               (q.actSuperBlocks == ::qnt::SuperBlockScales::Auto && target &&
-                ::qnt::superBlockActivationScales(target));
-  return super ? QNT_QUANT_DEFAULT_SUPER_ACT : QNT_QUANT_DEFAULT;
+  return ::qnt::takesSuperBlockScales(q.actSuperBlocks, target)
+             ? QNT_QUANT_DEFAULT_SUPER_ACT
+             : QNT_QUANT_DEFAULT;
 }
 
 /// model.meta's header for a model whose weights file is `weightsPath`
